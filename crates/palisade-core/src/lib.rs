@@ -1,0 +1,37 @@
+//! The model every Palisade analyzer shares.
+//!
+//! Sources parse inputs into an [`Inventory`] of [`Object`]s that keep their file and line;
+//! analyzers turn an inventory into [`Finding`]s described by a catalog of [`Rule`]s;
+//! [`exceptions::apply`] suppresses what the user accepted; a [`Report`] carries the result
+//! to a renderer. This crate does no I/O: it parses from `&str`/`&[u8]`.
+//!
+//! ```
+//! use palisade_core::{inventory, Workload};
+//!
+//! let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - name: app\n    image: nginx\n";
+//! let loaded = inventory::load_str("pod.yaml", text, &Default::default());
+//! let pod = &loaded.objects[0];
+//! let workload = Workload::of(pod).unwrap();
+//! let container = workload.containers().next().unwrap();
+//! assert_eq!(container.name(), "app");
+//! assert_eq!(pod.location_of(container.node.pos).line, 6);
+//! ```
+
+pub mod config;
+pub mod date;
+pub mod exceptions;
+mod finding;
+pub mod glob;
+pub mod inventory;
+mod report;
+mod rule;
+pub mod workload;
+pub mod yaml;
+
+pub use config::Config;
+pub use date::Date;
+pub use finding::{Finding, Location, ObjectRef, Severity};
+pub use inventory::{Inventory, LoadError, LoadNote, Object};
+pub use report::{Report, Stats};
+pub use rule::{Controls, Family, PssLevel, Rule};
+pub use workload::{Container, ContainerKind, Workload};

@@ -1,0 +1,207 @@
+//! Workload views: the pod spec inside a Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet,
+//! ReplicationController, Job, CronJob, or any object with `spec.template.spec.containers`.
+//! Views borrow from the [`Object`]; nothing is stored twice.
+
+use crate::inventory::Object;
+use crate::yaml::Node;
+
+/// A pod spec found in an object.
+#[derive(Debug, Clone, Copy)]
+pub struct Workload<'a> {
+    /// The object holding the pod spec.
+    pub object: &'a Object,
+    /// The pod spec.
+    pub spec: &'a Node,
+    /// The pod template's metadata (the object's own for a Pod), if present.
+    pub pod_metadata: Option<&'a Node>,
+    /// Dotted path of the pod spec within the object (`spec.template.spec`).
+    pub spec_path: &'static str,
+}
+
+/// Which list a container is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerKind {
+    /// `containers`
+    Regular,
+    /// `initContainers`
+    Init,
+    /// `ephemeralContainers`
+    Ephemeral,
+}
+
+impl ContainerKind {
+    /// The pod spec field holding this list.
+    pub fn field(self) -> &'static str {
+        match self {
+            ContainerKind::Regular => "containers",
+            ContainerKind::Init => "initContainers",
+            ContainerKind::Ephemeral => "ephemeralContainers",
+        }
+    }
+}
+
+/// One container of a workload.
+#[derive(Debug, Clone, Copy)]
+pub struct Container<'a> {
+    /// The container node.
+    pub node: &'a Node,
+    /// Which list it is in.
+    pub kind: ContainerKind,
+    /// Index in that list.
+    pub index: usize,
+    /// The workload's pod spec path, for field paths.
+    spec_path: &'static str,
+}
+
+impl<'a> Container<'a> {
+    /// The container's name (empty when missing).
+    pub fn name(&self) -> &'a str {
+        self.node.get("name").and_then(Node::as_str).unwrap_or("")
+    }
+
+    /// `securityContext`, or a null node.
+    pub fn security_context(&self) -> &'a Node {
+        self.node.get("securityContext").unwrap_or(Node::null())
+    }
+
+    /// Dotted path of this container (`spec.template.spec.containers[0]`).
+    pub fn path(&self) -> String {
+        format!("{}.{}[{}]", self.spec_path, self.kind.field(), self.index)
+    }
+
+    /// Dotted path of a field below this container.
+    pub fn field_path(&self, rest: &str) -> String {
+        format!("{}.{rest}", self.path())
+    }
+}
+
+const POD_SPEC_PATHS: [(&[&str], &[&str], &str); 3] = [
+    (&["spec", "template", "spec"], &["spec", "template", "metadata"], "spec.template.spec"),
+    (
+        &["spec", "jobTemplate", "spec", "template", "spec"],
+        &["spec", "jobTemplate", "spec", "template", "metadata"],
+        "spec.jobTemplate.spec.template.spec",
+    ),
+    (&["spec"], &["metadata"], "spec"),
+];
+
+impl<'a> Workload<'a> {
+    /// The workload view of an object, when it holds a pod spec.
+    pub fn of(object: &'a Object) -> Option<Workload<'a>> {
+        let root = &object.root;
+        let candidates: &[usize] = match object.id.kind.as_str() {
+            "Pod" => &[2],
+            "CronJob" => &[1],
+            _ => &[0],
+        };
+        for &i in candidates {
+            let (spec_path, meta_path, dotted) = POD_SPEC_PATHS[i];
+            if let Some(spec) = root.get_path(spec_path) {
+                if spec.get("containers").is_some() || object.id.kind == "Pod" {
+                    return Some(Workload {
+                        object,
+                        spec,
+                        pod_metadata: root.get_path(meta_path),
+                        spec_path: dotted,
+                    });
+                }
+            }
+        }
+        None
+    }
+
+    /// Pod-level `securityContext`, or a null node.
+    pub fn pod_security_context(&self) -> &'a Node {
+        self.spec.get("securityContext").unwrap_or(Node::null())
+    }
+
+    /// A pod spec field.
+    pub fn get(&self, key: &str) -> Option<&'a Node> {
+        self.spec.get(key)
+    }
+
+    /// A pod annotation (from the pod template for controllers).
+    pub fn pod_annotation(&self, key: &str) -> Option<&'a str> {
+        self.pod_metadata?.get("annotations")?.get(key)?.as_str()
+    }
+
+    /// Pod annotations.
+    pub fn pod_annotations(&self) -> &'a [crate::yaml::Entry] {
+        self.pod_metadata
+            .and_then(|m| m.get("annotations"))
+            .map(Node::entries)
+            .unwrap_or_default()
+    }
+
+    /// Dotted path of a pod spec field.
+    pub fn field_path(&self, rest: &str) -> String {
+        format!("{}.{rest}", self.spec_path)
+    }
+
+    /// True when `spec.os.name` is `windows` (some restricted controls exempt such pods).
+    pub fn is_windows(&self) -> bool {
+        self.spec.get_path(&["os", "name"]).and_then(Node::as_str) == Some("windows")
+    }
+
+    /// Every container: regular, init and ephemeral.
+    pub fn containers(&self) -> impl Iterator<Item = Container<'a>> + 'a {
+        let spec = self.spec;
+        let spec_path = self.spec_path;
+        [
+            ContainerKind::Regular,
+            ContainerKind::Init,
+            ContainerKind::Ephemeral,
+        ]
+        .into_iter()
+        .flat_map(move |kind| {
+            spec.get(kind.field())
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+                .map(move |(index, node)| Container {
+                    node,
+                    kind,
+                    index,
+                    spec_path,
+                })
+        })
+    }
+
+    /// Volumes.
+    pub fn volumes(&self) -> &'a [Node] {
+        self.spec.get("volumes").map(Node::items).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::{load_str, LoadLimits};
+
+    fn first(text: &str) -> Object {
+        load_str("t.yaml", text, &LoadLimits::default())
+            .objects
+            .remove(0)
+    }
+
+    #[test]
+    fn finds_pod_spec_in_controllers_and_cronjobs() {
+        let d = first("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    metadata: {annotations: {a: b}}\n    spec:\n      containers: [{name: c}]\n      initContainers: [{name: i}]\n");
+        let w = Workload::of(&d).unwrap();
+        assert_eq!(w.spec_path, "spec.template.spec");
+        assert_eq!(w.pod_annotation("a"), Some("b"));
+        let names: Vec<_> = w.containers().map(|c| c.name()).collect();
+        assert_eq!(names, ["c", "i"]);
+        assert_eq!(w.containers().nth(1).unwrap().path(), "spec.template.spec.initContainers[0]");
+
+        let cj = first("apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers: [{name: x}]\n");
+        assert_eq!(Workload::of(&cj).unwrap().spec_path, "spec.jobTemplate.spec.template.spec");
+
+        let custom = first("apiVersion: x.io/v1\nkind: Rollout\nmetadata: {name: r}\nspec:\n  template:\n    spec:\n      containers: [{name: x}]\n");
+        assert!(Workload::of(&custom).is_some());
+
+        let svc = first("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: []}\n");
+        assert!(Workload::of(&svc).is_none());
+    }
+}
