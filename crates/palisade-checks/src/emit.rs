@@ -1,0 +1,64 @@
+//! [`Emitter`]: how a rule reports a finding. It applies the configured rule settings
+//! (disabled rules, severity overrides) in one place, so rules never look at them.
+
+use std::borrow::Cow;
+
+use palisade_core::yaml::Pos;
+use palisade_core::{Config, Finding, Object, Rule};
+
+/// Collects findings for one run of the rules.
+pub struct Emitter<'a> {
+    config: &'a Config,
+    findings: Vec<Finding>,
+}
+
+impl<'a> Emitter<'a> {
+    /// An emitter honouring `config`'s rule settings.
+    pub fn new(config: &'a Config) -> Emitter<'a> {
+        Emitter {
+            config,
+            findings: Vec::new(),
+        }
+    }
+
+    /// The configuration (approved registries, data classes, ...).
+    pub fn config(&self) -> &'a Config {
+        self.config
+    }
+
+    /// Is the rule turned on? Rules call this before doing expensive work.
+    pub fn enabled(&self, rule: &Rule) -> bool {
+        self.config.rule_enabled(rule.id)
+    }
+
+    /// Reports a finding of `rule` on `object` at `pos` (the offending field's key, or the
+    /// object's start when the field is missing). Returns the finding so the caller can add
+    /// evidence; `None` when the rule is turned off.
+    pub fn emit(
+        &mut self,
+        rule: &'static Rule,
+        object: &Object,
+        pos: Pos,
+        field: Option<String>,
+        message: impl Into<String>,
+    ) -> Option<&mut Finding> {
+        if !self.enabled(rule) {
+            return None;
+        }
+        self.findings.push(Finding {
+            rule_id: Cow::Borrowed(rule.id),
+            severity: self.config.severity_for(rule.id, rule.severity),
+            object: object.id.clone(),
+            location: object.location_of(pos),
+            field,
+            message: message.into(),
+            evidence: None,
+        });
+        self.findings.last_mut()
+    }
+
+    /// The findings collected.
+    pub fn into_findings(self) -> Vec<Finding> {
+        self.findings
+    }
+}

@@ -1,0 +1,109 @@
+//! Palisade's built-in posture rules.
+//!
+//! Rules are grouped in families (one module each). Each family lists its rules' metadata
+//! and provides a per-object check (usable one object at a time, as admission needs) and,
+//! where a rule needs the whole picture (namespaces without NetworkPolicies), an
+//! inventory-wide check. [`catalog`] is the single source of rule metadata.
+//!
+//! ```
+//! use palisade_core::{inventory, Config, Inventory};
+//!
+//! let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: app}\nspec:\n  hostNetwork: true\n  containers: [{name: c, image: nginx}]\n";
+//! let mut inv = Inventory::default();
+//! inv.add(inventory::load_str("pod.yaml", text, &Default::default()));
+//! let findings = palisade_checks::check_inventory(&inv, &Config::default());
+//! let host = findings.iter().find(|f| f.rule_id == "PAL-POD-001").unwrap();
+//! assert_eq!(host.location.line, 5);
+//! ```
+
+mod data_class;
+mod emit;
+mod exposure;
+mod hardening;
+mod hygiene;
+mod images;
+mod pod_security;
+mod secrets;
+mod util;
+
+use palisade_core::{Config, Finding, Inventory, Object, Rule};
+use rayon::prelude::*;
+
+pub use emit::Emitter;
+
+/// A family of rules and its checks.
+pub(crate) struct Checks {
+    /// The family's rules, in catalog order.
+    pub rules: &'static [&'static Rule],
+    /// Rules judged one object at a time.
+    pub object: Option<fn(&Object, &mut Emitter)>,
+    /// Rules that need the whole inventory.
+    pub inventory: Option<fn(&Inventory, &mut Emitter)>,
+}
+
+/// Every family, in catalog order.
+const FAMILIES: &[&Checks] = &[
+    &pod_security::CHECKS,
+    &hardening::CHECKS,
+    &images::CHECKS,
+    &secrets::CHECKS,
+    &exposure::CHECKS,
+    &hygiene::CHECKS,
+    &data_class::CHECKS,
+];
+
+/// Every rule Palisade knows, in catalog order.
+pub fn catalog() -> Vec<&'static Rule> {
+    FAMILIES
+        .iter()
+        .flat_map(|f| f.rules.iter().copied())
+        .chain([&palisade_core::exceptions::EXPIRED_EXCEPTION])
+        .collect()
+}
+
+/// A rule by id.
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    catalog().into_iter().find(|r| r.id == id)
+}
+
+/// Runs the per-object rules on one object (what an admission request needs).
+pub fn check_object(object: &Object, config: &Config) -> Vec<Finding> {
+    let mut em = Emitter::new(config);
+    for family in FAMILIES {
+        if let Some(check) = family.object {
+            check(object, &mut em);
+        }
+    }
+    em.into_findings()
+}
+
+/// Objects per parallel work item: large enough to amortise scheduling.
+const CHUNK: usize = 256;
+
+/// Runs every rule over an inventory: per-object rules in parallel, then inventory-wide
+/// rules. Findings come back in input order.
+pub fn check_inventory(inventory: &Inventory, config: &Config) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = inventory
+        .objects
+        .par_chunks(CHUNK)
+        .flat_map_iter(|chunk| {
+            let mut em = Emitter::new(config);
+            for object in chunk {
+                for family in FAMILIES {
+                    if let Some(check) = family.object {
+                        check(object, &mut em);
+                    }
+                }
+            }
+            em.into_findings()
+        })
+        .collect();
+    let mut em = Emitter::new(config);
+    for family in FAMILIES {
+        if let Some(check) = family.inventory {
+            check(inventory, &mut em);
+        }
+    }
+    findings.extend(em.into_findings());
+    findings
+}
