@@ -6,8 +6,3 @@ use palisade_core::yaml::{Node, Pos};
 pub fn key_pos(node: &Node, key: &str, fallback: Pos) -> Pos {
     node.entry(key).map_or(fallback, |e| e.key.pos)
 }
-
-/// Like [`Node::get`] on an optional node.
-pub fn get<'a>(node: Option<&'a Node>, key: &str) -> Option<&'a Node> {
-    node?.get(key)
-}

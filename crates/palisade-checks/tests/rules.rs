@@ -8,6 +8,8 @@
 //! Fixtures run through the whole pipeline (load, every rule, exceptions), so a rule that
 //! fires on the wrong line, or on a fixture meant to pass, fails here.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -27,9 +29,16 @@ fn fixtures_dir() -> PathBuf {
 }
 
 fn run(dir: &Path, file: &Path) -> Vec<Finding> {
-    let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let own = dir.join(format!("palisade.{stem}.yaml"));
-    let config_path = if own.exists() { own } else { dir.join("palisade.yaml") };
+    let config_path = if own.exists() {
+        own
+    } else {
+        dir.join("palisade.yaml")
+    };
     let config = if config_path.exists() {
         let text = fs::read_to_string(&config_path).unwrap();
         Config::parse(&config_path.display().to_string(), &text)
@@ -40,7 +49,12 @@ fn run(dir: &Path, file: &Path) -> Vec<Finding> {
     let text = fs::read_to_string(file).unwrap();
     let mut inv = Inventory::default();
     let loaded = load_str(&file.display().to_string(), &text, &LoadLimits::default());
-    assert!(loaded.errors.is_empty(), "{}: {:?}", file.display(), loaded.errors);
+    assert!(
+        loaded.errors.is_empty(),
+        "{}: {:?}",
+        file.display(),
+        loaded.errors
+    );
     inv.add(loaded);
     let findings = palisade_checks::check_inventory(&inv, &config);
     exceptions::apply(findings, &inv, &config, TODAY).findings
@@ -51,10 +65,19 @@ fn expected_lines(file: &Path) -> BTreeSet<u32> {
     let header = text
         .lines()
         .find_map(|l| l.strip_prefix("# expect:"))
-        .unwrap_or_else(|| panic!("{}: fail fixture without `# expect: LINE, ...`", file.display()));
+        .unwrap_or_else(|| {
+            panic!(
+                "{}: fail fixture without `# expect: LINE, ...`",
+                file.display()
+            )
+        });
     header
         .split(',')
-        .map(|n| n.trim().parse().unwrap_or_else(|_| panic!("{}: bad expect header", file.display())))
+        .map(|n| {
+            n.trim()
+                .parse()
+                .unwrap_or_else(|_| panic!("{}: bad expect header", file.display()))
+        })
         .collect()
 }
 
@@ -67,10 +90,19 @@ fn every_rule_has_failing_and_passing_fixtures_that_behave() {
             .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
             .unwrap_or_default();
         files.sort();
-        let fails: Vec<_> = files.iter().filter(|p| name(p).starts_with("fail")).collect();
-        let passes: Vec<_> = files.iter().filter(|p| name(p).starts_with("pass")).collect();
+        let fails: Vec<_> = files
+            .iter()
+            .filter(|p| name(p).starts_with("fail"))
+            .collect();
+        let passes: Vec<_> = files
+            .iter()
+            .filter(|p| name(p).starts_with("pass"))
+            .collect();
         if fails.is_empty() || passes.is_empty() {
-            problems.push(format!("{}: needs at least one fail-*.yaml and one pass-*.yaml", rule.id));
+            problems.push(format!(
+                "{}: needs at least one fail-*.yaml and one pass-*.yaml",
+                rule.id
+            ));
             continue;
         }
         for f in fails {
@@ -81,7 +113,11 @@ fn every_rule_has_failing_and_passing_fixtures_that_behave() {
                 .collect();
             let want = expected_lines(f);
             if got != want {
-                problems.push(format!("{}: {} expected lines {want:?}, got {got:?}", rule.id, name(f)));
+                problems.push(format!(
+                    "{}: {} expected lines {want:?}, got {got:?}",
+                    rule.id,
+                    name(f)
+                ));
             }
         }
         for p in passes {
@@ -91,7 +127,11 @@ fn every_rule_has_failing_and_passing_fixtures_that_behave() {
                 .map(|x| format!("line {}: {}", x.location.line, x.message))
                 .collect();
             if !hits.is_empty() {
-                problems.push(format!("{}: {} should pass but got {hits:?}", rule.id, name(p)));
+                problems.push(format!(
+                    "{}: {} should pass but got {hits:?}",
+                    rule.id,
+                    name(p)
+                ));
             }
         }
     }
@@ -99,5 +139,7 @@ fn every_rule_has_failing_and_passing_fixtures_that_behave() {
 }
 
 fn name(p: &Path) -> String {
-    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }

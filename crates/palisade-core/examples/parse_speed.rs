@@ -17,7 +17,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let start = Instant::now();
         docs = 0;
         for t in &texts {
-            docs += palisade_core::yaml::parse_stream(t, &limits).documents.len();
+            docs += palisade_core::yaml::parse_stream(t, &limits)
+                .documents
+                .len();
         }
         best = best.min(start.elapsed().as_secs_f64());
     }

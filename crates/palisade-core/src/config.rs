@@ -69,10 +69,19 @@ pub enum Requirement {
 impl Requirement {
     /// Every requirement with its config name.
     pub const ALL: [(Requirement, &'static str); 6] = [
-        (Requirement::DefaultDenyNetworkPolicy, "default-deny-network-policy"),
+        (
+            Requirement::DefaultDenyNetworkPolicy,
+            "default-deny-network-policy",
+        ),
         (Requirement::RunAsNonRoot, "run-as-non-root"),
-        (Requirement::ReadOnlyRootFilesystem, "read-only-root-filesystem"),
-        (Requirement::NoPrivilegeEscalation, "no-privilege-escalation"),
+        (
+            Requirement::ReadOnlyRootFilesystem,
+            "read-only-root-filesystem",
+        ),
+        (
+            Requirement::NoPrivilegeEscalation,
+            "no-privilege-escalation",
+        ),
         (Requirement::ResourceLimits, "resource-limits"),
         (Requirement::ImageDigest, "image-digest"),
     ];
@@ -119,10 +128,7 @@ pub struct RuleSetting {
 impl Config {
     /// Is this rule turned on?
     pub fn rule_enabled(&self, id: &str) -> bool {
-        self.rules
-            .get(id)
-            .and_then(|s| s.enabled)
-            .unwrap_or(true)
+        self.rules.get(id).and_then(|s| s.enabled).unwrap_or(true)
     }
 
     /// The severity to report for this rule.
@@ -152,7 +158,11 @@ impl Config {
         if let Some(err) = stream.error {
             return Err(vec![LoadError::at(&path, err.pos, err.message)]);
         }
-        let docs: Vec<_> = stream.documents.iter().filter(|d| !d.root.is_null()).collect();
+        let docs: Vec<_> = stream
+            .documents
+            .iter()
+            .filter(|d| !d.root.is_null())
+            .collect();
         let mut config = Config {
             path: Some(Arc::clone(&path)),
             ..Config::default()
@@ -174,7 +184,10 @@ impl Config {
         let mut bad = Vec::new();
         for e in &self.exceptions {
             for id in e.rules.iter().filter(|id| *id != "*" && !known(id)) {
-                bad.push(format!("{}: unknown rule id `{id}` in exception", e.location));
+                bad.push(format!(
+                    "{}: unknown rule id `{id}` in exception",
+                    e.location
+                ));
             }
         }
         for id in self.rules.keys().filter(|id| !known(id)) {
@@ -259,16 +272,15 @@ impl ConfigParser {
         for e in entries {
             let v = &e.value;
             match e.key.as_str().unwrap_or("") {
-                "kind" => {
-                    if v.as_str() != Some("Config") {
-                        self.error(v.pos, "kind must be `Config`");
-                    }
+                "kind" if v.as_str() != Some("Config") => {
+                    self.error(v.pos, "kind must be `Config`");
                 }
                 "environment" => config.environment = self.string(v, "environment"),
                 "environments" => {
                     for env in self.fields_any(v, "environments") {
                         let name = env.key.as_str().unwrap_or("").to_string();
-                        let fields = self.fields(&env.value, "an environment", &["allowedDataClasses"]);
+                        let fields =
+                            self.fields(&env.value, "an environment", &["allowedDataClasses"]);
                         let mut environment = Environment::default();
                         for f in fields {
                             environment.allowed_data_classes =
@@ -284,13 +296,20 @@ impl ConfigParser {
                         let mut dc = DataClass::default();
                         for f in fields {
                             for item in f.value.items() {
-                                match Requirement::ALL.iter().find(|(_, n)| item.as_str() == Some(n)) {
+                                match Requirement::ALL
+                                    .iter()
+                                    .find(|(_, n)| item.as_str() == Some(n))
+                                {
                                     Some((r, _)) => dc.requires.push(*r),
                                     None => {
-                                        let names: Vec<_> = Requirement::ALL.iter().map(|(_, n)| *n).collect();
+                                        let names: Vec<_> =
+                                            Requirement::ALL.iter().map(|(_, n)| *n).collect();
                                         self.error(
                                             item.pos,
-                                            format!("unknown requirement (expected one of: {})", names.join(", ")),
+                                            format!(
+                                                "unknown requirement (expected one of: {})",
+                                                names.join(", ")
+                                            ),
                                         );
                                     }
                                 }
@@ -302,7 +321,9 @@ impl ConfigParser {
                         config.data_classes.insert(name, dc);
                     }
                 }
-                "approvedRegistries" => config.approved_registries = self.strings(v, "approvedRegistries"),
+                "approvedRegistries" => {
+                    config.approved_registries = self.strings(v, "approvedRegistries")
+                }
                 "approvedImages" => {
                     config.approved_images = self
                         .strings(v, "approvedImages")
@@ -324,7 +345,8 @@ impl ConfigParser {
                 "rules" => {
                     for rule in self.fields_any(v, "rules") {
                         let id = rule.key.as_str().unwrap_or("").to_string();
-                        let fields = self.fields(&rule.value, "a rule setting", &["enabled", "severity"]);
+                        let fields =
+                            self.fields(&rule.value, "a rule setting", &["enabled", "severity"]);
                         let mut setting = RuleSetting::default();
                         for f in fields {
                             match f.key.as_str() {
@@ -368,7 +390,16 @@ impl ConfigParser {
         let fields = self.fields(
             node,
             "an exception",
-            &["rules", "rule", "kind", "namespace", "name", "labels", "reason", "expires"],
+            &[
+                "rules",
+                "rule",
+                "kind",
+                "namespace",
+                "name",
+                "labels",
+                "reason",
+                "expires",
+            ],
         );
         let location = Location {
             path: Arc::clone(&self.path),
@@ -409,7 +440,10 @@ impl ConfigParser {
             }
         }
         if ex.rules.is_empty() {
-            self.error(node.pos, "an exception needs `rules:` (a list of rule ids, or [\"*\"])");
+            self.error(
+                node.pos,
+                "an exception needs `rules:` (a list of rule ids, or [\"*\"])",
+            );
             return None;
         }
         if ex.reason.trim().is_empty() {
@@ -428,10 +462,20 @@ mod tests {
     fn parses_a_full_config() {
         let text = "apiVersion: palisade.dev/v1\nenvironment: prod\nenvironments:\n  prod:\n    allowedDataClasses: [public, confidential]\ndataClasses:\n  confidential:\n    requires: [default-deny-network-policy, run-as-non-root]\napprovedRegistries: [registry.corp.test]\nexceptions:\n  - rules: [PAL-POD-002]\n    kind: DaemonSet\n    namespace: kube-*\n    reason: node agent\n    expires: 2030-01-01\nrules:\n  PAL-POD-037: {enabled: false}\n  PAL-IMG-002: {severity: low}\n";
         let c = Config::parse("palisade.yaml", text).unwrap();
-        assert_eq!(c.current_environment().unwrap().1.allowed_data_classes.len(), 2);
+        assert_eq!(
+            c.current_environment()
+                .unwrap()
+                .1
+                .allowed_data_classes
+                .len(),
+            2
+        );
         assert_eq!(
             c.data_classes["confidential"].requires,
-            vec![Requirement::DefaultDenyNetworkPolicy, Requirement::RunAsNonRoot]
+            vec![
+                Requirement::DefaultDenyNetworkPolicy,
+                Requirement::RunAsNonRoot
+            ]
         );
         assert_eq!(c.exceptions[0].location.line, 11);
         assert!(!c.rule_enabled("PAL-POD-037"));
@@ -443,8 +487,16 @@ mod tests {
         let text = "apiVersion: palisade.dev/v1\nexceptions:\n  - rules: [X]\n    reason: r\n    namesapce: prod\nfoo: 1\n";
         let errs = Config::parse("p.yaml", text).unwrap_err();
         let msgs: Vec<String> = errs.iter().map(ToString::to_string).collect();
-        assert!(msgs.iter().any(|m| m.starts_with("p.yaml:5:5: unknown key `namesapce`")), "{msgs:?}");
-        assert!(msgs.iter().any(|m| m.starts_with("p.yaml:6:1: unknown key `foo`")), "{msgs:?}");
+        assert!(
+            msgs.iter()
+                .any(|m| m.starts_with("p.yaml:5:5: unknown key `namesapce`")),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.starts_with("p.yaml:6:1: unknown key `foo`")),
+            "{msgs:?}"
+        );
     }
 
     #[test]

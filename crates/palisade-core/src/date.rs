@@ -69,7 +69,11 @@ mod tests {
     fn parses_and_validates() {
         assert_eq!(
             Date::parse("2026-02-28"),
-            Some(Date { year: 2026, month: 2, day: 28 })
+            Some(Date {
+                year: 2026,
+                month: 2,
+                day: 28
+            })
         );
         assert_eq!(Date::parse("2026-02-29"), None);
         assert!(Date::parse("2024-02-29").is_some());

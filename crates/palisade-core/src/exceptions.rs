@@ -81,7 +81,12 @@ pub struct Applied {
 }
 
 /// Applies config exceptions and ignore annotations.
-pub fn apply(findings: Vec<Finding>, inventory: &Inventory, config: &Config, today: Date) -> Applied {
+pub fn apply(
+    findings: Vec<Finding>,
+    inventory: &Inventory,
+    config: &Config,
+    today: Date,
+) -> Applied {
     let objects: HashMap<&ObjectRef, &Object> =
         inventory.objects.iter().map(|o| (&o.id, o)).collect();
     let (active, expired): (Vec<&Exception>, Vec<&Exception>) = config
@@ -94,7 +99,10 @@ pub fn apply(findings: Vec<Finding>, inventory: &Inventory, config: &Config, tod
         let object = objects.get(&finding.object).copied();
         if let Some(by) = annotation_suppression(&finding, object) {
             out.suppressed.push(Suppressed { finding, by });
-        } else if let Some(ex) = active.iter().find(|e| exception_matches(e, &finding, object)) {
+        } else if let Some(ex) = active
+            .iter()
+            .find(|e| exception_matches(e, &finding, object))
+        {
             let by = Suppression::Config {
                 location: format!("{}:{}", ex.location.path, ex.location.line),
                 reason: ex.reason.clone(),
@@ -141,9 +149,10 @@ fn annotation_suppression(finding: &Finding, object: Option<&Object>) -> Option<
         .map(str::trim)
         .any(|id| id == finding.rule_id);
     listed.then(|| Suppression::Annotation {
-        reason: object
-            .annotation(IGNORE_REASON_ANNOTATION)
-            .map_or_else(|| format!("(no {IGNORE_REASON_ANNOTATION} given)"), str::to_string),
+        reason: object.annotation(IGNORE_REASON_ANNOTATION).map_or_else(
+            || format!("(no {IGNORE_REASON_ANNOTATION} given)"),
+            str::to_string,
+        ),
     })
 }
 

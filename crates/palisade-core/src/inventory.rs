@@ -249,7 +249,9 @@ fn load_str_arc(path: Arc<str>, text: &str, limits: &LoadLimits) -> Loaded {
         add_document(doc.root, &origin, &mut loaded, 0);
     }
     if let Some(err) = stream.error {
-        loaded.errors.push(LoadError::at(&path, err.pos, err.message));
+        loaded
+            .errors
+            .push(LoadError::at(&path, err.pos, err.message));
     }
     loaded
 }
@@ -335,18 +337,31 @@ fn with_list_defaults(item: Node, list_api_version: &str, list_kind: &str) -> No
         return item;
     };
     let item_kind = list_kind.strip_suffix("List").unwrap_or(list_kind);
-    let missing = |key: &str, entries: &[Entry]| !entries.iter().any(|e| e.key.as_str() == Some(key));
+    let missing =
+        |key: &str, entries: &[Entry]| !entries.iter().any(|e| e.key.as_str() == Some(key));
     if list_kind != "List" {
         if missing("kind", &entries) {
             entries.push(Entry {
-                key: Node { value: Value::Quoted("kind".into()), pos },
-                value: Node { value: Value::Quoted(item_kind.into()), pos },
+                key: Node {
+                    value: Value::Quoted("kind".into()),
+                    pos,
+                },
+                value: Node {
+                    value: Value::Quoted(item_kind.into()),
+                    pos,
+                },
             });
         }
         if missing("apiVersion", &entries) {
             entries.push(Entry {
-                key: Node { value: Value::Quoted("apiVersion".into()), pos },
-                value: Node { value: Value::Quoted(list_api_version.into()), pos },
+                key: Node {
+                    value: Value::Quoted("apiVersion".into()),
+                    pos,
+                },
+                value: Node {
+                    value: Value::Quoted(list_api_version.into()),
+                    pos,
+                },
             });
         }
     }
@@ -447,7 +462,9 @@ mod tests {
 
     #[test]
     fn lists_are_unwrapped_with_defaults() {
-        let l = load("apiVersion: v1\nkind: PodList\nitems:\n- metadata: {name: a}\n- metadata: {name: b}\n");
+        let l = load(
+            "apiVersion: v1\nkind: PodList\nitems:\n- metadata: {name: a}\n- metadata: {name: b}\n",
+        );
         assert_eq!(l.objects.len(), 2);
         assert_eq!(l.objects[0].id.kind, "Pod");
         assert_eq!(l.objects[1].id.api_version, "v1");
@@ -479,7 +496,9 @@ mod tests {
         let l = load_bytes("x.yaml", b"a: 1\nb: \xff\n", &LoadLimits::default());
         assert_eq!(l.errors.len(), 1);
         assert_eq!(l.errors[0].line, Some(2));
-        assert!(l.errors[0].to_string().starts_with("x.yaml:2:4: not valid UTF-8"));
+        assert!(l.errors[0]
+            .to_string()
+            .starts_with("x.yaml:2:4: not valid UTF-8"));
     }
 
     #[test]

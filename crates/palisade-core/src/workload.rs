@@ -59,6 +59,26 @@ impl<'a> Container<'a> {
         self.node.get("name").and_then(Node::as_str).unwrap_or("")
     }
 
+    /// How findings name the container: "container `x`", "init container `x`", "sidecar
+    /// container `x`" (an init container with `restartPolicy: Always`), "ephemeral container
+    /// `x`"; its index when it has no name.
+    pub fn describe(&self) -> String {
+        let kind = match self.kind {
+            ContainerKind::Regular => "container",
+            ContainerKind::Init
+                if self.node.get("restartPolicy").and_then(Node::as_str) == Some("Always") =>
+            {
+                "sidecar container"
+            }
+            ContainerKind::Init => "init container",
+            ContainerKind::Ephemeral => "ephemeral container",
+        };
+        match self.name() {
+            "" => format!("{kind} #{}", self.index),
+            name => format!("{kind} `{name}`"),
+        }
+    }
+
     /// `securityContext`, or a null node.
     pub fn security_context(&self) -> &'a Node {
         self.node.get("securityContext").unwrap_or(Node::null())
@@ -76,7 +96,11 @@ impl<'a> Container<'a> {
 }
 
 const POD_SPEC_PATHS: [(&[&str], &[&str], &str); 3] = [
-    (&["spec", "template", "spec"], &["spec", "template", "metadata"], "spec.template.spec"),
+    (
+        &["spec", "template", "spec"],
+        &["spec", "template", "metadata"],
+        "spec.template.spec",
+    ),
     (
         &["spec", "jobTemplate", "spec", "template", "spec"],
         &["spec", "jobTemplate", "spec", "template", "metadata"],
@@ -170,7 +194,10 @@ impl<'a> Workload<'a> {
 
     /// Volumes.
     pub fn volumes(&self) -> &'a [Node] {
-        self.spec.get("volumes").map(Node::items).unwrap_or_default()
+        self.spec
+            .get("volumes")
+            .map(Node::items)
+            .unwrap_or_default()
     }
 }
 
@@ -193,10 +220,16 @@ mod tests {
         assert_eq!(w.pod_annotation("a"), Some("b"));
         let names: Vec<_> = w.containers().map(|c| c.name()).collect();
         assert_eq!(names, ["c", "i"]);
-        assert_eq!(w.containers().nth(1).unwrap().path(), "spec.template.spec.initContainers[0]");
+        assert_eq!(
+            w.containers().nth(1).unwrap().path(),
+            "spec.template.spec.initContainers[0]"
+        );
 
         let cj = first("apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers: [{name: x}]\n");
-        assert_eq!(Workload::of(&cj).unwrap().spec_path, "spec.jobTemplate.spec.template.spec");
+        assert_eq!(
+            Workload::of(&cj).unwrap().spec_path,
+            "spec.jobTemplate.spec.template.spec"
+        );
 
         let custom = first("apiVersion: x.io/v1\nkind: Rollout\nmetadata: {name: r}\nspec:\n  template:\n    spec:\n      containers: [{name: x}]\n");
         assert!(Workload::of(&custom).is_some());

@@ -77,10 +77,7 @@ pub fn parse_stream(text: &str, limits: &Limits) -> Stream {
         let result = match next {
             Ok((event, span)) => builder.on_event(event, span, &mut stream),
             Err(err) => Err(YamlError {
-                pos: Pos::new(
-                    to_u32(err.marker().line()),
-                    to_u32(err.marker().col() + 1),
-                ),
+                pos: Pos::new(to_u32(err.marker().line()), to_u32(err.marker().col() + 1)),
                 message: err.info().to_string(),
             }),
         };
@@ -252,7 +249,12 @@ impl Builder {
     }
 
     /// A node is complete: register its anchor and hand it to its parent (or the stream).
-    fn complete(&mut self, node: Node, anchor: usize, stream: &mut Stream) -> Result<(), YamlError> {
+    fn complete(
+        &mut self,
+        node: Node,
+        anchor: usize,
+        stream: &mut Stream,
+    ) -> Result<(), YamlError> {
         if anchor != 0 {
             self.anchors.insert(anchor, node.clone());
         }
@@ -425,7 +427,9 @@ mod tests {
         let err = s.error.unwrap();
         assert!(err.message.contains("recursion limit"), "{err:?}");
         // ...block nesting by ours.
-        let block: String = (0..300).map(|i| format!("{}- \n", "  ".repeat(i))).collect();
+        let block: String = (0..300)
+            .map(|i| format!("{}- \n", "  ".repeat(i)))
+            .collect();
         let s = parse(&block);
         let err = s.error.unwrap();
         assert!(err.message.contains("nesting deeper than 256"), "{err:?}");

@@ -128,9 +128,7 @@ impl Node {
 
     /// The entry under `key`, when this is a mapping that has it.
     pub fn entry(&self, key: &str) -> Option<&Entry> {
-        self.as_map()?
-            .iter()
-            .find(|e| e.key.as_str() == Some(key))
+        self.as_map()?.iter().find(|e| e.key.as_str() == Some(key))
     }
 
     /// The value under `key`, when this is a mapping that has it.

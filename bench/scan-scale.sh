@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Scale benchmark: a generated corpus of OBJECTS objects (default 50,000), scanned in full
+# and parsed only, RUNS times each (interleaved); prints median wall times, their ratio and
+# the peak RSS of the full scan.
+#
+# usage: bench/scan-scale.sh [OBJECTS=50000] [RUNS=7]
+# The corpus is cached under target/bench-corpus-OBJECTS (delete it to regenerate).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OBJECTS="${1:-50000}"
+RUNS="${2:-7}"
+CORPUS="target/bench-corpus-$OBJECTS"
+BIN="target/release/palisade"
+
+if [[ ! -d "$CORPUS" ]]; then
+    python3 bench/gen-corpus.py "$CORPUS" "$OBJECTS" 100 1 >&2
+fi
+cargo build --release -q
+if [[ ! -x /usr/bin/time ]]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
+fi
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+measure() { # NAME ARGS... -> appends "NAME wall_s rss_kb" to $work/results
+    local name="$1"
+    shift
+    local t0 t1
+    t0="$(date +%s%N)"
+    /usr/bin/time -f '%M' -o "$work/time" "$BIN" "$@" >/dev/null 2>"$work/err" || {
+        local rc=$?
+        # exit 1 = findings, which a scan of this corpus is expected to have
+        [[ $rc == 1 ]] || { cat "$work/err" >&2; exit "$rc"; }
+    }
+    t1="$(date +%s%N)"
+    echo "$name $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b-a)/1e9}') $(tail -n1 "$work/time")" >>"$work/results"
+}
+
+# warm-up (page cache)
+"$BIN" scan "$CORPUS" --parse-only >/dev/null
+for ((i = 0; i < RUNS; i++)); do
+    measure parse scan "$CORPUS" --parse-only
+    measure scan scan "$CORPUS" --format json
+done
+
+median() { awk -v n="$1" '$1 == n {print $2}' "$work/results" | sort -g | awk '{a[NR]=$1} END{print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}'; }
+maxrss() { awk -v n="$1" '$1 == n {if ($3 > m) m = $3} END{printf "%.1f", m/1024}' "$work/results"; }
+p="$(median parse)"
+s="$(median scan)"
+findings="$("$BIN" scan "$CORPUS" --format json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["findings"]))' || true)"
+echo "# scan-scale: $OBJECTS objects, $(find "$CORPUS" -name '*.yaml' | wc -l) files, $(du -sh "$CORPUS" | cut -f1); runs=$RUNS; $(nproc) cores"
+printf '%-10s %10s %12s\n' step median_s max_rss_MB
+printf '%-10s %10s %12s\n' parse "$p" "$(maxrss parse)"
+printf '%-10s %10s %12s\n' scan "$s" "$(maxrss scan)"
+echo "findings=$findings scan/parse=$(awk -v a="$s" -v b="$p" 'BEGIN{printf "%.2f", a/b}')"

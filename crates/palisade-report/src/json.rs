@@ -1,0 +1,289 @@
+//! Palisade's own JSON: a documented, versioned schema (`docs/json-output.md`,
+//! `schema/report-v1.schema.json`). The structs below *are* that schema, kept apart from
+//! the core types' serde derives so that a change in core cannot silently change the
+//! output: optional values are always present (`null`), lists always present (maybe empty).
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+use palisade_core::exceptions::{Suppressed, Suppression};
+use palisade_core::{Controls, Finding, LoadError, LoadNote, Report, Rule, Severity};
+use serde::Serialize;
+
+use crate::common::rules_by_id;
+
+/// The value of `schemaVersion`. Bumped only on an incompatible change.
+pub const SCHEMA_VERSION: &str = "1";
+
+pub(crate) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &Document::of(report))?;
+    writeln!(out)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Document<'a> {
+    schema_version: &'static str,
+    tool: Tool<'a>,
+    summary: Summary,
+    findings: Vec<FindingOut<'a>>,
+    suppressed: Vec<SuppressedOut<'a>>,
+    errors: Vec<ErrorOut<'a>>,
+    notes: Vec<NoteOut<'a>>,
+    rules: Vec<RuleOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct Tool<'a> {
+    name: &'static str,
+    version: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Summary {
+    findings: usize,
+    by_severity: BySeverity,
+    objects: usize,
+    inputs: usize,
+    suppressed: usize,
+    errors: usize,
+    notes: usize,
+}
+
+/// Every severity always present, worst first.
+#[derive(Serialize)]
+struct BySeverity {
+    critical: usize,
+    high: usize,
+    medium: usize,
+    low: usize,
+    info: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FindingOut<'a> {
+    rule_id: &'a str,
+    title: Option<&'static str>,
+    severity: Severity,
+    object: ObjectOut<'a>,
+    location: LocationOut<'a>,
+    field: Option<&'a str>,
+    message: &'a str,
+    evidence: Option<&'a str>,
+    remediation: Option<&'static str>,
+    controls: ControlsOut,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ObjectOut<'a> {
+    api_version: &'a str,
+    kind: &'a str,
+    namespace: Option<&'a str>,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct LocationOut<'a> {
+    path: &'a str,
+    line: u32,
+    col: u32,
+}
+
+#[derive(Serialize)]
+struct ControlsOut {
+    pss: Option<&'static str>,
+    cis: &'static [&'static str],
+    nsa: &'static [&'static str],
+    mitre: &'static [&'static str],
+}
+
+#[derive(Serialize)]
+struct SuppressedOut<'a> {
+    finding: FindingOut<'a>,
+    by: ByOut<'a>,
+}
+
+#[derive(Serialize)]
+struct ByOut<'a> {
+    /// `config` or `annotation`.
+    kind: &'static str,
+    reason: &'a str,
+    /// Where the config exception is written (`palisade.yaml:12`); `null` for annotations.
+    location: Option<&'a str>,
+    expires: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ErrorOut<'a> {
+    path: &'a str,
+    line: Option<u32>,
+    col: Option<u32>,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct NoteOut<'a> {
+    path: &'a str,
+    line: u32,
+    col: u32,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct RuleOut<'a> {
+    id: &'a str,
+    title: &'a str,
+    severity: Severity,
+    family: palisade_core::Family,
+    description: &'a str,
+    remediation: &'a str,
+    references: &'a [&'a str],
+    controls: ControlsOut,
+}
+
+impl<'a> Document<'a> {
+    fn of(report: &'a Report) -> Document<'a> {
+        let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
+        let rules = rules_by_id(report);
+        Document {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool {
+                name: "palisade",
+                version: report.version,
+            },
+            summary: Summary {
+                findings: report.findings.len(),
+                by_severity: BySeverity {
+                    critical: count(Severity::Critical),
+                    high: count(Severity::High),
+                    medium: count(Severity::Medium),
+                    low: count(Severity::Low),
+                    info: count(Severity::Info),
+                },
+                objects: report.stats.objects,
+                inputs: report.stats.inputs,
+                suppressed: report.suppressed.len(),
+                errors: report.errors.len(),
+                notes: report.notes.len(),
+            },
+            findings: report
+                .findings
+                .iter()
+                .map(|f| FindingOut::of(&rules, f))
+                .collect(),
+            suppressed: report
+                .suppressed
+                .iter()
+                .map(|s| SuppressedOut::of(&rules, s))
+                .collect(),
+            errors: report.errors.iter().map(ErrorOut::of).collect(),
+            notes: report.notes.iter().map(NoteOut::of).collect(),
+            rules: report.rules.iter().copied().map(RuleOut::of).collect(),
+        }
+    }
+}
+
+impl<'a> FindingOut<'a> {
+    fn of(rules: &HashMap<&str, &'static Rule>, f: &'a Finding) -> FindingOut<'a> {
+        let rule = rules.get(&*f.rule_id).copied();
+        FindingOut {
+            rule_id: &f.rule_id,
+            title: rule.map(|r| r.title),
+            severity: f.severity,
+            object: ObjectOut {
+                api_version: &f.object.api_version,
+                kind: &f.object.kind,
+                namespace: f.object.namespace.as_deref(),
+                name: &f.object.name,
+            },
+            location: LocationOut {
+                path: &f.location.path,
+                line: f.location.line,
+                col: f.location.col,
+            },
+            field: f.field.as_deref(),
+            message: &f.message,
+            evidence: f.evidence.as_deref(),
+            remediation: rule.map(|r| r.remediation),
+            controls: ControlsOut::of(&rule.map(|r| r.controls).unwrap_or_default()),
+        }
+    }
+}
+
+impl<'a> SuppressedOut<'a> {
+    fn of(rules: &HashMap<&str, &'static Rule>, s: &'a Suppressed) -> SuppressedOut<'a> {
+        let by = match &s.by {
+            Suppression::Config {
+                location,
+                reason,
+                expires,
+            } => ByOut {
+                kind: "config",
+                reason,
+                location: Some(location),
+                expires: expires.as_deref(),
+            },
+            Suppression::Annotation { reason } => ByOut {
+                kind: "annotation",
+                reason,
+                location: None,
+                expires: None,
+            },
+        };
+        SuppressedOut {
+            finding: FindingOut::of(rules, &s.finding),
+            by,
+        }
+    }
+}
+
+impl<'a> ErrorOut<'a> {
+    fn of(e: &'a LoadError) -> ErrorOut<'a> {
+        ErrorOut {
+            path: &e.path,
+            line: e.line,
+            col: e.col,
+            message: &e.message,
+        }
+    }
+}
+
+impl<'a> NoteOut<'a> {
+    fn of(n: &'a LoadNote) -> NoteOut<'a> {
+        NoteOut {
+            path: &n.location.path,
+            line: n.location.line,
+            col: n.location.col,
+            message: &n.message,
+        }
+    }
+}
+
+impl<'a> RuleOut<'a> {
+    fn of(r: &'a Rule) -> RuleOut<'a> {
+        RuleOut {
+            id: r.id,
+            title: r.title,
+            severity: r.severity,
+            family: r.family,
+            description: r.description,
+            remediation: r.remediation,
+            references: r.references,
+            controls: ControlsOut::of(&r.controls),
+        }
+    }
+}
+
+impl ControlsOut {
+    fn of(c: &Controls) -> ControlsOut {
+        ControlsOut {
+            pss: c.pss.map(|l| l.as_str()),
+            cis: c.cis,
+            nsa: c.nsa,
+            mitre: c.mitre,
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! JUnit XML (the Ant schema every CI reads): one `<testsuite>` per input file, so that a
+//! CI test report reads like a list of files to fix, and a file that could not be loaded
+//! carries its `<error>` next to its findings. Each finding is a failing `<testcase>`,
+//! each suppressed finding a skipped one, each load error an errored one. A clean scan is
+//! one passing test case, so that CI shows a pass rather than "no tests".
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use palisade_core::exceptions::{Suppressed, Suppression};
+use palisade_core::{Date, Finding, LoadError, LoadNote, Report, Rule};
+
+use crate::common::{controls_line, object_label, rules_by_id};
+
+type Rules<'a> = HashMap<&'a str, &'static Rule>;
+
+/// What goes in one file's suite.
+#[derive(Default)]
+struct Suite<'a> {
+    errors: Vec<&'a LoadError>,
+    findings: Vec<&'a Finding>,
+    suppressed: Vec<&'a Suppressed>,
+    notes: Vec<&'a LoadNote>,
+}
+
+pub(crate) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let mut suites: BTreeMap<&str, Suite<'_>> = BTreeMap::new();
+    for e in &report.errors {
+        suites.entry(&e.path).or_default().errors.push(e);
+    }
+    for f in &report.findings {
+        suites.entry(&f.location.path).or_default().findings.push(f);
+    }
+    for s in &report.suppressed {
+        let path = &*s.finding.location.path;
+        suites.entry(path).or_default().suppressed.push(s);
+    }
+    for n in &report.notes {
+        suites.entry(&n.location.path).or_default().notes.push(n);
+    }
+    // Stable order inside a file whatever order the report holds.
+    for suite in suites.values_mut() {
+        suite
+            .findings
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        suite
+            .suppressed
+            .sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+    }
+    let timestamp = timestamp(SystemTime::now());
+    let rules = rules_by_id(report);
+
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
+    let has_cases = suites
+        .values()
+        .any(|s| !(s.errors.is_empty() && s.findings.is_empty() && s.suppressed.is_empty()));
+    if !has_cases {
+        // Nothing failed: one passing case saying what was scanned.
+        let summary = format!(
+            "no findings; objects scanned: {}, inputs: {}",
+            report.stats.objects, report.stats.inputs
+        );
+        suite_open(
+            &mut xml,
+            "palisade",
+            0,
+            [1, 0, 0, 0],
+            &timestamp,
+            report.version,
+        );
+        let _ = writeln!(
+            xml,
+            "    <testcase name=\"scan\" classname=\"palisade\" time=\"0\"/>"
+        );
+        suite_close(&mut xml, &summary);
+    }
+    for (id, (path, suite)) in suites.iter().enumerate() {
+        let counts = [
+            suite.errors.len() + suite.findings.len() + suite.suppressed.len(),
+            suite.findings.len(),
+            suite.errors.len(),
+            suite.suppressed.len(),
+        ];
+        let id = if has_cases { id } else { id + 1 };
+        let name = if path.is_empty() { "-" } else { path };
+        suite_open(&mut xml, name, id, counts, &timestamp, report.version);
+        for e in &suite.errors {
+            load_error_case(&mut xml, name, e);
+        }
+        for f in &suite.findings {
+            finding_case(&mut xml, &rules, name, f, None);
+        }
+        for s in &suite.suppressed {
+            finding_case(&mut xml, &rules, name, &s.finding, Some(&s.by));
+        }
+        let mut notes = String::new();
+        for n in &suite.notes {
+            let _ = writeln!(notes, "note: {n}");
+        }
+        suite_close(&mut xml, &notes);
+    }
+    xml.push_str("</testsuites>\n");
+    out.write_all(xml.as_bytes())
+}
+
+/// `counts` is tests, failures, errors, skipped.
+fn suite_open(
+    xml: &mut String,
+    name: &str,
+    id: usize,
+    counts: [usize; 4],
+    timestamp: &str,
+    version: &str,
+) {
+    let [tests, failures, errors, skipped] = counts;
+    let name = attr(name);
+    let _ = writeln!(
+        xml,
+        "  <testsuite name=\"{name}\" package=\"{name}\" id=\"{id}\" tests=\"{tests}\" \
+         failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"0\" \
+         timestamp=\"{timestamp}\" hostname=\"localhost\">"
+    );
+    let _ = writeln!(
+        xml,
+        "    <properties>\n      <property name=\"palisade.version\" value=\"{}\"/>\n    </properties>",
+        attr(version)
+    );
+}
+
+fn suite_close(xml: &mut String, system_out: &str) {
+    let _ = writeln!(
+        xml,
+        "    <system-out>{}</system-out>\n    <system-err></system-err>\n  </testsuite>",
+        text(system_out)
+    );
+}
+
+fn finding_case(
+    xml: &mut String,
+    rules: &Rules<'_>,
+    classname: &str,
+    f: &Finding,
+    suppressed_by: Option<&Suppression>,
+) {
+    let rule = rules.get(&*f.rule_id).copied();
+    let mut name = f.rule_id.to_string();
+    if let Some(rule) = rule {
+        let _ = write!(name, " {}", rule.title);
+    }
+    let _ = write!(name, ": {}", object_label(&f.object));
+    if let Some(field) = &f.field {
+        let _ = write!(name, " at {field}");
+    }
+    let _ = writeln!(
+        xml,
+        "    <testcase name=\"{}\" classname=\"{}\" time=\"0\">",
+        attr(&name),
+        attr(classname)
+    );
+    match suppressed_by {
+        None => {
+            let _ = writeln!(
+                xml,
+                "      <failure message=\"{}\" type=\"{}\">{}</failure>",
+                attr(&f.message),
+                f.severity,
+                text(&details(rule, f))
+            );
+        }
+        Some(by) => {
+            let _ = writeln!(
+                xml,
+                "      <skipped message=\"{}\">{}</skipped>",
+                attr(&suppression_text(by)),
+                text(&details(rule, f))
+            );
+        }
+    }
+    xml.push_str("    </testcase>\n");
+}
+
+fn load_error_case(xml: &mut String, classname: &str, e: &LoadError) {
+    let place = match (e.line, e.col) {
+        (Some(l), Some(c)) => format!("{}:{l}:{c}", e.path),
+        (Some(l), None) => format!("{}:{l}", e.path),
+        _ => e.path.to_string(),
+    };
+    let _ = writeln!(
+        xml,
+        "    <testcase name=\"{}\" classname=\"{}\" time=\"0\">\n      \
+         <error message=\"{}\" type=\"LoadError\">{}</error>\n    </testcase>",
+        attr(&format!("load {place}")),
+        attr(classname),
+        attr(&e.message),
+        text(&e.to_string())
+    );
+}
+
+/// The body of a failure: everything needed to fix it without another tool.
+fn details(rule: Option<&Rule>, f: &Finding) -> String {
+    let mut s = format!(
+        "{} {}{}\n",
+        f.severity.as_str().to_ascii_uppercase(),
+        f.rule_id,
+        rule.map_or(String::new(), |r| format!(" {}", r.title))
+    );
+    let _ = writeln!(
+        s,
+        "Object: {} ({})",
+        object_label(&f.object),
+        f.object.api_version
+    );
+    let _ = writeln!(s, "Location: {}", f.location);
+    if let Some(field) = &f.field {
+        let _ = writeln!(s, "Field: {field}");
+    }
+    let _ = writeln!(s, "Message: {}", f.message);
+    if let Some(evidence) = &f.evidence {
+        let _ = writeln!(s, "Evidence: {evidence}");
+    }
+    if let Some(rule) = rule {
+        let _ = writeln!(s, "Remediation: {}", rule.remediation);
+        let controls = controls_line(&rule.controls);
+        if !controls.is_empty() {
+            let _ = writeln!(s, "Controls: {controls}");
+        }
+    }
+    s
+}
+
+fn suppression_text(by: &Suppression) -> String {
+    match by {
+        Suppression::Config {
+            location,
+            reason,
+            expires,
+        } => match expires {
+            Some(d) => format!("suppressed by exception at {location} (expires {d}): {reason}"),
+            None => format!("suppressed by exception at {location}: {reason}"),
+        },
+        Suppression::Annotation { reason } => {
+            format!("suppressed by annotation palisade.dev/ignore: {reason}")
+        }
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` in UTC: the Ant schema's timestamp has no zone.
+fn timestamp(now: SystemTime) -> String {
+    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let date = Date::from_unix_days(i64::try_from(secs / 86_400).unwrap_or(0));
+    let s = secs % 86_400;
+    format!("{date}T{:02}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
+}
+
+/// Escapes element text. Characters XML 1.0 cannot carry at all, even as references
+/// (most C0 controls, U+FFFE, U+FFFF), are written as visible `\u{..}` escapes.
+fn text(s: &str) -> String {
+    escape(s, false)
+}
+
+/// Escapes an attribute value; newlines and tabs become references, since a parser would
+/// otherwise normalise them to spaces.
+fn attr(s: &str) -> String {
+    escape(s, true)
+}
+
+fn escape(s: &str, attribute: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' if attribute => out.push_str("&quot;"),
+            '\'' if attribute => out.push_str("&apos;"),
+            '\n' if attribute => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' if attribute => out.push_str("&#9;"),
+            '\n' | '\t' => out.push(c),
+            c if (c < '\u{20}') || c == '\u{fffe}' || c == '\u{ffff}' => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn escapes_markup_and_characters_xml_cannot_hold() {
+        assert_eq!(text("a<b>&c"), "a&lt;b&gt;&amp;c");
+        assert_eq!(text("x\u{1}y\u{1b}z\u{ffff}"), "x\\u{1}y\\u{1b}z\\u{ffff}");
+        assert_eq!(text("l1\nl2\tt\r"), "l1\nl2\tt&#13;");
+        assert_eq!(
+            attr("\"q\" 'a'\n\t"),
+            "&quot;q&quot; &apos;a&apos;&#10;&#9;"
+        );
+        assert_eq!(text("ünï 名"), "ünï 名");
+    }
+
+    #[test]
+    fn timestamp_is_utc_without_zone() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(timestamp(t), "2023-11-14T22:13:20");
+    }
+}

@@ -1,0 +1,243 @@
+use palisade_core::Report;
+use palisade_report::Format;
+use serde_json::{json, Value};
+
+use crate::fixture::{self, location, rendered};
+use crate::validators;
+
+fn parse(report: &Report) -> (String, Value) {
+    let text = rendered(report, Format::Sarif, false);
+    let value = serde_json::from_str(&text).expect("SARIF output parses");
+    (text, value)
+}
+
+fn run(v: &Value) -> &Value {
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1, "one run");
+    &runs[0]
+}
+
+#[test]
+fn output_is_valid_against_the_official_schema() {
+    for report in [fixture::report(), fixture::empty()] {
+        let (text, _) = parse(&report);
+        if let Err(e) = validators::sarif(&text) {
+            panic!("SARIF output is not valid SARIF 2.1.0:\n{e}\n{text}");
+        }
+    }
+}
+
+#[test]
+fn the_official_schema_rejects_a_broken_log() {
+    let (_, mut v) = parse(&fixture::report());
+    v["runs"][0]["results"][0]["level"] = json!("critical");
+    assert!(validators::sarif(&v.to_string()).is_err());
+    let (_, mut v) = parse(&fixture::report());
+    v.as_object_mut().unwrap().remove("version");
+    assert!(validators::sarif(&v.to_string()).is_err());
+}
+
+#[test]
+fn driver_describes_every_rule_for_github() {
+    let (_, v) = parse(&fixture::report());
+    assert_eq!(v["version"], "2.1.0");
+    let driver = &run(&v)["tool"]["driver"];
+    assert_eq!(driver["name"], "palisade");
+    assert_eq!(driver["version"], "0.1.0");
+    assert!(driver["informationUri"]
+        .as_str()
+        .unwrap()
+        .starts_with("http"));
+    let rules = driver["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 5);
+    let privileged = &rules[1];
+    assert_eq!(privileged["id"], "PAL-POD-002");
+    assert_eq!(privileged["name"], "PrivilegedContainer");
+    assert_eq!(
+        privileged["shortDescription"]["text"],
+        "Privileged container"
+    );
+    assert_eq!(
+        privileged["fullDescription"]["text"],
+        "A privileged container has every capability and all host devices."
+    );
+    assert_eq!(privileged["defaultConfiguration"]["level"], "error");
+    assert_eq!(
+        privileged["helpUri"],
+        "https://kubernetes.io/docs/concepts/security/pod-security-standards/"
+    );
+    let help = privileged["help"]["text"].as_str().unwrap();
+    assert!(help.contains("Remediation: Remove `securityContext.privileged: true`."));
+    assert!(help.contains("CIS 5.2.1"));
+    assert!(privileged["help"]["markdown"]
+        .as_str()
+        .unwrap()
+        .contains("**Remediation:**"));
+    // GitHub shows security severity only for rules tagged `security`, from a string score.
+    let props = &privileged["properties"];
+    assert!(props["tags"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("security")));
+    assert_eq!(props["security-severity"], "9.5");
+    assert_eq!(props["precision"], "very-high");
+    let scores: Vec<&str> = rules
+        .iter()
+        .map(|r| r["properties"]["security-severity"].as_str().unwrap())
+        .collect();
+    assert_eq!(scores, ["8.0", "9.5", "5.5", "3.0", "5.5"]);
+    // A rule without an http reference has no helpUri rather than a bad one.
+    assert!(rules[2].get("helpUri").is_none());
+}
+
+#[test]
+fn results_point_at_the_file_and_rule() {
+    let (_, v) = parse(&fixture::report());
+    let results = run(&v)["results"].as_array().unwrap();
+    assert_eq!(results.len(), 5 + 2, "findings then suppressed findings");
+    let r = &results[1];
+    assert_eq!(r["ruleId"], "PAL-POD-002");
+    assert_eq!(r["ruleIndex"], 1);
+    assert_eq!(r["level"], "error");
+    assert_eq!(
+        r["message"]["text"],
+        "Deployment prod/web: container \"app\" runs privileged \
+         (spec.template.spec.containers[0].securityContext.privileged)"
+    );
+    assert_eq!(
+        r["locations"][0]["physicalLocation"],
+        json!({
+            "artifactLocation": {"uri": "deploy/web%20app.yaml", "uriBaseId": "%SRCROOT%"},
+            "region": {"startLine": 14, "startColumn": 11},
+        })
+    );
+    let levels: Vec<&str> = results[..5]
+        .iter()
+        .map(|r| r["level"].as_str().unwrap())
+        .collect();
+    assert_eq!(levels, ["error", "error", "warning", "note", "warning"]);
+    assert_eq!(
+        results[2]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "pods/%C3%BCn%C3%AF%20c%C3%B4d%C3%A9.yaml"
+    );
+    for r in &results[..5] {
+        assert!(r.get("suppressions").is_none());
+    }
+}
+
+#[test]
+fn suppressed_findings_carry_their_suppression() {
+    let (_, v) = parse(&fixture::report());
+    let results = run(&v)["results"].as_array().unwrap();
+    assert_eq!(
+        results[5]["suppressions"],
+        json!([{
+            "kind": "external",
+            "status": "accepted",
+            "justification": "node agent needs the host PID namespace",
+            "properties": {"exception": "palisade.yaml:12", "expires": "2030-06-30"},
+        }])
+    );
+    assert_eq!(
+        results[6]["suppressions"],
+        json!([{
+            "kind": "inSource",
+            "status": "accepted",
+            "justification": "debug sidecar, removed before release",
+        }])
+    );
+}
+
+#[test]
+fn load_errors_are_execution_notifications() {
+    let (_, v) = parse(&fixture::report());
+    let invocation = &run(&v)["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    let notes = invocation["toolExecutionNotifications"].as_array().unwrap();
+    assert_eq!(notes.len(), 3, "two errors and one note");
+    assert_eq!(notes[0]["level"], "error");
+    assert_eq!(
+        notes[0]["message"]["text"],
+        "mapping values are not allowed here"
+    );
+    assert_eq!(
+        notes[0]["locations"][0]["physicalLocation"],
+        json!({
+            "artifactLocation": {"uri": "broken%20dir/bad.yaml", "uriBaseId": "%SRCROOT%"},
+            "region": {"startLine": 3, "startColumn": 7},
+        })
+    );
+    // An error about a whole file has no region.
+    assert!(notes[1]["locations"][0]["physicalLocation"]
+        .get("region")
+        .is_none());
+    assert_eq!(notes[2]["level"], "note");
+
+    let (_, v) = parse(&fixture::empty());
+    assert_eq!(run(&v)["invocations"][0]["executionSuccessful"], true);
+}
+
+fn fingerprints(v: &Value) -> Vec<String> {
+    run(v)["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["partialFingerprints"]["palisadeFinding/v1"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn fingerprints_are_unique_and_survive_moved_lines() {
+    let report = fixture::report();
+    let (_, v) = parse(&report);
+    let before = fingerprints(&v);
+    let mut unique = before.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        before.len(),
+        "no two results share a fingerprint"
+    );
+
+    // Lines added above the object: same alerts.
+    let mut moved = report.clone();
+    for f in &mut moved.findings {
+        f.location = location(&f.location.path, f.location.line + 40, f.location.col);
+    }
+    assert_eq!(fingerprints(&parse(&moved).1), before);
+
+    // A different field of the same object is a different alert.
+    let mut other = report;
+    other.findings[1].field =
+        Some("spec.template.spec.initContainers[0].securityContext.privileged".into());
+    assert_ne!(fingerprints(&parse(&other).1)[1], before[1]);
+}
+
+#[test]
+fn identical_findings_get_distinct_fingerprints() {
+    let mut report = fixture::report();
+    let twin = report.findings[3].clone();
+    report.findings.push(twin);
+    let prints = fingerprints(&parse(&report).1);
+    assert_ne!(prints[3], prints[5]);
+    assert_eq!(prints[3].split(':').next(), prints[5].split(':').next());
+}
+
+#[test]
+fn a_severity_override_reaches_the_rule_github_reads() {
+    // palisade.yaml lowered PAL-POD-002 to low: GitHub must not show it as critical.
+    let mut report = fixture::report();
+    report.findings[1].severity = palisade_core::Severity::Low;
+    let (_, v) = parse(&report);
+    let rule = &run(&v)["tool"]["driver"]["rules"][1];
+    assert_eq!(rule["id"], "PAL-POD-002");
+    assert_eq!(rule["properties"]["security-severity"], "3.0");
+    assert_eq!(rule["defaultConfiguration"]["level"], "note");
+    assert_eq!(run(&v)["results"][1]["level"], "note");
+}

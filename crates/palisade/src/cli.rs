@@ -1,0 +1,137 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Kubernetes security posture scanner.
+#[derive(Debug, Parser)]
+#[command(name = "palisade", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan manifests (files, directories, `-` for stdin) for security misconfigurations.
+    Scan(ScanArgs),
+    /// List the rule catalog, or explain one rule (`palisade rules show PAL-POD-002`).
+    Rules(RulesArgs),
+}
+
+/// `palisade scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan (recursively: *.yaml, *.yml, *.json); `-` reads stdin.
+    #[arg(default_value = ".")]
+    pub paths: Vec<String>,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// Write the report to this file instead of stdout.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+
+    /// Exit 1 when a finding is at or above this severity (`none`: never).
+    #[arg(long, value_enum, default_value_t = FailOn::Low)]
+    pub fail_on: FailOn,
+
+    /// Configuration file (default: palisade.yaml in the first scanned directory).
+    #[arg(short, long)]
+    pub config: Option<PathBuf>,
+
+    /// Environment for data-class rules (overrides `environment:` in the config).
+    #[arg(long)]
+    pub environment: Option<String>,
+
+    /// Largest input file accepted, in bytes.
+    #[arg(long, default_value_t = 256 * 1024 * 1024)]
+    pub max_file_size: usize,
+
+    /// Benchmarking aid: read and parse the inputs, print counts, run no rule.
+    #[arg(long, hide = true)]
+    pub parse_only: bool,
+
+    /// When to colour the table: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Human table grouped by object.
+    Table,
+    /// Palisade JSON (schema: docs/json-output.md).
+    Json,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
+    /// JUnit XML.
+    Junit,
+}
+
+/// `--fail-on` thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Any finding.
+    Info,
+    /// Low and above.
+    Low,
+    /// Medium and above.
+    Medium,
+    /// High and above.
+    High,
+    /// Critical only.
+    Critical,
+    /// Never fail on findings (errors still exit 2).
+    None,
+}
+
+/// Colour choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// `palisade rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// `show ID` explains one rule.
+    #[command(subcommand)]
+    pub command: Option<RulesCommand>,
+
+    /// Output format of the list.
+    #[arg(short, long, value_enum, default_value_t = RulesFormat::Table)]
+    pub format: RulesFormat,
+}
+
+/// `palisade rules` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Explain one rule.
+    Show {
+        /// Rule id, e.g. PAL-POD-002.
+        id: String,
+    },
+}
+
+/// Formats of the rule list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    /// One line per rule.
+    Table,
+    /// The catalog as JSON.
+    Json,
+    /// The reference page (docs/rules.md is this output).
+    Markdown,
+}

@@ -1,0 +1,34 @@
+//! `palisade`: the command line. Thin by design: parse arguments, call the libraries, pick a
+//! renderer, choose the exit code (0 clean, 1 findings at or above `--fail-on`, 2 usage or
+//! input error).
+
+mod cli;
+mod input;
+mod rules_cmd;
+mod scan;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::Scan(args) => scan::run(&args),
+        cli::Command::Rules(args) => rules_cmd::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            // A closed pipe (`palisade scan | head`) is not an error.
+            if err
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("palisade: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! `palisade scan`: load inputs, run the analyzers, apply exceptions, render, exit.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context};
+use palisade_core::inventory::LoadLimits;
+use palisade_core::{exceptions, Config, Date, Report, Severity, Stats};
+use palisade_report::{Format, Options};
+
+use crate::cli::{ColorChoice, FailOn, OutputFormat, ScanArgs};
+use crate::input;
+
+/// Default config file name, looked up in the first scanned directory.
+const CONFIG_FILE: &str = "palisade.yaml";
+
+pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
+    let config_path = find_config(args)?;
+    let mut config = match &config_path {
+        Some(path) => load_config(path)?,
+        None => Config::default(),
+    };
+    if let Some(env) = &args.environment {
+        config.environment = Some(env.clone());
+    }
+
+    let limits = LoadLimits {
+        max_bytes: args.max_file_size,
+        ..LoadLimits::default()
+    };
+    let inventory = input::load(&args.paths, config_path.as_deref(), &limits);
+    if args.parse_only {
+        // The parse floor the scan benchmark compares against: same reading and parsing.
+        println!(
+            "{} inputs, {} objects, {} errors",
+            inventory.inputs,
+            inventory.objects.len(),
+            inventory.errors.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let report = analyze(&inventory, &config, today());
+
+    let format = match args.format {
+        OutputFormat::Table => Format::Table,
+        OutputFormat::Json => Format::Json,
+        OutputFormat::Sarif => Format::Sarif,
+        OutputFormat::Junit => Format::Junit,
+    };
+    // The table lists load errors itself; other formats carry them in the document, and
+    // stderr says them too so a CI log shows what broke.
+    if format != Format::Table || args.output.is_some() {
+        for err in &report.errors {
+            eprintln!("error: {err}");
+        }
+    }
+    write_report(&report, format, args)?;
+    Ok(exit_code(&report, args.fail_on))
+}
+
+/// Analysis proper: the same path every entry point takes.
+pub fn analyze(inventory: &palisade_core::Inventory, config: &Config, today: Date) -> Report {
+    let findings = palisade_checks::check_inventory(inventory, config);
+    let applied = exceptions::apply(findings, inventory, config, today);
+    let mut findings = applied.findings;
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    Report {
+        version: env!("CARGO_PKG_VERSION"),
+        findings,
+        suppressed: applied.suppressed,
+        errors: inventory.errors.clone(),
+        notes: inventory.notes.clone(),
+        rules: palisade_checks::catalog()
+            .into_iter()
+            .filter(|r| config.rule_enabled(r.id))
+            .collect(),
+        stats: Stats {
+            inputs: inventory.inputs,
+            objects: inventory.objects.len(),
+        },
+    }
+}
+
+fn exit_code(report: &Report, fail_on: FailOn) -> ExitCode {
+    if !report.errors.is_empty() {
+        return ExitCode::from(2);
+    }
+    let threshold = match fail_on {
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Low => Some(Severity::Low),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::High => Some(Severity::High),
+        FailOn::Critical => Some(Severity::Critical),
+        FailOn::None => None,
+    };
+    match (threshold, report.max_severity()) {
+        (Some(t), Some(max)) if max >= t => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+fn find_config(args: &ScanArgs) -> anyhow::Result<Option<PathBuf>> {
+    if let Some(path) = &args.config {
+        if !path.is_file() {
+            bail!("config file {} does not exist", path.display());
+        }
+        return Ok(Some(path.clone()));
+    }
+    let first_dir = args.paths.iter().map(Path::new).find(|p| p.is_dir());
+    Ok(first_dir
+        .map(|d| d.join(CONFIG_FILE))
+        .filter(|p| p.is_file()))
+}
+
+fn load_config(path: &Path) -> anyhow::Result<Config> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    let config = Config::parse(&path.display().to_string(), &text).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("invalid config:\n{}", lines.join("\n"))
+    })?;
+    let unknown = config.check_rule_ids(|id| palisade_checks::rule(id).is_some());
+    if !unknown.is_empty() {
+        bail!("invalid config:\n{}", unknown.join("\n"));
+    }
+    Ok(config)
+}
+
+fn write_report(report: &Report, format: Format, args: &ScanArgs) -> anyhow::Result<()> {
+    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let options = Options { color };
+    match &args.output {
+        Some(path) => {
+            let file =
+                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            let mut out = BufWriter::new(file);
+            palisade_report::render(report, format, &options, &mut out)?;
+            out.flush()?;
+        }
+        None => {
+            let stdout = io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            palisade_report::render(report, format, &options, &mut out)?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// Today's date in UTC, for exception expiry.
+fn today() -> Date {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Date::from_unix_days(i64::try_from(secs / 86_400).unwrap_or(0))
+}

@@ -1,0 +1,99 @@
+use std::collections::BTreeSet;
+
+use crate::util::*;
+
+fn scan_examples(sub: &str, extra: &[&str]) -> serde_json::Value {
+    let d = Dir::new("examples");
+    let root = repo_root();
+    let examples = root.join("examples");
+    let target = examples.join(sub);
+    let config = examples.join("palisade.yaml");
+    let mut args = vec![
+        "scan",
+        target.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+    ];
+    args.extend_from_slice(extra);
+    let out = d.run(&args);
+    assert_exit(&out, 0);
+    json(&out)
+}
+
+#[test]
+fn insecure_example_triggers_every_rule_family_with_lines() {
+    let r = scan_examples("", &[]);
+    let rules: Vec<serde_json::Value> = r["rules"].as_array().unwrap().clone();
+    let family_of = |id: &str| {
+        rules
+            .iter()
+            .find(|x| x["id"] == id)
+            .map(|x| x["family"].as_str().unwrap().to_string())
+    };
+    let mut families = BTreeSet::new();
+    for f in r["findings"].as_array().unwrap() {
+        assert!(f["location"]["line"].as_u64().unwrap() >= 1);
+        assert!(!f["location"]["path"].as_str().unwrap().is_empty());
+        families.insert(family_of(f["ruleId"].as_str().unwrap()).unwrap());
+    }
+    let all: BTreeSet<String> = rules
+        .iter()
+        .map(|x| x["family"].as_str().unwrap().to_string())
+        .filter(|f| f != "configuration")
+        .collect();
+    let missing: Vec<_> = all.difference(&families).collect();
+    assert!(
+        missing.is_empty(),
+        "families without a finding in examples/: {missing:?}"
+    );
+}
+
+#[test]
+fn hardened_example_has_nothing_medium_or_above() {
+    let r = scan_examples("hardened-app", &[]);
+    let bad: Vec<String> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| !matches!(f["severity"].as_str(), Some("info" | "low")))
+        .map(|f| format!("{} {} {}", f["ruleId"], f["location"]["path"], f["message"]))
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+    assert!(r["summary"]["objects"].as_u64().unwrap() >= 6);
+}
+
+#[test]
+fn helm_example_points_at_chart_templates() {
+    let r = scan_examples("helm-output", &[]);
+    assert!(hits(&r)
+        .iter()
+        .any(|(_, p, _)| p == "metrics/templates/daemonset.yaml"));
+}
+
+#[test]
+fn docs_rules_md_is_generated_from_the_catalog() {
+    let d = Dir::new("rules-md");
+    let out = d.run(&["rules", "--format", "markdown"]);
+    assert_exit(&out, 0);
+    let committed = std::fs::read_to_string(repo_root().join("docs/rules.md")).unwrap_or_default();
+    assert!(
+        committed == stdout(&out),
+        "docs/rules.md is stale: regenerate with `cargo run -q -- rules --format markdown > docs/rules.md`"
+    );
+}
+
+#[test]
+fn rules_list_and_show() {
+    let d = Dir::new("rules");
+    let out = d.run(&["rules"]);
+    assert_exit(&out, 0);
+    assert!(stdout(&out).contains("PAL-POD-002"));
+    let out = d.run(&["rules", "show", "pal-pod-002"]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(text.contains("Privileged") && text.contains("Remediation") && text.contains("CIS"));
+}

@@ -1,0 +1,16 @@
+//! Tests of the real `palisade` binary, one module per topic.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod util;
+
+// loading inputs: files, directories, stdin, lists, Helm output
+mod loading;
+// bad input: broken YAML, encodings, hostile documents
+mod bad_input;
+// exit codes and --fail-on
+mod exit_codes;
+// exceptions: config and annotations
+mod exceptions;
+// the bundled examples and the rule catalog
+mod examples;

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a fresh machine (idempotent; quiet when all is there):
+#   - xmllint (Debian libxml2-utils) validates JUnit output against shared/schemas/junit.xsd;
+#   - Python's jsonschema validates SARIF output with shared/schemas/validate.py.
+set -euo pipefail
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+need_apt=()
+command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
+if ((${#need_apt[@]})); then
+    log "installing Debian packages: ${need_apt[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    SUDO=""
+    [[ "$(id -u)" == 0 ]] || SUDO="sudo"
+    if ! $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null 2>&1; then
+        $SUDO apt-get update -qq >/dev/null
+        $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    fi
+fi
+
+PYTHON="${PYTHON:-python3}"
+if ! "$PYTHON" -c 'import jsonschema' >/dev/null 2>&1; then
+    log "installing PyPI jsonschema for $PYTHON"
+    "$PYTHON" -m pip install --quiet jsonschema
+fi
