@@ -87,30 +87,43 @@ pub fn apply(
     config: &Config,
     today: Date,
 ) -> Applied {
-    let objects: HashMap<&ObjectRef, &Object> =
-        inventory.objects.iter().map(|o| (&o.id, o)).collect();
     let (active, expired): (Vec<&Exception>, Vec<&Exception>) = config
         .exceptions
         .iter()
         .partition(|e| e.expires.is_none_or(|d| d >= today));
+    // Only objects that can matter are indexed: those with an ignore annotation, and all of
+    // them only when an exception selects by labels. A plain scan indexes nothing.
+    let need_all = active.iter().any(|e| !e.labels.is_empty());
+    let objects: HashMap<&ObjectRef, &Object> = inventory
+        .objects
+        .iter()
+        .filter(|o| need_all || o.annotation(IGNORE_ANNOTATION).is_some())
+        .map(|o| (&*o.id, o))
+        .collect();
 
     let mut out = Applied::default();
-    for finding in findings {
-        let object = objects.get(&finding.object).copied();
-        if let Some(by) = annotation_suppression(&finding, object) {
-            out.suppressed.push(Suppressed { finding, by });
-        } else if let Some(ex) = active
-            .iter()
-            .find(|e| exception_matches(e, &finding, object))
-        {
-            let by = Suppression::Config {
-                location: format!("{}:{}", ex.location.path, ex.location.line),
-                reason: ex.reason.clone(),
-                expires: ex.expires.map(|d| d.to_string()),
-            };
-            out.suppressed.push(Suppressed { finding, by });
-        } else {
-            out.findings.push(finding);
+    if objects.is_empty() && active.is_empty() {
+        // Nothing can suppress anything: keep the findings as they are.
+        out.findings = findings;
+    } else {
+        out.findings.reserve(findings.len());
+        for finding in findings {
+            let object = objects.get(&*finding.object).copied();
+            if let Some(by) = annotation_suppression(&finding, object) {
+                out.suppressed.push(Suppressed { finding, by });
+            } else if let Some(ex) = active
+                .iter()
+                .find(|e| exception_matches(e, &finding, object))
+            {
+                let by = Suppression::Config {
+                    location: format!("{}:{}", ex.location.path, ex.location.line),
+                    reason: ex.reason.clone(),
+                    expires: ex.expires.map(|d| d.to_string()),
+                };
+                out.suppressed.push(Suppressed { finding, by });
+            } else {
+                out.findings.push(finding);
+            }
         }
     }
     for ex in expired {
@@ -121,12 +134,12 @@ pub fn apply(
         out.findings.push(Finding {
             rule_id: Cow::Borrowed(EXPIRED_EXCEPTION.id),
             severity: config.severity_for(EXPIRED_EXCEPTION.id, EXPIRED_EXCEPTION.severity),
-            object: ObjectRef {
+            object: Arc::new(ObjectRef {
                 api_version: crate::config::API_VERSION.into(),
                 kind: "Config".into(),
                 namespace: None,
-                name: Arc::clone(&ex.location.path).to_string(),
-            },
+                name: ex.location.path.to_string(),
+            }),
             location: ex.location.clone(),
             field: None,
             message: format!(

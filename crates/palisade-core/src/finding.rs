@@ -108,8 +108,8 @@ pub struct Finding {
     pub rule_id: Cow<'static, str>,
     /// Severity (the rule's, or the configured override).
     pub severity: Severity,
-    /// The object.
-    pub object: ObjectRef,
+    /// The object (shared with every other finding on it).
+    pub object: Arc<ObjectRef>,
     /// The offending field's place when it exists, else the object's.
     pub location: Location,
     /// Path of the offending field inside the object (`spec.containers[0].image`), when the

@@ -38,8 +38,8 @@ impl Origin {
 /// One Kubernetes object.
 #[derive(Debug, Clone)]
 pub struct Object {
-    /// Who it is.
-    pub id: ObjectRef,
+    /// Who it is (shared by the findings about it).
+    pub id: Arc<ObjectRef>,
     /// The whole object, positions kept.
     pub root: Node,
     /// Where it came from.
@@ -302,12 +302,12 @@ fn add_document(root: Node, origin: &Origin, loaded: &mut Loaded, depth: usize) 
         .and_then(Node::as_str)
         .map(str::to_string);
     loaded.objects.push(Object {
-        id: ObjectRef {
+        id: Arc::new(ObjectRef {
             api_version,
             kind,
             namespace,
             name,
-        },
+        }),
         root,
         origin: origin.clone(),
     });

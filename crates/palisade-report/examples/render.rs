@@ -35,12 +35,12 @@ fn finding(name: &str, line: u32, field: &str) -> Finding {
     Finding {
         rule_id: Cow::Borrowed(PRIVILEGED.id),
         severity: Severity::Critical,
-        object: ObjectRef {
+        object: std::sync::Arc::new(ObjectRef {
             api_version: "apps/v1".into(),
             kind: "Deployment".into(),
             namespace: Some("prod".into()),
             name: name.into(),
-        },
+        }),
         location: Location {
             path: Arc::from("deploy/web app.yaml"),
             line,

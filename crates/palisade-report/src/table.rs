@@ -98,7 +98,7 @@ fn group_by_object(findings: &[Finding]) -> Vec<Group<'_>> {
     let mut index: HashMap<(&str, &ObjectRef), usize> = HashMap::new();
     let mut groups: Vec<Group<'_>> = Vec::new();
     for f in sorted {
-        let key = (&*f.location.path, &f.object);
+        let key = (&*f.location.path, &*f.object);
         let i = *index.entry(key).or_insert_with(|| {
             groups.push(Group {
                 path: &f.location.path,

@@ -57,6 +57,10 @@ pub struct ScanArgs {
     #[arg(long, hide = true)]
     pub parse_only: bool,
 
+    /// Benchmarking aid: print how long loading, analysis and rendering took, on stderr.
+    #[arg(long, hide = true)]
+    pub timings: bool,
+
     /// When to colour the table: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

