@@ -27,12 +27,13 @@ measure() { # NAME ARGS... -> appends "NAME wall_s rss_kb" to $work/results
     shift
     local t0 t1
     t0="$(date +%s%N)"
-    /usr/bin/time -f '%M' -o "$work/time" "$BIN" "$@" >/dev/null 2>"$work/err" || {
+    /usr/bin/time -f '%M %U %S' -o "$work/time" "$BIN" "$@" >/dev/null 2>"$work/err" || {
         local rc=$?
         # exit 1 = findings, which a scan of this corpus is expected to have
         [[ $rc == 1 ]] || { cat "$work/err" >&2; exit "$rc"; }
     }
     t1="$(date +%s%N)"
+    # columns: name wall_s rss_kb user_s sys_s
     echo "$name $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", (b-a)/1e9}') $(tail -n1 "$work/time")" >>"$work/results"
 }
 
@@ -44,12 +45,16 @@ for ((i = 0; i < RUNS; i++)); do
 done
 
 median() { awk -v n="$1" '$1 == n {print $2}' "$work/results" | sort -g | awk '{a[NR]=$1} END{print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}'; }
+# CPU seconds (user + sys): steadier than wall time on a shared machine
+median_cpu() { awk -v n="$1" '$1 == n {print $4 + $5}' "$work/results" | sort -g | awk '{a[NR]=$1} END{print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}'; }
 maxrss() { awk -v n="$1" '$1 == n {if ($3 > m) m = $3} END{printf "%.1f", m/1024}' "$work/results"; }
 p="$(median parse)"
 s="$(median scan)"
 findings="$("$BIN" scan "$CORPUS" --format json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["findings"]))' || true)"
 echo "# scan-scale: $OBJECTS objects, $(find "$CORPUS" -name '*.yaml' | wc -l) files, $(du -sh "$CORPUS" | cut -f1); runs=$RUNS; $(nproc) cores"
-printf '%-10s %10s %12s\n' step median_s max_rss_MB
-printf '%-10s %10s %12s\n' parse "$p" "$(maxrss parse)"
-printf '%-10s %10s %12s\n' scan "$s" "$(maxrss scan)"
-echo "findings=$findings scan/parse=$(awk -v a="$s" -v b="$p" 'BEGIN{printf "%.2f", a/b}')"
+pc="$(median_cpu parse)"
+sc="$(median_cpu scan)"
+printf '%-10s %14s %14s %12s\n' step median_wall_s median_cpu_s max_rss_MB
+printf '%-10s %14s %14s %12s\n' parse "$p" "$pc" "$(maxrss parse)"
+printf '%-10s %14s %14s %12s\n' scan "$s" "$sc" "$(maxrss scan)"
+echo "findings=$findings scan/parse wall=$(awk -v a="$s" -v b="$p" 'BEGIN{printf "%.2f", a/b}') cpu=$(awk -v a="$sc" -v b="$pc" 'BEGIN{printf "%.2f", a/b}')"

@@ -180,7 +180,7 @@ fn subject(obj: &Object) -> Option<Option<Workload<'_>>> {
     Workload::of(obj).map(Some)
 }
 
-fn check_object(obj: &Object, em: &mut Emitter) {
+fn check_object(obj: &Object, _workload: Option<&Workload>, em: &mut Emitter) {
     let config = em.config();
     if !active(config) {
         return;
@@ -509,7 +509,7 @@ mod tests {
         inv.add(load_str("t.yaml", text, &LoadLimits::default()));
         let mut em = Emitter::new(&config);
         for obj in &inv.objects {
-            check_object(obj, &mut em);
+            check_object(obj, palisade_core::Workload::of(obj).as_ref(), &mut em);
         }
         check_inventory(&inv, &mut em);
         let findings = em.into_findings();

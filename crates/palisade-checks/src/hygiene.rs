@@ -3,7 +3,7 @@
 //! compute effective permissions; these rules judge one Role or binding at a time.
 
 use palisade_core::yaml::{Entry, Node, Pos};
-use palisade_core::{Controls, Family, Object, Rule, Severity};
+use palisade_core::{Controls, Family, Object, Rule, Severity, Workload};
 
 use crate::util::key_pos;
 use crate::{Checks, Emitter};
@@ -220,7 +220,7 @@ fn emit_at(
     }
 }
 
-fn check(obj: &Object, em: &mut Emitter) {
+fn check(obj: &Object, _workload: Option<&Workload>, em: &mut Emitter) {
     default_namespace(obj, em);
     let rbac = obj.id.api_version.starts_with("rbac.authorization.k8s.io/");
     if !rbac {
@@ -503,7 +503,7 @@ mod tests {
         let config = Config::default();
         let mut em = Emitter::new(&config);
         for obj in load_str("t.yaml", text, &LoadLimits::default()).objects {
-            check(&obj, &mut em);
+            check(&obj, None, &mut em);
         }
         em.into_findings()
             .into_iter()

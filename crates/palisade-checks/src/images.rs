@@ -82,8 +82,8 @@ pub(crate) static UNAPPROVED_REGISTRY: Rule = Rule {
     },
 };
 
-fn check(object: &Object, em: &mut Emitter) {
-    let Some(w) = Workload::of(object) else {
+fn check(object: &Object, workload: Option<&Workload>, em: &mut Emitter) {
+    let Some(w) = workload.copied() else {
         return;
     };
     for c in w.containers() {

@@ -26,7 +26,7 @@ mod pod_security;
 mod secrets;
 mod util;
 
-use palisade_core::{Config, Finding, Inventory, Object, Rule};
+use palisade_core::{Config, Finding, Inventory, Object, Rule, Workload};
 use rayon::prelude::*;
 
 pub use emit::Emitter;
@@ -35,8 +35,9 @@ pub use emit::Emitter;
 pub(crate) struct Checks {
     /// The family's rules, in catalog order.
     pub rules: &'static [&'static Rule],
-    /// Rules judged one object at a time.
-    pub object: Option<fn(&Object, &mut Emitter)>,
+    /// Rules judged one object at a time (given its workload view, computed once for all
+    /// families).
+    pub object: Option<fn(&Object, Option<&Workload>, &mut Emitter)>,
     /// Rules that need the whole inventory.
     pub inventory: Option<fn(&Inventory, &mut Emitter)>,
 }
@@ -69,12 +70,17 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
 /// Runs the per-object rules on one object (what an admission request needs).
 pub fn check_object(object: &Object, config: &Config) -> Vec<Finding> {
     let mut em = Emitter::new(config);
+    check_one(object, &mut em);
+    em.into_findings()
+}
+
+fn check_one(object: &Object, em: &mut Emitter) {
+    let workload = Workload::of(object);
     for family in FAMILIES {
         if let Some(check) = family.object {
-            check(object, &mut em);
+            check(object, workload.as_ref(), em);
         }
     }
-    em.into_findings()
 }
 
 /// Runs the per-object rules over a run of objects, in order, on this thread. Callers that
@@ -83,11 +89,7 @@ pub fn check_object(object: &Object, config: &Config) -> Vec<Finding> {
 pub fn check_objects(objects: &[Object], config: &Config) -> Vec<Finding> {
     let mut em = Emitter::new(config);
     for object in objects {
-        for family in FAMILIES {
-            if let Some(check) = family.object {
-                check(object, &mut em);
-            }
-        }
+        check_one(object, &mut em);
     }
     em.into_findings()
 }

@@ -91,7 +91,8 @@ impl<'a> Container<'a> {
 
     /// Dotted path of a field below this container.
     pub fn field_path(&self, rest: &str) -> String {
-        format!("{}.{rest}", self.path())
+        // One allocation: findings build many of these.
+        format!("{}.{}[{}].{rest}", self.spec_path, self.kind.field(), self.index)
     }
 }
 

@@ -57,7 +57,7 @@ fn list<T: Serialize + Sync>(
         write!(out, "  \"{name}\": [")?;
         return out.write_all(end);
     }
-    write!(out, "  \"{name}\": [\n")?;
+    writeln!(out, "  \"{name}\": [")?;
     // Batches of chunks bound the memory held at once to a few megabytes.
     let chunks: Vec<&[T]> = items.chunks(CHUNK).collect();
     let total = chunks.len();

@@ -207,7 +207,7 @@ fn emit_at(
     }
 }
 
-fn check_object(obj: &Object, em: &mut Emitter) {
+fn check_object(obj: &Object, workload: Option<&Workload>, em: &mut Emitter) {
     if obj.is("Service") && obj.id.api_version == "v1" {
         service(obj, em);
     } else if obj.is("Ingress")
@@ -218,7 +218,7 @@ fn check_object(obj: &Object, em: &mut Emitter) {
     {
         ingress::check(obj, em);
     }
-    if let Some(w) = Workload::of(obj) {
+    if let Some(w) = workload.copied() {
         host_ports(&w, em);
     }
 }
@@ -494,7 +494,7 @@ mod tests {
         inv.add(load_str("t.yaml", text, &LoadLimits::default()));
         let mut em = Emitter::new(config);
         for obj in &inv.objects {
-            check_object(obj, &mut em);
+            check_object(obj, palisade_core::Workload::of(obj).as_ref(), &mut em);
         }
         network_policy::check(&inv, &mut em);
         em.into_findings()

@@ -177,8 +177,8 @@ pub(crate) static READINESS_PROBE: Rule = Rule {
     },
 };
 
-fn check(object: &Object, em: &mut Emitter) {
-    let Some(w) = Workload::of(object) else {
+fn check(_object: &Object, workload: Option<&Workload>, em: &mut Emitter) {
+    let Some(w) = workload.copied() else {
         return;
     };
     read_only_root_fs(&w, em);

@@ -64,8 +64,8 @@ pub(crate) static CHECKS: Checks = Checks {
 /// The Pod Security Standards page, the reference every rule of this family cites.
 const PSS_REF: &str = "https://kubernetes.io/docs/concepts/security/pod-security-standards/";
 
-fn check(object: &Object, em: &mut Emitter) {
-    let Some(w) = Workload::of(object) else {
+fn check(_object: &Object, workload: Option<&Workload>, em: &mut Emitter) {
+    let Some(w) = workload.copied() else {
         return;
     };
     baseline::check(&w, em);

@@ -87,14 +87,14 @@ pub(crate) static SECRET_IN_ENV: Rule = Rule {
     },
 };
 
-fn check(object: &Object, em: &mut Emitter) {
+fn check(object: &Object, view: Option<&Workload>, em: &mut Emitter) {
     if object.is("Secret") {
         return;
     }
     if object.is("ConfigMap") {
         config_map(object, em);
-    } else if let Some(w) = Workload::of(object) {
-        workload(&w, em);
+    } else if let Some(w) = view {
+        workload(w, em);
     }
 }
 
