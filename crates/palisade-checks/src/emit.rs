@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use palisade_core::yaml::Pos;
-use palisade_core::{Config, Finding, Object, Rule};
+use palisade_core::{Config, Finding, Object, Rule, Severity};
 
 /// Collects findings for one run of the rules.
 pub struct Emitter<'a> {
@@ -55,6 +55,30 @@ impl<'a> Emitter<'a> {
             evidence: None,
         });
         self.findings.last_mut()
+    }
+
+    /// Like [`Emitter::emit`], with a severity of this finding's own (rules whose risk depends
+    /// on the case, e.g. a port exposed on a NodePort vs. an internal load balancer). A
+    /// severity the user configured for the rule still wins.
+    pub fn emit_graded(
+        &mut self,
+        rule: &'static Rule,
+        severity: Severity,
+        object: &Object,
+        pos: Pos,
+        field: String,
+        message: impl Into<String>,
+    ) -> Option<&mut Finding> {
+        let overridden = self
+            .config
+            .rules
+            .get(rule.id)
+            .is_some_and(|s| s.severity.is_some());
+        let finding = self.emit(rule, object, pos, Some(field), message)?;
+        if !overridden {
+            finding.severity = severity;
+        }
+        Some(finding)
     }
 
     /// The findings collected.

@@ -2,7 +2,7 @@
 //! cluster-admin bindings, a few well-known risky grants). The `palisade-rbac` crate will
 //! compute effective permissions; these rules judge one Role or binding at a time.
 
-use palisade_core::yaml::{Entry, Node, Pos};
+use palisade_core::yaml::{Entry, Node};
 use palisade_core::{Controls, Family, Object, Rule, Severity, Workload};
 
 use crate::util::key_pos;
@@ -108,8 +108,9 @@ pub(crate) static RISKY_GRANT: Rule = Rule {
     severity: Severity::High,
     family: Family::Hygiene,
     description: "Some grants are worth more than they look: reading Secrets (get, list or \
-        watch; reported on ClusterRoles, which can be bound cluster-wide) yields every \
-        service-account token and credential stored in them; pods/exec and pods/attach run \
+        watch without resourceNames) yields every service-account token and credential stored \
+        in them (high on ClusterRoles, which can be bound cluster-wide; medium on a namespaced \
+        Role); pods/exec and pods/attach run \
         commands in any pod in scope, with its identity (`get` is enough over WebSocket on \
         API servers before 1.35); nodes/proxy reaches the kubelet API of every node; and the \
         escalate, bind and impersonate verbs let a subject grant itself, or act as, anything. \
@@ -198,28 +199,6 @@ const BUILT_IN_DEFAULT_OBJECTS: &[(&str, &str)] = &[
     ("ConfigMap", "kube-root-ca.crt"),
 ];
 
-/// Emits with a severity of its own for this finding, unless the user overrode the rule's.
-fn emit_at(
-    em: &mut Emitter,
-    rule: &'static Rule,
-    severity: Severity,
-    obj: &Object,
-    pos: Pos,
-    field: String,
-    message: String,
-) {
-    let overridden = em
-        .config()
-        .rules
-        .get(rule.id)
-        .is_some_and(|s| s.severity.is_some());
-    if let Some(f) = em.emit(rule, obj, pos, Some(field), message) {
-        if !overridden {
-            f.severity = severity;
-        }
-    }
-}
-
 fn check(obj: &Object, _workload: Option<&Workload>, em: &mut Emitter) {
     default_namespace(obj, em);
     let rbac = obj.id.api_version.starts_with("rbac.authorization.k8s.io/");
@@ -257,8 +236,7 @@ fn default_namespace(obj: &Object, em: &mut Emitter) {
         // No namespace (or an empty one): only for kinds known to be namespaced.
         _ if NAMESPACED.contains(&kind) => {
             let pos = metadata.map_or(obj.root.pos, |m| m.key.pos);
-            emit_at(
-                em,
+            em.emit_graded(
                 &DEFAULT_NAMESPACE,
                 Severity::Info,
                 obj,
@@ -333,8 +311,7 @@ fn role_rules(obj: &Object, em: &mut Emitter) {
             } else {
                 RBAC_WILDCARD.severity
             };
-            emit_at(
-                em,
+            em.emit_graded(
                 &RBAC_WILDCARD,
                 severity,
                 obj,
@@ -377,13 +354,26 @@ fn risky_grants(obj: &Object, rule: &Node, i: usize, cluster_wide: bool, em: &mu
 
     if let (true, Some((res_entry, resources))) = (core, field(rule, "resources")) {
         let mut grants: Vec<String> = Vec::new();
-        if cluster_wide && resources.contains(&"secrets") {
+        // A namespaced Role reading every Secret of its namespace is less than a ClusterRole
+        // doing so everywhere, but still every credential stored there: medium on its own.
+        let mut only_namespaced_secrets = false;
+        if resources.contains(&"secrets") {
             let v = has_verb(&["get", "list", "watch"]);
             if !v.is_empty() {
-                grants.push(format!(
-                    "{} on secrets (the content of every Secret in scope, all namespaces when bound by a ClusterRoleBinding)",
-                    v.join("/")
-                ));
+                grants.push(if cluster_wide {
+                    format!(
+                        "{} on secrets (the content of every Secret in scope, all namespaces \
+                         when bound by a ClusterRoleBinding)",
+                        v.join("/")
+                    )
+                } else {
+                    format!(
+                        "{} on secrets (every Secret of the namespace, not just the ones the \
+                         workload needs)",
+                        v.join("/")
+                    )
+                });
+                only_namespaced_secrets = !cluster_wide;
             }
         }
         for sub in ["pods/exec", "pods/attach"] {
@@ -401,11 +391,17 @@ fn risky_grants(obj: &Object, rule: &Node, i: usize, cluster_wide: bool, em: &mu
             }
         }
         if !grants.is_empty() {
-            em.emit(
+            let severity = if only_namespaced_secrets && grants.len() == 1 {
+                Severity::Medium
+            } else {
+                RISKY_GRANT.severity
+            };
+            em.emit_graded(
                 &RISKY_GRANT,
+                severity,
                 obj,
                 res_entry.key.pos,
-                Some(format!("rules[{i}].resources")),
+                format!("rules[{i}].resources"),
                 format!("rule {i} of {kind_name} grants {}", grants.join("; ")),
             );
         }
@@ -464,8 +460,7 @@ fn cluster_admin_binding(obj: &Object, em: &mut Emitter) {
         };
         (Severity::High, scope)
     };
-    emit_at(
-        em,
+    em.emit_graded(
         &CLUSTER_ADMIN_BINDING,
         severity,
         obj,

@@ -25,6 +25,7 @@ pub mod glob;
 pub mod inventory;
 mod report;
 mod rule;
+pub mod selector;
 pub mod workload;
 pub mod yaml;
 

@@ -92,7 +92,12 @@ impl<'a> Container<'a> {
     /// Dotted path of a field below this container.
     pub fn field_path(&self, rest: &str) -> String {
         // One allocation: findings build many of these.
-        format!("{}.{}[{}].{rest}", self.spec_path, self.kind.field(), self.index)
+        format!(
+            "{}.{}[{}].{rest}",
+            self.spec_path,
+            self.kind.field(),
+            self.index
+        )
     }
 }
 

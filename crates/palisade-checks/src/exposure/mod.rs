@@ -19,6 +19,7 @@ pub(crate) static CHECKS: Checks = Checks {
         &INGRESS_WITHOUT_TLS,
         &SENSITIVE_PORT,
         &NAMESPACE_WITHOUT_NETWORK_POLICY,
+        &UNSELECTED_WORKLOAD,
     ],
     object: Some(check_object),
     inventory: Some(network_policy::check),
@@ -115,8 +116,9 @@ pub(crate) static SENSITIVE_PORT: Rule = Rule {
         default. Critical for control-plane and container-runtime ports, whose compromise is \
         the node's or the cluster's. Ports of ClusterIP Services are not reported: reaching a \
         database inside the cluster is what such Services are for, and who may reach them is \
-        a NetworkPolicy matter (PAL-NET-005). 8080 is not listed: the API server's insecure \
-        port is gone since 1.20, and it is the default port of countless web applications.",
+        a NetworkPolicy matter (PAL-NET-005). 8080, the API server's legacy insecure port \
+        (removed in 1.20) and today also the default port of countless web applications, is \
+        reported at low severity when it is itself the exposed port.",
     remediation: "Keep the Service ClusterIP and reach it from inside the cluster (or through \
         `kubectl port-forward` or a bastion for administration); remove the hostPort. If it must \
         be reachable from outside, restrict it with loadBalancerSourceRanges or firewall rules \
@@ -159,6 +161,29 @@ pub(crate) static NAMESPACE_WITHOUT_NETWORK_POLICY: Rule = Rule {
     },
 };
 
+pub(crate) static UNSELECTED_WORKLOAD: Rule = Rule {
+    id: "PAL-NET-006",
+    title: "Workload not selected by any NetworkPolicy",
+    severity: Severity::Medium,
+    family: Family::Exposure,
+    description: "The namespace has NetworkPolicies, but none of their pod selectors matches \
+        this workload's pod labels, so its pods are not isolated: they accept traffic from \
+        every pod in the cluster, typically because a policy was written for other apps and \
+        no namespace-wide default-deny exists. Selectors are matched with the API server's \
+        semantics (matchLabels and matchExpressions; an empty podSelector selects every pod); \
+        a policy with an invalid selector selects nothing. Namespaces with no policy at all \
+        are PAL-NET-005's.",
+    remediation: "Add a default-deny policy (`podSelector: {}`) to the namespace, or a policy \
+        whose podSelector matches these pods and allows only the traffic they need.",
+    references: &[NETPOL_REF],
+    controls: Controls {
+        pss: None,
+        cis: &["5.3.2"],
+        nsa: &["Network separation and hardening: network policies"],
+        mitre: &["T1046"],
+    },
+};
+
 /// Annotations that mark a LoadBalancer as internal (reachable from the cloud network only).
 const INTERNAL_LB_ANNOTATIONS: &[(&str, &str)] = &[
     (
@@ -184,28 +209,6 @@ const INTERNAL_LB_ANNOTATIONS: &[(&str, &str)] = &[
         "private",
     ),
 ];
-
-/// Emits with a severity of its own for this finding, unless the user overrode the rule's.
-fn emit_at(
-    em: &mut Emitter,
-    rule: &'static Rule,
-    severity: Severity,
-    obj: &Object,
-    pos: Pos,
-    field: String,
-    message: String,
-) {
-    let overridden = em
-        .config()
-        .rules
-        .get(rule.id)
-        .is_some_and(|s| s.severity.is_some());
-    if let Some(f) = em.emit(rule, obj, pos, Some(field), message) {
-        if !overridden {
-            f.severity = severity;
-        }
-    }
-}
 
 fn check_object(obj: &Object, workload: Option<&Workload>, em: &mut Emitter) {
     if obj.is("Service") && obj.id.api_version == "v1" {
@@ -368,7 +371,7 @@ fn external_service(obj: &Object, spec: &Node, service_type: &str, pos: Pos, em:
                 .to_string(),
         )
     };
-    emit_at(em, &EXTERNAL_SERVICE, severity, obj, pos, field, message);
+    em.emit_graded(&EXTERNAL_SERVICE, severity, obj, pos, field, message);
 }
 
 /// Severity of exposing a sensitive port outside the cluster.
@@ -376,6 +379,7 @@ fn port_severity(port: &SensitivePort) -> Severity {
     match port.class {
         PortClass::ControlPlane => Severity::Critical,
         PortClass::RemoteAdmin | PortClass::DataStore => Severity::High,
+        PortClass::LegacyApi => Severity::Low,
     }
 }
 
@@ -387,14 +391,17 @@ fn service_ports(obj: &Object, spec: &Node, external: &External, em: &mut Emitte
         // One finding per port entry, at the first field that names a sensitive service.
         let hit = ["port", "targetPort", "name"].iter().find_map(|key| {
             let entry = port.entry(key)?;
-            ports::sensitive(&entry.value).map(|s| (*key, entry, s))
+            ports::sensitive(&entry.value)
+                // 8080 behind another Service port is an application's HTTP port; only
+                // 8080 itself exposed is worth a (low) look.
+                .filter(|s| *key == "port" || s.class != PortClass::LegacyApi)
+                .map(|s| (*key, entry, s))
         });
         let Some((key, entry, sensitive)) = hit else {
             continue;
         };
         let shown = entry.value.scalar_text().unwrap_or("");
-        emit_at(
-            em,
+        em.emit_graded(
             &SENSITIVE_PORT,
             port_severity(sensitive),
             obj,
@@ -457,8 +464,7 @@ fn host_ports(w: &Workload, em: &mut Emitter) {
                     value(entry)
                 )
             };
-            emit_at(
-                em,
+            em.emit_graded(
                 &SENSITIVE_PORT,
                 port_severity(sensitive),
                 w.object,

@@ -1,10 +1,14 @@
-//! PAL-NET-005: namespaces with workloads and no NetworkPolicy, judged over the whole input.
+//! PAL-NET-005: namespaces with workloads and no NetworkPolicy; PAL-NET-006: workloads in a
+//! namespace that has NetworkPolicies, none of which selects their pods. Judged over the
+//! whole input.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use palisade_core::selector::LabelSelector;
+use palisade_core::yaml::Node;
 use palisade_core::{Inventory, Object, Workload};
 
-use super::NAMESPACE_WITHOUT_NETWORK_POLICY;
+use super::{NAMESPACE_WITHOUT_NETWORK_POLICY, UNSELECTED_WORKLOAD};
 use crate::Emitter;
 
 /// Namespaces PAL-NET-005 leaves alone (see its description).
@@ -14,7 +18,87 @@ const SYSTEM_NAMESPACES: &[&str] = &["kube-system", "kube-public", "kube-node-le
 /// namespaced policies are also of kind `NetworkPolicy`).
 const POLICY_KINDS: &[&str] = &["NetworkPolicy", "CiliumNetworkPolicy"];
 
+/// The pod selector of a policy object (`podSelector` for NetworkPolicy, `endpointSelector`
+/// for Cilium's). A missing or invalid selector selects nothing: the API server would not
+/// accept such a policy.
+fn policy_selector(obj: &Object) -> Option<LabelSelector> {
+    let key = if obj.is("CiliumNetworkPolicy") {
+        "endpointSelector"
+    } else {
+        "podSelector"
+    };
+    let node = obj.root.get("spec")?.get(key)?;
+    LabelSelector::parse(node).ok()
+}
+
 pub(super) fn check(inv: &Inventory, em: &mut Emitter) {
+    namespaces_without_policy(inv, em);
+    unselected_workloads(inv, em);
+}
+
+fn unselected_workloads(inv: &Inventory, em: &mut Emitter) {
+    if !em.enabled(&UNSELECTED_WORKLOAD) {
+        return;
+    }
+    let mut selectors: BTreeMap<Option<&str>, Vec<Option<LabelSelector>>> = BTreeMap::new();
+    for obj in inv
+        .objects
+        .iter()
+        .filter(|o| POLICY_KINDS.contains(&o.id.kind.as_str()))
+    {
+        let ns = obj.id.namespace.as_deref().filter(|n| !n.is_empty());
+        selectors.entry(ns).or_default().push(policy_selector(obj));
+    }
+    for obj in &inv.objects {
+        let ns = obj.id.namespace.as_deref().filter(|n| !n.is_empty());
+        let Some(policies) = selectors.get(&ns) else {
+            continue; // no policy at all: PAL-NET-005's case
+        };
+        if ns.is_some_and(|n| SYSTEM_NAMESPACES.contains(&n)) {
+            continue;
+        }
+        let Some(w) = Workload::of(obj) else {
+            continue;
+        };
+        let labels = w.pod_metadata.and_then(|m| m.get("labels"));
+        if policies.iter().flatten().any(|s| s.matches_node(labels)) {
+            continue;
+        }
+        let shown: Vec<String> = labels
+            .map(Node::entries)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|e| {
+                Some(format!(
+                    "{}={}",
+                    e.key.scalar_text()?,
+                    e.value.scalar_text()?
+                ))
+            })
+            .collect();
+        let pos = labels.map_or(obj.root.pos, |l| l.pos);
+        em.emit(
+            &UNSELECTED_WORKLOAD,
+            obj,
+            pos,
+            None,
+            format!(
+                "no NetworkPolicy in namespace `{}` selects the pods of {} `{}` (labels: {}): \
+                 they accept traffic from every pod in the cluster",
+                ns.unwrap_or("(none given)"),
+                obj.id.kind,
+                obj.id.name,
+                if shown.is_empty() {
+                    "none".to_string()
+                } else {
+                    shown.join(", ")
+                }
+            ),
+        );
+    }
+}
+
+fn namespaces_without_policy(inv: &Inventory, em: &mut Emitter) {
     if !em.enabled(&NAMESPACE_WITHOUT_NETWORK_POLICY) {
         return;
     }

@@ -5,9 +5,9 @@
 //! IANA service-name registry (names such as `postgresql`, `ms-sql-s`), and each product's
 //! documented default port.
 //!
-//! 8080 is deliberately absent: it was the API server's insecure port until 1.20 removed it,
-//! and today it is the default HTTP port of countless applications (Tomcat, Spring, Jenkins),
-//! so listing it would bury real findings under noise.
+//! 8080 was the API server's insecure (unauthenticated) port until 1.20 removed it; today it
+//! is also the default HTTP port of countless applications (Tomcat, Spring, Jenkins). It is
+//! listed in a class of its own at low severity: worth a look when exposed, not an alarm.
 
 use palisade_core::yaml::{Node, Value};
 
@@ -21,6 +21,8 @@ pub(super) enum PortClass {
     ControlPlane,
     /// Databases, caches and message brokers: often unauthenticated by default.
     DataStore,
+    /// The API server's legacy insecure port, now mostly ordinary web traffic.
+    LegacyApi,
 }
 
 /// One sensitive port.
@@ -42,7 +44,7 @@ const fn p(number: u16, service: &'static str, class: PortClass) -> SensitivePor
     }
 }
 
-use PortClass::{ControlPlane, DataStore, RemoteAdmin};
+use PortClass::{ControlPlane, DataStore, LegacyApi, RemoteAdmin};
 
 /// The documented list, by number.
 pub(super) const SENSITIVE_PORTS: &[SensitivePort] = &[
@@ -55,6 +57,11 @@ pub(super) const SENSITIVE_PORTS: &[SensitivePort] = &[
     p(2379, "etcd client API", ControlPlane),
     p(2380, "etcd peer API", ControlPlane),
     p(6443, "Kubernetes API server", ControlPlane),
+    p(
+        8080,
+        "Kubernetes API server legacy insecure port, or a web app",
+        LegacyApi,
+    ),
     p(10250, "kubelet API", ControlPlane),
     p(10255, "kubelet read-only API", ControlPlane),
     p(10257, "kube-controller-manager", ControlPlane),
@@ -190,7 +197,10 @@ mod tests {
             Some(5432)
         );
         assert_eq!(sensitive(&quoted("SSH")).map(|s| s.number), Some(22));
-        assert!(sensitive(&plain("8080")).is_none());
+        assert_eq!(
+            sensitive(&plain("8080")).map(|s| s.class),
+            Some(PortClass::LegacyApi)
+        );
         assert!(sensitive(&plain("http")).is_none());
         assert!(sensitive(&plain("~")).is_none());
     }
