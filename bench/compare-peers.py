@@ -24,7 +24,7 @@ CONCEPTS = [
      ["CKV_K8S_17", "CKV_K8S_1", "CKV_K8S_18", "CKV_K8S_3", "CKV_K8S_19", "CKV_K8S_4"],
      ["KSV008", "KSV009", "KSV010"]),
     ("capabilities added", ["PAL-POD-003", "PAL-POD-025"], ["CKV_K8S_25", "CKV_K8S_24"], ["KSV022"]),
-    ("capabilities not dropped (ALL / NET_RAW)", ["PAL-POD-025"],
+    ("capabilities not dropped (ALL / NET_RAW)", ["PAL-POD-025", "PAL-POD-003"],
      ["CKV_K8S_37", "CKV_K8S_36", "CKV_K8S_28", "CKV_K8S_7"], ["KSV003", "KSV106"]),
     ("hostPath volume", ["PAL-POD-004"], [], ["KSV023", "KSV121"]),
     ("host ports", ["PAL-POD-005"], ["CKV_K8S_26"], ["KSV024"]),
@@ -46,9 +46,9 @@ CONCEPTS = [
     ("default namespace", ["PAL-NS-001"], ["CKV_K8S_21"], ["KSV110"]),
     ("pods not selected by any NetworkPolicy", ["PAL-NET-005", "PAL-NET-006"], ["CKV2_K8S_6"], []),
     ("RBAC wildcards", ["PAL-RBAC-001"], ["CKV_K8S_49"], ["KSV044", "KSV045", "KSV046"]),
-    ("cluster-admin binding", ["PAL-RBAC-002"], [], ["KSV111"]),
+    ("cluster-admin (admin/edit cluster-wide) binding", ["PAL-RBAC-002"], [], ["KSV111"]),
     ("risky RBAC: secrets read, escalate/bind", ["PAL-RBAC-003", "PAL-RBAC-001"],
-     ["CKV2_K8S_5", "CKV_K8S_157", "CKV_K8S_158"], ["KSV041"]),
+     ["CKV2_K8S_5", "CKV_K8S_157", "CKV_K8S_158"], ["KSV041", "KSV113"]),
 ]
 
 

@@ -79,14 +79,16 @@ pub(crate) static RBAC_WILDCARD: Rule = Rule {
 
 pub(crate) static CLUSTER_ADMIN_BINDING: Rule = Rule {
     id: "PAL-RBAC-002",
-    title: "Binding grants cluster-admin",
+    title: "Binding grants cluster-admin (or admin/edit cluster-wide)",
     severity: Severity::Critical,
     family: Family::Hygiene,
     description: "cluster-admin allows every action on every resource. Bound by a \
         ClusterRoleBinding it is total control of the cluster, and of every node through it; \
         bound by a RoleBinding (high severity) it is full control of the namespace, its \
         Secrets and its RBAC. A stolen token of any subject bound to it is a cluster \
-        compromise. Bindings whose only subject is the built-in `system:masters` group are \
+        compromise. The built-in admin and edit roles bound by a ClusterRoleBinding (high) \
+        give every namespace's Secrets, pods/exec and workloads, kube-system's included; bound \
+        in one namespace they are ordinary delegation and not reported. Bindings whose only subject is the built-in `system:masters` group are \
         not reported: that group bypasses authorization whatever is bound to it.",
     remediation: "Bind a role granting only what the subject needs; keep cluster-admin for \
         break-glass accounts, and prefer short-lived credentials for them.",
@@ -431,9 +433,15 @@ fn cluster_admin_binding(obj: &Object, em: &mut Emitter) {
     let Some(role_ref) = obj.root.get("roleRef") else {
         return;
     };
-    if role_ref.get("kind").and_then(Node::as_str) != Some("ClusterRole")
-        || role_ref.get("name").and_then(Node::as_str) != Some("cluster-admin")
-    {
+    let cluster_wide = obj.is("ClusterRoleBinding");
+    let role = match role_ref.get("name").and_then(Node::as_str) {
+        Some(r @ "cluster-admin") => r,
+        // admin and edit bound cluster-wide give every namespace's Secrets, pods/exec and
+        // workloads (kube-system's included); in one namespace they are ordinary delegation.
+        Some(r @ ("admin" | "edit")) if cluster_wide => r,
+        _ => return,
+    };
+    if role_ref.get("kind").and_then(Node::as_str) != Some("ClusterRole") {
         return;
     }
     let subjects = obj
@@ -451,7 +459,9 @@ fn cluster_admin_binding(obj: &Object, em: &mut Emitter) {
     }
     let subjects: Vec<String> = subjects.iter().map(describe_subject).collect();
     let pos = key_pos(role_ref, "name", obj.root.pos);
-    let (severity, scope) = if obj.is("ClusterRoleBinding") {
+    let (severity, scope) = if role != "cluster-admin" {
+        (Severity::High, "in every namespace, kube-system included".to_string())
+    } else if cluster_wide {
         (Severity::Critical, "in every namespace".to_string())
     } else {
         let scope = match obj.id.namespace.as_deref() {
@@ -467,9 +477,14 @@ fn cluster_admin_binding(obj: &Object, em: &mut Emitter) {
         pos,
         "roleRef.name".into(),
         format!(
-            "{} `{}` grants cluster-admin (every action on every resource {scope}) to {}",
+            "{} `{}` grants {role} ({} {scope}) to {}",
             obj.id.kind,
             obj.id.name,
+            if role == "cluster-admin" {
+                "every action on every resource"
+            } else {
+                "reading Secrets, exec into pods and changing workloads"
+            },
             subjects.join(", ")
         ),
     );

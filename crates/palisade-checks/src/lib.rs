@@ -127,3 +127,21 @@ pub fn check_inventory(inventory: &Inventory, config: &Config) -> Vec<Finding> {
     findings.extend(cluster);
     findings
 }
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use palisade_core::inventory::{load_str, LoadLimits};
+    use palisade_core::{Config, Finding};
+
+    /// The per-object findings that one family's rules make on a manifest text.
+    pub(crate) fn findings_of(text: &str, family: &crate::Checks) -> Vec<Finding> {
+        let loaded = load_str("t.yaml", text, &LoadLimits::default());
+        let ids: Vec<&str> = family.rules.iter().map(|r| r.id).collect();
+        loaded
+            .objects
+            .iter()
+            .flat_map(|o| crate::check_object(o, &Config::default()))
+            .filter(|f| ids.contains(&f.rule_id.as_ref()))
+            .collect()
+    }
+}

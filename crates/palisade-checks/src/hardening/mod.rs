@@ -400,18 +400,10 @@ fn is_set(node: Option<&Node>) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use palisade_core::inventory::{load_str, LoadLimits};
-    use palisade_core::{Config, Finding};
+    use palisade_core::Finding;
 
     fn findings(text: &str) -> Vec<Finding> {
-        let loaded = load_str("t.yaml", text, &LoadLimits::default());
-        let ids: Vec<&str> = super::CHECKS.rules.iter().map(|r| r.id).collect();
-        loaded
-            .objects
-            .iter()
-            .flat_map(|o| crate::check_object(o, &Config::default()))
-            .filter(|f| ids.contains(&f.rule_id.as_ref()))
-            .collect()
+        crate::test_support::findings_of(text, &super::CHECKS)
     }
 
     #[test]

@@ -160,17 +160,10 @@ fn non_default_proc_mount<'a>(c: &Container<'a>) -> Option<(&'a Entry, &'a str)>
 
 #[cfg(test)]
 mod tests {
-    use palisade_core::inventory::{load_str, LoadLimits};
-    use palisade_core::{Config, Finding};
+    use palisade_core::Finding;
 
     fn findings(text: &str) -> Vec<Finding> {
-        let loaded = load_str("t.yaml", text, &LoadLimits::default());
-        loaded
-            .objects
-            .iter()
-            .flat_map(|o| crate::check_object(o, &Config::default()))
-            .filter(|f| f.rule_id.starts_with("PAL-POD-0"))
-            .collect()
+        crate::test_support::findings_of(text, &super::CHECKS)
     }
 
     #[test]

@@ -313,17 +313,10 @@ fn high_entropy(
 
 #[cfg(test)]
 mod tests {
-    use palisade_core::inventory::{load_str, LoadLimits};
-    use palisade_core::{Config, Finding};
+    use palisade_core::Finding;
 
     fn findings(text: &str) -> Vec<Finding> {
-        let loaded = load_str("t.yaml", text, &LoadLimits::default());
-        loaded
-            .objects
-            .iter()
-            .flat_map(|o| crate::check_object(o, &Config::default()))
-            .filter(|f| f.rule_id.starts_with("PAL-SECRET-"))
-            .collect()
+        crate::test_support::findings_of(text, &super::CHECKS)
     }
 
     #[test]
