@@ -460,7 +460,10 @@ fn cluster_admin_binding(obj: &Object, em: &mut Emitter) {
     let subjects: Vec<String> = subjects.iter().map(describe_subject).collect();
     let pos = key_pos(role_ref, "name", obj.root.pos);
     let (severity, scope) = if role != "cluster-admin" {
-        (Severity::High, "in every namespace, kube-system included".to_string())
+        (
+            Severity::High,
+            "in every namespace, kube-system included".to_string(),
+        )
     } else if cluster_wide {
         (Severity::Critical, "in every namespace".to_string())
     } else {
