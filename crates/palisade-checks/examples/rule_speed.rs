@@ -15,18 +15,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         inventory.add(load_str(&path, &text, &LoadLimits::default()));
     }
     let config = Config::default();
-    let mut best = f64::MAX;
+    let (mut objects_best, mut cluster_best) = (f64::MAX, f64::MAX);
     let mut count = 0;
     for _ in 0..5 {
         let start = Instant::now();
-        count = palisade_checks::check_objects(&inventory.objects, &config).len()
-            + palisade_checks::check_cluster(&inventory, &config).len();
-        best = best.min(start.elapsed().as_secs_f64());
+        count = palisade_checks::check_objects(&inventory.objects, &config).len();
+        objects_best = objects_best.min(start.elapsed().as_secs_f64());
+        let start = Instant::now();
+        count += palisade_checks::check_cluster(&inventory, &config).len();
+        cluster_best = cluster_best.min(start.elapsed().as_secs_f64());
     }
     println!(
-        "{} objects, {count} findings: best {best:.4} s ({:.2} us/object)",
+        "{} objects, {count} findings: per-object rules best {objects_best:.4} s ({:.2} us/object), \
+         inventory-wide rules best {cluster_best:.4} s",
         inventory.objects.len(),
-        best * 1e6 / inventory.objects.len() as f64
+        objects_best * 1e6 / inventory.objects.len() as f64
     );
     Ok(())
 }

@@ -20,15 +20,30 @@ pub const SCHEMA_VERSION: &str = "1";
 /// the size of fully indented JSON, and large lists serialize in parallel.
 pub(crate) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let doc = Document::of(report);
+    let rules = rules_by_id(report);
     out.write_all(b"{\n")?;
     field(out, "schemaVersion", &doc.schema_version, false)?;
     field(out, "tool", &doc.tool, false)?;
     field(out, "summary", &doc.summary, false)?;
-    list(out, "findings", &doc.findings, false)?;
-    list(out, "suppressed", &doc.suppressed, false)?;
-    list(out, "errors", &doc.errors, false)?;
-    list(out, "notes", &doc.notes, false)?;
-    list(out, "rules", &doc.rules, true)?;
+    // The two long lists are converted element by element inside the parallel chunks, so
+    // no second copy of them is ever held.
+    list(
+        out,
+        "findings",
+        &report.findings,
+        |f| FindingOut::of(&rules, f),
+        false,
+    )?;
+    list(
+        out,
+        "suppressed",
+        &report.suppressed,
+        |s| SuppressedOut::of(&rules, s),
+        false,
+    )?;
+    list(out, "errors", &doc.errors, |e| e, false)?;
+    list(out, "notes", &doc.notes, |n| n, false)?;
+    list(out, "rules", &doc.rules, |r| r, true)?;
     out.write_all(b"}\n")
 }
 
@@ -44,11 +59,13 @@ const CHUNK: usize = 1024;
 /// Chunks rendered before they are written.
 const BATCH: usize = 8;
 
-/// `  "name": [` then one compact element per line, then `  ],`.
-fn list<T: Serialize + Sync>(
+/// `  "name": [` then one compact element per line (each item as `view` shows it), then
+/// `  ],`.
+fn list<'a, T: Sync, V: Serialize>(
     out: &mut dyn Write,
     name: &str,
-    items: &[T],
+    items: &'a [T],
+    view: impl Fn(&'a T) -> V + Sync,
     last: bool,
 ) -> io::Result<()> {
     use rayon::prelude::*;
@@ -59,7 +76,7 @@ fn list<T: Serialize + Sync>(
     }
     writeln!(out, "  \"{name}\": [")?;
     // Batches of chunks bound the memory held at once to a few megabytes.
-    let chunks: Vec<&[T]> = items.chunks(CHUNK).collect();
+    let chunks: Vec<&'a [T]> = items.chunks(CHUNK).collect();
     let total = chunks.len();
     for (b, batch) in chunks.chunks(BATCH).enumerate() {
         let rendered: Vec<io::Result<Vec<u8>>> = batch
@@ -68,7 +85,7 @@ fn list<T: Serialize + Sync>(
                 let mut buf = Vec::with_capacity(chunk.len() * 512);
                 for item in *chunk {
                     buf.extend_from_slice(b"    ");
-                    serde_json::to_writer(&mut buf, item)?;
+                    serde_json::to_writer(&mut buf, &view(item))?;
                     buf.extend_from_slice(b",\n");
                 }
                 Ok(buf)
@@ -94,8 +111,6 @@ struct Document<'a> {
     schema_version: &'static str,
     tool: Tool<'a>,
     summary: Summary,
-    findings: Vec<FindingOut<'a>>,
-    suppressed: Vec<SuppressedOut<'a>>,
     errors: Vec<ErrorOut<'a>>,
     notes: Vec<NoteOut<'a>>,
     rules: Vec<RuleOut<'a>>,
@@ -213,7 +228,6 @@ struct RuleOut<'a> {
 impl<'a> Document<'a> {
     fn of(report: &'a Report) -> Document<'a> {
         let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
-        let rules = rules_by_id(report);
         Document {
             schema_version: SCHEMA_VERSION,
             tool: Tool {
@@ -235,16 +249,6 @@ impl<'a> Document<'a> {
                 errors: report.errors.len(),
                 notes: report.notes.len(),
             },
-            findings: report
-                .findings
-                .iter()
-                .map(|f| FindingOut::of(&rules, f))
-                .collect(),
-            suppressed: report
-                .suppressed
-                .iter()
-                .map(|s| SuppressedOut::of(&rules, s))
-                .collect(),
             errors: report.errors.iter().map(ErrorOut::of).collect(),
             notes: report.notes.iter().map(NoteOut::of).collect(),
             rules: report.rules.iter().copied().map(RuleOut::of).collect(),

@@ -45,7 +45,10 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let (inventory, per_input) = input::load(&args.paths, config_path.as_deref(), &limits, |l| {
-        palisade_checks::check_objects(&l.objects, &config)
+        let mut findings = palisade_checks::check_objects(&l.objects, &config);
+        // Sorted here, in parallel and while hot, the final sort only merges runs.
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        findings
     });
     let loaded = Instant::now();
     let report = analyze(&inventory, per_input, &config, today());

@@ -5,8 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use palisade_core::selector::LabelSelector;
-use palisade_core::yaml::Node;
+use palisade_core::yaml::{Node, Pos};
 use palisade_core::{Inventory, Object, Workload};
+use rayon::prelude::*;
 
 use super::{NAMESPACE_WITHOUT_NETWORK_POLICY, UNSELECTED_WORKLOAD};
 use crate::Emitter;
@@ -49,53 +50,59 @@ fn unselected_workloads(inv: &Inventory, em: &mut Emitter) {
         let ns = obj.id.namespace.as_deref().filter(|n| !n.is_empty());
         selectors.entry(ns).or_default().push(policy_selector(obj));
     }
-    for obj in &inv.objects {
-        let ns = obj.id.namespace.as_deref().filter(|n| !n.is_empty());
-        let Some(policies) = selectors.get(&ns) else {
-            continue; // no policy at all: PAL-NET-005's case
-        };
-        if ns.is_some_and(|n| SYSTEM_NAMESPACES.contains(&n)) {
-            continue;
-        }
-        let Some(w) = Workload::of(obj) else {
-            continue;
-        };
-        let labels = w.pod_metadata.and_then(|m| m.get("labels"));
-        if policies.iter().flatten().any(|s| s.matches_node(labels)) {
-            continue;
-        }
-        let shown: Vec<String> = labels
-            .map(Node::entries)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|e| {
-                Some(format!(
-                    "{}={}",
-                    e.key.scalar_text()?,
-                    e.value.scalar_text()?
-                ))
-            })
-            .collect();
-        let pos = labels.map_or(obj.root.pos, |l| l.pos);
-        em.emit(
-            &UNSELECTED_WORKLOAD,
-            obj,
-            pos,
-            None,
-            format!(
-                "no NetworkPolicy in namespace `{}` selects the pods of {} `{}` (labels: {}): \
-                 they accept traffic from every pod in the cluster",
-                ns.unwrap_or("(none given)"),
-                obj.id.kind,
-                obj.id.name,
-                if shown.is_empty() {
-                    "none".to_string()
-                } else {
-                    shown.join(", ")
-                }
-            ),
-        );
+    // Judged in parallel (every workload of a large inventory), reported in input order.
+    let unselected: Vec<(&Object, Pos, String)> = inv
+        .objects
+        .par_iter()
+        .filter_map(|obj| unselected(obj, &selectors))
+        .collect();
+    for (obj, pos, message) in unselected {
+        em.emit(&UNSELECTED_WORKLOAD, obj, pos, None, message);
     }
+}
+
+/// The finding's place and message when no policy of its namespace selects `obj`'s pods.
+fn unselected<'o>(
+    obj: &'o Object,
+    selectors: &BTreeMap<Option<&str>, Vec<Option<LabelSelector>>>,
+) -> Option<(&'o Object, Pos, String)> {
+    let ns = obj.id.namespace.as_deref().filter(|n| !n.is_empty());
+    // No policy at all is PAL-NET-005's case.
+    let policies = selectors.get(&ns)?;
+    if ns.is_some_and(|n| SYSTEM_NAMESPACES.contains(&n)) {
+        return None;
+    }
+    let w = Workload::of(obj)?;
+    let labels = w.pod_metadata.and_then(|m| m.get("labels"));
+    if policies.iter().flatten().any(|s| s.matches_node(labels)) {
+        return None;
+    }
+    let shown: Vec<String> = labels
+        .map(Node::entries)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| {
+            Some(format!(
+                "{}={}",
+                e.key.scalar_text()?,
+                e.value.scalar_text()?
+            ))
+        })
+        .collect();
+    let pos = labels.map_or(obj.root.pos, |l| l.pos);
+    let message = format!(
+        "no NetworkPolicy in namespace `{}` selects the pods of {} `{}` (labels: {}): they \
+         accept traffic from every pod in the cluster",
+        ns.unwrap_or("(none given)"),
+        obj.id.kind,
+        obj.id.name,
+        if shown.is_empty() {
+            "none".to_string()
+        } else {
+            shown.join(", ")
+        }
+    );
+    Some((obj, pos, message))
 }
 
 fn namespaces_without_policy(inv: &Inventory, em: &mut Emitter) {
@@ -106,13 +113,19 @@ fn namespaces_without_policy(inv: &Inventory, em: &mut Emitter) {
     let mut with_policy: BTreeSet<Option<&str>> = BTreeSet::new();
     let mut workloads: BTreeMap<Option<&str>, Vec<&Object>> = BTreeMap::new();
     let mut namespace_objects: BTreeMap<&str, &Object> = BTreeMap::new();
-    for obj in &inv.objects {
+    // Which objects are workloads is the costly question: asked in parallel.
+    let is_workload: Vec<bool> = inv
+        .objects
+        .par_iter()
+        .map(|o| Workload::of(o).is_some())
+        .collect();
+    for (obj, workload) in inv.objects.iter().zip(is_workload) {
         let ns = obj.id.namespace.as_deref().filter(|n| !n.is_empty());
         if POLICY_KINDS.contains(&obj.id.kind.as_str()) {
             with_policy.insert(ns);
         } else if obj.is("Namespace") && obj.id.api_version == "v1" {
             namespace_objects.entry(obj.id.name.as_str()).or_insert(obj);
-        } else if Workload::of(obj).is_some() {
+        } else if workload {
             workloads.entry(ns).or_default().push(obj);
         }
     }

@@ -337,6 +337,20 @@ const ABOUT_A_SECRET: &[&str] = &[
 
 /// Names that suggest a secret, minus names about one (see the lists above).
 pub(super) fn is_secret_name(name: &str) -> bool {
+    // Every part and word below is a substring of the name's lower-case letters and digits;
+    // most names contain none, and are rejected here without splitting them into words.
+    let letters: String = name
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    if !SECRET_NAME_PARTS
+        .iter()
+        .chain(SECRET_NAME_WORDS)
+        .any(|p| letters.contains(p))
+    {
+        return false;
+    }
     let words = split_words(name);
     let Some(last) = words.last() else {
         return false;

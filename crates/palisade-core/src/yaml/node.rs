@@ -133,7 +133,11 @@ impl Node {
 
     /// The entry under `key`, when this is a mapping that has it.
     pub fn entry(&self, key: &str) -> Option<&Entry> {
-        self.as_map()?.iter().find(|e| e.key.as_str() == Some(key))
+        // Raw text comparison: a key spelled `null` is still the key `null`, and skipping the
+        // null check keeps this hottest of lookups to a length test and one memcmp.
+        self.as_map()?
+            .iter()
+            .find(|e| e.key.scalar_text() == Some(key))
     }
 
     /// The value under `key`, when this is a mapping that has it.
