@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
 use palisade_core::inventory::LoadLimits;
-use palisade_core::{exceptions, Config, Date, Report, Severity, Stats};
+use palisade_core::{exceptions, Config, Date, Finding, Report, Severity, Stats};
 use palisade_report::{Format, Options};
 use rayon::slice::ParallelSliceMut;
 
@@ -92,16 +92,23 @@ fn analyze(
     config: &Config,
     today: Date,
 ) -> Report {
-    let cluster = palisade_checks::check_cluster(inventory, config);
-    let mut findings =
-        Vec::with_capacity(per_input.iter().map(Vec::len).sum::<usize>() + cluster.len());
-    for part in per_input {
-        findings.extend(part);
-    }
-    findings.extend(cluster);
+    // The inventory-wide rules run while the per-input findings are joined and put in
+    // place order; then the two sorted runs are merged.
+    let (mut cluster, per_input) = rayon::join(
+        || palisade_checks::check_cluster(inventory, config),
+        || {
+            let mut all = Vec::with_capacity(per_input.iter().map(Vec::len).sum::<usize>());
+            for part in per_input {
+                all.extend(part);
+            }
+            all.par_sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+            all
+        },
+    );
+    cluster.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let findings = merge_sorted(per_input, cluster);
     let applied = exceptions::apply(findings, inventory, config, today);
-    let mut findings = applied.findings;
-    findings.par_sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    let findings = applied.findings;
     Report {
         version: env!("CARGO_PKG_VERSION"),
         findings,
@@ -117,6 +124,23 @@ fn analyze(
             objects: inventory.objects.len(),
         },
     }
+}
+
+/// Merges two vectors sorted by place into one.
+fn merge_sorted(a: Vec<Finding>, b: Vec<Finding>) -> Vec<Finding> {
+    if b.is_empty() {
+        return a;
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let mut b = b.into_iter().peekable();
+    for x in a {
+        while let Some(y) = b.next_if(|y| y.sort_key() < x.sort_key()) {
+            out.push(y);
+        }
+        out.push(x);
+    }
+    out.extend(b);
+    out
 }
 
 fn exit_code(report: &Report, fail_on: FailOn) -> ExitCode {
@@ -198,4 +222,50 @@ fn today() -> Date {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     Date::from_unix_days(i64::try_from(secs / 86_400).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::sync::Arc;
+
+    use palisade_core::{Location, ObjectRef};
+
+    use super::*;
+
+    fn at(line: u32, rule: &'static str) -> Finding {
+        Finding {
+            rule_id: Cow::Borrowed(rule),
+            severity: Severity::Low,
+            object: Arc::new(ObjectRef {
+                api_version: "v1".into(),
+                kind: "Pod".into(),
+                namespace: None,
+                name: "p".into(),
+            }),
+            location: Location {
+                path: "a.yaml".into(),
+                line,
+                col: 1,
+            },
+            field: None,
+            message: String::new(),
+            evidence: None,
+        }
+    }
+
+    #[test]
+    fn merge_keeps_place_order() {
+        let a = vec![at(1, "A"), at(5, "A"), at(9, "A")];
+        let b = vec![at(0, "B"), at(5, "B"), at(12, "B")];
+        let merged: Vec<(u32, &str)> = merge_sorted(a, b)
+            .iter()
+            .map(|f| (f.location.line, &*f.rule_id))
+            .map(|(l, r)| (l, if r == "A" { "A" } else { "B" }))
+            .collect();
+        assert_eq!(
+            merged,
+            [(0, "B"), (1, "A"), (5, "A"), (5, "B"), (9, "A"), (12, "B")]
+        );
+    }
 }
