@@ -6,6 +6,7 @@
 //! only when it contains `.` or `:`, is `localhost`, or has an upper-case letter (repository
 //! paths are lower case). Anything else is a path on the runtime's default registry.
 
+use palisade_core::workload::Described;
 use palisade_core::yaml::Pos;
 use palisade_core::{Controls, Family, Finding, Object, Rule, Severity, Workload};
 
@@ -114,7 +115,7 @@ struct Site<'a> {
     pos: Pos,
     field: String,
     /// "container `web`"
-    who: String,
+    who: Described<'a>,
     /// The reference as written.
     raw: &'a str,
 }

@@ -40,6 +40,23 @@ impl ContainerKind {
     }
 }
 
+/// A container's description for messages (see [`Container::describe`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Described<'a> {
+    kind: &'static str,
+    name: &'a str,
+    index: usize,
+}
+
+impl std::fmt::Display for Described<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.name {
+            "" => write!(f, "{} #{}", self.kind, self.index),
+            name => write!(f, "{} `{name}`", self.kind),
+        }
+    }
+}
+
 /// One container of a workload.
 #[derive(Debug, Clone, Copy)]
 pub struct Container<'a> {
@@ -61,8 +78,9 @@ impl<'a> Container<'a> {
 
     /// How findings name the container: "container `x`", "init container `x`", "sidecar
     /// container `x`" (an init container with `restartPolicy: Always`), "ephemeral container
-    /// `x`"; its index when it has no name.
-    pub fn describe(&self) -> String {
+    /// `x`"; its index when it has no name. A `Display` value, so messages format it without
+    /// an allocation of its own.
+    pub fn describe(&self) -> Described<'a> {
         let kind = match self.kind {
             ContainerKind::Regular => "container",
             ContainerKind::Init
@@ -73,9 +91,10 @@ impl<'a> Container<'a> {
             ContainerKind::Init => "init container",
             ContainerKind::Ephemeral => "ephemeral container",
         };
-        match self.name() {
-            "" => format!("{kind} #{}", self.index),
-            name => format!("{kind} `{name}`"),
+        Described {
+            kind,
+            name: self.name(),
+            index: self.index,
         }
     }
 

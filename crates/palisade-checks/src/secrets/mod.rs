@@ -7,6 +7,7 @@
 
 mod scan;
 
+use palisade_core::workload::Described;
 use palisade_core::yaml::{Node, Pos};
 use palisade_core::{Container, Controls, Family, Object, Rule, Severity, Workload};
 
@@ -116,7 +117,7 @@ fn workload(w: &Workload, em: &mut Emitter) {
 }
 
 /// `env[].value` literals (001, 002) and `env[].valueFrom.secretKeyRef` (003).
-fn env_vars(obj: &Object, c: &Container, who: &str, em: &mut Emitter) {
+fn env_vars(obj: &Object, c: &Container, who: &Described, em: &mut Emitter) {
     let env = c.node.get("env").map(Node::items).unwrap_or_default();
     for (i, var) in env.iter().enumerate() {
         let name = var.get("name").and_then(Node::as_str).unwrap_or("");
@@ -146,7 +147,7 @@ fn env_vars(obj: &Object, c: &Container, who: &str, em: &mut Emitter) {
 }
 
 /// `envFrom[].secretRef` (003).
-fn env_from(obj: &Object, c: &Container, who: &str, em: &mut Emitter) {
+fn env_from(obj: &Object, c: &Container, who: &Described, em: &mut Emitter) {
     let sources = c.node.get("envFrom").map(Node::items).unwrap_or_default();
     for (i, source) in sources.iter().enumerate() {
         if let Some(r) = source.entry("secretRef") {
@@ -164,7 +165,7 @@ fn env_from(obj: &Object, c: &Container, who: &str, em: &mut Emitter) {
 
 /// `command` and `args` items: known formats (001), and `--name=value`, `NAME=value` and
 /// `--name value` options under secret-like names (002).
-fn command_line(obj: &Object, c: &Container, who: &str, em: &mut Emitter) {
+fn command_line(obj: &Object, c: &Container, who: &Described, em: &mut Emitter) {
     for field in ["command", "args"] {
         let items = c.node.get(field).map(Node::items).unwrap_or_default();
         for (i, item) in items.iter().enumerate() {
