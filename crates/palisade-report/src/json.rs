@@ -27,11 +27,14 @@ pub(crate) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     field(out, "summary", &doc.summary, false)?;
     // The two long lists are converted element by element inside the parallel chunks, so
     // no second copy of them is ever held.
-    list(
+    list_with(
         out,
         "findings",
         &report.findings,
-        |f| FindingOut::of(&rules, f),
+        |buf, f| {
+            FindingOut::of(&rules, f).write_json(buf);
+            Ok(())
+        },
         false,
     )?;
     list(
@@ -68,6 +71,23 @@ fn list<'a, T: Sync, V: Serialize>(
     view: impl Fn(&'a T) -> V + Sync,
     last: bool,
 ) -> io::Result<()> {
+    list_with(
+        out,
+        name,
+        items,
+        |buf, item| serde_json::to_writer(buf, &view(item)).map_err(io::Error::from),
+        last,
+    )
+}
+
+/// [`list`] with a writer of its own for each element.
+fn list_with<'a, T: Sync>(
+    out: &mut dyn Write,
+    name: &str,
+    items: &'a [T],
+    write_item: impl Fn(&mut Vec<u8>, &'a T) -> io::Result<()> + Sync,
+    last: bool,
+) -> io::Result<()> {
     use rayon::prelude::*;
     let end: &[u8] = if last { b"]\n" } else { b"],\n" };
     if items.is_empty() {
@@ -85,7 +105,7 @@ fn list<'a, T: Sync, V: Serialize>(
                 let mut buf = Vec::with_capacity(chunk.len() * 512);
                 for item in *chunk {
                     buf.extend_from_slice(b"    ");
-                    serde_json::to_writer(&mut buf, &view(item))?;
+                    write_item(&mut buf, item)?;
                     buf.extend_from_slice(b",\n");
                 }
                 Ok(buf)
@@ -281,6 +301,62 @@ impl<'a> FindingOut<'a> {
     }
 }
 
+impl FindingOut<'_> {
+    /// Appends the finding as compact JSON, exactly as its `Serialize` derive would write it
+    /// (a test holds the two equal). Hand-written because findings are most of a large
+    /// report, and most of their strings need no escaping: checking that is cheaper than
+    /// escaping byte by byte.
+    fn write_json(&self, buf: &mut Vec<u8>) {
+        buf.extend_from_slice(b"{\"ruleId\":");
+        push_str(buf, self.rule_id);
+        buf.extend_from_slice(b",\"title\":");
+        push_opt(buf, self.title);
+        buf.extend_from_slice(b",\"severity\":\"");
+        buf.extend_from_slice(self.severity.as_str().as_bytes());
+        buf.extend_from_slice(b"\",\"object\":{\"apiVersion\":");
+        push_str(buf, self.object.api_version);
+        buf.extend_from_slice(b",\"kind\":");
+        push_str(buf, self.object.kind);
+        buf.extend_from_slice(b",\"namespace\":");
+        push_opt(buf, self.object.namespace);
+        buf.extend_from_slice(b",\"name\":");
+        push_str(buf, self.object.name);
+        buf.extend_from_slice(b"},\"location\":{\"path\":");
+        push_str(buf, self.location.path);
+        buf.extend_from_slice(b",\"line\":");
+        buf.extend_from_slice(self.location.line.to_string().as_bytes());
+        buf.extend_from_slice(b",\"col\":");
+        buf.extend_from_slice(self.location.col.to_string().as_bytes());
+        buf.extend_from_slice(b"},\"field\":");
+        push_opt(buf, self.field);
+        buf.extend_from_slice(b",\"message\":");
+        push_str(buf, self.message);
+        buf.extend_from_slice(b",\"evidence\":");
+        push_opt(buf, self.evidence);
+        buf.push(b'}');
+    }
+}
+
+/// Appends a JSON string literal. Text without `"`, `\\` or control characters is copied as
+/// is; anything else goes through serde_json's escaping, so both paths agree byte for byte.
+fn push_str(buf: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+    } else if serde_json::to_writer(&mut *buf, s).is_err() {
+        // Writing to a Vec cannot fail; keep the document valid regardless.
+        buf.extend_from_slice(b"null");
+    }
+}
+
+fn push_opt(buf: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => push_str(buf, s),
+        None => buf.extend_from_slice(b"null"),
+    }
+}
+
 impl<'a> SuppressedOut<'a> {
     fn of(rules: &HashMap<&str, &'static Rule>, s: &'a Suppressed) -> SuppressedOut<'a> {
         let by = match &s.by {
@@ -352,6 +428,50 @@ impl ControlsOut {
             cis: c.cis,
             nsa: c.nsa,
             mitre: c.mitre,
+        }
+    }
+}
+
+#[cfg(test)]
+mod fast_writer_tests {
+    use super::*;
+
+    #[test]
+    fn hand_written_finding_json_equals_the_derive() {
+        let texts = [
+            "plain",
+            "",
+            "quote \" and backslash \\",
+            "tab\tnewline\ncontrol\u{1}\u{1f} del\u{7f}",
+            "ünïcödé ✓ \u{2028}",
+        ];
+        for t in texts {
+            let f = FindingOut {
+                rule_id: t,
+                title: Some("title"),
+                severity: Severity::High,
+                object: ObjectOut {
+                    api_version: t,
+                    kind: t,
+                    namespace: None,
+                    name: t,
+                },
+                location: LocationOut {
+                    path: t,
+                    line: 7,
+                    col: 12,
+                },
+                field: Some(t),
+                message: t,
+                evidence: None,
+            };
+            let mut fast = Vec::new();
+            f.write_json(&mut fast);
+            let derived = serde_json::to_vec(&f).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&fast),
+                String::from_utf8_lossy(&derived)
+            );
         }
     }
 }
