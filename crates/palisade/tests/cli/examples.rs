@@ -97,3 +97,46 @@ fn rules_list_and_show() {
     let text = stdout(&out);
     assert!(text.contains("Privileged") && text.contains("Remediation") && text.contains("CIS"));
 }
+
+/// The real pipeline's machine outputs on the bundled examples validate against their
+/// official schemas (the renderer tests validate hand-made reports; this covers what users get).
+#[test]
+fn example_outputs_validate_against_their_schemas() {
+    let d = Dir::new("schemas");
+    let root = repo_root();
+    let examples = root.join("examples");
+    let shared = root.join("../shared/schemas");
+    for (format, check) in [("sarif", "sarif"), ("json", "palisade"), ("junit", "junit")] {
+        let out = d.run(&["scan", examples.to_str().unwrap(), "--format", format]);
+        assert_exit(&out, 1);
+        let file = d.root.join(format!("report.{format}"));
+        std::fs::write(&file, &out.stdout).unwrap();
+        let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+        let result = match check {
+            "sarif" => std::process::Command::new(&python)
+                .arg(shared.join("validate.py"))
+                .args(["sarif", file.to_str().unwrap()])
+                .output(),
+            "palisade" => std::process::Command::new(&python)
+                .args([
+                    "-c",
+                    "import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))",
+                    file.to_str().unwrap(),
+                    root.join("crates/palisade-report/schema/report-v1.schema.json").to_str().unwrap(),
+                ])
+                .output(),
+            _ => std::process::Command::new("xmllint")
+                .args(["--noout", "--nonet", "--schema"])
+                .arg(shared.join("junit.xsd"))
+                .arg(&file)
+                .output(),
+        }
+        .unwrap_or_else(|e| panic!("cannot run the {check} validator ({e}); run scripts/setup.sh"));
+        assert!(
+            result.status.success(),
+            "{format} output does not validate:\n{}{}",
+            String::from_utf8_lossy(&result.stdout),
+            String::from_utf8_lossy(&result.stderr)
+        );
+    }
+}
