@@ -147,4 +147,12 @@ pub(crate) mod test_support {
             .filter(|f| ids.contains(&f.rule_id.as_ref()))
             .collect()
     }
+
+    /// Runs a family's rules over manifests of odd shapes (wrong types everywhere); the
+    /// test is that nothing panics.
+    pub(crate) fn survives_odd_shapes(family: &crate::Checks, texts: &[&str]) {
+        for text in texts {
+            let _ = findings_of(text, family);
+        }
+    }
 }

@@ -413,9 +413,7 @@ mod tests {
             "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: 1, volumes: x, resources: [1], automountServiceAccountToken: {a: 1}, serviceAccountName: [x]}\n",
             "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  restartPolicy: [x]\n  containers:\n  - 7\n  - {securityContext: 1, resources: {limits: 3, requests: {cpu: [1]}}, livenessProbe: 1}\n  - {volumeMounts: [1, {name: [x], subPath: {a: b}}], readinessProbe: []}\n  initContainers: [{restartPolicy: 1}]\n  volumes: [1, {name: v, hostPath: 3}, {name: w, hostPath: {path: [1]}}, {hostPath: {path: ''}}, {hostPath: {path: '/../..//./'}}]\n",
         ];
-        for text in odd {
-            let _ = findings(text);
-        }
+        crate::test_support::survives_odd_shapes(&super::CHECKS, &odd);
     }
 
     #[test]

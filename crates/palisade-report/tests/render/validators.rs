@@ -15,7 +15,8 @@ fn python() -> String {
 }
 
 /// Runs `program args` with `input` on stdin; returns (success, stdout + stderr).
-fn run(program: &str, args: &[&str], input: &str, install_hint: &str) -> (bool, String) {
+/// Runs a validator on `input`; `Err` carries its output when it rejects the document.
+fn run(program: &str, args: &[&str], input: &str, install_hint: &str) -> Result<(), String> {
     let child = Command::new(program)
         .args(args)
         .stdin(Stdio::piped())
@@ -38,21 +39,25 @@ fn run(program: &str, args: &[&str], input: &str, install_hint: &str) -> (bool, 
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    (output.status.success(), text)
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(text)
+    }
 }
 
 fn require_jsonschema() {
-    let (ok, text) = run(
+    if let Err(text) = run(
         &python(),
         &["-c", "import jsonschema"],
         "",
         "install python3, then `pip install jsonschema` (scripts/setup.sh does both)",
-    );
-    assert!(
-        ok,
-        "python package jsonschema is missing: run `pip install jsonschema` \
-         (scripts/setup.sh installs it)\n{text}"
-    );
+    ) {
+        panic!(
+            "python package jsonschema is missing: run `pip install jsonschema` \
+             (scripts/setup.sh installs it)\n{text}"
+        );
+    }
 }
 
 /// Validates SARIF with the official 2.1.0 schema via `shared/schemas/validate.py`.
@@ -65,17 +70,12 @@ pub fn sarif(doc: &str) -> Result<(), String> {
         script.display()
     );
     let script = script.to_string_lossy().into_owned();
-    let (ok, text) = run(
+    run(
         &python(),
         &[&script, "sarif", "-"],
         doc,
         "install python3 and `pip install jsonschema`",
-    );
-    if ok {
-        Ok(())
-    } else {
-        Err(text)
-    }
+    )
 }
 
 /// Validates Palisade JSON against `schema/report-v1.schema.json`.
@@ -85,17 +85,12 @@ pub fn palisade_json(doc: &str) -> Result<(), String> {
     let script = dir.join("tests/fixtures/validate_json_schema.py");
     let schema = dir.join("schema/report-v1.schema.json");
     let (script, schema) = (script.to_string_lossy(), schema.to_string_lossy());
-    let (ok, text) = run(
+    run(
         &python(),
         &[&script, &schema],
         doc,
         "install python3 and `pip install jsonschema`",
-    );
-    if ok {
-        Ok(())
-    } else {
-        Err(text)
-    }
+    )
 }
 
 /// Validates JUnit XML against the Ant schema `shared/schemas/junit.xsd` with xmllint.
@@ -107,15 +102,10 @@ pub fn junit(doc: &str) -> Result<(), String> {
         xsd.display()
     );
     let xsd = xsd.to_string_lossy().into_owned();
-    let (ok, text) = run(
+    run(
         "xmllint",
         &["--noout", "--nonet", "--schema", &xsd, "-"],
         doc,
         "install xmllint: `apt-get install libxml2-utils` (scripts/setup.sh does it)",
-    );
-    if ok {
-        Ok(())
-    } else {
-        Err(text)
-    }
+    )
 }
