@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use palisade_core::inventory::{load_str, LoadLimits};
-use palisade_core::{Config, Inventory};
+use palisade_core::{Config, Context, Inventory};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut inventory = Inventory::default();
@@ -15,11 +15,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         inventory.add(load_str(&path, &text, &LoadLimits::default()));
     }
     let config = Config::default();
+    let context = Context::of(&inventory);
     let (mut objects_best, mut cluster_best) = (f64::MAX, f64::MAX);
     let mut count = 0;
     for _ in 0..5 {
         let start = Instant::now();
-        count = palisade_checks::check_objects(&inventory.objects, &config).len();
+        count = palisade_checks::check_objects(&inventory.objects, &context, &config).len();
         objects_best = objects_best.min(start.elapsed().as_secs_f64());
         let start = Instant::now();
         count += palisade_checks::check_cluster(&inventory, &config).len();

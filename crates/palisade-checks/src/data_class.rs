@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use palisade_core::config::Requirement;
 use palisade_core::yaml::{Node, Pos};
+use palisade_core::Context;
 use palisade_core::{
     Config, Container, ContainerKind, Controls, Family, Inventory, Object, Rule, Severity, Workload,
 };
@@ -180,7 +181,7 @@ fn subject(obj: &Object) -> Option<Option<Workload<'_>>> {
     Workload::of(obj).map(Some)
 }
 
-fn check_object(obj: &Object, _workload: Option<&Workload>, em: &mut Emitter) {
+fn check_object(obj: &Object, _workload: Option<&Workload>, _ctx: &Context, em: &mut Emitter) {
     let config = em.config();
     if !active(config) {
         return;
@@ -509,7 +510,12 @@ mod tests {
         inv.add(load_str("t.yaml", text, &LoadLimits::default()));
         let mut em = Emitter::new(&config);
         for obj in &inv.objects {
-            check_object(obj, palisade_core::Workload::of(obj).as_ref(), &mut em);
+            check_object(
+                obj,
+                palisade_core::Workload::of(obj).as_ref(),
+                &palisade_core::Context::none(),
+                &mut em,
+            );
         }
         check_inventory(&inv, &mut em);
         let findings = em.into_findings();

@@ -8,6 +8,7 @@
 
 use palisade_core::workload::Described;
 use palisade_core::yaml::Pos;
+use palisade_core::Context;
 use palisade_core::{Controls, Family, Finding, Object, Rule, Severity, Workload};
 
 use crate::{Checks, Emitter};
@@ -83,7 +84,7 @@ pub(crate) static UNAPPROVED_REGISTRY: Rule = Rule {
     },
 };
 
-fn check(object: &Object, workload: Option<&Workload>, em: &mut Emitter) {
+fn check(object: &Object, workload: Option<&Workload>, _ctx: &Context, em: &mut Emitter) {
     let Some(w) = workload.copied() else {
         return;
     };
@@ -481,7 +482,7 @@ mod tests {
             Err(e) => panic!("{e:?}"),
         };
         for object in load_str("t.yaml", text, &LoadLimits::default()).objects {
-            let _ = crate::check_object(&object, &config);
+            let _ = crate::check_object(&object, &palisade_core::Context::none(), &config);
         }
     }
 

@@ -17,7 +17,6 @@
 //! ```
 
 mod data_class;
-mod emit;
 mod exposure;
 mod hardening;
 mod hygiene;
@@ -26,10 +25,10 @@ mod pod_security;
 mod secrets;
 mod util;
 
-use palisade_core::{Config, Finding, Inventory, Object, Rule, Workload};
+use palisade_core::{Config, Context, Finding, Inventory, Object, Rule, Workload};
 use rayon::prelude::*;
 
-pub use emit::Emitter;
+pub use palisade_core::Emitter;
 
 /// A family of rules and its checks.
 pub(crate) struct Checks {
@@ -37,7 +36,7 @@ pub(crate) struct Checks {
     pub rules: &'static [&'static Rule],
     /// Rules judged one object at a time (given its workload view, computed once for all
     /// families).
-    pub object: Option<fn(&Object, Option<&Workload>, &mut Emitter)>,
+    pub object: Option<fn(&Object, Option<&Workload>, &Context, &mut Emitter)>,
     /// Rules that need the whole inventory.
     pub inventory: Option<fn(&Inventory, &mut Emitter)>,
 }
@@ -67,18 +66,19 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
     catalog().into_iter().find(|r| r.id == id)
 }
 
-/// Runs the per-object rules on one object (what an admission request needs).
-pub fn check_object(object: &Object, config: &Config) -> Vec<Finding> {
+/// Runs the per-object rules on one object, with what is known of its surroundings
+/// ([`Context::none`] for a lone object, as an admission request without a cache has).
+pub fn check_object(object: &Object, context: &Context, config: &Config) -> Vec<Finding> {
     let mut em = Emitter::new(config);
-    check_one(object, &mut em);
+    check_one(object, context, &mut em);
     em.into_findings()
 }
 
-fn check_one(object: &Object, em: &mut Emitter) {
+fn check_one(object: &Object, context: &Context, em: &mut Emitter) {
     let workload = Workload::of(object);
     for family in FAMILIES {
         if let Some(check) = family.object {
-            check(object, workload.as_ref(), em);
+            check(object, workload.as_ref(), context, em);
         }
     }
 }
@@ -86,10 +86,10 @@ fn check_one(object: &Object, em: &mut Emitter) {
 /// Runs the per-object rules over a run of objects, in order, on this thread. Callers that
 /// load inputs in parallel call this right after loading each input, while its trees are
 /// still in cache; [`check_cluster`] then adds the inventory-wide rules.
-pub fn check_objects(objects: &[Object], config: &Config) -> Vec<Finding> {
+pub fn check_objects(objects: &[Object], context: &Context, config: &Config) -> Vec<Finding> {
     let mut em = Emitter::with_capacity(config, objects.len() * FINDINGS_PER_OBJECT);
     for object in objects {
-        check_one(object, &mut em);
+        check_one(object, context, &mut em);
     }
     em.into_findings()
 }
@@ -115,10 +115,11 @@ const CHUNK: usize = 256;
 /// Runs every rule over an inventory: per-object rules in parallel, then inventory-wide
 /// rules. Findings come back in input order.
 pub fn check_inventory(inventory: &Inventory, config: &Config) -> Vec<Finding> {
+    let context = Context::of(inventory);
     let parts: Vec<Vec<Finding>> = inventory
         .objects
         .par_chunks(CHUNK)
-        .map(|chunk| check_objects(chunk, config))
+        .map(|chunk| check_objects(chunk, &context, config))
         .collect();
     // One exact allocation: large scans have hundreds of thousands of findings.
     let cluster = check_cluster(inventory, config);
@@ -143,7 +144,9 @@ pub(crate) mod test_support {
         loaded
             .objects
             .iter()
-            .flat_map(|o| crate::check_object(o, &Config::default()))
+            .flat_map(|o| {
+                crate::check_object(o, &palisade_core::Context::none(), &Config::default())
+            })
             .filter(|f| ids.contains(&f.rule_id.as_ref()))
             .collect()
     }

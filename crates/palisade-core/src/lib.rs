@@ -18,7 +18,9 @@
 //! ```
 
 pub mod config;
+pub mod context;
 pub mod date;
+mod emit;
 pub mod exceptions;
 mod finding;
 pub mod glob;
@@ -30,7 +32,9 @@ pub mod workload;
 pub mod yaml;
 
 pub use config::Config;
+pub use context::Context;
 pub use date::Date;
+pub use emit::Emitter;
 pub use finding::{Finding, Location, ObjectRef, Severity};
 pub use inventory::{Inventory, LoadError, LoadNote, Object};
 pub use report::{Report, Stats};

@@ -149,32 +149,16 @@ fn failed(name: &str, message: impl Into<String>) -> Loaded {
     loaded
 }
 
-/// Reads every input into an inventory (load errors are kept in `inventory.errors`).
-/// `each` runs on every input as soon as it is loaded, on the thread that loaded it (the
-/// scan runs its per-object rules there, while the trees are still in cache); its results
-/// come back in input order.
-pub fn load<T: Send>(
-    paths: &[String],
-    skip: Option<&Path>,
-    limits: &LoadLimits,
-    each: impl Fn(&Loaded) -> T + Sync,
-) -> (Inventory, Vec<T>) {
+/// Reads every input, in parallel, into an inventory (load errors are kept in
+/// `inventory.errors`), in a stable input order.
+pub fn load(paths: &[String], skip: Option<&Path>, limits: &LoadLimits) -> Inventory {
     let mut errors = Vec::new();
     let inputs = expand(paths, skip, &mut errors);
-    let loaded: Vec<(Loaded, T)> = inputs
-        .par_iter()
-        .map(|i| {
-            let loaded = read(i, limits);
-            let result = each(&loaded);
-            (loaded, result)
-        })
-        .collect();
+    let loaded: Vec<Loaded> = inputs.par_iter().map(|i| read(i, limits)).collect();
     let mut inventory = Inventory::default();
-    let mut results = Vec::with_capacity(loaded.len());
-    for (l, r) in loaded {
+    for l in loaded {
         inventory.add(l);
-        results.push(r);
     }
     inventory.errors.splice(0..0, errors);
-    (inventory, results)
+    inventory
 }

@@ -10,7 +10,7 @@ use palisade_core::{Family, Rule};
 use crate::cli::{RulesArgs, RulesCommand, RulesFormat};
 
 pub fn run(args: &RulesArgs) -> anyhow::Result<ExitCode> {
-    let catalog = palisade_checks::catalog();
+    let catalog = palisade_engine::Engine::builtin().catalog();
     let text = match &args.command {
         Some(RulesCommand::Show { id }) => {
             let Some(rule) = catalog.iter().find(|r| r.id.eq_ignore_ascii_case(id)) else {

@@ -1,4 +1,4 @@
-//! `palisade scan`: load inputs, run the analyzers, apply exceptions, render, exit.
+//! `palisade scan`: load inputs, hand them to the engine, render, exit.
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -8,9 +8,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
 use palisade_core::inventory::LoadLimits;
-use palisade_core::{exceptions, Config, Date, Finding, Report, Severity, Stats};
+use palisade_core::{Config, Date, Report, Severity};
+use palisade_engine::{Engine, ScanOptions};
 use palisade_report::{Format, Options};
-use rayon::slice::ParallelSliceMut;
 
 use crate::cli::{ColorChoice, FailOn, OutputFormat, ScanArgs};
 use crate::input;
@@ -19,9 +19,10 @@ use crate::input;
 const CONFIG_FILE: &str = "palisade.yaml";
 
 pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
+    let engine = Engine::builtin();
     let config_path = find_config(args)?;
     let mut config = match &config_path {
-        Some(path) => load_config(path)?,
+        Some(path) => load_config(path, &engine)?,
         None => Config::default(),
     };
     if let Some(env) = &args.environment {
@@ -34,7 +35,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     };
     let started = Instant::now();
     if args.parse_only {
-        let (inventory, _) = input::load(&args.paths, config_path.as_deref(), &limits, |_| ());
+        let inventory = input::load(&args.paths, config_path.as_deref(), &limits);
         // The parse floor the scan benchmark compares against: same reading and parsing.
         println!(
             "{} inputs, {} objects, {} errors",
@@ -44,14 +45,9 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let (inventory, per_input) = input::load(&args.paths, config_path.as_deref(), &limits, |l| {
-        let mut findings = palisade_checks::check_objects(&l.objects, &config);
-        // Sorted here, in parallel and while hot, the final sort only merges runs.
-        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        findings
-    });
+    let inventory = input::load(&args.paths, config_path.as_deref(), &limits);
     let loaded = Instant::now();
-    let report = analyze(&inventory, per_input, &config, today());
+    let report = engine.scan(&inventory, &config, &ScanOptions::on(today()));
     let analyzed = Instant::now();
 
     let format = match args.format {
@@ -82,69 +78,6 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     std::mem::forget(inventory);
     std::mem::forget(report);
     Ok(code)
-}
-
-/// Analysis proper: the inventory-wide rules joined to the per-object findings made while
-/// loading, then exceptions, in place order.
-fn analyze(
-    inventory: &palisade_core::Inventory,
-    per_input: Vec<Vec<palisade_core::Finding>>,
-    config: &Config,
-    today: Date,
-) -> Report {
-    // The inventory-wide rules run while the per-input findings are joined and put in
-    // place order; then the two sorted runs are merged.
-    let (mut cluster, per_input) = rayon::join(
-        || palisade_checks::check_cluster(inventory, config),
-        || {
-            let mut all = Vec::with_capacity(per_input.iter().map(Vec::len).sum::<usize>());
-            for part in per_input {
-                all.extend(part);
-            }
-            // Each part is sorted and inputs come in path order, so this is usually sorted
-            // already; checking is linear, sorting 10^5 findings is not.
-            if !all.is_sorted_by(|a, b| a.sort_key() <= b.sort_key()) {
-                all.par_sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-            }
-            all
-        },
-    );
-    cluster.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    let findings = merge_sorted(per_input, cluster);
-    let applied = exceptions::apply(findings, inventory, config, today);
-    let findings = applied.findings;
-    Report {
-        version: env!("CARGO_PKG_VERSION"),
-        findings,
-        suppressed: applied.suppressed,
-        errors: inventory.errors.clone(),
-        notes: inventory.notes.clone(),
-        rules: palisade_checks::catalog()
-            .into_iter()
-            .filter(|r| config.rule_enabled(r.id))
-            .collect(),
-        stats: Stats {
-            inputs: inventory.inputs,
-            objects: inventory.objects.len(),
-        },
-    }
-}
-
-/// Merges two vectors sorted by place into one.
-fn merge_sorted(a: Vec<Finding>, b: Vec<Finding>) -> Vec<Finding> {
-    if b.is_empty() {
-        return a;
-    }
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let mut b = b.into_iter().peekable();
-    for x in a {
-        while let Some(y) = b.next_if(|y| y.sort_key() < x.sort_key()) {
-            out.push(y);
-        }
-        out.push(x);
-    }
-    out.extend(b);
-    out
 }
 
 fn exit_code(report: &Report, fail_on: FailOn) -> ExitCode {
@@ -178,14 +111,14 @@ fn find_config(args: &ScanArgs) -> anyhow::Result<Option<PathBuf>> {
         .filter(|p| p.is_file()))
 }
 
-fn load_config(path: &Path) -> anyhow::Result<Config> {
+fn load_config(path: &Path, engine: &Engine) -> anyhow::Result<Config> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read config file {}", path.display()))?;
     let config = Config::parse(&path.display().to_string(), &text).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
         anyhow::anyhow!("invalid config:\n{}", lines.join("\n"))
     })?;
-    let unknown = config.check_rule_ids(|id| palisade_checks::rule(id).is_some());
+    let unknown = config.check_rule_ids(|id| engine.rule(id).is_some());
     if !unknown.is_empty() {
         bail!("invalid config:\n{}", unknown.join("\n"));
     }
@@ -226,50 +159,4 @@ fn today() -> Date {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     Date::from_unix_days(i64::try_from(secs / 86_400).unwrap_or(0))
-}
-
-#[cfg(test)]
-mod tests {
-    use std::borrow::Cow;
-    use std::sync::Arc;
-
-    use palisade_core::{Location, ObjectRef};
-
-    use super::*;
-
-    fn at(line: u32, rule: &'static str) -> Finding {
-        Finding {
-            rule_id: Cow::Borrowed(rule),
-            severity: Severity::Low,
-            object: Arc::new(ObjectRef {
-                api_version: "v1".into(),
-                kind: "Pod".into(),
-                namespace: None,
-                name: "p".into(),
-            }),
-            location: Location {
-                path: "a.yaml".into(),
-                line,
-                col: 1,
-            },
-            field: None,
-            message: String::new(),
-            evidence: None,
-        }
-    }
-
-    #[test]
-    fn merge_keeps_place_order() {
-        let a = vec![at(1, "A"), at(5, "A"), at(9, "A")];
-        let b = vec![at(0, "B"), at(5, "B"), at(12, "B")];
-        let merged: Vec<(u32, &str)> = merge_sorted(a, b)
-            .iter()
-            .map(|f| (f.location.line, &*f.rule_id))
-            .map(|(l, r)| (l, if r == "A" { "A" } else { "B" }))
-            .collect();
-        assert_eq!(
-            merged,
-            [(0, "B"), (1, "A"), (5, "A"), (5, "B"), (9, "A"), (12, "B")]
-        );
-    }
 }

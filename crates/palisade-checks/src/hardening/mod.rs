@@ -9,6 +9,7 @@
 mod host_paths;
 
 use palisade_core::yaml::{Node, Pos, Value};
+use palisade_core::Context;
 use palisade_core::{ContainerKind, Controls, Family, Object, Rule, Severity, Workload};
 
 use crate::{Checks, Emitter};
@@ -177,7 +178,7 @@ pub(crate) static READINESS_PROBE: Rule = Rule {
     },
 };
 
-fn check(_object: &Object, workload: Option<&Workload>, em: &mut Emitter) {
+fn check(_object: &Object, workload: Option<&Workload>, _ctx: &Context, em: &mut Emitter) {
     let Some(w) = workload.copied() else {
         return;
     };

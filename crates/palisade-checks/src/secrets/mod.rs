@@ -9,6 +9,7 @@ mod scan;
 
 use palisade_core::workload::Described;
 use palisade_core::yaml::{Node, Pos};
+use palisade_core::Context;
 use palisade_core::{Container, Controls, Family, Object, Rule, Severity, Workload};
 
 use crate::{Checks, Emitter};
@@ -88,7 +89,7 @@ pub(crate) static SECRET_IN_ENV: Rule = Rule {
     },
 };
 
-fn check(object: &Object, view: Option<&Workload>, em: &mut Emitter) {
+fn check(object: &Object, view: Option<&Workload>, _ctx: &Context, em: &mut Emitter) {
     if object.is("Secret") {
         return;
     }

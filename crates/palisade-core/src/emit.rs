@@ -3,8 +3,8 @@
 
 use std::borrow::Cow;
 
-use palisade_core::yaml::Pos;
-use palisade_core::{Config, Finding, Object, Rule, Severity};
+use crate::yaml::Pos;
+use crate::{Config, Finding, Object, Rule, Severity};
 
 /// Collects findings for one run of the rules.
 pub struct Emitter<'a> {
