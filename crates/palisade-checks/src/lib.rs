@@ -30,13 +30,17 @@ use rayon::prelude::*;
 
 pub use palisade_core::Emitter;
 
+/// A per-object check: the object, its workload view (computed once for all families), what
+/// the inventory knows of its surroundings, and where to report.
+pub(crate) type ObjectCheck = fn(&Object, Option<&Workload>, &Context, &mut Emitter);
+
 /// A family of rules and its checks.
 pub(crate) struct Checks {
     /// The family's rules, in catalog order.
     pub rules: &'static [&'static Rule],
     /// Rules judged one object at a time (given its workload view, computed once for all
     /// families).
-    pub object: Option<fn(&Object, Option<&Workload>, &Context, &mut Emitter)>,
+    pub object: Option<ObjectCheck>,
     /// Rules that need the whole inventory.
     pub inventory: Option<fn(&Inventory, &mut Emitter)>,
 }
