@@ -7,6 +7,7 @@
 //! at the object's start for a missing pod-level field.
 
 mod host_paths;
+mod service_account;
 
 use palisade_core::yaml::{Node, Pos, Value};
 use palisade_core::Context;
@@ -106,8 +107,10 @@ pub(crate) static SA_TOKEN_AUTOMOUNT: Rule = Rule {
     description: "Unless told otherwise, Kubernetes mounts an API token for the pod's service \
         account into every container. Most applications never call the API, but anyone who \
         gets code execution in the container can read the token and act with the service \
-        account's permissions. The pod's own setting wins over the ServiceAccount's; this \
-        rule reads the pod spec only.",
+        account's permissions. The pod's own setting wins over the ServiceAccount's; when the \
+        pod leaves it unset and the ServiceAccount is in the scanned input with \
+        `automountServiceAccountToken: false`, the token is not mounted and nothing is \
+        reported.",
     remediation: "Set `automountServiceAccountToken: false` in the pod spec; workloads that \
         need the API can mount a projected, short-lived token explicitly.",
     references: &[SA_TASK_REF, SA_CONCEPT_REF],
@@ -178,14 +181,14 @@ pub(crate) static READINESS_PROBE: Rule = Rule {
     },
 };
 
-fn check(_object: &Object, workload: Option<&Workload>, _ctx: &Context, em: &mut Emitter) {
+fn check(_object: &Object, workload: Option<&Workload>, ctx: &Context, em: &mut Emitter) {
     let Some(w) = workload.copied() else {
         return;
     };
     read_only_root_fs(&w, em);
-    resources(&w, em);
-    token_automount(&w, em);
-    default_service_account(&w, em);
+    resources(&w, ctx, em);
+    service_account::token_automount(&w, ctx, em);
+    service_account::default_service_account(&w, em);
     host_paths::check(&w, em);
     probes(&w, em);
 }
@@ -218,9 +221,11 @@ fn read_only_root_fs(w: &Workload, em: &mut Emitter) {
 
 /// One finding per missing request or limit. A container whose limit is set but request is
 /// not gets the limit as its request (Kubernetes copies it), so only the limit counts
-/// then. Pod-level `resources` (which bound all containers together) satisfy the check.
-/// Ephemeral containers cannot have resources, so they are not checked.
-fn resources(w: &Workload, em: &mut Emitter) {
+/// then. Pod-level `resources` (which bound all containers together) satisfy the check, and
+/// so does a default that a LimitRange of the namespace gives (the API server fills it in at
+/// admission). Ephemeral containers cannot have resources, so they are not checked.
+fn resources(w: &Workload, ctx: &Context, em: &mut Emitter) {
+    let ns = w.object.id.namespace.as_deref();
     let pod = w.get("resources");
     for c in w
         .containers()
@@ -240,7 +245,7 @@ fn resources(w: &Workload, em: &mut Emitter) {
                 ("requests", "request", has_request),
                 ("limits", "limit", has_limit),
             ] {
-                if present {
+                if present || ctx.limit_range_default(ns, kind, resource).is_some() {
                     continue;
                 }
                 em.emit(
@@ -248,80 +253,28 @@ fn resources(w: &Workload, em: &mut Emitter) {
                     w.object,
                     nearest_key_pos(c.node, &["resources", kind, resource]),
                     Some(c.field_path(&format!("resources.{kind}.{resource}"))),
-                    format!("{} has no {label} {what}", c.describe()),
+                    format!(
+                        "{} has no {label} {what}{}",
+                        c.describe(),
+                        limit_range_note(ctx, ns, what, label)
+                    ),
                 );
             }
         }
     }
 }
 
-/// PAL-POD-033 reads the pod spec only: it cannot see the ServiceAccount, whose own
-/// `automountServiceAccountToken: false` applies when the pod leaves the field unset.
-fn token_automount(w: &Workload, em: &mut Emitter) {
-    let obj = w.object;
-    let entry = w.spec.entry("automountServiceAccountToken");
-    let (pos, message) = match entry {
-        Some(e) if e.value.as_bool() == Some(false) => return,
-        Some(e) if e.value.as_bool() == Some(true) => (
-            e.key.pos,
-            "automountServiceAccountToken is true: every container gets the service account's \
-             API token"
-                .to_string(),
-        ),
-        // A quoted "false" is a string, which the API server refuses for a bool field.
-        Some(e) if !e.value.is_null() => (
-            e.key.pos,
+/// What the namespace's LimitRanges say, for the message: which were read, or that none
+/// is in the input.
+fn limit_range_note(ctx: &Context, ns: Option<&str>, what: &str, label: &str) -> String {
+    match ctx.limit_ranges(ns) {
+        [] => String::from(", and no LimitRange of its namespace in the input gives a default"),
+        ranges => {
+            let names: Vec<&str> = ranges.iter().map(|r| r.id.name.as_str()).collect();
             format!(
-                "automountServiceAccountToken is {}, not the boolean false",
-                spelled(&e.value)
-            ),
-        ),
-        _ => (
-            entry.map_or(obj.root.pos, |e| e.key.pos),
-            "the pod spec does not set automountServiceAccountToken: false, so the service \
-             account's API token is mounted unless its ServiceAccount opts out"
-                .to_string(),
-        ),
-    };
-    em.emit(
-        &SA_TOKEN_AUTOMOUNT,
-        obj,
-        pos,
-        Some(w.field_path("automountServiceAccountToken")),
-        message,
-    );
-}
-
-fn default_service_account(w: &Workload, em: &mut Emitter) {
-    let obj = w.object;
-    // `serviceAccount` is the deprecated spelling; the API server uses it when
-    // `serviceAccountName` is empty.
-    let named = |field: &'static str| {
-        w.spec
-            .entry(field)
-            .filter(|e| e.value.as_str().is_some_and(|s| !s.is_empty()))
-            .map(|e| (field, e))
-    };
-    match named("serviceAccountName").or_else(|| named("serviceAccount")) {
-        Some((field, e)) if e.value.as_str() == Some("default") => {
-            em.emit(
-                &DEFAULT_SERVICE_ACCOUNT,
-                obj,
-                e.key.pos,
-                Some(w.field_path(field)),
-                format!("{field} is `default`"),
-            );
-        }
-        Some(_) => {}
-        None => {
-            em.emit(
-                &DEFAULT_SERVICE_ACCOUNT,
-                obj,
-                obj.root.pos,
-                Some(w.field_path("serviceAccountName")),
-                "the pod spec names no service account, so it runs as the namespace's \
-                 `default` service account",
-            );
+                ", and LimitRange {} of its namespace gives no default {label} {what}",
+                names.join(", ")
+            )
         }
     }
 }
@@ -426,6 +379,38 @@ mod tests {
             ro.map(|f| f.message.as_str()),
             Some("container #0 does not set readOnlyRootFilesystem: true")
         );
+    }
+
+    /// The messages say which context was read: the ServiceAccount and the LimitRanges, or
+    /// that the input has none.
+    #[test]
+    fn messages_name_the_context_that_was_read() {
+        use palisade_core::inventory::{load_str, LoadLimits};
+        use palisade_core::{Config, Context, Inventory};
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: app}\nspec:\n  serviceAccountName: web\n  containers: [{name: c, image: x, resources: {requests: {cpu: 1}}}]\n";
+        let with = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web, namespace: app}\n---\napiVersion: v1\nkind: LimitRange\nmetadata: {name: lr, namespace: app}\nspec: {limits: [{type: Container, default: {memory: 1Gi}}]}\n---\n";
+        let message = |text: &str, lone: bool, rule: &str| {
+            let mut inv = Inventory::default();
+            inv.add(load_str("t.yaml", text, &LoadLimits::default()));
+            let ctx = if lone { Context::none() } else { Context::of(&inv) };
+            let obj = inv.objects.iter().find(|o| o.is("Pod")).unwrap();
+            crate::check_object(obj, &ctx, &Config::default())
+                .into_iter()
+                .filter(|f| f.rule_id == rule)
+                .map(|f| f.message)
+                .collect::<Vec<_>>()
+        };
+        let lone = message(pod, true, "PAL-POD-033");
+        assert!(lone[0].contains("`web` is not in the input"), "{lone:?}");
+        let known = message(&format!("{with}{pod}"), false, "PAL-POD-033");
+        assert!(known[0].contains("`web` (in the input) does not opt out"), "{known:?}");
+        // CPU limit missing: the LimitRange gives only a memory default, and is named.
+        let cpu = message(&format!("{with}{pod}"), false, "PAL-POD-031");
+        assert_eq!(cpu.len(), 1, "{cpu:?}");
+        assert!(cpu[0].contains("LimitRange lr of its namespace gives no default CPU limit"));
+        // Memory: the LimitRange default covers both request and limit.
+        assert!(message(&format!("{with}{pod}"), false, "PAL-POD-032").is_empty());
+        assert_eq!(message(pod, true, "PAL-POD-032").len(), 2);
     }
 
     #[test]
