@@ -23,6 +23,7 @@ mod hygiene;
 mod images;
 mod pod_security;
 mod secrets;
+mod service_accounts;
 mod util;
 
 use palisade_core::{Config, Context, Finding, Inventory, Object, Rule, Workload};
@@ -53,6 +54,7 @@ const FAMILIES: &[&Checks] = &[
     &secrets::CHECKS,
     &exposure::CHECKS,
     &hygiene::CHECKS,
+    &service_accounts::CHECKS,
     &data_class::CHECKS,
 ];
 

@@ -41,6 +41,8 @@ pub enum Family {
     Exposure,
     /// Cluster hygiene (namespaces, RBAC first cut).
     Hygiene,
+    /// Service accounts and their tokens.
+    ServiceAccounts,
     /// Data classification (the data workload guide).
     DataClassification,
     /// Palisade's own configuration (exceptions).
@@ -57,6 +59,7 @@ impl Family {
             Family::Secrets => "Secrets",
             Family::Exposure => "Exposure",
             Family::Hygiene => "Cluster hygiene",
+            Family::ServiceAccounts => "Service accounts",
             Family::DataClassification => "Data classification",
             Family::Configuration => "Configuration",
         }

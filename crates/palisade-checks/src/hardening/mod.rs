@@ -392,7 +392,11 @@ mod tests {
         let message = |text: &str, lone: bool, rule: &str| {
             let mut inv = Inventory::default();
             inv.add(load_str("t.yaml", text, &LoadLimits::default()));
-            let ctx = if lone { Context::none() } else { Context::of(&inv) };
+            let ctx = if lone {
+                Context::none()
+            } else {
+                Context::of(&inv)
+            };
             let obj = inv.objects.iter().find(|o| o.is("Pod")).unwrap();
             crate::check_object(obj, &ctx, &Config::default())
                 .into_iter()
@@ -403,7 +407,10 @@ mod tests {
         let lone = message(pod, true, "PAL-POD-033");
         assert!(lone[0].contains("`web` is not in the input"), "{lone:?}");
         let known = message(&format!("{with}{pod}"), false, "PAL-POD-033");
-        assert!(known[0].contains("`web` (in the input) does not opt out"), "{known:?}");
+        assert!(
+            known[0].contains("`web` (in the input) does not opt out"),
+            "{known:?}"
+        );
         // CPU limit missing: the LimitRange gives only a memory default, and is named.
         let cpu = message(&format!("{with}{pod}"), false, "PAL-POD-031");
         assert_eq!(cpu.len(), 1, "{cpu:?}");

@@ -51,9 +51,9 @@ pub(super) fn token_automount(w: &Workload, ctx: &Context, em: &mut Emitter) {
             let account = ctx.service_account(obj.id.namespace.as_deref(), name);
             let why = match account.map(account_automount) {
                 Some(Some(false)) => return,
-                Some(Some(true)) => format!(
-                    "and its ServiceAccount `{name}` (in the input) sets it to true"
-                ),
+                Some(Some(true)) => {
+                    format!("and its ServiceAccount `{name}` (in the input) sets it to true")
+                }
                 Some(None) => format!(
                     "and its ServiceAccount `{name}` (in the input) does not opt out either"
                 ),

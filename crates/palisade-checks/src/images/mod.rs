@@ -6,6 +6,8 @@
 //! only when it contains `.` or `:`, is `localhost`, or has an upper-case letter (repository
 //! paths are lower case). Anything else is a path on the runtime's default registry.
 
+mod pull_policy;
+
 use palisade_core::workload::Described;
 use palisade_core::yaml::Pos;
 use palisade_core::Context;
@@ -14,7 +16,12 @@ use palisade_core::{Controls, Family, Finding, Object, Rule, Severity, Workload}
 use crate::{Checks, Emitter};
 
 pub(crate) static CHECKS: Checks = Checks {
-    rules: &[&LATEST_TAG, &NO_DIGEST, &UNAPPROVED_REGISTRY],
+    rules: &[
+        &LATEST_TAG,
+        &NO_DIGEST,
+        &UNAPPROVED_REGISTRY,
+        &pull_policy::PULL_POLICY,
+    ],
     object: Some(check),
     inventory: None,
 };
@@ -105,6 +112,8 @@ fn check(object: &Object, workload: Option<&Workload>, _ctx: &Context, em: &mut 
         let parsed = parse_image(raw);
         if let Ok(image) = &parsed {
             pinning(&site, image, em);
+            let policy = c.node.get("imagePullPolicy").and_then(|p| p.as_str());
+            pull_policy::check(&site, image, policy, em);
         }
         approval(&site, &parsed, em);
     }
