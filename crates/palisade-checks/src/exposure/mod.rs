@@ -5,6 +5,7 @@
 mod ingress;
 mod network_policy;
 mod ports;
+mod ssh;
 
 use palisade_core::yaml::{Entry, Node, Pos};
 use palisade_core::Context;
@@ -21,6 +22,7 @@ pub(crate) static CHECKS: Checks = Checks {
         &SENSITIVE_PORT,
         &NAMESPACE_WITHOUT_NETWORK_POLICY,
         &UNSELECTED_WORKLOAD,
+        &ssh::SSH_IN_CONTAINER,
     ],
     object: Some(check_object),
     inventory: Some(network_policy::check),
@@ -224,6 +226,7 @@ fn check_object(obj: &Object, workload: Option<&Workload>, _ctx: &Context, em: &
     }
     if let Some(w) = workload.copied() {
         host_ports(&w, em);
+        ssh::check(&w, em);
     }
 }
 
