@@ -6,7 +6,9 @@
 //! A workload's class is its own label (pod template first, then the object's), else that of
 //! its namespace when the Namespace object is in the input. What one object shows is judged
 //! per object (admission sees it); inherited classes and NetworkPolicies need the inventory.
-//! Without dataClasses or environments in the config, nothing here runs.
+//! Without `dataClasses` in the config the built-in classes apply (`public`, `internal`,
+//! `confidential`, `restricted`: [`palisade_core::config::BUILTIN_DATA_CLASSES`]); without
+//! `environments`, no class is refused anywhere.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -68,7 +70,10 @@ pub(crate) static REQUIREMENT_UNMET: Rule = Rule {
         container sets allowPrivilegeEscalation false; resource-limits, every container \
         except ephemeral ones (which cannot have any) has cpu and memory limits; \
         image-digest, every image is pinned by `@sha256:` digest. Init and ephemeral \
-        containers count: they handle the same data.",
+        containers count: they handle the same data. Without `dataClasses` in palisade.yaml \
+        the built-in classes apply: public requires nothing; internal, \
+        no-privilege-escalation; confidential, that plus default-deny-network-policy, \
+        run-as-non-root and read-only-root-filesystem; restricted, all six.",
     remediation: "Add the missing control to every container listed (or the default-deny \
         NetworkPolicy to the namespace), or move the workload to a class whose requirements \
         it meets if the label is wrong.",
@@ -125,13 +130,9 @@ impl ClassLabel<'_> {
 }
 
 /// Does the config describe a data workload guide at all?
-fn active(config: &Config) -> bool {
-    !config.data_classes.is_empty() || !config.environments.is_empty()
-}
-
 /// Is the class one the config names (defined, or allowed somewhere)?
 fn known(config: &Config, class: &str) -> bool {
-    config.data_classes.contains_key(class)
+    config.data_classes().contains_key(class)
         || config
             .environments
             .values()
@@ -141,7 +142,7 @@ fn known(config: &Config, class: &str) -> bool {
 /// The class's requirements, each once, in a stable order.
 fn requirements(config: &Config, class: &str) -> BTreeSet<Requirement> {
     config
-        .data_classes
+        .data_classes()
         .get(class)
         .map(|dc| dc.requires.iter().copied().collect())
         .unwrap_or_default()
@@ -183,16 +184,13 @@ fn subject(obj: &Object) -> Option<Option<Workload<'_>>> {
 
 fn check_object(obj: &Object, _workload: Option<&Workload>, _ctx: &Context, em: &mut Emitter) {
     let config = em.config();
-    if !active(config) {
-        return;
-    }
     let Some(workload) = subject(obj) else {
         return;
     };
     let labels = own_labels(obj, workload.as_ref());
     for label in labels.iter().filter(|l| !known(config, l.class)) {
         let defined: BTreeSet<&str> = config
-            .data_classes
+            .data_classes()
             .keys()
             .chain(
                 config
@@ -209,8 +207,13 @@ fn check_object(obj: &Object, _workload: Option<&Workload>, _ctx: &Context, em: 
             label.pos,
             Some(label.field()),
             format!(
-                "data class `{}` is not defined in palisade.yaml (known: {})",
+                "data class `{}` is not defined {} (known: {})",
                 label.class,
+                if config.builtin_data_classes() {
+                    "among the built-in classes, and palisade.yaml defines none"
+                } else {
+                    "in palisade.yaml"
+                },
                 list_or_none(&defined)
             ),
         );
@@ -249,7 +252,7 @@ fn check_object(obj: &Object, _workload: Option<&Workload>, _ctx: &Context, em: 
 
 fn check_inventory(inv: &Inventory, em: &mut Emitter) {
     let config = em.config();
-    if !active(config) || !em.enabled(&REQUIREMENT_UNMET) {
+    if !em.enabled(&REQUIREMENT_UNMET) {
         return;
     }
     let protected = default_deny_namespaces(inv);
@@ -504,7 +507,6 @@ mod tests {
             "apiVersion: palisade.dev/v1\nenvironment: e\nenvironments: {e: {allowedDataClasses: [a]}}\ndataClasses:\n  a: {requires: [default-deny-network-policy, run-as-non-root, read-only-root-filesystem, no-privilege-escalation, resource-limits, image-digest]}\n",
         )
         .unwrap_or_default();
-        assert!(active(&config));
         let text = "apiVersion: v1\nkind: Namespace\nmetadata: {name: n, labels: {palisade.dev/data-class: a}}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: m, labels: [x]}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: n}\nspec: {podSelector: [x], policyTypes: 3, ingress: {a: b}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: n}\nspec: {securityContext: 5, containers: [null, 3, {securityContext: [x], resources: {limits: 7}, image: [x]}]}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: n, labels: {palisade.dev/data-class: [a]}}\nspec: {template: {metadata: 4, spec: {containers: [{name: c}]}}}\n";
         let mut inv = Inventory::default();
         inv.add(load_str("t.yaml", text, &LoadLimits::default()));

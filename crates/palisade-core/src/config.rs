@@ -125,7 +125,65 @@ pub struct RuleSetting {
     pub severity: Option<Severity>,
 }
 
+/// The data classes Palisade knows when `palisade.yaml` defines none, from least to most
+/// sensitive. Each class requires what the one before it does, and more.
+pub const BUILTIN_DATA_CLASSES: [(&str, &[Requirement]); 4] = [
+    ("public", &[]),
+    ("internal", &[Requirement::NoPrivilegeEscalation]),
+    (
+        "confidential",
+        &[
+            Requirement::DefaultDenyNetworkPolicy,
+            Requirement::RunAsNonRoot,
+            Requirement::NoPrivilegeEscalation,
+            Requirement::ReadOnlyRootFilesystem,
+        ],
+    ),
+    (
+        "restricted",
+        &[
+            Requirement::DefaultDenyNetworkPolicy,
+            Requirement::RunAsNonRoot,
+            Requirement::NoPrivilegeEscalation,
+            Requirement::ReadOnlyRootFilesystem,
+            Requirement::ResourceLimits,
+            Requirement::ImageDigest,
+        ],
+    ),
+];
+
+static BUILTIN_CLASSES: std::sync::LazyLock<BTreeMap<String, DataClass>> =
+    std::sync::LazyLock::new(|| {
+        BUILTIN_DATA_CLASSES
+            .iter()
+            .map(|(name, requires)| {
+                (
+                    (*name).to_string(),
+                    DataClass {
+                        requires: requires.to_vec(),
+                    },
+                )
+            })
+            .collect()
+    });
+
 impl Config {
+    /// The data classes in force: the configured ones, or the built-in `public`, `internal`,
+    /// `confidential` and `restricted` ([`BUILTIN_DATA_CLASSES`]) when the config defines
+    /// none. A config that defines any class replaces all the built-in ones.
+    pub fn data_classes(&self) -> &BTreeMap<String, DataClass> {
+        if self.data_classes.is_empty() {
+            &BUILTIN_CLASSES
+        } else {
+            &self.data_classes
+        }
+    }
+
+    /// True when the data classes in force are the built-in ones.
+    pub fn builtin_data_classes(&self) -> bool {
+        self.data_classes.is_empty()
+    }
+
     /// Is this rule turned on?
     pub fn rule_enabled(&self, id: &str) -> bool {
         self.rules.get(id).and_then(|s| s.enabled).unwrap_or(true)
