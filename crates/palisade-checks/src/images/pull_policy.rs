@@ -41,8 +41,7 @@ fn effective_policy<'a>(written: Option<&'a str>, image: &ImageRef) -> (&'a str,
     match written.filter(|p| !p.is_empty()) {
         Some(p) => (p, true),
         None => match image.tag {
-            None => ("Always", false),
-            Some(t) if t == "latest" => ("Always", false),
+            None | Some("latest") => ("Always", false),
             Some(_) => ("IfNotPresent", false),
         },
     }
