@@ -174,18 +174,13 @@ fn own_labels<'a>(obj: &'a Object, workload: Option<&Workload<'a>>) -> Vec<Class
     labels
 }
 
-/// The objects this family judges: Namespaces and workloads.
-fn subject(obj: &Object) -> Option<Option<Workload<'_>>> {
-    if obj.is("Namespace") && obj.id.api_version == "v1" {
-        return Some(None);
-    }
-    Workload::of(obj).map(Some)
-}
-
-fn check_object(obj: &Object, _workload: Option<&Workload>, _ctx: &Context, em: &mut Emitter) {
+fn check_object(obj: &Object, workload: Option<&Workload>, _ctx: &Context, em: &mut Emitter) {
     let config = em.config();
-    let Some(workload) = subject(obj) else {
-        return;
+    // The objects this family judges: Namespaces and workloads.
+    let workload = match workload {
+        Some(w) => Some(*w),
+        None if obj.is("Namespace") && obj.id.api_version == "v1" => None,
+        None => return,
     };
     let labels = own_labels(obj, workload.as_ref());
     for label in labels.iter().filter(|l| !known(config, l.class)) {

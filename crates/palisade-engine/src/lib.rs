@@ -79,20 +79,16 @@ impl Engine {
     /// Every rule the engine may report, in catalog order, with Palisade's own
     /// configuration rule (expired exceptions) last.
     pub fn catalog(&self) -> Vec<&'static Rule> {
+        let expired = &exceptions::EXPIRED_EXCEPTION;
         let mut rules: Vec<&'static Rule> = Vec::new();
         for a in &self.analyzers {
             for r in a.rules() {
-                if !rules.iter().any(|x| x.id == r.id) {
+                if r.id != expired.id && !rules.iter().any(|x| x.id == r.id) {
                     rules.push(r);
                 }
             }
         }
-        if !rules
-            .iter()
-            .any(|r| r.id == exceptions::EXPIRED_EXCEPTION.id)
-        {
-            rules.push(&exceptions::EXPIRED_EXCEPTION);
-        }
+        rules.push(expired);
         rules
     }
 
@@ -111,7 +107,13 @@ impl Engine {
     ) -> Vec<Finding> {
         let mut findings = Vec::new();
         for a in &self.analyzers {
-            findings.extend(a.check_objects(objects, context, config));
+            let part = a.check_objects(objects, context, config);
+            // One analyzer (the common case) hands its vector over without a copy.
+            if findings.is_empty() {
+                findings = part;
+            } else {
+                findings.extend(part);
+            }
         }
         order::sort(&mut findings);
         findings

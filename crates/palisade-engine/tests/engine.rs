@@ -1,0 +1,163 @@
+//! The engine through its public API: a registered analyzer's rules and findings go through
+//! the same catalog, ordering and exceptions as the built-in ones; per-object rules see the
+//! inventory's context in a scan and none for a lone object.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::borrow::Cow;
+
+use palisade_core::inventory::{load_str, LoadLimits};
+use palisade_core::{
+    Config, Context, Controls, Date, Emitter, Family, Finding, Inventory, Object, Rule, Severity,
+};
+use palisade_engine::{Analyzer, Engine, ScanOptions};
+
+const TODAY: Date = Date {
+    year: 2026,
+    month: 11,
+    day: 29,
+};
+
+static NAMESPACE_COUNT: Rule = Rule {
+    id: "PAL-TEST-001",
+    title: "test rule",
+    severity: Severity::Info,
+    family: Family::Hygiene,
+    description: "d",
+    remediation: "r",
+    references: &[],
+    controls: Controls {
+        pss: None,
+        cis: &[],
+        nsa: &[],
+        mitre: &[],
+    },
+};
+
+/// Reports every ConfigMap (per object) and, once, the number of namespaces (inventory-wide).
+struct Counting;
+
+impl Analyzer for Counting {
+    fn name(&self) -> &'static str {
+        "counting"
+    }
+    fn rules(&self) -> Vec<&'static Rule> {
+        vec![&NAMESPACE_COUNT]
+    }
+    fn check_objects(&self, objects: &[Object], _ctx: &Context, config: &Config) -> Vec<Finding> {
+        let mut em = Emitter::new(config);
+        for o in objects.iter().filter(|o| o.is("ConfigMap")) {
+            em.emit(&NAMESPACE_COUNT, o, o.root.pos, None, "a ConfigMap");
+        }
+        em.into_findings()
+    }
+    fn check_inventory(&self, inventory: &Inventory, config: &Config) -> Vec<Finding> {
+        let mut em = Emitter::new(config);
+        if let Some(first) = inventory.objects.first() {
+            em.emit(
+                &NAMESPACE_COUNT,
+                first,
+                first.root.pos,
+                None,
+                format!("{} namespaces", inventory.namespaces().len()),
+            );
+        }
+        em.into_findings()
+    }
+}
+
+fn inventory(text: &str) -> Inventory {
+    let mut inv = Inventory::default();
+    inv.add(load_str("in.yaml", text, &LoadLimits::default()));
+    inv
+}
+
+const TEXT: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web, namespace: x}\nautomountServiceAccountToken: false\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: x}\nspec:\n  serviceAccountName: web\n  containers: [{name: c, image: nginx}]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: y}\n";
+
+#[test]
+fn a_registered_analyzer_joins_catalog_findings_and_exceptions() {
+    let mut engine = Engine::builtin();
+    assert!(engine.rule("PAL-TEST-001").is_none());
+    engine.register(Box::new(Counting));
+    assert_eq!(
+        engine.analyzers().collect::<Vec<_>>(),
+        ["checks", "counting"]
+    );
+    assert!(engine.rule("PAL-TEST-001").is_some());
+    // Palisade's own configuration rule stays last in the catalog.
+    assert_eq!(engine.catalog().last().unwrap().id, "PAL-CFG-001");
+
+    let inv = inventory(TEXT);
+    let report = engine.scan(&inv, &Config::default(), &ScanOptions::on(TODAY));
+    let ours: Vec<(u32, &str)> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "PAL-TEST-001")
+        .map(|f| (f.location.line, f.message.as_str()))
+        .collect();
+    // Equal places keep per-object findings first, then inventory-wide ones.
+    assert_eq!(
+        ours,
+        [(1, "a ConfigMap"), (1, "2 namespaces"), (17, "a ConfigMap")]
+    );
+    // In place order across analyzers.
+    assert!(report
+        .findings
+        .windows(2)
+        .all(|w| w[0].sort_key() <= w[1].sort_key()));
+
+    // An exception written for the new rule suppresses it like any other.
+    let config = Config::parse(
+        "p.yaml",
+        "apiVersion: palisade.dev/v1\nexceptions:\n- rules: [PAL-TEST-001]\n  namespace: y\n  reason: test\n",
+    )
+    .unwrap();
+    let report = engine.scan(&inv, &config, &ScanOptions::on(TODAY));
+    assert_eq!(
+        report
+            .findings
+            .iter()
+            .filter(|f| f.rule_id == "PAL-TEST-001")
+            .count(),
+        2
+    );
+    assert_eq!(report.suppressed.len(), 1);
+}
+
+#[test]
+fn per_object_rules_read_context_in_a_scan_and_none_alone() {
+    let engine = Engine::builtin();
+    let inv = inventory(TEXT);
+    let in_scan = engine.scan(&inv, &Config::default(), &ScanOptions::on(TODAY));
+    assert!(
+        !in_scan.findings.iter().any(|f| f.rule_id == "PAL-POD-033"),
+        "the ServiceAccount in the input opts out"
+    );
+    let pod = inv.objects.iter().find(|o| o.is("Pod")).unwrap();
+    let alone = engine.check_objects(
+        std::slice::from_ref(pod),
+        &Context::none(),
+        &Config::default(),
+    );
+    let token = alone.iter().find(|f| f.rule_id == "PAL-POD-033").unwrap();
+    assert!(
+        token.message.contains("not in the input"),
+        "{}",
+        token.message
+    );
+    // The rest of the per-object findings on the pod agree between the two paths.
+    let scan_ids: Vec<Cow<str>> = in_scan
+        .findings
+        .iter()
+        .filter(|f| f.object.kind == "Pod")
+        .map(|f| f.rule_id.clone())
+        .collect();
+    let alone_ids: Vec<Cow<str>> = alone
+        .iter()
+        .filter(|f| f.rule_id != "PAL-POD-033")
+        .map(|f| f.rule_id.clone())
+        .collect();
+    for id in &alone_ids {
+        assert!(scan_ids.contains(id), "{id} missing from the scan");
+    }
+}
