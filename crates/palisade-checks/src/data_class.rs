@@ -14,7 +14,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use palisade_core::config::Requirement;
 use palisade_core::yaml::{Node, Pos};
-use palisade_core::Context;
 use palisade_core::{
     Config, Container, ContainerKind, Controls, Family, Inventory, Object, Rule, Severity, Workload,
 };
@@ -24,6 +23,7 @@ use crate::{Checks, Emitter};
 pub(crate) static CHECKS: Checks = Checks {
     rules: &[&CLASS_NOT_ALLOWED, &REQUIREMENT_UNMET, &UNKNOWN_CLASS],
     object: Some(check_object),
+    in_context: None,
     inventory: Some(check_inventory),
 };
 
@@ -174,7 +174,7 @@ fn own_labels<'a>(obj: &'a Object, workload: Option<&Workload<'a>>) -> Vec<Class
     labels
 }
 
-fn check_object(obj: &Object, workload: Option<&Workload>, _ctx: &Context, em: &mut Emitter) {
+fn check_object(obj: &Object, workload: Option<&Workload>, em: &mut Emitter) {
     let config = em.config();
     // The objects this family judges: Namespaces and workloads.
     let workload = match workload {
@@ -507,12 +507,7 @@ mod tests {
         inv.add(load_str("t.yaml", text, &LoadLimits::default()));
         let mut em = Emitter::new(&config);
         for obj in &inv.objects {
-            check_object(
-                obj,
-                palisade_core::Workload::of(obj).as_ref(),
-                &palisade_core::Context::none(),
-                &mut em,
-            );
+            check_object(obj, palisade_core::Workload::of(obj).as_ref(), &mut em);
         }
         check_inventory(&inv, &mut em);
         let findings = em.into_findings();

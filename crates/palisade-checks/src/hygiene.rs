@@ -3,7 +3,6 @@
 //! compute effective permissions; these rules judge one Role or binding at a time.
 
 use palisade_core::yaml::{Entry, Node};
-use palisade_core::Context;
 use palisade_core::{Controls, Family, Object, Rule, Severity, Workload};
 
 use crate::util::key_pos;
@@ -17,6 +16,7 @@ pub(crate) static CHECKS: Checks = Checks {
         &RISKY_GRANT,
     ],
     object: Some(check),
+    in_context: None,
     inventory: None,
 };
 
@@ -202,7 +202,7 @@ const BUILT_IN_DEFAULT_OBJECTS: &[(&str, &str)] = &[
     ("ConfigMap", "kube-root-ca.crt"),
 ];
 
-fn check(obj: &Object, _workload: Option<&Workload>, _ctx: &Context, em: &mut Emitter) {
+fn check(obj: &Object, _workload: Option<&Workload>, em: &mut Emitter) {
     default_namespace(obj, em);
     let rbac = obj.id.api_version.starts_with("rbac.authorization.k8s.io/");
     if !rbac {
@@ -517,7 +517,7 @@ mod tests {
         let config = Config::default();
         let mut em = Emitter::new(&config);
         for obj in load_str("t.yaml", text, &LoadLimits::default()).objects {
-            check(&obj, None, &Context::none(), &mut em);
+            check(&obj, None, &mut em);
         }
         em.into_findings()
             .into_iter()

@@ -31,17 +31,23 @@ use rayon::prelude::*;
 
 pub use palisade_core::Emitter;
 
-/// A per-object check: the object, its workload view (computed once for all families), what
-/// the inventory knows of its surroundings, and where to report.
-pub(crate) type ObjectCheck = fn(&Object, Option<&Workload>, &Context, &mut Emitter);
+/// A per-object check that judges the object alone (given its workload view, computed once
+/// for all families). It runs while inputs are still being loaded.
+pub(crate) type ObjectCheck = fn(&Object, Option<&Workload>, &mut Emitter);
+
+/// A per-object check that also reads what the inventory knows of the object's surroundings
+/// (its ServiceAccount, its namespace's LimitRanges). It runs once the inventory is complete,
+/// and on a lone object with [`Context::none`].
+pub(crate) type ContextCheck = fn(&Object, Option<&Workload>, &Context, &mut Emitter);
 
 /// A family of rules and its checks.
 pub(crate) struct Checks {
     /// The family's rules, in catalog order.
     pub rules: &'static [&'static Rule],
-    /// Rules judged one object at a time (given its workload view, computed once for all
-    /// families).
+    /// Rules judged one object at a time, on the object alone.
     pub object: Option<ObjectCheck>,
+    /// Rules judged one object at a time, with its context.
+    pub in_context: Option<ContextCheck>,
     /// Rules that need the whole inventory.
     pub inventory: Option<fn(&Inventory, &mut Emitter)>,
 }
@@ -72,30 +78,46 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
     catalog().into_iter().find(|r| r.id == id)
 }
 
-/// Runs the per-object rules on one object, with what is known of its surroundings
+/// Runs every per-object rule on one object, with what is known of its surroundings
 /// ([`Context::none`] for a lone object, as an admission request without a cache has).
 pub fn check_object(object: &Object, context: &Context, config: &Config) -> Vec<Finding> {
-    let mut em = Emitter::new(config);
-    check_one(object, context, &mut em);
+    let one = std::slice::from_ref(object);
+    let mut findings = check_objects(one, config);
+    findings.extend(check_objects_in_context(one, context, config));
+    findings
+}
+
+/// Runs the per-object rules that judge each object alone over a run of objects, in order,
+/// on this thread. Callers that load inputs in parallel call this right after loading each
+/// input, while its trees are still in cache; [`check_objects_in_context`] and
+/// [`check_cluster`] then add the rest once the inventory is complete.
+pub fn check_objects(objects: &[Object], config: &Config) -> Vec<Finding> {
+    let mut em = Emitter::with_capacity(config, objects.len() * FINDINGS_PER_OBJECT);
+    for object in objects {
+        let workload = Workload::of(object);
+        for family in FAMILIES {
+            if let Some(check) = family.object {
+                check(object, workload.as_ref(), &mut em);
+            }
+        }
+    }
     em.into_findings()
 }
 
-fn check_one(object: &Object, context: &Context, em: &mut Emitter) {
-    let workload = Workload::of(object);
-    for family in FAMILIES {
-        if let Some(check) = family.object {
-            check(object, workload.as_ref(), context, em);
-        }
-    }
-}
-
-/// Runs the per-object rules over a run of objects, in order, on this thread. Callers that
-/// load inputs in parallel call this right after loading each input, while its trees are
-/// still in cache; [`check_cluster`] then adds the inventory-wide rules.
-pub fn check_objects(objects: &[Object], context: &Context, config: &Config) -> Vec<Finding> {
-    let mut em = Emitter::with_capacity(config, objects.len() * FINDINGS_PER_OBJECT);
+/// Runs the per-object rules that read the object's surroundings over a run of objects.
+pub fn check_objects_in_context(
+    objects: &[Object],
+    context: &Context,
+    config: &Config,
+) -> Vec<Finding> {
+    let mut em = Emitter::new(config);
     for object in objects {
-        check_one(object, context, &mut em);
+        let workload = Workload::of(object);
+        for family in FAMILIES {
+            if let Some(check) = family.in_context {
+                check(object, workload.as_ref(), context, &mut em);
+            }
+        }
     }
     em.into_findings()
 }
@@ -125,7 +147,11 @@ pub fn check_inventory(inventory: &Inventory, config: &Config) -> Vec<Finding> {
     let parts: Vec<Vec<Finding>> = inventory
         .objects
         .par_chunks(CHUNK)
-        .map(|chunk| check_objects(chunk, &context, config))
+        .map(|chunk| {
+            let mut part = check_objects(chunk, config);
+            part.extend(check_objects_in_context(chunk, &context, config));
+            part
+        })
         .collect();
     // One exact allocation: large scans have hundreds of thousands of findings.
     let cluster = check_cluster(inventory, config);

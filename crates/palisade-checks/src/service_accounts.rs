@@ -4,7 +4,7 @@
 //! rules judge one object at a time.
 
 use palisade_core::yaml::Node;
-use palisade_core::{Context, Controls, Family, Object, Rule, Severity, Workload};
+use palisade_core::{Controls, Family, Object, Rule, Severity, Workload};
 
 use crate::util::key_pos;
 use crate::{Checks, Emitter};
@@ -16,6 +16,7 @@ pub(crate) static CHECKS: Checks = Checks {
         &LEGACY_TOKEN,
     ],
     object: Some(check),
+    in_context: None,
     inventory: None,
 };
 
@@ -91,7 +92,7 @@ pub(crate) static LEGACY_TOKEN: Rule = Rule {
     },
 };
 
-fn check(obj: &Object, _workload: Option<&Workload>, _ctx: &Context, em: &mut Emitter) {
+fn check(obj: &Object, _workload: Option<&Workload>, em: &mut Emitter) {
     match obj.id.kind.as_str() {
         "ServiceAccount" if obj.id.name == "default" => default_account(obj, em),
         "RoleBinding" | "ClusterRoleBinding" => bindings(obj, em),

@@ -5,9 +5,12 @@ use palisade_core::{Config, Context, Finding, Inventory, Object, Rule};
 /// One source of findings: the built-in checks today; RBAC, network policy and user
 /// policies (Rego, CEL) as their crates land. Analyzers are pure: no I/O, no printing.
 ///
-/// An analyzer has two optional halves. Per-object rules judge one object at a time, with
-/// what the inventory knows of its surroundings (an admission request calls only these, with
-/// whatever context its cache holds). Inventory-wide analyses see every object at once.
+/// Every half is optional. Per-object rules come in two kinds: those that judge an object
+/// alone ([`Analyzer::check_objects`]), which the engine runs on each input as soon as it is
+/// parsed, and those that also read the object's surroundings
+/// ([`Analyzer::check_in_context`]), which run once the inventory is complete (or on a lone
+/// object with [`Context::none`], as an admission request without a cache has).
+/// Inventory-wide analyses ([`Analyzer::check_inventory`]) see every object at once.
 pub trait Analyzer: Send + Sync {
     /// Short name (`checks`, `rbac`, ...), for docs and timings.
     fn name(&self) -> &'static str;
@@ -15,9 +18,15 @@ pub trait Analyzer: Send + Sync {
     /// Every rule this analyzer may report, in catalog order.
     fn rules(&self) -> Vec<&'static Rule>;
 
-    /// Per-object rules over a run of objects, in order, on the calling thread. The engine
-    /// calls this on chunks of the inventory in parallel.
-    fn check_objects(
+    /// Per-object rules that judge each object alone, over a run of objects, in order, on the
+    /// calling thread.
+    fn check_objects(&self, objects: &[Object], config: &Config) -> Vec<Finding> {
+        let _ = (objects, config);
+        Vec::new()
+    }
+
+    /// Per-object rules that also read the object's [`Context`].
+    fn check_in_context(
         &self,
         objects: &[Object],
         context: &Context,
@@ -46,13 +55,17 @@ impl Analyzer for BuiltinChecks {
         palisade_checks::catalog()
     }
 
-    fn check_objects(
+    fn check_objects(&self, objects: &[Object], config: &Config) -> Vec<Finding> {
+        palisade_checks::check_objects(objects, config)
+    }
+
+    fn check_in_context(
         &self,
         objects: &[Object],
         context: &Context,
         config: &Config,
     ) -> Vec<Finding> {
-        palisade_checks::check_objects(objects, context, config)
+        palisade_checks::check_objects_in_context(objects, context, config)
     }
 
     fn check_inventory(&self, inventory: &Inventory, config: &Config) -> Vec<Finding> {

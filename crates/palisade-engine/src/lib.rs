@@ -22,6 +22,7 @@
 mod analyzer;
 mod order;
 
+use palisade_core::inventory::Loaded;
 use palisade_core::{
     exceptions, Config, Context, Date, Finding, Inventory, Object, Report, Rule, Stats,
 };
@@ -97,9 +98,71 @@ impl Engine {
         self.catalog().into_iter().find(|r| r.id == id)
     }
 
-    /// Per-object rules of every analyzer on some objects, with a context: what an admission
-    /// request for one object needs. Findings are in place order.
+    /// Every per-object rule of every analyzer on some objects, with a context: what an
+    /// admission request for one object needs. Findings are in place order.
     pub fn check_objects(
+        &self,
+        objects: &[Object],
+        context: &Context,
+        config: &Config,
+    ) -> Vec<Finding> {
+        let mut findings = self.judge_alone(objects, config);
+        findings.extend(self.judge_in_context(objects, context, config));
+        order::sort(&mut findings);
+        findings
+    }
+
+    /// The scan: every analyzer over the inventory, exceptions applied, in place order.
+    pub fn scan(&self, inventory: &Inventory, config: &Config, options: &ScanOptions) -> Report {
+        let alone: Vec<Vec<Finding>> = inventory
+            .objects
+            .par_chunks(CHUNK)
+            .map(|chunk| self.judge_alone(chunk, config))
+            .collect();
+        self.finish(inventory, alone, config, options)
+    }
+
+    /// The same scan over inputs not loaded yet: `load` reads each source (in parallel), and
+    /// the rules that judge objects alone run on its objects right away, while their trees
+    /// are still in cache; the rest runs once the inventory is complete. The report is the
+    /// one [`Engine::scan`] makes of the returned inventory (a test holds the two equal).
+    pub fn scan_sources<S: Sync>(
+        &self,
+        sources: &[S],
+        load: impl Fn(&S) -> Loaded + Sync,
+        config: &Config,
+        options: &ScanOptions,
+    ) -> (Inventory, Report) {
+        let loaded: Vec<(Loaded, Vec<Finding>)> = sources
+            .par_iter()
+            .map(|source| {
+                let loaded = load(source);
+                let findings = self.judge_alone(&loaded.objects, config);
+                (loaded, findings)
+            })
+            .collect();
+        let mut inventory = Inventory::default();
+        let mut alone = Vec::with_capacity(loaded.len());
+        for (l, findings) in loaded {
+            inventory.add(l);
+            alone.push(findings);
+        }
+        let report = self.finish(&inventory, alone, config, options);
+        (inventory, report)
+    }
+
+    /// Rules that judge objects alone, sorted by place.
+    fn judge_alone(&self, objects: &[Object], config: &Config) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for a in &self.analyzers {
+            append(&mut findings, a.check_objects(objects, config));
+        }
+        order::sort(&mut findings);
+        findings
+    }
+
+    /// Rules that read objects' context, sorted by place.
+    fn judge_in_context(
         &self,
         objects: &[Object],
         context: &Context,
@@ -107,36 +170,38 @@ impl Engine {
     ) -> Vec<Finding> {
         let mut findings = Vec::new();
         for a in &self.analyzers {
-            let part = a.check_objects(objects, context, config);
-            // One analyzer (the common case) hands its vector over without a copy.
-            if findings.is_empty() {
-                findings = part;
-            } else {
-                findings.extend(part);
-            }
+            append(&mut findings, a.check_in_context(objects, context, config));
         }
         order::sort(&mut findings);
         findings
     }
 
-    /// The scan: every analyzer over the inventory, exceptions applied, in place order.
-    pub fn scan(&self, inventory: &Inventory, config: &Config, options: &ScanOptions) -> Report {
+    /// Everything after the objects were judged alone: rules that read context and
+    /// inventory-wide analyses (in parallel), the sorted merge, exceptions, the Report.
+    fn finish(
+        &self,
+        inventory: &Inventory,
+        alone: Vec<Vec<Finding>>,
+        config: &Config,
+        options: &ScanOptions,
+    ) -> Report {
         let context = Context::of(inventory);
-        // Per-object rules run in parallel chunks (each chunk sorted while hot) alongside the
-        // inventory-wide analyses; then the sorted runs are merged.
         let (per_object, whole) = rayon::join(
             || {
-                let parts: Vec<Vec<Finding>> = inventory
+                let in_context: Vec<Vec<Finding>> = inventory
                     .objects
                     .par_chunks(CHUNK)
-                    .map(|chunk| self.check_objects(chunk, &context, config))
+                    .map(|chunk| self.judge_in_context(chunk, &context, config))
                     .collect();
-                order::concat_sorted(parts)
+                order::merge_sorted(
+                    order::concat_sorted(alone),
+                    order::concat_sorted(in_context),
+                )
             },
             || {
                 let mut all = Vec::new();
                 for a in &self.analyzers {
-                    all.extend(a.check_inventory(inventory, config));
+                    append(&mut all, a.check_inventory(inventory, config));
                 }
                 order::sort(&mut all);
                 all
@@ -160,5 +225,15 @@ impl Engine {
                 objects: inventory.objects.len(),
             },
         }
+    }
+}
+
+/// Appends `part` to `all`; the first part is handed over without a copy (one analyzer is
+/// the common case, and large scans make hundreds of thousands of findings).
+fn append(all: &mut Vec<Finding>, part: Vec<Finding>) {
+    if all.is_empty() {
+        *all = part;
+    } else {
+        all.extend(part);
     }
 }

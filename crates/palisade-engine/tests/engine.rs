@@ -44,7 +44,7 @@ impl Analyzer for Counting {
     fn rules(&self) -> Vec<&'static Rule> {
         vec![&NAMESPACE_COUNT]
     }
-    fn check_objects(&self, objects: &[Object], _ctx: &Context, config: &Config) -> Vec<Finding> {
+    fn check_objects(&self, objects: &[Object], config: &Config) -> Vec<Finding> {
         let mut em = Emitter::new(config);
         for o in objects.iter().filter(|o| o.is("ConfigMap")) {
             em.emit(&NAMESPACE_COUNT, o, o.root.pos, None, "a ConfigMap");
@@ -160,4 +160,41 @@ fn per_object_rules_read_context_in_a_scan_and_none_alone() {
     for id in &alone_ids {
         assert!(scan_ids.contains(id), "{id} missing from the scan");
     }
+}
+
+/// Judging inputs while they load gives the report a scan of the finished inventory gives:
+/// on every example of the repository and every rule fixture at once.
+#[test]
+fn scan_sources_equals_scan() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    for dir in ["examples", "crates/palisade-checks/tests/fixtures"] {
+        let mut stack = vec![root.join(dir)];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "yaml") {
+                    files.push(path);
+                }
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() > 100, "found only {} inputs", files.len());
+    let read = |p: &std::path::PathBuf| {
+        let text = std::fs::read_to_string(p).unwrap();
+        load_str(&p.display().to_string(), &text, &LoadLimits::default())
+    };
+    let engine = Engine::builtin();
+    let config = Config::default();
+    let options = ScanOptions::on(TODAY);
+    let (inventory, streamed) = engine.scan_sources(&files, read, &config, &options);
+    let whole = engine.scan(&inventory, &config, &options);
+    assert!(whole.findings.len() > 500);
+    assert_eq!(streamed.findings, whole.findings);
+    assert_eq!(streamed.suppressed.len(), whole.suppressed.len());
+    assert_eq!(streamed.errors, whole.errors);
+    assert_eq!(streamed.stats.objects, whole.stats.objects);
 }

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 /// One input to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Input {
+pub enum Input {
     /// A file, and whether it was named on the command line (not found in a directory).
     File(PathBuf, bool),
     Stdin,
@@ -30,8 +30,8 @@ fn is_manifest(path: &Path) -> bool {
 }
 
 /// Expands the command-line paths into inputs, in a stable order. `skip` (the config file)
-/// is never scanned as a manifest.
-fn expand(paths: &[String], skip: Option<&Path>, errors: &mut Vec<LoadError>) -> Vec<Input> {
+/// is never scanned as a manifest. Paths that cannot be read become errors.
+pub fn expand(paths: &[String], skip: Option<&Path>, errors: &mut Vec<LoadError>) -> Vec<Input> {
     let skip = skip.and_then(|p| fs::canonicalize(p).ok());
     let is_skipped = |p: &Path| {
         skip.as_ref()
@@ -88,7 +88,8 @@ fn expand(paths: &[String], skip: Option<&Path>, errors: &mut Vec<LoadError>) ->
     inputs
 }
 
-fn read(input: &Input, limits: &LoadLimits) -> Loaded {
+/// Reads and parses one input; what cannot be read becomes a load error.
+pub fn read(input: &Input, limits: &LoadLimits) -> Loaded {
     let (name, bytes) = match input {
         Input::Stdin => {
             let mut buf = Vec::new();
@@ -150,7 +151,8 @@ fn failed(name: &str, message: impl Into<String>) -> Loaded {
 }
 
 /// Reads every input, in parallel, into an inventory (load errors are kept in
-/// `inventory.errors`), in a stable input order.
+/// `inventory.errors`), in a stable input order. The scan itself hands [`expand`]'s inputs
+/// and [`read`] to the engine instead, which judges each input as soon as it is read.
 pub fn load(paths: &[String], skip: Option<&Path>, limits: &LoadLimits) -> Inventory {
     let mut errors = Vec::new();
     let inputs = expand(paths, skip, &mut errors);

@@ -8,7 +8,6 @@ mod ports;
 mod ssh;
 
 use palisade_core::yaml::{Entry, Node, Pos};
-use palisade_core::Context;
 use palisade_core::{Controls, Family, Object, Rule, Severity, Workload};
 
 use crate::{Checks, Emitter};
@@ -25,6 +24,7 @@ pub(crate) static CHECKS: Checks = Checks {
         &ssh::SSH_IN_CONTAINER,
     ],
     object: Some(check_object),
+    in_context: None,
     inventory: Some(network_policy::check),
 };
 
@@ -213,7 +213,7 @@ const INTERNAL_LB_ANNOTATIONS: &[(&str, &str)] = &[
     ),
 ];
 
-fn check_object(obj: &Object, workload: Option<&Workload>, _ctx: &Context, em: &mut Emitter) {
+fn check_object(obj: &Object, workload: Option<&Workload>, em: &mut Emitter) {
     if obj.is("Service") && obj.id.api_version == "v1" {
         service(obj, em);
     } else if obj.is("Ingress")
@@ -504,12 +504,7 @@ mod tests {
         inv.add(load_str("t.yaml", text, &LoadLimits::default()));
         let mut em = Emitter::new(config);
         for obj in &inv.objects {
-            check_object(
-                obj,
-                palisade_core::Workload::of(obj).as_ref(),
-                &palisade_core::Context::none(),
-                &mut em,
-            );
+            check_object(obj, palisade_core::Workload::of(obj).as_ref(), &mut em);
         }
         network_policy::check(&inv, &mut em);
         em.into_findings()

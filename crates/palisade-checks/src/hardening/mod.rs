@@ -28,6 +28,7 @@ pub(crate) static CHECKS: Checks = Checks {
         &READINESS_PROBE,
     ],
     object: Some(check),
+    in_context: Some(check_in_context),
     inventory: None,
 };
 
@@ -181,16 +182,29 @@ pub(crate) static READINESS_PROBE: Rule = Rule {
     },
 };
 
-fn check(_object: &Object, workload: Option<&Workload>, ctx: &Context, em: &mut Emitter) {
+fn check(_object: &Object, workload: Option<&Workload>, em: &mut Emitter) {
     let Some(w) = workload.copied() else {
         return;
     };
     read_only_root_fs(&w, em);
-    resources(&w, ctx, em);
-    service_account::token_automount(&w, ctx, em);
     service_account::default_service_account(&w, em);
     host_paths::check(&w, em);
     probes(&w, em);
+}
+
+/// The rules whose answer depends on the object's surroundings: a LimitRange default fills
+/// missing resources, a ServiceAccount may opt out of token mounting.
+fn check_in_context(
+    _object: &Object,
+    workload: Option<&Workload>,
+    ctx: &Context,
+    em: &mut Emitter,
+) {
+    let Some(w) = workload.copied() else {
+        return;
+    };
+    resources(&w, ctx, em);
+    service_account::token_automount(&w, ctx, em);
 }
 
 fn read_only_root_fs(w: &Workload, em: &mut Emitter) {

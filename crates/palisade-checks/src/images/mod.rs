@@ -10,7 +10,6 @@ mod pull_policy;
 
 use palisade_core::workload::Described;
 use palisade_core::yaml::Pos;
-use palisade_core::Context;
 use palisade_core::{Controls, Family, Finding, Object, Rule, Severity, Workload};
 
 use crate::{Checks, Emitter};
@@ -23,6 +22,7 @@ pub(crate) static CHECKS: Checks = Checks {
         &pull_policy::PULL_POLICY,
     ],
     object: Some(check),
+    in_context: None,
     inventory: None,
 };
 
@@ -91,7 +91,7 @@ pub(crate) static UNAPPROVED_REGISTRY: Rule = Rule {
     },
 };
 
-fn check(object: &Object, workload: Option<&Workload>, _ctx: &Context, em: &mut Emitter) {
+fn check(object: &Object, workload: Option<&Workload>, em: &mut Emitter) {
     let Some(w) = workload.copied() else {
         return;
     };

@@ -31,7 +31,6 @@ mod confinement;
 mod restricted;
 
 use palisade_core::yaml::{Entry, Node, Pos};
-use palisade_core::Context;
 use palisade_core::{Container, Finding, Object, Workload};
 
 use crate::{Checks, Emitter};
@@ -59,13 +58,14 @@ pub(crate) static CHECKS: Checks = Checks {
         &restricted::PROC_MOUNT_USER_NAMESPACE,
     ],
     object: Some(check),
+    in_context: None,
     inventory: None,
 };
 
 /// The Pod Security Standards page, the reference every rule of this family cites.
 const PSS_REF: &str = "https://kubernetes.io/docs/concepts/security/pod-security-standards/";
 
-fn check(_object: &Object, workload: Option<&Workload>, _ctx: &Context, em: &mut Emitter) {
+fn check(_object: &Object, workload: Option<&Workload>, em: &mut Emitter) {
     let Some(w) = workload.copied() else {
         return;
     };

@@ -9,7 +9,6 @@ mod scan;
 
 use palisade_core::workload::Described;
 use palisade_core::yaml::{Node, Pos};
-use palisade_core::Context;
 use palisade_core::{Container, Controls, Family, Object, Rule, Severity, Workload};
 
 use crate::{Checks, Emitter};
@@ -17,6 +16,7 @@ use crate::{Checks, Emitter};
 pub(crate) static CHECKS: Checks = Checks {
     rules: &[&LITERAL_SECRET, &HIGH_ENTROPY_SECRET, &SECRET_IN_ENV],
     object: Some(check),
+    in_context: None,
     inventory: None,
 };
 
@@ -89,7 +89,7 @@ pub(crate) static SECRET_IN_ENV: Rule = Rule {
     },
 };
 
-fn check(object: &Object, view: Option<&Workload>, _ctx: &Context, em: &mut Emitter) {
+fn check(object: &Object, view: Option<&Workload>, em: &mut Emitter) {
     if object.is("Secret") {
         return;
     }
