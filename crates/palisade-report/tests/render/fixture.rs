@@ -239,6 +239,7 @@ pub fn report() -> Report {
             inputs: 5,
             objects: 6,
         },
+        frameworks: vec![],
     }
 }
 
@@ -255,6 +256,7 @@ pub fn empty() -> Report {
             inputs: 1,
             objects: 1,
         },
+        frameworks: vec![],
     }
 }
 
