@@ -64,6 +64,32 @@ pub struct ScanArgs {
     /// When to colour the table: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Add a compliance summary against a framework: each control passed, failed or not
+    /// covered, the failing objects, and a score. Repeat it or give a comma list
+    /// (`--framework cis,nsa`). See docs/frameworks.md.
+    #[arg(
+        long = "framework",
+        value_enum,
+        value_delimiter = ',',
+        value_name = "FRAMEWORK"
+    )]
+    pub frameworks: Vec<FrameworkArg>,
+}
+
+/// Frameworks `--framework` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FrameworkArg {
+    /// Pod Security Standards, baseline profile.
+    PssBaseline,
+    /// Pod Security Standards, restricted profile (includes baseline).
+    PssRestricted,
+    /// CIS Kubernetes Benchmark, section 5 (Policies).
+    Cis,
+    /// NSA/CISA Kubernetes Hardening Guide.
+    Nsa,
+    /// MITRE ATT&CK for Containers.
+    Mitre,
 }
 
 /// Report formats.

@@ -10,8 +10,7 @@ use palisade_core::{ControlResult, ControlStatus, Finding, FrameworkSummary, Obj
 use super::{FrameworkId, JudgedBy};
 
 /// Why a control no rule judges is not covered.
-const NO_RULE: &str = "no rule that ran judges this control (none exists yet, or its rules \
-    are disabled in the configuration)";
+const NO_RULE: &str = "no rule judges this control yet (or its rules are disabled)";
 
 /// Judges `findings` against each framework in `frameworks` (in that order, each once).
 ///
@@ -54,7 +53,15 @@ pub fn summarize(
                     .flatten()
                     .map(|o| Arc::clone(o))
                     .collect();
-                objects.sort();
+                // As people read them: by kind, namespace, name.
+                objects.sort_by(|a, b| {
+                    (&a.kind, &a.namespace, &a.name, &a.api_version).cmp(&(
+                        &b.kind,
+                        &b.namespace,
+                        &b.name,
+                        &b.api_version,
+                    ))
+                });
                 objects.dedup();
                 ControlResult {
                     id: control.id,
@@ -100,7 +107,7 @@ fn not_covered(id: &'static str, title: &'static str, reason: &'static str) -> C
     }
 }
 
-/// The distinct objects each rule reported, sorted.
+/// The distinct objects each rule reported.
 fn failing_objects(findings: &[Finding]) -> HashMap<&str, Vec<&Arc<ObjectRef>>> {
     let mut by_rule: HashMap<&str, Vec<&Arc<ObjectRef>>> = HashMap::new();
     for f in findings {
