@@ -20,6 +20,26 @@ pub enum Command {
     Scan(ScanArgs),
     /// List the rule catalog, or explain one rule (`palisade rules show PAL-POD-002`).
     Rules(RulesArgs),
+    /// List the frameworks `scan --framework` knows, their controls and the rules that
+    /// judge each.
+    Frameworks(FrameworksArgs),
+}
+
+/// `palisade frameworks`.
+#[derive(Debug, Args)]
+pub struct FrameworksArgs {
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = FrameworksFormat::Table)]
+    pub format: FrameworksFormat,
+}
+
+/// Formats of the framework list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FrameworksFormat {
+    /// Each framework with its controls, one line each.
+    Table,
+    /// The generated part of docs/frameworks.md.
+    Markdown,
 }
 
 /// `palisade scan`.
