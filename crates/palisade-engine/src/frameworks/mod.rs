@@ -13,7 +13,26 @@
 //!
 //! A control the inputs cannot show (node settings, API server flags, the CNI) is declared
 //! [`JudgedBy::Outside`] with the reason, and is reported as not covered whatever the rules
-//! say. [`summarize`] judges a scan's findings against the frameworks asked for.
+//! say. [`summarize`] judges a scan's findings against the frameworks asked for;
+//! [`Engine::scan`](crate::Engine::scan) calls it with [`ScanOptions::frameworks`](crate::ScanOptions::frameworks).
+//!
+//! ```
+//! use palisade_core::{inventory, Config, ControlStatus, Date, Inventory};
+//! use palisade_engine::{Engine, FrameworkId, ScanOptions};
+//!
+//! let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: app}\nspec:\n  hostPID: true\n  containers: [{name: c, image: nginx}]\n";
+//! let mut inv = Inventory::default();
+//! inv.add(inventory::load_str("pod.yaml", text, &Default::default()));
+//! let options = ScanOptions::on(Date::from_unix_days(20_000))
+//!     .with_frameworks(vec![FrameworkId::Cis]);
+//! let report = Engine::builtin().scan(&inv, &Config::default(), &options);
+//! let cis = &report.frameworks[0];
+//! let host_pid = cis.controls.iter().find(|c| c.id == "5.2.3").unwrap();
+//! assert_eq!(host_pid.status, ControlStatus::Fail);
+//! assert_eq!(host_pid.failing[0].to_string(), "Pod/app/p");
+//! let provenance = cis.controls.iter().find(|c| c.id == "5.5.1").unwrap();
+//! assert_eq!(provenance.status, ControlStatus::NotCovered);
+//! ```
 
 mod cis;
 mod mitre;

@@ -39,11 +39,11 @@ pub fn summarize(
             .controls
             .iter()
             .map(|control| {
-                let judges = fw.rules_for(control, rules);
-                let rule_ids: Vec<&'static str> = judges.iter().map(|r| r.id).collect();
                 if let JudgedBy::Outside(reason) = control.judged_by {
                     return not_covered(control.id, control.title, reason);
                 }
+                let rule_ids: Vec<&'static str> =
+                    fw.rules_for(control, rules).iter().map(|r| r.id).collect();
                 if rule_ids.is_empty() {
                     return not_covered(control.id, control.title, NO_RULE);
                 }
