@@ -26,7 +26,7 @@ pub fn summarize(
     if frameworks.is_empty() {
         return Vec::new();
     }
-    let failing = failing_objects(findings);
+    let failing = Failing::of(findings);
     let mut seen: Vec<FrameworkId> = Vec::new();
     let mut out = Vec::new();
     for &id in frameworks {
@@ -47,22 +47,7 @@ pub fn summarize(
                 if rule_ids.is_empty() {
                     return not_covered(control.id, control.title, NO_RULE);
                 }
-                let mut objects: Vec<Arc<ObjectRef>> = rule_ids
-                    .iter()
-                    .filter_map(|r| failing.get(r))
-                    .flatten()
-                    .map(|o| Arc::clone(o))
-                    .collect();
-                // As people read them: by kind, namespace, name.
-                objects.sort_by(|a, b| {
-                    (&a.kind, &a.namespace, &a.name, &a.api_version).cmp(&(
-                        &b.kind,
-                        &b.namespace,
-                        &b.name,
-                        &b.api_version,
-                    ))
-                });
-                objects.dedup();
+                let objects = failing.of_rules(&rule_ids);
                 ControlResult {
                     id: control.id,
                     title: control.title,
@@ -107,24 +92,82 @@ fn not_covered(id: &'static str, title: &'static str, reason: &'static str) -> C
     }
 }
 
-/// The distinct objects each rule reported.
-fn failing_objects(findings: &[Finding]) -> HashMap<&str, Vec<&Arc<ObjectRef>>> {
-    let mut by_rule: HashMap<&str, Vec<&Arc<ObjectRef>>> = HashMap::new();
-    for f in findings {
-        let objects = by_rule.entry(&f.rule_id).or_default();
-        // Findings come in place order, so repeats of one object are mostly adjacent.
-        if objects
-            .last()
-            .is_none_or(|last| !Arc::ptr_eq(last, &f.object))
-        {
-            objects.push(&f.object);
+/// Kind, namespace, name, then apiVersion: how people look objects up.
+fn reading_order(a: &ObjectRef, b: &ObjectRef) -> std::cmp::Ordering {
+    (&a.kind, &a.namespace, &a.name, &a.api_version).cmp(&(
+        &b.kind,
+        &b.namespace,
+        &b.name,
+        &b.api_version,
+    ))
+}
+
+/// The objects each rule reported, indexed once per scan: every distinct object gets a rank
+/// in reading order (kind, namespace, name, apiVersion), so that a control's objects are a
+/// union of small integer lists rather than a sort of strings.
+struct Failing<'f> {
+    /// Distinct objects, by rank.
+    objects: Vec<&'f Arc<ObjectRef>>,
+    /// Each rule's objects, as sorted distinct ranks.
+    by_rule: HashMap<&'f str, Vec<u32>>,
+}
+
+impl<'f> Failing<'f> {
+    fn of(findings: &'f [Finding]) -> Failing<'f> {
+        // Findings on one object share its `Arc`: identify objects by pointer first.
+        let mut slots: HashMap<*const ObjectRef, usize> = HashMap::new();
+        let mut distinct: Vec<&'f Arc<ObjectRef>> = Vec::new();
+        let mut slots_by_rule: HashMap<&'f str, Vec<usize>> = HashMap::new();
+        for f in findings {
+            let slot = *slots.entry(Arc::as_ptr(&f.object)).or_insert_with(|| {
+                distinct.push(&f.object);
+                distinct.len() - 1
+            });
+            let list = slots_by_rule.entry(&f.rule_id).or_default();
+            if list.last() != Some(&slot) {
+                list.push(slot);
+            }
         }
+        // Rank in reading order; equal objects behind different pointers share a rank.
+        let mut order: Vec<usize> = (0..distinct.len()).collect();
+        order.sort_by(|&a, &b| reading_order(distinct[a], distinct[b]));
+        let mut rank = vec![0u32; distinct.len()];
+        let mut objects: Vec<&'f Arc<ObjectRef>> = Vec::with_capacity(distinct.len());
+        for &slot in &order {
+            let object = distinct[slot];
+            if objects.last().is_none_or(|last| ***last != **object) {
+                objects.push(object);
+            }
+            rank[slot] = u32::try_from(objects.len() - 1).unwrap_or(u32::MAX);
+        }
+        let by_rule = slots_by_rule
+            .into_iter()
+            .map(|(rule, slots)| {
+                let mut ranks: Vec<u32> = slots.into_iter().map(|s| rank[s]).collect();
+                ranks.sort_unstable();
+                ranks.dedup();
+                (rule, ranks)
+            })
+            .collect();
+        Failing { objects, by_rule }
     }
-    for objects in by_rule.values_mut() {
-        objects.sort();
-        objects.dedup();
+
+    /// The distinct objects any of `rules` reported, in reading order.
+    fn of_rules(&self, rules: &[&str]) -> Vec<Arc<ObjectRef>> {
+        let mut ranks: Vec<u32> = rules
+            .iter()
+            .filter_map(|r| self.by_rule.get(r))
+            .flatten()
+            .copied()
+            .collect();
+        ranks.sort_unstable();
+        ranks.dedup();
+        ranks
+            .into_iter()
+            .filter_map(|r| self.objects.get(r as usize))
+            .map(|o| Arc::clone(o))
+            .collect()
     }
-    by_rule
 }
 
 #[cfg(test)]
@@ -147,6 +190,7 @@ mod tests {
         &["T1611"],
     );
     static WILDCARD: Rule = rule("PAL-RBAC-001", None, &["5.1.3"], &["T1078.001"]);
+    static ALSO_HOSTNET: Rule = rule("PAL-TEST-001", None, &["5.2.5"], &[]);
 
     const fn rule(
         id: &'static str,
@@ -254,7 +298,24 @@ mod tests {
         ];
         let out = summarize(&rules, &findings, &[FrameworkId::Cis]);
         let c = control(&out[0], "5.2.5");
-        assert_eq!(c.failing, [a, b]);
+        assert_eq!(c.failing, [Arc::clone(&a), Arc::clone(&b)]);
+
+        // Two rules judging one control: the union of their objects, in reading order
+        // (kind first: the ClusterRole comes before the Pods).
+        let role = object("ClusterRole", "z");
+        let rules = [&HOSTNS, &ALSO_HOSTNET];
+        let findings = [
+            finding(&HOSTNS, &b),
+            finding(&ALSO_HOSTNET, &role),
+            finding(&ALSO_HOSTNET, &b_again),
+            finding(&ALSO_HOSTNET, &a),
+        ];
+        let out = summarize(&rules, &findings, &[FrameworkId::Cis]);
+        let c = control(&out[0], "5.2.5");
+        assert_eq!(c.rules, ["PAL-POD-001", "PAL-TEST-001"]);
+        assert_eq!(c.failing, [role, a, b]);
+        // 5.2.3 is judged by PAL-POD-001 alone.
+        assert_eq!(control(&out[0], "5.2.3").failing.len(), 1);
     }
 
     #[test]
