@@ -65,7 +65,7 @@ pub(crate) static DEFAULT_ACCOUNT_BOUND: Rule = Rule {
     controls: Controls {
         pss: None,
         cis: &["5.1.5"],
-        nsa: &["Authentication and authorization: RBAC"],
+        nsa: &["Authentication and authorization: role-based access control"],
         mitre: &["T1078.001"],
     },
 };

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::exceptions::Suppressed;
 use crate::finding::{Finding, Severity};
+use crate::framework::FrameworkSummary;
 use crate::inventory::{LoadError, LoadNote};
 use crate::rule::Rule;
 
@@ -24,6 +25,9 @@ pub struct Report {
     pub rules: Vec<&'static Rule>,
     /// Counters.
     pub stats: Stats,
+    /// Compliance summaries of the frameworks the scan was asked for (`--framework`), in
+    /// the order asked; empty when none was.
+    pub frameworks: Vec<FrameworkSummary>,
 }
 
 /// Counters for the summary.

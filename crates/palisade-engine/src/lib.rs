@@ -20,6 +20,7 @@
 //! ```
 
 mod analyzer;
+pub mod frameworks;
 mod order;
 
 use palisade_core::inventory::Loaded;
@@ -29,6 +30,7 @@ use palisade_core::{
 use rayon::prelude::*;
 
 pub use analyzer::{Analyzer, BuiltinChecks};
+pub use frameworks::FrameworkId;
 
 /// Objects per parallel work item: large enough to amortise scheduling.
 const CHUNK: usize = 256;
@@ -38,12 +40,24 @@ const CHUNK: usize = 256;
 pub struct ScanOptions {
     /// Today, for exception expiry.
     pub today: Date,
+    /// Frameworks to summarise the findings against (`Report::frameworks`), in order.
+    pub frameworks: Vec<FrameworkId>,
 }
 
 impl ScanOptions {
-    /// Options for a scan on `today`.
+    /// Options for a scan on `today`, with no framework summary.
     pub fn on(today: Date) -> ScanOptions {
-        ScanOptions { today }
+        ScanOptions {
+            today,
+            frameworks: Vec::new(),
+        }
+    }
+
+    /// The same options, summarising against `frameworks`.
+    #[must_use]
+    pub fn with_frameworks(mut self, frameworks: Vec<FrameworkId>) -> ScanOptions {
+        self.frameworks = frameworks;
+        self
     }
 }
 
@@ -209,21 +223,24 @@ impl Engine {
         );
         let findings = order::merge_sorted(per_object, whole);
         let applied = exceptions::apply(findings, inventory, config, options.today);
+        let rules: Vec<&'static Rule> = self
+            .catalog()
+            .into_iter()
+            .filter(|r| config.rule_enabled(r.id))
+            .collect();
+        let frameworks = frameworks::summarize(&rules, &applied.findings, &options.frameworks);
         Report {
             version: env!("CARGO_PKG_VERSION"),
             findings: applied.findings,
             suppressed: applied.suppressed,
             errors: inventory.errors.clone(),
             notes: inventory.notes.clone(),
-            rules: self
-                .catalog()
-                .into_iter()
-                .filter(|r| config.rule_enabled(r.id))
-                .collect(),
+            rules,
             stats: Stats {
                 inputs: inventory.inputs,
                 objects: inventory.objects.len(),
             },
+            frameworks,
         }
     }
 }

@@ -99,6 +99,7 @@ fn main() -> io::Result<()> {
             inputs: 2,
             objects: 2,
         },
+        frameworks: vec![],
     };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());

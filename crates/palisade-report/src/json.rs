@@ -7,10 +7,11 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 use palisade_core::exceptions::{Suppressed, Suppression};
-use palisade_core::{Controls, Finding, LoadError, LoadNote, Report, Rule, Severity};
-use serde::Serialize;
-
-use crate::common::rules_by_id;
+use palisade_core::{
+    ControlResult, Controls, Finding, FrameworkSummary, LoadError, LoadNote, ObjectRef, Report,
+    Rule, Severity,
+};
+use serde::{Serialize, Serializer};
 
 /// The value of `schemaVersion`. Bumped only on an incompatible change.
 pub const SCHEMA_VERSION: &str = "1";
@@ -20,7 +21,7 @@ pub const SCHEMA_VERSION: &str = "1";
 /// the size of fully indented JSON, and large lists serialize in parallel.
 pub(crate) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let doc = Document::of(report);
-    let rules = rules_by_id(report);
+    let rules = rule_views(report);
     out.write_all(b"{\n")?;
     field(out, "schemaVersion", &doc.schema_version, false)?;
     field(out, "tool", &doc.tool, false)?;
@@ -46,7 +47,14 @@ pub(crate) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     )?;
     list(out, "errors", &doc.errors, |e| e, false)?;
     list(out, "notes", &doc.notes, |n| n, false)?;
-    list(out, "rules", &doc.rules, |r| r, true)?;
+    list(out, "rules", &doc.rules, |r| r, false)?;
+    list(
+        out,
+        "frameworks",
+        &report.frameworks,
+        FrameworkOut::of,
+        true,
+    )?;
     out.write_all(b"}\n")
 }
 
@@ -175,6 +183,51 @@ struct FindingOut<'a> {
     field: Option<&'a str>,
     message: &'a str,
     evidence: Option<&'a str>,
+    controls: Option<&'a RuleControls>,
+}
+
+/// What a finding repeats of its rule: the title, and the controls, rendered to JSON once
+/// per rule rather than once per finding.
+struct RuleView {
+    title: &'static str,
+    controls: RuleControls,
+}
+
+/// A rule's controls and their compact JSON.
+struct RuleControls {
+    value: ControlsOut,
+    json: Vec<u8>,
+}
+
+impl RuleControls {
+    fn of(c: &Controls) -> RuleControls {
+        let value = ControlsOut::of(c);
+        // Serializing plain strings and arrays into a Vec cannot fail.
+        let json = serde_json::to_vec(&value).unwrap_or_else(|_| b"null".to_vec());
+        RuleControls { value, json }
+    }
+}
+
+impl Serialize for RuleControls {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(serializer)
+    }
+}
+
+fn rule_views(report: &Report) -> HashMap<&'static str, RuleView> {
+    report
+        .rules
+        .iter()
+        .map(|r| {
+            (
+                r.id,
+                RuleView {
+                    title: r.title,
+                    controls: RuleControls::of(&r.controls),
+                },
+            )
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -199,6 +252,29 @@ struct ControlsOut {
     cis: &'static [&'static str],
     nsa: &'static [&'static str],
     mitre: &'static [&'static str],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FrameworkOut<'a> {
+    id: &'a str,
+    title: &'a str,
+    uri: &'a str,
+    score: Option<f64>,
+    passed: usize,
+    failed: usize,
+    not_covered: usize,
+    controls: Vec<ControlOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct ControlOut<'a> {
+    id: &'a str,
+    title: &'a str,
+    status: &'static str,
+    rules: &'a [&'static str],
+    failing: Vec<ObjectOut<'a>>,
+    reason: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -277,18 +353,14 @@ impl<'a> Document<'a> {
 }
 
 impl<'a> FindingOut<'a> {
-    fn of(rules: &HashMap<&str, &'static Rule>, f: &'a Finding) -> FindingOut<'a> {
-        let rule = rules.get(&*f.rule_id).copied();
+    fn of(rules: &'a HashMap<&str, RuleView>, f: &'a Finding) -> FindingOut<'a> {
+        let rule = rules.get(&*f.rule_id);
         FindingOut {
             rule_id: &f.rule_id,
             title: rule.map(|r| r.title),
+            controls: rule.map(|r| &r.controls),
             severity: f.severity,
-            object: ObjectOut {
-                api_version: &f.object.api_version,
-                kind: &f.object.kind,
-                namespace: f.object.namespace.as_deref(),
-                name: &f.object.name,
-            },
+            object: ObjectOut::of(&f.object),
             location: LocationOut {
                 path: &f.location.path,
                 line: f.location.line,
@@ -333,6 +405,11 @@ impl FindingOut<'_> {
         push_str(buf, self.message);
         buf.extend_from_slice(b",\"evidence\":");
         push_opt(buf, self.evidence);
+        buf.extend_from_slice(b",\"controls\":");
+        match self.controls {
+            Some(c) => buf.extend_from_slice(&c.json),
+            None => buf.extend_from_slice(b"null"),
+        }
         buf.push(b'}');
     }
 }
@@ -358,7 +435,7 @@ fn push_opt(buf: &mut Vec<u8>, s: Option<&str>) {
 }
 
 impl<'a> SuppressedOut<'a> {
-    fn of(rules: &HashMap<&str, &'static Rule>, s: &'a Suppressed) -> SuppressedOut<'a> {
+    fn of(rules: &'a HashMap<&str, RuleView>, s: &'a Suppressed) -> SuppressedOut<'a> {
         let by = match &s.by {
             Suppression::Config {
                 location,
@@ -380,6 +457,46 @@ impl<'a> SuppressedOut<'a> {
         SuppressedOut {
             finding: FindingOut::of(rules, &s.finding),
             by,
+        }
+    }
+}
+
+impl<'a> ObjectOut<'a> {
+    fn of(o: &'a ObjectRef) -> ObjectOut<'a> {
+        ObjectOut {
+            api_version: &o.api_version,
+            kind: &o.kind,
+            namespace: o.namespace.as_deref(),
+            name: &o.name,
+        }
+    }
+}
+
+impl<'a> FrameworkOut<'a> {
+    fn of(f: &'a FrameworkSummary) -> FrameworkOut<'a> {
+        use palisade_core::ControlStatus;
+        FrameworkOut {
+            id: f.id,
+            title: f.title,
+            uri: f.uri,
+            score: f.score,
+            passed: f.count(ControlStatus::Pass),
+            failed: f.count(ControlStatus::Fail),
+            not_covered: f.count(ControlStatus::NotCovered),
+            controls: f.controls.iter().map(ControlOut::of).collect(),
+        }
+    }
+}
+
+impl<'a> ControlOut<'a> {
+    fn of(c: &'a ControlResult) -> ControlOut<'a> {
+        ControlOut {
+            id: c.id,
+            title: c.title,
+            status: c.status.as_str(),
+            rules: &c.rules,
+            failing: c.failing.iter().map(|o| ObjectOut::of(o)).collect(),
+            reason: c.reason,
         }
     }
 }
@@ -445,7 +562,17 @@ mod fast_writer_tests {
             "tab\tnewline\ncontrol\u{1}\u{1f} del\u{7f}",
             "ünïcödé ✓ \u{2028}",
         ];
-        for t in texts {
+        // Controls with text that needs escaping, and a rule with none at all.
+        static AWKWARD: &[&str] = &["5.2.2", "quote \" back \\ tab\t", "ünï ✓"];
+        let full = RuleControls::of(&Controls {
+            pss: Some(palisade_core::PssLevel::Restricted),
+            cis: AWKWARD,
+            nsa: AWKWARD,
+            mitre: &["T1611", "T1552.001"],
+        });
+        let empty = RuleControls::of(&Controls::default());
+        let controls = [Some(&full), Some(&empty), None];
+        for (i, t) in texts.into_iter().enumerate() {
             let f = FindingOut {
                 rule_id: t,
                 title: Some("title"),
@@ -464,6 +591,7 @@ mod fast_writer_tests {
                 field: Some(t),
                 message: t,
                 evidence: None,
+                controls: controls[i % controls.len()],
             };
             let mut fast = Vec::new();
             f.write_json(&mut fast);
@@ -472,6 +600,17 @@ mod fast_writer_tests {
                 String::from_utf8_lossy(&fast),
                 String::from_utf8_lossy(&derived)
             );
+            // And the spliced fragment reads back as the rule's controls.
+            let back: serde_json::Value = serde_json::from_slice(&fast).unwrap();
+            match controls[i % controls.len()] {
+                Some(c) if c.value.pss.is_some() => {
+                    assert_eq!(back["controls"]["pss"], "restricted");
+                    assert_eq!(back["controls"]["cis"][1], AWKWARD[1]);
+                    assert_eq!(back["controls"]["mitre"][1], "T1552.001");
+                }
+                Some(_) => assert_eq!(back["controls"]["cis"], serde_json::json!([])),
+                None => assert!(back["controls"].is_null()),
+            }
         }
     }
 }

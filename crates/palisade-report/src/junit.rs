@@ -3,6 +3,10 @@
 //! carries its `<error>` next to its findings. Each finding is a failing `<testcase>`,
 //! each suppressed finding a skipped one, each load error an errored one. A clean scan is
 //! one passing test case, so that CI shows a pass rather than "no tests".
+//!
+//! Each framework asked for with `--framework` adds a suite of its own, one test case per
+//! control: a failure for a failed control (naming the failing objects), skipped for a
+//! control Palisade does not cover (with the reason), a pass otherwise.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -10,7 +14,10 @@ use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use palisade_core::exceptions::{Suppressed, Suppression};
-use palisade_core::{Date, Finding, LoadError, LoadNote, Report, Rule};
+use palisade_core::{
+    ControlResult, ControlStatus, Date, Finding, FrameworkSummary, LoadError, LoadNote, Report,
+    Rule,
+};
 
 use crate::common::{controls_line, object_label, rules_by_id};
 
@@ -101,8 +108,94 @@ pub(crate) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
         suite_close(&mut xml, &notes);
     }
+    let first_id = suites.len() + usize::from(!has_cases);
+    for (i, framework) in report.frameworks.iter().enumerate() {
+        framework_suite(
+            &mut xml,
+            framework,
+            first_id + i,
+            &timestamp,
+            report.version,
+        );
+    }
     xml.push_str("</testsuites>\n");
     out.write_all(xml.as_bytes())
+}
+
+/// A framework's suite: one case per control.
+fn framework_suite(
+    xml: &mut String,
+    f: &FrameworkSummary,
+    id: usize,
+    timestamp: &str,
+    version: &str,
+) {
+    let counts = [
+        f.controls.len(),
+        f.count(ControlStatus::Fail),
+        0,
+        f.count(ControlStatus::NotCovered),
+    ];
+    let name = format!("framework {}: {}", f.id, f.title);
+    suite_open(xml, &name, id, counts, timestamp, version);
+    let classname = format!("framework.{}", f.id);
+    for c in &f.controls {
+        control_case(xml, &classname, c);
+    }
+    let score = f
+        .score
+        .map_or_else(|| "n/a".to_string(), |s| format!("{s:.1}%"));
+    let summary = format!(
+        "{}: score {score} ({} passed, {} failed, {} not covered)\n",
+        f.title,
+        f.count(ControlStatus::Pass),
+        f.count(ControlStatus::Fail),
+        f.count(ControlStatus::NotCovered),
+    );
+    suite_close(xml, &summary);
+}
+
+fn control_case(xml: &mut String, classname: &str, c: &ControlResult) {
+    let name = format!("{} {}", c.id, c.title);
+    let open = format!(
+        "    <testcase name=\"{}\" classname=\"{}\" time=\"0\"",
+        attr(&name),
+        attr(classname)
+    );
+    match c.status {
+        ControlStatus::Pass => {
+            let _ = writeln!(xml, "{open}/>");
+        }
+        ControlStatus::Fail => {
+            let mut body = format!("Rules: {}\nFailing objects:\n", c.rules.join(", "));
+            for o in &c.failing {
+                let _ = writeln!(body, "  {o}");
+            }
+            let _ = writeln!(
+                xml,
+                "{open}>\n      <failure message=\"{}\" type=\"control\">{}</failure>\n    </testcase>",
+                attr(&format!(
+                    "{} failing object(s): {}",
+                    c.failing.len(),
+                    c.failing
+                        .iter()
+                        .take(3)
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+                text(&body)
+            );
+        }
+        ControlStatus::NotCovered => {
+            let reason = c.reason.unwrap_or("not covered");
+            let _ = writeln!(
+                xml,
+                "{open}>\n      <skipped message=\"{}\"/>\n    </testcase>",
+                attr(&format!("not covered: {reason}"))
+            );
+        }
+    }
 }
 
 /// `counts` is tests, failures, errors, skipped.

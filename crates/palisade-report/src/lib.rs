@@ -21,6 +21,7 @@
 //!     notes: vec![],
 //!     rules: vec![],
 //!     stats: Stats { inputs: 1, objects: 2 },
+//!     frameworks: vec![],
 //! };
 //! let mut out = Vec::new();
 //! render(&report, Format::Json, &Options::default(), &mut out).unwrap();

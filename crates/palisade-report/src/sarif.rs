@@ -3,13 +3,23 @@
 //! critical/high/medium/low), each finding is a result with a relative `uri`, a region and
 //! a `partialFingerprints` entry, suppressed findings are results carrying `suppressions`,
 //! and load errors are tool execution notifications.
+//!
+//! Rules carry `properties.tags` (`security`, the family, and the controls they map to:
+//! `PSS-baseline`, `CIS-5.2.2`, `MITRE-T1611`, `NSA-CISA`), which GitHub shows on an alert
+//! and filters by.
+//!
+//! The frameworks asked for with `--framework` are SARIF *taxonomies* (§3.19.3): one
+//! `toolComponent` per framework in `runs[0].taxonomies`, one taxon per control, and each
+//! rule names the controls it judges in `relationships`, the way SARIF links rules to CWE.
+//! What SARIF has no field for (a control's status, its failing objects, the score) is in
+//! the taxa's and the taxonomy's property bags.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use palisade_core::exceptions::{Suppressed, Suppression};
-use palisade_core::{Finding, Report, Rule, Severity};
+use palisade_core::{ControlStatus, Finding, FrameworkSummary, Report, Rule, Severity};
 use serde_json::{json, Map, Value};
 
 use crate::common::{controls_line, object_label};
@@ -36,6 +46,7 @@ fn log(report: &Report) -> Value {
         .map(|(i, r)| (r.id, i))
         .collect();
     let severities = effective_severities(report);
+    let judged = judged_controls(report);
     let mut fingerprints = Fingerprints::default();
     let mut results: Vec<Value> = report
         .findings
@@ -77,7 +88,14 @@ fn log(report: &Report) -> Value {
                     "rules": report
                         .rules
                         .iter()
-                        .map(|r| rule(r, severities.get(r.id).copied().unwrap_or(r.severity)))
+                        .map(|r| {
+                            let severity = severities.get(r.id).copied().unwrap_or(r.severity);
+                            let mut descriptor = rule(r, severity);
+                            if let Some(targets) = judged.get(r.id) {
+                                descriptor["relationships"] = json!(targets);
+                            }
+                            descriptor
+                        })
                         .collect::<Vec<_>>(),
                 }
             },
@@ -89,12 +107,77 @@ fn log(report: &Report) -> Value {
             // Our columns count characters, not UTF-16 code units (SARIF's default).
             "columnKind": "unicodeCodePoints",
             "results": results,
+            "taxonomies": report.frameworks.iter().map(taxonomy).collect::<Vec<_>>(),
             "properties": {
                 "objects": report.stats.objects,
                 "inputs": report.stats.inputs,
             },
         }]
     })
+}
+
+/// One framework as a taxonomy: its controls are the taxa, their status in properties.
+fn taxonomy(f: &FrameworkSummary) -> Value {
+    let taxa: Vec<Value> = f
+        .controls
+        .iter()
+        .map(|c| {
+            let mut properties = Map::new();
+            properties.insert("status".into(), json!(c.status.as_str()));
+            properties.insert("rules".into(), json!(c.rules));
+            properties.insert(
+                "failing".into(),
+                json!(c
+                    .failing
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()),
+            );
+            if let Some(reason) = c.reason {
+                properties.insert("reason".into(), json!(reason));
+            }
+            json!({
+                "id": c.id,
+                "shortDescription": { "text": c.title },
+                "properties": properties,
+            })
+        })
+        .collect();
+    json!({
+        "name": f.id,
+        "fullName": f.title,
+        "informationUri": f.uri,
+        "shortDescription": { "text": f.title },
+        "isComprehensive": true,
+        "taxa": taxa,
+        "properties": {
+            "score": f.score,
+            "passed": f.count(ControlStatus::Pass),
+            "failed": f.count(ControlStatus::Fail),
+            "notCovered": f.count(ControlStatus::NotCovered),
+        },
+    })
+}
+
+/// For each rule, the controls it judges in the frameworks of the report, as SARIF
+/// relationships to the taxa (`toolComponent` names the taxonomy, and gives its index in
+/// `runs[0].taxonomies`).
+fn judged_controls(report: &Report) -> HashMap<&str, Vec<Value>> {
+    let mut out: HashMap<&str, Vec<Value>> = HashMap::new();
+    for (index, f) in report.frameworks.iter().enumerate() {
+        for c in &f.controls {
+            for rule in &c.rules {
+                out.entry(rule).or_default().push(json!({
+                    "target": {
+                        "id": c.id,
+                        "toolComponent": { "name": f.id, "index": index },
+                    },
+                    "kinds": ["relevant"],
+                }));
+            }
+        }
+    }
+    out
 }
 
 /// The severity findings of each rule carry: a `palisade.yaml` override applies to a rule
@@ -114,14 +197,7 @@ fn effective_severities(report: &Report) -> HashMap<&str, Severity> {
 }
 
 fn rule(r: &Rule, severity: Severity) -> Value {
-    let mut tags = vec![
-        "security".to_string(),
-        "kubernetes".to_string(),
-        family_tag(r),
-    ];
-    if let Some(level) = r.controls.pss {
-        tags.push(format!("pss-{}", level.as_str()));
-    }
+    let tags = tags(r);
     let mut descriptor = json!({
         "id": r.id,
         "name": pascal_case(r.title),
@@ -145,6 +221,31 @@ fn rule(r: &Rule, severity: Severity) -> Value {
         descriptor["helpUri"] = json!(uri);
     }
     descriptor
+}
+
+/// GitHub keeps at most this many tags of a rule.
+const MAX_TAGS: usize = 10;
+
+/// `security` first (GitHub treats a rule as a security rule, and reads its
+/// `security-severity`, only with it), then what the rule is about and which controls it
+/// maps to, most specific frameworks first, at most [`MAX_TAGS`].
+fn tags(r: &Rule) -> Vec<String> {
+    let c = &r.controls;
+    let mut tags = vec![
+        "security".to_string(),
+        "kubernetes".to_string(),
+        family_tag(r),
+    ];
+    if let Some(level) = c.pss {
+        tags.push(format!("PSS-{}", level.as_str()));
+    }
+    tags.extend(c.cis.iter().map(|id| format!("CIS-{id}")));
+    tags.extend(c.mitre.iter().map(|id| format!("MITRE-{id}")));
+    if !c.nsa.is_empty() {
+        tags.push("NSA-CISA".to_string());
+    }
+    tags.truncate(MAX_TAGS);
+    tags
 }
 
 fn family_tag(r: &Rule) -> String {
@@ -424,6 +525,19 @@ mod tests {
             artifact_location("C:\\k8s\\x.yaml"),
             json!({ "uri": "file:///C:/k8s/x.yaml" })
         );
+    }
+
+    #[test]
+    fn tags_keep_security_and_stop_at_ten() {
+        let mut r = palisade_core::exceptions::EXPIRED_EXCEPTION.clone();
+        r.controls.cis = &["5.1.1", "5.1.2", "5.1.3", "5.1.4", "5.1.5", "5.1.6"];
+        r.controls.mitre = &["T1611", "T1610", "T1609"];
+        r.controls.nsa = &["Authentication and authorization"];
+        let t = tags(&r);
+        assert_eq!(t.len(), MAX_TAGS);
+        assert_eq!(t[0], "security");
+        assert_eq!(t[3], "CIS-5.1.1");
+        assert_eq!(t[9], "MITRE-T1611");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use palisade_core::{Finding, ObjectRef, Report, Severity};
+use palisade_core::{ControlStatus, Finding, FrameworkSummary, ObjectRef, Report, Severity};
 
 use crate::common::{object_label, terminal_safe};
 use crate::Options;
@@ -82,7 +82,11 @@ pub(crate) fn render(report: &Report, options: &Options, out: &mut dyn Write) ->
     }
 
     write_rules(report, &paint, rule_width, out)?;
-    write_summary(report, &paint, out)
+    write_summary(report, &paint, out)?;
+    for framework in &report.frameworks {
+        write_framework(framework, &paint, out)?;
+    }
+    Ok(())
 }
 
 /// Groups findings by (file, object), in order of each group's first finding; within a
@@ -189,6 +193,74 @@ fn write_summary(report: &Report, paint: &Painter, out: &mut dyn Write) -> io::R
         plural(report.errors.len(), "load error"),
         plural(report.notes.len(), "note"),
     )
+}
+
+/// Failing objects shown per control before "and N more".
+const FAILING_SHOWN: usize = 3;
+
+/// One framework: its score, then each control with its status, and what failed or why it
+/// is not covered on the line below.
+fn write_framework(
+    framework: &FrameworkSummary,
+    paint: &Painter,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let passed = framework.count(ControlStatus::Pass);
+    let failed = framework.count(ControlStatus::Fail);
+    let not_covered = framework.count(ControlStatus::NotCovered);
+    let score = framework
+        .score
+        .map_or_else(|| "n/a".to_string(), |s| format!("{s:.1}%"));
+    writeln!(out)?;
+    writeln!(out, "Framework: {} ({})", framework.title, framework.id)?;
+    writeln!(
+        out,
+        "  Score {score}: {passed} of {} judged controls pass; {} not covered",
+        passed + failed,
+        plural(not_covered, "control"),
+    )?;
+    let id_width = framework
+        .controls
+        .iter()
+        .map(|c| c.id.chars().count())
+        .max()
+        .unwrap_or(0);
+    let indent = " ".repeat(2 + 4 + 2 + id_width + 2);
+    for c in &framework.controls {
+        let (label, code) = match c.status {
+            ControlStatus::Pass => ("PASS", "\x1b[32m"),
+            ControlStatus::Fail => ("FAIL", "\x1b[31m"),
+            ControlStatus::NotCovered => ("N/C ", DIM),
+        };
+        writeln!(
+            out,
+            "  {}  {:<id_width$}  {}",
+            paint.paint(code, label),
+            c.id,
+            c.title
+        )?;
+        if !c.failing.is_empty() {
+            let shown: Vec<String> = c
+                .failing
+                .iter()
+                .take(FAILING_SHOWN)
+                .map(|o| terminal_safe(&o.to_string()))
+                .collect();
+            let mut line = shown.join(", ");
+            if c.failing.len() > FAILING_SHOWN {
+                line.push_str(&format!(" and {} more", c.failing.len() - FAILING_SHOWN));
+            }
+            writeln!(out, "{indent}{}", paint.dim(&format!("failing: {line}")))?;
+        }
+        if let Some(reason) = c.reason {
+            writeln!(
+                out,
+                "{indent}{}",
+                paint.dim(&format!("not covered: {reason}"))
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn plural(n: usize, noun: &str) -> String {

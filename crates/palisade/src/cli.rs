@@ -20,6 +20,26 @@ pub enum Command {
     Scan(ScanArgs),
     /// List the rule catalog, or explain one rule (`palisade rules show PAL-POD-002`).
     Rules(RulesArgs),
+    /// List the frameworks `scan --framework` knows, their controls and the rules that
+    /// judge each.
+    Frameworks(FrameworksArgs),
+}
+
+/// `palisade frameworks`.
+#[derive(Debug, Args)]
+pub struct FrameworksArgs {
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = FrameworksFormat::Table)]
+    pub format: FrameworksFormat,
+}
+
+/// Formats of the framework list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FrameworksFormat {
+    /// Each framework with its controls, one line each.
+    Table,
+    /// The generated part of docs/frameworks.md.
+    Markdown,
 }
 
 /// `palisade scan`.
@@ -64,6 +84,32 @@ pub struct ScanArgs {
     /// When to colour the table: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Add a compliance summary against a framework: each control passed, failed or not
+    /// covered, the failing objects, and a score. Repeat it or give a comma list
+    /// (`--framework cis,nsa`). See docs/frameworks.md.
+    #[arg(
+        long = "framework",
+        value_enum,
+        value_delimiter = ',',
+        value_name = "FRAMEWORK"
+    )]
+    pub frameworks: Vec<FrameworkArg>,
+}
+
+/// Frameworks `--framework` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FrameworkArg {
+    /// Pod Security Standards, baseline profile.
+    PssBaseline,
+    /// Pod Security Standards, restricted profile (includes baseline).
+    PssRestricted,
+    /// CIS Kubernetes Benchmark, section 5 (Policies).
+    Cis,
+    /// NSA/CISA Kubernetes Hardening Guide.
+    Nsa,
+    /// MITRE ATT&CK for Containers.
+    Mitre,
 }
 
 /// Report formats.

@@ -3,6 +3,7 @@
 //! input error).
 
 mod cli;
+mod frameworks_cmd;
 mod input;
 mod rules_cmd;
 mod scan;
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Scan(args) => scan::run(&args),
         cli::Command::Rules(args) => rules_cmd::run(&args),
+        cli::Command::Frameworks(args) => frameworks_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

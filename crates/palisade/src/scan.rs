@@ -9,10 +9,10 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context};
 use palisade_core::inventory::LoadLimits;
 use palisade_core::{Config, Date, Report, Severity};
-use palisade_engine::{Engine, ScanOptions};
+use palisade_engine::{Engine, FrameworkId, ScanOptions};
 use palisade_report::{Format, Options};
 
-use crate::cli::{ColorChoice, FailOn, OutputFormat, ScanArgs};
+use crate::cli::{ColorChoice, FailOn, FrameworkArg, OutputFormat, ScanArgs};
 use crate::input;
 
 /// Default config file name, looked up in the first scanned directory.
@@ -45,14 +45,12 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
+    let frameworks = args.frameworks.iter().map(|f| framework(*f)).collect();
+    let options = ScanOptions::on(today()).with_frameworks(frameworks);
     let mut unreadable = Vec::new();
     let inputs = input::expand(&args.paths, config_path.as_deref(), &mut unreadable);
-    let (inventory, mut report) = engine.scan_sources(
-        &inputs,
-        |i| input::read(i, &limits),
-        &config,
-        &ScanOptions::on(today()),
-    );
+    let (inventory, mut report) =
+        engine.scan_sources(&inputs, |i| input::read(i, &limits), &config, &options);
     // Paths that do not exist come first, as they were named first.
     report.errors.splice(0..0, unreadable);
     let loaded = Instant::now();
@@ -84,6 +82,16 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     std::mem::forget(inventory);
     std::mem::forget(report);
     Ok(code)
+}
+
+fn framework(arg: FrameworkArg) -> FrameworkId {
+    match arg {
+        FrameworkArg::PssBaseline => FrameworkId::PssBaseline,
+        FrameworkArg::PssRestricted => FrameworkId::PssRestricted,
+        FrameworkArg::Cis => FrameworkId::Cis,
+        FrameworkArg::Nsa => FrameworkId::Nsa,
+        FrameworkArg::Mitre => FrameworkId::Mitre,
+    }
 }
 
 fn exit_code(report: &Report, fail_on: FailOn) -> ExitCode {

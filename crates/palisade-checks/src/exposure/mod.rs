@@ -99,7 +99,7 @@ pub(crate) static INGRESS_WITHOUT_TLS: Rule = Rule {
     controls: Controls {
         pss: None,
         cis: &[],
-        nsa: &["Network separation and hardening"],
+        nsa: &["Network separation and hardening: encryption"],
         mitre: &[],
     },
 };

@@ -29,7 +29,7 @@ pub(crate) static SSH_IN_CONTAINER: Rule = Rule {
         pss: None,
         cis: &[],
         nsa: &["Network separation and hardening"],
-        mitre: &["T1021.004", "T1133"],
+        mitre: &["T1133"],
     },
 };
 

@@ -239,6 +239,7 @@ pub fn report() -> Report {
             inputs: 5,
             objects: 6,
         },
+        frameworks: vec![],
     }
 }
 
@@ -255,6 +256,7 @@ pub fn empty() -> Report {
             inputs: 1,
             objects: 1,
         },
+        frameworks: vec![],
     }
 }
 
@@ -269,4 +271,73 @@ pub fn rendered(report: &Report, format: Format, color: bool) -> String {
         Ok(s) => s,
         Err(e) => panic!("render {format:?} wrote invalid UTF-8: {e}"),
     }
+}
+
+/// [`report`] with two framework summaries, built by hand: every control status, a control
+/// failing on several objects (one with hostile text in its name), a framework nothing
+/// could be judged in.
+pub fn with_frameworks() -> Report {
+    use palisade_core::{ControlResult, ControlStatus, FrameworkSummary};
+    let mut report = report();
+    let many: Vec<Arc<ObjectRef>> = ["a", "b", "c", "d\u{1b}[2J"]
+        .iter()
+        .map(|n| Arc::new(object("v1", "Pod", Some("prod"), n)))
+        .collect();
+    report.frameworks = vec![
+        FrameworkSummary {
+            id: "cis",
+            title: "CIS Kubernetes Benchmark, section 5: Policies",
+            uri: "https://www.cisecurity.org/benchmark/kubernetes",
+            score: Some(33.3),
+            controls: vec![
+                ControlResult {
+                    id: "5.2.2",
+                    title: "Privileged containers kept out",
+                    status: ControlStatus::Fail,
+                    rules: vec!["PAL-POD-002"],
+                    failing: vec![Arc::new(web())],
+                    reason: None,
+                },
+                ControlResult {
+                    id: "5.2.5",
+                    title: "Containers sharing the host network kept out",
+                    status: ControlStatus::Fail,
+                    rules: vec!["PAL-POD-001"],
+                    failing: many,
+                    reason: None,
+                },
+                ControlResult {
+                    id: "5.2.11",
+                    title: "Windows HostProcess containers kept out",
+                    status: ControlStatus::Pass,
+                    rules: vec!["PAL-POD-002"],
+                    failing: vec![],
+                    reason: None,
+                },
+                ControlResult {
+                    id: "5.5.1",
+                    title: "Image provenance enforced by the ImagePolicyWebhook",
+                    status: ControlStatus::NotCovered,
+                    rules: vec![],
+                    failing: vec![],
+                    reason: Some("needs the API server's admission configuration"),
+                },
+            ],
+        },
+        FrameworkSummary {
+            id: "mitre",
+            title: "MITRE ATT&CK for Containers",
+            uri: "https://attack.mitre.org/matrices/enterprise/containers/",
+            score: None,
+            controls: vec![ControlResult {
+                id: "T1612",
+                title: "Build Image on Host",
+                status: ControlStatus::NotCovered,
+                rules: vec![],
+                failing: vec![],
+                reason: Some("happens on a node's container daemon, not in manifests"),
+            }],
+        },
+    ];
+    report
 }

@@ -100,6 +100,12 @@ fn a_finding_carries_its_rule_metadata() {
             "field": "spec.template.spec.containers[0].securityContext.privileged",
             "message": "container \"app\" runs privileged",
             "evidence": "true",
+            "controls": {
+                "pss": "baseline",
+                "cis": ["5.2.1"],
+                "nsa": ["Pod security: privileged containers"],
+                "mitre": ["T1611", "T1610"],
+            },
         })
     );
     // Absent values are null, not missing; the namespace of a cluster-wide object too.
@@ -109,8 +115,20 @@ fn a_finding_carries_its_rule_metadata() {
     assert_eq!(low["object"]["namespace"], Value::Null);
     assert_eq!(low["object"]["name"], "ünïcödé");
     assert_eq!(low["location"]["path"], "pods/ünï côdé.yaml");
-    // Rule metadata is not repeated in every finding: it is in `rules`, once.
-    assert!(low.get("remediation").is_none() && low.get("controls").is_none());
+    // A finding names its rule's controls (so no join is needed), always the four keys;
+    // the rest of the rule's metadata is in `rules`, once.
+    assert_eq!(
+        low["controls"],
+        json!({"pss": null, "cis": [], "nsa": [], "mitre": []})
+    );
+    assert!(low.get("remediation").is_none());
+    // Suppressed findings too.
+    assert_eq!(
+        v["suppressed"][0]["finding"]["controls"]["cis"],
+        json!(["5.2.2", "5.2.3", "5.2.4"])
+    );
+    // Same shape as the rule's own entry.
+    assert_eq!(v["findings"][1]["controls"], v["rules"][1]["controls"]);
 }
 
 #[test]
@@ -173,5 +191,75 @@ fn a_finding_of_an_unknown_rule_still_renders() {
     report.findings[0].rule_id = "PAL-POLICY-custom".into();
     let (text, v) = parse(&report);
     assert_eq!(v["findings"][0]["title"], Value::Null);
+    assert_eq!(v["findings"][0]["controls"], Value::Null);
     validators::palisade_json(&text).unwrap();
+}
+
+#[test]
+fn frameworks_are_carried_and_validate() {
+    let (text, v) = parse(&fixture::with_frameworks());
+    if let Err(e) = validators::palisade_json(&text) {
+        panic!("JSON with frameworks does not match the schema:\n{e}\n{text}");
+    }
+    let frameworks = v["frameworks"].as_array().unwrap();
+    assert_eq!(frameworks.len(), 2);
+    let cis = &frameworks[0];
+    assert_eq!(cis["id"], "cis");
+    assert_eq!(cis["score"], 33.3);
+    assert_eq!(
+        (&cis["passed"], &cis["failed"], &cis["notCovered"]),
+        (&json!(1), &json!(2), &json!(1))
+    );
+    assert_eq!(
+        cis["controls"][0],
+        json!({
+            "id": "5.2.2",
+            "title": "Privileged containers kept out",
+            "status": "fail",
+            "rules": ["PAL-POD-002"],
+            "failing": [{"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "prod", "name": "web"}],
+            "reason": null,
+        })
+    );
+    assert_eq!(cis["controls"][1]["failing"][3]["name"], "d\u{1b}[2J");
+    assert_eq!(cis["controls"][3]["status"], "not-covered");
+    assert_eq!(
+        cis["controls"][3]["reason"],
+        "needs the API server's admission configuration"
+    );
+    // Nothing judged: no score rather than 0 or 100.
+    assert_eq!(frameworks[1]["score"], Value::Null);
+    // Without --framework the list is there, empty.
+    let (_, plain) = parse(&fixture::report());
+    assert_eq!(plain["frameworks"], json!([]));
+}
+
+#[test]
+fn schema_rejects_inconsistent_controls() {
+    let (_, good) = parse(&fixture::with_frameworks());
+    let mut cases: Vec<(&str, Value)> = Vec::new();
+    let mut v = good.clone();
+    v["frameworks"][0]["controls"][0]["failing"] = json!([]);
+    cases.push(("a failed control without failing objects", v));
+    let mut v = good.clone();
+    v["frameworks"][0]["controls"][3]["reason"] = Value::Null;
+    cases.push(("a not-covered control without a reason", v));
+    let mut v = good.clone();
+    v["frameworks"][0]["controls"][2]["rules"] = json!([]);
+    cases.push(("a passed control no rule judged", v));
+    let mut v = good.clone();
+    v["frameworks"][0]["controls"][2]["status"] = json!("passed");
+    cases.push(("an unknown status", v));
+    let mut v = good.clone();
+    v["frameworks"][0]["score"] = json!(101);
+    cases.push(("a score above 100", v));
+    let mut v = good;
+    v["findings"][0].as_object_mut().unwrap().remove("controls");
+    cases.push(("a finding without controls", v));
+    for (what, doc) in cases {
+        assert!(
+            validators::palisade_json(&doc.to_string()).is_err(),
+            "schema accepted {what}"
+        );
+    }
 }

@@ -185,3 +185,84 @@ fn a_clean_scan_is_one_passing_test() {
     assert_eq!(case.attribute("name"), Some("scan"));
     assert!(case.first_element_child().is_none());
 }
+
+#[test]
+fn each_framework_is_a_suite_of_its_controls() {
+    let text = xml(&fixture::with_frameworks());
+    if let Err(e) = validators::junit(&text) {
+        panic!("JUnit with frameworks does not match junit.xsd:\n{e}\n{text}");
+    }
+    let doc = Document::parse(&text).unwrap();
+    let all = suites(&doc);
+    // Six file suites, then one per framework, ids continuing.
+    assert_eq!(all.len(), 8);
+    let cis = all[6];
+    assert_eq!(
+        cis.attribute("name"),
+        Some("framework cis: CIS Kubernetes Benchmark, section 5: Policies")
+    );
+    assert_eq!(cis.attribute("id"), Some("6"));
+    assert_eq!(cis.attribute("tests"), Some("4"));
+    assert_eq!(cis.attribute("failures"), Some("2"));
+    assert_eq!(cis.attribute("errors"), Some("0"));
+    assert_eq!(cis.attribute("skipped"), Some("1"));
+    let controls = cases(cis);
+    assert_eq!(
+        controls[0].attribute("name"),
+        Some("5.2.2 Privileged containers kept out")
+    );
+    assert_eq!(controls[0].attribute("classname"), Some("framework.cis"));
+    let failure = child(controls[0], "failure").unwrap();
+    assert_eq!(
+        failure.attribute("message"),
+        Some("1 failing object(s): Deployment/prod/web")
+    );
+    assert_eq!(
+        failure.text(),
+        Some("Rules: PAL-POD-002\nFailing objects:\n  Deployment/prod/web\n")
+    );
+    // Four failing objects: the message names three, the body all, the escape shown.
+    let many = child(controls[1], "failure").unwrap();
+    assert!(many
+        .attribute("message")
+        .unwrap()
+        .starts_with("4 failing object(s): Pod/prod/a, Pod/prod/b, Pod/prod/c"));
+    assert!(many.text().unwrap().contains("Pod/prod/d\\u{1b}[2J"));
+    // A pass has no child; not covered is skipped with the reason.
+    assert!(controls[2].first_element_child().is_none());
+    assert_eq!(
+        child(controls[3], "skipped").unwrap().attribute("message"),
+        Some("not covered: needs the API server's admission configuration")
+    );
+    assert_eq!(
+        child(cis, "system-out").unwrap().text(),
+        Some(
+            "CIS Kubernetes Benchmark, section 5: Policies: score 33.3% \
+             (1 passed, 2 failed, 1 not covered)\n"
+        )
+    );
+    let mitre = all[7];
+    assert_eq!(mitre.attribute("skipped"), Some("1"));
+    assert!(child(mitre, "system-out")
+        .unwrap()
+        .text()
+        .unwrap()
+        .contains("score n/a"));
+}
+
+#[test]
+fn a_clean_scan_with_a_framework_keeps_its_passing_case() {
+    let mut report = fixture::with_frameworks();
+    report.findings.clear();
+    report.suppressed.clear();
+    report.errors.clear();
+    let text = xml(&report);
+    validators::junit(&text).unwrap();
+    let doc = Document::parse(&text).unwrap();
+    let ids: Vec<&str> = suites(&doc)
+        .iter()
+        .filter_map(|s| s.attribute("id"))
+        .collect();
+    // The "scan" suite (0), the file with only a note (1), then the frameworks.
+    assert_eq!(ids, ["0", "1", "2", "3"]);
+}

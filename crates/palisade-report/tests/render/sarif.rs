@@ -241,3 +241,104 @@ fn a_severity_override_reaches_the_rule_github_reads() {
     assert_eq!(rule["defaultConfiguration"]["level"], "note");
     assert_eq!(run(&v)["results"][1]["level"], "note");
 }
+
+#[test]
+fn rules_are_tagged_with_their_controls() {
+    let (_, v) = parse(&fixture::report());
+    let rules = run(&v)["tool"]["driver"]["rules"].as_array().unwrap();
+    let tags = |i: usize| -> Vec<&str> {
+        rules[i]["properties"]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        tags(1),
+        [
+            "security",
+            "kubernetes",
+            "pod-security",
+            "PSS-baseline",
+            "CIS-5.2.1",
+            "MITRE-T1611",
+            "MITRE-T1610",
+            "NSA-CISA",
+        ]
+    );
+    // A rule mapped to nothing still has what makes GitHub treat it as security.
+    assert_eq!(tags(3), ["security", "kubernetes", "hardening"]);
+    // GitHub keeps ten tags at most: `security` must be among them whatever the mappings.
+    for i in 0..rules.len() {
+        let t = tags(i);
+        assert!(t.len() <= 10 && t[0] == "security", "{t:?}");
+    }
+}
+
+#[test]
+fn frameworks_are_taxonomies_the_rules_relate_to() {
+    let (text, v) = parse(&fixture::with_frameworks());
+    if let Err(e) = validators::sarif(&text) {
+        panic!("SARIF with taxonomies is not valid SARIF 2.1.0:\n{e}\n{text}");
+    }
+    let taxonomies = run(&v)["taxonomies"].as_array().unwrap();
+    assert_eq!(taxonomies.len(), 2);
+    let cis = &taxonomies[0];
+    assert_eq!(cis["name"], "cis");
+    assert_eq!(
+        cis["fullName"],
+        "CIS Kubernetes Benchmark, section 5: Policies"
+    );
+    assert_eq!(
+        cis["properties"],
+        json!({"score": 33.3, "passed": 1, "failed": 2, "notCovered": 1})
+    );
+    let taxa = cis["taxa"].as_array().unwrap();
+    assert_eq!(taxa.len(), 4);
+    assert_eq!(taxa[0]["id"], "5.2.2");
+    assert_eq!(
+        taxa[0]["properties"],
+        json!({"status": "fail", "rules": ["PAL-POD-002"], "failing": ["Deployment/prod/web"]})
+    );
+    assert_eq!(taxa[3]["properties"]["status"], "not-covered");
+    assert!(taxa[3]["properties"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("admission"));
+    assert_eq!(taxonomies[1]["properties"]["score"], Value::Null);
+
+    // PAL-POD-002 judges 5.2.2 and 5.2.11: relationships to both taxa of taxonomy 0.
+    let rules = run(&v)["tool"]["driver"]["rules"].as_array().unwrap();
+    let targets: Vec<(&str, &str, u64)> = rules[1]["relationships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let t = &r["target"];
+            (
+                t["id"].as_str().unwrap(),
+                t["toolComponent"]["name"].as_str().unwrap(),
+                t["toolComponent"]["index"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(targets, [("5.2.2", "cis", 0), ("5.2.11", "cis", 0)]);
+    // A rule that judges no selected control has no relationships.
+    assert!(rules[2].get("relationships").is_none());
+
+    // Without --framework: no taxonomies.
+    let (_, plain) = parse(&fixture::report());
+    assert_eq!(run(&plain)["taxonomies"], json!([]));
+}
+
+#[test]
+fn the_schema_checks_taxonomies_too() {
+    // A taxon without an id is invalid: the validation above can fail.
+    let (_, mut v) = parse(&fixture::with_frameworks());
+    v["runs"][0]["taxonomies"][0]["taxa"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("id");
+    assert!(validators::sarif(&v.to_string()).is_err());
+}

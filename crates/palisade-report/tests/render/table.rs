@@ -86,3 +86,24 @@ fn strip_ansi(text: &str) -> String {
     }
     out
 }
+
+#[test]
+fn frameworks_come_last_with_their_controls() {
+    let actual = rendered(&fixture::with_frameworks(), Format::Table, false);
+    assert_same(&actual, include_str!("../fixtures/table-frameworks.txt"));
+    // The findings part is unchanged by the summaries.
+    let plain = rendered(&fixture::report(), Format::Table, false);
+    assert!(actual.starts_with(&plain));
+}
+
+#[test]
+fn failing_object_names_cannot_drive_the_terminal() {
+    let mut report = fixture::with_frameworks();
+    report.frameworks[0].controls[1].failing.reverse();
+    let text = rendered(&report, Format::Table, true);
+    assert!(
+        text.contains("failing: Pod/prod/d\\u{1b}[2J, Pod/prod/c"),
+        "{text}"
+    );
+    assert!(!text.contains("d\u{1b}[2J"));
+}

@@ -132,8 +132,14 @@ fn example_outputs_validate_against_their_schemas() {
     let root = repo_root();
     let examples = root.join("examples");
     let shared = root.join("../shared/schemas");
-    for (format, check) in [("sarif", "sarif"), ("json", "palisade"), ("junit", "junit")] {
-        let out = d.run(&["scan", examples.to_str().unwrap(), "--format", format]);
+    let all_frameworks = ["--framework", "pss-baseline,pss-restricted,cis,nsa,mitre"];
+    let cases = [("sarif", "sarif"), ("json", "palisade"), ("junit", "junit")]
+        .into_iter()
+        .flat_map(|c| [(c, &[][..]), (c, &all_frameworks[..])]);
+    for ((format, check), extra) in cases {
+        let mut args = vec!["scan", examples.to_str().unwrap(), "--format", format];
+        args.extend_from_slice(extra);
+        let out = d.run(&args);
         assert_exit(&out, 1);
         let file = d.root.join(format!("report.{format}"));
         std::fs::write(&file, &out.stdout).unwrap();
@@ -160,7 +166,7 @@ fn example_outputs_validate_against_their_schemas() {
         .unwrap_or_else(|e| panic!("cannot run the {check} validator ({e}); run scripts/setup.sh"));
         assert!(
             result.status.success(),
-            "{format} output does not validate:\n{}{}",
+            "{format} output {extra:?} does not validate:\n{}{}",
             String::from_utf8_lossy(&result.stdout),
             String::from_utf8_lossy(&result.stderr)
         );

@@ -14,3 +14,5 @@ mod exit_codes;
 mod exceptions;
 // the bundled examples and the rule catalog
 mod examples;
+// --framework summaries and the framework reference
+mod frameworks;
