@@ -17,6 +17,7 @@
 //! ```
 
 mod data_class;
+mod dockerfile;
 mod exposure;
 mod hardening;
 mod hygiene;
@@ -54,6 +55,7 @@ const FAMILIES: &[&Checks] = &[
     &exposure::CHECKS,
     &hygiene::CHECKS,
     &data_class::CHECKS,
+    &dockerfile::CHECKS,
 ];
 
 /// Every rule Palisade knows, in catalog order.

@@ -20,6 +20,7 @@
 pub mod config;
 pub mod context;
 pub mod date;
+pub mod dockerfile;
 mod emit;
 pub mod exceptions;
 mod finding;

@@ -43,6 +43,8 @@ pub enum Family {
     Hygiene,
     /// Data classification (the data workload guide).
     DataClassification,
+    /// Dockerfiles (the build stage).
+    Dockerfile,
     /// Palisade's own configuration (exceptions).
     Configuration,
 }
@@ -58,6 +60,7 @@ impl Family {
             Family::Exposure => "Exposure",
             Family::Hygiene => "Cluster hygiene",
             Family::DataClassification => "Data classification",
+            Family::Dockerfile => "Dockerfiles",
             Family::Configuration => "Configuration",
         }
     }

@@ -156,6 +156,7 @@ impl Engine {
             stats: Stats {
                 inputs: inventory.inputs,
                 objects: inventory.objects.len(),
+                dockerfiles: inventory.dockerfiles.len(),
             },
         }
     }

@@ -91,6 +91,7 @@ fn log(report: &Report) -> Value {
             "results": results,
             "properties": {
                 "objects": report.stats.objects,
+                "dockerfiles": report.stats.dockerfiles,
                 "inputs": report.stats.inputs,
             },
         }]
