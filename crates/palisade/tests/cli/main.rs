@@ -14,3 +14,5 @@ mod exit_codes;
 mod exceptions;
 // the bundled examples and the rule catalog
 mod examples;
+// Dockerfiles: names, parse errors, exceptions on stages
+mod dockerfiles;
