@@ -48,9 +48,11 @@ pub fn check_file(df: &Dockerfile, em: &mut Emitter) {
     for (stage, object) in df.stages.iter().zip(&objects) {
         let site = Site { df, object };
         stage::base_image(&site, stage, em);
+        let mut state = run::StageState::default();
         for ins in df.instructions_of(stage) {
+            state.update(ins);
             stage::instruction(&site, ins, em);
-            run::instruction(&site, stage, ins, em);
+            run::instruction(&site, &state, ins, em);
         }
     }
     if let (Some(last), Some(object)) = (df.final_stage(), objects.last()) {

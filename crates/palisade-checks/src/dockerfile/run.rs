@@ -5,7 +5,9 @@
 //! bodies fed to a shell (`RUN <<EOF`, `RUN bash <<EOF`); a heredoc written to a file
 //! (`cat <<EOF > x`) is data, not a script.
 
-use palisade_core::dockerfile::{Instruction, Keyword, Stage, Text};
+use std::collections::HashMap;
+
+use palisade_core::dockerfile::{Instruction, Keyword, Text};
 
 use super::script::{base, commands, Command};
 use super::{Site, PACKAGE_CACHE, PIPE_TO_SHELL, SUDO};
@@ -30,7 +32,7 @@ const VERIFIERS: [&str; 9] = [
 ];
 
 /// The RUN rules on one instruction.
-pub(super) fn instruction(site: &Site, stage: &Stage, ins: &Instruction, em: &mut Emitter) {
+pub(super) fn instruction(site: &Site, state: &StageState, ins: &Instruction, em: &mut Emitter) {
     if ins.keyword != Keyword::Run {
         return;
     }
@@ -42,7 +44,7 @@ pub(super) fn instruction(site: &Site, stage: &Stage, ins: &Instruction, em: &mu
         if !sudo_done {
             sudo_done = sudo(site, script, &cmds, em);
         }
-        caches(site, stage, ins, script, &cmds, em);
+        caches(site, state, ins, script, &cmds, em);
     }
 }
 
@@ -113,23 +115,25 @@ fn downloads(site: &Site, script: &Text, cmds: &[Command], em: &mut Emitter) {
     {
         return;
     }
-    for (i, cmd) in cmds.iter().enumerate() {
-        let Some(file) = downloaded_file(cmd) else {
-            continue;
-        };
-        let runs = cmds[i + 1..].iter().find(|c| executes(c, &file));
-        if let Some(runner) = runs {
-            let program = cmd.program().unwrap_or("curl");
-            site.emit(
-                &PIPE_TO_SHELL,
-                em,
-                script.pos_at(runner.start()),
-                format!(
-                    "`{file}` is downloaded with `{program}` and run without a checksum or \
-                     signature check"
-                ),
-            );
-            return;
+    // Files downloaded so far (by name), then the first command that runs one of them.
+    let mut fetched: HashMap<String, &str> = HashMap::new();
+    for cmd in cmds {
+        if let Some(program) = runs_file(cmd) {
+            if let Some(downloader) = fetched.get(program) {
+                site.emit(
+                    &PIPE_TO_SHELL,
+                    em,
+                    script.pos_at(cmd.start()),
+                    format!(
+                        "`{program}` is downloaded with `{downloader}` and run without a \
+                         checksum or signature check"
+                    ),
+                );
+                return;
+            }
+        }
+        if let Some(file) = downloaded_file(cmd) {
+            fetched.insert(file, cmd.program().unwrap_or("curl"));
         }
     }
 }
@@ -176,20 +180,18 @@ fn downloaded_file(cmd: &Command) -> Option<String> {
         .filter(|f| !f.is_empty())
 }
 
-/// Does the command execute `file` (`sh file`, `bash ./file`, `./file`, `/tmp/file`)?
-fn executes(cmd: &Command, file: &str) -> bool {
-    let Some(program) = cmd.program() else {
-        return false;
-    };
-    if program == file {
-        return true;
+/// The file a command executes, by name: the program itself (`./x.sh`, `/tmp/x.sh`), or
+/// the script an interpreter is given (`sh x.sh`, `bash /tmp/x.sh`).
+fn runs_file(cmd: &Command) -> Option<&str> {
+    let i = cmd.program_index()?;
+    let program = base(&cmd.words.get(i)?.text);
+    if !INTERPRETERS.contains(&program) {
+        return Some(program);
     }
-    INTERPRETERS.contains(&program)
-        && cmd
-            .args()
-            .iter()
-            .find(|w| !w.text.starts_with('-'))
-            .is_some_and(|w| base(&w.text) == file)
+    cmd.args()
+        .iter()
+        .find(|w| !w.text.starts_with('-'))
+        .map(|w| base(&w.text))
 }
 
 /// PAL-DOCKER-006. Returns whether it reported.
@@ -214,69 +216,110 @@ fn sudo(site: &Site, script: &Text, cmds: &[Command], em: &mut Emitter) -> bool 
     true
 }
 
+/// What a script cleans up, computed once so that judging each install is constant work.
+#[derive(Default)]
+struct Cleanup {
+    /// `rm` arguments, trailing `/` and `*` trimmed.
+    removed: Vec<String>,
+    /// Programs that ran `<program> clean all`.
+    cleaned: Vec<String>,
+}
+
+impl Cleanup {
+    fn of(cmds: &[Command]) -> Cleanup {
+        let mut c = Cleanup::default();
+        for cmd in cmds {
+            match cmd.program() {
+                Some("rm") => c.removed.extend(
+                    cmd.args()
+                        .iter()
+                        .map(|w| w.text.trim_end_matches(['*', '/']).to_string()),
+                ),
+                Some(p @ ("yum" | "dnf" | "microdnf")) => {
+                    let args: Vec<&str> = cmd.args().iter().map(|w| w.text.as_str()).collect();
+                    if args.windows(2).any(|w| w == ["clean", "all"]) {
+                        c.cleaned.push(p.to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+        c.removed.sort();
+        c.removed.dedup();
+        c
+    }
+
+    fn removes(&self, dir: &str) -> bool {
+        self.removed.iter().any(|r| r.starts_with(dir))
+    }
+}
+
+/// Is `dir` under a BuildKit cache mount of this RUN?
+fn mounted(ins: &Instruction, dir: &str) -> bool {
+    ins.flags.iter().any(|f| {
+        f.name == "mount"
+            && f.value.as_deref().is_some_and(|v| {
+                v.contains("type=cache")
+                    && v.split(',').any(|kv| {
+                        kv.split_once('=').is_some_and(|(k, path)| {
+                            matches!(k, "target" | "dst" | "destination")
+                                && dir.starts_with(path.trim_end_matches('/'))
+                        })
+                    })
+            })
+    })
+}
+
 /// PAL-DOCKER-007: one finding per install command that leaves its cache.
 fn caches(
     site: &Site,
-    stage: &Stage,
+    state: &StageState,
     ins: &Instruction,
     script: &Text,
     cmds: &[Command],
     em: &mut Emitter,
 ) {
-    let mounted = |dir: &str| {
-        ins.flags.iter().any(|f| {
-            f.name == "mount"
-                && f.value.as_deref().is_some_and(|v| {
-                    v.contains("type=cache")
-                        && v.split(',').any(|kv| {
-                            kv.split_once('=').is_some_and(|(k, path)| {
-                                matches!(k, "target" | "dst" | "destination")
-                                    && dir.starts_with(path.trim_end_matches('/'))
-                            })
-                        })
-                })
-        })
-    };
-    let removes = |dir: &str| {
-        cmds.iter().any(|c| {
-            c.program() == Some("rm")
-                && c.args()
-                    .iter()
-                    .any(|w| w.text.trim_end_matches(['*', '/']).starts_with(dir))
-        })
-    };
+    // Only scripts that install anything pay for the cleanup summary.
+    let mut cleanup: Option<Cleanup> = None;
     for cmd in cmds {
         let Some(program) = cmd.program() else {
             continue;
         };
         let sub = cmd.args().iter().find(|w| !w.text.starts_with('-'));
         let sub = sub.map_or("", |w| w.text.as_str());
+        let installs = matches!(
+            (program, sub),
+            (
+                "apt-get" | "apt" | "yum" | "dnf" | "microdnf" | "pip" | "pip3",
+                "install"
+            ) | ("apk", "add")
+        ) || (program.starts_with("python") && is_pip_module(cmd));
+        if !installs {
+            continue;
+        }
+        let clean = cleanup.get_or_insert_with(|| Cleanup::of(cmds));
         let why = match program {
-            "apt-get" | "apt" if sub == "install" => (!removes("/var/lib/apt/lists")
-                && !mounted("/var/lib/apt/lists"))
-            .then_some("without removing /var/lib/apt/lists in the same RUN".to_string()),
-            "apk" if sub == "add" => (!cmd.has_flag("--no-cache")
-                && !removes("/var/cache/apk")
-                && !mounted("/var/cache/apk"))
-            .then_some("without --no-cache".to_string()),
-            "yum" | "dnf" | "microdnf" if sub == "install" => {
-                let cleaned = cmds.iter().any(|c| {
-                    c.program() == Some(program)
-                        && c.args().iter().any(|w| w.text == "clean")
-                        && c.args().iter().any(|w| w.text == "all")
-                });
-                let dir = format!(
-                    "/var/cache/{}",
-                    if program == "yum" { "yum" } else { "dnf" }
-                );
-                (!cleaned && !removes(&dir) && !mounted(&dir))
-                    .then_some(format!("without `{program} clean all` in the same RUN"))
+            "apt-get" | "apt" => (!clean.removes("/var/lib/apt/lists")
+                && !mounted(ins, "/var/lib/apt/lists"))
+            .then(|| "without removing /var/lib/apt/lists in the same RUN".to_string()),
+            "apk" => (!cmd.has_flag("--no-cache")
+                && !clean.removes("/var/cache/apk")
+                && !mounted(ins, "/var/cache/apk"))
+            .then(|| "without --no-cache".to_string()),
+            "yum" | "dnf" | "microdnf" => {
+                let dir = if program == "yum" {
+                    "/var/cache/yum"
+                } else {
+                    "/var/cache/dnf"
+                };
+                let cleaned = clean.cleaned.iter().any(|p| p == program);
+                (!cleaned && !clean.removes(dir) && !mounted(ins, dir))
+                    .then(|| format!("without `{program} clean all` in the same RUN"))
             }
-            "pip" | "pip3" if sub == "install" => pip_cache(site, stage, cmd, &mounted),
-            p if p.starts_with("python") && is_pip_module(cmd) => {
-                pip_cache(site, stage, cmd, &mounted)
-            }
-            _ => None,
+            _ => (!cmd.has_flag("--no-cache-dir")
+                && !state.pip_no_cache
+                && !mounted(ins, "/root/.cache/pip"))
+            .then(|| "without --no-cache-dir".to_string()),
         };
         if let Some(why) = why {
             site.emit(
@@ -297,26 +340,26 @@ fn is_pip_module(cmd: &Command) -> bool {
         .any(|w| w[0] == "-m" && w[1] == "pip" && w[2] == "install")
 }
 
-fn pip_cache(
-    site: &Site,
-    stage: &Stage,
-    cmd: &Command,
-    mounted: &dyn Fn(&str) -> bool,
-) -> Option<String> {
-    if cmd.has_flag("--no-cache-dir") || mounted("/root/.cache/pip") {
-        return None;
+/// What earlier instructions of the stage set for the RUNs after them.
+#[derive(Debug, Default)]
+pub(super) struct StageState {
+    /// `ENV PIP_NO_CACHE_DIR=<true>`: pip keeps no cache.
+    pub pip_no_cache: bool,
+}
+
+impl StageState {
+    /// Takes an instruction into account (call in order, before judging it).
+    pub fn update(&mut self, ins: &Instruction) {
+        if ins.keyword != Keyword::Env {
+            return;
+        }
+        for p in ins.pairs.iter().filter(|p| p.key == "PIP_NO_CACHE_DIR") {
+            self.pip_no_cache = p
+                .value
+                .as_deref()
+                .is_some_and(|v| !matches!(v, "" | "0" | "false" | "off" | "no"));
+        }
     }
-    // `ENV PIP_NO_CACHE_DIR=1` earlier in the stage does the same.
-    let env_off = site.df.instructions_of(stage).iter().any(|i| {
-        i.keyword == Keyword::Env
-            && i.pairs.iter().any(|p| {
-                p.key == "PIP_NO_CACHE_DIR"
-                    && p.value
-                        .as_deref()
-                        .is_some_and(|v| !matches!(v, "" | "0" | "false" | "off" | "no"))
-            })
-    });
-    (!env_off).then_some("without --no-cache-dir".to_string())
 }
 
 #[cfg(test)]

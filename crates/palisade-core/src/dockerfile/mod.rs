@@ -327,6 +327,15 @@ pub fn parse(text: &str, limits: &Limits) -> Dockerfile {
             continue;
         }
         let ins = instruction(keyword, r, stage, df.escape);
+        if keyword == Keyword::Shell && ins.exec.is_none() {
+            // The one instruction BuildKit refuses in shell form.
+            errors.push(ParseError {
+                pos: ins.pos,
+                message: "SHELL takes the JSON form (SHELL [\"executable\", \"parameters\"])"
+                    .into(),
+            });
+            continue;
+        }
         let index = df.instructions.len();
         if keyword == Keyword::From {
             match from_stage(&ins, index, &df.stages, &globals) {

@@ -10,7 +10,13 @@ struct Span {
     offset: usize,
     /// Position of that byte in the file.
     pos: Pos,
+    /// The run is ASCII up to the next span: columns are byte differences.
+    ascii: bool,
 }
+
+/// Non-ASCII runs get a span every this many characters, so that finding a column never
+/// counts more than this many characters, however long the line.
+const CHARS_PER_SPAN: usize = 64;
 
 /// A string with the file position of every character.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,10 +44,25 @@ impl Text {
         if piece.is_empty() {
             return;
         }
-        self.spans.push(Span {
-            offset: self.value.len(),
-            pos,
-        });
+        let start = self.value.len();
+        if piece.is_ascii() {
+            self.spans.push(Span {
+                offset: start,
+                pos,
+                ascii: true,
+            });
+        } else {
+            for (n, (i, _)) in piece.char_indices().enumerate() {
+                if n % CHARS_PER_SPAN == 0 {
+                    let col = u32::try_from(n).unwrap_or(u32::MAX);
+                    self.spans.push(Span {
+                        offset: start + i,
+                        pos: Pos::new(pos.line, pos.col.saturating_add(col)),
+                        ascii: false,
+                    });
+                }
+            }
+        }
         self.value.push_str(piece);
     }
 
@@ -64,10 +85,13 @@ impl Text {
             return self.spans.first().map_or(Pos::new(1, 1), |s| s.pos);
         };
         let end = offset.min(self.value.len());
-        let chars = self
-            .value
-            .get(span.offset..end)
-            .map_or(0, |s| s.chars().count());
+        let chars = if span.ascii {
+            end.saturating_sub(span.offset)
+        } else {
+            self.value
+                .get(span.offset..end)
+                .map_or(0, |s| s.chars().count())
+        };
         Pos::new(
             span.pos.line,
             span.pos
@@ -82,9 +106,15 @@ impl Text {
         let Some(rest) = self.value.get(offset..) else {
             return Text::new();
         };
+        let idx = self.spans.partition_point(|s| s.offset <= offset);
+        let ascii = idx
+            .checked_sub(1)
+            .and_then(|i| self.spans.get(i))
+            .is_none_or(|s| s.ascii);
         let mut spans = vec![Span {
             offset: 0,
             pos: self.pos_at(offset),
+            ascii,
         }];
         spans.extend(
             self.spans
@@ -92,7 +122,7 @@ impl Text {
                 .filter(|s| s.offset > offset)
                 .map(|s| Span {
                     offset: s.offset - offset,
-                    pos: s.pos,
+                    ..*s
                 }),
         );
         if rest.is_empty() {
@@ -127,6 +157,16 @@ mod tests {
         let tail = t.tail(amp);
         assert_eq!(tail.as_str(), "&& rm -rf x");
         assert_eq!(tail.pos_at(3), Pos::new(4, 6));
+    }
+
+    #[test]
+    fn long_non_ascii_lines_keep_columns() {
+        let line = "é".repeat(200) + "x";
+        let t = Text::at(&line, Pos::new(2, 5));
+        let x = t.as_str().find('x').unwrap();
+        assert_eq!(t.pos_at(x), Pos::new(2, 205));
+        assert_eq!(t.tail(x).pos_at(0), Pos::new(2, 205));
+        assert_eq!(t.pos_at(2 * 70), Pos::new(2, 75));
     }
 
     #[test]

@@ -38,7 +38,14 @@ fn dockerfiles_are_found_by_name_in_directories() {
 fn a_named_dockerfile_is_parsed_as_a_dockerfile() {
     let d = Dir::new("df-named");
     d.create("Dockerfile", ROOT_IMAGE);
-    let out = d.run(&["scan", "Dockerfile", "--format", "json", "--fail-on", "none"]);
+    let out = d.run(&[
+        "scan",
+        "Dockerfile",
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+    ]);
     assert_exit(&out, 0);
     let r = json(&out);
     let f = r["findings"]
@@ -71,7 +78,9 @@ fn broken_dockerfile_is_reported_at_file_line_and_the_rest_is_scanned() {
     let found: Vec<(String, String, u64)> = hits(&r);
     // The line after the broken one still counts, and so does the other input.
     assert!(found.contains(&("PAL-DOCKER-001".into(), "svc/Dockerfile".into(), 3)));
-    assert!(found.iter().any(|h| h.0 == "PAL-POD-002" && h.1 == "svc/pod.yaml"));
+    assert!(found
+        .iter()
+        .any(|h| h.0 == "PAL-POD-002" && h.1 == "svc/pod.yaml"));
 }
 
 #[test]
