@@ -14,43 +14,78 @@ pub(super) struct Word {
 }
 
 /// Splits on unquoted blanks; quotes group, the escape character escapes one character
-/// (inside double quotes too, as the shell does).
-pub(super) fn words(s: &str, escape: char) -> Vec<Word> {
+/// (inside double quotes too, as the shell does). With `flags_only`, stops after the first
+/// word that is not a `--flag` (RUN and CMD need no more).
+pub(super) fn words(s: &str, escape: char, flags_only: bool) -> Vec<Word> {
     let mut out = Vec::new();
-    let mut current: Option<Word> = None;
-    let mut quote: Option<char> = None;
-    let mut iter = s.char_indices().peekable();
-    while let Some((i, c)) = iter.next() {
-        if quote.is_none() && (c == ' ' || c == '\t' || c == '\n') {
-            if let Some(w) = current.take() {
-                out.push(w);
-            }
+    let mut rest = s.char_indices().peekable();
+    while let Some(&(start, c)) = rest.peek() {
+        if c == ' ' || c == '\t' || c == '\n' {
+            rest.next();
             continue;
         }
-        let w = current.get_or_insert_with(|| Word {
-            text: String::new(),
-            start: i,
-            end: i,
-        });
-        w.end = i + c.len_utf8();
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some('\'') => w.text.push(c),
-            _ if c == escape => {
-                if let Some((j, next)) = iter.next() {
-                    w.text.push(next);
-                    w.end = j + next.len_utf8();
+        let mut plain = true;
+        let mut quote: Option<char> = None;
+        let mut end = s.len();
+        // Find the word's end first: most words have no quotes or escapes and are copied
+        // in one piece.
+        let mut scan = rest.clone();
+        while let Some((i, c)) = scan.next() {
+            match quote {
+                Some(q) if c == q => quote = None,
+                Some('"') if c == escape => {
+                    scan.next();
                 }
+                Some(_) => {}
+                None if c == ' ' || c == '\t' || c == '\n' => {
+                    end = i;
+                    break;
+                }
+                None if c == escape => {
+                    plain = false;
+                    scan.next();
+                }
+                None if c == '\'' || c == '"' => {
+                    plain = false;
+                    quote = Some(c);
+                }
+                None => {}
             }
-            Some(_) => w.text.push(c),
-            None if c == '\'' || c == '"' => quote = Some(c),
-            None => w.text.push(c),
+        }
+        let raw = &s[start..end];
+        let text = if plain {
+            raw.to_string()
+        } else {
+            unquote(raw, escape)
+        };
+        while rest.peek().is_some_and(|&(i, _)| i < end) {
+            rest.next();
+        }
+        let flag = text.starts_with("--");
+        out.push(Word { text, start, end });
+        if flags_only && !flag {
+            break;
         }
     }
-    if let Some(w) = current {
-        out.push(w);
-    }
     out
+}
+
+/// A word's text with quotes and escapes removed.
+fn unquote(raw: &str, escape: char) -> String {
+    let mut text = String::with_capacity(raw.len());
+    let mut quote: Option<char> = None;
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some('\'') => text.push(c),
+            _ if c == escape => text.extend(chars.next()),
+            Some(_) => text.push(c),
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None => text.push(c),
+        }
+    }
+    text
 }
 
 /// The JSON exec form (`["a", "b"]`), when the text is one. BuildKit falls back to the
@@ -154,7 +189,7 @@ mod tests {
     use super::*;
 
     fn texts(s: &str) -> Vec<String> {
-        words(s, '\\').into_iter().map(|w| w.text).collect()
+        words(s, '\\', false).into_iter().map(|w| w.text).collect()
     }
 
     #[test]
@@ -163,7 +198,7 @@ mod tests {
             texts(r#"KEY="a b" other='c d' e\ f"#),
             ["KEY=a b", "other=c d", "e f"]
         );
-        let w = words("  --from=x  y", '\\');
+        let w = words("  --from=x  y", '\\', false);
         assert_eq!((w[0].start, w[0].end), (2, 10));
         assert_eq!(w[1].start, 12);
         assert_eq!(texts("a 'unterminated"), ["a", "unterminated"]);

@@ -167,7 +167,8 @@ pub struct Instruction {
     pub args: Text,
     /// The JSON exec form's elements, when the arguments are one.
     pub exec: Option<Vec<String>>,
-    /// The arguments split into words, quotes removed (empty for the exec form).
+    /// The arguments split into words, quotes removed (empty for the exec form, and for
+    /// RUN, CMD, ENTRYPOINT and SHELL, whose arguments are a script: see `args`).
     pub words: Vec<String>,
     /// Heredocs, in marker order.
     pub heredocs: Vec<Heredoc>,
@@ -378,7 +379,12 @@ fn instruction(
     stage: Option<usize>,
     escape: char,
 ) -> Instruction {
-    let all = args::words(r.rest.as_str(), escape);
+    // RUN, CMD and ENTRYPOINT keep their script in `args`; only their flags are split.
+    let flags_only = matches!(
+        keyword,
+        Keyword::Run | Keyword::Cmd | Keyword::Entrypoint | Keyword::Shell
+    );
+    let all = args::words(r.rest.as_str(), escape, flags_only);
     let (flag_count, args_start) = if keyword.takes_flags() {
         args::leading_flags(&all, r.rest.as_str().len())
     } else {
@@ -400,7 +406,7 @@ fn instruction(
         .collect();
     let text = r.rest.tail(args_start);
     let exec = args::exec_form(text.as_str());
-    let words: Vec<args::Word> = if exec.is_some() {
+    let words: Vec<args::Word> = if exec.is_some() || flags_only {
         Vec::new()
     } else {
         all.into_iter().skip(flag_count).collect()
@@ -488,6 +494,22 @@ fn from_stage(
         }
     };
     let (base, name) = base;
+    if let Some(name) = name {
+        let lower = name.to_ascii_lowercase();
+        if let Some(first) = stages
+            .iter()
+            .find(|s| s.name.as_deref() == Some(lower.as_str()))
+        {
+            return Err(ParseError {
+                pos: ins.pos,
+                message: format!(
+                    "stage name `{name}` is already used by the stage at line {}; stage names \
+                     must be unique",
+                    first.base_pos.line
+                ),
+            });
+        }
+    }
     let resolved = args::expand(base, globals);
     let lookup = resolved.as_deref().unwrap_or(base).to_ascii_lowercase();
     let base_stage = stages

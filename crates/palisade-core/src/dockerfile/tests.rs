@@ -57,6 +57,9 @@ fn errors_keep_the_rest() {
     let df = p("FROM a\nRUNN make\nUSER app\nFROM a b\nRUN <<EOF\nnever closed\n");
     let lines: Vec<u32> = df.errors.iter().map(|e| e.pos.line).collect();
     assert_eq!(lines, [2, 4, 5]);
+    let dup = p("FROM a AS x\nFROM b AS X\n");
+    assert_eq!(dup.errors.len(), 1);
+    assert_eq!(dup.errors[0].pos.line, 2);
     let shell = p("FROM a\nSHELL /bin/bash -c\nSHELL [\"/bin/bash\", \"-c\"]\n");
     assert_eq!(shell.errors.len(), 1);
     assert_eq!(shell.errors[0].pos.line, 2);
