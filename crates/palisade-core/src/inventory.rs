@@ -1,4 +1,5 @@
-//! The Inventory: every Kubernetes object read from the inputs, with where it came from.
+//! The Inventory: every Kubernetes object read from the inputs, with where it came from, and
+//! the Dockerfiles read beside them.
 //!
 //! Loading never judges and never gives up on the whole input: what cannot be read becomes a
 //! [`LoadError`] with its place, and everything else is still loaded.
