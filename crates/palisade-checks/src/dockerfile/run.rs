@@ -393,6 +393,17 @@ mod tests {
     }
 
     #[test]
+    fn long_scripts_stay_linear() {
+        // Each install is judged against a cleanup summary made once per script.
+        let run: Vec<String> = (0..5000)
+            .map(|i| format!("apt-get install p{i} && curl -o f{i} u"))
+            .collect();
+        let text = format!("FROM a\nRUN {} && ./f4999\n", run.join(" ; "));
+        assert_eq!(lines(&text, "PAL-DOCKER-007").len(), 5000);
+        assert_eq!(lines(&text, "PAL-DOCKER-003"), [2]);
+    }
+
+    #[test]
     fn package_caches() {
         let text = concat!(
             "FROM a\n",
