@@ -124,10 +124,10 @@ pub(super) fn split(text: &str, max_instructions: usize) -> Lines {
             heredocs: Vec::new(),
         };
         i = end;
+        // The exec form needs no exception: its strings are quoted, and quoted `<<` is text.
         if HEREDOC_KEYWORDS
             .iter()
             .any(|k| raw.keyword.eq_ignore_ascii_case(k))
-            && !raw.rest.as_str().trim_start().starts_with('[')
         {
             match heredocs(&lines, i, &raw.rest, out.escape) {
                 Ok((docs, next)) => {
@@ -420,6 +420,15 @@ mod tests {
         assert_eq!(copy.heredocs[1].body.pos_at(0), Pos::new(5, 3));
         assert_eq!(copy.end_line, 6);
         assert_eq!(l.instructions[2].pos.line, 7);
+    }
+
+    #[test]
+    fn heredoc_after_a_test_bracket_and_none_in_exec_form() {
+        let l = split_str("FROM a\nRUN [ -f x ] && cat <<EOF > y\nbody\nEOF\nRUN [\"sh\", \"-c\", \"cat <<EOF\"]\n");
+        assert!(l.errors.is_empty(), "{:?}", l.errors);
+        assert_eq!(l.instructions.len(), 3);
+        assert_eq!(l.instructions[1].heredocs.len(), 1);
+        assert!(l.instructions[2].heredocs.is_empty());
     }
 
     #[test]
