@@ -17,6 +17,7 @@
 //! ```
 
 mod data_class;
+mod dockerfile;
 mod exposure;
 mod hardening;
 mod hygiene;
@@ -62,6 +63,7 @@ const FAMILIES: &[&Checks] = &[
     &hygiene::CHECKS,
     &service_accounts::CHECKS,
     &data_class::CHECKS,
+    &dockerfile::CHECKS,
 ];
 
 /// Every rule Palisade knows, in catalog order.

@@ -2,6 +2,8 @@
 //! - `fail-*.yaml` must yield findings of that rule exactly at the lines its
 //!   `# expect: L1, L2` header lists (the offending field's line);
 //! - `pass-*.yaml` must yield no finding of that rule;
+//! - `fail-*.Dockerfile` / `pass-*.Dockerfile` are the same for Dockerfile rules (the
+//!   header is a Dockerfile comment);
 //! - an optional `palisade.yaml` beside them is the config for all of them, and
 //!   `palisade.<fixture stem>.yaml` the config for one fixture.
 //!
@@ -14,7 +16,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use palisade_core::inventory::{load_str, LoadLimits};
+use palisade_core::inventory::{load_dockerfile, load_str, LoadLimits};
 use palisade_core::{exceptions, Config, Date, Finding, Inventory};
 
 /// A fixed "today" so that expiry fixtures do not change meaning over time.
@@ -48,7 +50,12 @@ fn run(dir: &Path, file: &Path) -> Vec<Finding> {
     };
     let text = fs::read_to_string(file).unwrap();
     let mut inv = Inventory::default();
-    let loaded = load_str(&file.display().to_string(), &text, &LoadLimits::default());
+    let path = file.display().to_string();
+    let loaded = if path.ends_with(".Dockerfile") {
+        load_dockerfile(&path, text.as_bytes(), &LoadLimits::default())
+    } else {
+        load_str(&path, &text, &LoadLimits::default())
+    };
     assert!(
         loaded.errors.is_empty(),
         "{}: {:?}",
@@ -100,7 +107,7 @@ fn every_rule_has_failing_and_passing_fixtures_that_behave() {
             .collect();
         if fails.is_empty() || passes.is_empty() {
             problems.push(format!(
-                "{}: needs at least one fail-*.yaml and one pass-*.yaml",
+                "{}: needs at least one fail-* and one pass-* fixture (.yaml, or .Dockerfile)",
                 rule.id
             ));
             continue;

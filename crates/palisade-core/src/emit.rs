@@ -2,9 +2,10 @@
 //! (disabled rules, severity overrides) in one place, so rules never look at them.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use crate::yaml::Pos;
-use crate::{Config, Finding, Object, Rule, Severity};
+use crate::{Config, Finding, Location, Object, ObjectRef, Rule, Severity};
 
 /// Collects findings for one run of the rules.
 pub struct Emitter<'a> {
@@ -66,6 +67,56 @@ impl<'a> Emitter<'a> {
         self.findings.last_mut()
     }
 
+    /// Reports a finding that is not about a YAML object (a Dockerfile stage, ...): the
+    /// caller names the object and the place.
+    pub fn emit_at(
+        &mut self,
+        rule: &'static Rule,
+        object: &Arc<ObjectRef>,
+        location: Location,
+        field: Option<String>,
+        message: impl Into<String>,
+    ) -> Option<&mut Finding> {
+        if !self.enabled(rule) {
+            return None;
+        }
+        self.findings.push(Finding {
+            rule_id: Cow::Borrowed(rule.id),
+            severity: self.config.severity_for(rule.id, rule.severity),
+            object: Arc::clone(object),
+            location,
+            field,
+            message: message.into(),
+            evidence: None,
+        });
+        self.findings.last_mut()
+    }
+
+    /// [`Emitter::emit_at`] with a severity of this finding's own, as
+    /// [`Emitter::emit_graded`].
+    pub fn emit_graded_at(
+        &mut self,
+        rule: &'static Rule,
+        severity: Severity,
+        object: &Arc<ObjectRef>,
+        location: Location,
+        message: impl Into<String>,
+    ) -> Option<&mut Finding> {
+        let overridden = self.overridden(rule);
+        let finding = self.emit_at(rule, object, location, None, message)?;
+        if !overridden {
+            finding.severity = severity;
+        }
+        Some(finding)
+    }
+
+    fn overridden(&self, rule: &Rule) -> bool {
+        self.config
+            .rules
+            .get(rule.id)
+            .is_some_and(|s| s.severity.is_some())
+    }
+
     /// Like [`Emitter::emit`], with a severity of this finding's own (rules whose risk depends
     /// on the case, e.g. a port exposed on a NodePort vs. an internal load balancer). A
     /// severity the user configured for the rule still wins.
@@ -78,11 +129,7 @@ impl<'a> Emitter<'a> {
         field: String,
         message: impl Into<String>,
     ) -> Option<&mut Finding> {
-        let overridden = self
-            .config
-            .rules
-            .get(rule.id)
-            .is_some_and(|s| s.severity.is_some());
+        let overridden = self.overridden(rule);
         let finding = self.emit(rule, object, pos, Some(field), message)?;
         if !overridden {
             finding.severity = severity;

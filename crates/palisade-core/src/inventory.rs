@@ -1,4 +1,5 @@
-//! The Inventory: every Kubernetes object read from the inputs, with where it came from.
+//! The Inventory: every Kubernetes object read from the inputs, with where it came from, and
+//! the Dockerfiles read beside them.
 //!
 //! Loading never judges and never gives up on the whole input: what cannot be read becomes a
 //! [`LoadError`] with its place, and everything else is still loaded.
@@ -8,6 +9,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::dockerfile::{self, Dockerfile};
 use crate::finding::{Location, ObjectRef};
 use crate::yaml::{self, Limits, Node, Pos};
 
@@ -150,6 +152,8 @@ pub struct Loaded {
     pub errors: Vec<LoadError>,
     /// Notes.
     pub notes: Vec<LoadNote>,
+    /// Dockerfiles.
+    pub dockerfiles: Vec<Dockerfile>,
 }
 
 /// Hard limits on one input.
@@ -159,6 +163,8 @@ pub struct LoadLimits {
     pub max_bytes: usize,
     /// YAML parser limits.
     pub yaml: Limits,
+    /// Dockerfile parser limits.
+    pub dockerfile: dockerfile::Limits,
 }
 
 impl Default for LoadLimits {
@@ -166,6 +172,7 @@ impl Default for LoadLimits {
         LoadLimits {
             max_bytes: 256 * 1024 * 1024,
             yaml: Limits::default(),
+            dockerfile: dockerfile::Limits::default(),
         }
     }
 }
@@ -173,36 +180,65 @@ impl Default for LoadLimits {
 /// Loads one input's bytes: checks size and encoding, then parses it.
 pub fn load_bytes(path: &str, bytes: &[u8], limits: &LoadLimits) -> Loaded {
     let path: Arc<str> = Arc::from(path);
+    match decode(&path, bytes, limits, "Kubernetes manifests") {
+        Ok(text) => load_str_arc(path, text, limits),
+        Err(loaded) => loaded,
+    }
+}
+
+/// Loads one Dockerfile (or Containerfile): checks size and encoding, then parses it. What
+/// cannot be read becomes a load error at its line; the rest of the file is still kept.
+pub fn load_dockerfile(path: &str, bytes: &[u8], limits: &LoadLimits) -> Loaded {
+    let path: Arc<str> = Arc::from(path);
+    let text = match decode(&path, bytes, limits, "Dockerfiles") {
+        Ok(text) => text,
+        Err(loaded) => return loaded,
+    };
+    let mut parsed = dockerfile::parse(text, &limits.dockerfile);
+    let mut loaded = Loaded::default();
+    for err in std::mem::take(&mut parsed.errors) {
+        loaded
+            .errors
+            .push(LoadError::at(&path, err.pos, err.message));
+    }
+    parsed.path = path;
+    loaded.dockerfiles.push(parsed);
+    loaded
+}
+
+/// The input as text, or the load error saying why it is not.
+fn decode<'b>(
+    path: &Arc<str>,
+    bytes: &'b [u8],
+    limits: &LoadLimits,
+    what: &str,
+) -> Result<&'b str, Loaded> {
+    let mut loaded = Loaded::default();
     if bytes.len() > limits.max_bytes {
-        let mut loaded = Loaded::default();
         loaded.errors.push(LoadError::whole(
-            &path,
+            path,
             format!(
                 "input is {} bytes, over the {} byte limit; split it or raise --max-file-size",
                 bytes.len(),
                 limits.max_bytes
             ),
         ));
-        return loaded;
+        return Err(loaded);
     }
-    match std::str::from_utf8(bytes) {
-        Ok(text) => load_str_arc(path, text, limits),
-        Err(err) => {
-            let good = &bytes[..err.valid_up_to()];
-            let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
-            let col = good.len() - good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
-            let mut loaded = Loaded::default();
-            loaded.errors.push(LoadError::at(
-                &path,
-                Pos::new(clamp(line), clamp(col)),
-                format!(
-                    "not valid UTF-8 (byte offset {}); Kubernetes manifests must be UTF-8",
-                    err.valid_up_to()
-                ),
-            ));
-            loaded
-        }
-    }
+    std::str::from_utf8(bytes).map_err(|err| {
+        let good = &bytes[..err.valid_up_to()];
+        let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+        let col = good.len() - good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+        loaded.errors.push(LoadError::at(
+            path,
+            Pos::new(clamp(line), clamp(col)),
+            format!(
+                "not valid UTF-8 (byte offset {}); {what} must be UTF-8",
+                err.valid_up_to()
+            ),
+        ));
+        loaded
+    })
 }
 
 fn clamp(n: usize) -> u32 {
@@ -410,6 +446,8 @@ pub struct Inventory {
     pub errors: Vec<LoadError>,
     /// Load notes.
     pub notes: Vec<LoadNote>,
+    /// Dockerfiles, in input order.
+    pub dockerfiles: Vec<Dockerfile>,
     /// How many inputs were read.
     pub inputs: usize,
 }
@@ -421,6 +459,7 @@ impl Inventory {
         self.objects.extend(loaded.objects);
         self.errors.extend(loaded.errors);
         self.notes.extend(loaded.notes);
+        self.dockerfiles.extend(loaded.dockerfiles);
     }
 
     /// Objects of one kind.

@@ -3,7 +3,8 @@
 //! Sources parse inputs into an [`Inventory`] of [`Object`]s that keep their file and line;
 //! analyzers turn an inventory into [`Finding`]s described by a catalog of [`Rule`]s;
 //! [`exceptions::apply`] suppresses what the user accepted; a [`Report`] carries the result
-//! to a renderer. This crate does no I/O: it parses from `&str`/`&[u8]`.
+//! to a renderer. Dockerfiles are parsed by [`dockerfile`] and kept beside the objects
+//! (`Inventory::dockerfiles`). This crate does no I/O: it parses from `&str`/`&[u8]`.
 //!
 //! ```
 //! use palisade_core::{inventory, Workload};
@@ -20,6 +21,7 @@
 pub mod config;
 pub mod context;
 pub mod date;
+pub mod dockerfile;
 mod emit;
 pub mod exceptions;
 mod finding;

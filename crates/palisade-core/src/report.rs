@@ -38,6 +38,8 @@ pub struct Stats {
     pub inputs: usize,
     /// Objects loaded.
     pub objects: usize,
+    /// Dockerfiles loaded.
+    pub dockerfiles: usize,
 }
 
 impl Report {

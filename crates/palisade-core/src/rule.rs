@@ -45,6 +45,8 @@ pub enum Family {
     ServiceAccounts,
     /// Data classification (the data workload guide).
     DataClassification,
+    /// Dockerfiles (the build stage).
+    Dockerfile,
     /// Palisade's own configuration (exceptions).
     Configuration,
 }
@@ -61,6 +63,7 @@ impl Family {
             Family::Hygiene => "Cluster hygiene",
             Family::ServiceAccounts => "Service accounts",
             Family::DataClassification => "Data classification",
+            Family::Dockerfile => "Dockerfiles",
             Family::Configuration => "Configuration",
         }
     }

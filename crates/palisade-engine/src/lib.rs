@@ -239,6 +239,7 @@ impl Engine {
             stats: Stats {
                 inputs: inventory.inputs,
                 objects: inventory.objects.len(),
+                dockerfiles: inventory.dockerfiles.len(),
             },
             frameworks,
         }

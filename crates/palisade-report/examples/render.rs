@@ -98,6 +98,7 @@ fn main() -> io::Result<()> {
         stats: Stats {
             inputs: 2,
             objects: 2,
+            dockerfiles: 0,
         },
         frameworks: vec![],
     };

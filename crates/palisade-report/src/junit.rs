@@ -299,12 +299,11 @@ fn details(rule: Option<&Rule>, f: &Finding) -> String {
         f.rule_id,
         rule.map_or(String::new(), |r| format!(" {}", r.title))
     );
-    let _ = writeln!(
-        s,
-        "Object: {} ({})",
-        object_label(&f.object),
-        f.object.api_version
-    );
+    // Dockerfile stages have no apiVersion.
+    let _ = match f.object.api_version.as_str() {
+        "" => writeln!(s, "Object: {}", object_label(&f.object)),
+        api => writeln!(s, "Object: {} ({api})", object_label(&f.object)),
+    };
     let _ = writeln!(s, "Location: {}", f.location);
     if let Some(field) = &f.field {
         let _ = writeln!(s, "Field: {field}");

@@ -20,7 +20,7 @@
 //!     errors: vec![],
 //!     notes: vec![],
 //!     rules: vec![],
-//!     stats: Stats { inputs: 1, objects: 2 },
+//!     stats: Stats { inputs: 1, objects: 2, dockerfiles: 0 },
 //!     frameworks: vec![],
 //! };
 //! let mut out = Vec::new();

@@ -110,6 +110,7 @@ fn log(report: &Report) -> Value {
             "taxonomies": report.frameworks.iter().map(taxonomy).collect::<Vec<_>>(),
             "properties": {
                 "objects": report.stats.objects,
+                "dockerfiles": report.stats.dockerfiles,
                 "inputs": report.stats.inputs,
             },
         }]
@@ -462,7 +463,9 @@ fn percent_encode(path: &str) -> String {
 
 /// Fingerprints that survive edits that move lines: a hash of the rule, the object (kind,
 /// namespace, name; not apiVersion, so `v1beta1` -> `v1` keeps the alert) and the field,
-/// plus an occurrence number for findings that share all of those.
+/// plus an occurrence number for findings that share all of those. Findings on something
+/// other than a Kubernetes object (a Dockerfile stage: no apiVersion) add the file's path,
+/// since stage names repeat from one Dockerfile to the next.
 #[derive(Default)]
 struct Fingerprints {
     seen: HashMap<u128, usize>,
@@ -470,13 +473,18 @@ struct Fingerprints {
 
 impl Fingerprints {
     fn next(&mut self, f: &Finding) -> String {
-        let hash = fnv1a_128(&[
+        let parts: [&str; 5] = [
             &f.rule_id,
             &f.object.kind,
             f.object.namespace.as_deref().unwrap_or(""),
             &f.object.name,
             f.field.as_deref().unwrap_or(""),
-        ]);
+        ];
+        let hash = if f.object.api_version.is_empty() {
+            fnv1a_128(&[&parts[..], &[&*f.location.path]].concat())
+        } else {
+            fnv1a_128(&parts)
+        };
         let n = self.seen.entry(hash).or_insert(0);
         *n += 1;
         format!("{hash:032x}:{n}")

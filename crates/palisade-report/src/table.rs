@@ -186,8 +186,12 @@ fn write_summary(report: &Report, paint: &Painter, out: &mut dyn Write) -> io::R
     )?;
     writeln!(
         out,
-        "  Scanned {} in {}; {} suppressed; {}; {}",
+        "  Scanned {}{} in {}; {} suppressed; {}; {}",
         plural(report.stats.objects, "object"),
+        match report.stats.dockerfiles {
+            0 => String::new(),
+            n => format!(" and {}", plural(n, "Dockerfile")),
+        },
         plural(report.stats.inputs, "input"),
         report.suppressed.len(),
         plural(report.errors.len(), "load error"),

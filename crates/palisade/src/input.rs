@@ -5,7 +5,7 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use palisade_core::inventory::{load_bytes, LoadLimits, Loaded};
+use palisade_core::inventory::{load_bytes, load_dockerfile, LoadLimits, Loaded};
 use palisade_core::{Inventory, LoadError, LoadNote, Location};
 use rayon::prelude::*;
 
@@ -26,6 +26,32 @@ fn is_manifest(path: &Path) -> bool {
         MANIFEST_EXTENSIONS
             .iter()
             .any(|m| e.eq_ignore_ascii_case(m))
+    })
+}
+
+/// Dockerfile names, as Trivy and Checkov match them by default: `Dockerfile`,
+/// `Dockerfile.<suffix>`, `<prefix>.Dockerfile`, and the same with `Containerfile`, in any
+/// case. A manifest extension wins (`Dockerfile.yaml` is YAML), and `.dockerignore` files
+/// (`Dockerfile.dockerignore`) are not Dockerfiles.
+pub(crate) fn is_dockerfile(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    if is_manifest(path) {
+        return false;
+    }
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".dockerignore") || lower.ends_with(".containerignore") {
+        return false;
+    }
+    ["dockerfile", "containerfile"].iter().any(|base| {
+        lower == *base
+            || lower
+                .strip_prefix(base)
+                .is_some_and(|rest| rest.len() > 1 && rest.starts_with('.'))
+            || lower
+                .strip_suffix(base)
+                .is_some_and(|rest| rest.len() > 1 && rest.ends_with('.'))
     })
 }
 
@@ -62,7 +88,10 @@ pub fn expand(paths: &[String], skip: Option<&Path>, errors: &mut Vec<LoadError>
                     });
                 for entry in walker {
                     match entry {
-                        Ok(e) if e.file_type().is_file() && is_manifest(e.path()) => {
+                        Ok(e)
+                            if e.file_type().is_file()
+                                && (is_manifest(e.path()) || is_dockerfile(e.path())) =>
+                        {
                             if !is_skipped(e.path()) {
                                 found.push(e.into_path());
                             }
@@ -90,7 +119,7 @@ pub fn expand(paths: &[String], skip: Option<&Path>, errors: &mut Vec<LoadError>
 
 /// Reads and parses one input; what cannot be read becomes a load error.
 pub fn read(input: &Input, limits: &LoadLimits) -> Loaded {
-    let (name, bytes) = match input {
+    let (name, bytes, dockerfile) = match input {
         Input::Stdin => {
             let mut buf = Vec::new();
             // Read one byte past the limit so an oversized stream is detected, not buffered.
@@ -100,7 +129,7 @@ pub fn read(input: &Input, limits: &LoadLimits) -> Loaded {
             if let Err(err) = std::io::stdin().lock().take(cap).read_to_end(&mut buf) {
                 return failed("-", format!("cannot read stdin: {err}"));
             }
-            ("-".to_string(), buf)
+            ("-".to_string(), buf, false)
         }
         Input::File(path, _) => {
             let name = path.display().to_string();
@@ -119,7 +148,7 @@ pub fn read(input: &Input, limits: &LoadLimits) -> Loaded {
                 Err(err) => return failed(&name, format!("cannot read: {err}")),
             }
             match fs::read(path) {
-                Ok(bytes) => (name, bytes),
+                Ok(bytes) => (name, bytes, is_dockerfile(path)),
                 Err(err) => return failed(&name, format!("cannot read: {err}")),
             }
         }
@@ -139,7 +168,10 @@ pub fn read(input: &Input, limits: &LoadLimits) -> Loaded {
             });
             return loaded;
         }
-        return failed(&name, "empty input: no YAML documents to scan");
+        return failed(&name, "empty input: nothing to scan");
+    }
+    if dockerfile {
+        return load_dockerfile(&name, &bytes, limits);
     }
     load_bytes(&name, &bytes, limits)
 }
@@ -163,4 +195,37 @@ pub fn load(paths: &[String], skip: Option<&Path>, limits: &LoadLimits) -> Inven
     }
     inventory.errors.splice(0..0, errors);
     inventory
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dockerfile_names() {
+        for yes in [
+            "Dockerfile",
+            "dockerfile",
+            "Containerfile",
+            "Dockerfile.prod",
+            "api.Dockerfile",
+            "team.api.dockerfile",
+            "dir/Containerfile.dev",
+            "build.containerfile",
+        ] {
+            assert!(is_dockerfile(Path::new(yes)), "{yes}");
+        }
+        for no in [
+            "Dockerfile.yaml",
+            "Dockerfile.dockerignore",
+            ".dockerfile",
+            "Dockerfile.",
+            "Dockerfile1",
+            "dockerfile-api",
+            "docker-compose.yml",
+            "README.md",
+        ] {
+            assert!(!is_dockerfile(Path::new(no)), "{no}");
+        }
+    }
 }

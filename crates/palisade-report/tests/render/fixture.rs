@@ -238,6 +238,7 @@ pub fn report() -> Report {
         stats: Stats {
             inputs: 5,
             objects: 6,
+            dockerfiles: 0,
         },
         frameworks: vec![],
     }
@@ -255,6 +256,7 @@ pub fn empty() -> Report {
         stats: Stats {
             inputs: 1,
             objects: 1,
+            dockerfiles: 0,
         },
         frameworks: vec![],
     }

@@ -78,6 +78,7 @@ fn header_and_summary() {
             "findings": 5,
             "bySeverity": {"critical": 1, "high": 1, "medium": 2, "low": 1, "info": 0},
             "objects": 6,
+            "dockerfiles": 0,
             "inputs": 5,
             "suppressed": 2,
             "errors": 2,

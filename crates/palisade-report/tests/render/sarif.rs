@@ -1,8 +1,8 @@
-use palisade_core::Report;
+use palisade_core::{Report, Severity};
 use palisade_report::Format;
 use serde_json::{json, Value};
 
-use crate::fixture::{self, location, rendered};
+use crate::fixture::{self, finding, location, object, rendered, PRIVILEGED};
 use crate::validators;
 
 fn parse(report: &Report) -> (String, Value) {
@@ -227,6 +227,29 @@ fn identical_findings_get_distinct_fingerprints() {
     let prints = fingerprints(&parse(&report).1);
     assert_ne!(prints[3], prints[5]);
     assert_eq!(prints[3].split(':').next(), prints[5].split(':').next());
+}
+
+#[test]
+fn dockerfile_stages_of_the_same_name_in_two_files_are_different_alerts() {
+    let mut report = fixture::report();
+    let stage = || object("", "Dockerfile", None, "build");
+    for path in ["api/Dockerfile", "web/Dockerfile"] {
+        report.findings.push(finding(
+            &PRIVILEGED,
+            Severity::Medium,
+            stage(),
+            location(path, 3, 1),
+            None,
+            "RUN uses `sudo`",
+            None,
+        ));
+    }
+    let prints = fingerprints(&parse(&report).1);
+    let n = prints.len();
+    assert_ne!(
+        prints[n - 2].split(':').next(),
+        prints[n - 1].split(':').next()
+    );
 }
 
 #[test]

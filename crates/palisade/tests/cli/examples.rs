@@ -79,6 +79,26 @@ fn examples_fire_every_rule() {
 }
 
 #[test]
+fn insecure_dockerfile_triggers_every_dockerfile_rule() {
+    let r = scan_examples("insecure-app", &[]);
+    let fired: BTreeSet<String> = hits(&r)
+        .into_iter()
+        .filter(|h| h.1.ends_with("insecure-app/Dockerfile"))
+        .map(|h| h.0)
+        .collect();
+    let all: BTreeSet<String> = r["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["family"] == "dockerfile")
+        .map(|x| x["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(all.len(), 8);
+    assert_eq!(fired, all);
+    assert_eq!(r["summary"]["dockerfiles"], 1);
+}
+
+#[test]
 fn hardened_example_has_nothing_medium_or_above() {
     let r = scan_examples("hardened-app", &[]);
     let bad: Vec<String> = r["findings"]
@@ -90,6 +110,7 @@ fn hardened_example_has_nothing_medium_or_above() {
         .collect();
     assert!(bad.is_empty(), "{bad:#?}");
     assert!(r["summary"]["objects"].as_u64().unwrap() >= 6);
+    assert_eq!(r["summary"]["dockerfiles"], 1);
 }
 
 #[test]

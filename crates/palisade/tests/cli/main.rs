@@ -16,3 +16,5 @@ mod exceptions;
 mod examples;
 // --framework summaries and the framework reference
 mod frameworks;
+// Dockerfiles: names, parse errors, exceptions on stages
+mod dockerfiles;
