@@ -1,0 +1,205 @@
+//! The secrets detector: one value (and the name it is under, when it has one) in, the
+//! credentials it holds out. Shared by the manifest walk and by other families (Dockerfile
+//! `ENV`/`ARG`), so that every place judges a value the same way.
+
+use palisade_core::Rule;
+
+use super::assign::assignments;
+use super::names::{is_secret_name, secret_words};
+use super::values::{is_not_a_secret, redact};
+use super::{formats, LITERAL_SECRET, NAMED_SECRET};
+
+/// One credential found in a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Detection {
+    /// [`LITERAL_SECRET`] for a known format, [`NAMED_SECRET`] for a literal under a
+    /// secret-like name.
+    pub rule: &'static Rule,
+    /// What it is ("GitHub personal access token", "literal value").
+    pub what: &'static str,
+    /// Redacted: at most a short prefix and the length.
+    pub evidence: String,
+    /// Byte offset in the value where it was found (a line inside a file).
+    pub offset: usize,
+    /// The secret-like name of a [`NAMED_SECRET`] detection (the value's own name, or an
+    /// assignment's inside it).
+    pub name: Option<String>,
+}
+
+/// Where a value sits, which changes what a bare object name under `*secret*` means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Slot {
+    /// An environment variable, ConfigMap key, command-line option or file assignment:
+    /// `JWT_SECRET: s3cr3t` is the secret itself.
+    Variable,
+    /// A structured field of an API object or an annotation: `tlsSecret: web-tls` or
+    /// `nginx.ingress.kubernetes.io/auth-secret: basic-auth` names a Secret object.
+    Field,
+}
+
+/// Every credential in `value`; `name` is its variable or key name when there is one.
+pub(crate) fn scan_value(name: Option<&str>, value: &str) -> Vec<Detection> {
+    scan(Slot::Variable, name, value)
+}
+
+/// [`scan_value`] for a value in a given slot.
+pub(super) fn scan(slot: Slot, name: Option<&str>, value: &str) -> Vec<Detection> {
+    let hits = formats::find(value, name);
+    let mut out: Vec<Detection> = hits
+        .iter()
+        .map(|h| Detection {
+            rule: &LITERAL_SECRET,
+            what: h.what,
+            evidence: h.evidence.clone(),
+            offset: h.start,
+            name: None,
+        })
+        .collect();
+    let one_line = !value.trim_end().contains('\n');
+    if let Some(name) = name.filter(|n| one_line && is_secret_name(n)) {
+        if hits.is_empty() && is_literal(slot, name, value) {
+            out.push(named(name, value.trim(), 0));
+        }
+        if hits.is_empty() {
+            return out;
+        }
+    }
+    // A file or a command line: judge each assignment inside by its own name.
+    if may_hold_assignments(value) {
+        for a in assignments(value) {
+            // A known format on the same line is already reported (`password=ghp_...`).
+            let line_start = value
+                .get(..a.offset)
+                .and_then(|v| v.rfind('\n'))
+                .map_or(0, |i| i + 1);
+            let line_end = value
+                .get(a.offset..)
+                .and_then(|v| v.find('\n'))
+                .map_or(value.len(), |i| a.offset + i);
+            let covered = hits
+                .iter()
+                .any(|h| h.start >= line_start && h.start < line_end);
+            if !covered && is_secret_name(a.name) && is_literal(Slot::Variable, a.name, a.value) {
+                out.push(named(a.name, a.value, a.offset));
+            }
+        }
+    }
+    out
+}
+
+fn named(name: &str, value: &str, offset: usize) -> Detection {
+    Detection {
+        rule: &NAMED_SECRET,
+        what: "literal value",
+        evidence: redact(value),
+        offset,
+        name: Some(name.to_owned()),
+    }
+}
+
+/// A value that a reviewer would call a written-out secret: not a reference, path, flag,
+/// number or stand-in, and (in a structured field) not the name of a Secret object.
+fn is_literal(slot: Slot, name: &str, value: &str) -> bool {
+    if is_not_a_secret(value) {
+        return false;
+    }
+    !(slot == Slot::Field && secret_words(name) == ["secret"] && is_object_name(value.trim()))
+}
+
+/// A Kubernetes object name, optionally `namespace/name`: lower-case letters, digits, `-`
+/// and `.`; a run of letters and digits alone (a hex key) must have no digit to count.
+fn is_object_name(v: &str) -> bool {
+    let separated = v.contains(['-', '.', '/']);
+    if !separated && v.bytes().any(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let ok = |part: &str| {
+        !part.is_empty()
+            && part.len() <= 253
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.'))
+            && part
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphanumeric())
+    };
+    match v.split_once('/') {
+        Some((ns, name)) => ok(ns) && ok(name),
+        None => ok(v),
+    }
+}
+
+/// Cheap gate before splitting a value into assignments.
+fn may_hold_assignments(value: &str) -> bool {
+    value.len() >= 3 && (value.contains('=') || value.contains(": ") || value.contains("\":"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(name: Option<&str>, value: &str) -> Vec<(&'static str, Option<String>)> {
+        scan_value(name, value)
+            .into_iter()
+            .map(|d| (d.rule.id, d.name))
+            .collect()
+    }
+
+    #[test]
+    fn literal_under_a_secret_name_whatever_its_entropy() {
+        assert_eq!(
+            rules(Some("DB_PASSWORD"), "hunter2"),
+            [("PAL-SECRET-002", Some("DB_PASSWORD".into()))]
+        );
+        for v in [
+            "",
+            "${DB_PASSWORD}",
+            "$(DB_PASSWORD)",
+            "/run/secrets/db",
+            "true",
+            "5432",
+            "<password>",
+            "changeme",
+        ] {
+            assert_eq!(rules(Some("DB_PASSWORD"), v), [], "{v}");
+        }
+        assert_eq!(rules(Some("PASSWORD_FILE"), "hunter2"), []);
+        assert_eq!(rules(None, "hunter2"), []);
+    }
+
+    #[test]
+    fn known_formats_win_over_names() {
+        assert_eq!(
+            rules(
+                Some("GITHUB_TOKEN"),
+                "ghp_EXAMPLEEXAMPLEEXAMPLEEXAMPLEEXAMPLE0"
+            ),
+            [("PAL-SECRET-001", None)]
+        );
+    }
+
+    #[test]
+    fn assignments_inside_files() {
+        let file = "server.port=8080\nspring.datasource.password=hunter2\ntoken.ttl=30\n";
+        let found = scan_value(Some("application.properties"), file);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found.first().map(|d| d.offset), file.find("hunter2"));
+        assert_eq!(
+            rules(None, "--db-password=hunter2"),
+            [("PAL-SECRET-002", Some("db-password".into()))]
+        );
+        assert_eq!(rules(None, "--db-password=$(DB_PASSWORD)"), []);
+    }
+
+    #[test]
+    fn object_names_in_fields_are_references() {
+        assert_eq!(
+            scan(Slot::Field, Some("auth-secret"), "ingress/basic-auth"),
+            []
+        );
+        assert_eq!(scan(Slot::Field, Some("tlsSecret"), "web-tls"), []);
+        assert_eq!(scan(Slot::Field, Some("password"), "hunter2").len(), 1);
+        assert_eq!(scan(Slot::Variable, Some("JWT_SECRET"), "web-tls").len(), 1);
+    }
+}
