@@ -44,6 +44,17 @@ pub(crate) fn scan_value(name: Option<&str>, value: &str) -> Vec<Detection> {
 
 /// [`scan_value`] for a value in a given slot.
 pub(super) fn scan(slot: Slot, name: Option<&str>, value: &str) -> Vec<Detection> {
+    scan_named(slot, name.filter(|n| is_secret_name(n)), name, value)
+}
+
+/// [`scan`] when the caller has already judged the name: `secret_name` is `name` when it is
+/// secret-like.
+pub(super) fn scan_named(
+    slot: Slot,
+    secret_name: Option<&str>,
+    name: Option<&str>,
+    value: &str,
+) -> Vec<Detection> {
     let hits = formats::find(value, name);
     let mut out: Vec<Detection> = hits
         .iter()
@@ -56,7 +67,7 @@ pub(super) fn scan(slot: Slot, name: Option<&str>, value: &str) -> Vec<Detection
         })
         .collect();
     let one_line = !value.trim_end().contains('\n');
-    if let Some(name) = name.filter(|n| one_line && is_secret_name(n)) {
+    if let Some(name) = secret_name.filter(|_| one_line) {
         if hits.is_empty() && is_literal(slot, name, value) {
             out.push(named(name, value.trim(), 0));
         }
@@ -132,7 +143,13 @@ fn is_object_name(v: &str) -> bool {
 
 /// Cheap gate before splitting a value into assignments.
 fn may_hold_assignments(value: &str) -> bool {
-    value.len() >= 3 && (value.contains('=') || value.contains(": ") || value.contains("\":"))
+    let b = value.as_bytes();
+    // `[u8]::contains` on a byte is a memchr; the pair search runs only when a `:` is there.
+    b.len() >= 3
+        && (b.contains(&b'=')
+            || (b.contains(&b':')
+                && b.windows(2)
+                    .any(|w| (w[0] == b':' && w[1] == b' ') || (w[0] == b'"' && w[1] == b':'))))
 }
 
 #[cfg(test)]

@@ -106,6 +106,18 @@ pub(super) fn connection_string_passwords(
     }
 }
 
+/// A whole value that may be an `Authorization` header value.
+pub(super) fn is_authorization_value(text: &str, name: Option<&str>) -> bool {
+    name.is_some_and(|n| n.eq_ignore_ascii_case("authorization"))
+        || text.starts_with("Bearer ")
+        || text.starts_with("Basic ")
+}
+
+/// A value under an AWS secret key's name.
+pub(super) fn under_aws_secret_name(_: &str, name: Option<&str>) -> bool {
+    name.is_some_and(is_aws_secret_name)
+}
+
 /// `Authorization: Bearer <token>` / `Basic <base64>` written out (a header line, a
 /// `curl -H` argument), or a whole value that is such a credential (an `httpHeaders` entry
 /// named `Authorization`). The token must look like one: long enough, of token characters,
@@ -116,10 +128,7 @@ pub(super) fn authorization_headers(
     what: &'static str,
     out: &mut Vec<Hit>,
 ) {
-    let whole = name.is_some_and(|n| n.eq_ignore_ascii_case("authorization"))
-        || text.starts_with("Bearer ")
-        || text.starts_with("Basic ");
-    if whole {
+    if is_authorization_value(text, name) {
         if let Some(evidence) = credential(text.trim()) {
             out.push(Hit {
                 what,

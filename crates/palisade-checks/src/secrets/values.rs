@@ -40,6 +40,16 @@ const PLACEHOLDER_FRAGMENTS: &[&str] = &[
     "changethis", "insertyour", "puthere", "gohere", "goeshere", "redacted",
 ];
 
+/// Openings of fill-me-in values (`INSERT_ETCD_TOKEN`, `REPLACE_WITH_KEY`, `YOUR_API_KEY`).
+const STAND_IN_STARTS: &[&str] = &[
+    "insert",
+    "replace",
+    "your",
+    "enteryour",
+    "putyour",
+    "fillin",
+];
+
 /// References (`$(VAR)`, `${VAR}`, `$VAR`, `{{ .Values.x }}`, `%(x)s`), masks (`****`,
 /// `xxxx`), `<...>` slots and the usual stand-in words are not secrets.
 pub(super) fn is_placeholder(value: &str) -> bool {
@@ -71,6 +81,7 @@ pub(super) fn is_placeholder(value: &str) -> bool {
         || PLACEHOLDER_WORDS.contains(&squashed.as_str())
         || PLACEHOLDER_FRAGMENTS.iter().any(|f| squashed.contains(f))
         || (squashed.starts_with("your") && squashed.ends_with("here"))
+        || STAND_IN_STARTS.iter().any(|p| squashed.starts_with(p))
         || squashed.chars().all(|c| c == 'x')
 }
 
@@ -165,6 +176,8 @@ mod tests {
             "xxxxxxxx",
             "[secret]",
             "%(password)s",
+            "INSERT_ETCD_INITIAL_CLUSTER_TOKEN",
+            "YOUR_API_KEY",
         ] {
             assert!(is_placeholder(p), "{p}");
         }

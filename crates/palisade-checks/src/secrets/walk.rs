@@ -6,7 +6,7 @@
 use palisade_core::yaml::{Node, Pos, Value};
 use palisade_core::{Emitter, Object};
 
-use super::detector::{scan, Detection, Slot};
+use super::detector::{scan_named, Detection, Slot};
 use super::names::is_secret_name;
 use super::values::decode_base64;
 use super::{LITERAL_SECRET, NAMED_SECRET};
@@ -91,7 +91,8 @@ impl<'o> Walker<'o, '_, '_> {
                     }
                     let (name, slot) = match pair_name {
                         Some(n) if key == "value" => (n, Slot::Variable),
-                        _ => (annotation_name(key), slot),
+                        _ if self.in_annotations() => (annotation_name(key), slot),
+                        _ => (key, slot),
                     };
                     self.path.push(Seg::Key(key));
                     self.node(&e.value, Some(name), e.key.pos, slot);
@@ -148,10 +149,11 @@ impl<'o> Walker<'o, '_, '_> {
     fn value(&mut self, text: &str, name: Option<&str>, pos: Pos, slot: Slot) {
         // The cheap gate that keeps the walk off the profile: a short value can only be a
         // finding under a secret-like name, and most names are not.
-        if text.len() < MIN_FORMAT_LEN && !name.is_some_and(is_secret_name) {
+        let secret_name = name.filter(|n| is_secret_name(n));
+        if text.len() < MIN_FORMAT_LEN && secret_name.is_none() {
             return;
         }
-        let found = scan(slot, name, text);
+        let found = scan_named(slot, secret_name, name, text);
         if found.is_empty() {
             return;
         }
