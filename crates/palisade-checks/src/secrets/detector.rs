@@ -114,31 +114,35 @@ fn is_literal(slot: Slot, name: &str, value: &str) -> bool {
     if is_not_a_secret(value) {
         return false;
     }
-    !(slot == Slot::Field && secret_words(name) == ["secret"] && is_object_name(value.trim()))
+    // `tlsSecret: web-tls`, `secretKey: db-password`: the name of a Secret or of its key.
+    let names_a_secret_object = slot == Slot::Field
+        && is_object_name(value.trim())
+        && secret_words(name)
+            .iter()
+            .all(|w| matches!(*w, "secret" | "secretkey"));
+    !names_a_secret_object
 }
 
-/// A Kubernetes object name, optionally `namespace/name`: lower-case letters, digits, `-`
-/// and `.`; a run of letters and digits alone (a hex key) must have no digit to count.
+/// A Kubernetes object name (`web-tls`), `namespace/name`, a key in a Secret
+/// (`db-password`) or a secret store path (`database/creds/app`): lower-case segments of
+/// letters, digits, `-`, `.` and `_` separated by `/`. A single run of letters and digits
+/// (a hex key) counts only without a digit.
 fn is_object_name(v: &str) -> bool {
-    let separated = v.contains(['-', '.', '/']);
+    let separated = v.contains(['-', '.', '/', '_']);
     if !separated && v.bytes().any(|b| b.is_ascii_digit()) {
         return false;
     }
-    let ok = |part: &str| {
+    v.split('/').all(|part| {
         !part.is_empty()
             && part.len() <= 253
-            && part
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.'))
+            && part.bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.' | b'_')
+            })
             && part
                 .bytes()
                 .next()
                 .is_some_and(|b| b.is_ascii_alphanumeric())
-    };
-    match v.split_once('/') {
-        Some((ns, name)) => ok(ns) && ok(name),
-        None => ok(v),
-    }
+    })
 }
 
 /// Cheap gate before splitting a value into assignments.
@@ -216,6 +220,16 @@ mod tests {
             []
         );
         assert_eq!(scan(Slot::Field, Some("tlsSecret"), "web-tls"), []);
+        assert_eq!(scan(Slot::Field, Some("secretKey"), "db-password"), []);
+        assert_eq!(
+            scan(
+                Slot::Field,
+                Some("agent-inject-secret-db"),
+                "database/creds/app"
+            ),
+            []
+        );
+        assert_eq!(scan(Slot::Field, Some("secretKey"), "minio123").len(), 1);
         assert_eq!(scan(Slot::Field, Some("password"), "hunter2").len(), 1);
         assert_eq!(scan(Slot::Variable, Some("JWT_SECRET"), "web-tls").len(), 1);
     }

@@ -116,6 +116,9 @@ const ABOUT: &[&str] = &[
     "required", "rotation", "strategy", "generator", "backend", "reference", "keyref", "query",
     "cache", "config", "mountpath", "host", "port", "user", "username", "usage", "retries",
     "hash", "digest", "checksum", "annotation", "resource", "sha", "fingerprint", "sync",
+    "encryption", "encoding", "hasher", "hashing", "complexity", "strength", "reset", "lockout",
+    "history", "rules", "requirements", "validation", "verification", "authentication",
+    "charset", "webhook", "role",
 ];
 
 /// First words that make the name a pointer or a switch (`existingSecret`,

@@ -57,7 +57,8 @@ pub(super) fn is_placeholder(value: &str) -> bool {
     if v.is_empty() {
         return true;
     }
-    let reference = ["$(", "${", "{{", "%(", "#{", "@@"]
+    // `ENC[AES256_GCM,...]` is a SOPS-encrypted value: encrypted, not a secret in clear.
+    let reference = ["$(", "${", "{{", "%(", "#{", "@@", "ENC["]
         .iter()
         .any(|r| v.contains(r))
         || (v.starts_with('$') && v.len() > 1);
@@ -178,6 +179,7 @@ mod tests {
             "%(password)s",
             "INSERT_ETCD_INITIAL_CLUSTER_TOKEN",
             "YOUR_API_KEY",
+            "ENC[AES256_GCM,data:EXAMPLE,iv:EXAMPLE,tag:EXAMPLE,type:str]",
         ] {
             assert!(is_placeholder(p), "{p}");
         }
