@@ -7,7 +7,7 @@
 //! Findings never carry a secret: evidence shows at most a short prefix and the length.
 //!
 //! Modules: `walk` (the manifest walk and findings), `detector` (one value in, detections
-//! out; shared with other families), `formats` (the table of known formats), `pem`,
+//! out; shared with other families), `formats` (the table of known formats), `pass` (the scanning pass), `pem`, `jwt`,
 //! `embedded` (URL, header and connection-string credentials), `names` (secret-like names),
 //! `assign` (assignments inside files and command lines), `values` (what is clearly not a
 //! secret, redaction), `env` (003), `inline` (004).
@@ -18,7 +18,9 @@ mod embedded;
 mod env;
 mod formats;
 mod inline;
+mod jwt;
 mod names;
+mod pass;
 mod pem;
 mod values;
 mod walk;
