@@ -33,6 +33,12 @@ pub(super) fn assignments(text: &str) -> Vec<Assignment<'_>> {
                     offset: at(value),
                 });
             }
+        } else if let Some((name, value)) = xml_element(line) {
+            found.push(Assignment {
+                name,
+                value,
+                offset: at(value),
+            });
         } else if let Some((name, value)) = split_assignment(line) {
             found.push(Assignment {
                 name,
@@ -40,10 +46,20 @@ pub(super) fn assignments(text: &str) -> Vec<Assignment<'_>> {
                 offset: at(value),
             });
         } else {
-            // A command line: look at each word.
-            for w in line.split_whitespace() {
-                if let Some((name, value)) = w.split_once('=') {
-                    let value = unquote(value);
+            // A command line: `--name=value` words, and `--name value` pairs.
+            let words: Vec<&str> = line.split_whitespace().collect();
+            for (i, w) in words.iter().enumerate() {
+                let pair = match w.split_once('=') {
+                    Some((name, value)) => Some((name, value)),
+                    None if w.starts_with("--") => words
+                        .get(i + 1)
+                        .filter(|next| !next.starts_with('-'))
+                        .map(|next| (*w, *next)),
+                    None => None,
+                };
+                if let Some((name, value)) = pair {
+                    // `password="x"/>`, `token='y';`: the end of an XML tag or a statement.
+                    let value = unquote(value.trim_end_matches(['/', '>', ',', ';']));
                     found.push(Assignment {
                         name: name.trim_start_matches('-'),
                         value,
@@ -55,6 +71,15 @@ pub(super) fn assignments(text: &str) -> Vec<Assignment<'_>> {
     }
     found.retain(|a| is_identifier(a.name) && !a.value.is_empty());
     found
+}
+
+/// `<password>value</password>`: an XML element on one line (Maven `settings.xml`, Tomcat
+/// and Java EE descriptors; attributes are `name="value"` words, read as a command line).
+fn xml_element(line: &str) -> Option<(&str, &str)> {
+    let rest = line.strip_prefix('<')?;
+    let (name, rest) = rest.split_once('>')?;
+    let (value, close) = rest.split_once("</")?;
+    (close.strip_suffix('>')? == name).then_some((name, value.trim()))
 }
 
 /// `key = value`, `key: value`, `key=value` on one line.
@@ -165,6 +190,18 @@ mod tests {
             [("user", "app"), ("password", r#"s\"x"#)]
         );
         assert_eq!(pairs("if a == b"), Vec::<(&str, &str)>::new());
+        assert_eq!(
+            pairs("app --db-password hunter2 --verbose"),
+            [("db-password", "hunter2")]
+        );
+        assert_eq!(
+            pairs("<server>\n  <password>hunter2</password>\n</server>"),
+            [("password", "hunter2")]
+        );
+        assert_eq!(
+            pairs(r#"<user username="admin" password="hunter2"/>"#),
+            [("username", "admin"), ("password", "hunter2")]
+        );
     }
 
     #[test]

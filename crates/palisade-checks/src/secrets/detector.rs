@@ -149,11 +149,12 @@ fn is_object_name(v: &str) -> bool {
 fn may_hold_assignments(value: &str) -> bool {
     let b = value.as_bytes();
     // `[u8]::contains` on a byte is a memchr; the pair search runs only when a `:` is there.
+    let pair = |x: u8, y: u8| b.windows(2).any(|w| w[0] == x && w[1] == y);
     b.len() >= 3
         && (b.contains(&b'=')
-            || (b.contains(&b':')
-                && b.windows(2)
-                    .any(|w| (w[0] == b':' && w[1] == b' ') || (w[0] == b'"' && w[1] == b':'))))
+            || (b.contains(&b':') && (pair(b':', b' ') || pair(b'"', b':')))
+            || (b.contains(&b' ') && pair(b'-', b'-'))
+            || (b.contains(&b'<') && pair(b'<', b'/')))
 }
 
 #[cfg(test)]

@@ -118,7 +118,7 @@ const ABOUT: &[&str] = &[
     "hash", "digest", "checksum", "annotation", "resource", "sha", "fingerprint", "sync",
     "encryption", "encoding", "hasher", "hashing", "complexity", "strength", "reset", "lockout",
     "history", "rules", "requirements", "validation", "verification", "authentication",
-    "charset", "webhook", "role",
+    "charset", "webhook", "role", "stdin",
 ];
 
 /// First words that make the name a pointer or a switch (`existingSecret`,
