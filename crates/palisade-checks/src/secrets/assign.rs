@@ -8,6 +8,8 @@ pub(super) struct Assignment<'t> {
     pub value: &'t str,
     /// Byte offset of the value in the scanned text.
     pub offset: usize,
+    /// Byte offset of the start of its line in the scanned text.
+    pub line: usize,
 }
 
 /// Lines longer than this are data (a minified bundle, a certificate), not assignments.
@@ -19,6 +21,7 @@ pub(super) fn assignments(text: &str) -> Vec<Assignment<'_>> {
     let at = |s: &str| (s.as_ptr() as usize).saturating_sub(base);
     let mut found = Vec::new();
     for raw in text.lines() {
+        let bounds = at(raw);
         let line = raw.trim();
         if line.len() > MAX_LINE || line.starts_with('#') || line.starts_with("//") {
             continue;
@@ -31,6 +34,7 @@ pub(super) fn assignments(text: &str) -> Vec<Assignment<'_>> {
                     name,
                     value,
                     offset: at(value),
+                    line: bounds,
                 });
             }
         } else if let Some((name, value)) = xml_element(line) {
@@ -38,12 +42,14 @@ pub(super) fn assignments(text: &str) -> Vec<Assignment<'_>> {
                 name,
                 value,
                 offset: at(value),
+                line: bounds,
             });
         } else if let Some((name, value)) = split_assignment(line) {
             found.push(Assignment {
                 name,
                 value,
                 offset: at(value),
+                line: bounds,
             });
         } else {
             // A command line: `--name=value` words, and `--name value` pairs.
@@ -64,6 +70,7 @@ pub(super) fn assignments(text: &str) -> Vec<Assignment<'_>> {
                         name: name.trim_start_matches('-'),
                         value,
                         offset: at(value),
+                        line: bounds,
                     });
                 }
             }

@@ -173,21 +173,28 @@ impl<'o> Walker<'o, '_, '_> {
                 }
                 format!("`{field}` holds a literal {}{at}", kinds.join(", "))
             } else {
+                // A few names make the message; a generated file can hold thousands.
                 let mut names: Vec<&str> = Vec::new();
                 for d in &mine {
+                    if names.len() == MAX_EVIDENCE {
+                        break;
+                    }
                     if let Some(n) = d.name.as_deref().filter(|n| !names.contains(n)) {
                         names.push(n);
                     }
                 }
-                let own = names.len() == 1 && names.first().copied() == name && first.offset == 0;
+                let own = mine.len() == 1 && names.first().copied() == name && first.offset == 0;
                 if own {
                     format!("`{}` holds a literal value (`{field}`)", names.join(""))
                 } else {
-                    let list = names
+                    let mut list = names
                         .iter()
                         .map(|n| format!("`{n}`"))
                         .collect::<Vec<_>>()
                         .join(", ");
+                    if names.len() == MAX_EVIDENCE && mine.len() > MAX_EVIDENCE {
+                        list.push_str(" and more");
+                    }
                     format!("`{field}` sets {list} to a literal value{at}")
                 }
             };
