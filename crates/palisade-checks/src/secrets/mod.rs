@@ -52,10 +52,13 @@ pub(crate) static LITERAL_SECRET: Rule = Rule {
     title: "Literal credential in a manifest",
     severity: Severity::High,
     family: Family::Secrets,
-    description: "A value has the shape of a real credential (cloud access key, private key, \
-        GitHub/GitLab/Slack/Stripe token, JWT, password inside a URL or connection string). \
-        Manifests live in Git, CI logs and Helm releases, and env values and ConfigMaps are \
-        readable by anyone who can read the workload: the credential is exposed to far more \
+    description: "A string anywhere in the object (env value, ConfigMap data, annotation, \
+        argument, probe header, custom resource field) has the shape of a real credential: \
+        a cloud access or secret key, a private key block (even just its BEGIN line), a \
+        GitHub, GitLab, Slack, Stripe, Twilio, SendGrid, npm or other vendor token, a JWT, a \
+        password inside a URL or connection string, or a literal `Authorization` header \
+        value. Manifests live in Git, CI logs and Helm releases, and env values and \
+        ConfigMaps are readable by anyone who can read the workload: the credential is exposed to far more \
         people and systems than need it, and cannot be rotated without a redeploy.",
     remediation: "Revoke and rotate the credential, move it into a Secret (ideally synced \
         from an external secret store), and mount it as a file or reference it with \
