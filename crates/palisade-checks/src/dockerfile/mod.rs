@@ -9,6 +9,7 @@
 mod rules;
 mod run;
 mod script;
+mod secrets;
 mod stage;
 
 use std::sync::Arc;
@@ -31,6 +32,7 @@ pub(crate) static CHECKS: Checks = Checks {
         &SUDO,
         &PACKAGE_CACHE,
         &NO_HEALTHCHECK,
+        &secrets::SECRET_IN_BUILD,
     ],
     object: None,
     in_context: None,
@@ -60,6 +62,7 @@ pub fn check_file(df: &Dockerfile, em: &mut Emitter) {
         let site = Site { df, object };
         stage::final_stage(&site, last, em);
     }
+    secrets::check(df, em);
 }
 
 /// The object a stage's findings are about.

@@ -93,7 +93,7 @@ fn insecure_dockerfile_triggers_every_dockerfile_rule() {
         .filter(|x| x["family"] == "dockerfile")
         .map(|x| x["id"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(all.len(), 8);
+    assert_eq!(all.len(), 9);
     assert_eq!(fired, all);
     assert_eq!(r["summary"]["dockerfiles"], 1);
 }
