@@ -10,12 +10,12 @@ cd "$(dirname "$0")/.."
 OBJECTS="${1:-50000}"
 RUNS="${2:-7}"
 CORPUS="target/bench-corpus-$OBJECTS"
-BIN="target/release/palisade"
+BIN="${BIN:-target/release/palisade}"
 
 if [[ ! -d "$CORPUS" ]]; then
     python3 bench/gen-corpus.py "$CORPUS" "$OBJECTS" 100 1 >&2
 fi
-cargo build --release -q
+[[ -n "${NO_BUILD:-}" ]] || cargo build --release -q
 if [[ ! -x /usr/bin/time ]]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
 fi

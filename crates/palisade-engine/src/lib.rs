@@ -200,17 +200,13 @@ impl Engine {
         options: &ScanOptions,
     ) -> Report {
         let context = Context::of(inventory);
-        let (per_object, whole) = rayon::join(
+        let (in_context, whole) = rayon::join(
             || {
-                let in_context: Vec<Vec<Finding>> = inventory
+                inventory
                     .objects
                     .par_chunks(CHUNK)
                     .map(|chunk| self.judge_in_context(chunk, &context, config))
-                    .collect();
-                order::merge_sorted(
-                    order::concat_sorted(alone),
-                    order::concat_sorted(in_context),
-                )
+                    .collect::<Vec<Vec<Finding>>>()
             },
             || {
                 let mut all = Vec::new();
@@ -221,7 +217,9 @@ impl Engine {
                 all
             },
         );
-        let findings = order::merge_sorted(per_object, whole);
+        // One merge into one vector: large scans make hundreds of thousands of findings, and
+        // every full copy is fresh memory the kernel must zero.
+        let findings = order::merge_groups(vec![alone, in_context, vec![whole]]);
         let applied = exceptions::apply(findings, inventory, config, options.today);
         let rules: Vec<&'static Rule> = self
             .catalog()

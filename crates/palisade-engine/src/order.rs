@@ -22,7 +22,64 @@ pub(crate) fn concat_sorted(parts: Vec<Vec<Finding>>) -> Vec<Finding> {
     all
 }
 
-/// Merges two vectors sorted by place into one.
+/// Merges groups of findings into one vector in place order, with one allocation. Each group
+/// is a list of parts that are usually sorted end to end already (parts come in input
+/// order, each sorted where it was made); a group that is not is joined and sorted first.
+/// Equal places keep the order of the groups, then of the parts.
+pub(crate) fn merge_groups(groups: Vec<Vec<Vec<Finding>>>) -> Vec<Finding> {
+    let total: usize = groups.iter().flatten().map(Vec::len).sum();
+    let mut streams: Vec<Box<dyn Iterator<Item = Finding>>> = groups
+        .into_iter()
+        .map(|parts| -> Box<dyn Iterator<Item = Finding>> {
+            if sorted_end_to_end(&parts) {
+                Box::new(parts.into_iter().flatten())
+            } else {
+                Box::new(concat_sorted(parts).into_iter())
+            }
+        })
+        .collect();
+    // The next finding of each stream.
+    let mut heads: Vec<Option<Finding>> = streams.iter_mut().map(Iterator::next).collect();
+    let mut out = Vec::with_capacity(total);
+    loop {
+        let mut best: Option<(usize, &Finding)> = None;
+        for (i, head) in heads.iter().enumerate() {
+            if let Some(f) = head {
+                if best.is_none_or(|(_, b)| f.sort_key() < b.sort_key()) {
+                    best = Some((i, f));
+                }
+            }
+        }
+        let Some((i, _)) = best else {
+            break;
+        };
+        let next = streams[i].next();
+        if let Some(f) = std::mem::replace(&mut heads[i], next) {
+            out.push(f);
+        }
+    }
+    out
+}
+
+/// True when the parts, read one after the other, are in place order.
+fn sorted_end_to_end(parts: &[Vec<Finding>]) -> bool {
+    let mut last: Option<&Finding> = None;
+    for part in parts {
+        if !part.is_sorted_by(|a, b| a.sort_key() <= b.sort_key()) {
+            return false;
+        }
+        if let (Some(l), Some(first)) = (last, part.first()) {
+            if l.sort_key() > first.sort_key() {
+                return false;
+            }
+        }
+        last = part.last().or(last);
+    }
+    true
+}
+
+/// Merges two vectors sorted by place into one (the reference `merge_groups` is held to).
+#[cfg(test)]
 pub(crate) fn merge_sorted(a: Vec<Finding>, b: Vec<Finding>) -> Vec<Finding> {
     if b.is_empty() {
         return a;
@@ -83,6 +140,43 @@ mod tests {
         assert_eq!(
             places(&merge_sorted(a, b)),
             [(0, "B"), (1, "A"), (5, "A"), (5, "B"), (9, "A"), (12, "B")]
+        );
+    }
+
+    #[test]
+    fn merge_groups_agrees_with_pairwise_merges() {
+        let group = |parts: &[&[u32]], rule: &'static str| -> Vec<Vec<Finding>> {
+            parts
+                .iter()
+                .map(|p| p.iter().map(|&l| at(l, rule)).collect())
+                .collect()
+        };
+        // A sorted group, an unsorted one, and one with an empty part; equal lines across
+        // groups.
+        let a = group(&[&[1, 5], &[], &[5, 9]], "A");
+        let b = group(&[&[7, 8], &[2, 5]], "B");
+        let c = group(&[&[0, 5, 12]], "C");
+        let merged = merge_groups(vec![a.clone(), b.clone(), c.clone()]);
+        let pairwise = merge_sorted(
+            merge_sorted(concat_sorted(a), concat_sorted(b)),
+            concat_sorted(c),
+        );
+        assert_eq!(places(&merged), places(&pairwise));
+        assert_eq!(
+            places(&merged),
+            [
+                (0, "C"),
+                (1, "A"),
+                (2, "B"),
+                (5, "A"),
+                (5, "A"),
+                (5, "B"),
+                (5, "C"),
+                (7, "B"),
+                (8, "B"),
+                (9, "A"),
+                (12, "C")
+            ]
         );
     }
 
