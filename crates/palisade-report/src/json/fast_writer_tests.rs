@@ -1,0 +1,81 @@
+//! The hand-written finding writer held equal to the serde derive; the escape check.
+
+use super::*;
+
+#[test]
+fn escape_check_finds_every_special_byte_at_every_offset() {
+    for len in [0usize, 1, 31, 32, 33, 64, 65, 100] {
+        let clean = "a".repeat(len);
+        assert!(!needs_escape(clean.as_bytes()));
+        for at in 0..len {
+            for special in [b'"', b'\\', b'\n', 0x01, 0x1f] {
+                let mut bytes = clean.clone().into_bytes();
+                bytes[at] = special;
+                assert!(needs_escape(&bytes), "len {len} at {at} byte {special}");
+            }
+        }
+    }
+    // Multi-byte UTF-8 never needs escaping.
+    assert!(!needs_escape("é → ü 日本".as_bytes()));
+}
+
+#[test]
+fn hand_written_finding_json_equals_the_derive() {
+    let texts = [
+        "plain",
+        "",
+        "quote \" and backslash \\",
+        "tab\tnewline\ncontrol\u{1}\u{1f} del\u{7f}",
+        "ünïcödé ✓ \u{2028}",
+    ];
+    // Controls with text that needs escaping, and a rule with none at all.
+    static AWKWARD: &[&str] = &["5.2.2", "quote \" back \\ tab\t", "ünï ✓"];
+    let full = RuleControls::of(&Controls {
+        pss: Some(palisade_core::PssLevel::Restricted),
+        cis: AWKWARD,
+        nsa: AWKWARD,
+        mitre: &["T1611", "T1552.001"],
+    });
+    let empty = RuleControls::of(&Controls::default());
+    let controls = [Some(&full), Some(&empty), None];
+    for (i, t) in texts.into_iter().enumerate() {
+        let f = FindingOut {
+            rule_id: t,
+            title: Some("title"),
+            severity: Severity::High,
+            object: ObjectOut {
+                api_version: t,
+                kind: t,
+                namespace: None,
+                name: t,
+            },
+            location: LocationOut {
+                path: t,
+                line: 7,
+                col: 12,
+            },
+            field: Some(t),
+            message: t,
+            evidence: None,
+            controls: controls[i % controls.len()],
+        };
+        let mut fast = Vec::new();
+        f.write_json(&mut fast);
+        let derived = serde_json::to_vec(&f).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&fast),
+            String::from_utf8_lossy(&derived)
+        );
+        // And the spliced fragment reads back as the rule's controls.
+        let back: serde_json::Value = serde_json::from_slice(&fast).unwrap();
+        match controls[i % controls.len()] {
+            Some(c) if c.value.pss.is_some() => {
+                assert_eq!(back["controls"]["pss"], "restricted");
+                assert_eq!(back["controls"]["cis"][1], AWKWARD[1]);
+                assert_eq!(back["controls"]["mitre"][1], "T1552.001");
+            }
+            Some(_) => assert_eq!(back["controls"]["cis"], serde_json::json!([])),
+            None => assert!(back["controls"].is_null()),
+        }
+    }
+}
