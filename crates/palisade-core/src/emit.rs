@@ -55,16 +55,7 @@ impl<'a> Emitter<'a> {
         if !self.enabled(rule) {
             return None;
         }
-        self.findings.push(Finding {
-            rule_id: Cow::Borrowed(rule.id),
-            severity: self.config.severity_for(rule.id, rule.severity),
-            object: object.id.clone(),
-            location: object.location_of(pos),
-            field,
-            message: message.into(),
-            evidence: None,
-        });
-        self.findings.last_mut()
+        self.emit_at(rule, &object.id, object.location_of(pos), field, message)
     }
 
     /// Reports a finding that is not about a YAML object (a Dockerfile stage, ...): the
