@@ -42,6 +42,7 @@ CONCEPTS = [
     ("readiness probe", ["PAL-POD-038"], ["CKV_K8S_9"], []),
     ("image tag latest or none", ["PAL-IMG-001"], ["CKV_K8S_14"], ["KSV013"]),
     ("image not pinned by digest", ["PAL-IMG-002"], ["CKV_K8S_43"], []),
+    ("image pull policy not Always", ["PAL-IMG-004"], ["CKV_K8S_15"], []),
     ("secrets as environment variables", ["PAL-SECRET-003"], ["CKV_K8S_35"], []),
     ("default namespace", ["PAL-NS-001"], ["CKV_K8S_21"], ["KSV110"]),
     ("pods not selected by any NetworkPolicy", ["PAL-NET-005", "PAL-NET-006"], ["CKV2_K8S_6"], []),
