@@ -134,9 +134,53 @@ const POD_SPEC_PATHS: [(&[&str], &[&str], &str); 3] = [
     (&["spec"], &["metadata"], "spec"),
 ];
 
+/// Built-in kinds whose schema has no pod template: they are never workloads, and saying so
+/// from the kind alone spares a look into the object's tree (several inventory-wide rules
+/// ask this of every object, long after its tree left the cache).
+const NOT_WORKLOADS: &[&str] = &[
+    "Service",
+    "ConfigMap",
+    "Secret",
+    "ServiceAccount",
+    "Namespace",
+    "Role",
+    "RoleBinding",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "NetworkPolicy",
+    "Ingress",
+    "IngressClass",
+    "LimitRange",
+    "ResourceQuota",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "StorageClass",
+    "Endpoints",
+    "EndpointSlice",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "PriorityClass",
+    "CustomResourceDefinition",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+];
+
+/// API groups of the built-in kinds above (a CRD may reuse a kind name in its own group).
+fn is_builtin_group(api_version: &str) -> bool {
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    group.is_empty()
+        || group.ends_with(".k8s.io")
+        || matches!(group, "apps" | "batch" | "policy" | "autoscaling")
+}
+
 impl<'a> Workload<'a> {
     /// The workload view of an object, when it holds a pod spec.
     pub fn of(object: &'a Object) -> Option<Workload<'a>> {
+        if NOT_WORKLOADS.contains(&object.id.kind.as_str())
+            && is_builtin_group(&object.id.api_version)
+        {
+            return None;
+        }
         let root = &object.root;
         let candidates: &[usize] = match object.id.kind.as_str() {
             "Pod" => &[2],
@@ -261,5 +305,12 @@ mod tests {
 
         let svc = first("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: []}\n");
         assert!(Workload::of(&svc).is_none());
+        // A custom resource may reuse a built-in kind's name in its own group.
+        let text = "apiVersion: example.test/v1\nkind: Service\nmetadata: {name: s}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: x}]\n";
+        let custom = &load_str("s.yaml", text, &Default::default()).objects[0];
+        assert!(Workload::of(custom).is_some());
+        let text = "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: x}]\n";
+        let core = &load_str("s.yaml", text, &Default::default()).objects[0];
+        assert!(Workload::of(core).is_none());
     }
 }
