@@ -10,7 +10,6 @@
 //! never with a guessed `default`.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use crate::inventory::{Inventory, Object};
 use crate::yaml::Node;
@@ -23,19 +22,6 @@ pub struct Context<'a> {
     service_accounts: HashMap<&'a str, HashMap<&'a str, &'a Object>>,
     /// Namespace as written (`""` when left out) → LimitRanges.
     limit_ranges: HashMap<&'a str, Vec<&'a Object>>,
-    /// When recording, every lookup asked of this context (see [`Context::recording`]).
-    asked: Option<Mutex<Vec<Lookup>>>,
-}
-
-/// One question a rule asked of a context, kept by a recording context.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Lookup {
-    /// The Namespace object of this name.
-    Namespace(String),
-    /// The ServiceAccount (namespace as written, `""` when left out; name).
-    ServiceAccount(String, String),
-    /// The LimitRanges of a namespace as written.
-    LimitRanges(String),
 }
 
 /// Map key of a namespace as written: `""` when left out (no real namespace is empty).
@@ -47,49 +33,6 @@ impl<'a> Context<'a> {
     /// A context that knows nothing (a lone object).
     pub fn none() -> Context<'static> {
         Context::default()
-    }
-
-    /// A context that knows nothing and notes every question asked of it. A rule judged with
-    /// it gives exactly the answer it would give with a full context in which none of those
-    /// questions finds anything ([`Context::answers_any`]): the engine judges objects this
-    /// way while they are loaded, and judges again only the objects whose questions a
-    /// complete inventory answers.
-    pub fn recording() -> Context<'static> {
-        Context {
-            asked: Some(Mutex::new(Vec::new())),
-            ..Context::default()
-        }
-    }
-
-    /// The questions noted since the last call (recording contexts only).
-    pub fn take_asked(&self) -> Vec<Lookup> {
-        self.asked
-            .as_ref()
-            .and_then(|m| m.lock().ok().map(|mut v| std::mem::take(&mut *v)))
-            .unwrap_or_default()
-    }
-
-    /// Does this context find anything for any of these questions?
-    pub fn answers_any(&self, asked: &[Lookup]) -> bool {
-        asked.iter().any(|l| match l {
-            Lookup::Namespace(n) => self.namespaces.contains_key(n.as_str()),
-            Lookup::ServiceAccount(ns, name) => self
-                .service_accounts
-                .get(ns.as_str())
-                .is_some_and(|m| m.contains_key(name.as_str())),
-            Lookup::LimitRanges(ns) => self
-                .limit_ranges
-                .get(ns.as_str())
-                .is_some_and(|v| !v.is_empty()),
-        })
-    }
-
-    fn note(&self, lookup: impl FnOnce() -> Lookup) {
-        if let Some(m) = &self.asked {
-            if let Ok(mut asked) = m.lock() {
-                asked.push(lookup());
-            }
-        }
     }
 
     /// Indexes the objects of an inventory. Cheap: one pass comparing kinds.
@@ -124,15 +67,14 @@ impl<'a> Context<'a> {
 
     /// The `Namespace` object an object lives in, when the input has it.
     pub fn namespace_of(&self, object: &Object) -> Option<&'a Object> {
-        let ns = object.id.namespace.as_deref()?;
-        self.note(|| Lookup::Namespace(ns.to_string()));
-        self.namespaces.get(ns).copied()
+        self.namespaces
+            .get(object.id.namespace.as_deref()?)
+            .copied()
     }
 
     /// The ServiceAccount a workload runs as (`serviceAccountName`, else `default`), in the
     /// workload's namespace, when the input has it.
     pub fn service_account(&self, namespace: Option<&str>, name: &str) -> Option<&'a Object> {
-        self.note(|| Lookup::ServiceAccount(ns_key(namespace).to_string(), name.to_string()));
         self.service_accounts
             .get(ns_key(namespace))?
             .get(name)
@@ -141,7 +83,6 @@ impl<'a> Context<'a> {
 
     /// The LimitRanges of a namespace (as written; see the module docs).
     pub fn limit_ranges(&self, namespace: Option<&str>) -> &[&'a Object] {
-        self.note(|| Lookup::LimitRanges(ns_key(namespace).to_string()));
         self.limit_ranges
             .get(ns_key(namespace))
             .map_or(&[], Vec::as_slice)
@@ -179,7 +120,7 @@ impl<'a> Context<'a> {
         })
     }
 
-    /// True when nothing at all is known (a lone object, or a recording context).
+    /// True when nothing at all is known (a lone object).
     pub fn is_empty(&self) -> bool {
         self.namespaces.is_empty()
             && self.service_accounts.is_empty()
@@ -210,30 +151,6 @@ mod tests {
         assert!(ctx.service_account(Some("a"), "t").is_none());
         assert!(ctx.service_account(None, "t").is_some());
         assert!(Context::none().service_account(Some("a"), "s").is_none());
-    }
-
-    #[test]
-    fn a_recording_context_notes_questions_a_full_one_answers() {
-        let inv = inventory(
-            "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: s, namespace: a}\n---\napiVersion: v1\nkind: LimitRange\nmetadata: {name: l, namespace: b}\nspec: {limits: [{type: Container, default: {cpu: 1}}]}\n",
-        );
-        let full = Context::of(&inv);
-        let rec = Context::recording();
-        assert!(rec.service_account(Some("a"), "s").is_none());
-        let asked = rec.take_asked();
-        assert_eq!(asked, [Lookup::ServiceAccount("a".into(), "s".into())]);
-        assert!(full.answers_any(&asked));
-        assert!(rec.take_asked().is_empty());
-        assert!(rec
-            .limit_range_default(Some("c"), "limits", "cpu")
-            .is_none());
-        let asked = rec.take_asked();
-        assert!(!full.answers_any(&asked), "{asked:?}");
-        assert!(rec.limit_ranges(Some("b")).is_empty());
-        assert!(full.answers_any(&rec.take_asked()));
-        // A full context records nothing.
-        let _ = full.service_account(Some("a"), "s");
-        assert!(full.take_asked().is_empty());
     }
 
     #[test]

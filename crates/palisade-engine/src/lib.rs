@@ -25,7 +25,7 @@ mod order;
 
 use palisade_core::inventory::Loaded;
 use palisade_core::{
-    exceptions, Config, Context, Date, Finding, Inventory, Lookup, Object, Report, Rule, Stats,
+    exceptions, Config, Context, Date, Finding, Inventory, Object, Report, Rule, Stats,
 };
 use rayon::prelude::*;
 
@@ -133,7 +133,7 @@ impl Engine {
             .par_chunks(CHUNK)
             .map(|chunk| self.judge_alone(chunk, config))
             .collect();
-        self.finish(inventory, alone, None, config, options)
+        self.finish(inventory, alone, config, options)
     }
 
     /// The same scan over inputs not loaded yet: `load` reads each source (in parallel), and
@@ -147,24 +147,21 @@ impl Engine {
         config: &Config,
         options: &ScanOptions,
     ) -> (Inventory, Report) {
-        let loaded: Vec<(Loaded, Vec<Finding>, Vec<Provisional>)> = sources
+        let loaded: Vec<(Loaded, Vec<Finding>)> = sources
             .par_iter()
             .map(|source| {
                 let loaded = load(source);
-                let alone = self.judge_alone(&loaded.objects, config);
-                let provisional = self.judge_provisionally(&loaded.objects, config);
-                (loaded, alone, provisional)
+                let findings = self.judge_alone(&loaded.objects, config);
+                (loaded, findings)
             })
             .collect();
         let mut inventory = Inventory::default();
         let mut alone = Vec::with_capacity(loaded.len());
-        let mut provisional = Vec::new();
-        for (l, findings, p) in loaded {
+        for (l, findings) in loaded {
             inventory.add(l);
             alone.push(findings);
-            provisional.extend(p);
         }
-        let report = self.finish(&inventory, alone, Some(provisional), config, options);
+        let report = self.finish(&inventory, alone, config, options);
         (inventory, report)
     }
 
@@ -176,23 +173,6 @@ impl Engine {
         }
         order::sort(&mut findings);
         findings
-    }
-
-    /// The rules that read context, on each object while it is still in cache, with a
-    /// context that knows nothing yet and notes what each rule asks of it.
-    fn judge_provisionally(&self, objects: &[Object], config: &Config) -> Vec<Provisional> {
-        let recorder = Context::recording();
-        objects
-            .iter()
-            .map(|object| {
-                let findings =
-                    self.judge_in_context(std::slice::from_ref(object), &recorder, config);
-                Provisional {
-                    asked: recorder.take_asked(),
-                    findings,
-                }
-            })
-            .collect()
     }
 
     /// Rules that read objects' context, sorted by place.
@@ -212,37 +192,21 @@ impl Engine {
 
     /// Everything after the objects were judged alone: rules that read context and
     /// inventory-wide analyses (in parallel), the sorted merge, exceptions, the Report.
-    /// `provisional`, when the objects were judged while loading: one entry per object of the
-    /// inventory, in order.
     fn finish(
         &self,
         inventory: &Inventory,
         alone: Vec<Vec<Finding>>,
-        provisional: Option<Vec<Provisional>>,
         config: &Config,
         options: &ScanOptions,
     ) -> Report {
         let context = Context::of(inventory);
         let (in_context, whole) = rayon::join(
-            || match provisional.filter(|p| p.len() == inventory.objects.len()) {
-                // A provisional judgement stands unless the complete inventory answers one of
-                // the questions it asked; those objects (few) are judged again.
-                Some(provisional) => provisional
-                    .into_par_iter()
-                    .zip(inventory.objects.par_iter())
-                    .map(|(p, object)| {
-                        if context.answers_any(&p.asked) {
-                            self.judge_in_context(std::slice::from_ref(object), &context, config)
-                        } else {
-                            p.findings
-                        }
-                    })
-                    .collect::<Vec<Vec<Finding>>>(),
-                None => inventory
+            || {
+                inventory
                     .objects
                     .par_chunks(CHUNK)
                     .map(|chunk| self.judge_in_context(chunk, &context, config))
-                    .collect::<Vec<Vec<Finding>>>(),
+                    .collect::<Vec<Vec<Finding>>>()
             },
             || {
                 let mut all = Vec::new();
@@ -278,13 +242,6 @@ impl Engine {
             frameworks,
         }
     }
-}
-
-/// Findings of the rules that read context, made before the inventory was complete, with the
-/// questions those rules asked.
-struct Provisional {
-    asked: Vec<Lookup>,
-    findings: Vec<Finding>,
 }
 
 /// Appends `part` to `all`; the first part is handed over without a copy (one analyzer is

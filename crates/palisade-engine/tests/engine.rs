@@ -198,29 +198,3 @@ fn scan_sources_equals_scan() {
     assert_eq!(streamed.errors, whole.errors);
     assert_eq!(streamed.stats.objects, whole.stats.objects);
 }
-
-/// Rules that read context are judged while each input loads, before the inventory is
-/// complete; the judgement is redone where another input answers what they asked.
-#[test]
-fn context_from_a_later_input_overturns_the_judgement_made_while_loading() {
-    let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: app}\nspec:\n  template:\n    spec:\n      serviceAccountName: web\n      containers: [{name: web, image: x:1}]\n";
-    let account = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web, namespace: app}\nautomountServiceAccountToken: false\n---\napiVersion: v1\nkind: LimitRange\nmetadata: {name: d, namespace: app}\nspec: {limits: [{type: Container, default: {cpu: 1, memory: 1Gi}}]}\n";
-    let engine = Engine::builtin();
-    let read = |t: &&str| load_str("in.yaml", t, &LoadLimits::default());
-    let rules = |sources: &[&str]| -> Vec<String> {
-        let (_, report) =
-            engine.scan_sources(sources, read, &Config::default(), &ScanOptions::on(TODAY));
-        report
-            .findings
-            .iter()
-            .map(|f| f.rule_id.to_string())
-            .filter(|id| matches!(id.as_str(), "PAL-POD-031" | "PAL-POD-032" | "PAL-POD-033"))
-            .collect()
-    };
-    let alone = rules(&[deployment]);
-    assert!(alone.iter().any(|id| id == "PAL-POD-033"), "{alone:?}");
-    assert!(alone.iter().any(|id| id == "PAL-POD-031"), "{alone:?}");
-    // The account and the LimitRange come in the other input, before or after.
-    assert!(rules(&[deployment, account]).is_empty());
-    assert!(rules(&[account, deployment]).is_empty());
-}
