@@ -119,13 +119,6 @@ impl<'a> Context<'a> {
                 })
         })
     }
-
-    /// True when nothing at all is known (a lone object).
-    pub fn is_empty(&self) -> bool {
-        self.namespaces.is_empty()
-            && self.service_accounts.is_empty()
-            && self.limit_ranges.is_empty()
-    }
 }
 
 #[cfg(test)]

@@ -62,7 +62,7 @@ pub fn check_file(df: &Dockerfile, em: &mut Emitter) {
         let site = Site { df, object };
         stage::final_stage(&site, last, em);
     }
-    secrets::check(df, em);
+    secrets::check(df, &objects, em);
 }
 
 /// The object a stage's findings are about.

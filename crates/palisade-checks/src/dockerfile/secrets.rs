@@ -4,10 +4,12 @@
 //! layer deletes them: whoever can pull the image can read all of it. The values are judged by
 //! the same detector as manifests (`secrets::detector`), so the two never disagree.
 
-use palisade_core::dockerfile::{Dockerfile, Instruction, Keyword};
-use palisade_core::{Controls, Family, Rule, Severity};
+use std::sync::Arc;
 
-use super::{stage_ref, Site};
+use palisade_core::dockerfile::{Dockerfile, Instruction, Keyword};
+use palisade_core::{Controls, Family, ObjectRef, Rule, Severity};
+
+use super::Site;
 use crate::secrets::detector::{scan_value, Detection};
 use crate::secrets::LITERAL_SECRET;
 use crate::Emitter;
@@ -40,9 +42,9 @@ pub(crate) static SECRET_IN_BUILD: Rule = Rule {
     },
 };
 
-/// Every instruction of the file, the global ARGs before the first FROM included.
-pub(super) fn check(df: &Dockerfile, em: &mut Emitter) {
-    let objects: Vec<_> = df.stages.iter().map(stage_ref).collect();
+/// Every instruction of the file, the global ARGs before the first FROM included; `objects`
+/// are the stages' objects, in stage order.
+pub(super) fn check(df: &Dockerfile, objects: &[Arc<ObjectRef>], em: &mut Emitter) {
     for ins in &df.instructions {
         // Global ARGs belong to no stage; report them on the first.
         let Some(object) = objects.get(ins.stage.unwrap_or(0)) else {
