@@ -156,6 +156,10 @@ impl Engine {
             })
             .collect();
         let mut inventory = Inventory::default();
+        // One allocation for the objects: growing by doubling copies them all again.
+        inventory
+            .objects
+            .reserve(loaded.iter().map(|(l, _)| l.objects.len()).sum());
         let mut alone = Vec::with_capacity(loaded.len());
         for (l, findings) in loaded {
             inventory.add(l);

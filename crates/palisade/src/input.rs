@@ -190,6 +190,9 @@ pub fn load(paths: &[String], skip: Option<&Path>, limits: &LoadLimits) -> Inven
     let inputs = expand(paths, skip, &mut errors);
     let loaded: Vec<Loaded> = inputs.par_iter().map(|i| read(i, limits)).collect();
     let mut inventory = Inventory::default();
+    inventory
+        .objects
+        .reserve(loaded.iter().map(|l| l.objects.len()).sum());
     for l in loaded {
         inventory.add(l);
     }
