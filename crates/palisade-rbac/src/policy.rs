@@ -124,21 +124,25 @@ impl Policy {
                         (b.kind, r.kind.as_str()),
                         (_, "ClusterRole") | (BindingKind::RoleBinding, "Role")
                     ) {
-                        let place = match &b.namespace {
-                            Some(ns) if r.kind == "Role" => format!(" in namespace {ns}"),
-                            _ => String::new(),
+                        let message = match &b.namespace {
+                            Some(ns) if r.kind == "Role" => format!(
+                                "Role `{}` is not in namespace {ns} in the input (a RoleBinding's \
+                                 Role is looked up in the binding's own namespace): this binding \
+                                 grants nothing that can be shown",
+                                r.name
+                            ),
+                            _ => format!(
+                                "ClusterRole `{}` is neither in the input nor a Kubernetes {} \
+                                 default: this binding grants nothing that can be shown",
+                                r.name,
+                                crate::BOOTSTRAP_VERSION
+                            ),
                         };
                         self.problems.push(Problem {
                             location: r.location.clone().unwrap_or_else(|| b.origin_location()),
                             object: Arc::clone(object),
                             kind: ProblemKind::RoleNotFound,
-                            message: format!(
-                                "{} `{}`{place} is neither in the input nor a Kubernetes {} \
-                                 default: this binding grants nothing that can be shown",
-                                r.kind,
-                                r.name,
-                                crate::BOOTSTRAP_VERSION
-                            ),
+                            message,
                         });
                     }
                 }

@@ -288,6 +288,7 @@ fn read_rule(ctx: &mut Ctx<'_>, item: &Node, role_kind: RoleKind) -> Option<Rule
         );
         return None;
     }
+    let before = ctx.problems.len();
     let rule = Rule {
         verbs: string_list(ctx, item, "verbs"),
         api_groups: string_list(ctx, item, "apiGroups"),
@@ -297,6 +298,7 @@ fn read_rule(ctx: &mut Ctx<'_>, item: &Node, role_kind: RoleKind) -> Option<Rule
         location: Some(ctx.location(item)),
         aggregated_from: None,
     };
+    let malformed = ctx.problems.len() > before;
     let at = |key: &str| item.entry(key).map_or(item.pos, |e| e.key.pos);
     // The checks of `validatePolicyRule`.
     if rule.verbs.is_empty() {
@@ -329,7 +331,8 @@ fn read_rule(ctx: &mut Ctx<'_>, item: &Node, role_kind: RoleKind) -> Option<Rule
                     .into(),
             );
         }
-    } else if rule.api_groups.is_empty() || rule.resources.is_empty() {
+    } else if !malformed && (rule.api_groups.is_empty() || rule.resources.is_empty()) {
+        // (A malformed field is already reported; its emptiness follows from that.)
         let missing = if rule.api_groups.is_empty() {
             "apiGroups"
         } else {
