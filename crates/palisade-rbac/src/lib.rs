@@ -78,7 +78,9 @@ pub use model::{
     RoleKind, RoleRef, Rule, RuleContent, SubjectKind, UNSET_NAMESPACE,
 };
 pub use policy::{BindingId, Options, Policy, RoleId};
-pub use resource::{parse_resource_spec, ResourceSpec, ResourceSpecError, WELL_KNOWN};
+pub use resource::{
+    parse_resource_spec, ResourceSpec, ResourceSpecError, CLUSTER_SCOPED, WELL_KNOWN,
+};
 pub use subject::{
     parse_subject, Subject, SubjectError, ALL_AUTHENTICATED, ALL_SERVICE_ACCOUNTS,
     ALL_UNAUTHENTICATED, ANONYMOUS, SUBJECT_FORMS,

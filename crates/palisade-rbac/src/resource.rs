@@ -14,6 +14,8 @@
 //!   group (`deployments` is `deployments.apps`). Any other bare name is taken as written in
 //!   the core group (`""`); a custom resource needs its group (`widgets.example.com`);
 //! - `RESOURCE.VERSION.GROUP` is accepted and the version dropped (RBAC has no versions);
+//! - built-in cluster-scoped resources are known ([`CLUSTER_SCOPED`]), so that a query
+//!   across namespaces does not count RoleBindings for them;
 //! - `*` alone is resource `*` in the core group, exactly as kubectl sends it; `*.*` is
 //!   every resource of every group.
 
@@ -273,6 +275,72 @@ pub const WELL_KNOWN: &[(&[&str], &str, &str)] = &[
     ),
 ];
 
+/// Built-in cluster-scoped resources, as (group, resource). Without discovery this list is
+/// how a query knows that a request for the resource carries no namespace, so that
+/// RoleBindings never grant it.
+pub const CLUSTER_SCOPED: &[(&str, &str)] = &[
+    ("", "nodes"),
+    ("", "namespaces"),
+    ("", "persistentvolumes"),
+    ("", "componentstatuses"),
+    ("rbac.authorization.k8s.io", "clusterroles"),
+    ("rbac.authorization.k8s.io", "clusterrolebindings"),
+    ("storage.k8s.io", "storageclasses"),
+    ("storage.k8s.io", "csidrivers"),
+    ("storage.k8s.io", "csinodes"),
+    ("storage.k8s.io", "volumeattachments"),
+    ("certificates.k8s.io", "certificatesigningrequests"),
+    ("apiextensions.k8s.io", "customresourcedefinitions"),
+    (
+        "admissionregistration.k8s.io",
+        "mutatingwebhookconfigurations",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "validatingwebhookconfigurations",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "validatingadmissionpolicies",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "validatingadmissionpolicybindings",
+    ),
+    ("scheduling.k8s.io", "priorityclasses"),
+    ("node.k8s.io", "runtimeclasses"),
+    ("networking.k8s.io", "ingressclasses"),
+    ("apiregistration.k8s.io", "apiservices"),
+    ("authentication.k8s.io", "tokenreviews"),
+    ("authentication.k8s.io", "selfsubjectreviews"),
+    ("authorization.k8s.io", "subjectaccessreviews"),
+    ("authorization.k8s.io", "selfsubjectaccessreviews"),
+    ("authorization.k8s.io", "selfsubjectrulesreviews"),
+    ("flowcontrol.apiserver.k8s.io", "flowschemas"),
+    (
+        "flowcontrol.apiserver.k8s.io",
+        "prioritylevelconfigurations",
+    ),
+];
+
+impl ResourceSpec {
+    /// True for a built-in cluster-scoped resource ([`CLUSTER_SCOPED`]; subresources
+    /// share their resource's scope) and for non-resource URLs: requests for them carry no
+    /// namespace.
+    pub fn is_cluster_scoped(&self) -> bool {
+        match self {
+            ResourceSpec::NonResource { .. } => true,
+            ResourceSpec::Resource {
+                api_group,
+                resource,
+                ..
+            } => CLUSTER_SCOPED
+                .iter()
+                .any(|(g, r)| g == api_group && r == resource),
+        }
+    }
+}
+
 /// Is this a version segment (`v1`, `v1beta2`, `v2alpha1`)?
 fn is_version(s: &str) -> bool {
     let Some(rest) = s.strip_prefix('v') else {
@@ -389,5 +457,12 @@ mod tests {
             parse_resource_spec("deploy").unwrap().to_string(),
             "deployments.apps"
         );
+        assert!(parse_resource_spec("nodes/proxy")
+            .unwrap()
+            .is_cluster_scoped());
+        assert!(parse_resource_spec("/metrics").unwrap().is_cluster_scoped());
+        assert!(!parse_resource_spec("pods/exec")
+            .unwrap()
+            .is_cluster_scoped());
     }
 }

@@ -6,7 +6,10 @@
 //! namespace when it has one. Without a namespace the query runs over every namespace at
 //! once: a ClusterRoleBinding's grant holds everywhere, a RoleBinding's only in its
 //! namespace, which each [`Via`] states. Non-resource URLs have no namespace, so only
-//! ClusterRoleBindings grant them.
+//! ClusterRoleBindings grant them; the same holds, in a query across namespaces, for the
+//! built-in cluster-scoped resources ([`crate::CLUSTER_SCOPED`]: `nodes`,
+//! `nodes/proxy`, `namespaces`, ...). With an explicit namespace the query is answered as a
+//! SubjectAccessReview with that namespace would be, literally.
 //!
 //! Groups are reported as groups (`system:authenticated` is one grant, not every user).
 
@@ -145,6 +148,7 @@ impl Policy {
 /// grants it; subjects sorted by kind, namespace, name.
 pub fn who_can(policy: &Policy, query: &Query) -> Vec<Grant> {
     let non_resource = matches!(query.resource, ResourceSpec::NonResource { .. });
+    let cluster_scoped = query.resource.is_cluster_scoped();
     let attrs = query.attributes(query.namespace.as_deref().unwrap_or(""));
     // Per role: the first rule allowing the request, judged once.
     let mut verdict: Vec<Option<Option<usize>>> = vec![None; policy.roles().len()];
@@ -164,6 +168,7 @@ pub fn who_can(policy: &Policy, query: &Query) -> Vec<Grant> {
                     bindings.extend(ids);
                 }
             }
+            None if cluster_scoped => {}
             None => bindings.extend(policy.role_binding_ids().values().flatten()),
         }
     }

@@ -22,6 +22,7 @@ const RESOURCES: &[&str] = &[
     "*/scale",
     "*",
     "secrets",
+    "nodes",
 ];
 const URLS: &[&str] = &["/healthz", "/api/*", "*", "/api"];
 const NAMESPACES: &[&str] = &["n1", "n2"];
@@ -343,12 +344,15 @@ type GrantRow = (String, Option<String>, String, String, Option<String>);
 fn naive_who_can(roles: &[GenRole], bindings: &[GenBinding], q: &Query) -> BTreeSet<GrantRow> {
     let mut out = BTreeSet::new();
     let non_resource = matches!(q.resource, ResourceSpec::NonResource { .. });
+    // Requests for nodes carry no namespace: across namespaces no RoleBinding grants them.
+    let nodes = matches!(&q.resource, ResourceSpec::Resource { api_group, resource, .. }
+        if api_group.is_empty() && resource == "nodes");
     for b in bindings {
         let in_scope = match (&b.namespace, &q.namespace) {
             (None, _) => true,
             (Some(_), _) if non_resource => false,
             (Some(ns), Some(qns)) => ns == qns,
-            (Some(_), None) => true,
+            (Some(_), None) => !nodes,
         };
         let attrs = q.attributes(b.namespace.as_deref().unwrap_or("x"));
         if !in_scope
@@ -416,7 +420,7 @@ fn gen_resource(rng: &mut fastrand::Rng) -> ResourceSpec {
     }
     ResourceSpec::Resource {
         api_group: ["", "apps", "extensions"][rng.usize(..3)].into(),
-        resource: ["pods", "deployments", "secrets"][rng.usize(..3)].into(),
+        resource: ["pods", "deployments", "secrets", "nodes"][rng.usize(..4)].into(),
         subresource: ["", "", "exec", "scale"][rng.usize(..4)].into(),
         resolved_from: None,
     }

@@ -155,7 +155,7 @@ pub struct Role {
     /// `metadata.labels` (what aggregation selectors read), in source order.
     pub labels: Vec<(String, String)>,
     /// The effective rules: as written, or for an aggregated ClusterRole the union the
-    /// aggregation controller computes (see [`crate::aggregate`]).
+    /// aggregation controller computes (replacing the written ones, as the controller does).
     pub rules: Vec<Arc<Rule>>,
     /// The aggregation rule of a ClusterRole, when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
