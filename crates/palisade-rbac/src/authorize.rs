@@ -17,7 +17,7 @@ use crate::model::{Binding, BindingSubject, Role, Rule, SubjectKind};
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct UserInfo {
     /// User name (`alice`, `system:serviceaccount:NS:NAME`, `system:anonymous`); empty for a
-    /// pure group query (an empty name matches no `User` subject: validation forbids them).
+    /// pure group query (an empty name matches no `User` subject).
     pub name: String,
     /// Groups.
     pub groups: Vec<String>,
@@ -165,7 +165,9 @@ pub fn non_resource_url_matches(rule: &Rule, path: &str) -> bool {
 /// without a namespace defaults to it.
 pub fn applies_to_user(user: &UserInfo, subject: &BindingSubject, namespace: &str) -> bool {
     match subject.kind {
-        SubjectKind::User => user.name == subject.name,
+        // A nameless User subject is rejected by validation and no authenticated user is
+        // nameless; refusing it keeps a pure group query (empty user name) exact.
+        SubjectKind::User => !subject.name.is_empty() && user.name == subject.name,
         SubjectKind::Group => user.groups.contains(&subject.name),
         SubjectKind::ServiceAccount => {
             let ns = subject.namespace.as_deref().unwrap_or(namespace);
