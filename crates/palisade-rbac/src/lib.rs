@@ -59,6 +59,7 @@ mod access;
 mod aggregate;
 mod authorize;
 mod bootstrap;
+mod kubectl;
 mod model;
 mod policy;
 mod resource;
@@ -73,6 +74,10 @@ pub use authorize::{
     SERVICE_ACCOUNT_USER_PREFIX,
 };
 pub use bootstrap::BOOTSTRAP_VERSION;
+pub use kubectl::{
+    known_namespaces, kubectl_commands, AllowedRequest, Call, CallScope, Command, CommandAccess,
+    On, Step, Where, COMMANDS, COMMON_RESOURCES, RES,
+};
 pub use model::{
     Aggregation, Binding, BindingKind, BindingSubject, Key, Origin, Problem, ProblemKind, Role,
     RoleKind, RoleRef, Rule, RuleContent, SubjectKind, UNSET_NAMESPACE,

@@ -23,6 +23,9 @@ pub enum Command {
     /// List the frameworks `scan --framework` knows, their controls and the rules that
     /// judge each.
     Frameworks(FrameworksArgs),
+    /// RBAC questions: who can do what, what a subject holds, which kubectl commands it can
+    /// run.
+    Rbac(crate::rbac_cmd::RbacArgs),
 }
 
 /// `palisade frameworks`.

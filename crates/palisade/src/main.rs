@@ -5,8 +5,10 @@
 mod cli;
 mod frameworks_cmd;
 mod input;
+mod rbac_cmd;
 mod rules_cmd;
 mod scan;
+mod text_table;
 
 use std::process::ExitCode;
 
@@ -23,6 +25,7 @@ fn main() -> ExitCode {
         cli::Command::Scan(args) => scan::run(&args),
         cli::Command::Rules(args) => rules_cmd::run(&args),
         cli::Command::Frameworks(args) => frameworks_cmd::run(&args),
+        cli::Command::Rbac(args) => rbac_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -18,3 +18,5 @@ mod examples;
 mod frameworks;
 // Dockerfiles: names, parse errors, exceptions on stages
 mod dockerfiles;
+// palisade rbac: who-can, access, kubectl
+mod rbac;
