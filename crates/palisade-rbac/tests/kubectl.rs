@@ -1,4 +1,6 @@
 //! The kubectl command table judged by the authorizer: every step must be allowed, streams
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! accept either verb (SPDY `create`, WebSocket `get`), and places are reported exactly.
 
 mod common;
