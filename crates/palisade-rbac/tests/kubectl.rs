@@ -1,7 +1,7 @@
 //! The kubectl command table judged by the authorizer: every step must be allowed, streams
+//! accept either verb (SPDY `create`, WebSocket `get`), and places are reported exactly.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! accept either verb (SPDY `create`, WebSocket `get`), and places are reported exactly.
 
 mod common;
 
