@@ -40,7 +40,7 @@ const VERBS: [&str; 8] = [
 pub fn run(args: &AccessArgs) -> anyhow::Result<ExitCode> {
     let subject = super::subject(&args.subject)?;
     let loaded = args.inputs.load();
-    let mut matrix = access(&loaded.policy, &subject);
+    let mut matrix = loaded.timed(|| access(&loaded.policy, &subject));
     if let Some(ns) = &args.namespace {
         matrix
             .scopes

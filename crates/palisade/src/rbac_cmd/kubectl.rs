@@ -29,12 +29,14 @@ pub fn run(args: &KubectlArgs) -> anyhow::Result<ExitCode> {
     let subject = super::subject(&args.subject)?;
     let loaded = args.inputs.load();
     let namespaces = known_namespaces(&loaded.policy, &loaded.inventory);
-    let commands = kubectl_commands(
-        &loaded.policy,
-        &subject,
-        &namespaces,
-        args.namespace.as_deref(),
-    );
+    let commands = loaded.timed(|| {
+        kubectl_commands(
+            &loaded.policy,
+            &subject,
+            &namespaces,
+            args.namespace.as_deref(),
+        )
+    });
     match args.format {
         QueryFormat::Json => super::print_json(&Answer {
             subject: &args.subject,

@@ -9,6 +9,7 @@ mod who_can;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand, ValueEnum};
 use palisade_core::inventory::LoadLimits;
@@ -52,6 +53,11 @@ pub struct Inputs {
     /// Largest input file accepted, in bytes.
     #[arg(long, default_value_t = 256 * 1024 * 1024)]
     pub max_file_size: usize,
+
+    /// Benchmarking aid: print how long loading, building the policy and the query took, on
+    /// stderr.
+    #[arg(long, hide = true)]
+    pub timings: bool,
 }
 
 /// Output formats of the queries.
@@ -75,6 +81,10 @@ pub fn run(args: &RbacArgs) -> anyhow::Result<ExitCode> {
 pub struct Loaded {
     pub inventory: Inventory,
     pub policy: Policy,
+    /// Time to read and parse the inputs, and to build the policy.
+    load_time: Duration,
+    policy_time: Duration,
+    timings: bool,
 }
 
 impl Inputs {
@@ -84,7 +94,9 @@ impl Inputs {
             max_bytes: self.max_file_size,
             ..LoadLimits::default()
         };
+        let started = Instant::now();
         let inventory = input::load(&self.paths, None, &limits);
+        let load_time = started.elapsed();
         for err in &inventory.errors {
             eprintln!("error: {err}");
         }
@@ -92,12 +104,34 @@ impl Inputs {
             bootstrap: !self.no_builtin_roles,
             ..Options::default()
         };
+        let started = Instant::now();
         let policy = Policy::from_inventory(&inventory, &options);
-        Loaded { inventory, policy }
+        Loaded {
+            inventory,
+            policy,
+            load_time,
+            policy_time: started.elapsed(),
+            timings: self.timings,
+        }
     }
 }
 
 impl Loaded {
+    /// Runs the query, timed when `--timings` asks for it.
+    pub fn timed<T>(&self, query: impl FnOnce() -> T) -> T {
+        let started = Instant::now();
+        let answer = query();
+        if self.timings {
+            eprintln!(
+                "timings: load {:.3}s, policy {:.3}s, query {:.3}s",
+                self.load_time.as_secs_f64(),
+                self.policy_time.as_secs_f64(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        answer
+    }
+
     /// 2 when an input could not be read, else 0.
     pub fn exit_code(&self) -> ExitCode {
         if self.inventory.errors.is_empty() {

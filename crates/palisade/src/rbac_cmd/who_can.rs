@@ -39,7 +39,7 @@ pub fn run(args: &WhoCanArgs) -> anyhow::Result<ExitCode> {
         namespace: args.namespace.clone(),
         name: args.name.clone(),
     };
-    let grants = who_can(&loaded.policy, &query);
+    let grants = loaded.timed(|| who_can(&loaded.policy, &query));
     match args.format {
         QueryFormat::Json => super::print_json(&Answer {
             query: QueryOut {
