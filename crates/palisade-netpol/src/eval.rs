@@ -104,14 +104,23 @@ pub struct Explanation {
     pub ingress: SideExplanation,
 }
 
-/// The side of `subject` in `direction` toward `other`: whether isolated, and every
-/// (policy, rule, what it allows) whose peers match `other`.
-fn side(
-    model: &Model,
-    subject: usize,
-    direction: Direction,
-    other: usize,
-) -> Option<(Vec<u32>, Vec<(u32, usize, ConnectionSet)>)> {
+/// A rule whose peers match the other side, and what it allows toward the destination.
+struct MatchedRule {
+    policy: u32,
+    index: usize,
+    conns: ConnectionSet,
+}
+
+/// One side of a connection: the policies isolating the subject (empty: not isolated), and
+/// their rules whose peers match the other side.
+struct Side {
+    policies: Vec<u32>,
+    rules: Vec<MatchedRule>,
+}
+
+/// The side of `subject` in `direction` toward `other`; `None` when `subject` is an
+/// external address, which no policy governs.
+fn side(model: &Model, subject: usize, direction: Direction, other: usize) -> Option<Side> {
     model.pods(subject)?;
     let policies = model.index.isolating[subject][slot(direction)].clone();
     let dst = match direction {
@@ -131,20 +140,25 @@ fn side(
                 peers.external.contains(other - pods)
             };
             if hit {
-                rules.push((p, ri, rule_conns(rule, dst)));
+                rules.push(MatchedRule {
+                    policy: p,
+                    index: ri,
+                    conns: rule_conns(rule, dst),
+                });
             }
         }
     }
-    Some((policies, rules))
+    Some(Side { policies, rules })
 }
 
 fn side_conns(model: &Model, subject: usize, direction: Direction, other: usize) -> ConnectionSet {
     match side(model, subject, direction, other) {
         None => ConnectionSet::all(),
-        Some((policies, _)) if policies.is_empty() => ConnectionSet::all(),
-        Some((_, rules)) => rules
+        Some(side) if side.policies.is_empty() => ConnectionSet::all(),
+        Some(side) => side
+            .rules
             .iter()
-            .fold(ConnectionSet::none(), |acc, (_, _, c)| acc.union(c)),
+            .fold(ConnectionSet::none(), |acc, r| acc.union(&r.conns)),
     }
 }
 
@@ -188,15 +202,15 @@ impl Model {
                     allowed_by: Vec::new(),
                     allowed: true,
                 },
-                Some((policies, rules)) => {
+                Some(Side { policies, rules }) => {
                     let allowed_by: Vec<RuleRef> = rules
                         .iter()
-                        .filter(|(_, _, c)| c.contains(protocol, port))
-                        .map(|(p, ri, _)| RuleRef {
-                            policy: PolicyId(*p),
+                        .filter(|r| r.conns.contains(protocol, port))
+                        .map(|r| RuleRef {
+                            policy: PolicyId(r.policy),
                             direction,
-                            index: *ri,
-                            location: self.policies()[*p as usize].rules(direction)[*ri]
+                            index: r.index,
+                            location: self.policies()[r.policy as usize].rules(direction)[r.index]
                                 .location
                                 .clone(),
                             action: Action::Allow,

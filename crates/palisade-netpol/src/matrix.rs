@@ -14,6 +14,7 @@
 //! evaluator).
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use rayon::prelude::*;
 
@@ -23,6 +24,46 @@ use crate::eval::rule_conns;
 use crate::index::slot;
 use crate::model::{EndpointId, Model};
 use crate::policy::{Direction, Rule};
+
+/// A multiply-rotate hasher for the matrix's internal caches (keys are rule bit patterns
+/// and small ids, never attacker-chosen text): the caches are probed once per cell, and the
+/// default SipHash was most of the matrix's time.
+#[derive(Default, Clone, Copy)]
+struct FastHasher(u64);
+
+impl FastHasher {
+    fn add(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u32(&mut self, v: u32) {
+        self.add(u64::from(v));
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.add(v);
+    }
+
+    fn write_usize(&mut self, v: usize) {
+        self.add(v as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 /// A cell between two external classes: no policy governs that traffic.
 const NO_CELL: u32 = u32::MAX;
@@ -180,7 +221,7 @@ fn ingress_column(model: &Model, d: usize) -> Option<(Vec<u32>, Vec<ConnectionSe
     let dst = model.pods(d);
     let per_rule: Vec<ConnectionSet> = keys.rules.iter().map(|r| rule_conns(r, dst)).collect();
     let n = model.endpoints().len();
-    let mut cache: HashMap<&[u64], u32> = HashMap::new();
+    let mut cache: FastMap<&[u64], u32> = FastMap::default();
     let mut sets = Vec::new();
     let mut column = Vec::with_capacity(n);
     for s in 0..n {
@@ -239,8 +280,8 @@ impl Shared<'_> {
         };
         // Egress sets of this row, by local id (id 0 is "all", for unisolated sources).
         let mut egress_sets = vec![ConnectionSet::all()];
-        let mut egress_cache: HashMap<(&[u64], u32), u32> = HashMap::new();
-        let mut final_cache: HashMap<(u32, u32), u32> = HashMap::new();
+        let mut egress_cache: FastMap<(&[u64], u32), u32> = FastMap::default();
+        let mut final_cache: FastMap<(u32, u32), u32> = FastMap::default();
         let mut sets = Vec::new();
         let mut row = Vec::with_capacity(n);
         for d in 0..n {

@@ -269,6 +269,12 @@ impl Model {
                         Direction::Ingress => &compiled.selected,
                         Direction::Egress => &compiled.peers[1][ri].pods,
                     };
+                    let count = dests.iter().count();
+                    let to_addresses = rule
+                        .peers
+                        .iter()
+                        .flatten()
+                        .any(|peer| matches!(peer.kind, PeerKind::IpBlock { .. }));
                     for spec in rule.ports.iter().flatten() {
                         let PortMatch::Named(name) = &spec.port else {
                             continue;
@@ -278,22 +284,34 @@ impl Model {
                                 .and_then(|p| p.named_port(name))
                                 .is_some_and(|(proto, _)| proto == spec.protocol)
                         });
-                        if !defined {
-                            found.push(Diagnostic {
-                                level: Level::Warning,
-                                kind: DiagnosticKind::UnmatchedNamedPort,
-                                object: Arc::clone(&policy.object),
-                                location: spec.location.clone(),
-                                field: spec.field.clone(),
-                                message: format!(
-                                    "named port `{name}` ({}) is defined by no container of \
-                                     the {} pod(s) this {} rule reaches; it matches nothing",
-                                    spec.protocol,
-                                    dests.iter().count(),
-                                    direction.as_str().to_lowercase()
-                                ),
-                            });
-                        }
+                        // A rule reaching no pod at all is a different problem (a policy or
+                        // peer that selects nothing), reported elsewhere; only a rule toward
+                        // addresses is worth a word then, as named ports never match them.
+                        let message = if defined {
+                            continue;
+                        } else if count > 0 {
+                            format!(
+                                "named port `{name}` ({}) is defined by no container of the \
+                                 {count} pod(s) this {} rule reaches; it matches nothing",
+                                spec.protocol,
+                                direction.as_str().to_lowercase()
+                            )
+                        } else if direction == Direction::Egress && to_addresses {
+                            format!(
+                                "named port `{name}` toward ipBlock peers matches nothing: \
+                                 named ports resolve only against pods' container ports"
+                            )
+                        } else {
+                            continue;
+                        };
+                        found.push(Diagnostic {
+                            level: Level::Warning,
+                            kind: DiagnosticKind::UnmatchedNamedPort,
+                            object: Arc::clone(&policy.object),
+                            location: spec.location.clone(),
+                            field: spec.field.clone(),
+                            message,
+                        });
                     }
                 }
             }
