@@ -127,6 +127,7 @@ pub mod endpoints;
 mod eval;
 mod index;
 pub mod ip;
+mod labels;
 pub mod matrix;
 mod model;
 pub mod policy;

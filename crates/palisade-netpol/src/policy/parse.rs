@@ -14,6 +14,7 @@ use super::{
 use crate::conn::{Protocol, MAX_PORT, MIN_PORT};
 use crate::diag::{Diagnostic, DiagnosticKind, Level};
 use crate::ip::Cidr;
+use crate::labels;
 
 struct Parser<'a> {
     obj: &'a Object,
@@ -69,32 +70,97 @@ impl Parser<'_> {
         }
     }
 
-    /// A label selector; `None` when absent or null (a nil pointer to the API).
-    fn selector(&mut self, parent: &Node, key: &str, field: &str) -> Option<LabelSelector> {
-        let node = parent.get(key).filter(|n| !n.is_null())?;
-        let before = self.diags.len();
-        // Point unknown operators at their own line (`ValidateLabelSelectorRequirement`).
-        for (i, expr) in node
-            .get("matchExpressions")
+    /// What `ValidateLabelSelector` checks, each problem at its own line: the shape of
+    /// `matchLabels` and `matchExpressions`, label keys and values, operators.
+    fn check_selector_syntax(&mut self, node: &Node, field: &str) {
+        if node.as_map().is_none() {
+            return; // `LabelSelector::parse` reports a selector that is not a mapping
+        }
+        let labels = node.get("matchLabels").filter(|n| !n.is_null());
+        if let Some(labels) = labels.filter(|l| l.as_map().is_none()) {
+            let f = format!("{field}.matchLabels");
+            self.reject(
+                DiagnosticKind::Malformed,
+                labels,
+                &f,
+                "must be a mapping".into(),
+            );
+        }
+        for e in labels.map(Node::entries).unwrap_or_default() {
+            let key = e.key.scalar_text().unwrap_or("");
+            let f = format!("{field}.matchLabels.{key}");
+            let value = e.value.scalar_text().unwrap_or("");
+            for problem in [labels::check_key(key), labels::check_value(value)] {
+                if let Err(why) = problem {
+                    self.reject(DiagnosticKind::InvalidSelector, &e.key, &f, why);
+                }
+            }
+        }
+        let exprs = node.get("matchExpressions").filter(|n| !n.is_null());
+        if let Some(exprs) = exprs.filter(|l| l.as_seq().is_none()) {
+            let f = format!("{field}.matchExpressions");
+            self.reject(
+                DiagnosticKind::Malformed,
+                exprs,
+                &f,
+                "must be a list".into(),
+            );
+        }
+        for (i, expr) in exprs
             .map(Node::items)
             .unwrap_or_default()
             .iter()
             .enumerate()
         {
+            let f = format!("{field}.matchExpressions[{i}]");
+            if let Err(why) =
+                labels::check_key(expr.get("key").and_then(Node::as_str).unwrap_or(""))
+            {
+                let at = expr.get("key").unwrap_or(expr);
+                self.reject(
+                    DiagnosticKind::InvalidSelector,
+                    at,
+                    &format!("{f}.key"),
+                    why,
+                );
+            }
             let op = expr.get("operator");
             let text = op.and_then(Node::as_str);
             if !matches!(text, Some("In" | "NotIn" | "Exists" | "DoesNotExist")) {
                 self.reject(
                     DiagnosticKind::InvalidSelector,
                     op.unwrap_or(expr),
-                    &format!("{field}.matchExpressions[{i}].operator"),
+                    &format!("{f}.operator"),
                     format!(
                         "unknown selector operator {}; use In, NotIn, Exists or DoesNotExist",
                         text.map_or("(missing)".to_string(), |t| format!("`{t}`"))
                     ),
                 );
             }
+            for (j, v) in expr
+                .get("values")
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+            {
+                if let Err(why) = labels::check_value(v.scalar_text().unwrap_or("")) {
+                    self.reject(
+                        DiagnosticKind::InvalidSelector,
+                        v,
+                        &format!("{f}.values[{j}]"),
+                        why,
+                    );
+                }
+            }
         }
+    }
+
+    /// A label selector; `None` when absent or null (a nil pointer to the API).
+    fn selector(&mut self, parent: &Node, key: &str, field: &str) -> Option<LabelSelector> {
+        let node = parent.get(key).filter(|n| !n.is_null())?;
+        let before = self.diags.len();
+        self.check_selector_syntax(node, field);
         match LabelSelector::parse(node) {
             Ok(sel) if self.diags.len() == before => Some(sel),
             Ok(_) => None,
