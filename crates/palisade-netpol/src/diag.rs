@@ -44,6 +44,9 @@ pub enum DiagnosticKind {
     InvalidPeer,
     /// `policyTypes` holds something other than `Ingress`/`Egress`, or more than two.
     InvalidPolicyType,
+    /// The same NetworkPolicy (namespace and name) defined again later in the input: the
+    /// later definition replaces this one, as `kubectl apply` would.
+    Duplicate,
     /// A field of the wrong shape (a list where a mapping belongs, text where a number does).
     Malformed,
 }

@@ -148,7 +148,8 @@ fn controller_of(obj: &Object) -> Option<(&str, &str, &str)> {
 /// - Pods whose controller is not in the input (a dump of pods alone) are grouped into one
 ///   endpoint named after the controller when they all carry the same labels and ports;
 ///   otherwise each pod is its own endpoint.
-/// - The same kind, namespace and name twice: the first one counts.
+/// - The same kind, namespace and name twice: the last one counts, as applying the input
+///   in order would leave it.
 pub fn collect(objects: &[Object]) -> Vec<Pods> {
     let workloads: Vec<(&Object, Workload)> = objects
         .iter()
@@ -207,13 +208,15 @@ pub fn collect(objects: &[Object]) -> Vec<Pods> {
             ..first
         });
     }
+    // Last wins: reversed, the stable sort puts the last definition first among equals.
+    out.reverse();
     out.sort_by(|a, b| (&a.namespace, a.name(), a.kind()).cmp(&(&b.namespace, b.name(), b.kind())));
     out.dedup_by(|b, a| a.namespace == b.namespace && a.name() == b.name() && a.kind() == b.kind());
     out
 }
 
-/// Namespaces: every declared Namespace object, and every namespace the endpoints or the
-/// policies live in. Sorted by name.
+/// Namespaces: every declared Namespace object (the last definition of a name counts), and
+/// every namespace the endpoints or the policies live in. Sorted by name.
 pub fn namespaces<'a>(objects: &[Object], used: impl Iterator<Item = &'a str>) -> Vec<Namespace> {
     let mut by_name: BTreeMap<String, Namespace> = BTreeMap::new();
     for obj in objects
@@ -221,7 +224,7 @@ pub fn namespaces<'a>(objects: &[Object], used: impl Iterator<Item = &'a str>) -
         .filter(|o| o.is("Namespace") && o.id.api_version == "v1")
     {
         let name = obj.id.name.clone();
-        if name.is_empty() || by_name.contains_key(&name) {
+        if name.is_empty() {
             continue;
         }
         let mut labels = labels_of(obj.metadata().get("labels"));

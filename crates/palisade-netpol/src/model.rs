@@ -1,6 +1,7 @@
 //! The connectivity model: namespaces, endpoints (workloads and external address classes),
 //! the admitted policies, and the diagnostics about the rest.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -95,6 +96,45 @@ impl fmt::Display for LookupError {
 
 impl std::error::Error for LookupError {}
 
+/// Keeps the last admitted definition of each policy (namespace and name), as applying the
+/// input in order would; each replaced one gets a warning.
+fn last_definitions(
+    parsed: Vec<NetworkPolicy>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<NetworkPolicy> {
+    let mut last: HashMap<(&str, &str), usize> = HashMap::new();
+    for (i, p) in parsed.iter().enumerate() {
+        last.insert((p.namespace.as_str(), p.name.as_str()), i);
+    }
+    let keep: Vec<bool> = parsed
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let winner = last[&(p.namespace.as_str(), p.name.as_str())];
+            if winner != i {
+                diagnostics.push(Diagnostic {
+                    level: Level::Warning,
+                    kind: DiagnosticKind::Duplicate,
+                    object: Arc::clone(&p.object),
+                    location: p.location.clone(),
+                    field: "metadata.name".into(),
+                    message: format!(
+                        "defined again at {}; the later definition replaces this one, as \
+                         `kubectl apply` would",
+                        parsed[winner].location
+                    ),
+                });
+            }
+            winner == i
+        })
+        .collect();
+    parsed
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(p, k)| k.then_some(p))
+        .collect()
+}
+
 /// The whole model. Build it with [`Model::from_objects`].
 #[derive(Debug, Clone, Default)]
 pub struct Model {
@@ -111,11 +151,12 @@ impl Model {
     /// `networking.k8s.io/v1` NetworkPolicies; other objects are ignored.
     pub fn from_objects(objects: &[Object]) -> Model {
         let mut diagnostics = Vec::new();
-        let mut policies: Vec<NetworkPolicy> = objects
+        let parsed: Vec<NetworkPolicy> = objects
             .iter()
             .filter(|o| o.is("NetworkPolicy") && o.id.api_version == "networking.k8s.io/v1")
             .filter_map(|o| policy::parse(o, &mut diagnostics))
             .collect();
+        let mut policies = last_definitions(parsed, &mut diagnostics);
         policies.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         let pods = endpoints::collect(objects);
         let namespaces = endpoints::namespaces(

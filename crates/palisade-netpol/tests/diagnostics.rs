@@ -60,16 +60,16 @@ fn run_case(path: &Path) -> Result<(), String> {
         }
     }
     let admitted = model.policies().len();
-    let rejected_objects = model
-        .diagnostics()
-        .iter()
-        .filter(|d| d.level == Level::Rejected)
-        .map(|d| d.object.name.clone())
-        .collect::<std::collections::BTreeSet<_>>();
-    if rejected_objects
-        .iter()
-        .any(|n| model.policies().iter().any(|p| &p.name == n))
-    {
+    // The very object a rejection names (not just its name: a duplicate shares that) is
+    // never among the admitted policies.
+    let admitted_rejected = model.diagnostics().iter().any(|d| {
+        d.level == Level::Rejected
+            && model
+                .policies()
+                .iter()
+                .any(|p| std::sync::Arc::ptr_eq(&p.object, &d.object))
+    });
+    if admitted_rejected {
         return Err("a rejected policy was admitted".into());
     }
     match policies {
