@@ -21,8 +21,14 @@
 //!   IPv6 classes appear only when some policy mentions an IPv6 block.
 //! - **Policies** parsed into typed form ([`NetworkPolicy`], [`Rule`], [`Peer`], [`PortSpec`])
 //!   with the [`Location`](palisade_core::Location) of each. A policy the API server would
-//!   reject is left out, with a [`Diagnostic`] per problem (file:line); named ports that no
-//!   destination defines are warnings. See [`Model::diagnostics`].
+//!   reject (what `ValidateNetworkPolicySpec` checks: CIDRs and excepts, ports, endPort,
+//!   protocols, port names, peers, policyTypes, selector operators and label syntax) is left
+//!   out, with a [`Diagnostic`] per problem (file:line). Named ports that no destination
+//!   defines, CIDRs with host bits and replaced duplicates are warnings. See
+//!   [`Model::diagnostics`].
+//! - The same object defined twice (kind, namespace, name): the **last definition counts**,
+//!   as applying the input in order would leave it; a rejected later policy replaces
+//!   nothing, as its apply would fail.
 //!
 //! # Semantics
 //!

@@ -174,6 +174,10 @@ impl Model {
                 PeerKind::Selectors { .. } => None,
             })
             .collect();
+        // Many peers repeat the same block; the partition needs each once.
+        let mut blocks = blocks;
+        blocks.sort_unstable();
+        blocks.dedup();
         let classes = ip::partition(&blocks);
         let index = index::build(&policies, &pods, &namespaces, &classes);
         let pod_count = pods.len();
