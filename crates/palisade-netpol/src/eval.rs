@@ -164,7 +164,7 @@ fn side_conns(model: &Model, subject: usize, direction: Direction, other: usize)
 
 impl Model {
     /// The connections allowed from `src` to `dst`, computed for this pair alone (the
-    /// [`crate::matrix`] computes every pair at once and agrees with this). `None` between
+    /// [`crate::matrix()`] computes every pair at once and agrees with this). `None` between
     /// two external classes, which no policy governs, and for unknown ids.
     pub fn connections(&self, src: EndpointId, dst: EndpointId) -> Option<ConnectionSet> {
         let (s, d) = (src.index(), dst.index());

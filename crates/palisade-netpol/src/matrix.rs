@@ -1,6 +1,6 @@
 //! The connectivity matrix: for every ordered pair of endpoints, the connections allowed.
 //!
-//! Computed in two parallel passes over the compiled policies (see [`crate::index`]):
+//! Computed in two parallel passes over the compiled policies (per-policy selected pods and per-rule peers as bit sets):
 //!
 //! 1. per destination pod, its ingress toward every source: each source gets a key (the set
 //!    of the pod's ingress rules whose peers match it), and each distinct key is turned into
