@@ -12,7 +12,7 @@ use palisade_core::yaml::Node;
 use palisade_core::{Location, Object, ObjectRef, Workload};
 
 use crate::conn::Protocol;
-use crate::policy::DEFAULT_NAMESPACE;
+use crate::policy::namespace_of;
 
 /// The label every namespace carries with its own name (set by the API server since 1.21;
 /// it overrides any value written in the manifest).
@@ -155,11 +155,7 @@ pub fn collect(objects: &[Object]) -> Vec<Pods> {
         .iter()
         .filter_map(|o| Some((o, Workload::of(o)?)))
         .collect();
-    let ns_of = |o: &Object| {
-        o.id.namespace
-            .clone()
-            .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string())
-    };
+    let ns_of = namespace_of;
     let present: HashSet<(String, &str, &str)> = workloads
         .iter()
         .map(|(o, _)| (ns_of(o), o.id.kind.as_str(), o.id.name.as_str()))

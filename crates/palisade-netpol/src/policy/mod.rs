@@ -23,6 +23,14 @@ pub use parse::{check_port_name, parse};
 /// (`insertNetworkPolicy`) and `kubectl apply` without `-n` both use `default`.
 pub const DEFAULT_NAMESPACE: &str = "default";
 
+/// The namespace an object lands in: as written, or `default` when left out or empty.
+pub fn namespace_of(obj: &palisade_core::Object) -> String {
+    match obj.id.namespace.as_deref() {
+        Some(ns) if !ns.is_empty() => ns.to_string(),
+        _ => DEFAULT_NAMESPACE.to_string(),
+    }
+}
+
 /// Traffic direction, from the policy's point of view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Direction {

@@ -8,9 +8,7 @@ use palisade_core::yaml::Node;
 use palisade_core::Object;
 use serde_json::Value as Json;
 
-use super::{
-    Direction, NetworkPolicy, Peer, PeerKind, PortMatch, PortSpec, Rule, DEFAULT_NAMESPACE,
-};
+use super::{Direction, NetworkPolicy, Peer, PeerKind, PortMatch, PortSpec, Rule};
 use crate::conn::{Protocol, MAX_PORT, MIN_PORT};
 use crate::diag::{Diagnostic, DiagnosticKind, Level};
 use crate::ip::Cidr;
@@ -204,11 +202,7 @@ pub fn parse(obj: &Object, diags: &mut Vec<Diagnostic>) -> Option<NetworkPolicy>
     }
     Some(NetworkPolicy {
         object: Arc::clone(&obj.id),
-        namespace: obj
-            .id
-            .namespace
-            .clone()
-            .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string()),
+        namespace: super::namespace_of(obj),
         name: obj.id.name.clone(),
         location: obj.location(),
         pod_selector,
