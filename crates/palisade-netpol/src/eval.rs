@@ -50,9 +50,22 @@ pub enum Action {
     Allow,
 }
 
+/// Which kind of policy decided, in evaluation order. Only NetworkPolicy exists today;
+/// AdminNetworkPolicy (before it, by priority), BaselineAdminNetworkPolicy (after it) and
+/// Calico's ordered tiers join here, each with its own policy list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Tier {
+    /// `networking.k8s.io/v1` NetworkPolicy; [`RuleRef::policy`] indexes
+    /// [`Model::policies`].
+    NetworkPolicy,
+}
+
 /// One rule of one policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleRef {
+    /// The kind of policy (which list [`RuleRef::policy`] indexes).
+    pub tier: Tier,
     /// The policy.
     pub policy: PolicyId,
     /// Which list the rule is in.
@@ -207,6 +220,7 @@ impl Model {
                         .iter()
                         .filter(|r| r.conns.contains(protocol, port))
                         .map(|r| RuleRef {
+                            tier: Tier::NetworkPolicy,
                             policy: PolicyId(r.policy),
                             direction,
                             index: r.index,

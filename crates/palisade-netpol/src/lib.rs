@@ -76,8 +76,10 @@
 //! over [`ConnectionSet`]s: a tier yields the connections it allows and those it denies,
 //! and what it leaves undecided falls through to the next. This crate's NetworkPolicy tier
 //! is one such step (isolated: allows its union and denies the rest; not isolated: decides
-//! nothing, so the default "allow" applies), which is why [`RuleRef`] carries an
-//! [`Action`] and [`Explanation`] lists rules per side.
+//! nothing, so the default "allow" applies), which is why [`RuleRef`] carries a [`Tier`]
+//! and an [`Action`], and [`Explanation`] lists rules per side. In the matrix, a tier
+//! before NetworkPolicy would contribute per-pair allow/deny sets computed with the same
+//! bit-set keys (its rules' peers), combined before the NetworkPolicy step.
 //!
 //! # Example
 //!
@@ -141,7 +143,7 @@ pub mod policy;
 pub use conn::{ConnectionSet, PortSet, Protocol};
 pub use diag::{Diagnostic, DiagnosticKind, Level};
 pub use endpoints::{ContainerPort, Namespace, Pods, NAMESPACE_NAME_LABEL};
-pub use eval::{explain, Action, Explanation, RuleRef, SideExplanation};
+pub use eval::{explain, Action, Explanation, RuleRef, SideExplanation, Tier};
 pub use ip::{Family, IpSet};
 pub use matrix::{matrix, Cell, Matrix};
 pub use model::{Endpoint, EndpointId, LookupError, Model, PolicyId};
