@@ -68,6 +68,20 @@ impl Parser<'_> {
         }
     }
 
+    /// A label value must reach the API as a string: a plain `1` or `true` is a JSON number
+    /// or bool there, which a `map[string]string` refuses to decode (null decodes as "").
+    fn string_value(&mut self, node: &Node, field: &str) {
+        match node.to_json() {
+            Json::String(_) | Json::Null => {}
+            other => self.reject(
+                DiagnosticKind::Malformed,
+                node,
+                field,
+                format!("{other} is not a string; quote it (\"{other}\")"),
+            ),
+        }
+    }
+
     /// What `ValidateLabelSelector` checks, each problem at its own line: the shape of
     /// `matchLabels` and `matchExpressions`, label keys and values, operators.
     fn check_selector_syntax(&mut self, node: &Node, field: &str) {
@@ -87,6 +101,7 @@ impl Parser<'_> {
         for e in labels.map(Node::entries).unwrap_or_default() {
             let key = e.key.scalar_text().unwrap_or("");
             let f = format!("{field}.matchLabels.{key}");
+            self.string_value(&e.value, &f);
             let value = e.value.scalar_text().unwrap_or("");
             for problem in [labels::check_key(key), labels::check_value(value)] {
                 if let Err(why) = problem {
@@ -142,6 +157,7 @@ impl Parser<'_> {
                 .iter()
                 .enumerate()
             {
+                self.string_value(v, &format!("{f}.values[{j}]"));
                 if let Err(why) = labels::check_value(v.scalar_text().unwrap_or("")) {
                     self.reject(
                         DiagnosticKind::InvalidSelector,
