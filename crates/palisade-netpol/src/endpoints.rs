@@ -1,0 +1,247 @@
+//! Endpoints: the pods of each workload, and namespaces with their labels.
+//!
+//! A workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob,
+//! ReplicationController, any object with a pod template, or a bare Pod) stands for its pods:
+//! they share the template's labels and ports, so one node represents them all, whatever the
+//! replica count (np-guard's `PodsFromWorkloadObject` does the same at the workload level).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use palisade_core::yaml::Node;
+use palisade_core::{Location, Object, ObjectRef, Workload};
+
+use crate::conn::Protocol;
+use crate::policy::namespace_of;
+
+/// The label every namespace carries with its own name (set by the API server since 1.21;
+/// it overrides any value written in the manifest).
+pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+/// A namespace and its labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Namespace {
+    /// Name.
+    pub name: String,
+    /// Labels, `kubernetes.io/metadata.name` included.
+    pub labels: BTreeMap<String, String>,
+    /// Where the Namespace object is, when the input declares it. A namespace only referenced
+    /// by other objects exists with the automatic name label alone.
+    pub declared: Option<Location>,
+}
+
+/// One container port.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ContainerPort {
+    /// `name`, if any.
+    pub name: Option<String>,
+    /// `containerPort`.
+    pub number: u16,
+    /// `protocol` (default TCP).
+    pub protocol: Protocol,
+}
+
+/// The pods of one workload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pods {
+    /// The object (for grouped Pods, their controller as named by `ownerReferences`).
+    pub object: Arc<ObjectRef>,
+    /// Namespace (`default` when the manifest leaves it out).
+    pub namespace: String,
+    /// Pod labels (the pod template's for controllers).
+    pub labels: BTreeMap<String, String>,
+    /// Ports of the regular containers (`podutil.FindPort` and np-guard's
+    /// `ConvertPodNamedPort` resolve named ports against these only).
+    pub ports: Vec<ContainerPort>,
+    /// Where the object is.
+    pub location: Location,
+}
+
+impl Pods {
+    /// Kind of the workload.
+    pub fn kind(&self) -> &str {
+        &self.object.kind
+    }
+
+    /// Name of the workload.
+    pub fn name(&self) -> &str {
+        &self.object.name
+    }
+
+    /// The number and protocol a named port resolves to, if a container defines it. Names
+    /// are unique within a pod, so the first match is the only one.
+    pub fn named_port(&self, name: &str) -> Option<(Protocol, u16)> {
+        self.ports
+            .iter()
+            .find(|p| p.name.as_deref() == Some(name))
+            .map(|p| (p.protocol, p.number))
+    }
+}
+
+fn labels_of(node: Option<&Node>) -> BTreeMap<String, String> {
+    node.map(Node::entries)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| {
+            Some((
+                e.key.scalar_text()?.to_string(),
+                e.value.scalar_text()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn container_ports(w: &Workload) -> Vec<ContainerPort> {
+    let mut out = Vec::new();
+    for c in w
+        .spec
+        .get("containers")
+        .map(Node::items)
+        .unwrap_or_default()
+    {
+        for p in c.get("ports").map(Node::items).unwrap_or_default() {
+            let Some(number) = p.get("containerPort").and_then(Node::as_i64) else {
+                continue;
+            };
+            let Ok(number) = u16::try_from(number) else {
+                continue;
+            };
+            let protocol = match p.get("protocol").and_then(Node::as_str) {
+                None => Protocol::Tcp,
+                Some(text) => match Protocol::parse(text) {
+                    Some(p) => p,
+                    None => continue, // the API server rejects such a pod
+                },
+            };
+            out.push(ContainerPort {
+                name: p.get("name").and_then(Node::as_str).map(str::to_string),
+                number,
+                protocol,
+            });
+        }
+    }
+    out
+}
+
+/// The controller named in `ownerReferences` (`controller: true`), as (kind, name,
+/// apiVersion).
+fn controller_of(obj: &Object) -> Option<(&str, &str, &str)> {
+    obj.metadata()
+        .get("ownerReferences")?
+        .items()
+        .iter()
+        .find(|r| r.get("controller").and_then(Node::as_bool) == Some(true))
+        .and_then(|r| {
+            Some((
+                r.get("kind")?.as_str()?,
+                r.get("name")?.as_str()?,
+                r.get("apiVersion").and_then(Node::as_str).unwrap_or(""),
+            ))
+        })
+}
+
+/// Collects the workloads of the input as endpoints, sorted by namespace, name and kind.
+///
+/// - An object whose controller (`ownerReferences` with `controller: true`) is also in the
+///   input is left out: its controller stands for its pods (a ReplicaSet of a Deployment, a
+///   Job of a CronJob, a Pod of a ReplicaSet), so nothing is counted twice.
+/// - Pods whose controller is not in the input (a dump of pods alone) are grouped into one
+///   endpoint named after the controller when they all carry the same labels and ports;
+///   otherwise each pod is its own endpoint.
+/// - The same kind, namespace and name twice: the last one counts, as applying the input
+///   in order would leave it.
+pub fn collect(objects: &[Object]) -> Vec<Pods> {
+    let workloads: Vec<(&Object, Workload)> = objects
+        .iter()
+        .filter_map(|o| Some((o, Workload::of(o)?)))
+        .collect();
+    let ns_of = namespace_of;
+    let present: HashSet<(String, &str, &str)> = workloads
+        .iter()
+        .map(|(o, _)| (ns_of(o), o.id.kind.as_str(), o.id.name.as_str()))
+        .collect();
+    let mut out = Vec::new();
+    let mut groups: BTreeMap<(String, String, String), Vec<Pods>> = BTreeMap::new();
+    let mut owner_api: HashMap<(String, String, String), String> = HashMap::new();
+    for (obj, w) in &workloads {
+        let namespace = ns_of(obj);
+        let pods = Pods {
+            object: Arc::clone(&obj.id),
+            namespace: namespace.clone(),
+            labels: labels_of(w.pod_metadata.and_then(|m| m.get("labels"))),
+            ports: container_ports(w),
+            location: obj.location(),
+        };
+        match controller_of(obj) {
+            Some((kind, name, _)) if present.contains(&(namespace.clone(), kind, name)) => {}
+            Some((kind, name, api)) if obj.is("Pod") => {
+                let key = (namespace, kind.to_string(), name.to_string());
+                owner_api.insert(key.clone(), api.to_string());
+                groups.entry(key).or_default().push(pods);
+            }
+            _ => out.push(pods),
+        }
+    }
+    for (key, members) in groups {
+        let same = members
+            .windows(2)
+            .all(|w| w[0].labels == w[1].labels && w[0].ports == w[1].ports);
+        if !same {
+            out.extend(members);
+            continue;
+        }
+        let (namespace, kind, name) = key.clone();
+        let Some(first) = members.into_iter().next() else {
+            continue;
+        };
+        out.push(Pods {
+            object: Arc::new(ObjectRef {
+                api_version: owner_api.remove(&key).unwrap_or_default(),
+                kind,
+                namespace: Some(namespace),
+                name,
+            }),
+            ..first
+        });
+    }
+    // Last wins: reversed, the stable sort puts the last definition first among equals.
+    out.reverse();
+    out.sort_by(|a, b| (&a.namespace, a.name(), a.kind()).cmp(&(&b.namespace, b.name(), b.kind())));
+    out.dedup_by(|b, a| a.namespace == b.namespace && a.name() == b.name() && a.kind() == b.kind());
+    out
+}
+
+/// Namespaces: every declared Namespace object (the last definition of a name counts), and
+/// every namespace the endpoints or the policies live in. Sorted by name.
+pub fn namespaces<'a>(objects: &[Object], used: impl Iterator<Item = &'a str>) -> Vec<Namespace> {
+    let mut by_name: BTreeMap<String, Namespace> = BTreeMap::new();
+    for obj in objects
+        .iter()
+        .filter(|o| o.is("Namespace") && o.id.api_version == "v1")
+    {
+        let name = obj.id.name.clone();
+        if name.is_empty() {
+            continue;
+        }
+        let mut labels = labels_of(obj.metadata().get("labels"));
+        labels.insert(NAMESPACE_NAME_LABEL.to_string(), name.clone());
+        by_name.insert(
+            name.clone(),
+            Namespace {
+                name,
+                labels,
+                declared: Some(obj.location()),
+            },
+        );
+    }
+    for name in used {
+        by_name
+            .entry(name.to_string())
+            .or_insert_with(|| Namespace {
+                name: name.to_string(),
+                labels: BTreeMap::from([(NAMESPACE_NAME_LABEL.to_string(), name.to_string())]),
+                declared: None,
+            });
+    }
+    by_name.into_values().collect()
+}

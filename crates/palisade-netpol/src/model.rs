@@ -1,0 +1,368 @@
+//! The connectivity model: namespaces, endpoints (workloads and external address classes),
+//! the admitted policies, and the diagnostics about the rest.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use palisade_core::Object;
+
+use crate::diag::{Diagnostic, DiagnosticKind, Level};
+use crate::endpoints::{self, Namespace, Pods};
+use crate::index::{self, Index};
+use crate::ip::{self, IpSet};
+use crate::policy::{self, Direction, NetworkPolicy, PeerKind, PortMatch};
+
+/// An endpoint's position in [`Model::endpoints`] (and in a [`crate::Matrix`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EndpointId(pub u32);
+
+impl EndpointId {
+    /// As an index.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A policy's position in [`Model::policies`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PolicyId(pub u32);
+
+impl PolicyId {
+    /// As an index.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// One node of the connectivity graph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// The pods of one workload.
+    Pods(Pods),
+    /// A class of addresses outside the cluster that every policy treats alike (a piece of
+    /// the partition of the address space by the ipBlocks the policies mention).
+    External(IpSet),
+}
+
+impl Endpoint {
+    /// The pods, when this is a workload.
+    pub fn as_pods(&self) -> Option<&Pods> {
+        match self {
+            Endpoint::Pods(p) => Some(p),
+            Endpoint::External(_) => None,
+        }
+    }
+
+    /// True for an external address class.
+    pub fn is_external(&self) -> bool {
+        matches!(self, Endpoint::External(_))
+    }
+}
+
+/// `Kind/namespace/name` for workloads (the form [`Model::lookup`] takes), the address
+/// ranges for external classes.
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Endpoint::Pods(p) => write!(f, "{}/{}/{}", p.kind(), p.namespace, p.name()),
+            Endpoint::External(ips) => write!(f, "{ips}"),
+        }
+    }
+}
+
+/// Why [`Model::lookup`] found no single endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookupError {
+    /// Nothing by that name.
+    NotFound(String),
+    /// `NS/NAME` names workloads of several kinds: these `Kind/NS/NAME` spellings pick one.
+    Ambiguous(Vec<String>),
+    /// Neither `NS/NAME`, `Kind/NS/NAME` nor an IP address.
+    BadSyntax(String),
+}
+
+impl fmt::Display for LookupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LookupError::NotFound(t) => write!(f, "no workload `{t}` in the input"),
+            LookupError::Ambiguous(c) => write!(f, "ambiguous; say one of: {}", c.join(", ")),
+            LookupError::BadSyntax(t) => {
+                write!(f, "`{t}` is not NS/NAME, KIND/NS/NAME or an IP address")
+            }
+        }
+    }
+}
+
+impl std::error::Error for LookupError {}
+
+/// Keeps the last admitted definition of each policy (namespace and name), as applying the
+/// input in order would; each replaced one gets a warning.
+fn last_definitions(
+    parsed: Vec<NetworkPolicy>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<NetworkPolicy> {
+    let mut last: HashMap<(&str, &str), usize> = HashMap::new();
+    for (i, p) in parsed.iter().enumerate() {
+        last.insert((p.namespace.as_str(), p.name.as_str()), i);
+    }
+    let keep: Vec<bool> = parsed
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let winner = last[&(p.namespace.as_str(), p.name.as_str())];
+            if winner != i {
+                diagnostics.push(Diagnostic {
+                    level: Level::Warning,
+                    kind: DiagnosticKind::Duplicate,
+                    object: Arc::clone(&p.object),
+                    location: p.location.clone(),
+                    field: "metadata.name".into(),
+                    message: format!(
+                        "defined again at {}; the later definition replaces this one, as \
+                         `kubectl apply` would",
+                        parsed[winner].location
+                    ),
+                });
+            }
+            winner == i
+        })
+        .collect();
+    parsed
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(p, k)| k.then_some(p))
+        .collect()
+}
+
+/// The whole model. Build it with [`Model::from_objects`].
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    namespaces: Vec<Namespace>,
+    endpoints: Vec<Endpoint>,
+    pod_count: usize,
+    policies: Vec<NetworkPolicy>,
+    diagnostics: Vec<Diagnostic>,
+    pub(crate) index: Index,
+}
+
+impl Model {
+    /// Builds the model from an input's objects: Namespaces, workloads and
+    /// `networking.k8s.io/v1` NetworkPolicies; other objects are ignored.
+    pub fn from_objects(objects: &[Object]) -> Model {
+        let mut diagnostics = Vec::new();
+        let parsed: Vec<NetworkPolicy> = objects
+            .iter()
+            .filter(|o| o.is("NetworkPolicy") && o.id.api_version == "networking.k8s.io/v1")
+            .filter_map(|o| policy::parse(o, &mut diagnostics))
+            .collect();
+        let mut policies = last_definitions(parsed, &mut diagnostics);
+        policies.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        let pods = endpoints::collect(objects);
+        let namespaces = endpoints::namespaces(
+            objects,
+            pods.iter()
+                .map(|p| p.namespace.as_str())
+                .chain(policies.iter().map(|p| p.namespace.as_str())),
+        );
+        let blocks: Vec<IpSet> = policies
+            .iter()
+            .flat_map(|p| p.ingress.iter().chain(&p.egress))
+            .flat_map(|r| r.peers.iter().flatten())
+            .filter_map(|peer| match &peer.kind {
+                PeerKind::IpBlock { addresses, .. } => Some(addresses.clone()),
+                PeerKind::Selectors { .. } => None,
+            })
+            .collect();
+        // Many peers repeat the same block; the partition needs each once.
+        let mut blocks = blocks;
+        blocks.sort_unstable();
+        blocks.dedup();
+        let classes = ip::partition(&blocks);
+        let index = index::build(&policies, &pods, &namespaces, &classes);
+        let pod_count = pods.len();
+        let endpoints = pods
+            .into_iter()
+            .map(Endpoint::Pods)
+            .chain(classes.into_iter().map(Endpoint::External))
+            .collect();
+        let mut model = Model {
+            namespaces,
+            endpoints,
+            pod_count,
+            policies,
+            diagnostics,
+            index,
+        };
+        model.check_named_ports();
+        model
+    }
+
+    /// Namespaces, sorted by name.
+    pub fn namespaces(&self) -> &[Namespace] {
+        &self.namespaces
+    }
+
+    /// Endpoints: workloads sorted by namespace, name and kind, then external address
+    /// classes by address (IPv4 first).
+    pub fn endpoints(&self) -> &[Endpoint] {
+        &self.endpoints
+    }
+
+    /// One endpoint.
+    pub fn endpoint(&self, id: EndpointId) -> Option<&Endpoint> {
+        self.endpoints.get(id.index())
+    }
+
+    /// How many endpoints are workloads (they come first).
+    pub fn workload_count(&self) -> usize {
+        self.pod_count
+    }
+
+    /// The admitted NetworkPolicies, sorted by namespace and name.
+    pub fn policies(&self) -> &[NetworkPolicy] {
+        &self.policies
+    }
+
+    /// One policy.
+    pub fn policy(&self, id: PolicyId) -> Option<&NetworkPolicy> {
+        self.policies.get(id.index())
+    }
+
+    /// What the API server would reject (those policies are left out) and what matches
+    /// nothing, each with its place.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// The policies that select the pods of `endpoint` and isolate them in `direction`
+    /// (empty for external endpoints and for pods no policy isolates).
+    pub fn isolating(&self, endpoint: EndpointId, direction: Direction) -> Vec<PolicyId> {
+        self.index
+            .isolating
+            .get(endpoint.index())
+            .map(|s| {
+                s[index::slot(direction)]
+                    .iter()
+                    .map(|&i| PolicyId(i))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The pods a policy selects (its `podSelector` within its namespace).
+    pub fn selected_by(&self, policy: PolicyId) -> Vec<EndpointId> {
+        self.index
+            .policies
+            .get(policy.index())
+            .map(|c| c.selected.iter().map(|i| EndpointId(i as u32)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Finds an endpoint by `NS/NAME`, `Kind/NS/NAME` (kind case-insensitive), or an IP
+    /// address (the external class holding it; addresses are never pods, see the crate
+    /// docs).
+    pub fn lookup(&self, text: &str) -> Result<EndpointId, LookupError> {
+        if let Some((family, addr)) = ip::parse_addr(text) {
+            return self
+                .endpoints
+                .iter()
+                .position(|e| matches!(e, Endpoint::External(s) if s.contains(family, addr)))
+                .map(|i| EndpointId(i as u32))
+                .ok_or_else(|| LookupError::NotFound(text.to_string()));
+        }
+        let parts: Vec<&str> = text.split('/').collect();
+        let (kind, ns, name) = match parts.as_slice() {
+            [ns, name] => (None, *ns, *name),
+            [kind, ns, name] => (Some(*kind), *ns, *name),
+            _ => return Err(LookupError::BadSyntax(text.to_string())),
+        };
+        let found: Vec<usize> = self.endpoints[..self.pod_count]
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| {
+                let p = e.as_pods()?;
+                let kind_ok = kind.is_none_or(|k| k.eq_ignore_ascii_case(p.kind()));
+                (kind_ok && p.namespace == ns && p.name() == name).then_some(i)
+            })
+            .collect();
+        match found.as_slice() {
+            [] => Err(LookupError::NotFound(text.to_string())),
+            [one] => Ok(EndpointId(*one as u32)),
+            many => Err(LookupError::Ambiguous(
+                many.iter()
+                    .map(|&i| self.endpoints[i].to_string())
+                    .collect(),
+            )),
+        }
+    }
+
+    pub(crate) fn pods(&self, id: usize) -> Option<&Pods> {
+        self.endpoints.get(id).and_then(Endpoint::as_pods)
+    }
+
+    /// Warns about named ports that no destination pod of their rule defines with the
+    /// rule's protocol: such a port entry matches nothing.
+    fn check_named_ports(&mut self) {
+        let mut found = Vec::new();
+        for (pi, policy) in self.policies.iter().enumerate() {
+            let compiled = &self.index.policies[pi];
+            for direction in [Direction::Ingress, Direction::Egress] {
+                for (ri, rule) in policy.rules(direction).iter().enumerate() {
+                    // Ingress: the policy's pods receive; egress: the rule's peers do.
+                    let dests = match direction {
+                        Direction::Ingress => &compiled.selected,
+                        Direction::Egress => &compiled.peers[1][ri].pods,
+                    };
+                    let count = dests.iter().count();
+                    let to_addresses = rule
+                        .peers
+                        .iter()
+                        .flatten()
+                        .any(|peer| matches!(peer.kind, PeerKind::IpBlock { .. }));
+                    for spec in rule.ports.iter().flatten() {
+                        let PortMatch::Named(name) = &spec.port else {
+                            continue;
+                        };
+                        let defined = dests.iter().any(|i| {
+                            self.pods(i)
+                                .and_then(|p| p.named_port(name))
+                                .is_some_and(|(proto, _)| proto == spec.protocol)
+                        });
+                        // A rule reaching no pod at all is a different problem (a policy or
+                        // peer that selects nothing), reported elsewhere; only a rule toward
+                        // addresses is worth a word then, as named ports never match them.
+                        let message = if defined {
+                            continue;
+                        } else if count > 0 {
+                            format!(
+                                "named port `{name}` ({}) is defined by no container of the \
+                                 {count} pod(s) this {} rule reaches; it matches nothing",
+                                spec.protocol,
+                                direction.as_str().to_lowercase()
+                            )
+                        } else if direction == Direction::Egress && to_addresses {
+                            format!(
+                                "named port `{name}` toward ipBlock peers matches nothing: \
+                                 named ports resolve only against pods' container ports"
+                            )
+                        } else {
+                            continue;
+                        };
+                        found.push(Diagnostic {
+                            level: Level::Warning,
+                            kind: DiagnosticKind::UnmatchedNamedPort,
+                            object: Arc::clone(&policy.object),
+                            location: spec.location.clone(),
+                            field: spec.field.clone(),
+                            message,
+                        });
+                    }
+                }
+            }
+        }
+        self.diagnostics.extend(found);
+        // Stable: problems of one place keep the order they were found in.
+        self.diagnostics.sort_by(|a, b| a.location.cmp(&b.location));
+    }
+}
