@@ -26,6 +26,8 @@ pub enum Command {
     /// RBAC questions: who can do what, what a subject holds, which kubectl commands it can
     /// run.
     Rbac(crate::rbac_cmd::RbacArgs),
+    /// Network connectivity: what can talk to what, and why.
+    Netpol(crate::netpol_cmd::NetpolArgs),
 }
 
 /// `palisade frameworks`.

@@ -5,6 +5,7 @@
 mod cli;
 mod frameworks_cmd;
 mod input;
+mod netpol_cmd;
 mod rbac_cmd;
 mod rules_cmd;
 mod scan;
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
         cli::Command::Rules(args) => rules_cmd::run(&args),
         cli::Command::Frameworks(args) => frameworks_cmd::run(&args),
         cli::Command::Rbac(args) => rbac_cmd::run(&args),
+        cli::Command::Netpol(args) => netpol_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

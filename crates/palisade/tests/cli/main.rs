@@ -20,3 +20,5 @@ mod frameworks;
 mod dockerfiles;
 // palisade rbac: who-can, access, kubectl
 mod rbac;
+// palisade netpol: matrix, explain
+mod netpol;

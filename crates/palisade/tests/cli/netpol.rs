@@ -1,0 +1,230 @@
+//! `palisade netpol`: matrix in every format and explain, over a small two-namespace app.
+
+use serde_json::Value;
+
+use crate::util::Dir;
+
+const APP: &str = "\
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: ingress, labels: {team: edge}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: web, ports: [{name: http, containerPort: 8080}]}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: db, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: db, image: db, ports: [{containerPort: 5432}]}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: proxy, namespace: ingress}
+spec:
+  template:
+    metadata: {labels: {app: proxy}}
+    spec: {containers: [{name: proxy, image: proxy}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: default-deny, namespace: shop}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-from-proxy, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+  - from: [{namespaceSelector: {matchLabels: {team: edge}}}]
+    ports: [{port: http}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-from-web, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: web}}}]
+    ports: [{port: 5432}]
+";
+
+fn json(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// `src -> dst: allowed` lines of a JSON matrix.
+fn pairs(v: &Value) -> Vec<String> {
+    let name = |i: &Value| {
+        let e = &v["endpoints"][i.as_u64().unwrap() as usize];
+        match e["type"].as_str().unwrap() {
+            "workload" => format!(
+                "{}/{}",
+                e["namespace"].as_str().unwrap(),
+                e["name"].as_str().unwrap()
+            ),
+            _ => e["addresses"].as_str().unwrap().to_string(),
+        }
+    };
+    v["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} -> {}: {}",
+                name(&c["src"]),
+                name(&c["dst"]),
+                c["allowed"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn matrix_json_has_exactly_the_allowed_connections() {
+    let d = Dir::new("netpol-matrix");
+    d.create("app.yaml", APP);
+    let out = d.run(&["netpol", "matrix", "app.yaml", "-f", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p = pairs(&json(&out));
+    assert!(
+        p.contains(&"ingress/proxy -> shop/web: TCP 8080".to_string()),
+        "{p:?}"
+    );
+    assert!(
+        p.contains(&"shop/web -> shop/db: TCP 5432".to_string()),
+        "{p:?}"
+    );
+    // Nothing reaches the database but the web pods, and nothing outside reaches the shop.
+    assert!(
+        !p.iter().any(|l| l.starts_with("ingress/proxy -> shop/db")),
+        "{p:?}"
+    );
+    assert!(
+        !p.iter().any(|l| l.starts_with("0.0.0.0/0 -> shop/")),
+        "{p:?}"
+    );
+    // The proxy's namespace has no policy: it accepts everything, the outside included.
+    assert!(
+        p.contains(&"0.0.0.0/0 -> ingress/proxy: All".to_string()),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn matrix_text_formats_agree_with_json() {
+    let d = Dir::new("netpol-formats");
+    d.create("app.yaml", APP);
+    let n = pairs(&json(
+        &d.run(&["netpol", "matrix", "app.yaml", "-f", "json"]),
+    ))
+    .len();
+    let csv = d.run(&["netpol", "matrix", "app.yaml", "-f", "csv"]);
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    assert_eq!(csv.lines().count(), n + 1, "{csv}");
+    assert!(csv.contains("shop/web,shop/db,TCP 5432"), "{csv}");
+    let dot =
+        String::from_utf8(d.run(&["netpol", "matrix", "app.yaml", "-f", "dot"]).stdout).unwrap();
+    assert!(dot.starts_with("digraph connectivity {") && dot.trim_end().ends_with('}'));
+    assert_eq!(dot.matches(" -> n").count(), n, "{dot}");
+    assert!(dot.contains("subgraph \"cluster_shop\""), "{dot}");
+    let mermaid = String::from_utf8(
+        d.run(&["netpol", "matrix", "app.yaml", "-f", "mermaid"])
+            .stdout,
+    )
+    .unwrap();
+    assert!(mermaid.starts_with("flowchart LR"));
+    assert_eq!(mermaid.matches(" -->|").count(), n, "{mermaid}");
+    let table = String::from_utf8(d.run(&["netpol", "matrix", "app.yaml"]).stdout).unwrap();
+    assert!(table.contains(&format!("{n} allowed of")), "{table}");
+}
+
+#[test]
+fn explain_names_the_deciding_rules_on_each_side() {
+    let d = Dir::new("netpol-explain");
+    d.create("app.yaml", APP);
+    let out = d.run(&[
+        "netpol", "explain", "shop/web", "shop/db", "5432", "app.yaml", "-f", "json",
+    ]);
+    let v = json(&out);
+    assert_eq!(v["allowed"], true, "{v}");
+    assert_eq!(v["egress"]["isolated"], false);
+    assert_eq!(v["ingress"]["isolated"], true);
+    let rules = v["ingress"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 1);
+    assert_eq!(rules[0]["policy"], "NetworkPolicy/shop/db-from-web");
+    assert_eq!(rules[0]["line"], 56);
+    let out = d.run(&[
+        "netpol",
+        "explain",
+        "ingress/proxy",
+        "Deployment/shop/db",
+        "5432/TCP",
+        "app.yaml",
+        "-f",
+        "json",
+    ]);
+    let v = json(&out);
+    assert_eq!(v["allowed"], false);
+    assert!(v["ingress"]["rules"].as_array().unwrap().is_empty());
+    let text = String::from_utf8(
+        d.run(&[
+            "netpol",
+            "explain",
+            "ingress/proxy",
+            "shop/web",
+            "8080",
+            "app.yaml",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert!(
+        text.contains("ALLOWED") && text.contains("web-from-proxy ingress[0]"),
+        "{text}"
+    );
+}
+
+#[test]
+fn explain_usage_errors() {
+    let d = Dir::new("netpol-explain-errors");
+    d.create("app.yaml", APP);
+    for (args, needle) in [
+        (vec!["shop/nope", "shop/db", "80"], "no workload"),
+        (vec!["shop/web", "shop/db", "99999"], "not a port"),
+        (vec!["shop/web", "shop/db", "80/ICMP"], "unknown protocol"),
+    ] {
+        let mut all = vec!["netpol", "explain"];
+        all.extend(args);
+        all.push("app.yaml");
+        let out = d.run(&all);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains(needle));
+    }
+}
