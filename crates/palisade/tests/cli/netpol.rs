@@ -179,7 +179,7 @@ fn explain_names_the_deciding_rules_on_each_side() {
     let rules = v["ingress"]["rules"].as_array().unwrap();
     assert_eq!(rules.len(), 1);
     assert_eq!(rules[0]["policy"], "NetworkPolicy/shop/db-from-web");
-    assert_eq!(rules[0]["line"], 56);
+    assert_eq!(rules[0]["line"], 55);
     let out = d.run(&[
         "netpol",
         "explain",
