@@ -129,6 +129,7 @@
 #![deny(missing_docs)]
 
 mod bitset;
+pub mod compare;
 pub mod conn;
 pub mod diag;
 pub mod endpoints;
@@ -139,7 +140,9 @@ mod labels;
 pub mod matrix;
 mod model;
 pub mod policy;
+pub mod quarantine;
 
+pub use compare::{compare, parse_critical, Change, CriticalFlow, End, Snapshot};
 pub use conn::{ConnectionSet, PortSet, Protocol};
 pub use diag::{Diagnostic, DiagnosticKind, Level};
 pub use endpoints::{ContainerPort, Namespace, Pods, NAMESPACE_NAME_LABEL};
@@ -148,3 +151,4 @@ pub use ip::{Family, IpSet};
 pub use matrix::{matrix, Cell, Matrix};
 pub use model::{Endpoint, EndpointId, LookupError, Model, PolicyId};
 pub use policy::{Direction, NetworkPolicy, Peer, PeerKind, PortMatch, PortSpec, Rule};
+pub use quarantine::{quarantine, Quarantine, QuarantineOptions};

@@ -4,8 +4,10 @@
 //! defines, ...) so that nothing is dropped silently. Load errors go to stderr and make the
 //! exit status 2, as in `scan`.
 
+mod diff;
 mod explain;
 mod matrix;
+mod quarantine;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -36,6 +38,11 @@ pub enum NetpolCommand {
     /// Is SRC allowed to reach DST on PORT[/PROTOCOL], and by which policies and rules in
     /// each direction.
     Explain(explain::ExplainArgs),
+    /// Connections added and removed between two snapshots; exit 1 when a critical flow is
+    /// cut off.
+    Diff(diff::DiffArgs),
+    /// Print policies that isolate one workload, for `kubectl apply`.
+    Quarantine(quarantine::QuarantineArgs),
 }
 
 /// Output formats of the queries.
@@ -68,6 +75,8 @@ pub fn run(args: &NetpolArgs) -> anyhow::Result<ExitCode> {
     match &args.command {
         NetpolCommand::Matrix(a) => matrix::run(a),
         NetpolCommand::Explain(a) => explain::run(a),
+        NetpolCommand::Diff(a) => diff::run(a),
+        NetpolCommand::Quarantine(a) => quarantine::run(a),
     }
 }
 

@@ -228,3 +228,116 @@ fn explain_usage_errors() {
         assert!(String::from_utf8_lossy(&out.stderr).contains(needle));
     }
 }
+
+#[test]
+fn diff_reports_changes_and_fails_on_a_cut_critical_flow() {
+    let d = Dir::new("netpol-diff");
+    d.create("old/app.yaml", APP);
+    d.create(
+        "new/app.yaml",
+        APP.replace("ports: [{port: 5432}]", "ports: [{port: 5433}]"),
+    );
+    d.create(
+        "critical.yaml",
+        "critical:\n  - from: shop/web\n    to: Deployment/shop/db\n    port: 5432\n    reason: checkout reads orders\n",
+    );
+    let out = d.run(&["netpol", "diff", "old", "new", "-f", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    let changes = v["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{v}");
+    assert_eq!(changes[0]["src"], "Deployment/shop/web");
+    assert_eq!(changes[0]["removed"], "TCP 5432");
+    assert_eq!(changes[0]["added"], "TCP 5433");
+    let out = d.run(&[
+        "netpol",
+        "diff",
+        "old",
+        "new",
+        "--critical",
+        "critical.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("critical flow shop/web -> Deployment/shop/db port 5432 (line 2) is cut off"),
+        "{text}"
+    );
+    // The same change seen the other way round adds the flow back: nothing is cut.
+    let out = d.run(&[
+        "netpol",
+        "diff",
+        "new",
+        "old",
+        "--critical",
+        "critical.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    // A malformed critical flows file is a usage error naming the line.
+    d.create(
+        "bad.yaml",
+        "critical:\n  - from: shop/web\n    port: 99999\n",
+    );
+    let out = d.run(&["netpol", "diff", "old", "new", "--critical", "bad.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.yaml:2"));
+}
+
+#[test]
+fn quarantine_output_isolates_the_workload_as_explain_confirms() {
+    let d = Dir::new("netpol-quarantine");
+    d.create("app.yaml", APP);
+    let out = d.run(&["netpol", "quarantine", "ingress/proxy", "app.yaml"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    d.create("q.yaml", &out.stdout);
+    let before = json(&d.run(&[
+        "netpol",
+        "explain",
+        "ingress/proxy",
+        "shop/web",
+        "8080",
+        "app.yaml",
+        "-f",
+        "json",
+    ]));
+    assert_eq!(before["allowed"], true);
+    for (src, dst, port) in [
+        ("ingress/proxy", "shop/web", "8080"),
+        ("203.0.113.9", "ingress/proxy", "443"),
+        ("shop/db", "ingress/proxy", "80"),
+    ] {
+        let v = json(&d.run(&[
+            "netpol", "explain", src, dst, port, "app.yaml", "q.yaml", "-f", "json",
+        ]));
+        assert_eq!(v["allowed"], false, "{src} -> {dst}: {v}");
+    }
+    // A workload that another policy lets in gets a warning that policies add up.
+    let out = d.run(&[
+        "netpol",
+        "quarantine",
+        "shop/web",
+        "app.yaml",
+        "--allow-dns",
+        "--calico",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("shop/web-from-proxy still allows ingress"),
+        "{err}"
+    );
+    let yaml = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        yaml.contains("kind: GlobalNetworkPolicy") && yaml.contains("order: 0"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("port: 53"), "{yaml}");
+    // The output loads as Kubernetes objects without errors.
+    d.create("q2.yaml", &out.stdout);
+    let scan = d.run(&["scan", "q2.yaml", "--parse-only"]);
+    assert!(String::from_utf8_lossy(&scan.stdout).contains("2 objects, 0 errors"));
+}
