@@ -121,7 +121,7 @@ impl Loaded {
         let answer = query();
         if self.timings {
             eprintln!(
-                "timings: load {:.3}s, model {:.3}s, query {:.3}s",
+                "timings: load {:.3}s, model {:.3}s, query {:.6}s",
                 self.load_time.as_secs_f64(),
                 self.model_time.as_secs_f64(),
                 started.elapsed().as_secs_f64()

@@ -123,7 +123,7 @@ impl Loaded {
         let answer = query();
         if self.timings {
             eprintln!(
-                "timings: load {:.3}s, policy {:.3}s, query {:.3}s",
+                "timings: load {:.3}s, policy {:.3}s, query {:.6}s",
                 self.load_time.as_secs_f64(),
                 self.policy_time.as_secs_f64(),
                 started.elapsed().as_secs_f64()
