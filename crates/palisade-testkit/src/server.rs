@@ -1,0 +1,497 @@
+//! [`ApiServer`]: a private etcd + kube-apiserver + kube-controller-manager (ClusterRole
+//! aggregation only) on loopback, started per instance and stopped on drop.
+//!
+//! Each instance gets its own directory (a temporary `OUT_DIR` for the shared `start.sh`, with `bin`
+//! a symlink to the machine's build), so its certificates, etcd data, PID files and logs never meet
+//! another instance's; and its own leased ports ([`crate::ports`]), so test binaries run in parallel.
+//! A watchdog process stops the instance if the test process dies without dropping it (a killed
+//! test, or a server kept in a `static`, which Rust never drops).
+
+use std::fs;
+use std::io::Write as _;
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context as _};
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::install::Install;
+use crate::ports::Ports;
+
+/// The static token of the `admin` user (group `system:masters`) that `start.sh`'s token file holds.
+pub const ADMIN_TOKEN: &str = "admin-token-0123456789";
+
+/// How long the aggregation controller may take to start watching ClusterRoles.
+const CONTROLLER_START: Duration = Duration::from_secs(60);
+
+/// Set to keep an instance's directory (logs, etcd data) after it stops.
+const KEEP_ENV: &str = "PALISADE_TESTKIT_KEEP";
+
+/// A running test control plane. Dropping it stops every process it started and removes its
+/// directory (kept, and its path printed, when the thread is panicking or `PALISADE_TESTKIT_KEEP`
+/// is set, so a failing test leaves its logs behind).
+pub struct ApiServer {
+    install: Install,
+    dir: Option<TempDir>,
+    root: PathBuf,
+    url: String,
+    agent: ureq::Agent,
+    controller_manager: Mutex<Option<Child>>,
+    watchdog: Option<Child>,
+    ports: Ports,
+}
+
+impl ApiServer {
+    /// Starts etcd, kube-apiserver (via the shared `start.sh`, on leased loopback ports) and
+    /// kube-controller-manager running only the `clusterrole-aggregation` controller; returns once
+    /// the API server answers `/readyz` and the controller has synced its ClusterRole cache.
+    ///
+    /// Fails, saying to run `scripts/setup.sh`, when the build is missing; fails with the tail of
+    /// the relevant log when a process does not come up.
+    pub fn start() -> anyhow::Result<ApiServer> {
+        let install = Install::locate()?;
+        let mut last_error = None;
+        // A port can still be taken between our check and the server's bind by a process that
+        // does not lease ports; a second draw settles it.
+        for _ in 0..3 {
+            match ApiServer::start_once(&install) {
+                Ok(server) => return Ok(server),
+                Err(StartError::PortTaken(e)) => last_error = Some(e),
+                Err(StartError::Other(e)) => return Err(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| anyhow!("kube-apiserver did not start")))
+    }
+
+    /// One instance shared by every test of the calling process (started on first use). Rust never
+    /// drops statics, so this instance is stopped by its watchdog when the process exits.
+    pub fn shared() -> anyhow::Result<&'static ApiServer> {
+        static SHARED: OnceLock<Result<ApiServer, String>> = OnceLock::new();
+        SHARED
+            .get_or_init(|| ApiServer::start().map_err(|e| format!("{e:#}")))
+            .as_ref()
+            .map_err(|e| anyhow!("{e}"))
+    }
+
+    fn start_once(install: &Install) -> Result<ApiServer, StartError> {
+        let ports = Ports::lease()?;
+        let dir = tempfile::Builder::new()
+            .prefix("palisade-apiserver-")
+            .tempdir()
+            .context("creating the instance directory")?;
+        let root = dir.path().to_path_buf();
+        std::os::unix::fs::symlink(install.dir.join("bin"), root.join("bin"))
+            .context("linking the built binaries into the instance directory")?;
+        fs::create_dir_all(root.join("run")).context("creating run/")?;
+        let watchdog = spawn_watchdog(install, &root)?;
+        let mut server = ApiServer {
+            install: install.clone(),
+            dir: Some(dir),
+            url: format!("https://127.0.0.1:{}", ports.api),
+            agent: ureq::Agent::new_with_defaults(),
+            controller_manager: Mutex::new(None),
+            watchdog: Some(watchdog),
+            ports,
+            root,
+        };
+        let out = Command::new(install.scripts.join("start.sh"))
+            .arg(&server.root)
+            .arg(server.ports.api.to_string())
+            .arg(server.ports.etcd.to_string())
+            .stdin(Stdio::null())
+            .output()
+            .context("running start.sh")?;
+        if !out.status.success() {
+            let logs = server.log_tails(&["apiserver.log", "etcd.log"]);
+            let error = anyhow!(
+                "start.sh failed ({}): {}{logs}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            // Drop stops whatever did start.
+            return Err(if logs.contains("address already in use") {
+                StartError::PortTaken(error)
+            } else {
+                StartError::Other(error)
+            });
+        }
+        server.agent = agent_trusting(&server.ca())?;
+        server.start_controller_manager()?;
+        Ok(server)
+    }
+
+    /// The API server's URL (`https://127.0.0.1:PORT`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A kubeconfig with contexts `admin` (current), `alice` and `bob`.
+    pub fn kubeconfig(&self) -> PathBuf {
+        self.root.join("run/kubeconfig")
+    }
+
+    /// The PEM file of the CA that signed the serving certificate.
+    pub fn ca(&self) -> PathBuf {
+        self.root.join("run/pki/ca.crt")
+    }
+
+    /// The bearer token of `admin` (group `system:masters`).
+    pub fn admin_token(&self) -> &str {
+        ADMIN_TOKEN
+    }
+
+    /// The instance directory: `run/` holds `apiserver.log`, `etcd.log` and
+    /// `controller-manager.log`.
+    pub fn dir(&self) -> &Path {
+        &self.root
+    }
+
+    /// An HTTPS agent that trusts the test CA and keeps connections alive; clone it for threads.
+    pub fn agent(&self) -> &ureq::Agent {
+        &self.agent
+    }
+
+    /// Runs the build's kubectl against this server as `admin`, with `stdin` fed when given;
+    /// returns its standard output, or an error quoting its standard error.
+    pub fn kubectl(&self, args: &[&str], stdin: Option<&str>) -> anyhow::Result<String> {
+        let mut child = Command::new(self.install.bin("kubectl"))
+            .arg(format!("--kubeconfig={}", self.kubeconfig().display()))
+            .args(args)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("running kubectl")?;
+        if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            pipe.write_all(text.as_bytes())
+                .context("writing kubectl's input")?;
+        }
+        let out = child.wait_with_output().context("waiting for kubectl")?;
+        if !out.status.success() {
+            bail!(
+                "kubectl {} failed ({}): {}",
+                args.join(" "),
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        String::from_utf8(out.stdout).context("kubectl printed non-UTF-8 output")
+    }
+
+    /// Creates or updates every object of a YAML (or JSON) stream, in order, as `admin`
+    /// (`kubectl apply --server-side`: one request per object, no last-applied annotation).
+    pub fn apply(&self, yaml: &str) -> anyhow::Result<()> {
+        self.kubectl(
+            &[
+                "apply",
+                "--server-side",
+                "--force-conflicts",
+                "--field-manager=palisade-testkit",
+                "-f",
+                "-",
+            ],
+            Some(yaml),
+        )
+        .map(drop)
+    }
+
+    /// Dumps the objects of `kinds` (comma-separated, as kubectl takes them, e.g.
+    /// `clusterroles,clusterrolebindings,roles,rolebindings`) in all namespaces as one YAML `List`.
+    pub fn get_yaml(&self, kinds: &str) -> anyhow::Result<String> {
+        self.kubectl(&["get", kinds, "--all-namespaces", "-o", "yaml"], None)
+    }
+
+    /// Sends one request as `admin` to `path` (e.g. `/api/v1/namespaces`) with an optional JSON
+    /// body; returns the status code and the body parsed as JSON (a JSON string when it is not).
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<(u16, Value)> {
+        let request = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.url))
+            .header("Authorization", format!("Bearer {ADMIN_TOKEN}"))
+            .header("Accept", "application/json")
+            .header("Content-Type", "application/json");
+        let payload = body.map(Value::to_string).unwrap_or_default();
+        let request = request
+            .body(payload)
+            .with_context(|| format!("building {method} {path}"))?;
+        let mut response = self
+            .agent
+            .run(request)
+            .with_context(|| format!("{method} {path}"))?;
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .with_context(|| format!("reading the answer to {method} {path}"))?;
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Ok((status, value))
+    }
+
+    /// Asks the API server's authorizer one question (POST of a `SubjectAccessReview` as admin).
+    pub fn subject_access_review(&self, sar: &crate::Sar) -> anyhow::Result<crate::SarAnswer> {
+        let path = "/apis/authorization.k8s.io/v1/subjectaccessreviews";
+        let (status, review) = self.request("POST", path, Some(&sar.to_json()))?;
+        if !(200..300).contains(&status) {
+            bail!("SubjectAccessReview for {sar} answered {status}: {review}");
+        }
+        crate::SarAnswer::from_json(&review).with_context(|| format!("answer to {sar}"))
+    }
+
+    /// Answers every question, in order, over the kept-alive connection.
+    pub fn subject_access_reviews(
+        &self,
+        sars: &[crate::Sar],
+    ) -> anyhow::Result<Vec<crate::SarAnswer>> {
+        sars.iter().map(|s| self.subject_access_review(s)).collect()
+    }
+
+    /// Waits until ClusterRole `name` exists with at least one rule (for an aggregated role: the
+    /// aggregation controller has filled it) and returns its `rules`.
+    pub fn wait_aggregated(&self, name: &str, timeout: Duration) -> anyhow::Result<Vec<Value>> {
+        let path = format!("/apis/rbac.authorization.k8s.io/v1/clusterroles/{name}");
+        let deadline = Instant::now() + timeout;
+        loop {
+            let (status, role) = self.request("GET", &path, None)?;
+            if status == 200 {
+                if let Some(rules) = role.get("rules").and_then(Value::as_array) {
+                    if !rules.is_empty() {
+                        return Ok(rules.clone());
+                    }
+                }
+            } else if status != 404 {
+                bail!("GET {path} answered {status}: {role}");
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "ClusterRole {name} has no rules after {timeout:?} (status {status}){}",
+                    self.log_tails(&["controller-manager.log"])
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until no ClusterRole with an `aggregationRule` has changed for `quiet` (the
+    /// aggregation controller has caught up with what was applied), checking at most until
+    /// `timeout`. Roles whose selectors match nothing never change: wait for the ones expected
+    /// to fill with [`ApiServer::wait_aggregated`] first.
+    pub fn wait_aggregation_settled(
+        &self,
+        quiet: Duration,
+        timeout: Duration,
+    ) -> anyhow::Result<()> {
+        let path = "/apis/rbac.authorization.k8s.io/v1/clusterroles";
+        let deadline = Instant::now() + timeout;
+        let mut last = None;
+        let mut since = Instant::now();
+        loop {
+            let (status, list) = self.request("GET", path, None)?;
+            if status != 200 {
+                bail!("GET {path} answered {status}: {list}");
+            }
+            let versions = aggregated_versions(&list);
+            if last.as_ref() != Some(&versions) {
+                last = Some(versions);
+                since = Instant::now();
+            } else if since.elapsed() >= quiet {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("aggregated ClusterRoles still changing after {timeout:?}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn start_controller_manager(&self) -> anyhow::Result<()> {
+        let log_path = self.root.join("run/controller-manager.log");
+        let log = fs::File::create(&log_path).context("creating controller-manager.log")?;
+        let child = Command::new(self.install.bin("kube-controller-manager"))
+            .arg(format!("--kubeconfig={}", self.kubeconfig().display()))
+            // Only ClusterRole aggregation; the rest of a control plane would act on test objects.
+            .arg("--controllers=clusterrole-aggregation")
+            .arg("--leader-elect=false")
+            .arg("--use-service-account-credentials=false")
+            // Serve nothing: port 0 disables both the insecure and the secure endpoint in 1.20,
+            // which also skips the delegated authentication/authorization setup.
+            .arg("--port=0")
+            .arg("--secure-port=0")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().context("duplicating the log handle")?)
+            .stderr(log)
+            .spawn()
+            .context("starting kube-controller-manager")?;
+        fs::write(
+            self.root.join("run/controller-manager.pid"),
+            child.id().to_string(),
+        )
+        .context("recording the controller-manager's PID")?;
+        let mut slot = self.lock_controller_manager();
+        *slot = Some(child);
+        // upstream's ClusterRoleAggregationController.Run logs this (WaitForNamedCacheSync) once its
+        // informer has listed every ClusterRole; before that it aggregates nothing.
+        let deadline = Instant::now() + CONTROLLER_START;
+        loop {
+            let text = fs::read_to_string(&log_path).unwrap_or_default();
+            if text.contains("Caches are synced for ClusterRoleAggregator") {
+                return Ok(());
+            }
+            if let Some(child) = slot.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    bail!(
+                        "kube-controller-manager exited ({status}){}",
+                        self.log_tails(&["controller-manager.log"])
+                    );
+                }
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "the ClusterRole aggregation controller did not sync within {CONTROLLER_START:?}{}",
+                    self.log_tails(&["controller-manager.log"])
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn lock_controller_manager(&self) -> std::sync::MutexGuard<'_, Option<Child>> {
+        // A poisoned lock only means a panic elsewhere; the child handle is still valid.
+        self.controller_manager
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The last lines of the named logs under `run/`, for error messages.
+    fn log_tails(&self, names: &[&str]) -> String {
+        let mut out = String::new();
+        for name in names {
+            let path = self.root.join("run").join(name);
+            let text = fs::read_to_string(&path).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = lines[lines.len().saturating_sub(15)..].join("\n");
+            out.push_str(&format!(
+                "\n--- {} (last lines) ---\n{tail}",
+                path.display()
+            ));
+        }
+        out
+    }
+}
+
+impl Drop for ApiServer {
+    fn drop(&mut self) {
+        if let Some(mut watchdog) = self.watchdog.take() {
+            let _ = watchdog.kill();
+            let _ = watchdog.wait();
+        }
+        if let Some(mut cm) = self.lock_controller_manager().take() {
+            let _ = cm.kill();
+            let _ = cm.wait();
+        }
+        let _ = Command::new(self.install.scripts.join("stop.sh"))
+            .arg(&self.root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        if let Some(dir) = self.dir.take() {
+            if std::thread::panicking() || std::env::var_os(KEEP_ENV).is_some() {
+                let kept = dir.keep();
+                eprintln!(
+                    "palisade-testkit: kept {} (logs under run/)",
+                    kept.display()
+                );
+            }
+        }
+    }
+}
+
+/// Why one start attempt failed: a port race (worth another draw) or anything else.
+enum StartError {
+    PortTaken(anyhow::Error),
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for StartError {
+    fn from(e: anyhow::Error) -> StartError {
+        StartError::Other(e)
+    }
+}
+
+/// A process that outlives the test process by at most a second: when its parent is gone it stops
+/// the controller-manager, runs `stop.sh` and removes the directory. It runs in its own process
+/// group so that a Ctrl-C aimed at `cargo test` does not kill it before it has cleaned up.
+fn spawn_watchdog(install: &Install, root: &Path) -> anyhow::Result<Child> {
+    let script = r#"
+parent=$1; dir=$2; stop=$3; keep=$4
+while kill -0 "$parent" 2>/dev/null; do sleep 1; done
+[ -f "$dir/run/controller-manager.pid" ] && kill "$(cat "$dir/run/controller-manager.pid")" 2>/dev/null
+"$stop" "$dir" >/dev/null 2>&1
+[ -n "$keep" ] || rm -rf "$dir"
+"#;
+    Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg("palisade-testkit-watchdog")
+        .arg(std::process::id().to_string())
+        .arg(root)
+        .arg(install.scripts.join("stop.sh"))
+        .arg(std::env::var_os(KEEP_ENV).unwrap_or_default())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .context("starting the watchdog")
+}
+
+fn agent_trusting(ca: &Path) -> anyhow::Result<ureq::Agent> {
+    use std::sync::Arc;
+    use ureq::tls::{Certificate, RootCerts, TlsConfig};
+    let pem = fs::read(ca).with_context(|| format!("reading {}", ca.display()))?;
+    let cert = Certificate::from_pem(&pem).with_context(|| format!("parsing {}", ca.display()))?;
+    let tls = TlsConfig::builder()
+        .root_certs(RootCerts::Specific(Arc::new(vec![cert])))
+        .build();
+    let config = ureq::Agent::config_builder()
+        .tls_config(tls)
+        // Status codes are answers here (404 while waiting, 403 in tests), not transport errors.
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build();
+    Ok(ureq::Agent::new_with_config(config))
+}
+
+/// (name, resourceVersion) of every ClusterRole with an aggregation rule in a list.
+fn aggregated_versions(list: &Value) -> Vec<(String, String)> {
+    let items = list.get("items").and_then(Value::as_array);
+    let mut out: Vec<(String, String)> = items
+        .into_iter()
+        .flatten()
+        .filter(|role| role.get("aggregationRule").is_some())
+        .map(|role| {
+            let meta = &role["metadata"];
+            let text = |k: &str| {
+                meta.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            (text("name"), text("resourceVersion"))
+        })
+        .collect();
+    out.sort();
+    out
+}
