@@ -24,10 +24,13 @@ pub struct Install {
 impl Install {
     /// Finds the build and the scripts; fails with what to run when something is missing.
     pub fn locate() -> anyhow::Result<Install> {
-        let install = Install {
-            dir: build_dir(),
-            scripts: scripts_dir(),
-        };
+        Install::at(build_dir(), scripts_dir())
+    }
+
+    /// Checks a build directory and a scripts directory (what [`Install::locate`] does with the
+    /// default or configured ones).
+    pub fn at(dir: PathBuf, scripts: PathBuf) -> anyhow::Result<Install> {
+        let install = Install { dir, scripts };
         let mut missing = Vec::new();
         for bin in ["kube-apiserver", "kube-controller-manager", "kubectl"] {
             let path = install.bin(bin);
@@ -93,4 +96,19 @@ fn on_path(name: &str) -> bool {
     std::env::var_os("PATH")
         .map(|paths| std::env::split_paths(&paths).any(|dir| is_executable(&dir.join(name))))
         .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_build_says_to_run_setup() {
+        let empty = tempfile::tempdir().unwrap();
+        let err = Install::at(empty.path().into(), empty.path().into()).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("scripts/setup.sh"), "{text}");
+        assert!(text.contains("kube-controller-manager"), "{text}");
+        assert!(text.contains("start.sh"), "{text}");
+    }
 }

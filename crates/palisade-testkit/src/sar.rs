@@ -223,10 +223,12 @@ pub struct SarAnswer {
     pub allowed: bool,
     /// The request is explicitly denied (RBAC never denies explicitly: it allows or has no opinion).
     pub denied: bool,
-    /// Why: for an RBAC allow, names the granting binding and role, e.g.
-    /// `RBAC: allowed by RoleBinding "x/team-a" of Role "y" to User "alice"`.
+    /// Why. For an RBAC allow, the first granting binding upstream's `rbacAuthorizer.Authorize`
+    /// met, e.g. `RBAC: allowed by RoleBinding "read/team-a" of Role "reader" to User "alice"`; for
+    /// no decision, the errors met on the way (e.g. `RBAC: role.rbac.authorization.k8s.io "x"
+    /// not found`), or "" when there were none.
     pub reason: String,
-    /// Errors met while evaluating (e.g. a binding whose role does not exist); the decision stands.
+    /// An error of the authorizer itself (RBAC reports its lookup errors in `reason` instead).
     pub evaluation_error: String,
 }
 

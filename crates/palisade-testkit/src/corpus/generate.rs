@@ -161,7 +161,7 @@ fn some_of(rng: &mut Rng, items: &[&str], max: usize) -> Vec<String> {
 }
 
 pub(crate) fn resource_rule(rng: &mut Rng) -> Rule {
-    let api_groups = if chance(rng, 15) {
+    let api_groups = if chance(rng, 10) {
         vec!["*".to_owned()]
     } else {
         some_of(rng, &API_GROUPS, 2)
@@ -174,8 +174,8 @@ pub(crate) fn resource_rule(rng: &mut Rng) -> Rule {
     let mut resources = Vec::new();
     for _ in 0..rng.usize(1..=3) {
         let r = match rng.u32(..100) {
-            0..=9 => "*".to_owned(),
-            10..=16 => format!("*/{}", pick(rng, &["scale", "status", "exec"])),
+            0..=5 => "*".to_owned(),
+            6..=16 => format!("*/{}", pick(rng, &["scale", "status", "exec"])),
             // Not a wildcard: RBAC matches only a literal "*" subresource with it.
             17..=19 => "pods/*".to_owned(),
             _ => {
@@ -191,7 +191,7 @@ pub(crate) fn resource_rule(rng: &mut Rng) -> Rule {
             resources.push(r);
         }
     }
-    let verbs = if chance(rng, 15) {
+    let verbs = if chance(rng, 8) {
         vec!["*".to_owned()]
     } else {
         some_of(rng, &VERBS, 4)
@@ -284,9 +284,15 @@ fn role_ref(rng: &mut Rng, ns: Option<&str>, roles: &[RoleObj], cluster: &[RoleO
             cluster: false,
             name: pick(rng, roles).name.clone(),
         },
-        (_, 50..=55) => RoleRef {
+        // Bootstrap roles: any of them in a namespace, only `view` cluster-wide (a cluster-wide
+        // `cluster-admin` or `edit` would answer most questions by itself).
+        (Some(_), 50..=52) => RoleRef {
             cluster: true,
             name: (*pick(rng, &BUILTIN_CLUSTER_ROLES)).to_owned(),
+        },
+        (None, 50..=52) => RoleRef {
+            cluster: true,
+            name: "view".to_owned(),
         },
         (_, 56..=58) => RoleRef {
             cluster: true,
@@ -330,9 +336,10 @@ fn subject(rng: &mut Rng, cluster_binding: bool) -> BindingSubject {
                 namespace: None,
             }
         }
-        38..=59 => group((*pick(rng, &GROUPS)).to_owned()),
-        60..=62 => group("system:authenticated".to_owned()),
-        63..=64 => group("system:serviceaccounts".to_owned()),
+        38..=62 => group((*pick(rng, &GROUPS)).to_owned()),
+        // The implicit groups cover every subject: kept rare, or they would grant most questions.
+        63 => group("system:authenticated".to_owned()),
+        64 => group("system:serviceaccounts".to_owned()),
         65..=69 => group(format!("system:serviceaccounts:{}", pick(rng, &NAMESPACES))),
         70 => group("system:unauthenticated".to_owned()),
         _ => {
