@@ -151,6 +151,22 @@ fn apiserver_smoke() {
             assert!(a.reason.starts_with("RBAC: allowed by "), "{q} -> {a:?}");
         }
     }
+    // Who-can: every subject asked about a few attributes; the allowed sets differ.
+    let t_who = Instant::now();
+    let mut allowed_sets = std::collections::HashSet::new();
+    for attributes in corpus.attributes().iter().take(30) {
+        let asked = corpus.who_can_questions(attributes);
+        let answers = server.subject_access_reviews(&asked).unwrap();
+        let who: Vec<String> = asked
+            .iter()
+            .zip(&answers)
+            .filter(|(_, a)| a.allowed)
+            .map(|(q, _)| q.subject.user.clone())
+            .collect();
+        allowed_sets.insert(who);
+    }
+    let who_can = t_who.elapsed();
+    assert!(allowed_sets.len() > 5, "{allowed_sets:?}");
     let share = allowed * 100 / answers.len();
     assert!(
         (10..=90).contains(&share),
@@ -159,7 +175,8 @@ fn apiserver_smoke() {
     );
     eprintln!(
         "apiserver_smoke: seed {seed}; start {started:.1?}; apply {} objects {applied:.1?}; \
-         aggregation {aggregated:.1?}; {} SARs {asked:.1?} ({allowed} allowed, {denied} not); total {:.1?}",
+         aggregation {aggregated:.1?}; {} SARs {asked:.1?} ({allowed} allowed, {denied} not); \
+         who-can for 30 attributes {who_can:.1?}; total {:.1?}",
         corpus.rbac_objects,
         answers.len(),
         t0.elapsed()

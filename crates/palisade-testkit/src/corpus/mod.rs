@@ -22,7 +22,7 @@ mod model;
 mod questions;
 mod universe;
 
-use crate::sar::{Sar, Subject};
+use crate::sar::{Attributes, Sar, Subject};
 
 /// The corpus's namespaces.
 pub const CORPUS_NAMESPACES: [&str; 6] = universe::NAMESPACES;
@@ -50,6 +50,28 @@ pub struct Corpus {
     /// accounts outside [`Corpus::subjects`] (ones a binding names in a namespace where the
     /// universe has none).
     pub questions: Vec<Sar>,
+}
+
+impl Corpus {
+    /// The distinct request attributes of [`Corpus::questions`], in first-asked order: the
+    /// "who can do this?" questions.
+    pub fn attributes(&self) -> Vec<Attributes> {
+        let mut seen = std::collections::HashSet::new();
+        self.questions
+            .iter()
+            .filter(|q| seen.insert(&q.attributes))
+            .map(|q| q.attributes.clone())
+            .collect()
+    }
+
+    /// One question per subject of the universe about `attributes`: the SAR side of a who-can
+    /// comparison (the subjects allowed are the ones the authorizer says yes to).
+    pub fn who_can_questions(&self, attributes: &Attributes) -> Vec<Sar> {
+        self.subjects
+            .iter()
+            .map(|s| Sar::new(s.clone(), attributes.clone()))
+            .collect()
+    }
 }
 
 /// Draws a corpus of about `size` RBAC objects (at least 12) and `2 * size` questions from `seed`.
@@ -85,7 +107,6 @@ pub fn rbac_corpus(seed: u64, size: usize) -> Corpus {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sar::Attributes;
     use palisade_core::inventory::{load_str, LoadLimits};
 
     #[test]
@@ -134,6 +155,20 @@ mod tests {
             .filter(|q| matches!(&q.attributes, Attributes::Resource(r) if r.namespace.is_empty()))
             .count();
         assert!(cluster_wide > 20, "{cluster_wide}");
+    }
+
+    #[test]
+    fn who_can_asks_every_subject_about_distinct_attributes() {
+        let c = rbac_corpus(2, 100);
+        let attributes = c.attributes();
+        let distinct: std::collections::HashSet<_> =
+            c.questions.iter().map(|q| &q.attributes).collect();
+        assert_eq!(attributes.len(), distinct.len());
+        assert_eq!(attributes[0], c.questions[0].attributes);
+        let asked = c.who_can_questions(&attributes[1]);
+        assert_eq!(asked.len(), c.subjects.len());
+        assert!(asked.iter().all(|q| q.attributes == attributes[1]));
+        assert_eq!(c.subjects.len(), 21);
     }
 
     #[test]
