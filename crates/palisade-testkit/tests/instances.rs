@@ -63,14 +63,15 @@ fn two_instances_side_by_side_share_nothing() {
     );
 }
 
-/// Run as a child process by `an_exiting_process_leaves_nothing_running`: starts a server, prints
-/// its directory and PIDs, and exits without dropping it.
+/// Run as a child process by `an_exiting_process_leaves_nothing_running`: starts the process's
+/// shared server (a `static`, never dropped), prints its directory and PIDs, and exits.
 #[test]
 fn orphan_child() {
     if std::env::var_os(CHILD_ENV).is_none() {
         return;
     }
-    let server = ApiServer::start().unwrap();
+    let server = ApiServer::shared().unwrap();
+    assert!(std::ptr::eq(server, ApiServer::shared().unwrap()));
     let run = server.dir().join("run");
     let pid = |name: &str| std::fs::read_to_string(run.join(name)).unwrap();
     println!(
