@@ -44,6 +44,11 @@ impl Ports {
         Ok(ports)
     }
 
+    /// The lease files (for a watchdog to remove when the process dies without dropping these).
+    pub fn lease_files(&self) -> &[PathBuf] {
+        &self.leases
+    }
+
     /// Draws ports from the kernel until one (and its `partner`, when different) is free and
     /// leased.
     fn lease_one(

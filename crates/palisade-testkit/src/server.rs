@@ -87,7 +87,7 @@ impl ApiServer {
         std::os::unix::fs::symlink(install.dir.join("bin"), root.join("bin"))
             .context("linking the built binaries into the instance directory")?;
         fs::create_dir_all(root.join("run")).context("creating run/")?;
-        let watchdog = spawn_watchdog(install, &root)?;
+        let watchdog = spawn_watchdog(install, &root, ports.lease_files())?;
         let mut server = ApiServer {
             install: install.clone(),
             dir: Some(dir),
@@ -127,6 +127,11 @@ impl ApiServer {
     /// The API server's URL (`https://127.0.0.1:PORT`).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The API server's loopback port.
+    pub fn api_port(&self) -> u16 {
+        self.ports.api
     }
 
     /// A kubeconfig with contexts `admin` (current), `alice` and `bob`.
@@ -431,15 +436,17 @@ impl From<anyhow::Error> for StartError {
 }
 
 /// A process that outlives the test process by at most a second: when its parent is gone it stops
-/// the controller-manager, runs `stop.sh` and removes the directory. It runs in its own process
-/// group so that a Ctrl-C aimed at `cargo test` does not kill it before it has cleaned up.
-fn spawn_watchdog(install: &Install, root: &Path) -> anyhow::Result<Child> {
+/// the controller-manager, runs `stop.sh`, removes the directory and releases the port leases. It
+/// runs in its own process group so that a Ctrl-C aimed at `cargo test` does not kill it before it
+/// has cleaned up.
+fn spawn_watchdog(install: &Install, root: &Path, leases: &[PathBuf]) -> anyhow::Result<Child> {
     let script = r#"
-parent=$1; dir=$2; stop=$3; keep=$4
+parent=$1; dir=$2; stop=$3; keep=$4; shift 4
 while kill -0 "$parent" 2>/dev/null; do sleep 1; done
 [ -f "$dir/run/controller-manager.pid" ] && kill "$(cat "$dir/run/controller-manager.pid")" 2>/dev/null
 "$stop" "$dir" >/dev/null 2>&1
 [ -n "$keep" ] || rm -rf "$dir"
+rm -f "$@"
 "#;
     Command::new("sh")
         .arg("-c")
@@ -449,6 +456,7 @@ while kill -0 "$parent" 2>/dev/null; do sleep 1; done
         .arg(root)
         .arg(install.scripts.join("stop.sh"))
         .arg(std::env::var_os(KEEP_ENV).unwrap_or_default())
+        .args(leases)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -75,8 +75,9 @@ fn orphan_child() {
     let run = server.dir().join("run");
     let pid = |name: &str| std::fs::read_to_string(run.join(name)).unwrap();
     println!(
-        "ORPHAN {} {} {} {}",
+        "ORPHAN {} {} {} {} {}",
         server.dir().display(),
+        server.api_port(),
         pid("apiserver.pid").trim(),
         pid("etcd.pid").trim(),
         pid("controller-manager.pid").trim()
@@ -103,6 +104,9 @@ fn an_exiting_process_leaves_nothing_running() {
         });
     let mut parts = line.split(' ');
     let dir = PathBuf::from(parts.next().unwrap());
+    let lease = std::env::temp_dir()
+        .join("palisade-testkit-ports")
+        .join(parts.next().unwrap());
     let pids: Vec<String> = parts.map(str::to_owned).collect();
     assert_eq!(pids.len(), 3, "{line}");
     // Running, not merely an unreaped zombie (state `Z` in /proc/PID/stat).
@@ -117,7 +121,7 @@ fn an_exiting_process_leaves_nothing_running() {
             .unwrap_or(false)
     };
     let deadline = Instant::now() + Duration::from_secs(20);
-    while (pids.iter().any(alive) || dir.exists()) && Instant::now() < deadline {
+    while (pids.iter().any(alive) || dir.exists() || lease.exists()) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(200));
     }
     assert!(
@@ -125,4 +129,9 @@ fn an_exiting_process_leaves_nothing_running() {
         "processes {pids:?} outlived their test process"
     );
     assert!(!dir.exists(), "{} outlived its test process", dir.display());
+    assert!(
+        !lease.exists(),
+        "port lease {} outlived its test process",
+        lease.display()
+    );
 }
