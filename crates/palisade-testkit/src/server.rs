@@ -53,12 +53,17 @@ impl ApiServer {
     /// Fails, saying to run `scripts/setup.sh`, when the build is missing; fails with the tail of
     /// the relevant log when a process does not come up.
     pub fn start() -> anyhow::Result<ApiServer> {
-        let install = Install::locate()?;
+        ApiServer::start_with(&Install::locate()?)
+    }
+
+    /// [`ApiServer::start`] with another build or other scripts (e.g. a newer kube-apiserver built
+    /// beside the 1.20 one, which take the same flags).
+    pub fn start_with(install: &Install) -> anyhow::Result<ApiServer> {
         let mut last_error = None;
         // A port can still be taken between our check and the server's bind by a process that
         // does not lease ports; a second draw settles it.
         for _ in 0..3 {
-            match ApiServer::start_once(&install) {
+            match ApiServer::start_once(install) {
                 Ok(server) => return Ok(server),
                 Err(StartError::PortTaken(e)) => last_error = Some(e),
                 Err(StartError::Other(e)) => return Err(e),
@@ -78,7 +83,7 @@ impl ApiServer {
     }
 
     fn start_once(install: &Install) -> Result<ApiServer, StartError> {
-        let ports = Ports::lease()?;
+        let ports = Ports::lease().map_err(StartError::PortTaken)?;
         let dir = tempfile::Builder::new()
             .prefix("palisade-apiserver-")
             .tempdir()
@@ -98,20 +103,10 @@ impl ApiServer {
             ports,
             root,
         };
-        let out = Command::new(install.scripts.join("start.sh"))
-            .arg(&server.root)
-            .arg(server.ports.api.to_string())
-            .arg(server.ports.etcd.to_string())
-            .stdin(Stdio::null())
-            .output()
-            .context("running start.sh")?;
-        if !out.status.success() {
+        let (status, stderr) = server.run_start_script()?;
+        if !status.success() {
             let logs = server.log_tails(&["apiserver.log", "etcd.log"]);
-            let error = anyhow!(
-                "start.sh failed ({}): {}{logs}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
+            let error = anyhow!("start.sh failed ({status}): {}{logs}", stderr.trim());
             // Drop stops whatever did start.
             return Err(if logs.contains("address already in use") {
                 StartError::PortTaken(error)
@@ -122,6 +117,39 @@ impl ApiServer {
         server.agent = agent_trusting(&server.ca())?;
         server.start_controller_manager()?;
         Ok(server)
+    }
+
+    /// Runs `start.sh`, cutting its minute-long wait for `/readyz` short when the API server
+    /// process it started has already exited (a taken port, a bad flag).
+    fn run_start_script(&self) -> anyhow::Result<(std::process::ExitStatus, String)> {
+        let mut child = Command::new(self.install.scripts.join("start.sh"))
+            .arg(&self.root)
+            .arg(self.ports.api.to_string())
+            .arg(self.ports.etcd.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("running start.sh")?;
+        let pid_file = self.root.join("run/apiserver.pid");
+        loop {
+            if let Some(status) = child.try_wait().context("waiting for start.sh")? {
+                let mut stderr = String::new();
+                if let Some(mut pipe) = child.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+                }
+                return Ok((status, stderr));
+            }
+            let started = fs::read_to_string(&pid_file).ok();
+            if let Some(pid) = started.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+                if !process_running(pid) {
+                    let _ = child.kill();
+                    let status = child.wait().context("waiting for start.sh")?;
+                    return Ok((status, "kube-apiserver exited during start".to_owned()));
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// The API server's URL (`https://127.0.0.1:PORT`).
@@ -465,6 +493,17 @@ rm -f "$@"
         .context("starting the watchdog")
 }
 
+/// Whether `pid` names a live process (present in /proc and not a zombie awaiting its reaper).
+fn process_running(pid: &str) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| {
+            // The state follows the parenthesised command name, which may itself hold spaces.
+            let rest = stat.rsplit_once(')').map(|(_, r)| r.trim_start());
+            !rest.is_some_and(|r| r.starts_with('Z') || r.starts_with('X'))
+        })
+        .unwrap_or(false)
+}
+
 fn agent_trusting(ca: &Path) -> anyhow::Result<ureq::Agent> {
     use std::sync::Arc;
     use ureq::tls::{Certificate, RootCerts, TlsConfig};
@@ -502,4 +541,45 @@ fn aggregated_versions(list: &Value) -> Vec<(String, String)> {
         .collect();
     out.sort();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    fn script(path: &Path, body: &str) {
+        fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    /// A start.sh whose API server dies at once is cut short instead of waited on for a minute,
+    /// and the error says what happened.
+    #[test]
+    fn an_api_server_that_dies_during_start_fails_fast() {
+        let fake = tempfile::tempdir().unwrap();
+        let (bin, scripts) = (fake.path().join("bin"), fake.path().join("scripts"));
+        fs::create_dir_all(&bin).unwrap();
+        fs::create_dir_all(&scripts).unwrap();
+        for name in ["kube-apiserver", "kube-controller-manager", "kubectl"] {
+            script(&bin.join(name), "exit 1");
+        }
+        script(&scripts.join("mkcerts.sh"), "exit 0");
+        script(&scripts.join("stop.sh"), "exit 0");
+        script(
+            &scripts.join("start.sh"),
+            "echo 'listen tcp: address in use? no: bad flag' > \"$1/run/apiserver.log\"\n\
+             sh -c 'exit 3' & echo $! > \"$1/run/apiserver.pid\"\nexec sleep 60",
+        );
+        let install = Install::at(fake.path().into(), scripts).unwrap();
+        let t0 = Instant::now();
+        let err = ApiServer::start_with(&install).err().unwrap();
+        let text = format!("{err:#}");
+        assert!(t0.elapsed() < Duration::from_secs(20), "{:?}", t0.elapsed());
+        assert!(
+            text.contains("kube-apiserver exited during start"),
+            "{text}"
+        );
+        assert!(text.contains("bad flag"), "{text}");
+    }
 }
