@@ -177,7 +177,10 @@ pub(crate) fn resource_rule(rng: &mut Rng) -> Rule {
             0..=5 => "*".to_owned(),
             6..=16 => format!("*/{}", pick(rng, &["scale", "status", "exec"])),
             // Not a wildcard: RBAC matches only a literal "*" subresource with it.
-            17..=19 => "pods/*".to_owned(),
+            17..=18 => "pods/*".to_owned(),
+            // The subresources that matter most, whatever the rule's groups.
+            19..=23 => "pods/exec".to_owned(),
+            24..=26 => "deployments/scale".to_owned(),
             _ => {
                 let (name, subs) = *pick(rng, RESOURCES[group_index]);
                 if !subs.is_empty() && chance(rng, 30) {

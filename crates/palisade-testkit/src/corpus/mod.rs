@@ -135,6 +135,8 @@ mod tests {
             "resourceNames:",
             "nonResourceURLs:",
             "\"*/scale\"",
+            "\"pods/exec\"",
+            "\"deployments/scale\"",
             "apiGroups: [\"*\"]",
             "verbs: [\"*\"]",
             "kind: ServiceAccount\n",
