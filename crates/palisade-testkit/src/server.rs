@@ -203,11 +203,22 @@ impl ApiServer {
             .stderr(Stdio::piped())
             .spawn()
             .context("running kubectl")?;
-        if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
-            pipe.write_all(text.as_bytes())
-                .context("writing kubectl's input")?;
-        }
-        let out = child.wait_with_output().context("waiting for kubectl")?;
+        // Input is written from another thread while the output is read, so neither side can
+        // fill a pipe and wait on the other.
+        let pipe = child.stdin.take();
+        let out = std::thread::scope(|scope| {
+            let writer = scope.spawn(move || match (stdin, pipe) {
+                (Some(text), Some(mut pipe)) => pipe.write_all(text.as_bytes()),
+                _ => Ok(()),
+            });
+            let out = child.wait_with_output();
+            let written = writer
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("writer thread panicked")));
+            (out, written)
+        });
+        let (out, written) = out;
+        let out = out.context("waiting for kubectl")?;
         if !out.status.success() {
             bail!(
                 "kubectl {} failed ({}): {}",
@@ -216,11 +227,15 @@ impl ApiServer {
                 String::from_utf8_lossy(&out.stderr).trim()
             );
         }
+        // A short write with a successful exit would mean kubectl saw only part of the input.
+        written.context("writing kubectl's input")?;
         String::from_utf8(out.stdout).context("kubectl printed non-UTF-8 output")
     }
 
     /// Creates or updates every object of a YAML (or JSON) stream, in order, as `admin`
     /// (`kubectl apply --server-side`: one request per object, no last-applied annotation).
+    /// Validation is the server's alone (`--validate=false`: kubectl's own schema check would
+    /// refuse some invalid objects before the API server sees them).
     pub fn apply(&self, yaml: &str) -> anyhow::Result<()> {
         self.kubectl(
             &[
@@ -228,6 +243,7 @@ impl ApiServer {
                 "--server-side",
                 "--force-conflicts",
                 "--field-manager=palisade-testkit",
+                "--validate=false",
                 "-f",
                 "-",
             ],

@@ -97,6 +97,20 @@ fn apiserver_smoke() {
     elsewhere.attributes = Attributes::resource("team-b", "get", "", "pods");
     assert!(!server.subject_access_review(&elsewhere).unwrap().allowed);
 
+    // The server validates what it is given, and apply reports its refusal.
+    let invalid = server
+        .apply(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: bad, namespace: team-a}\n\
+             rules:\n- {nonResourceURLs: [\"/metrics\"], verbs: [get]}\n- {apiGroups: [\"\"], resources: [pods]}\n",
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        invalid.contains("namespaced rules cannot apply to non-resource URLs"),
+        "{invalid}"
+    );
+    assert!(invalid.contains("verbs: Required value"), "{invalid}");
+
     // The real clusterrole-aggregation controller fills the aggregated role.
     server.apply(AGGREGATED).unwrap();
     let rules = server
