@@ -193,6 +193,12 @@ impl ApiServer {
     pub fn kubectl(&self, args: &[&str], stdin: Option<&str>) -> anyhow::Result<String> {
         let mut child = Command::new(self.install.bin("kubectl"))
             .arg(format!("--kubeconfig={}", self.kubeconfig().display()))
+            // Discovery and HTTP caches (megabytes per server) go away with the instance instead
+            // of piling up under ~/.kube/cache, one per port.
+            .arg(format!(
+                "--cache-dir={}",
+                self.root.join("kubectl-cache").display()
+            ))
             .args(args)
             .stdin(if stdin.is_some() {
                 Stdio::piped()
