@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh machine (idempotent; quiet when all is there):
 #   - xmllint (Debian libxml2-utils) validates JUnit output against shared/schemas/junit.xsd;
-#   - Python's jsonschema validates SARIF output with shared/schemas/validate.py.
+#   - Python's jsonschema validates SARIF output with shared/schemas/validate.py;
+#   - a real kube-apiserver, etcd, kube-controller-manager and kubectl (scripts/kube-apiserver.sh ensure:
+#     built once per machine into ~/.cache/palisade-test, ~10 minutes the first time) for the tests that
+#     use crates/palisade-testkit.
 set -euo pipefail
 
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -24,3 +27,5 @@ if ! "$PYTHON" -c 'import jsonschema' >/dev/null 2>&1; then
     log "installing PyPI jsonschema for $PYTHON"
     "$PYTHON" -m pip install --quiet jsonschema
 fi
+
+"$(dirname "$0")/kube-apiserver.sh" ensure

@@ -1,0 +1,59 @@
+//! Palisade's test kit (dev-only, never published): a real Kubernetes control plane on loopback
+//! for integration tests, SubjectAccessReview questions to ask it, and a seeded RBAC corpus
+//! generator whose answers the RBAC analysis is checked against.
+//!
+//! - [`ApiServer`]: etcd + kube-apiserver v1.20.2 (RBAC on, static tokens `admin`, `alice` in
+//!   `devs`, `bob` in `others`) + kube-controller-manager running only the
+//!   `clusterrole-aggregation` controller. Each instance has its own leased loopback ports and its
+//!   own directory, and stops on drop; [`ApiServer::shared`] gives one instance per test process
+//!   (stopped by a watchdog when the process exits). Built once per machine by `scripts/setup.sh`
+//!   (`scripts/kube-apiserver.sh ensure`); without the build, [`ApiServer::start`] fails saying so:
+//!   tests fail, they do not skip.
+//! - [`Sar`] ([`Subject`] + [`Attributes`]) and [`SarAnswer`]: one access question and the
+//!   authorizer's answer ([`ApiServer::subject_access_review`]).
+//! - [`rbac_corpus`] → [`Corpus`]: YAML to apply, the subject universe, aimed questions, and the
+//!   who-can side ([`Corpus::attributes`], [`Corpus::who_can_questions`]).
+//!
+//! Compare an analysis against the server's state ([`ApiServer::get_yaml`] after applying: it
+//! includes the bootstrap policy and the aggregated rules), not the corpus alone.
+//!
+//! Environment: `PALISADE_KUBE_DIR` (the build, default
+//! `${XDG_CACHE_HOME:-$HOME/.cache}/palisade-test/kube-apiserver-1.20.2`), `PALISADE_KUBE_SCRIPTS`
+//! (default `../shared/scripts/kube-apiserver` beside the clone), `PALISADE_TESTKIT_KEEP` (keep
+//! instance directories and logs; they are kept anyway when a test panics).
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use palisade_testkit::{rbac_corpus, ApiServer};
+//! # fn main() -> anyhow::Result<()> {
+//! let server = ApiServer::start()?;
+//! let corpus = rbac_corpus(42, 300);
+//! server.apply(&corpus.yaml)?;
+//! for name in &corpus.aggregated {
+//!     server.wait_aggregated(name, Duration::from_secs(20))?;
+//! }
+//! server.wait_aggregation_settled(Duration::from_millis(500), Duration::from_secs(20))?;
+//! let state = server.get_yaml("clusterroles,clusterrolebindings,roles,rolebindings")?;
+//! let answers = server.subject_access_reviews(&corpus.questions)?;
+//! for (question, answer) in corpus.questions.iter().zip(&answers) {
+//!     println!("{question} -> allowed={} ({})", answer.allowed, answer.reason);
+//! }
+//! # let _ = state; Ok(()) }
+//! ```
+//!
+//! Examples: `cargo run -p palisade-testkit --example corpus -- SEED SIZE` prints a corpus and its
+//! questions; `--example ask -- SEED SIZE` also answers them on a fresh server.
+
+mod corpus;
+mod install;
+mod ports;
+mod sar;
+mod server;
+
+pub use corpus::{rbac_corpus, Corpus, CORPUS_GROUPS, CORPUS_NAMESPACES};
+pub use install::{Install, KUBE_VERSION};
+pub use sar::{
+    Attributes, NonResourceAttributes, ResourceAttributes, Sar, SarAnswer, Subject,
+    ALL_SERVICE_ACCOUNTS, AUTHENTICATED,
+};
+pub use server::{ApiServer, ADMIN_TOKEN};
