@@ -59,7 +59,13 @@ mod access;
 mod aggregate;
 mod authorize;
 mod bootstrap;
+mod diff;
+mod grant_pattern;
+mod grants;
+mod graph;
 mod model;
+mod node_context;
+mod nodes;
 mod policy;
 mod resource;
 mod subject;
@@ -73,10 +79,26 @@ pub use authorize::{
     SERVICE_ACCOUNT_USER_PREFIX,
 };
 pub use bootstrap::BOOTSTRAP_VERSION;
+pub use diff::{
+    diff, diff_subject, diff_subjects, fail_on_grant, DiffOptions, GrantMatch, Permission,
+    PermissionChange, PolicyDiff, SubjectDiff, NON_RESOURCE_VERBS, RESOURCE_VERBS,
+};
+pub use grant_pattern::{
+    parse_grant_pattern, GrantPattern, GrantPatternError, RiskClass, POD_CONTROLLERS,
+};
+pub use grants::{binding_subjects, grants};
+pub use graph::{
+    graph, rule_text, to_dot, Graph, GraphEdge, GraphEdgeKind, GraphNode, GraphNodeKind,
+    GraphOptions,
+};
 pub use model::{
     Aggregation, Binding, BindingKind, BindingSubject, Key, Origin, Problem, ProblemKind, Role,
     RoleKind, RoleRef, Rule, RuleContent, SubjectKind, UNSET_NAMESPACE,
 };
+pub use node_context::{
+    HostAccess, HostWorkload, NodeContext, PodSecurity, PodSecurityLevel, ENFORCE_LABEL,
+};
+pub use nodes::{nodes, nodes_all, Hop, NodePath, NodePathKind, SubjectNodes};
 pub use policy::{BindingId, Options, Policy, RoleId};
 pub use resource::{
     parse_resource_spec, ResourceSpec, ResourceSpecError, CLUSTER_SCOPED, WELL_KNOWN,

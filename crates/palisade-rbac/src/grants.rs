@@ -1,0 +1,101 @@
+//! Requests and their grants: every binding, role and rule allowing a request (what
+//! [`crate::Policy::allows`] decides, with all its reasons), and the subjects bindings name.
+
+use std::collections::BTreeSet;
+
+use crate::authorize::{applies_to, rule_allows, Attributes, ResourceAttributes, Target, UserInfo};
+use crate::policy::Policy;
+use crate::subject::Subject;
+use crate::who_can::{grant_subject, GrantSubjectKind, Via};
+
+/// Every binding, role and rule that allows the request: the bindings `VisitRulesFor`
+/// visits (ClusterRoleBindings; RoleBindings of the request's namespace), each with its first
+/// allowing rule. Empty exactly when [`Policy::allows`] says no.
+pub fn grants(policy: &Policy, user: &UserInfo, attrs: &Attributes) -> Vec<Via> {
+    let mut out = Vec::new();
+    for id in policy.candidate_bindings(user) {
+        let b = &policy.bindings()[id];
+        let visited = match b.namespace.as_deref() {
+            None => true,
+            Some(ns) => !attrs.namespace.is_empty() && ns == attrs.namespace,
+        };
+        if !visited || applies_to(user, &b.subjects, b.namespace.as_deref().unwrap_or("")).is_none()
+        {
+            continue;
+        }
+        let Some(role) = policy.role_of(id) else {
+            continue;
+        };
+        if let Some(rule) = role.rules.iter().position(|r| rule_allows(attrs, r)) {
+            out.extend(policy.via(id, rule));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// A resource request's attributes.
+pub(crate) fn request(
+    verb: &str,
+    group: &str,
+    resource: &str,
+    sub: &str,
+    ns: &str,
+    name: &str,
+) -> Attributes {
+    Attributes {
+        verb: verb.to_string(),
+        namespace: ns.to_string(),
+        target: Target::Resource(ResourceAttributes {
+            api_group: group.to_string(),
+            resource: resource.to_string(),
+            subresource: sub.to_string(),
+            name: name.to_string(),
+        }),
+    }
+}
+
+/// `resource[.group][/sub]`.
+pub(crate) fn spell(group: &str, resource: &str, sub: &str) -> String {
+    let mut s = resource.to_string();
+    if !group.is_empty() {
+        s.push('.');
+        s.push_str(group);
+    }
+    if !sub.is_empty() {
+        s.push('/');
+        s.push_str(sub);
+    }
+    s
+}
+
+/// Every subject named in a binding (ServiceAccounts with their effective namespace),
+/// sorted and deduplicated.
+pub fn binding_subjects(policy: &Policy) -> Vec<Subject> {
+    let mut set = BTreeSet::new();
+    for b in policy.bindings() {
+        for s in &b.subjects {
+            let Some(g) = grant_subject(s, b.kind, b.namespace.as_deref()) else {
+                continue;
+            };
+            set.insert(match g.kind {
+                GrantSubjectKind::User => Subject::User { name: g.name },
+                GrantSubjectKind::Group => Subject::Group { name: g.name },
+                GrantSubjectKind::ServiceAccount => Subject::ServiceAccount {
+                    namespace: g.namespace.unwrap_or_default(),
+                    name: g.name,
+                },
+            });
+        }
+    }
+    set.into_iter().collect()
+}
+
+/// The grants of two requests together, sorted.
+pub(crate) fn merge(mut a: Vec<Via>, b: &[Via]) -> Vec<Via> {
+    a.extend(b.iter().cloned());
+    a.sort();
+    a.dedup();
+    a
+}

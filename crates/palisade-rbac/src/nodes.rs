@@ -1,0 +1,549 @@
+//! `nodes`: who can get a root shell on a node, and how.
+//!
+//! Every path is judged by asking the authorizer ([`Policy::allows`]'s order and matching,
+//! through [`grants`]) about a synthetic request, so wildcards and `resourceNames` count
+//! exactly as they would on a real API server. Paths a subject takes as itself:
+//! - `nodes/proxy` with `get` or `create`: the kubelet API, whose `/exec` and `/run` run
+//!   commands in any container of the node (the kubelet authorizes `GET` as `get`, `POST`
+//!   as `create`). Cluster-scoped, so only ClusterRoleBindings grant it. A rule restricted
+//!   by `resourceNames` gives the named nodes only;
+//! - `create` on pods in a namespace whose Pod Security admission admits privileged,
+//!   hostPID or hostPath `/` pods (see [`crate::node_context`]); `kubectl debug node/NAME`
+//!   is such a pod;
+//! - `create` on a pod controller ([`POD_CONTROLLERS`]) in such a namespace: the controller
+//!   creates the pod, under the namespace's Pod Security level;
+//! - `pods/exec` into a pod of a workload in the input that is already privileged,
+//!   hostPID or mounts the host's root. `create` is what `kubectl exec` needs; `get` is
+//!   enough for a WebSocket exec on API servers before 1.35 (and later ones with the
+//!   `AuthorizePodWebsocketUpgradeCreatePermission` gate off);
+//! - `bind` on a role that grants one of the above, with `create` on the binding kind
+//!   (`BindingAuthorized` in rbac validation: `bind` lets one bind a role without holding
+//!   its rules);
+//! - `escalate` with `update` or `patch` on a role already bound to the subject: write any
+//!   rule into it (`EscalationAllowed`: `escalate` skips the no-escalation check).
+//!
+//! And one hop further, through someone else who has one of the paths above:
+//! - `impersonate` of that user, group (which also needs impersonating some user: the
+//!   impersonation filter refuses groups without a user) or service account;
+//! - `create` on `serviceaccounts/token` of that service account.
+//!
+//! Namespaced paths are listed for every namespace the input knows (Namespace objects,
+//! RoleBindings, workloads), and once with no namespace for what ClusterRoleBindings give in
+//! every other namespace (`kube-system` and `default` always exist; their Pod Security level
+//! is not in the input, so it is reported as not known, assumed `privileged`, the default).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::authorize::{applies_to, rule_allows, Attributes, UserInfo};
+use crate::grant_pattern::{POD_CONTROLLERS, RBAC_GROUP};
+use crate::grants::{binding_subjects, grants, merge, request, spell};
+use crate::model::{Key, RoleKind};
+use crate::node_context::{HostWorkload, NodeContext, PodSecurity};
+use crate::policy::Policy;
+use crate::subject::Subject;
+use crate::who_can::Via;
+
+/// How a path reaches the node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NodePathKind {
+    /// The kubelet API through `nodes/proxy`.
+    NodesProxy,
+    /// Creating a privileged / hostPID / hostPath pod.
+    CreatePod,
+    /// Creating a pod controller that creates such a pod.
+    CreateController,
+    /// Exec into a pod that already holds its node.
+    ExecPrivilegedPod,
+    /// Binding a role that gives one of the direct paths.
+    Bind,
+    /// Writing rules into a role the subject is bound to.
+    Escalate,
+    /// Acting as someone who has a path.
+    Impersonate,
+    /// Minting a token of a service account that has a path.
+    ServiceAccountToken,
+}
+
+/// One way to a root shell on a node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodePath {
+    /// The path.
+    pub kind: NodePathKind,
+    /// The verb of the decisive request.
+    pub verb: String,
+    /// Its resource, `resource[.group][/subresource]`.
+    pub resource: String,
+    /// The namespace the request is in; `None` for cluster-scoped requests, and for a
+    /// namespaced path held in every namespace the input does not name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Pod Security admission in that namespace, for pod paths.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_security: Option<PodSecurity>,
+    /// The node, when the grant names nodes (`resourceNames`); `None`: any node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// The already-privileged workload exec'd into.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workload: Option<HostWorkload>,
+    /// The role bound (`bind`) or rewritten (`escalate`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Key>,
+    /// The subject acted as, and its own paths (`impersonate`, `serviceaccounts/token`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hop: Option<Hop>,
+    /// Every binding, role and rule granting the requests of the path, sorted.
+    pub via: Vec<Via>,
+}
+
+/// The second step of a path through another subject.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hop {
+    /// Who is acted as.
+    pub subject: Subject,
+    /// That subject's own paths.
+    pub paths: Vec<NodePath>,
+}
+
+/// A subject's paths to a node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SubjectNodes {
+    /// The subject.
+    pub subject: Subject,
+    /// Its paths, sorted by kind, namespace, resource, verb.
+    pub paths: Vec<NodePath>,
+}
+
+/// The namespace requests use for "any namespace the input does not name": no RoleBinding
+/// can be in it, so only ClusterRoleBindings answer.
+const OTHER_NAMESPACE: &str = "(any namespace not in the input)";
+
+/// The paths of one subject, its hops through every subject named in a binding included.
+pub fn nodes(policy: &Policy, ctx: &NodeContext, subject: &Subject) -> SubjectNodes {
+    let finder = Finder::new(policy, ctx);
+    let others: Vec<(Subject, Vec<NodePath>)> = binding_subjects(policy)
+        .into_iter()
+        .filter(|s| s != subject)
+        .map(|s| {
+            let paths = finder.direct(&s);
+            (s, paths)
+        })
+        .filter(|(_, p)| !p.is_empty())
+        .collect();
+    let mut paths = finder.direct(subject);
+    paths.extend(finder.hops(subject, &others));
+    sort(&mut paths);
+    SubjectNodes {
+        subject: subject.clone(),
+        paths,
+    }
+}
+
+/// The paths of every subject named in a binding (`--all`); subjects without a path are
+/// left out.
+pub fn nodes_all(policy: &Policy, ctx: &NodeContext) -> Vec<SubjectNodes> {
+    let finder = Finder::new(policy, ctx);
+    let direct: Vec<(Subject, Vec<NodePath>)> = binding_subjects(policy)
+        .into_iter()
+        .map(|s| {
+            let paths = finder.direct(&s);
+            (s, paths)
+        })
+        .collect();
+    let holders: Vec<(Subject, Vec<NodePath>)> = direct
+        .iter()
+        .filter(|(_, p)| !p.is_empty())
+        .cloned()
+        .collect();
+    direct
+        .into_iter()
+        .filter_map(|(subject, mut paths)| {
+            let others: Vec<(Subject, Vec<NodePath>)> = holders
+                .iter()
+                .filter(|(s, _)| *s != subject)
+                .cloned()
+                .collect();
+            paths.extend(finder.hops(&subject, &others));
+            sort(&mut paths);
+            (!paths.is_empty()).then_some(SubjectNodes { subject, paths })
+        })
+        .collect()
+}
+
+fn sort(paths: &mut [NodePath]) {
+    paths.sort_by(|a, b| {
+        let key = |p: &NodePath| {
+            (
+                p.kind,
+                p.namespace.clone(),
+                p.resource.clone(),
+                p.verb.clone(),
+                p.node.clone(),
+                p.workload.as_ref().map(|w| w.object.to_string()),
+                p.role.clone(),
+                p.hop.as_ref().map(|h| h.subject.clone()),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+}
+
+/// The inputs of a query, prepared once.
+struct Finder<'a> {
+    policy: &'a Policy,
+    ctx: &'a NodeContext,
+    /// Namespaces the input names, sorted.
+    namespaces: Vec<String>,
+    /// Node names worth asking about: Node objects and `resourceNames` of rules on nodes.
+    node_names: Vec<String>,
+    /// Namespaces with a workload already holding its node.
+    host_namespaces: BTreeSet<String>,
+}
+
+impl<'a> Finder<'a> {
+    fn new(policy: &'a Policy, ctx: &'a NodeContext) -> Finder<'a> {
+        let mut namespaces: BTreeSet<String> = ctx.namespaces.keys().cloned().collect();
+        namespaces.extend(policy.binding_namespaces().map(str::to_string));
+        let host_namespaces: BTreeSet<String> = ctx
+            .host_workloads
+            .iter()
+            .map(|w| w.namespace.clone())
+            .collect();
+        namespaces.extend(host_namespaces.iter().cloned());
+        let mut node_names: BTreeSet<String> = ctx.node_names.iter().cloned().collect();
+        for role in policy.roles() {
+            for rule in &role.rules {
+                if rule
+                    .resources
+                    .iter()
+                    .any(|r| r == "*" || r.starts_with("nodes"))
+                {
+                    node_names.extend(rule.resource_names.iter().cloned());
+                }
+            }
+        }
+        Finder {
+            policy,
+            ctx,
+            namespaces: namespaces.into_iter().collect(),
+            node_names: node_names.into_iter().collect(),
+            host_namespaces,
+        }
+    }
+
+    /// (request namespace, reported namespace, Pod Security state) of every namespace.
+    fn scopes(&self) -> Vec<(&str, Option<String>, PodSecurity)> {
+        let mut out: Vec<(&str, Option<String>, PodSecurity)> = self
+            .namespaces
+            .iter()
+            .map(|ns| (ns.as_str(), Some(ns.clone()), self.ctx.pod_security(ns)))
+            .collect();
+        out.push((OTHER_NAMESPACE, None, PodSecurity::NotInInput));
+        out
+    }
+
+    fn path(&self, kind: NodePathKind, verb: &str, resource: String, via: Vec<Via>) -> NodePath {
+        NodePath {
+            kind,
+            verb: verb.to_string(),
+            resource,
+            namespace: None,
+            pod_security: None,
+            node: None,
+            workload: None,
+            role: None,
+            hop: None,
+            via,
+        }
+    }
+
+    /// Paths the subject takes as itself.
+    fn direct(&self, subject: &Subject) -> Vec<NodePath> {
+        let user = subject.user_info();
+        let ask = |a: &Attributes| grants(self.policy, &user, a);
+        let mut out = Vec::new();
+        for verb in ["create", "get"] {
+            let via = ask(&request(verb, "", "nodes", "proxy", "", ""));
+            if !via.is_empty() {
+                out.push(self.path(NodePathKind::NodesProxy, verb, "nodes/proxy".into(), via));
+                continue;
+            }
+            for node in &self.node_names {
+                let via = ask(&request(verb, "", "nodes", "proxy", "", node));
+                if !via.is_empty() {
+                    let mut p =
+                        self.path(NodePathKind::NodesProxy, verb, "nodes/proxy".into(), via);
+                    p.node = Some(node.clone());
+                    out.push(p);
+                }
+            }
+        }
+        for (ns, shown, psa) in self.scopes() {
+            if !psa.admits_host_pods() {
+                continue;
+            }
+            let creates = std::iter::once((NodePathKind::CreatePod, "", "pods")).chain(
+                POD_CONTROLLERS
+                    .iter()
+                    .map(|&(g, r)| (NodePathKind::CreateController, g, r)),
+            );
+            for (kind, group, resource) in creates {
+                let via = ask(&request("create", group, resource, "", ns, ""));
+                if !via.is_empty() {
+                    let mut p = self.path(kind, "create", spell(group, resource, ""), via);
+                    p.namespace = shown.clone();
+                    p.pod_security = Some(psa.clone());
+                    out.push(p);
+                }
+            }
+        }
+        for w in &self.ctx.host_workloads {
+            let name = w.pod_name.as_deref().unwrap_or("");
+            for verb in ["create", "get"] {
+                let via = ask(&request(verb, "", "pods", "exec", &w.namespace, name));
+                if !via.is_empty() {
+                    let mut p = self.path(
+                        NodePathKind::ExecPrivilegedPod,
+                        verb,
+                        "pods/exec".into(),
+                        via,
+                    );
+                    p.namespace = Some(w.namespace.clone());
+                    p.workload = Some(w.clone());
+                    out.push(p);
+                }
+            }
+        }
+        out.extend(self.bind(&user));
+        out.extend(self.escalate(&user));
+        out
+    }
+
+    /// Would a role's rules, bound in `namespace` (`None`: cluster-wide), give a direct
+    /// path? Cluster-wide: `nodes/proxy` or creating pods (some namespace, at least one not
+    /// in the input, admits them). In a namespace: creating pods when it admits host pods,
+    /// `pods/exec` when it has a workload holding its node.
+    fn role_gives_path(&self, role: &crate::model::Role, namespace: Option<&str>) -> bool {
+        let allows = |a: &Attributes| role.rules.iter().any(|r| rule_allows(a, r));
+        match namespace {
+            None => {
+                ["get", "create"]
+                    .iter()
+                    .any(|v| allows(&request(v, "", "nodes", "proxy", "", "")))
+                    || allows(&request("create", "", "pods", "", "", ""))
+            }
+            Some(ns) => {
+                (self.ctx.pod_security(ns).admits_host_pods()
+                    && allows(&request("create", "", "pods", "", ns, "")))
+                    || (self.host_namespaces.contains(ns)
+                        && allows(&request("create", "", "pods", "exec", ns, "")))
+            }
+        }
+    }
+
+    /// `bind` on a role giving a path, with `create` on the binding kind: cluster-wide
+    /// (a ClusterRoleBinding to a ClusterRole), else per namespace (a RoleBinding to a
+    /// ClusterRole or to a Role of that namespace). The first such role is named, the
+    /// built-in `cluster-admin` preferred.
+    fn bind(&self, user: &UserInfo) -> Vec<NodePath> {
+        let ask = |a: &Attributes| grants(self.policy, user, a);
+        let mut roles: Vec<&crate::model::Role> = self.policy.roles().iter().collect();
+        roles.sort_by_key(|r| (&*r.name != "cluster-admin", r.kind, r.namespace.clone()));
+        let binding_grants = ask(&request(
+            "create",
+            RBAC_GROUP,
+            "clusterrolebindings",
+            "",
+            "",
+            "",
+        ));
+        if !binding_grants.is_empty() {
+            for role in roles.iter().filter(|r| r.kind == RoleKind::ClusterRole) {
+                let via = ask(&request(
+                    "bind",
+                    RBAC_GROUP,
+                    "clusterroles",
+                    "",
+                    "",
+                    &role.name,
+                ));
+                if !via.is_empty() && self.role_gives_path(role, None) {
+                    let mut p = self.path(
+                        NodePathKind::Bind,
+                        "bind",
+                        spell(RBAC_GROUP, "clusterroles", ""),
+                        merge(via, &binding_grants),
+                    );
+                    p.role = Some(role.key());
+                    return vec![p];
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (ns, shown, psa) in self.scopes() {
+            let binding_grants = ask(&request("create", RBAC_GROUP, "rolebindings", "", ns, ""));
+            if binding_grants.is_empty() {
+                continue;
+            }
+            let found = roles.iter().find_map(|role| {
+                let (resource, fits) = match role.kind {
+                    RoleKind::ClusterRole => ("clusterroles", true),
+                    RoleKind::Role => ("roles", role.namespace.as_deref() == Some(ns)),
+                };
+                if !fits || !self.role_gives_path(role, Some(ns)) {
+                    return None;
+                }
+                let via = ask(&request("bind", RBAC_GROUP, resource, "", ns, &role.name));
+                (!via.is_empty()).then_some((role, resource, via))
+            });
+            if let Some((role, resource, via)) = found {
+                let mut p = self.path(
+                    NodePathKind::Bind,
+                    "bind",
+                    spell(RBAC_GROUP, resource, ""),
+                    merge(via, &binding_grants),
+                );
+                p.namespace = shown;
+                p.pod_security = Some(psa);
+                p.role = Some(role.key());
+                out.push(p);
+            }
+        }
+        out
+    }
+
+    /// `escalate` with `update` or `patch` on a role bound to the user: a ClusterRole is
+    /// written cluster-wide; a Role in its namespace. The new rules hold where the binding
+    /// does, so a RoleBinding's namespace must admit host pods or hold such a workload.
+    fn escalate(&self, user: &UserInfo) -> Vec<NodePath> {
+        let ask = |a: &Attributes| grants(self.policy, user, a);
+        let mut seen: BTreeMap<(Key, Option<String>), NodePath> = BTreeMap::new();
+        for id in self.policy.candidate_bindings(user) {
+            let b = &self.policy.bindings()[id];
+            let bns = b.namespace.as_deref();
+            if applies_to(user, &b.subjects, bns.unwrap_or("")).is_none() {
+                continue;
+            }
+            let Some(role) = self.policy.role_of(id) else {
+                continue;
+            };
+            if let Some(ns) = bns {
+                if !self.ctx.pod_security(ns).admits_host_pods()
+                    && !self.host_namespaces.contains(ns)
+                {
+                    continue;
+                }
+            }
+            let (resource, ns) = match role.kind {
+                RoleKind::ClusterRole => ("clusterroles", ""),
+                RoleKind::Role => ("roles", bns.unwrap_or("")),
+            };
+            let esc = ask(&request(
+                "escalate", RBAC_GROUP, resource, "", ns, &role.name,
+            ));
+            if esc.is_empty() {
+                continue;
+            }
+            let write = ["update", "patch"]
+                .iter()
+                .map(|v| ask(&request(v, RBAC_GROUP, resource, "", ns, &role.name)))
+                .find(|v| !v.is_empty());
+            let Some(write) = write else { continue };
+            let shown = bns.map(str::to_string);
+            let key = (role.key(), shown.clone());
+            seen.entry(key).or_insert_with(|| {
+                let mut p = self.path(
+                    NodePathKind::Escalate,
+                    "escalate",
+                    spell(RBAC_GROUP, resource, ""),
+                    merge(esc, &write),
+                );
+                p.namespace = shown.clone();
+                p.pod_security = shown.as_deref().map(|n| self.ctx.pod_security(n));
+                p.role = Some(role.key());
+                p
+            });
+        }
+        seen.into_values().collect()
+    }
+
+    /// One hop: impersonating, or minting a token of, a subject that has direct paths.
+    fn hops(&self, subject: &Subject, others: &[(Subject, Vec<NodePath>)]) -> Vec<NodePath> {
+        let user = subject.user_info();
+        let ask = |a: &Attributes| grants(self.policy, &user, a);
+        let any_user = ask(&request("impersonate", "", "users", "", "", ""));
+        let mut out = Vec::new();
+        for (target, paths) in others {
+            let hop = || {
+                Some(Hop {
+                    subject: target.clone(),
+                    paths: paths.clone(),
+                })
+            };
+            let impersonate = match target {
+                Subject::User { name } => ask(&request("impersonate", "", "users", "", "", name)),
+                Subject::Group { name } if !any_user.is_empty() => {
+                    let via = ask(&request("impersonate", "", "groups", "", "", name));
+                    if via.is_empty() {
+                        via
+                    } else {
+                        merge(via, &any_user)
+                    }
+                }
+                Subject::Group { .. } => Vec::new(),
+                Subject::ServiceAccount { namespace, name } => ask(&request(
+                    "impersonate",
+                    "",
+                    "serviceaccounts",
+                    "",
+                    namespace,
+                    name,
+                )),
+            };
+            if !impersonate.is_empty() {
+                let resource = match target {
+                    Subject::User { .. } => "users",
+                    Subject::Group { .. } => "groups",
+                    Subject::ServiceAccount { .. } => "serviceaccounts",
+                };
+                let mut p = self.path(
+                    NodePathKind::Impersonate,
+                    "impersonate",
+                    resource.into(),
+                    impersonate,
+                );
+                if let Subject::ServiceAccount { namespace, .. } = target {
+                    p.namespace = Some(namespace.clone());
+                }
+                p.hop = hop();
+                out.push(p);
+            }
+            if let Subject::ServiceAccount { namespace, name } = target {
+                let via = ask(&request(
+                    "create",
+                    "",
+                    "serviceaccounts",
+                    "token",
+                    namespace,
+                    name,
+                ));
+                if !via.is_empty() {
+                    let mut p = self.path(
+                        NodePathKind::ServiceAccountToken,
+                        "create",
+                        "serviceaccounts/token".into(),
+                        via,
+                    );
+                    p.namespace = Some(namespace.clone());
+                    p.hop = hop();
+                    out.push(p);
+                }
+            }
+        }
+        out
+    }
+}
