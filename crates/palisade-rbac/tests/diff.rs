@@ -103,6 +103,14 @@ fn wildcard_verb_replaced_by_explicit_verbs() {
         .unwrap();
     assert!(!star.wildcard);
 
+    // A verb no list knows is still covered by `*`.
+    let custom = role_with("- {apiGroups: [\"\"], resources: [pods], verbs: [get, frobnicate]}\n");
+    assert!(changes(&run(&old, &custom), "user:alice", true).is_empty());
+    assert_eq!(
+        changes(&run(&custom, &old), "user:alice", false),
+        Vec::<String>::new()
+    );
+
     // And the other way: explicit verbs widened to `*`.
     let back = run(&new, &old);
     let added = changes(&back, "user:alice", true);
