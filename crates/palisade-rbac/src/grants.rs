@@ -3,8 +3,12 @@
 
 use std::collections::BTreeSet;
 
-use crate::authorize::{applies_to, rule_allows, Attributes, ResourceAttributes, Target, UserInfo};
-use crate::policy::Policy;
+use crate::authorize::{
+    api_group_matches, applies_to, resource_matches, rule_allows, verb_matches, Attributes,
+    ResourceAttributes, Target, UserInfo,
+};
+use crate::model::Role;
+use crate::policy::{BindingId, Policy};
 use crate::subject::Subject;
 use crate::who_can::{grant_subject, GrantSubjectKind, Via};
 
@@ -12,27 +16,69 @@ use crate::who_can::{grant_subject, GrantSubjectKind, Via};
 /// visits (ClusterRoleBindings; RoleBindings of the request's namespace), each with its first
 /// allowing rule. Empty exactly when [`Policy::allows`] says no.
 pub fn grants(policy: &Policy, user: &UserInfo, attrs: &Attributes) -> Vec<Via> {
-    let mut out = Vec::new();
-    for id in policy.candidate_bindings(user) {
-        let b = &policy.bindings()[id];
-        let visited = match b.namespace.as_deref() {
-            None => true,
-            Some(ns) => !attrs.namespace.is_empty() && ns == attrs.namespace,
-        };
-        if !visited || applies_to(user, &b.subjects, b.namespace.as_deref().unwrap_or("")).is_none()
-        {
-            continue;
-        }
-        let Some(role) = policy.role_of(id) else {
-            continue;
-        };
-        if let Some(rule) = role.rules.iter().position(|r| rule_allows(attrs, r)) {
-            out.extend(policy.via(id, rule));
-        }
+    Held::of(policy, user).grants(attrs)
+}
+
+/// The bindings that apply to one user, with their roles: found once, then asked many
+/// requests (the `nodes` query asks hundreds per subject).
+pub(crate) struct Held<'p> {
+    policy: &'p Policy,
+    /// (binding, its namespace, its role), in binding order.
+    pub(crate) entries: Vec<(BindingId, Option<&'p str>, &'p Role)>,
+}
+
+impl<'p> Held<'p> {
+    /// What applies to the user (`appliesTo`), bindings to missing roles left out.
+    pub(crate) fn of(policy: &'p Policy, user: &UserInfo) -> Held<'p> {
+        let entries = policy
+            .candidate_bindings(user)
+            .into_iter()
+            .filter_map(|id| {
+                let b = &policy.bindings()[id];
+                let ns = b.namespace.as_deref();
+                applies_to(user, &b.subjects, ns.unwrap_or(""))?;
+                Some((id, ns, policy.role_of(id)?))
+            })
+            .collect();
+        Held { policy, entries }
     }
-    out.sort();
-    out.dedup();
-    out
+
+    /// [`grants`] for this user.
+    pub(crate) fn grants(&self, attrs: &Attributes) -> Vec<Via> {
+        let mut out = Vec::new();
+        for &(id, ns, role) in &self.entries {
+            let visited = match ns {
+                None => true,
+                Some(ns) => !attrs.namespace.is_empty() && ns == attrs.namespace,
+            };
+            if !visited {
+                continue;
+            }
+            if let Some(rule) = role.rules.iter().position(|r| rule_allows(attrs, r)) {
+                out.extend(self.policy.via(id, rule));
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Could any held rule, in some namespace and for some object name, allow the verb on
+    /// the resource? A cheap test that spares asking about every namespace.
+    pub(crate) fn could(&self, verb: &str, group: &str, resource: &str, sub: &str) -> bool {
+        let combined = if sub.is_empty() {
+            resource.to_string()
+        } else {
+            format!("{resource}/{sub}")
+        };
+        self.entries.iter().any(|(_, _, role)| {
+            role.rules.iter().any(|r| {
+                verb_matches(r, verb)
+                    && api_group_matches(r, group)
+                    && resource_matches(r, &combined, sub)
+            })
+        })
+    }
 }
 
 /// A resource request's attributes.

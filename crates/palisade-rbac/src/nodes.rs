@@ -36,9 +36,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::authorize::{applies_to, rule_allows, Attributes, UserInfo};
+use crate::authorize::{rule_allows, Attributes};
 use crate::grant_pattern::{POD_CONTROLLERS, RBAC_GROUP};
-use crate::grants::{binding_subjects, grants, merge, request, spell};
+use crate::grants::{binding_subjects, merge, request, spell, Held};
 use crate::model::{Key, RoleKind};
 use crate::node_context::{HostWorkload, NodeContext, PodSecurity};
 use crate::policy::Policy;
@@ -125,17 +125,21 @@ const OTHER_NAMESPACE: &str = "(any namespace not in the input)";
 /// The paths of one subject, its hops through every subject named in a binding included.
 pub fn nodes(policy: &Policy, ctx: &NodeContext, subject: &Subject) -> SubjectNodes {
     let finder = Finder::new(policy, ctx);
-    let others: Vec<(Subject, Vec<NodePath>)> = binding_subjects(policy)
-        .into_iter()
-        .filter(|s| s != subject)
-        .map(|s| {
-            let paths = finder.direct(&s);
-            (s, paths)
-        })
-        .filter(|(_, p)| !p.is_empty())
-        .collect();
-    let mut paths = finder.direct(subject);
-    paths.extend(finder.hops(subject, &others));
+    let user = subject.user_info();
+    let held = Held::of(policy, &user);
+    let mut paths = finder.direct(&held);
+    if may_hop(&held) {
+        let others: Vec<(Subject, Vec<NodePath>)> = binding_subjects(policy)
+            .into_iter()
+            .filter(|s| s != subject)
+            .map(|s| {
+                let paths = finder.direct(&Held::of(policy, &s.user_info()));
+                (s, paths)
+            })
+            .filter(|(_, p)| !p.is_empty())
+            .collect();
+        paths.extend(finder.hops(subject, &held, &others));
+    }
     sort(&mut paths);
     SubjectNodes {
         subject: subject.clone(),
@@ -150,7 +154,7 @@ pub fn nodes_all(policy: &Policy, ctx: &NodeContext) -> Vec<SubjectNodes> {
     let direct: Vec<(Subject, Vec<NodePath>)> = binding_subjects(policy)
         .into_iter()
         .map(|s| {
-            let paths = finder.direct(&s);
+            let paths = finder.direct(&Held::of(policy, &s.user_info()));
             (s, paths)
         })
         .collect();
@@ -162,16 +166,23 @@ pub fn nodes_all(policy: &Policy, ctx: &NodeContext) -> Vec<SubjectNodes> {
     direct
         .into_iter()
         .filter_map(|(subject, mut paths)| {
-            let others: Vec<(Subject, Vec<NodePath>)> = holders
-                .iter()
-                .filter(|(s, _)| *s != subject)
-                .cloned()
-                .collect();
-            paths.extend(finder.hops(&subject, &others));
+            let user = subject.user_info();
+            let held = Held::of(policy, &user);
+            if may_hop(&held) {
+                paths.extend(finder.hops(&subject, &held, &holders));
+            }
             sort(&mut paths);
             (!paths.is_empty()).then_some(SubjectNodes { subject, paths })
         })
         .collect()
+}
+
+/// Can the user impersonate anyone, or mint any service account's token?
+fn may_hop(held: &Held) -> bool {
+    ["users", "groups", "serviceaccounts"]
+        .iter()
+        .any(|r| held.could("impersonate", "", r, ""))
+        || held.could("create", "", "serviceaccounts", "token")
 }
 
 fn sort(paths: &mut [NodePath]) {
@@ -262,11 +273,16 @@ impl<'a> Finder<'a> {
     }
 
     /// Paths the subject takes as itself.
-    fn direct(&self, subject: &Subject) -> Vec<NodePath> {
-        let user = subject.user_info();
-        let ask = |a: &Attributes| grants(self.policy, &user, a);
+    fn direct(&self, held: &Held) -> Vec<NodePath> {
+        let ask = |a: &Attributes| held.grants(a);
         let mut out = Vec::new();
+        if held.entries.is_empty() {
+            return out;
+        }
         for verb in ["create", "get"] {
+            if !held.could(verb, "", "nodes", "proxy") {
+                continue;
+            }
             let via = ask(&request(verb, "", "nodes", "proxy", "", ""));
             if !via.is_empty() {
                 out.push(self.path(NodePathKind::NodesProxy, verb, "nodes/proxy".into(), via));
@@ -282,16 +298,20 @@ impl<'a> Finder<'a> {
                 }
             }
         }
+        let creates: Vec<(NodePathKind, &str, &str)> =
+            std::iter::once((NodePathKind::CreatePod, "", "pods"))
+                .chain(
+                    POD_CONTROLLERS
+                        .iter()
+                        .map(|&(g, r)| (NodePathKind::CreateController, g, r)),
+                )
+                .filter(|&(_, g, r)| held.could("create", g, r, ""))
+                .collect();
         for (ns, shown, psa) in self.scopes() {
-            if !psa.admits_host_pods() {
+            if creates.is_empty() || !psa.admits_host_pods() {
                 continue;
             }
-            let creates = std::iter::once((NodePathKind::CreatePod, "", "pods")).chain(
-                POD_CONTROLLERS
-                    .iter()
-                    .map(|&(g, r)| (NodePathKind::CreateController, g, r)),
-            );
-            for (kind, group, resource) in creates {
+            for &(kind, group, resource) in &creates {
                 let via = ask(&request("create", group, resource, "", ns, ""));
                 if !via.is_empty() {
                     let mut p = self.path(kind, "create", spell(group, resource, ""), via);
@@ -304,6 +324,9 @@ impl<'a> Finder<'a> {
         for w in &self.ctx.host_workloads {
             let name = w.pod_name.as_deref().unwrap_or("");
             for verb in ["create", "get"] {
+                if !held.could(verb, "", "pods", "exec") {
+                    continue;
+                }
                 let via = ask(&request(verb, "", "pods", "exec", &w.namespace, name));
                 if !via.is_empty() {
                     let mut p = self.path(
@@ -318,8 +341,8 @@ impl<'a> Finder<'a> {
                 }
             }
         }
-        out.extend(self.bind(&user));
-        out.extend(self.escalate(&user));
+        out.extend(self.bind(held));
+        out.extend(self.escalate(held));
         out
     }
 
@@ -349,8 +372,13 @@ impl<'a> Finder<'a> {
     /// (a ClusterRoleBinding to a ClusterRole), else per namespace (a RoleBinding to a
     /// ClusterRole or to a Role of that namespace). The first such role is named, the
     /// built-in `cluster-admin` preferred.
-    fn bind(&self, user: &UserInfo) -> Vec<NodePath> {
-        let ask = |a: &Attributes| grants(self.policy, user, a);
+    fn bind(&self, held: &Held) -> Vec<NodePath> {
+        if !held.could("bind", RBAC_GROUP, "clusterroles", "")
+            && !held.could("bind", RBAC_GROUP, "roles", "")
+        {
+            return Vec::new();
+        }
+        let ask = |a: &Attributes| held.grants(a);
         let mut roles: Vec<&crate::model::Role> = self.policy.roles().iter().collect();
         roles.sort_by_key(|r| (&*r.name != "cluster-admin", r.kind, r.namespace.clone()));
         let binding_grants = ask(&request(
@@ -419,18 +447,15 @@ impl<'a> Finder<'a> {
     /// `escalate` with `update` or `patch` on a role bound to the user: a ClusterRole is
     /// written cluster-wide; a Role in its namespace. The new rules hold where the binding
     /// does, so a RoleBinding's namespace must admit host pods or hold such a workload.
-    fn escalate(&self, user: &UserInfo) -> Vec<NodePath> {
-        let ask = |a: &Attributes| grants(self.policy, user, a);
+    fn escalate(&self, held: &Held) -> Vec<NodePath> {
+        let ask = |a: &Attributes| held.grants(a);
         let mut seen: BTreeMap<(Key, Option<String>), NodePath> = BTreeMap::new();
-        for id in self.policy.candidate_bindings(user) {
-            let b = &self.policy.bindings()[id];
-            let bns = b.namespace.as_deref();
-            if applies_to(user, &b.subjects, bns.unwrap_or("")).is_none() {
-                continue;
-            }
-            let Some(role) = self.policy.role_of(id) else {
-                continue;
-            };
+        if !held.could("escalate", RBAC_GROUP, "clusterroles", "")
+            && !held.could("escalate", RBAC_GROUP, "roles", "")
+        {
+            return Vec::new();
+        }
+        for &(_, bns, role) in &held.entries {
             if let Some(ns) = bns {
                 if !self.ctx.pod_security(ns).admits_host_pods()
                     && !self.host_namespaces.contains(ns)
@@ -472,12 +497,16 @@ impl<'a> Finder<'a> {
     }
 
     /// One hop: impersonating, or minting a token of, a subject that has direct paths.
-    fn hops(&self, subject: &Subject, others: &[(Subject, Vec<NodePath>)]) -> Vec<NodePath> {
-        let user = subject.user_info();
-        let ask = |a: &Attributes| grants(self.policy, &user, a);
+    fn hops(
+        &self,
+        subject: &Subject,
+        held: &Held,
+        others: &[(Subject, Vec<NodePath>)],
+    ) -> Vec<NodePath> {
+        let ask = |a: &Attributes| held.grants(a);
         let any_user = ask(&request("impersonate", "", "users", "", "", ""));
         let mut out = Vec::new();
-        for (target, paths) in others {
+        for (target, paths) in others.iter().filter(|(t, _)| t != subject) {
             let hop = || {
                 Some(Hop {
                     subject: target.clone(),
