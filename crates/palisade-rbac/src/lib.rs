@@ -21,6 +21,15 @@
 //!   rule of each grant; [`access`] lists what one [`Subject`] holds per namespace, its
 //!   implicit groups included ([`Subject::user_info`]). Resource arguments are read by
 //!   [`parse_resource_spec`], subjects by [`parse_subject`].
+//! - [`nodes`] / [`nodes_all`] list who can get a root shell on a node and how (the
+//!   kubelet API, privileged pods where Pod Security admission lets them in, exec into
+//!   pods that already hold their node, `bind`/`escalate`, and one hop through
+//!   impersonation or a service account token), joining the policy with a
+//!   [`NodeContext`] read from the same input.
+//! - [`diff`] compares two policies subject by subject ([`PermissionChange`]s added and
+//!   removed, wildcards flattened), and [`fail_on_grant`] matches the additions against
+//!   [`GrantPattern`]s (named [`RiskClass`]es or `VERB:RESOURCE` specs).
+//! - [`graph`] builds subjects → bindings → roles → rules as data, [`to_dot`] as Graphviz.
 //!
 //! ```
 //! use palisade_core::inventory::{load_str, LoadLimits};

@@ -17,14 +17,17 @@
 //!   enough for a WebSocket exec on API servers before 1.35 (and later ones with the
 //!   `AuthorizePodWebsocketUpgradeCreatePermission` gate off);
 //! - `bind` on a role that grants one of the above, with `create` on the binding kind
-//!   (`BindingAuthorized` in rbac validation: `bind` lets one bind a role without holding
-//!   its rules);
+//!   (pkg/registry/rbac `BindingAuthorized`: `bind` on the referenced role, by name, in the
+//!   binding's namespace, lets one bind a role without holding its rules). Updating an
+//!   existing binding is not counted: its `roleRef` cannot change;
 //! - `escalate` with `update` or `patch` on a role already bound to the subject: write any
-//!   rule into it (`EscalationAllowed`: `escalate` skips the no-escalation check).
+//!   rule into it (`RoleEscalationAuthorized`: `escalate` on that role, by name, skips the
+//!   no-escalation check).
 //!
 //! And one hop further, through someone else who has one of the paths above:
 //! - `impersonate` of that user, group (which also needs impersonating some user: the
-//!   impersonation filter refuses groups without a user) or service account;
+//!   apiserver's `WithImpersonation` filter refuses groups without a user) or service
+//!   account (checked as `serviceaccounts` in its namespace);
 //! - `create` on `serviceaccounts/token` of that service account.
 //!
 //! Namespaced paths are listed for every namespace the input knows (Namespace objects,
@@ -73,7 +76,9 @@ pub enum NodePathKind {
 pub struct NodePath {
     /// The path.
     pub kind: NodePathKind,
-    /// The verb of the decisive request.
+    /// The verb of the decisive request. `get` on `pods/exec` is a WebSocket exec, which
+    /// API servers from 1.35 refuse without `create`
+    /// (`AuthorizePodWebsocketUpgradeCreatePermission`, on by default).
     pub verb: String,
     /// Its resource, `resource[.group][/subresource]`.
     pub resource: String,
