@@ -12,8 +12,12 @@
 //!   is such a pod;
 //! - `create` on a pod controller ([`POD_CONTROLLERS`]) in such a namespace: the controller
 //!   creates the pod, under the namespace's Pod Security level;
+//! - `patch` or `update` on `pods/ephemeralcontainers` in such a namespace: a privileged
+//!   ephemeral container in any running pod (`kubectl debug POD --profile=sysadmin`; Pod
+//!   Security admission judges ephemeral containers too);
 //! - `pods/exec` into a pod of a workload in the input that is already privileged,
-//!   hostPID or mounts the host's root. `create` is what `kubectl exec` needs; `get` is
+//!   hostPID or mounts the host's root (a controller only where its namespace admits such
+//!   pods; a Pod object, as a dump lists it, wherever it is). `create` is what `kubectl exec` needs; `get` is
 //!   enough for a WebSocket exec on API servers before 1.35 (and later ones with the
 //!   `AuthorizePodWebsocketUpgradeCreatePermission` gate off);
 //! - `bind` on a role that grants one of the above, with `create` on the binding kind
@@ -58,6 +62,9 @@ pub enum NodePathKind {
     CreatePod,
     /// Creating a pod controller that creates such a pod.
     CreateController,
+    /// Adding a privileged ephemeral container to a running pod (`kubectl debug POD
+    /// --profile=sysadmin`), where admission lets it in.
+    EphemeralContainer,
     /// Exec into a pod that already holds its node.
     ExecPrivilegedPod,
     /// Binding a role that gives one of the direct paths.
@@ -121,6 +128,9 @@ pub struct SubjectNodes {
     pub subject: Subject,
     /// Its paths, sorted by kind, namespace, resource, verb.
     pub paths: Vec<NodePath>,
+    /// True when every path is granted by built-in bootstrap bindings only (what every
+    /// cluster has: `system:masters`, controllers), which a report may fold away.
+    pub builtin: bool,
 }
 
 /// The namespace requests use for "any namespace the input does not name": no RoleBinding
@@ -148,6 +158,7 @@ pub fn nodes(policy: &Policy, ctx: &NodeContext, subject: &Subject) -> SubjectNo
     sort(&mut paths);
     SubjectNodes {
         subject: subject.clone(),
+        builtin: builtin(&paths),
         paths,
     }
 }
@@ -177,9 +188,20 @@ pub fn nodes_all(policy: &Policy, ctx: &NodeContext) -> Vec<SubjectNodes> {
                 paths.extend(finder.hops(&subject, &held, &holders));
             }
             sort(&mut paths);
-            (!paths.is_empty()).then_some(SubjectNodes { subject, paths })
+            (!paths.is_empty()).then(|| SubjectNodes {
+                subject,
+                builtin: builtin(&paths),
+                paths,
+            })
         })
         .collect()
+}
+
+fn builtin(paths: &[NodePath]) -> bool {
+    !paths.is_empty()
+        && paths
+            .iter()
+            .all(|p| p.via.iter().all(|v| v.binding.bootstrap))
 }
 
 /// Can the user impersonate anyone, or mint any service account's token?
@@ -303,23 +325,34 @@ impl<'a> Finder<'a> {
                 }
             }
         }
-        let creates: Vec<(NodePathKind, &str, &str)> =
-            std::iter::once((NodePathKind::CreatePod, "", "pods"))
+        // (kind, verb, group, resource, subresource) of the requests that put a privileged
+        // container on a node where admission lets it in.
+        let creates: Vec<(NodePathKind, &str, &str, &str, &str)> =
+            std::iter::once((NodePathKind::CreatePod, "create", "", "pods", ""))
                 .chain(
                     POD_CONTROLLERS
                         .iter()
-                        .map(|&(g, r)| (NodePathKind::CreateController, g, r)),
+                        .map(|&(g, r)| (NodePathKind::CreateController, "create", g, r, "")),
                 )
-                .filter(|&(_, g, r)| held.could("create", g, r, ""))
+                .chain(["patch", "update"].map(|v| {
+                    (
+                        NodePathKind::EphemeralContainer,
+                        v,
+                        "",
+                        "pods",
+                        "ephemeralcontainers",
+                    )
+                }))
+                .filter(|&(_, v, g, r, sub)| held.could(v, g, r, sub))
                 .collect();
         for (ns, shown, psa) in self.scopes() {
             if creates.is_empty() || !psa.admits_host_pods() {
                 continue;
             }
-            for &(kind, group, resource) in &creates {
-                let via = ask(&request("create", group, resource, "", ns, ""));
+            for &(kind, verb, group, resource, sub) in &creates {
+                let via = ask(&request(verb, group, resource, sub, ns, ""));
                 if !via.is_empty() {
-                    let mut p = self.path(kind, "create", spell(group, resource, ""), via);
+                    let mut p = self.path(kind, verb, spell(group, resource, sub), via);
                     p.namespace = shown.clone();
                     p.pod_security = Some(psa.clone());
                     out.push(p);
@@ -327,6 +360,12 @@ impl<'a> Finder<'a> {
             }
         }
         for w in &self.ctx.host_workloads {
+            let psa = self.ctx.pod_security(&w.namespace);
+            // A controller's pods are admitted under the namespace's level when created; a
+            // Pod object (a dump's) exists whatever the label says now.
+            if w.pod_name.is_none() && !psa.admits_host_pods() {
+                continue;
+            }
             let name = w.pod_name.as_deref().unwrap_or("");
             for verb in ["create", "get"] {
                 if !held.could(verb, "", "pods", "exec") {
@@ -341,6 +380,7 @@ impl<'a> Finder<'a> {
                         via,
                     );
                     p.namespace = Some(w.namespace.clone());
+                    p.pod_security = Some(psa.clone());
                     p.workload = Some(w.clone());
                     out.push(p);
                 }

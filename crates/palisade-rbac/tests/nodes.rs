@@ -122,10 +122,24 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "exec into privileged, hostPID and hostPath-root workloads, not into a plain pod",
-            input: NS_DECL.to_string() + PRIV_POD + HOSTPID_DEPLOY + ROOT_DS + PLAIN_POD + &cluster_role("ex", exec) + &crb("ex", "ex", ALICE),
+            input: NS_DECL.to_string() + PRIV_POD + &HOSTPID_DEPLOY.replace("prod", "tools") + &ROOT_DS.replace("secure", "logging") + PLAIN_POD + &cluster_role("ex", exec) + &crb("ex", "ex", ALICE),
             subject: "user:alice",
-            present: &["ExecPrivilegedPod dev create pods/exec", "ExecPrivilegedPod prod create pods/exec", "ExecPrivilegedPod secure create pods/exec"],
+            present: &["ExecPrivilegedPod dev create pods/exec", "ExecPrivilegedPod tools create pods/exec", "ExecPrivilegedPod logging create pods/exec"],
             absent: &["ExecPrivilegedPod dev get pods/exec"],
+        },
+        Case {
+            name: "a controller's host pods are refused where baseline is enforced; a listed Pod exists",
+            input: NS_DECL.to_string() + HOSTPID_DEPLOY + ROOT_DS + &PRIV_POD.replace("dev", "prod") + &cluster_role("ex", exec) + &crb("ex", "ex", ALICE),
+            subject: "user:alice",
+            present: &["ExecPrivilegedPod prod create pods/exec"],
+            absent: &["ExecPrivilegedPod secure create pods/exec"],
+        },
+        Case {
+            name: "privileged ephemeral containers where admission lets them in",
+            input: NS_DECL.to_string() + &cluster_role("dbg", "- {apiGroups: [\"\"], resources: [pods/ephemeralcontainers], verbs: [patch]}\n") + &rb("dev", "d", "ClusterRole", "dbg", ALICE) + &rb("prod", "d", "ClusterRole", "dbg", ALICE),
+            subject: "user:alice",
+            present: &["EphemeralContainer dev patch pods/ephemeralcontainers"],
+            absent: &["EphemeralContainer prod patch pods/ephemeralcontainers"],
         },
         Case {
             name: "WebSocket exec with get only",
@@ -136,10 +150,10 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "exec restricted by name reaches the named bare pod, not a controller's pods",
-            input: NS_DECL.to_string() + PRIV_POD + HOSTPID_DEPLOY + &cluster_role("ex", "- {apiGroups: [\"\"], resources: [pods/exec], verbs: [create], resourceNames: [agent, mon]}\n") + &crb("ex", "ex", ALICE),
+            input: NS_DECL.to_string() + PRIV_POD + &HOSTPID_DEPLOY.replace("prod", "tools") + &cluster_role("ex", "- {apiGroups: [\"\"], resources: [pods/exec], verbs: [create], resourceNames: [agent, mon]}\n") + &crb("ex", "ex", ALICE),
             subject: "user:alice",
             present: &["ExecPrivilegedPod dev create pods/exec"],
-            absent: &["ExecPrivilegedPod prod create pods/exec"],
+            absent: &["ExecPrivilegedPod tools create pods/exec"],
         },
         Case {
             name: "escalate with update on the bound ClusterRole",
@@ -251,7 +265,7 @@ fn node_paths_table() {
 fn paths_carry_grants_workloads_and_pod_security() {
     let input = NS_DECL.to_string()
         + PRIV_POD
-        + ROOT_DS
+        + &ROOT_DS.replace("secure", "logging")
         + &cluster_role(
             "ex",
             "- {apiGroups: [\"\"], resources: [pods/exec, pods], verbs: [create]}\n",
@@ -281,7 +295,7 @@ fn paths_carry_grants_workloads_and_pod_security() {
     assert_eq!(agent.via[0].role.to_string(), "ClusterRole/ex");
     let ds = exec
         .iter()
-        .find(|p| p.namespace.as_deref() == Some("secure"))
+        .find(|p| p.namespace.as_deref() == Some("logging"))
         .unwrap();
     assert!(matches!(
         ds.workload.as_ref().unwrap().reasons[0],
@@ -365,6 +379,16 @@ fn all_lists_every_subject_with_a_path() {
         names.contains(&"group:system:masters".to_string()),
         "{names:?}"
     );
+    let masters = all
+        .iter()
+        .find(|s| s.subject.to_string() == "group:system:masters")
+        .unwrap();
+    assert!(masters.builtin);
+    let alice = all
+        .iter()
+        .find(|s| s.subject.to_string() == "user:alice")
+        .unwrap();
+    assert!(!alice.builtin);
     let support = all
         .iter()
         .find(|s| s.subject.to_string() == "group:support")
