@@ -74,6 +74,7 @@ mod grants;
 mod graph;
 mod model;
 mod node_context;
+mod node_escalation;
 mod nodes;
 mod policy;
 mod resource;

@@ -39,14 +39,14 @@
 //! every other namespace (`kube-system` and `default` always exist; their Pod Security level
 //! is not in the input, so it is reported as not known, assumed `privileged`, the default).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::authorize::{rule_allows, Attributes};
-use crate::grant_pattern::{POD_CONTROLLERS, RBAC_GROUP};
+use crate::authorize::Attributes;
+use crate::grant_pattern::POD_CONTROLLERS;
 use crate::grants::{binding_subjects, merge, request, spell, Held};
-use crate::model::{Key, RoleKind};
+use crate::model::Key;
 use crate::node_context::{HostWorkload, NodeContext, PodSecurity};
 use crate::policy::Policy;
 use crate::subject::Subject;
@@ -231,15 +231,15 @@ fn sort(paths: &mut [NodePath]) {
 }
 
 /// The inputs of a query, prepared once.
-struct Finder<'a> {
-    policy: &'a Policy,
-    ctx: &'a NodeContext,
+pub(crate) struct Finder<'a> {
+    pub(crate) policy: &'a Policy,
+    pub(crate) ctx: &'a NodeContext,
     /// Namespaces the input names, sorted.
-    namespaces: Vec<String>,
+    pub(crate) namespaces: Vec<String>,
     /// Node names worth asking about: Node objects and `resourceNames` of rules on nodes.
-    node_names: Vec<String>,
+    pub(crate) node_names: Vec<String>,
     /// Namespaces with a workload already holding its node.
-    host_namespaces: BTreeSet<String>,
+    pub(crate) host_namespaces: BTreeSet<String>,
 }
 
 impl<'a> Finder<'a> {
@@ -274,7 +274,7 @@ impl<'a> Finder<'a> {
     }
 
     /// (request namespace, reported namespace, Pod Security state) of every namespace.
-    fn scopes(&self) -> Vec<(&str, Option<String>, PodSecurity)> {
+    pub(crate) fn scopes(&self) -> Vec<(&str, Option<String>, PodSecurity)> {
         let mut out: Vec<(&str, Option<String>, PodSecurity)> = self
             .namespaces
             .iter()
@@ -284,7 +284,13 @@ impl<'a> Finder<'a> {
         out
     }
 
-    fn path(&self, kind: NodePathKind, verb: &str, resource: String, via: Vec<Via>) -> NodePath {
+    pub(crate) fn path(
+        &self,
+        kind: NodePathKind,
+        verb: &str,
+        resource: String,
+        via: Vec<Via>,
+    ) -> NodePath {
         NodePath {
             kind,
             verb: verb.to_string(),
@@ -389,156 +395,6 @@ impl<'a> Finder<'a> {
         out.extend(self.bind(held));
         out.extend(self.escalate(held));
         out
-    }
-
-    /// Would a role's rules, bound in `namespace` (`None`: cluster-wide), give a direct
-    /// path? Cluster-wide: `nodes/proxy` or creating pods (some namespace, at least one not
-    /// in the input, admits them). In a namespace: creating pods when it admits host pods,
-    /// `pods/exec` when it has a workload holding its node.
-    fn role_gives_path(&self, role: &crate::model::Role, namespace: Option<&str>) -> bool {
-        let allows = |a: &Attributes| role.rules.iter().any(|r| rule_allows(a, r));
-        match namespace {
-            None => {
-                ["get", "create"]
-                    .iter()
-                    .any(|v| allows(&request(v, "", "nodes", "proxy", "", "")))
-                    || allows(&request("create", "", "pods", "", "", ""))
-            }
-            Some(ns) => {
-                (self.ctx.pod_security(ns).admits_host_pods()
-                    && allows(&request("create", "", "pods", "", ns, "")))
-                    || (self.host_namespaces.contains(ns)
-                        && allows(&request("create", "", "pods", "exec", ns, "")))
-            }
-        }
-    }
-
-    /// `bind` on a role giving a path, with `create` on the binding kind: cluster-wide
-    /// (a ClusterRoleBinding to a ClusterRole), else per namespace (a RoleBinding to a
-    /// ClusterRole or to a Role of that namespace). The first such role is named, the
-    /// built-in `cluster-admin` preferred.
-    fn bind(&self, held: &Held) -> Vec<NodePath> {
-        if !held.could("bind", RBAC_GROUP, "clusterroles", "")
-            && !held.could("bind", RBAC_GROUP, "roles", "")
-        {
-            return Vec::new();
-        }
-        let ask = |a: &Attributes| held.grants(a);
-        let mut roles: Vec<&crate::model::Role> = self.policy.roles().iter().collect();
-        roles.sort_by_key(|r| (&*r.name != "cluster-admin", r.kind, r.namespace.clone()));
-        let binding_grants = ask(&request(
-            "create",
-            RBAC_GROUP,
-            "clusterrolebindings",
-            "",
-            "",
-            "",
-        ));
-        if !binding_grants.is_empty() {
-            for role in roles.iter().filter(|r| r.kind == RoleKind::ClusterRole) {
-                let via = ask(&request(
-                    "bind",
-                    RBAC_GROUP,
-                    "clusterroles",
-                    "",
-                    "",
-                    &role.name,
-                ));
-                if !via.is_empty() && self.role_gives_path(role, None) {
-                    let mut p = self.path(
-                        NodePathKind::Bind,
-                        "bind",
-                        spell(RBAC_GROUP, "clusterroles", ""),
-                        merge(via, &binding_grants),
-                    );
-                    p.role = Some(role.key());
-                    return vec![p];
-                }
-            }
-        }
-        let mut out = Vec::new();
-        for (ns, shown, psa) in self.scopes() {
-            let binding_grants = ask(&request("create", RBAC_GROUP, "rolebindings", "", ns, ""));
-            if binding_grants.is_empty() {
-                continue;
-            }
-            let found = roles.iter().find_map(|role| {
-                let (resource, fits) = match role.kind {
-                    RoleKind::ClusterRole => ("clusterroles", true),
-                    RoleKind::Role => ("roles", role.namespace.as_deref() == Some(ns)),
-                };
-                if !fits || !self.role_gives_path(role, Some(ns)) {
-                    return None;
-                }
-                let via = ask(&request("bind", RBAC_GROUP, resource, "", ns, &role.name));
-                (!via.is_empty()).then_some((role, resource, via))
-            });
-            if let Some((role, resource, via)) = found {
-                let mut p = self.path(
-                    NodePathKind::Bind,
-                    "bind",
-                    spell(RBAC_GROUP, resource, ""),
-                    merge(via, &binding_grants),
-                );
-                p.namespace = shown;
-                p.pod_security = Some(psa);
-                p.role = Some(role.key());
-                out.push(p);
-            }
-        }
-        out
-    }
-
-    /// `escalate` with `update` or `patch` on a role bound to the user: a ClusterRole is
-    /// written cluster-wide; a Role in its namespace. The new rules hold where the binding
-    /// does, so a RoleBinding's namespace must admit host pods or hold such a workload.
-    fn escalate(&self, held: &Held) -> Vec<NodePath> {
-        let ask = |a: &Attributes| held.grants(a);
-        let mut seen: BTreeMap<(Key, Option<String>), NodePath> = BTreeMap::new();
-        if !held.could("escalate", RBAC_GROUP, "clusterroles", "")
-            && !held.could("escalate", RBAC_GROUP, "roles", "")
-        {
-            return Vec::new();
-        }
-        for &(_, bns, role) in &held.entries {
-            if let Some(ns) = bns {
-                if !self.ctx.pod_security(ns).admits_host_pods()
-                    && !self.host_namespaces.contains(ns)
-                {
-                    continue;
-                }
-            }
-            let (resource, ns) = match role.kind {
-                RoleKind::ClusterRole => ("clusterroles", ""),
-                RoleKind::Role => ("roles", bns.unwrap_or("")),
-            };
-            let esc = ask(&request(
-                "escalate", RBAC_GROUP, resource, "", ns, &role.name,
-            ));
-            if esc.is_empty() {
-                continue;
-            }
-            let write = ["update", "patch"]
-                .iter()
-                .map(|v| ask(&request(v, RBAC_GROUP, resource, "", ns, &role.name)))
-                .find(|v| !v.is_empty());
-            let Some(write) = write else { continue };
-            let shown = bns.map(str::to_string);
-            let key = (role.key(), shown.clone());
-            seen.entry(key).or_insert_with(|| {
-                let mut p = self.path(
-                    NodePathKind::Escalate,
-                    "escalate",
-                    spell(RBAC_GROUP, resource, ""),
-                    merge(esc, &write),
-                );
-                p.namespace = shown.clone();
-                p.pod_security = shown.as_deref().map(|n| self.ctx.pod_security(n));
-                p.role = Some(role.key());
-                p
-            });
-        }
-        seen.into_values().collect()
     }
 
     /// One hop: impersonating, or minting a token of, a subject that has direct paths.
