@@ -427,3 +427,32 @@ fn grants_agree_with_allows() {
         }
     }
 }
+
+#[test]
+fn malformed_objects_do_not_stop_the_query() {
+    let input = "apiVersion: v1\nkind: Namespace\nmetadata: {name: odd, labels: [1]}\n---\n\
+apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: odd}\nspec:\n  hostPID: yes-please\n  containers: 7\n  volumes: [1, {hostPath: 3}, {name: r, hostPath: {path: [x]}}]\n---\n\
+apiVersion: v1\nkind: Pod\nmetadata: {name: b, namespace: odd}\nspec:\n  containers: [{name: c, securityContext: x}, 5, {name: d, securityContext: {privileged: true}}]\n  volumes: [{name: r, hostPath: {path: '/../'}}]\n---\n\
+apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: c, namespace: odd}\nspec: 5\n---\n"
+        .to_string()
+        + &cluster_role("ex", "- {apiGroups: [\"\"], resources: [pods/exec], verbs: [create]}\n")
+        + &crb("ex", "ex", ALICE);
+    let (policy, ctx) = load(&input);
+    assert_eq!(ctx.host_workloads.len(), 1, "{:?}", ctx.host_workloads);
+    let b = &ctx.host_workloads[0];
+    assert_eq!(b.object.name, "b");
+    assert_eq!(
+        b.reasons,
+        vec![
+            HostAccess::Privileged {
+                container: "d".into()
+            },
+            HostAccess::HostPathRoot { volume: "r".into() }
+        ]
+    );
+    let paths = nodes(&policy, &ctx, &parse_subject("user:alice").unwrap()).paths;
+    assert_eq!(
+        signatures(&paths),
+        vec!["ExecPrivilegedPod odd create pods/exec"]
+    );
+}
