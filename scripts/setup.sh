@@ -5,12 +5,14 @@
 #   - a real kube-apiserver, etcd, kube-controller-manager and kubectl (scripts/kube-apiserver.sh ensure:
 #     built once per machine into ~/.cache/palisade-test, ~10 minutes the first time) for the tests that
 #     use crates/palisade-testkit.
+#   - Graphviz `dot` checks that `palisade rbac graph --format dot` output renders.
 set -euo pipefail
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 need_apt=()
 command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
+command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
 if ((${#need_apt[@]})); then
     log "installing Debian packages: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -21,6 +21,15 @@
 //!   rule of each grant; [`access`] lists what one [`Subject`] holds per namespace, its
 //!   implicit groups included ([`Subject::user_info`]). Resource arguments are read by
 //!   [`parse_resource_spec`], subjects by [`parse_subject`].
+//! - [`nodes`] / [`nodes_all`] list who can get a root shell on a node and how (the
+//!   kubelet API, privileged pods where Pod Security admission lets them in, exec into
+//!   pods that already hold their node, `bind`/`escalate`, and one hop through
+//!   impersonation or a service account token), joining the policy with a
+//!   [`NodeContext`] read from the same input.
+//! - [`diff`] compares two policies subject by subject ([`PermissionChange`]s added and
+//!   removed, wildcards flattened), and [`fail_on_grant`] matches the additions against
+//!   [`GrantPattern`]s (named [`RiskClass`]es or `VERB:RESOURCE` specs).
+//! - [`graph`] builds subjects → bindings → roles → rules as data, [`to_dot`] as Graphviz.
 //!
 //! ```
 //! use palisade_core::inventory::{load_str, LoadLimits};
@@ -60,7 +69,14 @@ mod aggregate;
 mod authorize;
 mod bootstrap;
 mod kubectl;
+mod diff;
+mod grant_pattern;
+mod grants;
+mod graph;
 mod model;
+mod node_context;
+mod node_escalation;
+mod nodes;
 mod policy;
 mod resource;
 mod subject;
@@ -78,10 +94,26 @@ pub use kubectl::{
     known_namespaces, kubectl_commands, AllowedRequest, Call, CallScope, Command, CommandAccess,
     On, Step, Where, COMMANDS, COMMON_RESOURCES, RES,
 };
+pub use diff::{
+    diff, diff_subject, diff_subjects, fail_on_grant, DiffOptions, GrantMatch, Permission,
+    PermissionChange, PolicyDiff, SubjectDiff, NON_RESOURCE_VERBS, RESOURCE_VERBS,
+};
+pub use grant_pattern::{
+    parse_grant_pattern, GrantPattern, GrantPatternError, RiskClass, POD_CONTROLLERS,
+};
+pub use grants::{binding_subjects, grants};
+pub use graph::{
+    graph, rule_text, to_dot, Graph, GraphEdge, GraphEdgeKind, GraphNode, GraphNodeKind,
+    GraphOptions,
+};
 pub use model::{
     Aggregation, Binding, BindingKind, BindingSubject, Key, Origin, Problem, ProblemKind, Role,
     RoleKind, RoleRef, Rule, RuleContent, SubjectKind, UNSET_NAMESPACE,
 };
+pub use node_context::{
+    HostAccess, HostWorkload, NodeContext, PodSecurity, PodSecurityLevel, ENFORCE_LABEL,
+};
+pub use nodes::{nodes, nodes_all, Hop, NodePath, NodePathKind, SubjectNodes};
 pub use policy::{BindingId, Options, Policy, RoleId};
 pub use resource::{
     parse_resource_spec, ResourceSpec, ResourceSpecError, CLUSTER_SCOPED, WELL_KNOWN,
