@@ -68,11 +68,11 @@ mod access;
 mod aggregate;
 mod authorize;
 mod bootstrap;
-mod kubectl;
 mod diff;
 mod grant_pattern;
 mod grants;
 mod graph;
+mod kubectl;
 mod model;
 mod node_context;
 mod node_escalation;
@@ -90,10 +90,6 @@ pub use authorize::{
     SERVICE_ACCOUNT_USER_PREFIX,
 };
 pub use bootstrap::BOOTSTRAP_VERSION;
-pub use kubectl::{
-    known_namespaces, kubectl_commands, AllowedRequest, Call, CallScope, Command, CommandAccess,
-    On, Step, Where, COMMANDS, COMMON_RESOURCES, RES,
-};
 pub use diff::{
     diff, diff_subject, diff_subjects, fail_on_grant, DiffOptions, GrantMatch, Permission,
     PermissionChange, PolicyDiff, SubjectDiff, NON_RESOURCE_VERBS, RESOURCE_VERBS,
@@ -105,6 +101,10 @@ pub use grants::{binding_subjects, grants};
 pub use graph::{
     graph, rule_text, to_dot, Graph, GraphEdge, GraphEdgeKind, GraphNode, GraphNodeKind,
     GraphOptions,
+};
+pub use kubectl::{
+    known_namespaces, kubectl_commands, AllowedRequest, Call, CallScope, Command, CommandAccess,
+    On, Step, Where, COMMANDS, COMMON_RESOURCES, RES,
 };
 pub use model::{
     Aggregation, Binding, BindingKind, BindingSubject, Key, Origin, Problem, ProblemKind, Role,

@@ -4,7 +4,10 @@
 //! dropped silently. Load errors go to stderr and make the exit status 2, as in `scan`.
 
 mod access;
+mod diff;
+mod graph;
 mod kubectl;
+mod nodes;
 mod who_can;
 
 use std::io::{self, Write};
@@ -36,6 +39,13 @@ pub enum RbacCommand {
     Access(access::AccessArgs),
     /// Which kubectl commands a subject can run, and where.
     Kubectl(kubectl::KubectlArgs),
+    /// Who can get a root shell on a node, and how.
+    Nodes(nodes::NodesArgs),
+    /// Subjects → bindings → roles → permissions, as Graphviz DOT or JSON.
+    Graph(graph::GraphArgs),
+    /// Permissions granted and revoked per subject between two snapshots; exit 1 when a
+    /// grant matches --fail-on-grant.
+    Diff(diff::DiffArgs),
 }
 
 /// Inputs shared by every query.
@@ -74,6 +84,9 @@ pub fn run(args: &RbacArgs) -> anyhow::Result<ExitCode> {
         RbacCommand::WhoCan(a) => who_can::run(a),
         RbacCommand::Access(a) => access::run(a),
         RbacCommand::Kubectl(a) => kubectl::run(a),
+        RbacCommand::Nodes(a) => nodes::run(a),
+        RbacCommand::Graph(a) => graph::run(a),
+        RbacCommand::Diff(a) => diff::run(a),
     }
 }
 
