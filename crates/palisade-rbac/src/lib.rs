@@ -62,6 +62,7 @@ mod bootstrap;
 mod model;
 mod policy;
 mod resource;
+mod risks;
 mod subject;
 mod who_can;
 
@@ -81,6 +82,7 @@ pub use policy::{BindingId, Options, Policy, RoleId};
 pub use resource::{
     parse_resource_spec, ResourceSpec, ResourceSpecError, CLUSTER_SCOPED, WELL_KNOWN,
 };
+pub use risks::{catalog, check_inventory, check_policy};
 pub use subject::{
     parse_subject, Subject, SubjectError, ALL_AUTHENTICATED, ALL_SERVICE_ACCOUNTS,
     ALL_UNAUTHENTICATED, ANONYMOUS, SUBJECT_FORMS,
