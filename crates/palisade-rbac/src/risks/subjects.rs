@@ -117,7 +117,10 @@ pub(crate) fn public_groups(at: &At<'_>, risks: &RoleRisks, em: &mut Emitter<'_>
         } else {
             Severity::Medium
         };
-        (s, format!("{} rule(s)", at.role.rules.len()))
+        (
+            s,
+            format!("{} rule(s), none of the risky kinds", at.role.rules.len()),
+        )
     } else {
         (Severity::Critical, summary(risks))
     };
