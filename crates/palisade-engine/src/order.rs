@@ -9,9 +9,8 @@ use palisade_core::Finding;
 /// findings were split into parts.
 pub(crate) fn sort(findings: &mut [Finding]) {
     if !findings.is_sorted_by(|a, b| a.sort_key() <= b.sort_key()) {
-        findings.sort_unstable_by(|a, b| {
-            (a.sort_key(), &a.message).cmp(&(b.sort_key(), &b.message))
-        });
+        findings
+            .sort_unstable_by(|a, b| (a.sort_key(), &a.message).cmp(&(b.sort_key(), &b.message)));
     }
 }
 

@@ -74,8 +74,14 @@ fn every_rbac_rule_has_failing_and_passing_fixtures_that_behave() {
             .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
             .unwrap_or_default();
         files.sort();
-        let fails: Vec<_> = files.iter().filter(|p| name(p).starts_with("fail")).collect();
-        let passes: Vec<_> = files.iter().filter(|p| name(p).starts_with("pass")).collect();
+        let fails: Vec<_> = files
+            .iter()
+            .filter(|p| name(p).starts_with("fail"))
+            .collect();
+        let passes: Vec<_> = files
+            .iter()
+            .filter(|p| name(p).starts_with("pass"))
+            .collect();
         if fails.is_empty() || passes.is_empty() {
             problems.push(format!(
                 "{}: needs at least one fail-*.yaml and one pass-*.yaml",

@@ -103,11 +103,7 @@ impl Grant {
 
     /// `get/list on secrets` (with the names when restricted).
     pub(crate) fn describe(&self) -> String {
-        let mut s = format!(
-            "{} on {}",
-            self.verbs.join("/"),
-            self.resources.join(", ")
-        );
+        let mut s = format!("{} on {}", self.verbs.join("/"), self.resources.join(", "));
         if self.restricted() {
             s.push_str(&format!(
                 " (only resourceNames `{}`)",

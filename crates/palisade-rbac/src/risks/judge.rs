@@ -116,9 +116,8 @@ impl<'p> Judge<'p> {
             Scope::Namespace => 1,
         };
         match self.cache.get(role) {
-            Some(cells) => cells[slot].get_or_init(|| {
-                judge_role(&self.policy.roles()[role], scope, &self.specs)
-            }),
+            Some(cells) => cells[slot]
+                .get_or_init(|| judge_role(&self.policy.roles()[role], scope, &self.specs)),
             None => empty(),
         }
     }
@@ -143,7 +142,9 @@ pub(crate) fn describe_role(role: &Role) -> String {
         Origin::Bootstrap { version } => {
             s.push_str(&format!(" (built in, the Kubernetes {version} default)"));
         }
-        Origin::Input { .. } if role.label("kubernetes.io/bootstrapping") == Some("rbac-defaults") => {
+        Origin::Input { .. }
+            if role.label("kubernetes.io/bootstrapping") == Some("rbac-defaults") =>
+        {
             s.push_str(" (built in)");
         }
         Origin::Input { .. } => {}

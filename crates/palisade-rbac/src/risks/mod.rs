@@ -97,7 +97,8 @@ pub fn check_inventory(inventory: &Inventory, config: &Config) -> Vec<Finding> {
 /// [`check_inventory`] over a policy already built from `inventory`.
 pub fn check_policy(policy: &Policy, inventory: &Inventory, config: &Config) -> Vec<Finding> {
     let mut em = Emitter::new(config);
-    let specs: Vec<&'static RiskSpec> = specs().into_iter().filter(|s| em.enabled(s.rule)).collect();
+    let specs: Vec<&'static RiskSpec> =
+        specs().into_iter().filter(|s| em.enabled(s.rule)).collect();
     let judge = Judge::new(policy, specs);
     let built_in = built_in_bindings(inventory);
     for (id, b) in policy.bindings().iter().enumerate() {

@@ -81,13 +81,10 @@ const DISCOVERY_ROLES: &[&str] = &[
 fn public(kind: &SubjectKind, name: &str) -> Option<(&'static str, bool)> {
     match (kind, name) {
         (SubjectKind::User, ANONYMOUS) => Some(("every unauthenticated request", true)),
-        (SubjectKind::Group, ALL_UNAUTHENTICATED) => {
-            Some(("every unauthenticated request", true))
+        (SubjectKind::Group, ALL_UNAUTHENTICATED) => Some(("every unauthenticated request", true)),
+        (SubjectKind::Group, ALL_AUTHENTICATED) => {
+            Some(("every authenticated user and every service account", false))
         }
-        (SubjectKind::Group, ALL_AUTHENTICATED) => Some((
-            "every authenticated user and every service account",
-            false,
-        )),
         _ => None,
     }
 }

@@ -71,15 +71,20 @@ fn held(policy: &Policy, judge: &Judge<'_>, ns: &str, name: &str) -> Vec<Held> {
         ],
     };
     let mut out: Vec<Held> = Vec::new();
-    let mut keep = |what: &'static str, severity: Severity, via: String| {
-        match out.iter_mut().find(|h| h.what == what) {
-            Some(h) if h.severity >= severity => {}
-            Some(h) => {
-                h.severity = severity;
-                h.via = via;
-            }
-            None => out.push(Held { what, severity, via }),
+    let mut keep = |what: &'static str, severity: Severity, via: String| match out
+        .iter_mut()
+        .find(|h| h.what == what)
+    {
+        Some(h) if h.severity >= severity => {}
+        Some(h) => {
+            h.severity = severity;
+            h.via = via;
         }
+        None => out.push(Held {
+            what,
+            severity,
+            via,
+        }),
     };
     for id in policy.candidate_bindings(&user) {
         let b = &policy.bindings()[id];
@@ -107,14 +112,18 @@ fn held(policy: &Policy, judge: &Judge<'_>, ns: &str, name: &str) -> Vec<Held> {
             )
         };
         if let Some((rule, severity)) = risks.admin {
-            keep("do everything (cluster-admin equivalent)", severity, via(rule));
+            keep(
+                "do everything (cluster-admin equivalent)",
+                severity,
+                via(rule),
+            );
             continue;
         }
         for f in &risks.found {
             keep(f.spec.what, f.severity, via(f.grant.rule));
         }
     }
-    out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    out.sort_by_key(|h| std::cmp::Reverse(h.severity));
     out
 }
 
@@ -130,7 +139,9 @@ fn token_state(w: &Workload<'_>, account: Option<&Object>) -> (bool, &'static st
     if projected {
         return (true, "a projected serviceAccountToken volume mounts it");
     }
-    let pod = w.get("automountServiceAccountToken").and_then(Node::as_bool);
+    let pod = w
+        .get("automountServiceAccountToken")
+        .and_then(Node::as_bool);
     let sa = account
         .and_then(|a| a.root.get("automountServiceAccountToken"))
         .and_then(Node::as_bool);
@@ -138,10 +149,14 @@ fn token_state(w: &Workload<'_>, account: Option<&Object>) -> (bool, &'static st
         (Some(true), _) => (true, "the pod sets automountServiceAccountToken: true"),
         (Some(false), _) => (false, "the pod sets automountServiceAccountToken: false"),
         (None, Some(true)) => (true, "the account sets automountServiceAccountToken: true"),
-        (None, Some(false)) => (false, "the account sets automountServiceAccountToken: false"),
-        (None, None) if account.is_some() => {
-            (true, "neither the pod nor the account disables automounting")
-        }
+        (None, Some(false)) => (
+            false,
+            "the account sets automountServiceAccountToken: false",
+        ),
+        (None, None) if account.is_some() => (
+            true,
+            "neither the pod nor the account disables automounting",
+        ),
         (None, None) => (
             true,
             "the pod does not disable automounting, and the account is not in the input",
