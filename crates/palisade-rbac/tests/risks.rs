@@ -123,6 +123,42 @@ fn built_in_roles_by_name_are_left_to_pal_rbac_002_but_public_groups_are_not() {
 }
 
 #[test]
+fn bind_on_clusterroles_counts_in_a_namespace_but_escalate_does_not() {
+    let text = role(
+        "ClusterRole",
+        None,
+        "binder",
+        "[{apiGroups: [rbac.authorization.k8s.io], resources: [clusterroles], verbs: [bind]}]",
+    ) + &role(
+        "ClusterRole",
+        None,
+        "escalator",
+        "[{apiGroups: [rbac.authorization.k8s.io], resources: [clusterroles], verbs: [escalate]}]",
+    ) + &binding(
+        "RoleBinding",
+        Some("a"),
+        "b1",
+        "ClusterRole",
+        "binder",
+        "[{kind: User, name: u}]",
+    ) + &binding(
+        "RoleBinding",
+        Some("a"),
+        "b2",
+        "ClusterRole",
+        "escalator",
+        "[{kind: User, name: v}]",
+    );
+    let f: Vec<Finding> = findings(&text);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(
+        (&*f[0].rule_id, f[0].severity),
+        ("PAL-RBAC-011", Severity::High)
+    );
+    assert!(f[0].message.starts_with("User `u`"));
+}
+
+#[test]
 fn a_cluster_admin_equivalent_is_reported_once_not_per_risk() {
     let text = role(
         "ClusterRole",

@@ -56,7 +56,9 @@ pub(crate) static ESCALATION_VERBS: Rule = Rule {
         (`system:masters` included, through a group). Each is a path to every other \
         permission, and a `*` verb grants all three. Critical through a ClusterRoleBinding; \
         high through a RoleBinding, where only namespaced targets are reachable (roles of \
-        the namespace, impersonating its service accounts). A grant limited by \
+        the namespace, impersonating its service accounts, and binding ClusterRoles in the \
+        namespace: the API server asks for `bind` in the namespace of the RoleBinding being \
+        written). A grant limited by \
         resourceNames (binding only named roles, the documented way to delegate) is one step \
         lower.",
     remediation: "Remove these verbs, or restrict `bind` and `escalate` to the named roles \
@@ -106,7 +108,12 @@ pub(crate) static SPECS: &[RiskSpec] = &[
         why: "a path to every other permission",
         probes: &[
             Probe::ns(&["escalate", "bind"], RBAC, "roles"),
-            Probe::cluster(&["escalate", "bind"], RBAC, "clusterroles"),
+            // `BindingAuthorized` asks for `bind` on the ClusterRole in the namespace of the
+            // RoleBinding being written, so a RoleBinding's `bind` on clusterroles lets its
+            // subject bind any ClusterRole (cluster-admin included) in that namespace;
+            // `escalate` on a ClusterRole is asked with no namespace.
+            Probe::ns(&["bind"], RBAC, "clusterroles"),
+            Probe::cluster(&["escalate"], RBAC, "clusterroles"),
             Probe::cluster(&["impersonate"], "", "users"),
             Probe::cluster(&["impersonate"], "", "groups"),
             Probe::ns(&["impersonate"], "", "serviceaccounts"),
