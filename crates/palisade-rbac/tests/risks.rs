@@ -230,6 +230,19 @@ fn rule_settings_apply_through_the_emitter() {
     let f = palisade_rbac::check_inventory(&inventory(&text), &config);
     let got: Vec<(&str, Severity)> = f.iter().map(|f| (&*f.rule_id, f.severity)).collect();
     assert_eq!(got, [("PAL-RBAC-015", Severity::Low)]);
+    // A disabled risk still grades the rules that summarise risks.
+    let public = text.replace(
+        "{kind: User, name: a}",
+        "{kind: Group, name: 'system:authenticated'}",
+    );
+    let f = palisade_rbac::check_inventory(&inventory(&public), &config);
+    let graded = f.iter().find(|f| f.rule_id == "PAL-RBAC-022").unwrap();
+    assert_eq!(graded.severity, Severity::Critical);
+    assert!(
+        graded.message.contains("read Secrets"),
+        "{}",
+        graded.message
+    );
 }
 
 fn workload_with(pod_extra: &str, sa_extra: &str, volumes: &str) -> String {

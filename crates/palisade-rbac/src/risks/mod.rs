@@ -97,9 +97,9 @@ pub fn check_inventory(inventory: &Inventory, config: &Config) -> Vec<Finding> {
 /// [`check_inventory`] over a policy already built from `inventory`.
 pub fn check_policy(policy: &Policy, inventory: &Inventory, config: &Config) -> Vec<Finding> {
     let mut em = Emitter::new(config);
-    let specs: Vec<&'static RiskSpec> =
-        specs().into_iter().filter(|s| em.enabled(s.rule)).collect();
-    let judge = Judge::new(policy, specs);
+    // Every risk is judged even when its own rule is off: the public-group, `default`
+    // account and workload rules grade by them (the emitter drops the disabled ones).
+    let judge = Judge::new(policy, specs());
     let built_in = built_in_bindings(inventory);
     for (id, b) in policy.bindings().iter().enumerate() {
         let Origin::Input { object, location } = &b.origin else {
