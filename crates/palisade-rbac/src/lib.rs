@@ -21,6 +21,11 @@
 //!   rule of each grant; [`access`] lists what one [`Subject`] holds per namespace, its
 //!   implicit groups included ([`Subject::user_info`]). Resource arguments are read by
 //!   [`parse_resource_spec`], subjects by [`parse_subject`].
+//! - [`check_inventory`] reports risky permissions as findings (`PAL-RBAC-010` onward,
+//!   [`catalog`]): each judged from the effective grants of every role (wildcards,
+//!   subresources, aggregation and bootstrap roles included), once per role and scope, and
+//!   reported on the binding that grants it, per subject; plus workloads whose service
+//!   account holds one, and bad RBAC input (`risks`).
 //!
 //! ```
 //! use palisade_core::inventory::{load_str, LoadLimits};

@@ -395,3 +395,17 @@ fn scale_of_the_issue_analyses_quickly() {
     assert!(f.len() > 20_000);
     assert!(took.as_secs_f64() < 15.0, "{took:?}");
 }
+
+#[test]
+fn without_rbac_objects_the_bootstrap_policy_alone_reports_nothing() {
+    // What lets check_inventory skip building the policy for inputs without RBAC objects:
+    // the full analysis over the bootstrap policy alone finds nothing, even for workloads in
+    // kube-system and accounts named like the built-in users.
+    let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: kube-system}\nspec: {serviceAccountName: kube-proxy, containers: [{name: c, image: x}]}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: default}\nspec: {template: {spec: {containers: [{name: c, image: x}]}}}\n";
+    let inv = inventory(text);
+    let policy = palisade_rbac::Policy::from_inventory(&inv, &palisade_rbac::Options::default());
+    assert!(!policy.bindings().is_empty());
+    let f = palisade_rbac::check_policy(&policy, &inv, &Config::default());
+    assert!(f.is_empty(), "{f:?}");
+    assert!(palisade_rbac::check_inventory(&inv, &Config::default()).is_empty());
+}

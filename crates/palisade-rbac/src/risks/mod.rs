@@ -87,11 +87,24 @@ fn specs() -> Vec<&'static RiskSpec> {
 /// severity overrides apply. Findings are in no particular order (the engine sorts).
 pub fn check_inventory(inventory: &Inventory, config: &Config) -> Vec<Finding> {
     let em = Emitter::new(config);
-    if !catalog().iter().any(|r| em.enabled(r)) {
+    if !catalog().iter().any(|r| em.enabled(r)) || !has_rbac_objects(inventory) {
         return Vec::new();
     }
     let policy = Policy::from_inventory(inventory, &Options::default());
     check_policy(&policy, inventory, config)
+}
+
+/// Without RBAC objects in the input there is nothing to report: the bootstrap bindings
+/// grant the public groups only the discovery roles, and controllers' accounts nothing, so
+/// large scans without RBAC skip building the policy.
+fn has_rbac_objects(inventory: &Inventory) -> bool {
+    inventory.objects.iter().any(|o| {
+        o.id.api_version.starts_with("rbac.authorization.k8s.io/")
+            && matches!(
+                o.id.kind.as_str(),
+                "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
+            )
+    })
 }
 
 /// [`check_inventory`] over a policy already built from `inventory`.
