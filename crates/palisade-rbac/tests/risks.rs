@@ -120,6 +120,20 @@ fn built_in_roles_by_name_are_left_to_pal_rbac_002_but_public_groups_are_not() {
         "{}",
         f[0].message
     );
+    // A workload of that namespace running as an account bound to `edit` names the rule
+    // but no line: the bootstrap role is not in the input.
+    let text = binding("RoleBinding", Some("shop"), "web-edit", "ClusterRole", "edit", "[{kind: ServiceAccount, name: web}]")
+        + "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec: {serviceAccountName: web, containers: [{name: c, image: x}]}\n";
+    let w = findings(&text)
+        .into_iter()
+        .find(|f| f.rule_id == "PAL-RBAC-024")
+        .unwrap();
+    assert!(
+        w.message.contains("ClusterRole `edit` (built in"),
+        "{}",
+        w.message
+    );
+    assert!(!w.message.contains(", line"), "{}", w.message);
 }
 
 #[test]

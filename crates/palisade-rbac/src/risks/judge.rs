@@ -161,7 +161,8 @@ pub(crate) fn describe_rule(role: &Role, index: usize) -> String {
     if let Some(from) = &rule.aggregated_from {
         s.push_str(&format!(", aggregated from ClusterRole `{from}`"));
     }
-    if let Some(loc) = &rule.location {
+    // A bootstrap rule's place is in Palisade's embedded transcription, not in the input.
+    if let (Some(loc), false) = (&rule.location, role.origin.is_bootstrap()) {
         s.push_str(&format!(", line {}", loc.line));
     }
     s
