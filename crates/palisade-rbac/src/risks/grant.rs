@@ -93,6 +93,9 @@ pub(crate) struct Grant {
     pub resources: Vec<&'static str>,
     /// The rule's `resourceNames`, when it is restricted to named objects.
     pub names: Vec<String>,
+    /// Fields whose wildcard made the match (`resources` for `*` or `*/exec`, `apiGroups`
+    /// for `*`), so that the message says why a rule that names no such resource grants it.
+    pub through: Vec<&'static str>,
 }
 
 impl Grant {
@@ -104,6 +107,9 @@ impl Grant {
     /// `get/list on secrets` (with the names when restricted).
     pub(crate) fn describe(&self) -> String {
         let mut s = format!("{} on {}", self.verbs.join("/"), self.resources.join(", "));
+        if !self.through.is_empty() {
+            s.push_str(&format!(" (through `*` in {})", self.through.join(" and ")));
+        }
         if self.restricted() {
             s.push_str(&format!(
                 " (only resourceNames `{}`)",
@@ -141,6 +147,7 @@ pub(crate) fn strongest(role: &Role, probes: &[Probe], scope: Scope) -> Option<G
     for (i, rule) in role.rules.iter().enumerate() {
         let mut verbs: Vec<&'static str> = Vec::new();
         let mut resources: Vec<&'static str> = Vec::new();
+        let mut through: Vec<&'static str> = Vec::new();
         for p in probes {
             if scope == Scope::Namespace && p.cluster_scoped {
                 continue;
@@ -151,6 +158,12 @@ pub(crate) fn strongest(role: &Role, probes: &[Probe], scope: Scope) -> Option<G
             }
             if !resources.contains(&p.resource) {
                 resources.push(p.resource);
+            }
+            if !rule.resources.iter().any(|r| r == p.resource) && !through.contains(&"resources") {
+                through.push("resources");
+            }
+            if !rule.api_groups.iter().any(|g| g == p.group) && !through.contains(&"apiGroups") {
+                through.push("apiGroups");
             }
             for v in got {
                 if !verbs.contains(&v) {
@@ -169,6 +182,7 @@ pub(crate) fn strongest(role: &Role, probes: &[Probe], scope: Scope) -> Option<G
             verbs,
             resources,
             names: rule.resource_names.clone(),
+            through,
         };
         if !grant.restricted() {
             return Some(grant);
@@ -233,10 +247,13 @@ mod tests {
         let star_verbs = role(vec![rule(&["*"], &[""], &["secrets"], &[])]);
         let g = strongest(&star_verbs, SECRETS, Scope::Cluster).unwrap();
         assert_eq!(g.verbs, ["*"]);
+        assert!(g.through.is_empty());
         let star_resources = role(vec![rule(&["list"], &[""], &["*"], &[])]);
-        assert!(strongest(&star_resources, SECRETS, Scope::Cluster).is_some());
+        let g = strongest(&star_resources, SECRETS, Scope::Cluster).unwrap();
+        assert_eq!(g.describe(), "list on secrets (through `*` in resources)");
         let star_groups = role(vec![rule(&["watch"], &["*"], &["secrets"], &[])]);
-        assert!(strongest(&star_groups, SECRETS, Scope::Cluster).is_some());
+        let g = strongest(&star_groups, SECRETS, Scope::Cluster).unwrap();
+        assert_eq!(g.through, ["apiGroups"]);
         let other_group = role(vec![rule(&["get"], &["apps"], &["secrets"], &[])]);
         assert!(strongest(&other_group, SECRETS, Scope::Cluster).is_none());
     }
