@@ -41,6 +41,8 @@ pub enum Family {
     Exposure,
     /// Cluster hygiene (namespaces, RBAC first cut).
     Hygiene,
+    /// Access control: effective RBAC permissions (who can do what, through which binding).
+    Rbac,
     /// Service accounts and their tokens.
     ServiceAccounts,
     /// Data classification (the data workload guide).
@@ -61,6 +63,7 @@ impl Family {
             Family::Secrets => "Secrets",
             Family::Exposure => "Exposure",
             Family::Hygiene => "Cluster hygiene",
+            Family::Rbac => "Access control (RBAC)",
             Family::ServiceAccounts => "Service accounts",
             Family::DataClassification => "Data classification",
             Family::Dockerfile => "Dockerfiles",

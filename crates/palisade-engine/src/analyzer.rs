@@ -72,3 +72,22 @@ impl Analyzer for BuiltinChecks {
         palisade_checks::check_cluster(inventory, config)
     }
 }
+
+/// The RBAC analysis of `palisade-rbac`: risky permissions judged from the effective grants
+/// of the whole inventory (with the Kubernetes bootstrap roles), reported on the bindings
+/// and workloads that carry them, and bad RBAC input.
+pub struct RbacAnalyzer;
+
+impl Analyzer for RbacAnalyzer {
+    fn name(&self) -> &'static str {
+        "rbac"
+    }
+
+    fn rules(&self) -> Vec<&'static Rule> {
+        palisade_rbac::catalog()
+    }
+
+    fn check_inventory(&self, inventory: &Inventory, config: &Config) -> Vec<Finding> {
+        palisade_rbac::check_inventory(inventory, config)
+    }
+}

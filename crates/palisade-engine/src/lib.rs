@@ -3,8 +3,8 @@
 //! `palisade scan`, the admission webhook, a live-cluster scan and a watch loop all hand an
 //! [`Inventory`] and a [`Config`] to [`Engine::scan`] and get the same [`Report`]: per-object
 //! rules (in parallel, each object with its [`Context`]), inventory-wide analyses, then
-//! exceptions, in place order. Analyzers register with the engine; the built-in checks are
-//! registered by [`Engine::builtin`].
+//! exceptions, in place order. Analyzers register with the engine; the built-in checks and the
+//! RBAC analysis are registered by [`Engine::builtin`].
 //!
 //! ```
 //! use palisade_core::{inventory, Config, Date, Inventory};
@@ -29,7 +29,7 @@ use palisade_core::{
 };
 use rayon::prelude::*;
 
-pub use analyzer::{Analyzer, BuiltinChecks};
+pub use analyzer::{Analyzer, BuiltinChecks, RbacAnalyzer};
 pub use frameworks::FrameworkId;
 
 /// Objects per parallel work item: large enough to amortise scheduling.
@@ -78,6 +78,7 @@ impl Engine {
     pub fn builtin() -> Engine {
         let mut engine = Engine::empty();
         engine.register(Box::new(BuiltinChecks));
+        engine.register(Box::new(RbacAnalyzer));
         engine
     }
 

@@ -30,6 +30,11 @@
 //!   removed, wildcards flattened), and [`fail_on_grant`] matches the additions against
 //!   [`GrantPattern`]s (named [`RiskClass`]es or `VERB:RESOURCE` specs).
 //! - [`graph`] builds subjects → bindings → roles → rules as data, [`to_dot`] as Graphviz.
+//! - [`check_inventory`] reports risky permissions as findings (`PAL-RBAC-010` onward,
+//!   [`catalog`]): each judged from the effective grants of every role (wildcards,
+//!   subresources, aggregation and bootstrap roles included), once per role and scope, and
+//!   reported on the binding that grants it, per subject; plus workloads whose service
+//!   account holds one, and bad RBAC input (`risks`).
 //!
 //! ```
 //! use palisade_core::inventory::{load_str, LoadLimits};
@@ -79,6 +84,7 @@ mod node_escalation;
 mod nodes;
 mod policy;
 mod resource;
+mod risks;
 mod subject;
 mod who_can;
 
@@ -118,6 +124,7 @@ pub use policy::{BindingId, Options, Policy, RoleId};
 pub use resource::{
     parse_resource_spec, ResourceSpec, ResourceSpecError, CLUSTER_SCOPED, WELL_KNOWN,
 };
+pub use risks::{catalog, check_inventory, check_policy};
 pub use subject::{
     parse_subject, Subject, SubjectError, ALL_AUTHENTICATED, ALL_SERVICE_ACCOUNTS,
     ALL_UNAUTHENTICATED, ANONYMOUS, SUBJECT_FORMS,

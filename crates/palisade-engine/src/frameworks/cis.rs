@@ -114,7 +114,7 @@ mod tests {
 
     #[test]
     fn every_cis_id_a_rule_names_is_a_control() {
-        for rule in palisade_checks::catalog() {
+        for rule in crate::Engine::builtin().catalog() {
             for id in rule.controls.cis {
                 assert!(
                     CONTROLS.iter().any(|c| c.id == *id),
@@ -123,6 +123,28 @@ mod tests {
                     rule.id
                 );
             }
+        }
+    }
+
+    #[test]
+    fn rbac_controls_are_judged_by_the_effective_permission_rules() {
+        let catalog = crate::Engine::builtin().catalog();
+        let fw = framework();
+        for (control, rule) in [
+            ("5.1.2", "PAL-RBAC-013"),
+            ("5.1.4", "PAL-RBAC-017"),
+            ("5.1.5", "PAL-RBAC-023"),
+            ("5.1.6", "PAL-RBAC-024"),
+            ("5.1.8", "PAL-RBAC-011"),
+            ("5.1.9", "PAL-RBAC-018"),
+            ("5.1.10", "PAL-RBAC-016"),
+            ("5.1.11", "PAL-RBAC-019"),
+            ("5.1.12", "PAL-RBAC-020"),
+            ("5.1.13", "PAL-RBAC-014"),
+        ] {
+            let c = fw.controls.iter().find(|c| c.id == control).unwrap();
+            let ids: Vec<&str> = fw.rules_for(c, &catalog).iter().map(|r| r.id).collect();
+            assert!(ids.contains(&rule), "{control}: {ids:?}");
         }
     }
 

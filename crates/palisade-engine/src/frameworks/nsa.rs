@@ -171,7 +171,7 @@ mod tests {
 
     #[test]
     fn every_nsa_text_a_rule_names_is_a_control() {
-        for rule in palisade_checks::catalog() {
+        for rule in crate::Engine::builtin().catalog() {
             for text in rule.controls.nsa {
                 let n = normalise(text);
                 assert!(
