@@ -13,7 +13,11 @@ use palisade_core::inventory::{load_str, LoadLimits};
 
 use crate::model::{parse_objects, Origin, Parsed};
 
-/// The Kubernetes version the bootstrap policy was transcribed from.
+/// The Kubernetes version the bootstrap policy was transcribed from: upstream's
+/// `bootstrappolicy/testdata/cluster-roles.yaml` at commit 025f2834, whose content places it
+/// in the v1.28–v1.33 series (`selfsubjectreviews` in `system:basic-user` arrived in v1.28;
+/// v1.34 added `nodes/metrics` to `system:monitoring`, which it lacks). Named after the
+/// newest release it can be.
 pub const BOOTSTRAP_VERSION: &str = "v1.33";
 
 /// The embedded data file.
