@@ -41,6 +41,8 @@ run "who-can create pods/exec -n ns-007" rbac who-can create pods/exec "$CORPUS"
 run "who-can get /metrics" rbac who-can get /metrics "$CORPUS"
 run "access user:user-7" rbac access user:user-7 "$CORPUS"
 run "kubectl sa:ns-003/sa-3" rbac kubectl sa:ns-003/sa-3 "$CORPUS"
+# The risky-permission analysis (PAL-RBAC-010..026): policy build + query is the whole of it.
+run "risks (all findings)" rbac risks "$CORPUS" --format json
 
 # The risky-permission analysis inside `palisade scan`: the full scan (every analyzer, the
 # RBAC one included, and JSON output) against the parse floor of the same corpus; the

@@ -8,6 +8,7 @@ mod diff;
 mod graph;
 mod kubectl;
 mod nodes;
+mod risks;
 mod who_can;
 
 use std::io::{self, Write};
@@ -46,6 +47,8 @@ pub enum RbacCommand {
     /// Permissions granted and revoked per subject between two snapshots; exit 1 when a
     /// grant matches --fail-on-grant.
     Diff(diff::DiffArgs),
+    /// The risky-permission findings alone (PAL-RBAC-010..026, as `scan` reports them).
+    Risks(risks::RisksArgs),
 }
 
 /// Inputs shared by every query.
@@ -87,6 +90,7 @@ pub fn run(args: &RbacArgs) -> anyhow::Result<ExitCode> {
         RbacCommand::Nodes(a) => nodes::run(a),
         RbacCommand::Graph(a) => graph::run(a),
         RbacCommand::Diff(a) => diff::run(a),
+        RbacCommand::Risks(a) => risks::run(a),
     }
 }
 
