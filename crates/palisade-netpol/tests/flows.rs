@@ -745,6 +745,14 @@ fn cilium_policies_carry_l7_http_rules_from_the_flows() {
         .filter_map(Node::as_str)
         .collect();
     assert_eq!(cidrs, vec!["198.51.100.20/32"]);
+    // The node's probes carry no HTTP record: their L4-only rule lets any request through.
+    assert!(
+        g.notes
+            .iter()
+            .any(|n| n.contains("shop/api: host reached TCP 8080")),
+        "{:?}",
+        g.notes
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -846,4 +854,150 @@ fn check_flows_on_the_generated_policies_denies_nothing_observed() {
         c.denied[0].denied_by,
         vec![Direction::Egress, Direction::Ingress]
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Smaller cases built inline
+
+/// One `GetFlowsResponse` line from `api` in `shop` to `dst` (an IP outside, or a pod of
+/// `shop` by its labels), with the given verdict, TCP flags and `is_reply`.
+fn line_from_api(
+    dst: serde_json::Value,
+    dst_ip: &str,
+    verdict: &str,
+    flags: serde_json::Value,
+    reply: Option<bool>,
+) -> String {
+    let mut flow = serde_json::json!({
+        "verdict": verdict,
+        "IP": {"source": "10.244.2.31", "destination": dst_ip, "ipVersion": if dst_ip.contains(':') { "IPv6" } else { "IPv4" }},
+        "l4": {"TCP": {"source_port": 40000, "destination_port": 443, "flags": flags}},
+        "source": {"ID": 1877, "identity": 23001, "namespace": "shop",
+                   "labels": ["k8s:app=api", "k8s:io.kubernetes.pod.namespace=shop"],
+                   "pod_name": "api-7f9c8b5d4-q2w8z",
+                   "workloads": [{"name": "api", "kind": "Deployment"}]},
+        "destination": dst,
+        "Type": "L3_L4",
+        "traffic_direction": "EGRESS"
+    });
+    if let Some(r) = reply {
+        flow["is_reply"] = serde_json::Value::Bool(r);
+    }
+    serde_json::json!({"flow": flow, "node_name": "kind-worker"}).to_string()
+}
+
+#[test]
+fn ipv6_addresses_become_single_host_blocks() {
+    let m = shop();
+    let world = serde_json::json!({"identity": 2, "labels": ["reserved:world"]});
+    let text = line_from_api(
+        world,
+        "2001:db8::10",
+        "FORWARDED",
+        serde_json::json!({"SYN": true}),
+        Some(false),
+    );
+    let g = generate(&m, &flows(&text), &GenerateOptions::default());
+    assert!(g.yaml.contains("cidr: \"2001:db8::10/128\""), "{}", g.yaml);
+    let after = Model::from_objects(&objects(&[("shop.yaml", SHOP), ("gen.yaml", &g.yaml)]));
+    let api = id(&after, "shop/api");
+    let seen = after
+        .connections(api, id(&after, "2001:db8::10"))
+        .expect("pair");
+    assert_eq!(seen, ConnectionSet::of(Protocol::Tcp, PortSet::single(443)));
+    assert!(after
+        .connections(api, id(&after, "2001:db8::11"))
+        .expect("pair")
+        .is_empty());
+    assert!(after
+        .connections(api, id(&after, "198.51.100.1"))
+        .expect("pair")
+        .is_empty());
+}
+
+#[test]
+fn audit_flows_count_and_replies_are_recognised_without_is_reply() {
+    let m = shop();
+    let db = serde_json::json!({"identity": 51230, "namespace": "shop",
+        "labels": ["k8s:app=db", "k8s:tier=data", "k8s:io.kubernetes.pod.namespace=shop"]});
+    let lines = [
+        // Policy audit mode: passed, would have been dropped: learned.
+        line_from_api(
+            db.clone(),
+            "10.244.2.40",
+            "AUDIT",
+            serde_json::json!({"SYN": true}),
+            None,
+        ),
+        // is_reply absent, SYN+ACK: the reply of a connection, not a new one.
+        line_from_api(
+            db.clone(),
+            "10.244.2.40",
+            "FORWARDED",
+            serde_json::json!({"SYN": true, "ACK": true}),
+            None,
+        ),
+        // Dropped: never learned.
+        line_from_api(
+            db.clone(),
+            "10.244.2.40",
+            "DROPPED",
+            serde_json::json!({"SYN": true}),
+            Some(false),
+        ),
+        // Other verdicts are no evidence either way.
+        line_from_api(
+            db,
+            "10.244.2.40",
+            "TRACED",
+            serde_json::json!({"SYN": true}),
+            Some(false),
+        ),
+    ];
+    let text = lines.join("\n");
+    let mapped = map_flows(&m, &flows(&text));
+    assert_eq!(mapped.passed.len(), 1);
+    assert_eq!(mapped.passed[0].first_line, 1);
+    assert_eq!(mapped.passed[0].dst, FlowPeer::Workload(id(&m, "shop/db")));
+    assert_eq!(mapped.replies, 1);
+    assert_eq!(mapped.dropped.len(), 1);
+    assert_eq!(mapped.dropped[0].first_line, 3);
+    assert_eq!(mapped.ignored, 1);
+}
+
+#[test]
+fn ambiguous_labels_leave_the_pod_unplaced() {
+    let text = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: a, namespace: shop}
+spec: {template: {metadata: {labels: {app: x, v: '1'}}, spec: {containers: [{name: c, image: x}]}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: b, namespace: shop}
+spec: {template: {metadata: {labels: {app: x, w: '2'}}, spec: {containers: [{name: c, image: x}]}}}
+";
+    let m = Model::from_objects(&objects(&[("m.yaml", text)]));
+    let ep = |labels: &[&str]| palisade_netpol::flows::FlowEndpoint {
+        namespace: Some("shop".into()),
+        labels: labels.iter().map(|l| l.to_string()).collect(),
+        ..Default::default()
+    };
+    let r = |labels: &[&str]| palisade_netpol::flows::resolve(&m, &ep(labels), None);
+    assert_eq!(
+        r(&["k8s:app=x", "k8s:v=1"]),
+        FlowPeer::Workload(id(&m, "shop/a"))
+    );
+    assert_eq!(
+        r(&["k8s:app=x", "k8s:w=2"]),
+        FlowPeer::Workload(id(&m, "shop/b"))
+    );
+    // Both fit with two labels each: no guess.
+    assert!(matches!(
+        r(&["k8s:app=x", "k8s:v=1", "k8s:w=2"]),
+        FlowPeer::Pod { .. }
+    ));
+    // Neither fits.
+    assert!(matches!(r(&["k8s:app=y"]), FlowPeer::Pod { .. }));
 }

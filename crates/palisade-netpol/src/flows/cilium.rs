@@ -104,14 +104,55 @@ fn to_ports(direction: Direction, ports: &BTreeMap<(crate::Protocol, u16), PortU
     )
 }
 
+/// A peer with no HTTP record on a port where other peers have some gets a rule without
+/// L7 rules, which allows it every request: say so.
+fn l4_only_note(pods: &Pods, side: &SidePlan, notes: &mut BTreeSet<String>) {
+    let http_ports: BTreeSet<(crate::Protocol, u16)> = side
+        .peers
+        .values()
+        .flat_map(|ports| ports.iter())
+        .filter(|(_, used)| !used.http.is_empty())
+        .map(|(port, _)| *port)
+        .collect();
+    for (peer, ports) in &side.peers {
+        for (port, used) in ports {
+            if used.http.is_empty() && http_ports.contains(port) {
+                let who = match peer {
+                    PeerKey::Pods { namespace, labels } => format!(
+                        "{namespace}/{}",
+                        labels
+                            .iter()
+                            .map(|(k, v)| format!("{k}={v}"))
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    ),
+                    PeerKey::Cidr(c) => c.clone(),
+                    PeerKey::Entity(e) => e.clone(),
+                };
+                notes.insert(format!(
+                    "{}/{}: {who} reached {} {} with no HTTP record observed; its rule has no \
+                     L7 rules, so any HTTP request from it is allowed",
+                    pods.namespace,
+                    pods.name(),
+                    port.0,
+                    port.1
+                ));
+            }
+        }
+    }
+}
+
 /// One CiliumNetworkPolicy for `pods` in `direction`.
 pub(crate) fn policy(
     model: &Model,
     pods: &Pods,
     direction: Direction,
     side: &SidePlan,
-    _notes: &mut BTreeSet<String>,
+    notes: &mut BTreeSet<String>,
 ) -> Option<(String, Yaml)> {
+    if direction == Direction::Ingress {
+        l4_only_note(pods, side, notes);
+    }
     let (endpoints, cidr, entities, section) = match direction {
         Direction::Ingress => ("fromEndpoints", "fromCIDR", "fromEntities", "ingress"),
         Direction::Egress => ("toEndpoints", "toCIDR", "toEntities", "egress"),
@@ -184,4 +225,15 @@ pub(crate) fn policy(
         ),
     ]);
     Some((name, doc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_regex;
+
+    #[test]
+    fn paths_become_anchored_literal_regexes() {
+        assert_eq!(path_regex("/v1/items"), "^/v1/items$");
+        assert_eq!(path_regex("/a.b/(c)+[d]|e$"), r"^/a\.b/\(c\)\+\[d\]\|e\$$");
+    }
 }

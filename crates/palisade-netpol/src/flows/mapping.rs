@@ -20,9 +20,10 @@
 //! Replies are not new connections: `is_reply: true`, an L7 `RESPONSE`, or, when Hubble did
 //! not know (`is_reply` absent), a TCP segment with SYN and ACK set.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::conn::Protocol;
+use crate::endpoints::Pods;
 use crate::ip::{self, Family};
 use crate::model::{EndpointId, Model};
 
@@ -145,81 +146,125 @@ fn pod_of(kind: &str, name: &str, pod: &str) -> bool {
 
 /// Finds what a flow endpoint is; `address` is the flow's IP on that side.
 pub fn resolve(model: &Model, ep: &FlowEndpoint, address: Option<&str>) -> FlowPeer {
-    let reserved: Vec<&str> = ep
-        .labels
-        .iter()
-        .filter_map(|l| l.strip_prefix("reserved:"))
-        .collect();
-    let world = reserved.iter().any(|r| r.starts_with("world"))
-        || ep.identity == Some(2)
-        || ep
+    Resolver::new(model).resolve(ep, address)
+}
+
+/// Resolves flow endpoints with the model's workloads indexed by namespace, remembering
+/// each answer (a flow file names the same few hundred pods over and over).
+struct Resolver<'m> {
+    by_namespace: HashMap<&'m str, Vec<(EndpointId, &'m Pods)>>,
+    cache: HashMap<(FlowEndpoint, Option<String>), FlowPeer>,
+}
+
+impl<'m> Resolver<'m> {
+    fn new(model: &'m Model) -> Self {
+        let mut by_namespace: HashMap<&str, Vec<(EndpointId, &Pods)>> = HashMap::new();
+        for (i, e) in model.endpoints().iter().enumerate() {
+            if let Some(p) = e.as_pods() {
+                by_namespace
+                    .entry(p.namespace.as_str())
+                    .or_default()
+                    .push((EndpointId(i as u32), p));
+            }
+        }
+        Resolver {
+            by_namespace,
+            cache: HashMap::new(),
+        }
+    }
+
+    fn resolve(&mut self, ep: &FlowEndpoint, address: Option<&str>) -> FlowPeer {
+        // The address matters only for endpoints that are no pod.
+        let key_addr = if ep.namespace.is_some() && ep.labels.iter().all(|l| l.starts_with("k8s:"))
+        {
+            None
+        } else {
+            address.map(str::to_string)
+        };
+        let key = (ep.clone(), key_addr);
+        if let Some(hit) = self.cache.get(&key) {
+            return hit.clone();
+        }
+        let found = self.find(ep, address);
+        self.cache.insert(key, found.clone());
+        found
+    }
+
+    fn find(&self, ep: &FlowEndpoint, address: Option<&str>) -> FlowPeer {
+        let reserved: Vec<&str> = ep
             .labels
             .iter()
-            .any(|l| l.starts_with("cidr:") || l.starts_with("fqdn:"));
-    if world {
-        return external(address).unwrap_or(FlowPeer::Reserved("world".into()));
-    }
-    if let Some(r) = reserved.first() {
-        return FlowPeer::Reserved((*r).to_string());
-    }
-    let Some(namespace) = namespace_of(ep) else {
-        // No identity, no namespace: an address Cilium knows nothing of is outside.
-        return address
-            .and_then(|a| external(Some(a)))
-            .unwrap_or(FlowPeer::Unknown);
-    };
-    let pods: Vec<(EndpointId, &crate::Pods)> = model
-        .endpoints()
-        .iter()
-        .enumerate()
-        .filter_map(|(i, e)| Some((EndpointId(i as u32), e.as_pods()?)))
-        .filter(|(_, p)| p.namespace == namespace)
-        .collect();
-    for w in &ep.workloads {
-        let hit = pods.iter().find(|(_, p)| {
-            p.name() == w.name && (w.kind.is_empty() || p.kind().eq_ignore_ascii_case(&w.kind))
-        });
-        if let Some((id, _)) = hit {
-            return FlowPeer::Workload(*id);
+            .filter_map(|l| l.strip_prefix("reserved:"))
+            .collect();
+        let world = reserved.iter().any(|r| r.starts_with("world"))
+            || ep.identity == Some(2)
+            || ep
+                .labels
+                .iter()
+                .any(|l| l.starts_with("cidr:") || l.starts_with("fqdn:"));
+        if world {
+            return external(address).unwrap_or(FlowPeer::Reserved("world".into()));
         }
-    }
-    if let Some(pod) = &ep.pod_name {
-        let best = pods
+        if let Some(r) = reserved.first() {
+            return FlowPeer::Reserved((*r).to_string());
+        }
+        let Some(namespace) = namespace_of(ep) else {
+            // No identity, no namespace: an address Cilium knows nothing of is outside.
+            return address
+                .and_then(|a| external(Some(a)))
+                .unwrap_or(FlowPeer::Unknown);
+        };
+        let pods: &[(EndpointId, &Pods)] = self
+            .by_namespace
+            .get(namespace.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for w in &ep.workloads {
+            let hit = pods.iter().find(|(_, p)| {
+                p.name() == w.name && (w.kind.is_empty() || p.kind().eq_ignore_ascii_case(&w.kind))
+            });
+            if let Some((id, _)) = hit {
+                return FlowPeer::Workload(*id);
+            }
+        }
+        if let Some(pod) = &ep.pod_name {
+            let best = pods
+                .iter()
+                .filter(|(_, p)| pod_of(p.kind(), p.name(), pod))
+                .max_by_key(|(_, p)| p.name().len());
+            if let Some((id, _)) = best {
+                return FlowPeer::Workload(*id);
+            }
+        }
+        let labels = stable_labels(&ep.labels);
+        let mut fits: Vec<(usize, EndpointId)> = pods
             .iter()
-            .filter(|(_, p)| pod_of(p.kind(), p.name(), pod))
-            .max_by_key(|(_, p)| p.name().len());
-        if let Some((id, _)) = best {
-            return FlowPeer::Workload(*id);
+            .filter(|(_, p)| {
+                !p.labels.is_empty()
+                    && p.labels
+                        .iter()
+                        .all(|(k, v)| labels.get(k).is_some_and(|x| x == v))
+            })
+            .map(|(id, p)| (p.labels.len(), *id))
+            .collect();
+        fits.sort_unstable_by(|a, b| b.cmp(a));
+        match fits.as_slice() {
+            [(n, id), rest @ ..] if rest.first().is_none_or(|(m, _)| m < n) => {
+                return FlowPeer::Workload(*id)
+            }
+            _ => {}
         }
-    }
-    let labels = stable_labels(&ep.labels);
-    let mut fits: Vec<(usize, EndpointId)> = pods
-        .iter()
-        .filter(|(_, p)| {
-            !p.labels.is_empty()
-                && p.labels
-                    .iter()
-                    .all(|(k, v)| labels.get(k).is_some_and(|x| x == v))
-        })
-        .map(|(id, p)| (p.labels.len(), *id))
-        .collect();
-    fits.sort_unstable_by(|a, b| b.cmp(a));
-    match fits.as_slice() {
-        [(n, id), rest @ ..] if rest.first().is_none_or(|(m, _)| m < n) => {
-            return FlowPeer::Workload(*id)
+        let name = ep
+            .workloads
+            .first()
+            .map(|w| w.name.clone())
+            .or_else(|| ep.pod_name.clone())
+            .unwrap_or_default();
+        FlowPeer::Pod {
+            namespace,
+            labels,
+            name,
         }
-        _ => {}
-    }
-    let name = ep
-        .workloads
-        .first()
-        .map(|w| w.name.clone())
-        .or_else(|| ep.pod_name.clone())
-        .unwrap_or_default();
-    FlowPeer::Pod {
-        namespace,
-        labels,
-        name,
     }
 }
 
@@ -289,10 +334,11 @@ pub fn url_path(url: &str) -> String {
     };
     let end = rest.find(['?', '#']).unwrap_or(rest.len());
     let path = &rest[..end];
-    if path.is_empty() {
-        "/".into()
-    } else {
+    // Cilium's HTTP rules require paths that begin with `/`.
+    if path.starts_with('/') {
         path.to_string()
+    } else {
+        format!("/{path}")
     }
 }
 
@@ -329,6 +375,7 @@ pub fn map_flows(model: &Model, flows: &Flows) -> Mapped {
     let mut passed: BTreeMap<Key, Observed> = BTreeMap::new();
     let mut dropped: BTreeMap<Key, Observed> = BTreeMap::new();
     let mut out = Mapped::default();
+    let mut resolver = Resolver::new(model);
     for flow in &flows.flows {
         let Some(t) = transport(flow) else {
             out.ignored += 1;
@@ -345,8 +392,8 @@ pub fn map_flows(model: &Model, flows: &Flows) -> Mapped {
             out.replies += 1;
             continue;
         }
-        let src = resolve(model, &flow.source, flow.source_ip.as_deref());
-        let dst = resolve(model, &flow.destination, flow.destination_ip.as_deref());
+        let src = resolver.resolve(&flow.source, flow.source_ip.as_deref());
+        let dst = resolver.resolve(&flow.destination, flow.destination_ip.as_deref());
         let into = if flow.verdict.passed() {
             &mut passed
         } else {
@@ -376,4 +423,34 @@ pub fn map_flows(model: &Model, flows: &Flows) -> Mapped {
     out.passed = passed.into_values().collect();
     out.dropped = dropped.into_values().collect();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_paths_drop_scheme_host_query_and_fragment() {
+        assert_eq!(
+            url_path("http://api.shop:8080/v1/items?page=2"),
+            "/v1/items"
+        );
+        assert_eq!(url_path("https://h/"), "/");
+        assert_eq!(url_path("http://h"), "/");
+        assert_eq!(url_path("/healthz#x"), "/healthz");
+        assert_eq!(url_path("status"), "/status");
+    }
+
+    #[test]
+    fn stable_labels_drop_what_cilium_and_controllers_add() {
+        let l = stable_labels(&[
+            "k8s:app=db".into(),
+            "k8s:io.kubernetes.pod.namespace=shop".into(),
+            "k8s:io.cilium.k8s.policy.serviceaccount=default".into(),
+            "k8s:controller-revision-hash=db-5c".into(),
+            "k8s:statefulset.kubernetes.io/pod-name=db-0".into(),
+            "reserved:host".into(),
+        ]);
+        assert_eq!(l, BTreeMap::from([("app".to_string(), "db".to_string())]));
+    }
 }

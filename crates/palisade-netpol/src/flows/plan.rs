@@ -175,3 +175,18 @@ pub(crate) fn build(
     }
     plan
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidrs_keep_the_network_of_the_prefix() {
+        assert_eq!(cidr(Family::V4, 0xC633_6414, 32), "198.51.100.20/32");
+        assert_eq!(cidr(Family::V4, 0xC633_6414, 24), "198.51.100.0/24");
+        assert_eq!(cidr(Family::V4, 0xC633_6414, 0), "0.0.0.0/0");
+        let v6 = u128::from(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x10));
+        assert_eq!(cidr(Family::V6, v6, 128), "2001:db8::10/128");
+        assert_eq!(cidr(Family::V6, v6, 64), "2001:db8::/64");
+    }
+}

@@ -363,12 +363,12 @@ fn layer4(v: &Value) -> Result<Option<Layer4>, String> {
             destination_port,
         }));
     }
-    let icmp = |i: &Value| {
-        (
-            uint(i, "type").unwrap_or(0) as u32,
-            uint(i, "code").unwrap_or(0) as u32,
-        )
+    let small = |i: &Value, name: &str| {
+        uint(i, name)
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0)
     };
+    let icmp = |i: &Value| (small(i, "type"), small(i, "code"));
     if let Some(i) = field(v, "ICMPv4") {
         let (icmp_type, code) = icmp(i);
         return Ok(Some(Layer4::IcmpV4 { icmp_type, code }));
