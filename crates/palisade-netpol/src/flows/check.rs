@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use crate::conn::{ConnectionSet, Protocol};
-use crate::matrix::matrix;
+use crate::matrix::{matrix, Matrix};
 use crate::model::{EndpointId, Model, PolicyId};
 use crate::policy::Direction;
 
@@ -31,15 +31,14 @@ pub struct DeniedFlow {
     pub policies: Vec<PolicyId>,
 }
 
-/// A pair of workloads the policies allow something between, with no traffic observed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A pair of workloads the policies allow something between, with no traffic observed;
+/// what they allow is [`FlowCheck::allowed_on`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UnusedPath {
     /// Source workload.
     pub src: EndpointId,
     /// Destination workload.
     pub dst: EndpointId,
-    /// What the policies allow from `src` to `dst`.
-    pub allowed: ConnectionSet,
 }
 
 /// What [`check_flows`] found.
@@ -58,6 +57,16 @@ pub struct FlowCheck {
     pub unused: Vec<UnusedPath>,
     /// The flows mapped onto the model.
     pub mapped: Mapped,
+    /// The model's matrix (each distinct connection set stored once, which keeps the
+    /// unused paths of a wide-open cluster small).
+    pub matrix: Matrix,
+}
+
+impl FlowCheck {
+    /// What the policies allow on an unused path.
+    pub fn allowed_on(&self, path: &UnusedPath) -> Option<&ConnectionSet> {
+        self.matrix.get(path.src, path.dst)
+    }
 }
 
 /// The model endpoint standing for a flow peer: a workload, or the external class of an
@@ -126,7 +135,6 @@ pub fn check_flows(model: &Model, flows: &Flows) -> FlowCheck {
         .map(|c| UnusedPath {
             src: c.src,
             dst: c.dst,
-            allowed: c.connections.clone(),
         })
         .collect();
     FlowCheck {
@@ -135,6 +143,7 @@ pub fn check_flows(model: &Model, flows: &Flows) -> FlowCheck {
         unjudged,
         unused,
         mapped,
+        matrix: m,
     }
 }
 

@@ -21,6 +21,7 @@
 //! not know (`is_reply` absent), a TCP segment with SYN and ACK set.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use crate::conn::Protocol;
 use crate::endpoints::Pods;
@@ -146,14 +147,14 @@ fn pod_of(kind: &str, name: &str, pod: &str) -> bool {
 
 /// Finds what a flow endpoint is; `address` is the flow's IP on that side.
 pub fn resolve(model: &Model, ep: &FlowEndpoint, address: Option<&str>) -> FlowPeer {
-    Resolver::new(model).resolve(ep, address)
+    Resolver::new(model).find(ep, address)
 }
 
 /// Resolves flow endpoints with the model's workloads indexed by namespace, remembering
 /// each answer (a flow file names the same few hundred pods over and over).
 struct Resolver<'m> {
     by_namespace: HashMap<&'m str, Vec<(EndpointId, &'m Pods)>>,
-    cache: HashMap<(FlowEndpoint, Option<String>), FlowPeer>,
+    cache: HashMap<(Arc<FlowEndpoint>, Option<String>), FlowPeer>,
 }
 
 impl<'m> Resolver<'m> {
@@ -173,7 +174,7 @@ impl<'m> Resolver<'m> {
         }
     }
 
-    fn resolve(&mut self, ep: &FlowEndpoint, address: Option<&str>) -> FlowPeer {
+    fn resolve(&mut self, ep: &Arc<FlowEndpoint>, address: Option<&str>) -> FlowPeer {
         // The address matters only for endpoints that are no pod.
         let key_addr = if ep.namespace.is_some() && ep.labels.iter().all(|l| l.starts_with("k8s:"))
         {
@@ -181,7 +182,7 @@ impl<'m> Resolver<'m> {
         } else {
             address.map(str::to_string)
         };
-        let key = (ep.clone(), key_addr);
+        let key = (Arc::clone(ep), key_addr);
         if let Some(hit) = self.cache.get(&key) {
             return hit.clone();
         }

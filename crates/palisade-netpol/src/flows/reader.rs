@@ -5,10 +5,12 @@
 //! the line is skipped as too long. A line that is not UTF-8, not JSON, or not a flow is
 //! skipped with its line number and the reason; the rest is used.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::io::{self, BufRead};
+use std::sync::Arc;
 
-use super::record::{decode, Flow, Record};
+use super::record::{decode, Flow, FlowEndpoint, Record};
 
 /// Limits of [`read_flows`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,7 +91,7 @@ impl Flows {
         }
     }
 
-    fn take(&mut self, limits: &ReadLimits, line: usize, bytes: &[u8]) {
+    fn take(&mut self, limits: &ReadLimits, seen: &mut Endpoints, line: usize, bytes: &[u8]) {
         let trimmed = bytes.strip_suffix(b"\r").unwrap_or(bytes);
         if trimmed.iter().all(u8::is_ascii_whitespace) {
             return;
@@ -102,10 +104,29 @@ impl Flows {
             Err(e) => return self.skip(limits, line, SkipReason::BadJson(e.to_string())),
         };
         match decode(line, &value) {
-            Ok(Record::Flow(f)) => self.flows.push(*f),
+            Ok(Record::Flow(mut f)) => {
+                f.source = seen.intern(&f.source);
+                f.destination = seen.intern(&f.destination);
+                self.flows.push(*f);
+            }
             Ok(Record::Other) => self.other_records += 1,
             Err(m) => self.skip(limits, line, SkipReason::NotAFlow(m)),
         }
+    }
+}
+
+/// The endpoints met so far: a flow file names the same few hundred endpoints in every
+/// line, so each is kept once.
+#[derive(Default)]
+struct Endpoints(HashSet<Arc<FlowEndpoint>>);
+
+impl Endpoints {
+    fn intern(&mut self, ep: &Arc<FlowEndpoint>) -> Arc<FlowEndpoint> {
+        if let Some(known) = self.0.get(ep.as_ref()) {
+            return Arc::clone(known);
+        }
+        self.0.insert(Arc::clone(ep));
+        Arc::clone(ep)
     }
 }
 
@@ -113,6 +134,7 @@ impl Flows {
 /// the reader fail; bad lines are skipped and listed in [`Flows::skipped`].
 pub fn read_flows<R: BufRead>(mut input: R, limits: &ReadLimits) -> io::Result<Flows> {
     let mut out = Flows::default();
+    let mut endpoints = Endpoints::default();
     let mut line = Vec::new();
     // Bytes of the current line seen so far, kept or not.
     let mut seen: u64 = 0;
@@ -143,13 +165,27 @@ pub fn read_flows<R: BufRead>(mut input: R, limits: &ReadLimits) -> io::Result<F
         input.consume(used);
         if ends {
             out.lines += 1;
-            finish(&mut out, limits, &mut line, &mut seen, &mut too_long);
+            finish(
+                &mut out,
+                limits,
+                &mut endpoints,
+                &mut line,
+                &mut seen,
+                &mut too_long,
+            );
         }
     }
     if seen > 0 || !line.is_empty() || too_long {
         // A last line without its newline (a truncated file) is still a line.
         out.lines += 1;
-        finish(&mut out, limits, &mut line, &mut seen, &mut too_long);
+        finish(
+            &mut out,
+            limits,
+            &mut endpoints,
+            &mut line,
+            &mut seen,
+            &mut too_long,
+        );
     }
     Ok(out)
 }
@@ -157,6 +193,7 @@ pub fn read_flows<R: BufRead>(mut input: R, limits: &ReadLimits) -> io::Result<F
 fn finish(
     out: &mut Flows,
     limits: &ReadLimits,
+    endpoints: &mut Endpoints,
     line: &mut Vec<u8>,
     seen: &mut u64,
     too_long: &mut bool,
@@ -165,7 +202,7 @@ fn finish(
     if *too_long {
         out.skip(limits, number, SkipReason::TooLong(*seen));
     } else {
-        out.take(limits, number, line);
+        out.take(limits, endpoints, number, line);
     }
     line.clear();
     *seen = 0;

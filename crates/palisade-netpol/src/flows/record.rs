@@ -9,6 +9,8 @@
 //! [`field`] looks for both. Fields this crate does not use (ethernet, tunnel, trace
 //! context, ...) are ignored; an unknown enum name is kept as text.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 /// `Verdict` of a flow.
@@ -219,10 +221,10 @@ pub struct Flow {
     pub destination_ip: Option<String>,
     /// `l4`
     pub l4: Option<Layer4>,
-    /// `source`
-    pub source: FlowEndpoint,
-    /// `destination`
-    pub destination: FlowEndpoint,
+    /// `source` (shared between the flows of one input that name the same endpoint).
+    pub source: Arc<FlowEndpoint>,
+    /// `destination` (shared likewise).
+    pub destination: Arc<FlowEndpoint>,
     /// `Type` (`L3_L4`, `L7`, `SOCK`).
     pub flow_type: Option<String>,
     /// `l7`
@@ -460,8 +462,8 @@ pub(crate) fn decode(line: usize, v: &Value) -> Result<Record, String> {
             Some(l4) => layer4(l4)?,
             None => None,
         },
-        source: endpoint(field(flow, "source")),
-        destination: endpoint(field(flow, "destination")),
+        source: Arc::new(endpoint(field(flow, "source"))),
+        destination: Arc::new(endpoint(field(flow, "destination"))),
         flow_type: string(flow, "Type"),
         l7: field(flow, "l7").map(layer7),
         traffic_direction,
