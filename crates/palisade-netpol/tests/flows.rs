@@ -148,6 +148,13 @@ fn corrupt_and_truncated_lines_are_skipped_with_their_line_numbers() {
     );
     assert_eq!(capped.skipped.len(), 2);
     assert_eq!(capped.skipped_count, 6);
+    let summary = capped.skipped_summary().expect("a summary");
+    assert!(
+        summary.starts_with("skipped 6 of 32 lines: 2 (corrupt"),
+        "{summary}"
+    );
+    assert!(summary.ends_with(", and 4 more"), "{summary}");
+    assert_eq!(flows(FLOWS).skipped_summary(), None);
 }
 
 #[test]
@@ -838,6 +845,37 @@ fn check_flows_names_the_side_and_policy_that_deny_observed_flows() {
         .unused
         .iter()
         .all(|u| c.allowed_on(u).is_some_and(|a| !a.is_empty()) && u.src != u.dst));
+}
+
+#[test]
+fn generating_over_existing_policies_says_what_still_applies() {
+    let m = Model::from_objects(&objects(&[("shop.yaml", SHOP), ("pol.yaml", RESTRICTIVE)]));
+    let g = generate(&m, &flows(FLOWS), &GenerateOptions::default());
+    assert!(
+        g.notes
+            .iter()
+            .any(|n| n.contains("shop/db is already isolated for ingress by shop/db-from-api-v2")),
+        "{:?}",
+        g.notes
+    );
+    assert!(g
+        .notes
+        .iter()
+        .any(|n| n
+            .contains("shop/frontend is already isolated for egress by shop/frontend-dns-only")));
+    // A generated name taken by an input policy is pointed out.
+    let clash = "\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api-ingress, namespace: shop}
+spec: {podSelector: {matchLabels: {app: nothing}}}
+";
+    let m = Model::from_objects(&objects(&[("shop.yaml", SHOP), ("clash.yaml", clash)]));
+    let g = generate(&m, &flows(FLOWS), &GenerateOptions::default());
+    assert!(g
+        .notes
+        .iter()
+        .any(|n| n.contains("already has NetworkPolicy shop/api-ingress")));
 }
 
 #[test]

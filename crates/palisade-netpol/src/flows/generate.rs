@@ -248,6 +248,49 @@ fn network_policy(
     Some((name, policy))
 }
 
+/// Notes about the input's own policies: one with the generated name would be replaced
+/// on apply; NetworkPolicies that already isolate the workload keep allowing what they
+/// allow, since NetworkPolicies add up.
+fn existing_notes(
+    model: &Model,
+    id: EndpointId,
+    pods: &Pods,
+    direction: Direction,
+    name: &str,
+    format: Format,
+    notes: &mut BTreeSet<String>,
+) {
+    if format == Format::NetworkPolicy
+        && model
+            .policies()
+            .iter()
+            .any(|p| p.namespace == pods.namespace && p.name == name)
+    {
+        notes.insert(format!(
+            "the input already has NetworkPolicy {}/{name}; applying the generated one \
+             replaces it",
+            pods.namespace
+        ));
+    }
+    let others: Vec<String> = model
+        .isolating(id, direction)
+        .into_iter()
+        .filter_map(|p| model.policy(p))
+        .filter(|p| p.name != name || format != Format::NetworkPolicy)
+        .map(|p| p.full_name())
+        .collect();
+    if !others.is_empty() {
+        notes.insert(format!(
+            "{}/{} is already isolated for {} by {}; policies add up, so what those allow \
+             stays allowed",
+            pods.namespace,
+            pods.name(),
+            direction.as_str().to_lowercase(),
+            others.join(", ")
+        ));
+    }
+}
+
 /// The header of the YAML stream.
 pub(crate) fn header(kind: &str, mapped: &Mapped) -> String {
     format!(
@@ -284,6 +327,15 @@ pub fn generate(model: &Model, flows: &Flows, options: &GenerateOptions) -> Gene
             Format::Cilium => super::cilium::policy(model, pods, direction, side, &mut notes),
         };
         if let Some((name, doc)) = made {
+            existing_notes(
+                model,
+                id,
+                pods,
+                direction,
+                &name,
+                options.format,
+                &mut notes,
+            );
             policies.push(GeneratedPolicy {
                 workload: id,
                 direction,

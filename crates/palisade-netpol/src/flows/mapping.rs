@@ -192,13 +192,17 @@ impl<'m> Resolver<'m> {
     }
 
     fn find(&self, ep: &FlowEndpoint, address: Option<&str>) -> FlowPeer {
-        let reserved: Vec<&str> = ep
+        let mut reserved: Vec<&str> = ep
             .labels
             .iter()
             .filter_map(|l| l.strip_prefix("reserved:"))
             .collect();
+        // Without labels (a field mask left them out), the reserved identity numbers still
+        // tell; Cilium's `ReservedIdentity*` constants.
+        if ep.labels.is_empty() {
+            reserved.extend(ep.identity.and_then(reserved_identity));
+        }
         let world = reserved.iter().any(|r| r.starts_with("world"))
-            || ep.identity == Some(2)
             || ep
                 .labels
                 .iter()
@@ -267,6 +271,23 @@ impl<'m> Resolver<'m> {
             name,
         }
     }
+}
+
+/// The name of a reserved security identity (`pkg/identity` numbering).
+fn reserved_identity(id: u32) -> Option<&'static str> {
+    Some(match id {
+        1 => "host",
+        2 => "world",
+        3 => "unmanaged",
+        4 => "health",
+        5 => "init",
+        6 => "remote-node",
+        7 => "kube-apiserver",
+        8 => "ingress",
+        9 => "world-ipv4",
+        10 => "world-ipv6",
+        _ => return None,
+    })
 }
 
 fn external(address: Option<&str>) -> Option<FlowPeer> {
@@ -440,6 +461,31 @@ mod tests {
         assert_eq!(url_path("http://h"), "/");
         assert_eq!(url_path("/healthz#x"), "/healthz");
         assert_eq!(url_path("status"), "/status");
+    }
+
+    #[test]
+    fn reserved_identities_are_known_without_labels() {
+        let m = Model::default();
+        let ep = |identity| FlowEndpoint {
+            identity: Some(identity),
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve(&m, &ep(4), Some("10.0.0.1")),
+            FlowPeer::Reserved("health".into())
+        );
+        assert_eq!(
+            resolve(&m, &ep(7), None),
+            FlowPeer::Reserved("kube-apiserver".into())
+        );
+        assert!(matches!(
+            resolve(&m, &ep(2), Some("192.0.2.1")),
+            FlowPeer::External { .. }
+        ));
+        assert!(matches!(
+            resolve(&m, &ep(9), Some("192.0.2.1")),
+            FlowPeer::External { .. }
+        ));
     }
 
     #[test]

@@ -84,6 +84,31 @@ pub struct Flows {
 }
 
 impl Flows {
+    /// One line saying how many lines were skipped and where (`None` when none were):
+    /// `skipped 3 of 120 lines: 2 (corrupt or truncated JSON: ...), 7 (...), 9 (...)`.
+    pub fn skipped_summary(&self) -> Option<String> {
+        if self.skipped_count == 0 {
+            return None;
+        }
+        let listed: Vec<String> = self
+            .skipped
+            .iter()
+            .map(|s| format!("{} ({})", s.line, s.reason))
+            .collect();
+        let more = self.skipped_count - self.skipped.len();
+        let tail = if more > 0 {
+            format!(", and {more} more")
+        } else {
+            String::new()
+        };
+        Some(format!(
+            "skipped {} of {} lines: {}{tail}",
+            self.skipped_count,
+            self.lines,
+            listed.join(", ")
+        ))
+    }
+
     fn skip(&mut self, limits: &ReadLimits, line: usize, reason: SkipReason) {
         self.skipped_count += 1;
         if self.skipped.len() < limits.max_listed {
