@@ -1039,3 +1039,48 @@ spec: {template: {metadata: {labels: {app: x, w: '2'}}, spec: {containers: [{nam
     // Neither fits.
     assert!(matches!(r(&["k8s:app=y"]), FlowPeer::Pod { .. }));
 }
+
+#[test]
+fn sctp_icmpv6_kafka_and_socket_events_are_read_and_sorted_out() {
+    let f = flows(include_str!("fixtures/flows/telco.jsonl"));
+    assert_eq!(f.flows.len(), 5);
+    assert_eq!(f.skipped_count, 0);
+    assert!(matches!(
+        f.flows[0].l4,
+        Some(Layer4::Sctp {
+            source_port: 38412,
+            destination_port: 38412
+        })
+    ));
+    assert!(matches!(
+        f.flows[1].l4,
+        Some(Layer4::IcmpV6 {
+            icmp_type: 128,
+            code: 0
+        })
+    ));
+    assert!(f.flows[2]
+        .l7
+        .as_ref()
+        .is_some_and(|l| l.kafka && l.http.is_none()));
+    assert_eq!(f.flows[3].flow_type.as_deref(), Some("SOCK"));
+    assert_eq!(f.flows[4].verdict, Verdict::Error);
+
+    // Mapped onto a model that knows nothing of these pods: they stay pods with labels.
+    let m = shop();
+    let mapped = map_flows(&m, &f);
+    assert_eq!(mapped.passed.len(), 3);
+    assert_eq!(mapped.ignored, 2, "the socket event and the error");
+    let sctp = &mapped
+        .passed
+        .iter()
+        .find(|o| o.transport == Transport::Port(Protocol::Sctp, 38412));
+    let sctp = sctp.expect("the SCTP association");
+    assert!(
+        matches!(&sctp.dst, FlowPeer::Pod { namespace, name, .. } if namespace == "telco" && name == "sig")
+    );
+    assert!(mapped.passed.iter().any(|o| matches!(
+        o.transport,
+        Transport::Icmp(palisade_netpol::Family::V6, 128)
+    ) && matches!(&o.dst, FlowPeer::External { address, .. } if address == "2001:db8:7::1")));
+}

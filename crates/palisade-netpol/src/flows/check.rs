@@ -105,7 +105,7 @@ pub fn check_flows(model: &Model, flows: &Flows) -> FlowCheck {
                 }
                 (e.allowed, sides, policies)
             }),
-            // ICMP passes only where every protocol does; judge each side by its own set.
+            // Only rules without ports allow ICMP; see `icmp_verdict`.
             Transport::Icmp(..) => icmp_verdict(model, src, dst),
         };
         let Some((ok, denied_by, policies)) = verdict else {

@@ -186,9 +186,16 @@ fn network_policy(
                 .push(y),
             None => {
                 if let PeerKey::Entity(e) = peer {
+                    // The API reference for `ingress`: traffic from the pod's own node is
+                    // allowed whatever the policies say (kubelet probes keep working).
+                    let why = if e == "host" && direction == Direction::Ingress {
+                        "the node's own traffic to its pods is allowed regardless"
+                    } else {
+                        "it is not allowed by the generated policy"
+                    };
                     notes.insert(format!(
                         "{who}: {dir} with reserved:{e} observed; a NetworkPolicy cannot name \
-                         it (most network plugins allow the node's own traffic anyway)"
+                         it, and {why}"
                     ));
                 }
             }
