@@ -171,6 +171,14 @@ fn lower_camel_case_field_names_read_like_proto_names() {
 }
 
 #[test]
+fn crlf_line_ends_and_a_leading_byte_order_mark_are_tolerated() {
+    let text: String = FLOWS.lines().take(3).map(|l| format!("{l}\r\n")).collect();
+    let f = flows(&format!("\u{feff}{text}"));
+    assert_eq!(f.skipped_count, 0, "{:?}", f.skipped);
+    assert_eq!(f.flows.len(), 3);
+}
+
+#[test]
 fn a_bare_flow_object_is_read_too() {
     let line = r#"{"verdict":"DROPPED","IP":{"source":"10.0.0.1","destination":"10.0.0.2"},"l4":{"UDP":{"source_port":5000,"destination_port":53}},"reply":true}"#;
     let f = flows(line);

@@ -7,7 +7,7 @@
 //! - [`map_flows`] places each flow's source and destination on the model (see
 //!   [`mapping`] for the order: Hubble's workload, the pod name, the labels) and folds the
 //!   flows into [`Observed`] connections; replies are not connections.
-//! - [`generate`] writes a NetworkPolicy (or, with [`Format::Cilium`], a
+//! - [`generate()`] writes a NetworkPolicy (or, with [`Format::Cilium`], a
 //!   CiliumNetworkPolicy with L7 HTTP rules) per workload and direction that allows exactly
 //!   what was observed.
 //! - [`check_flows`] lists observed connections the current policies would deny, naming

@@ -118,6 +118,12 @@ impl Flows {
 
     fn take(&mut self, limits: &ReadLimits, seen: &mut Endpoints, line: usize, bytes: &[u8]) {
         let trimmed = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        // A byte order mark some editors and shells put before the first line.
+        let trimmed = if line == 1 {
+            trimmed.strip_prefix(b"\xef\xbb\xbf").unwrap_or(trimmed)
+        } else {
+            trimmed
+        };
         if trimmed.iter().all(u8::is_ascii_whitespace) {
             return;
         }

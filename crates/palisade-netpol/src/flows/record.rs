@@ -6,7 +6,7 @@
 //! `traffic_direction`, and the upper-case `IP`, `Type`, `Summary`, `ID`), enums as their
 //! names, `uint64` as strings and `google.protobuf.BoolValue` as a bare boolean. Proto3 JSON
 //! parsers also accept the lowerCamelCase names (`sourcePort`, `podName`, `isReply`), so
-//! [`field`] looks for both. Fields this crate does not use (ethernet, tunnel, trace
+//! the reader looks for both. Fields this crate does not use (ethernet, tunnel, trace
 //! context, ...) are ignored; an unknown enum name is kept as text.
 
 use std::sync::Arc;
