@@ -134,6 +134,7 @@ pub mod conn;
 pub mod diag;
 pub mod endpoints;
 mod eval;
+pub mod flows;
 mod index;
 pub mod ip;
 mod labels;
