@@ -6,6 +6,7 @@
 
 mod diff;
 mod explain;
+mod flows;
 mod matrix;
 mod quarantine;
 
@@ -43,6 +44,10 @@ pub enum NetpolCommand {
     Diff(diff::DiffArgs),
     /// Print policies that isolate one workload, for `kubectl apply`.
     Quarantine(quarantine::QuarantineArgs),
+    /// Least-privilege policies learned from observed flows (`hubble observe -o jsonpb`).
+    Generate(flows::GenerateArgs),
+    /// Observed flows the current policies would deny, and allowed paths never used.
+    CheckFlows(flows::CheckFlowsArgs),
 }
 
 /// Output formats of the queries.
@@ -77,6 +82,8 @@ pub fn run(args: &NetpolArgs) -> anyhow::Result<ExitCode> {
         NetpolCommand::Explain(a) => explain::run(a),
         NetpolCommand::Diff(a) => diff::run(a),
         NetpolCommand::Quarantine(a) => quarantine::run(a),
+        NetpolCommand::Generate(a) => flows::run_generate(a),
+        NetpolCommand::CheckFlows(a) => flows::run_check(a),
     }
 }
 

@@ -341,3 +341,80 @@ fn quarantine_output_isolates_the_workload_as_explain_confirms() {
     let scan = d.run(&["scan", "q2.yaml", "--parse-only"]);
     assert!(String::from_utf8_lossy(&scan.stdout).contains("2 objects, 0 errors"));
 }
+
+fn flows_fixture(name: &str) -> String {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../palisade-netpol/tests/fixtures/flows")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn generated_policies_allow_what_was_observed_and_check_flows_agrees() {
+    let d = Dir::new("netpol-generate");
+    let app = flows_fixture("shop.yaml");
+    let flows = flows_fixture("shop.jsonl");
+    let out = d.run(&["netpol", "generate", "--flows", &flows, &app]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    d.create("learned.yaml", &out.stdout);
+    // Every observed connection passes the learned policies; nothing is denied.
+    let check = json(&d.run(&[
+        "netpol",
+        "check-flows",
+        "--flows",
+        &flows,
+        &app,
+        "learned.yaml",
+        "-f",
+        "json",
+    ]));
+    assert!(check["allowed"].as_u64().unwrap() > 0, "{check}");
+    let denied: Vec<&Value> = check["denied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| !d["transport"].as_str().unwrap().starts_with("ICMP"))
+        .collect();
+    assert!(denied.is_empty(), "{check}");
+    // Cilium output with L7 rules.
+    let out = d.run(&[
+        "netpol", "generate", "--flows", &flows, &app, "-f", "cilium",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("kind: CiliumNetworkPolicy") && text.contains("http:"),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_flows_names_denied_flows_and_skipped_lines() {
+    let d = Dir::new("netpol-check-flows");
+    let out = d.run(&[
+        "netpol",
+        "check-flows",
+        "--flows",
+        &flows_fixture("shop-damaged.jsonl"),
+        &flows_fixture("shop.yaml"),
+        &flows_fixture("restrictive-policies.yaml"),
+        "-f",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    assert_eq!(v["skippedLines"], 6, "{v}");
+    let denied = v["denied"].as_array().unwrap();
+    assert!(
+        denied.iter().any(|d| d["src"] == "shop/api"
+            && d["dst"] == "shop/db"
+            && d["deniedBy"][0] == "ingress"),
+        "{v}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("skipped 6 of 32 lines"));
+}
