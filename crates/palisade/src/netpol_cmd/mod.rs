@@ -6,6 +6,7 @@
 
 mod diff;
 mod explain;
+mod graph;
 mod matrix;
 mod quarantine;
 
@@ -43,6 +44,9 @@ pub enum NetpolCommand {
     Diff(diff::DiffArgs),
     /// Print policies that isolate one workload, for `kubectl apply`.
     Quarantine(quarantine::QuarantineArgs),
+    /// The connectivity as a picture: one self-contained interactive HTML page (or DOT,
+    /// JSON) with namespaces, entry points from outside and sensitive ports marked.
+    Graph(graph::GraphArgs),
 }
 
 /// Output formats of the queries.
@@ -77,6 +81,7 @@ pub fn run(args: &NetpolArgs) -> anyhow::Result<ExitCode> {
         NetpolCommand::Explain(a) => explain::run(a),
         NetpolCommand::Diff(a) => diff::run(a),
         NetpolCommand::Quarantine(a) => quarantine::run(a),
+        NetpolCommand::Graph(a) => graph::run(a),
     }
 }
 
