@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh machine (idempotent; quiet when all is there):
 #   - xmllint (Debian libxml2-utils) validates JUnit output against shared/schemas/junit.xsd;
-#   - Python's jsonschema validates SARIF output with shared/schemas/validate.py.
+#   - Python's jsonschema validates SARIF output with shared/schemas/validate.py;
+#   - Chromium (Debian chromium) renders `palisade netpol graph`'s page headless in the CLI tests.
 set -euo pipefail
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 need_apt=()
 command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if ((${#need_apt[@]})); then
     log "installing Debian packages: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive
