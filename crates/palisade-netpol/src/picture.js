@@ -136,15 +136,15 @@
   function layout() {
     const rnd = random(seedOf(nodes.map(function (n) { return (n.namespace || '') + '/' + n.name; })));
     const n = nodes.length;
-    // Groups start on a circle (the outside first, so it sits on the left), members on a
-    // sunflower spiral around their group's centre.
-    const ring = liveGroups.reduce(function (s, g) { return s + 2 * groupRadius(g); }, 0) / (2 * Math.PI);
-    const order = [outsideGroup].concat(liveGroups.filter(function (g) { return g !== outsideGroup; }));
+    // Groups start on a sunflower spiral filling a disc (the outside, usually the busiest
+    // hub, in the middle), members on a smaller spiral around their group's centre.
+    const order = [outsideGroup].concat(liveGroups.filter(function (g) { return g !== outsideGroup; }))
+      .filter(function (g) { return g.members.length > 0; });
+    const spacing = 1.2 * order.reduce(function (s, g) { return s + groupRadius(g); }, 0) / order.length;
     order.forEach(function (g, gi) {
-      if (!g.members.length) return;
-      const a = Math.PI + (2 * Math.PI * gi) / order.length;
-      const cx = liveGroups.length > 1 ? ring * Math.cos(a) : 0;
-      const cy = liveGroups.length > 1 ? ring * Math.sin(a) : 0;
+      const ga = gi * 2.39996;
+      const gr = spacing * Math.sqrt(gi);
+      const cx = gr * Math.cos(ga), cy = gr * Math.sin(ga);
       g.members.forEach(function (m, i) {
         const r = K * 0.55 * Math.sqrt(i + 0.5);
         const t = i * 2.39996 + rnd() * 0.3;
@@ -207,10 +207,13 @@
       }
       // Groups: connected namespaces attract each other as wholes; overlapping ones push
       // apart; each node is pulled to its group's centre; the whole drifts to the origin.
+      // A group's radius is measured (its farthest member, plus room for labels).
       const centres = liveGroups.map(function (g) {
-        let sx = 0, sy = 0;
+        let sx = 0, sy = 0, far = 0;
         for (const m of g.members) { sx += m.x; sy += m.y; }
-        return { x: sx / g.members.length, y: sy / g.members.length, r: groupRadius(g), push: { x: 0, y: 0 } };
+        const x = sx / g.members.length, y = sy / g.members.length;
+        for (const m of g.members) far = Math.max(far, Math.hypot(m.x - x, m.y - y));
+        return { x: x, y: y, r: far + 50, push: { x: 0, y: 0 } };
       });
       for (const link of groupLinks) {
         const A = centres[link[0]], B = centres[link[1]];
