@@ -344,6 +344,7 @@
       e.hit = el('path', { class: 'hit' }, g);
       e.label = el('text', { class: 'edge-label' + (e.sensitive.length ? ' sensitive' : ''), 'text-anchor': 'middle' }, layers.labels);
       e.label.textContent = truncate(e.connections, 26);
+      el('title', {}, g).textContent = e.connections;
       e.el = g;
       e.curved = directed.has(e.dst + '>' + e.src);
       g.addEventListener('pointerenter', function () { hover({ edge: i }); });
@@ -383,6 +384,7 @@
         el('circle', { r: 7 }, b);
         el('text', {}, b).textContent = 'in';
       }
+      el('title', {}, e).textContent = n.external ? OUTSIDE + ': ' + n.name : n.namespace + '/' + n.name + ' (' + n.kind + ')';
       const name = el('text', { class: 'name', y: n.external ? 28 : 30 }, e);
       name.textContent = truncate(n.name, n.external ? 24 : 30);
       n.el = e;
@@ -554,7 +556,7 @@
   // ---- details, selection ----------------------------------------------------------------
 
   const details = document.getElementById('details');
-  const detailsHint = details.innerHTML;
+  const detailsHint = Array.from(details.childNodes);
   let selected = null;
 
   function nodeTitle(n) { return n.external ? OUTSIDE + ': ' + n.name : n.namespace + '/' + n.name; }
@@ -572,7 +574,7 @@
   }
 
   function showDetails(what) {
-    if (!what) { details.innerHTML = detailsHint; return; }
+    if (!what) { details.replaceChildren.apply(details, detailsHint.map(function (n) { return n.cloneNode(true); })); return; }
     details.textContent = '';
     html('h2', what.node !== undefined ? (nodes[what.node].external ? 'Address range' : 'Workload') : 'Connection', details);
     const flags = html('div', null, details);
@@ -693,6 +695,11 @@
       });
     }
     document.getElementById('sensitive-list').textContent = data.sensitivePorts.join(', ');
+    if (data.problems.length) {
+      document.getElementById('problems').classList.remove('hidden');
+      const list = document.getElementById('problem-list');
+      for (const p of data.problems) html('li', p, list);
+    }
     const nsList = document.getElementById('namespace-list');
     for (const g of liveGroups) {
       const li = html('li', null, nsList);

@@ -135,6 +135,9 @@ pub struct Picture {
     pub sensitive_ports: Vec<String>,
     /// The quarantined node, if any.
     pub quarantined: Option<usize>,
+    /// The model's policy problems (`file:line:col: level: message`): policies the API
+    /// server would reject are not in the picture.
+    pub problems: Vec<String>,
 }
 
 /// A namespace drawn as a region around its workloads.
@@ -297,6 +300,11 @@ pub fn picture(model: &Model, m: &Matrix, options: &PictureOptions) -> Picture {
         edges,
         sensitive_ports: options.sensitive.iter().map(ToString::to_string).collect(),
         quarantined,
+        problems: model
+            .diagnostics()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
     }
 }
 

@@ -138,6 +138,24 @@ fn marks_entry_points_sensitive_edges_quarantine_and_isolation() {
         .iter()
         .filter(|n| n.external)
         .all(|n| !n.isolated && !n.entry));
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+
+    // A rejected policy is named among the problems, with its place (the ingress line).
+    let bad = format!(
+        "{APP}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n\
+         metadata: {{name: bad, namespace: shop}}\nspec:\n  podSelector: {{}}\n  \
+         ingress: [{{from: [{{ipBlock: {{cidr: 10.0.0.0/33}}}}]}}]\n"
+    );
+    let model = self::model(&bad);
+    let p = picture(&model, &matrix(&model), &options);
+    let line = APP.lines().count() + 7;
+    assert_eq!(p.problems.len(), 1, "{:?}", p.problems);
+    assert!(
+        p.problems[0].starts_with(&format!("app.yaml:{line}:"))
+            && p.problems[0].contains("ipBlock.cidr"),
+        "{:?}",
+        p.problems
+    );
 }
 
 #[test]
@@ -224,8 +242,18 @@ fn the_page_is_self_contained() {
         assert!(!html.contains(forbidden), "{forbidden}");
     }
     assert!(html.contains("Content-Security-Policy\" content=\"default-src 'none'"));
-    // The script and style pieces cannot end their own elements early.
+    // The script and style pieces cannot end their own elements early, and the script
+    // never parses text as HTML (data only goes through textContent and setAttribute).
     assert!(!SCRIPT.contains("</script") && !STYLE.contains("</style"));
+    for sink in [
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "eval(",
+    ] {
+        assert!(!SCRIPT.contains(sink), "{sink}");
+    }
 }
 
 #[test]

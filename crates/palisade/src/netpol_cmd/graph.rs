@@ -11,6 +11,9 @@ use palisade_netpol::{matrix, picture, PictureOptions};
 
 use super::Inputs;
 
+/// Above this many connections, the page warns that it will be slow.
+const LARGE: usize = 20_000;
+
 /// `palisade netpol graph`.
 #[derive(Debug, Args)]
 pub struct GraphArgs {
@@ -59,6 +62,14 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
         ..PictureOptions::default()
     };
     let graph = loaded.timed(|| picture(model, &matrix(model), &options));
+    // Browsers draw a few thousand SVG edges easily; far more makes the page crawl.
+    if args.format == GraphFormat::Html && graph.edges.len() > LARGE {
+        eprintln!(
+            "warning: {} connections make a slow page; consider graphing fewer namespaces, or \
+             --format json",
+            graph.edges.len()
+        );
+    }
     let text = match args.format {
         GraphFormat::Html => graph.to_html(),
         GraphFormat::Dot => graph.to_dot(),

@@ -14,7 +14,8 @@ use crate::util::{assert_exit, json, stderr, Dir};
 
 /// Three namespaces: a gateway open to the Internet (an entry point), a web tier in a
 /// default-deny namespace that reaches PostgreSQL (a sensitive port), an isolated legacy
-/// workload, and a data namespace open inside the cluster.
+/// workload, a data namespace open inside the cluster, and a policy the API server would
+/// reject (left out, listed as a problem).
 const APP: &str = "\
 apiVersion: v1
 kind: Namespace
@@ -98,6 +99,14 @@ spec:
   podSelector: {}
   ingress:
   - from: [{namespaceSelector: {}}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: typo, namespace: data}
+spec:
+  podSelector: {}
+  ingress:
+  - from: [{ipBlock: {cidr: 10.0.0.0/33}}]
 ";
 
 /// Longest wait for one Chromium run (it starts in about a second here).
@@ -160,6 +169,15 @@ fn chromium(dir: &Dir, page: &Path, args: &[&str]) -> String {
     stdout
 }
 
+/// The start of a long text, for failure messages.
+fn head(text: &str) -> &str {
+    let mut end = text.len().min(3000);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// Writes the graph of APP, quarantining `shop/web`; returns the page's path.
 fn write_page(dir: &Dir) -> PathBuf {
     dir.create("app.yaml", APP);
@@ -203,7 +221,7 @@ fn expected(dir: &Dir) -> (Vec<Value>, BTreeSet<(u64, u64)>) {
 fn group_tags(dom: &str) -> Vec<&str> {
     let start = dom
         .find("<svg id=\"graph\"")
-        .unwrap_or_else(|| panic!("no graph SVG in the DOM:\n{dom}"));
+        .unwrap_or_else(|| panic!("no graph SVG in the DOM:\n{}", head(dom)));
     let end = start + dom[start..].find("</svg>").unwrap();
     let svg = &dom[start..end];
     svg.match_indices("<g ")
@@ -240,7 +258,8 @@ fn graph_page_renders_every_endpoint_and_connection_and_marks() {
     let dom = chromium(&dir, &page, &["--virtual-time-budget=5000", "--dump-dom"]);
     assert!(
         dom.contains("data-layout=\"done\""),
-        "the layout script did not finish:\n{dom}"
+        "the layout script did not finish:\n{}",
+        head(&dom)
     );
     let tags = group_tags(&dom);
     let nodes: Vec<&str> = tags
@@ -378,6 +397,12 @@ const PROBE: &str = r#"<script>
   const out = { errors: window.__errors };
   const details = document.getElementById('details');
   const gateway = document.querySelector('.node[data-name="gateway"]');
+  const places = function () { return Array.from(document.querySelectorAll('.node')).map(function (n) { return n.getAttribute('transform'); }).join(' '); };
+  const initial = places();
+  out.problems = document.getElementById('problems').classList.contains('hidden') ? null : document.getElementById('problem-list').textContent;
+  document.querySelector('.node[data-name="legacy"]').dispatchEvent(new PointerEvent('pointerenter'));
+  out.hoverDetails = details.textContent;
+  document.querySelector('.node[data-name="legacy"]').dispatchEvent(new PointerEvent('pointerleave'));
   gateway.dispatchEvent(new MouseEvent('click', { bubbles: true }));
   out.nodeDetails = details.textContent;
   out.dimmed = document.querySelectorAll('.node.dim').length;
@@ -396,6 +421,8 @@ const PROBE: &str = r#"<script>
   const zoom = view.getAttribute('transform');
   document.getElementById('graph').dispatchEvent(new WheelEvent('wheel', { bubbles: true, cancelable: true, deltaY: -300, clientX: 300, clientY: 300 }));
   out.zoomed = zoom !== view.getAttribute('transform');
+  document.getElementById('relayout').dispatchEvent(new MouseEvent('click', { bubbles: true }));
+  out.sameLayoutAgain = initial === places();
   const filter = document.getElementById('filter');
   filter.value = 'data';
   filter.dispatchEvent(new Event('input'));
@@ -427,9 +454,27 @@ fn graph_page_responds_to_clicks_filter_drag_and_zoom() {
     );
     let body = &dom[dom.find("<body").unwrap()..];
     let probe = attr(&body[..body.find('>').unwrap()], "data-probe")
-        .unwrap_or_else(|| panic!("the probe did not run:\n{dom}"));
+        .unwrap_or_else(|| panic!("the probe did not run:\n{}", head(&dom)));
     let v: Value = serde_json::from_str(&probe).unwrap();
     assert_eq!(v["errors"], serde_json::json!([]), "{v:#}");
+    let problems = v["problems"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no problems shown: {v:#}"));
+    let line = APP.lines().position(|l| l.contains("10.0.0.0/33")).unwrap() + 1;
+    assert!(
+        problems.contains(&format!("app.yaml:{line}:"))
+            && problems.contains("NetworkPolicy/data/typo"),
+        "{problems}"
+    );
+    let hover = v["hoverDetails"].as_str().unwrap();
+    assert!(
+        hover.contains("shop/legacy") && hover.contains("isolated") && hover.contains("22/TCP"),
+        "{hover}"
+    );
+    assert_eq!(
+        v["sameLayoutAgain"], true,
+        "the layout is seeded: re-running it gives the same places"
+    );
     let node = v["nodeDetails"].as_str().unwrap();
     for part in [
         "edge/gateway",
