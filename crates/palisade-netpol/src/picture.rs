@@ -310,6 +310,7 @@ pub fn picture(model: &Model, m: &Matrix, options: &PictureOptions) -> Picture {
 
 const PAGE: &str = include_str!("picture.html");
 const STYLE: &str = include_str!("picture.css");
+const LAYOUT: &str = include_str!("picture_layout.js");
 const SCRIPT: &str = include_str!("picture.js");
 
 /// JSON that cannot end the `<script>` element it sits in, nor open a comment or an
@@ -375,6 +376,7 @@ impl Picture {
             PAGE,
             &[
                 ("STYLE", STYLE),
+                ("LAYOUT", LAYOUT),
                 ("SCRIPT", SCRIPT),
                 ("DATA", &script_safe_json(self)),
             ],

@@ -244,15 +244,18 @@ fn the_page_is_self_contained() {
     assert!(html.contains("Content-Security-Policy\" content=\"default-src 'none'"));
     // The script and style pieces cannot end their own elements early, and the script
     // never parses text as HTML (data only goes through textContent and setAttribute).
-    assert!(!SCRIPT.contains("</script") && !STYLE.contains("</style"));
-    for sink in [
-        "innerHTML",
-        "outerHTML",
-        "insertAdjacentHTML",
-        "document.write",
-        "eval(",
-    ] {
-        assert!(!SCRIPT.contains(sink), "{sink}");
+    assert!(!STYLE.contains("</style"));
+    for script in [LAYOUT, SCRIPT] {
+        assert!(!script.contains("</script"));
+        for sink in [
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+            "eval(",
+        ] {
+            assert!(!script.contains(sink), "{sink}");
+        }
     }
 }
 
