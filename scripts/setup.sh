@@ -6,6 +6,7 @@
 #     built once per machine into ~/.cache/palisade-test, ~10 minutes the first time) for the tests that
 #     use crates/palisade-testkit.
 #   - Graphviz `dot` checks that `palisade rbac graph --format dot` output renders.
+#   - Chromium (Debian chromium) renders `palisade netpol graph`'s page headless in the CLI tests.
 set -euo pipefail
 
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -13,6 +14,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 need_apt=()
 command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
 command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if ((${#need_apt[@]})); then
     log "installing Debian packages: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -140,6 +140,7 @@ pub mod ip;
 mod labels;
 pub mod matrix;
 mod model;
+pub mod picture;
 pub mod policy;
 pub mod quarantine;
 
@@ -151,5 +152,8 @@ pub use eval::{explain, Action, Explanation, RuleRef, SideExplanation, Tier};
 pub use ip::{Family, IpSet};
 pub use matrix::{matrix, Cell, Matrix};
 pub use model::{Endpoint, EndpointId, LookupError, Model, PolicyId};
+pub use picture::{
+    picture, GraphEdge, GraphNode, Group, Picture, PictureOptions, SensitivePort, SENSITIVE_PORTS,
+};
 pub use policy::{Direction, NetworkPolicy, Peer, PeerKind, PortMatch, PortSpec, Rule};
 pub use quarantine::{quarantine, Quarantine, QuarantineOptions};

@@ -7,6 +7,7 @@
 mod diff;
 mod explain;
 mod flows;
+mod graph;
 mod matrix;
 mod quarantine;
 
@@ -48,6 +49,9 @@ pub enum NetpolCommand {
     Generate(flows::GenerateArgs),
     /// Observed flows the current policies would deny, and allowed paths never used.
     CheckFlows(flows::CheckFlowsArgs),
+    /// The connectivity as a picture: one self-contained interactive HTML page (or DOT,
+    /// JSON) with namespaces, entry points from outside and sensitive ports marked.
+    Graph(graph::GraphArgs),
 }
 
 /// Output formats of the queries.
@@ -84,6 +88,7 @@ pub fn run(args: &NetpolArgs) -> anyhow::Result<ExitCode> {
         NetpolCommand::Quarantine(a) => quarantine::run(a),
         NetpolCommand::Generate(a) => flows::run_generate(a),
         NetpolCommand::CheckFlows(a) => flows::run_check(a),
+        NetpolCommand::Graph(a) => graph::run(a),
     }
 }
 

@@ -22,3 +22,5 @@ mod dockerfiles;
 mod rbac;
 // palisade netpol: matrix, explain
 mod netpol;
+// palisade netpol graph: the HTML page in headless Chromium, JSON and DOT
+mod netpol_graph;
