@@ -347,3 +347,178 @@ fn unreadable_input_is_exit_2_and_the_rest_is_answered() {
     assert!(!v["subjects"].as_array().unwrap().is_empty());
     assert_eq!(v["errors"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn nodes_lists_paths_to_a_root_shell() {
+    let d = Dir::new("rbac-nodes");
+    let out = d.run(&[
+        "rbac",
+        "nodes",
+        "--subject",
+        "group:devs",
+        &example(),
+        "-f",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    let paths = v["subjects"][0]["paths"].as_array().unwrap();
+    // Creating pods in `tools` (no Pod Security label) is root on a node; in `payments`
+    // (restricted) it is not.
+    assert!(
+        paths
+            .iter()
+            .any(|p| p["kind"] == "create-pod" && p["namespace"] == "tools"),
+        "{v}"
+    );
+    assert!(
+        !paths
+            .iter()
+            .any(|p| p["kind"] == "create-pod" && p["namespace"] == "payments"),
+        "{v}"
+    );
+    // The on-call group reaches the kubelet API.
+    let v = json(&d.run(&[
+        "rbac",
+        "nodes",
+        "-s",
+        "group:oncall",
+        &example(),
+        "-f",
+        "json",
+    ]));
+    assert!(v["subjects"][0]["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["kind"] == "nodes-proxy"));
+    // --all or a subject, not both, not neither.
+    assert_eq!(d.run(&["rbac", "nodes", &example()]).status.code(), Some(2));
+    let all = json(&d.run(&["rbac", "nodes", "--all", &example(), "-f", "json"]));
+    assert!(all["subjects"].as_array().unwrap().len() > 3);
+}
+
+#[test]
+fn graph_renders_with_graphviz() {
+    let d = Dir::new("rbac-graph");
+    let out = d.run(&["rbac", "graph", &example()]);
+    assert_eq!(out.status.code(), Some(0));
+    d.create("g.dot", &out.stdout);
+    let dot = std::process::Command::new("dot")
+        .args(["-Tsvg", "-o"])
+        .arg(d.root.join("g.svg"))
+        .arg(d.root.join("g.dot"))
+        .status()
+        .expect("Graphviz dot (scripts/setup.sh installs it)");
+    assert!(dot.success());
+    let v = json(&d.run(&[
+        "rbac",
+        "graph",
+        &example(),
+        "-f",
+        "json",
+        "--subject",
+        "sa:tools/backup-bot",
+    ]));
+    assert!(
+        v["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["label"].as_str().unwrap_or("").contains("backup-reader")),
+        "{v}"
+    );
+}
+
+#[test]
+fn diff_fails_on_a_forbidden_grant() {
+    let d = Dir::new("rbac-diff");
+    let base = std::fs::read_to_string(PathBuf::from(example()).join("ci-deployer.yaml")).unwrap();
+    d.create("old/rbac.yaml", &base);
+    d.create(
+        "new/rbac.yaml",
+        base.replace(
+            "    verbs: [\"get\", \"list\", \"create\", \"update\"]",
+            "    verbs: [\"get\", \"list\", \"watch\", \"create\", \"update\", \"delete\"]",
+        ),
+    );
+    let out = d.run(&["rbac", "diff", "old", "new", "-f", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    let added: Vec<String> = v["diff"]["subjects"][0]["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["permission"]["verb"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(added, vec!["delete", "watch"], "{v}");
+    let out = d.run(&[
+        "rbac",
+        "diff",
+        "old",
+        "new",
+        "--fail-on-grant",
+        "secrets-read",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--fail-on-grant secrets-read forbids"));
+    // Only delete matches a spec for delete; nothing matches exec.
+    assert_eq!(
+        d.run(&[
+            "rbac",
+            "diff",
+            "old",
+            "new",
+            "--fail-on-grant",
+            "create:pods/exec"
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    assert_eq!(
+        d.run(&[
+            "rbac",
+            "diff",
+            "old",
+            "new",
+            "--fail-on-grant",
+            "delete:secrets"
+        ])
+        .status
+        .code(),
+        Some(1)
+    );
+    // A pattern that does not parse is a usage error.
+    assert_eq!(
+        d.run(&["rbac", "diff", "old", "new", "--fail-on-grant", "nonsense"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn risks_lists_the_scan_findings_of_rbac() {
+    let d = Dir::new("rbac-risks");
+    let v = json(&d.run(&["rbac", "risks", &example(), "-f", "json"]));
+    let rules: std::collections::BTreeSet<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().or(f["ruleId"].as_str()).unwrap())
+        .collect();
+    for id in [
+        "PAL-RBAC-011",
+        "PAL-RBAC-013",
+        "PAL-RBAC-016",
+        "PAL-RBAC-025",
+    ] {
+        assert!(rules.contains(id), "{id} missing: {rules:?}");
+    }
+}
