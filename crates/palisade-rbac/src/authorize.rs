@@ -206,16 +206,7 @@ mod tests {
     use super::*;
 
     fn rule(verbs: &[&str], groups: &[&str], resources: &[&str], names: &[&str]) -> Rule {
-        let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect();
-        Rule {
-            verbs: v(verbs),
-            api_groups: v(groups),
-            resources: v(resources),
-            resource_names: v(names),
-            non_resource_urls: vec![],
-            location: None,
-            aggregated_from: None,
-        }
+        Rule::for_resources(verbs, groups, resources, names)
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod cli;
 mod frameworks_cmd;
 mod input;
 mod netpol_cmd;
+mod query;
 mod rbac_cmd;
 mod rules_cmd;
 mod scan;

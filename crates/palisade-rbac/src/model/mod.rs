@@ -117,6 +117,25 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// A resource rule with no place (for rules built in code and in tests).
+    pub fn for_resources(
+        verbs: &[&str],
+        api_groups: &[&str],
+        resources: &[&str],
+        resource_names: &[&str],
+    ) -> Rule {
+        let owned = |x: &[&str]| x.iter().map(|s| s.to_string()).collect();
+        Rule {
+            verbs: owned(verbs),
+            api_groups: owned(api_groups),
+            resources: owned(resources),
+            resource_names: owned(resource_names),
+            non_resource_urls: Vec::new(),
+            location: None,
+            aggregated_from: None,
+        }
+    }
+
     /// The rule's content, without where it came from: what the aggregation controller
     /// compares when it removes duplicate rules (`ruleExists`).
     pub fn content(&self) -> RuleContent<'_> {

@@ -82,14 +82,10 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<ExitCode> {
         })?,
         QueryFormat::Table => super::print(&table(&changes, &cut))?,
     }
-    if !old.inventory.errors.is_empty() || !new.inventory.errors.is_empty() {
-        return Ok(ExitCode::from(2));
-    }
-    Ok(if cut.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(crate::query::check_exit_code(
+        &[&old.inventory, &new.inventory],
+        !cut.is_empty(),
+    ))
 }
 
 #[derive(Serialize)]

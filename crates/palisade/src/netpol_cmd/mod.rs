@@ -11,17 +11,14 @@ mod graph;
 mod matrix;
 mod quarantine;
 
-use std::io::{self, Write};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand, ValueEnum};
-use palisade_core::inventory::LoadLimits;
 use palisade_core::{Inventory, LoadError};
 use palisade_netpol::{Diagnostic, Endpoint, Level, Model};
 use serde::Serialize;
 
-use crate::input;
+use crate::query::{self, Timings};
 
 /// `palisade netpol`.
 #[derive(Debug, Args)]
@@ -96,32 +93,23 @@ pub fn run(args: &NetpolArgs) -> anyhow::Result<ExitCode> {
 pub struct Loaded {
     pub inventory: Inventory,
     pub model: Model,
-    load_time: Duration,
-    model_time: Duration,
-    timings: bool,
+    timings: Timings,
 }
 
 impl Inputs {
     /// Loads the inputs and builds the model; load errors are said on stderr.
     pub fn load(&self) -> Loaded {
-        let limits = LoadLimits {
-            max_bytes: self.max_file_size,
-            ..LoadLimits::default()
-        };
-        let started = Instant::now();
-        let inventory = input::load(&self.paths, None, &limits);
-        let load_time = started.elapsed();
-        for err in &inventory.errors {
-            eprintln!("error: {err}");
-        }
-        let started = Instant::now();
-        let model = Model::from_objects(&inventory.objects);
+        let (inventory, load) = query::load(&self.paths, self.max_file_size);
+        let (model, built) = query::measure(|| Model::from_objects(&inventory.objects));
         Loaded {
             inventory,
             model,
-            load_time,
-            model_time: started.elapsed(),
-            timings: self.timings,
+            timings: Timings {
+                load,
+                build: built,
+                build_label: "model",
+                enabled: self.timings,
+            },
         }
     }
 }
@@ -129,26 +117,12 @@ impl Inputs {
 impl Loaded {
     /// Runs the query, timed when `--timings` asks for it.
     pub fn timed<T>(&self, query: impl FnOnce() -> T) -> T {
-        let started = Instant::now();
-        let answer = query();
-        if self.timings {
-            eprintln!(
-                "timings: load {:.3}s, model {:.3}s, query {:.6}s",
-                self.load_time.as_secs_f64(),
-                self.model_time.as_secs_f64(),
-                started.elapsed().as_secs_f64()
-            );
-        }
-        answer
+        self.timings.timed(query)
     }
 
     /// 2 when an input could not be read, else 0.
     pub fn exit_code(&self) -> ExitCode {
-        if self.inventory.errors.is_empty() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(2)
-        }
+        query::exit_code(&[&self.inventory])
     }
 
     /// The parts every JSON answer carries.
@@ -256,15 +230,4 @@ pub fn short_name(e: &Endpoint) -> String {
     }
 }
 
-/// Writes text to stdout.
-pub fn print(text: &str) -> anyhow::Result<()> {
-    io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(())
-}
-
-/// Writes a value as pretty JSON to stdout.
-pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    let mut text = serde_json::to_string_pretty(value)?;
-    text.push('\n');
-    print(&text)
-}
+pub use crate::query::{print, print_json};

@@ -11,17 +11,14 @@ mod nodes;
 mod risks;
 mod who_can;
 
-use std::io::{self, Write};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand, ValueEnum};
-use palisade_core::inventory::LoadLimits;
 use palisade_core::{Inventory, LoadError, Location};
 use palisade_rbac::{Key, Options, Policy, Problem, Via, BOOTSTRAP_VERSION};
 use serde::Serialize;
 
-use crate::input;
+use crate::query::{self, Timings};
 
 /// `palisade rbac`.
 #[derive(Debug, Args)]
@@ -98,37 +95,27 @@ pub fn run(args: &RbacArgs) -> anyhow::Result<ExitCode> {
 pub struct Loaded {
     pub inventory: Inventory,
     pub policy: Policy,
-    /// Time to read and parse the inputs, and to build the policy.
-    load_time: Duration,
-    policy_time: Duration,
-    timings: bool,
+    timings: Timings,
 }
 
 impl Inputs {
     /// Loads the inputs and builds the policy; load errors are said on stderr.
     pub fn load(&self) -> Loaded {
-        let limits = LoadLimits {
-            max_bytes: self.max_file_size,
-            ..LoadLimits::default()
-        };
-        let started = Instant::now();
-        let inventory = input::load(&self.paths, None, &limits);
-        let load_time = started.elapsed();
-        for err in &inventory.errors {
-            eprintln!("error: {err}");
-        }
+        let (inventory, load) = query::load(&self.paths, self.max_file_size);
         let options = Options {
             bootstrap: !self.no_builtin_roles,
             ..Options::default()
         };
-        let started = Instant::now();
-        let policy = Policy::from_inventory(&inventory, &options);
+        let (policy, built) = query::measure(|| Policy::from_inventory(&inventory, &options));
         Loaded {
             inventory,
             policy,
-            load_time,
-            policy_time: started.elapsed(),
-            timings: self.timings,
+            timings: Timings {
+                load,
+                build: built,
+                build_label: "policy",
+                enabled: self.timings,
+            },
         }
     }
 }
@@ -136,26 +123,12 @@ impl Inputs {
 impl Loaded {
     /// Runs the query, timed when `--timings` asks for it.
     pub fn timed<T>(&self, query: impl FnOnce() -> T) -> T {
-        let started = Instant::now();
-        let answer = query();
-        if self.timings {
-            eprintln!(
-                "timings: load {:.3}s, policy {:.3}s, query {:.6}s",
-                self.load_time.as_secs_f64(),
-                self.policy_time.as_secs_f64(),
-                started.elapsed().as_secs_f64()
-            );
-        }
-        answer
+        self.timings.timed(query)
     }
 
     /// 2 when an input could not be read, else 0.
     pub fn exit_code(&self) -> ExitCode {
-        if self.inventory.errors.is_empty() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(2)
-        }
+        query::exit_code(&[&self.inventory])
     }
 
     /// The parts every JSON answer carries.
@@ -303,18 +276,7 @@ impl ViaOut {
     }
 }
 
-/// Writes text to stdout.
-pub fn print(text: &str) -> anyhow::Result<()> {
-    io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(())
-}
-
-/// Writes a value as pretty JSON to stdout.
-pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    let mut text = serde_json::to_string_pretty(value)?;
-    text.push('\n');
-    print(&text)
-}
+pub use crate::query::{print, print_json};
 
 /// Reads a subject argument; a form that does not parse is a usage error listing the forms.
 pub fn subject(text: &str) -> anyhow::Result<palisade_rbac::Subject> {
