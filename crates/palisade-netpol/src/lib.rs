@@ -128,7 +128,9 @@
 
 #![deny(missing_docs)]
 
+pub mod admin;
 mod bitset;
+pub mod calico;
 pub mod conn;
 pub mod diag;
 pub mod endpoints;
@@ -139,11 +141,15 @@ mod labels;
 pub mod matrix;
 mod model;
 pub mod policy;
+mod reporter;
+mod tiers;
 
+pub use admin::{AdminKind, AdminPeer, AdminPolicy, AdminPort, AdminRule, Subject};
+pub use calico::{CalicoKind, CalicoPolicy, CalicoPort, CalicoRule, EntityRule, ProtocolMatch};
 pub use conn::{ConnectionSet, PortSet, Protocol};
 pub use diag::{Diagnostic, DiagnosticKind, Level};
 pub use endpoints::{ContainerPort, Namespace, Pods, NAMESPACE_NAME_LABEL};
-pub use eval::{explain, Action, Explanation, RuleRef, SideExplanation, Tier};
+pub use eval::{explain, Action, Decision, Explanation, RuleRef, SideExplanation, Tier};
 pub use ip::{Family, IpSet};
 pub use matrix::{matrix, Cell, Matrix};
 pub use model::{Endpoint, EndpointId, LookupError, Model, PolicyId};

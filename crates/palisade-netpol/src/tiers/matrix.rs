@@ -1,0 +1,182 @@
+//! The matrix when Calico or admin policies take part: the same two passes as
+//! [`crate::matrix()`] (ingress columns, then egress rows intersected with them), each side
+//! judged by its ordered [`Plan`] instead of the union of NetworkPolicy rules. An endpoint's
+//! key is the set of the side's steps whose peers match it; each distinct key (and, for
+//! egress, destination named-port profile) is evaluated once.
+
+use rayon::prelude::*;
+
+use super::Plan;
+use crate::conn::ConnectionSet;
+use crate::matrix::{profiles, FastMap, Interner, Matrix, NO_CELL};
+use crate::model::Model;
+use crate::policy::Direction;
+
+struct Keys {
+    plan: Plan,
+    words: usize,
+    bits: Vec<u64>,
+}
+
+impl Keys {
+    fn of(model: &Model, subject: usize, direction: Direction) -> Option<Keys> {
+        let plan = Plan::of(model, subject, direction);
+        if plan.segments.is_empty() {
+            return None;
+        }
+        let n = model.endpoints().len();
+        let pods = model.workload_count();
+        let words = plan.steps.len().div_ceil(64).max(1);
+        let mut bits = vec![0u64; n * words];
+        for (k, step) in plan.steps.iter().enumerate() {
+            let peers = Plan::peers(model, step, direction);
+            let (w, b) = (k / 64, 1u64 << (k % 64));
+            for i in peers.pods.iter() {
+                bits[i * words + w] |= b;
+            }
+            for c in peers.external.iter() {
+                bits[(pods + c) * words + w] |= b;
+            }
+        }
+        Some(Keys { plan, words, bits })
+    }
+
+    fn key(&self, endpoint: usize) -> &[u64] {
+        &self.bits[endpoint * self.words..(endpoint + 1) * self.words]
+    }
+
+    fn evaluate(&self, key: &[u64], conns: impl Fn(usize) -> ConnectionSet) -> ConnectionSet {
+        self.plan
+            .evaluate(|k| key[k / 64] & (1 << (k % 64)) != 0, conns)
+    }
+}
+
+fn ingress_column(model: &Model, d: usize) -> Option<(Vec<u32>, Vec<ConnectionSet>)> {
+    let keys = Keys::of(model, d, Direction::Ingress)?;
+    let dst = model.pods(d);
+    let per_step: Vec<ConnectionSet> = keys
+        .plan
+        .steps
+        .iter()
+        .map(|s| Plan::conns(model, s, Direction::Ingress, dst))
+        .collect();
+    let n = model.endpoints().len();
+    let mut cache: FastMap<&[u64], u32> = FastMap::default();
+    let mut sets = Vec::new();
+    let mut column = Vec::with_capacity(n);
+    for s in 0..n {
+        let key = keys.key(s);
+        let id = *cache.entry(key).or_insert_with(|| {
+            sets.push(keys.evaluate(key, |k| per_step[k].clone()));
+            (sets.len() - 1) as u32
+        });
+        column.push(id);
+    }
+    Some((column, sets))
+}
+
+struct Shared<'a> {
+    model: &'a Model,
+    profiles: Vec<u32>,
+    columns: Vec<Option<Vec<u32>>>,
+    ingress_sets: Vec<ConnectionSet>,
+}
+
+impl Shared<'_> {
+    fn row(&self, s: usize) -> (Vec<u32>, Vec<ConnectionSet>) {
+        let model = self.model;
+        let n = model.endpoints().len();
+        let pods = model.workload_count();
+        let keys = if s < pods {
+            Keys::of(model, s, Direction::Egress)
+        } else {
+            None
+        };
+        let mut egress_sets = vec![ConnectionSet::all()];
+        let mut egress_cache: FastMap<(&[u64], u32), u32> = FastMap::default();
+        let mut final_cache: FastMap<(u32, u32), u32> = FastMap::default();
+        let mut sets = Vec::new();
+        let mut row = Vec::with_capacity(n);
+        for d in 0..n {
+            if s >= pods && d >= pods {
+                row.push(NO_CELL);
+                continue;
+            }
+            let egress = match &keys {
+                None => 0,
+                Some(keys) => {
+                    let key = keys.key(d);
+                    *egress_cache
+                        .entry((key, self.profiles[d]))
+                        .or_insert_with(|| {
+                            let dst = model.pods(d);
+                            let set = keys.evaluate(key, |k| {
+                                Plan::conns(model, &keys.plan.steps[k], Direction::Egress, dst)
+                            });
+                            egress_sets.push(set);
+                            (egress_sets.len() - 1) as u32
+                        })
+                }
+            };
+            let ingress_id = self
+                .columns
+                .get(d)
+                .and_then(Option::as_ref)
+                .map_or(u32::MAX, |col| col[s]);
+            let id = *final_cache.entry((egress, ingress_id)).or_insert_with(|| {
+                let eg = &egress_sets[egress as usize];
+                let cell = match self.ingress_sets.get(ingress_id as usize) {
+                    Some(ing) => eg.intersection(ing),
+                    None => eg.clone(),
+                };
+                sets.push(cell);
+                (sets.len() - 1) as u32
+            });
+            row.push(id);
+        }
+        (row, sets)
+    }
+}
+
+/// The matrix under ordered evaluation.
+pub(crate) fn matrix(model: &Model) -> Matrix {
+    let n = model.endpoints().len();
+    let pods = model.workload_count();
+    let raw: Vec<Option<(Vec<u32>, Vec<ConnectionSet>)>> = (0..pods)
+        .into_par_iter()
+        .map(|d| ingress_column(model, d))
+        .collect();
+    let mut ingress = Interner::default();
+    let columns = raw
+        .into_iter()
+        .map(|c| {
+            c.map(|(local, sets)| {
+                let map = ingress.absorb(sets);
+                local.into_iter().map(|i| map[i as usize]).collect()
+            })
+        })
+        .collect();
+    let shared = Shared {
+        model,
+        profiles: profiles(model),
+        columns,
+        ingress_sets: ingress.sets,
+    };
+    let rows: Vec<(Vec<u32>, Vec<ConnectionSet>)> =
+        (0..n).into_par_iter().map(|s| shared.row(s)).collect();
+    let mut table = Interner::default();
+    let mut cells = Vec::with_capacity(n * n);
+    for (local, sets) in rows {
+        let map = table.absorb(sets);
+        cells.extend(local.into_iter().map(|i| match i {
+            NO_CELL => NO_CELL,
+            i => map[i as usize],
+        }));
+    }
+    Matrix {
+        size: n,
+        workloads: pods,
+        cells,
+        sets: table.sets,
+    }
+}
