@@ -163,7 +163,8 @@ impl<'a> World<'a> {
             .filter(|s| !s.names.is_empty() || s.selector.is_some());
         let positive = sa.is_some() || e.selector.is_some();
         let ns_scope = e.namespace_selector.is_some() || policy_ns.is_some();
-        let use_ns = ns_scope && (positive || e.not_selector.is_some());
+        let use_ns =
+            ns_scope && (positive || e.not_selector.is_some() || e.namespace_selector.is_some());
         if positive || use_ns {
             let Some(p) = pod else {
                 return false;
