@@ -54,6 +54,8 @@ pub struct CalicoPolicy {
     pub location: Location,
     /// `spec.tier` (`default` when missing).
     pub tier: String,
+    /// Where `spec.tier` is (the policy's start when missing).
+    pub tier_location: Location,
     /// `spec.order`; `None` (missing) sorts after every ordered policy of the tier.
     pub order: Option<f64>,
     /// `spec.selector` (missing: `all()`); for `NetworkPolicy` within its namespace only.

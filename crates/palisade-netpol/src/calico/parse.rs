@@ -77,6 +77,7 @@ pub fn parse_policy(obj: &Object, diags: &mut Vec<Diagnostic>) -> Option<CalicoP
         .string(spec, "tier", "spec.tier")
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| DEFAULT_TIER.to_string());
+    let tier_location = obj.location_of(spec.get("tier").map_or(obj.root.pos, |n| n.pos));
     let order = number(&mut r, spec, "order", "spec.order");
     let sel = selector(&mut r, spec, "selector", "spec.selector").unwrap_or_else(Selector::all);
     let namespace_selector = match kind {
@@ -115,6 +116,7 @@ pub fn parse_policy(obj: &Object, diags: &mut Vec<Diagnostic>) -> Option<CalicoP
         name: obj.id.name.clone(),
         location: obj.location(),
         tier,
+        tier_location,
         order,
         selector: sel,
         namespace_selector,

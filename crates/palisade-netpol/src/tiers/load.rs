@@ -110,7 +110,7 @@ pub(crate) fn load(objects: &[Object], diags: &mut Vec<Diagnostic>) -> Extra {
                 level: Level::Warning,
                 kind: DiagnosticKind::UnknownTier,
                 object: Arc::clone(&p.object),
-                location: p.location.clone(),
+                location: p.tier_location.clone(),
                 field: "spec.tier".into(),
                 message: format!(
                     "tier `{}` is defined by no Tier object here; it is assumed to exist, \
