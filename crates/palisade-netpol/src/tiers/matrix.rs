@@ -2,7 +2,12 @@
 //! [`crate::matrix()`] (ingress columns, then egress rows intersected with them), each side
 //! judged by its ordered [`Plan`] instead of the union of NetworkPolicy rules. An endpoint's
 //! key is the set of the side's steps whose peers match it; each distinct key (and, for
-//! egress, destination named-port profile) is evaluated once.
+//! egress, destination named-port profile) is evaluated once. Pods with the same plan
+//! share their keys (and, with the same named ports, their ingress column): workloads
+//! with equal labels in alike namespaces are common, and building keys is the costly part.
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -19,11 +24,7 @@ struct Keys {
 }
 
 impl Keys {
-    fn of(model: &Model, subject: usize, direction: Direction) -> Option<Keys> {
-        let plan = Plan::of(model, subject, direction);
-        if plan.segments.is_empty() {
-            return None;
-        }
+    fn of(model: &Model, plan: Plan, direction: Direction) -> Keys {
         let n = model.endpoints().len();
         let pods = model.workload_count();
         let words = plan.steps.len().div_ceil(64).max(1);
@@ -38,7 +39,7 @@ impl Keys {
                 bits[(pods + c) * words + w] |= b;
             }
         }
-        Some(Keys { plan, words, bits })
+        Keys { plan, words, bits }
     }
 
     fn key(&self, endpoint: usize) -> &[u64] {
@@ -51,8 +52,7 @@ impl Keys {
     }
 }
 
-fn ingress_column(model: &Model, d: usize) -> Option<(Vec<u32>, Vec<ConnectionSet>)> {
-    let keys = Keys::of(model, d, Direction::Ingress)?;
+fn ingress_column(model: &Model, keys: &Keys, d: usize) -> (Vec<u32>, Vec<ConnectionSet>) {
     let dst = model.pods(d);
     let per_step: Vec<ConnectionSet> = keys
         .plan
@@ -72,13 +72,42 @@ fn ingress_column(model: &Model, d: usize) -> Option<(Vec<u32>, Vec<ConnectionSe
         });
         column.push(id);
     }
-    Some((column, sets))
+    (column, sets)
+}
+
+/// Per pod, the index of its plan in a list of distinct plans (`None`: no plan, all
+/// allowed), and the keys of each distinct plan.
+fn distinct_keys(model: &Model, direction: Direction) -> (Vec<Option<usize>>, Vec<Arc<Keys>>) {
+    let plans: Vec<Plan> = (0..model.workload_count())
+        .into_par_iter()
+        .map(|s| Plan::of(model, s, direction))
+        .collect();
+    let mut ids: HashMap<&Plan, usize> = HashMap::new();
+    let mut unique: Vec<&Plan> = Vec::new();
+    let of_pod = plans
+        .iter()
+        .map(|p| {
+            (!p.segments.is_empty()).then(|| {
+                *ids.entry(p).or_insert_with(|| {
+                    unique.push(p);
+                    unique.len() - 1
+                })
+            })
+        })
+        .collect();
+    let keys = unique
+        .into_par_iter()
+        .map(|p| Arc::new(Keys::of(model, p.clone(), direction)))
+        .collect();
+    (of_pod, keys)
 }
 
 struct Shared<'a> {
     model: &'a Model,
+    egress_plan: Vec<Option<usize>>,
+    egress_keys: Vec<Arc<Keys>>,
     profiles: Vec<u32>,
-    columns: Vec<Option<Vec<u32>>>,
+    columns: Vec<Option<Arc<Vec<u32>>>>,
     ingress_sets: Vec<ConnectionSet>,
 }
 
@@ -87,11 +116,12 @@ impl Shared<'_> {
         let model = self.model;
         let n = model.endpoints().len();
         let pods = model.workload_count();
-        let keys = if s < pods {
-            Keys::of(model, s, Direction::Egress)
-        } else {
-            None
-        };
+        let keys = self
+            .egress_plan
+            .get(s)
+            .copied()
+            .flatten()
+            .map(|i| &*self.egress_keys[i]);
         let mut egress_sets = vec![ConnectionSet::all()];
         let mut egress_cache: FastMap<(&[u64], u32), u32> = FastMap::default();
         let mut final_cache: FastMap<(u32, u32), u32> = FastMap::default();
@@ -102,7 +132,7 @@ impl Shared<'_> {
                 row.push(NO_CELL);
                 continue;
             }
-            let egress = match &keys {
+            let egress = match keys {
                 None => 0,
                 Some(keys) => {
                     let key = keys.key(d);
@@ -142,23 +172,42 @@ impl Shared<'_> {
 pub(crate) fn matrix(model: &Model) -> Matrix {
     let n = model.endpoints().len();
     let pods = model.workload_count();
-    let raw: Vec<Option<(Vec<u32>, Vec<ConnectionSet>)>> = (0..pods)
-        .into_par_iter()
-        .map(|d| ingress_column(model, d))
-        .collect();
-    let mut ingress = Interner::default();
-    let columns = raw
-        .into_iter()
-        .map(|c| {
-            c.map(|(local, sets)| {
-                let map = ingress.absorb(sets);
-                local.into_iter().map(|i| map[i as usize]).collect()
-            })
+    let profiles = profiles(model);
+    let (ingress_plan, ingress_keys) = distinct_keys(model, Direction::Ingress);
+    // One column per distinct (plan, named ports of the destination).
+    let mut groups: HashMap<(usize, u32), usize> = HashMap::new();
+    let mut jobs: Vec<(usize, usize)> = Vec::new();
+    let group_of: Vec<Option<usize>> = (0..pods)
+        .map(|d| {
+            let plan = ingress_plan[d]?;
+            Some(*groups.entry((plan, profiles[d])).or_insert_with(|| {
+                jobs.push((plan, d));
+                jobs.len() - 1
+            }))
         })
         .collect();
+    let raw: Vec<(Vec<u32>, Vec<ConnectionSet>)> = jobs
+        .par_iter()
+        .map(|&(plan, d)| ingress_column(model, &ingress_keys[plan], d))
+        .collect();
+    let mut ingress = Interner::default();
+    let shared_columns: Vec<Arc<Vec<u32>>> = raw
+        .into_iter()
+        .map(|(local, sets)| {
+            let map = ingress.absorb(sets);
+            Arc::new(local.into_iter().map(|i| map[i as usize]).collect())
+        })
+        .collect();
+    let columns = group_of
+        .iter()
+        .map(|g| g.map(|g| Arc::clone(&shared_columns[g])))
+        .collect();
+    let (egress_plan, egress_keys) = distinct_keys(model, Direction::Egress);
     let shared = Shared {
         model,
-        profiles: profiles(model),
+        egress_plan,
+        egress_keys,
+        profiles,
         columns,
         ingress_sets: ingress.sets,
     };

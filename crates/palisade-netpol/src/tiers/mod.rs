@@ -58,20 +58,20 @@ pub(crate) struct TierIndex {
 }
 
 /// Where a step's rule is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum StepSrc {
     Admin(u32, u32),
     K8s(u32, u32),
     Calico(u32, u32),
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Step {
     pub src: StepSrc,
     pub action: Action,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Segment {
     /// `Some(tier index)` for a Calico tier; `None` for the admin and baseline segments.
     pub tier: Option<usize>,
@@ -82,8 +82,9 @@ pub(crate) struct Segment {
     pub stop: usize,
 }
 
-/// One side's ordered rules.
-#[derive(Debug, Clone, Default)]
+/// One side's ordered rules. Pods with equal plans are judged alike (up to their named
+/// ports), which the matrix uses to share work.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub(crate) struct Plan {
     pub steps: Vec<Step>,
     pub segments: Vec<Segment>,
