@@ -4,6 +4,8 @@
 //! matrix and one explain, and checking the matrix against the pairwise evaluator on a
 //! sample of cells.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::fmt::Write;
 use std::time::Instant;
 
