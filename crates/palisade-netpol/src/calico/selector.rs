@@ -5,7 +5,7 @@
 //! - `k == 'v'` and `k in {'a', 'b'}`, `k contains 's'`, `k starts with 's'`,
 //!   `k ends with 's'` need label `k` present; `k != 'v'` and `k not in {..}` also match
 //!   when `k` is absent; `has(k)`; `all()` and `global()` match everything (the callers give
-//!   `all()`/`global()` their namespace meaning, see [`Selector::namespace_meaning`]).
+//!   `all()`/`global()` their namespace meaning, see [`NamespaceMeaning`]).
 //! - `!` binds tightest (a run of `!` collapses to one negation of the next operation or
 //!   parenthesised group), then `&&`, then `||`.
 //! - Strings are quoted with `'` or `"` (no escapes); labels are `[a-zA-Z0-9_./-]+`;
