@@ -93,7 +93,7 @@ fn run(apps: usize) {
         ex.allowed
     );
     let mut rng = fastrand::Rng::with_seed(1);
-    for _ in 0..300 {
+    for _ in 0..3000 {
         let s = palisade_netpol::EndpointId(rng.u32(..m.size() as u32));
         let d = palisade_netpol::EndpointId(rng.u32(..m.size() as u32));
         assert_eq!(m.get(s, d), model.connections(s, d).as_ref());

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::Plan;
+use crate::bitset::transpose64;
 use crate::conn::ConnectionSet;
 use crate::matrix::{profiles, FastMap, Interner, Matrix, NO_CELL};
 use crate::model::Model;
@@ -29,13 +30,36 @@ impl Keys {
         let pods = model.workload_count();
         let words = plan.steps.len().div_ceil(64).max(1);
         let mut bits = vec![0u64; n * words];
-        for (k, step) in plan.steps.iter().enumerate() {
-            let peers = Plan::peers(model, step, direction);
-            let (w, b) = (k / 64, 1u64 << (k % 64));
-            for i in peers.pods.iter() {
-                bits[i * words + w] |= b;
+        let peers: Vec<_> = plan
+            .steps
+            .iter()
+            .map(|step| Plan::peers(model, step, direction))
+            .collect();
+        // Pods: 64 steps × 64 pods at a time, by bit-matrix transposition (setting bits one
+        // by one costs a step's every matched pod, which dominates with broad rules).
+        let mut block = [0u64; 64];
+        for (w, chunk) in peers.chunks(64).enumerate() {
+            for pw in 0..pods.div_ceil(64) {
+                for (j, p) in chunk.iter().enumerate() {
+                    block[j] = p.pods.word(pw);
+                }
+                block[chunk.len()..].fill(0);
+                if block.iter().all(|&x| x == 0) {
+                    continue;
+                }
+                transpose64(&mut block);
+                for (c, &steps) in block.iter().enumerate() {
+                    let e = pw * 64 + c;
+                    if e < pods {
+                        bits[e * words + w] = steps;
+                    }
+                }
             }
-            for c in peers.external.iter() {
+        }
+        // External classes are few: bit by bit.
+        for (k, p) in peers.iter().enumerate() {
+            let (w, b) = (k / 64, 1u64 << (k % 64));
+            for c in p.external.iter() {
                 bits[(pods + c) * words + w] |= b;
             }
         }
