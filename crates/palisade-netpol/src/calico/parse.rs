@@ -19,9 +19,10 @@ use crate::reporter::Reporter;
 
 type R<'a> = Reporter<'a>;
 
-/// A selector string at `parent.key`; an unparsable one is a rejection.
+/// A selector string at `parent.key`; an unparsable one is a rejection. The empty string
+/// is the same as leaving the field out (Calico's `getEndpointSelector` tests `!= ""`).
 fn selector(r: &mut R, parent: &Node, key: &str, field: &str) -> Option<Selector> {
-    let text = r.string(parent, key, field)?;
+    let text = r.string(parent, key, field).filter(|t| !t.is_empty())?;
     match Selector::parse(&text) {
         Ok(s) => Some(s),
         Err(why) => {
