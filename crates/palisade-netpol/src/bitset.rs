@@ -25,6 +25,12 @@ impl BitSet {
         self.words[i / 64] |= 1 << (i % 64);
     }
 
+    pub(crate) fn remove(&mut self, i: usize) {
+        if let Some(w) = self.words.get_mut(i / 64) {
+            *w &= !(1 << (i % 64));
+        }
+    }
+
     /// Word `w` (bits `64*w..64*w+64`), zero past the end.
     pub(crate) fn word(&self, w: usize) -> u64 {
         self.words.get(w).copied().unwrap_or(0)

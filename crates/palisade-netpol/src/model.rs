@@ -425,6 +425,8 @@ impl Model {
             }
         }
         self.diagnostics.extend(found);
+        let more = tiers::check::named_ports(self);
+        self.diagnostics.extend(more);
         // Stable: problems of one place keep the order they were found in.
         self.diagnostics.sort_by(|a, b| a.location.cmp(&b.location));
     }

@@ -30,6 +30,7 @@ use crate::index::{slot, RulePeers};
 use crate::model::{Model, PolicyId};
 use crate::policy::Direction;
 
+pub(crate) mod check;
 pub(crate) mod index;
 pub(crate) mod load;
 pub(crate) mod matrix;
