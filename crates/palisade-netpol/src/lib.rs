@@ -152,7 +152,9 @@
 //!   `http` matches (the rule is treated as matching nothing), `preDNAT`/`doNotTrack`
 //!   policies (host endpoints only; left out), host endpoints and NetworkSets. A policy
 //!   in a tier no Tier object defines warns ([`DiagnosticKind::UnknownTier`]) and the tier
-//!   is assumed, ordered last, with `defaultAction: Deny`.
+//!   is assumed, ordered last, with `defaultAction: Deny`. Named ports (Calico or admin)
+//!   that no pod the rule reaches defines are [`DiagnosticKind::UnmatchedNamedPort`]
+//!   warnings.
 //!
 //! Admin policy specifics: `subject` is `namespaces` or `pods` (namespace and pod
 //! selectors); peers are `namespaces`, `pods`, and for egress `networks` (CIDRs, which like
