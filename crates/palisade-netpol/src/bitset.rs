@@ -25,6 +25,17 @@ impl BitSet {
         self.words[i / 64] |= 1 << (i % 64);
     }
 
+    pub(crate) fn remove(&mut self, i: usize) {
+        if let Some(w) = self.words.get_mut(i / 64) {
+            *w &= !(1 << (i % 64));
+        }
+    }
+
+    /// Word `w` (bits `64*w..64*w+64`), zero past the end.
+    pub(crate) fn word(&self, w: usize) -> u64 {
+        self.words.get(w).copied().unwrap_or(0)
+    }
+
     pub(crate) fn contains(&self, i: usize) -> bool {
         self.words
             .get(i / 64)
@@ -47,9 +58,49 @@ impl BitSet {
     }
 }
 
+/// Transposes a 64×64 bit matrix in place: afterwards bit `r` of `a[c]` is what bit `c` of
+/// `a[r]` was (bits numbered from the least significant). Six rounds of block swaps, each
+/// exchanging the off-diagonal halves of every 2j×2j block.
+pub(crate) fn transpose64(a: &mut [u64; 64]) {
+    let mut j = 32;
+    let mut mask: u64 = 0x0000_0000_FFFF_FFFF;
+    while j != 0 {
+        for k in 0..64 {
+            if k & j == 0 {
+                let t = ((a[k] >> j) ^ a[k + j]) & mask;
+                a[k] ^= t << j;
+                a[k + j] ^= t;
+            }
+        }
+        j >>= 1;
+        mask ^= mask << j;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transposes_bit_matrices() {
+        let mut rng: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut a = [0u64; 64];
+        for w in &mut a {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            *w = rng;
+        }
+        let before = a;
+        transpose64(&mut a);
+        for (r, row) in before.iter().enumerate() {
+            for (c, col) in a.iter().enumerate() {
+                assert_eq!((col >> r) & 1, (row >> c) & 1, "({r}, {c})");
+            }
+        }
+        transpose64(&mut a);
+        assert_eq!(a, before);
+    }
 
     #[test]
     fn sets_and_iterates() {

@@ -49,6 +49,23 @@ pub enum DiagnosticKind {
     Duplicate,
     /// A field of the wrong shape (a list where a mapping belongs, text where a number does).
     Malformed,
+    /// A Calico selector that does not parse (the policy is left out: it matches nothing).
+    InvalidCalicoSelector,
+    /// A rule `action` the API does not know (Calico: Allow, Deny, Log, Pass; admin
+    /// policies: Allow, Deny, Pass; baseline: Allow, Deny).
+    InvalidAction,
+    /// An AdminNetworkPolicy `priority` outside 0..1000, or a Calico `order` that is not a
+    /// number.
+    InvalidPriority,
+    /// Two AdminNetworkPolicies with the same priority whose rules may overlap: the API
+    /// leaves their relative order undefined (this crate orders them by name).
+    SamePriority,
+    /// A Calico policy in a tier no `Tier` object of the input defines (assumed to exist,
+    /// ordered last, with the default `Deny`).
+    UnknownTier,
+    /// Something this model does not represent (nodes, host endpoints, source ports, HTTP
+    /// matches); what it means for the analysis is in the message.
+    NotModelled,
 }
 
 /// One diagnostic.

@@ -55,6 +55,9 @@ pub struct Pods {
     pub ports: Vec<ContainerPort>,
     /// Where the object is.
     pub location: Location,
+    /// The pods' service account (`serviceAccountName`, `default` when unset), which
+    /// Calico's `serviceAccountSelector` and `serviceAccounts` match.
+    pub service_account: String,
 }
 
 impl Pods {
@@ -123,6 +126,17 @@ fn container_ports(w: &Workload) -> Vec<ContainerPort> {
     out
 }
 
+/// `serviceAccountName` (or its deprecated alias `serviceAccount`), `default` when unset,
+/// as the ServiceAccount admission plugin sets it.
+fn service_account(w: &Workload) -> String {
+    ["serviceAccountName", "serviceAccount"]
+        .iter()
+        .find_map(|k| w.spec.get(k).and_then(Node::as_str))
+        .filter(|s| !s.is_empty())
+        .unwrap_or("default")
+        .to_string()
+}
+
 /// The controller named in `ownerReferences` (`controller: true`), as (kind, name,
 /// apiVersion).
 fn controller_of(obj: &Object) -> Option<(&str, &str, &str)> {
@@ -171,6 +185,7 @@ pub fn collect(objects: &[Object]) -> Vec<Pods> {
             labels: labels_of(w.pod_metadata.and_then(|m| m.get("labels"))),
             ports: container_ports(w),
             location: obj.location(),
+            service_account: service_account(w),
         };
         match controller_of(obj) {
             Some((kind, name, _)) if present.contains(&(namespace.clone(), kind, name)) => {}
@@ -183,9 +198,11 @@ pub fn collect(objects: &[Object]) -> Vec<Pods> {
         }
     }
     for (key, members) in groups {
-        let same = members
-            .windows(2)
-            .all(|w| w[0].labels == w[1].labels && w[0].ports == w[1].ports);
+        let same = members.windows(2).all(|w| {
+            w[0].labels == w[1].labels
+                && w[0].ports == w[1].ports
+                && w[0].service_account == w[1].service_account
+        });
         if !same {
             out.extend(members);
             continue;

@@ -14,6 +14,7 @@ use crate::endpoints::Pods;
 use crate::index::slot;
 use crate::model::{EndpointId, Model, PolicyId};
 use crate::policy::{Direction, PortMatch, Rule};
+use crate::tiers::Plan;
 
 /// What a rule allows toward the destination `dst` (`None`: an external address, where
 /// named ports resolve to nothing, as np-guard's `getPortsRange` holds for IP blocks).
@@ -41,24 +42,81 @@ pub(crate) fn rule_conns(rule: &Rule, dst: Option<&Pods>) -> ConnectionSet {
     out
 }
 
-/// What a policy rule decided. Today every NetworkPolicy rule allows; AdminNetworkPolicy
-/// and Calico tiers add deny and pass.
+/// What a policy rule does to the traffic it matches. NetworkPolicy rules always allow;
+/// Calico and admin policies also deny and pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Action {
-    /// The rule allows the traffic.
+    /// The rule allows the traffic (decides).
     Allow,
+    /// The rule denies the traffic (decides).
+    Deny,
+    /// Hands the traffic to the next stage: an AdminNetworkPolicy's `Pass` goes on to the
+    /// Calico tiers and NetworkPolicies; a Calico `Pass` skips the rest of its tier.
+    Pass,
+    /// Calico's `Log`: records the packet and goes on to the next rule (decides nothing).
+    Log,
 }
 
-/// Which kind of policy decided, in evaluation order. Only NetworkPolicy exists today;
-/// AdminNetworkPolicy (before it, by priority), BaselineAdminNetworkPolicy (after it) and
-/// Calico's ordered tiers join here, each with its own policy list.
+impl Action {
+    /// The API spelling (`Allow`, `Deny`, `Pass`, `Log`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Allow => "Allow",
+            Action::Deny => "Deny",
+            Action::Pass => "Pass",
+            Action::Log => "Log",
+        }
+    }
+}
+
+/// Which kind of policy a rule belongs to (which list [`RuleRef::policy`] indexes). The
+/// evaluation order is AdminNetworkPolicy, then the Calico tiers (NetworkPolicies sit in
+/// Calico's default tier), then BaselineAdminNetworkPolicy; see the crate docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum Tier {
     /// `networking.k8s.io/v1` NetworkPolicy; [`RuleRef::policy`] indexes
     /// [`Model::policies`].
     NetworkPolicy,
+    /// AdminNetworkPolicy; [`RuleRef::policy`] indexes [`Model::admin_policies`].
+    Admin,
+    /// A Calico NetworkPolicy or GlobalNetworkPolicy (its tier is
+    /// [`crate::CalicoPolicy::tier`]); [`RuleRef::policy`] indexes
+    /// [`Model::calico_policies`].
+    Calico,
+    /// BaselineAdminNetworkPolicy; [`RuleRef::policy`] indexes [`Model::admin_policies`].
+    Baseline,
+}
+
+/// What decided one side of a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Decision {
+    /// A rule's `Allow` or `Deny`.
+    Rule(RuleRef),
+    /// The end of a Calico tier that has a policy applying to the endpoint, where no rule
+    /// decided: the tier's default action (`Deny`). NetworkPolicy isolation without an
+    /// allowing rule is this, in tier `default`.
+    EndOfTier {
+        /// The tier's name.
+        tier: String,
+        /// Its default action.
+        action: Action,
+    },
+    /// Nothing decided (no policy applies, or every applicable one passed): allowed.
+    Default,
+}
+
+impl Decision {
+    /// Does this decision let the connection through?
+    pub fn allows(&self) -> bool {
+        match self {
+            Decision::Rule(r) => r.action == Action::Allow,
+            Decision::EndOfTier { action, .. } => *action != Action::Deny,
+            Decision::Default => true,
+        }
+    }
 }
 
 /// One rule of one policy.
@@ -87,15 +145,22 @@ pub struct SideExplanation {
     pub endpoint: EndpointId,
     /// False for an external address: no policy applies there, and it allows everything.
     pub governed: bool,
-    /// Is the endpoint isolated in this direction (does some policy select it with this
-    /// policy type)?
+    /// Is the endpoint isolated in this direction by NetworkPolicies (does some
+    /// NetworkPolicy select it with this policy type)?
     pub isolated: bool,
-    /// The policies isolating it.
+    /// The NetworkPolicies isolating it.
     pub policies: Vec<PolicyId>,
-    /// The rules that allow the connection (empty when none does, or when not isolated).
+    /// The NetworkPolicy rules that allow the connection (empty when none does, or when not
+    /// isolated). With Calico or admin policies, an earlier rule may still have decided
+    /// otherwise: [`SideExplanation::decision`] is the verdict's reason.
     pub allowed_by: Vec<RuleRef>,
-    /// This side's verdict.
+    /// This side's verdict (what [`SideExplanation::decision`] says).
     pub allowed: bool,
+    /// Every rule of any kind the connection met on this side, in evaluation order: the
+    /// `Log` and `Pass` rules it went through, then the rule that decided (if one did).
+    pub trail: Vec<RuleRef>,
+    /// What decided this side.
+    pub decision: Decision,
 }
 
 /// Why a connection is allowed or denied.
@@ -165,6 +230,9 @@ fn side(model: &Model, subject: usize, direction: Direction, other: usize) -> Op
 }
 
 fn side_conns(model: &Model, subject: usize, direction: Direction, other: usize) -> ConnectionSet {
+    if model.tier_index.active {
+        return ordered_side(model, subject, direction, other);
+    }
     match side(model, subject, direction, other) {
         None => ConnectionSet::all(),
         Some(side) if side.policies.is_empty() => ConnectionSet::all(),
@@ -173,6 +241,60 @@ fn side_conns(model: &Model, subject: usize, direction: Direction, other: usize)
             .iter()
             .fold(ConnectionSet::none(), |acc, r| acc.union(&r.conns)),
     }
+}
+
+/// Does step `k` of `plan` have `other` among its peers?
+fn hits(model: &Model, plan: &Plan, direction: Direction, k: usize, other: usize) -> bool {
+    let peers = Plan::peers(model, &plan.steps[k], direction);
+    let pods = model.workload_count();
+    if other < pods {
+        peers.pods.contains(other)
+    } else {
+        peers.external.contains(other - pods)
+    }
+}
+
+/// One side under ordered evaluation (Calico tiers and admin policies).
+fn ordered_side(
+    model: &Model,
+    subject: usize,
+    direction: Direction,
+    other: usize,
+) -> ConnectionSet {
+    if model.pods(subject).is_none() {
+        return ConnectionSet::all();
+    }
+    let plan = Plan::of(model, subject, direction);
+    let dst = match direction {
+        Direction::Ingress => model.pods(subject),
+        Direction::Egress => model.pods(other),
+    };
+    plan.evaluate(
+        |k| hits(model, &plan, direction, k, other),
+        |k| Plan::conns(model, &plan.steps[k], direction, dst),
+    )
+}
+
+/// The trail and decision of one side for one port.
+fn ordered_trace(
+    model: &Model,
+    subject: usize,
+    direction: Direction,
+    other: usize,
+    protocol: Protocol,
+    port: u16,
+) -> (Vec<RuleRef>, Decision) {
+    let plan = Plan::of(model, subject, direction);
+    let dst = match direction {
+        Direction::Ingress => model.pods(subject),
+        Direction::Egress => model.pods(other),
+    };
+    plan.trace(
+        model,
+        direction,
+        |k| hits(model, &plan, direction, k, other),
+        |k| Plan::conns(model, &plan.steps[k], direction, dst).contains(protocol, port),
+    )
 }
 
 impl Model {
@@ -214,6 +336,8 @@ impl Model {
                     policies: Vec::new(),
                     allowed_by: Vec::new(),
                     allowed: true,
+                    trail: Vec::new(),
+                    decision: Decision::Default,
                 },
                 Some(Side { policies, rules }) => {
                     let allowed_by: Vec<RuleRef> = rules
@@ -231,14 +355,18 @@ impl Model {
                         })
                         .collect();
                     let isolated = !policies.is_empty();
+                    let (trail, decision) =
+                        ordered_trace(self, subject, direction, other, protocol, port);
                     SideExplanation {
                         direction,
                         endpoint,
                         governed: true,
                         isolated,
-                        allowed: !isolated || !allowed_by.is_empty(),
+                        allowed: decision.allows(),
                         policies: policies.into_iter().map(PolicyId).collect(),
                         allowed_by,
+                        trail,
+                        decision,
                     }
                 }
             }

@@ -1,5 +1,6 @@
-//! Kubernetes NetworkPolicy (`networking.k8s.io/v1`) semantics over manifests: who can talk
-//! to whom, on which protocols and ports, and why.
+//! Kubernetes NetworkPolicy (`networking.k8s.io/v1`) semantics over manifests, together with
+//! Calico policies and tiers and Kubernetes AdminNetworkPolicies: who can talk to whom, on
+//! which protocols and ports, and why.
 //!
 //! # The model
 //!
@@ -69,17 +70,104 @@
 //! unscheduled pods); IPv6 blocks are modelled; a policy the API server would reject is
 //! left out with a diagnostic instead of failing the whole run.
 //!
-//! # Later tiers
+//! # Calico and admin policies
 //!
-//! AdminNetworkPolicy (by priority), then NetworkPolicy, then BaselineAdminNetworkPolicy,
-//! and Calico's ordered policies, all decide per direction with allow/deny/pass actions
-//! over [`ConnectionSet`]s: a tier yields the connections it allows and those it denies,
-//! and what it leaves undecided falls through to the next. This crate's NetworkPolicy tier
-//! is one such step (isolated: allows its union and denies the rest; not isolated: decides
-//! nothing, so the default "allow" applies), which is why [`RuleRef`] carries a [`Tier`]
-//! and an [`Action`], and [`Explanation`] lists rules per side. In the matrix, a tier
-//! before NetworkPolicy would contribute per-pair allow/deny sets computed with the same
-//! bit-set keys (its rules' peers), combined before the NetworkPolicy step.
+//! Besides NetworkPolicies, the model reads Calico `projectcalico.org/v3` NetworkPolicy,
+//! GlobalNetworkPolicy and Tier ([`calico`]), `policy.networking.k8s.io/v1alpha1`
+//! AdminNetworkPolicy and BaselineAdminNetworkPolicy ([`admin`]), and ServiceAccounts (for
+//! their labels). With any of them present, each side of a connection (the source's
+//! egress, the destination's ingress) is judged by one ordered evaluation over
+//! [`ConnectionSet`]s, where a stage allows part of the traffic, denies part, and hands the
+//! rest on:
+//!
+//! 1. **AdminNetworkPolicies** whose `subject` holds the pod, by `priority` (lower first;
+//!    equal priorities, which the API leaves undefined, by name with a
+//!    [`DiagnosticKind::SamePriority`] warning), each policy's rules in order: the first rule
+//!    whose peers and ports match decides `Allow` or `Deny`; `Pass`, and whatever no rule
+//!    matches, go on to stage 2.
+//! 2. **Calico tiers** by `order` (lower first, missing last, then by name). The `default`
+//!    tier always exists, with Calico's `DefaultTierOrder` (1,000,000). A tier takes part
+//!    only when one of its policies applies to the pod in this direction; then its
+//!    policies run by `order` (missing last, then by name, as Felix sorts them) and the
+//!    first matching rule decides: `Allow`, `Deny`, `Pass` (skip the rest of the tier), or
+//!    `Log` (no decision, go on). Traffic the tier leaves undecided gets the Tier's
+//!    `defaultAction`: `Deny` (the default) or `Pass`. **Kubernetes NetworkPolicies are
+//!    members of the default tier with order 1000**, named `knp.default.<name>`, whose
+//!    rules all `Allow`, as Calico's `K8sNetworkPolicyToCalico` converts them: alone they
+//!    give exactly the NetworkPolicy semantics above (isolation = the default tier's
+//!    end-of-tier `Deny`), and a Calico policy of order below 1000 runs before them.
+//! 3. **The BaselineAdminNetworkPolicy** (the one object named `default`), like stage 1,
+//!    with `Allow` and `Deny` only: it sees only what stages 1 and 2 left undecided (a pod
+//!    isolated by a NetworkPolicy never reaches it).
+//! 4. What nothing decided is **allowed**.
+//!
+//! **Modelling choice**: a real cluster runs one network plugin; Calico's own support for
+//! admin policies puts them in tiers of their own (`adminnetworkpolicy` and
+//! `baselineadminnetworkpolicy`, default action Pass) around the default tier, so there a
+//! named tier ordered before the admin tier would run before AdminNetworkPolicies. This
+//! crate always runs AdminNetworkPolicies before every Calico tier and the baseline after
+//! all of them, the order the network-policy-api defines relative to NetworkPolicy.
+//!
+//! [`Model::explain`] reports per side the rules met in order ([`SideExplanation::trail`]:
+//! `Log` and `Pass` rules, then the deciding rule) and the [`Decision`]: a rule (its
+//! [`Tier`], policy, rule and [`Action`]), the end of a tier, or the default allow.
+//!
+//! Calico specifics (cited by Calico function name in the code):
+//!
+//! - **Selectors** ([`calico::selector`]): `==`, `!=`, `in {..}`, `not in {..}`, `has(k)`,
+//!   `!has(k)`, `all()`, `global()`, `contains`, `starts with`, `ends with`, `&&`, `||`,
+//!   `!`, parentheses, with `!` binding tightest and `||` loosest; `!=` and `not in` also
+//!   match pods without the label. A selector that does not parse is a
+//!   [`DiagnosticKind::InvalidCalicoSelector`] with its line, and the policy is left out
+//!   (Calico's validator refuses it, so it matches nothing). The empty selector is
+//!   `all()`.
+//! - **Labels** a selector sees on a pod: its own, plus Calico's
+//!   `projectcalico.org/namespace`, `projectcalico.org/orchestrator: k8s`,
+//!   `projectcalico.org/serviceaccount`, and its namespace's labels as `pcns.<key>` and its
+//!   service account's as `pcsa.<key>`. Namespace selectors see the namespace's labels
+//!   plus `projectcalico.org/name`; service account selectors the ServiceAccount object's
+//!   labels plus `projectcalico.org/name`. Pods without `serviceAccountName` run as
+//!   `default`.
+//! - **What a policy applies to**: `selector` (within its namespace for a NetworkPolicy),
+//!   and a GlobalNetworkPolicy's `namespaceSelector`, and `serviceAccountSelector`, all
+//!   together. In a `namespaceSelector`, `all()` means every namespace and `global()` no
+//!   pod (Calico rewrites them so). `types` defaults to Ingress when the policy has only
+//!   ingress rules or none, Egress when only egress rules, both when both.
+//! - **Rule peers** (`source` for ingress, `destination` for egress; the other entity must
+//!   match the selected pod itself): `selector`, `notSelector`, `namespaceSelector`,
+//!   `serviceAccounts` (`names`, `selector`), `nets`, `notNets`, all together. As Calico's
+//!   `getEndpointSelector`: in a namespaced policy, or with a `namespaceSelector`, using any
+//!   selector field (`notSelector` too) limits the peer to pods of the policy's (or the
+//!   selected) namespaces; a rule with no selector field matches addresses as well. As
+//!   with ipBlocks, **pods are never inside `nets`** (so `nets` never match a pod and
+//!   `notNets` never exclude one), and a positive selector never matches an address
+//!   (NetworkSets are not modelled).
+//! - **Ports and protocols**: `protocol`/`notProtocol` (TCP, UDP, SCTP, also by number;
+//!   any other protocol is folded into the matrix's single "other protocols" flag, so
+//!   naming ICMP reads as naming every other protocol), destination `ports`/`notPorts`
+//!   (numbers, `"first:last"` ranges, named ports resolved against the destination pod's
+//!   container ports with the rule's protocol). Ports need protocol TCP, UDP or SCTP
+//!   (`validateRule`); ports outside 1..65535 and reversed ranges are rejected.
+//! - **Not modelled**, with a [`DiagnosticKind::NotModelled`] warning: `source.ports` and
+//!   `http` matches (the rule is treated as matching nothing), `preDNAT`/`doNotTrack`
+//!   policies (host endpoints only; left out), host endpoints and NetworkSets. A policy
+//!   in a tier no Tier object defines warns ([`DiagnosticKind::UnknownTier`]) and the tier
+//!   is assumed, ordered last, with `defaultAction: Deny`. Named ports (Calico or admin)
+//!   that no pod the rule reaches defines are [`DiagnosticKind::UnmatchedNamedPort`]
+//!   warnings.
+//!
+//! Admin policy specifics: `subject` is `namespaces` or `pods` (namespace and pod
+//! selectors); peers are `namespaces`, `pods`, and for egress `networks` (CIDRs, which like
+//! ipBlocks match only addresses outside the cluster) and `nodes` (not modelled: a
+//! warning, and the peer matches nothing); ports are `portNumber`, `namedPort` (the
+//! destination pod's port of that name, with its protocol) and `portRange`; no `ports`
+//! means all traffic. What the CRDs refuse (priority outside 0..1000, unknown action, a
+//! peer with zero or two fields, bad CIDRs and ports, a baseline not named `default`) is a
+//! diagnostic with its line, and the object is left out.
+//!
+//! Performance: the matrix keys each endpoint by the steps of a side's plan its peers
+//! match, evaluates each distinct key once, and shares keys and ingress columns between
+//! pods with equal plans (see `tests/scale.rs`).
 //!
 //! # Example
 //!
@@ -128,7 +216,9 @@
 
 #![deny(missing_docs)]
 
+pub mod admin;
 mod bitset;
+pub mod calico;
 pub mod compare;
 pub mod conn;
 pub mod diag;
@@ -143,12 +233,16 @@ mod model;
 pub mod picture;
 pub mod policy;
 pub mod quarantine;
+mod reporter;
+mod tiers;
 
+pub use admin::{AdminKind, AdminPeer, AdminPolicy, AdminPort, AdminRule, Subject};
+pub use calico::{CalicoKind, CalicoPolicy, CalicoPort, CalicoRule, EntityRule, ProtocolMatch};
 pub use compare::{compare, parse_critical, Change, CriticalFlow, End, Snapshot};
 pub use conn::{ConnectionSet, PortSet, Protocol};
 pub use diag::{Diagnostic, DiagnosticKind, Level};
 pub use endpoints::{ContainerPort, Namespace, Pods, NAMESPACE_NAME_LABEL};
-pub use eval::{explain, Action, Explanation, RuleRef, SideExplanation, Tier};
+pub use eval::{explain, Action, Decision, Explanation, RuleRef, SideExplanation, Tier};
 pub use ip::{Family, IpSet};
 pub use matrix::{matrix, Cell, Matrix};
 pub use model::{Endpoint, EndpointId, LookupError, Model, PolicyId};

@@ -9,6 +9,9 @@
 //!    destination's named ports (which decide what named-port rules allow), intersected
 //!    with the destination's ingress from pass 1.
 //!
+//! With Calico or admin policies in the model, the ordered evaluation of `crate::tiers`
+//! takes over, keyed the same way.
+//!
 //! Distinct connection sets are few, so cells hold ids into one table of sets. The result
 //! equals [`Model::connections`] on every pair (a property test holds them to a brute-force
 //! evaluator).
@@ -29,7 +32,7 @@ use crate::policy::{Direction, Rule};
 /// and small ids, never attacker-chosen text): the caches are probed once per cell, and the
 /// default SipHash was most of the matrix's time.
 #[derive(Default, Clone, Copy)]
-struct FastHasher(u64);
+pub(crate) struct FastHasher(u64);
 
 impl FastHasher {
     fn add(&mut self, v: u64) {
@@ -63,19 +66,19 @@ impl Hasher for FastHasher {
     }
 }
 
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 /// A cell between two external classes: no policy governs that traffic.
-const NO_CELL: u32 = u32::MAX;
+pub(crate) const NO_CELL: u32 = u32::MAX;
 
 /// Allowed connections between every ordered pair of endpoints of a [`Model`], indexed by
 /// [`EndpointId`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Matrix {
-    size: usize,
-    workloads: usize,
-    cells: Vec<u32>,
-    sets: Vec<ConnectionSet>,
+    pub(crate) size: usize,
+    pub(crate) workloads: usize,
+    pub(crate) cells: Vec<u32>,
+    pub(crate) sets: Vec<ConnectionSet>,
 }
 
 /// One cell of the matrix.
@@ -135,13 +138,13 @@ impl Matrix {
 
 /// Distinct connection sets, each stored once.
 #[derive(Default)]
-struct Interner {
+pub(crate) struct Interner {
     ids: HashMap<ConnectionSet, u32>,
-    sets: Vec<ConnectionSet>,
+    pub(crate) sets: Vec<ConnectionSet>,
 }
 
 impl Interner {
-    fn intern(&mut self, set: ConnectionSet) -> u32 {
+    pub(crate) fn intern(&mut self, set: ConnectionSet) -> u32 {
         if let Some(&id) = self.ids.get(&set) {
             return id;
         }
@@ -152,7 +155,7 @@ impl Interner {
     }
 
     /// Moves a task's local sets in; returns the local → global id map.
-    fn absorb(&mut self, local: Vec<ConnectionSet>) -> Vec<u32> {
+    pub(crate) fn absorb(&mut self, local: Vec<ConnectionSet>) -> Vec<u32> {
         local.into_iter().map(|s| self.intern(s)).collect()
     }
 }
@@ -243,7 +246,7 @@ fn ingress_column(model: &Model, d: usize) -> Option<(Vec<u32>, Vec<ConnectionSe
 
 /// Which named ports an endpoint has: endpoints with equal profiles get equal results from
 /// every rule. External classes have none.
-fn profiles(model: &Model) -> Vec<u32> {
+pub(crate) fn profiles(model: &Model) -> Vec<u32> {
     let mut ids: HashMap<Vec<&ContainerPort>, u32> = HashMap::new();
     model
         .endpoints()
@@ -329,6 +332,9 @@ impl Shared<'_> {
 /// Computes the matrix of a model: every ordered pair of endpoints (workloads and external
 /// address classes, except pairs of two external classes), in endpoint order.
 pub fn matrix(model: &Model) -> Matrix {
+    if model.tier_index.active {
+        return crate::tiers::matrix::matrix(model);
+    }
     let n = model.endpoints().len();
     let pods = model.workload_count();
     let raw_columns: Vec<Option<(Vec<u32>, Vec<ConnectionSet>)>> = (0..pods)

@@ -7,11 +7,15 @@ use std::sync::Arc;
 
 use palisade_core::Object;
 
+use crate::admin::AdminPolicy;
+use crate::calico::{CalicoPolicy, Tier};
 use crate::diag::{Diagnostic, DiagnosticKind, Level};
 use crate::endpoints::{self, Namespace, Pods};
 use crate::index::{self, Index};
 use crate::ip::{self, IpSet};
 use crate::policy::{self, Direction, NetworkPolicy, PeerKind, PortMatch};
+use crate::tiers::index::World;
+use crate::tiers::{self, load, TierIndex};
 
 /// An endpoint's position in [`Model::endpoints`] (and in a [`crate::Matrix`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -142,13 +146,20 @@ pub struct Model {
     endpoints: Vec<Endpoint>,
     pod_count: usize,
     policies: Vec<NetworkPolicy>,
+    calico: Vec<CalicoPolicy>,
+    tiers: Vec<Tier>,
+    admin: Vec<AdminPolicy>,
     diagnostics: Vec<Diagnostic>,
     pub(crate) index: Index,
+    pub(crate) tier_index: TierIndex,
 }
 
 impl Model {
-    /// Builds the model from an input's objects: Namespaces, workloads and
-    /// `networking.k8s.io/v1` NetworkPolicies; other objects are ignored.
+    /// Builds the model from an input's objects: Namespaces, ServiceAccounts, workloads,
+    /// `networking.k8s.io/v1` NetworkPolicies, Calico `projectcalico.org/v3`
+    /// NetworkPolicies, GlobalNetworkPolicies and Tiers, and
+    /// `policy.networking.k8s.io/v1alpha1` AdminNetworkPolicies and
+    /// BaselineAdminNetworkPolicies; other objects are ignored.
     pub fn from_objects(objects: &[Object]) -> Model {
         let mut diagnostics = Vec::new();
         let parsed: Vec<NetworkPolicy> = objects
@@ -158,12 +169,14 @@ impl Model {
             .collect();
         let mut policies = last_definitions(parsed, &mut diagnostics);
         policies.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        let extra = load::load(objects, &mut diagnostics);
         let pods = endpoints::collect(objects);
         let namespaces = endpoints::namespaces(
             objects,
             pods.iter()
                 .map(|p| p.namespace.as_str())
-                .chain(policies.iter().map(|p| p.namespace.as_str())),
+                .chain(policies.iter().map(|p| p.namespace.as_str()))
+                .chain(extra.calico.iter().filter_map(|p| p.namespace.as_deref())),
         );
         let blocks: Vec<IpSet> = policies
             .iter()
@@ -173,6 +186,7 @@ impl Model {
                 PeerKind::IpBlock { addresses, .. } => Some(addresses.clone()),
                 PeerKind::Selectors { .. } => None,
             })
+            .chain(extra.blocks())
             .collect();
         // Many peers repeat the same block; the partition needs each once.
         let mut blocks = blocks;
@@ -180,6 +194,15 @@ impl Model {
         blocks.dedup();
         let classes = ip::partition(&blocks);
         let index = index::build(&policies, &pods, &namespaces, &classes);
+        let world = World::new(&pods, &namespaces, &classes, &extra.accounts);
+        let (calico_compiled, admin_compiled) =
+            tiers::index::compile(&world, &extra.calico, &extra.admin);
+        let tier_index = TierIndex {
+            calico: calico_compiled,
+            admin: admin_compiled,
+            members: tiers::order_members(&extra.tiers, &policies, &extra.calico),
+            active: extra.active(),
+        };
         let pod_count = pods.len();
         let endpoints = pods
             .into_iter()
@@ -191,8 +214,12 @@ impl Model {
             endpoints,
             pod_count,
             policies,
+            calico: extra.calico,
+            tiers: extra.tiers,
+            admin: extra.admin,
             diagnostics,
             index,
+            tier_index,
         };
         model.check_named_ports();
         model
@@ -227,6 +254,42 @@ impl Model {
     /// One policy.
     pub fn policy(&self, id: PolicyId) -> Option<&NetworkPolicy> {
         self.policies.get(id.index())
+    }
+
+    /// The admitted Calico NetworkPolicies and GlobalNetworkPolicies, sorted by kind
+    /// (namespaced first), namespace and name.
+    pub fn calico_policies(&self) -> &[CalicoPolicy] {
+        &self.calico
+    }
+
+    /// Calico tiers in evaluation order (by order, missing last, then name); the default
+    /// tier is always there.
+    pub fn tiers(&self) -> &[Tier] {
+        &self.tiers
+    }
+
+    /// The admitted AdminNetworkPolicies in evaluation order (priority, then name), then
+    /// the BaselineAdminNetworkPolicy if any.
+    pub fn admin_policies(&self) -> &[AdminPolicy] {
+        &self.admin
+    }
+
+    /// The pods a Calico policy applies to.
+    pub fn selected_by_calico(&self, policy: PolicyId) -> Vec<EndpointId> {
+        self.tier_index
+            .calico
+            .get(policy.index())
+            .map(|c| c.selected.iter().map(|i| EndpointId(i as u32)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The pods an admin policy's subject holds.
+    pub fn selected_by_admin(&self, policy: PolicyId) -> Vec<EndpointId> {
+        self.tier_index
+            .admin
+            .get(policy.index())
+            .map(|c| c.selected.iter().map(|i| EndpointId(i as u32)).collect())
+            .unwrap_or_default()
     }
 
     /// What the API server would reject (those policies are left out) and what matches
@@ -362,6 +425,8 @@ impl Model {
             }
         }
         self.diagnostics.extend(found);
+        let more = tiers::check::named_ports(self);
+        self.diagnostics.extend(more);
         // Stable: problems of one place keep the order they were found in.
         self.diagnostics.sort_by(|a, b| a.location.cmp(&b.location));
     }

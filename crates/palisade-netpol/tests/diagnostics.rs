@@ -59,15 +59,23 @@ fn run_case(path: &Path) -> Result<(), String> {
             return Err(format!("incomplete diagnostic {d}"));
         }
     }
-    let admitted = model.policies().len();
+    // Policies of every kind: NetworkPolicies, Calico policies, admin policies.
+    let admitted =
+        model.policies().len() + model.calico_policies().len() + model.admin_policies().len();
     // The very object a rejection names (not just its name: a duplicate shares that) is
     // never among the admitted policies.
+    let admitted_objects: Vec<&std::sync::Arc<palisade_core::ObjectRef>> = model
+        .policies()
+        .iter()
+        .map(|p| &p.object)
+        .chain(model.calico_policies().iter().map(|p| &p.object))
+        .chain(model.admin_policies().iter().map(|p| &p.object))
+        .collect();
     let admitted_rejected = model.diagnostics().iter().any(|d| {
         d.level == Level::Rejected
-            && model
-                .policies()
+            && admitted_objects
                 .iter()
-                .any(|p| std::sync::Arc::ptr_eq(&p.object, &d.object))
+                .any(|o| std::sync::Arc::ptr_eq(o, &d.object))
     });
     if admitted_rejected {
         return Err("a rejected policy was admitted".into());
@@ -124,4 +132,96 @@ fn garbage_never_panics() {
     let objects = load_str("g.yaml", texts[1], &LoadLimits::default()).objects;
     let model = Model::from_objects(&objects);
     assert!(model.policies().is_empty() && !model.diagnostics().is_empty());
+}
+
+#[test]
+fn calico_and_admin_garbage_never_panics() {
+    let texts = [
+        "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: a}\nspec: 7\n",
+        "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: a}\nspec: {order: x, selector: 5, types: [1, Sideways], ingress: [1, null, {action: 3, source: 4, destination: {ports: [true, -1, \"a:b\", \"1:\", 1.5], nets: [1, x]}}], egress: {}}\n",
+        "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: a}\nspec: {ingress: [{action: Allow, protocol: [1], notProtocol: 999, ipVersion: 5, source: {serviceAccounts: [1], namespaceSelector: {}, selector: [x]}}]}\n",
+        "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: t}\nspec: {order: [1], defaultAction: Allow}\n",
+        "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: a}\nspec: {priority: x, subject: [1], ingress: [{action: Allow, from: 3, ports: 4}], egress: [null, {to: [{}, {networks: 7}, {pods: 1}]}]}\n",
+        "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: BaselineAdminNetworkPolicy\nmetadata: {name: default}\nspec: {subject: {pods: {podSelector: {matchExpressions: [{key: a, operator: Is}]}}}, egress: [{action: Deny, to: [{namespaces: {}}], ports: [{portNumber: 1}, {namedPort: \"--\"}, {portRange: {start: 9, end: 2}}]}]}\n",
+    ];
+    for text in texts {
+        let objects = load_str("g.yaml", text, &LoadLimits::default()).objects;
+        let model = Model::from_objects(&objects);
+        let m = matrix(&model);
+        assert_eq!(m.size(), model.endpoints().len());
+        assert!(
+            model.calico_policies().is_empty() && model.admin_policies().is_empty(),
+            "a malformed policy was admitted from {text}"
+        );
+        assert!(
+            !model.diagnostics().is_empty(),
+            "nothing reported for {text}"
+        );
+    }
+}
+
+#[test]
+fn random_selector_strings_never_panic() {
+    use palisade_netpol::calico::Selector;
+    // Pieces of the grammar, and bytes that are not, shuffled at random: parsing must
+    // return (an error or a selector) and a selector must evaluate and print back to one
+    // that parses the same way.
+    let pieces = [
+        "a",
+        "b.c/d-e",
+        " ",
+        "\t",
+        "==",
+        "!=",
+        "!",
+        "=",
+        "&&",
+        "||",
+        "&",
+        "|",
+        "(",
+        ")",
+        "{",
+        "}",
+        ",",
+        "'x'",
+        "\"y\"",
+        "'",
+        "\"",
+        "has(",
+        "has(a)",
+        "all()",
+        "global()",
+        " in ",
+        " not in ",
+        " contains ",
+        " starts with ",
+        " ends with ",
+        "starts",
+        "é",
+        "\n",
+        "\0",
+        "((((((((",
+        "))))",
+        "!!!!",
+    ];
+    let mut rng = fastrand::Rng::with_seed(0x5e1ec7);
+    let mut parsed = 0;
+    for _ in 0..20_000 {
+        let n = rng.usize(0..12);
+        let text: String = (0..n).map(|_| pieces[rng.usize(..pieces.len())]).collect();
+        if let Ok(sel) = Selector::parse(&text) {
+            parsed += 1;
+            let _ = sel.matches(|k| (k == "a").then_some("x"));
+            let again = Selector::parse(&sel.to_string())
+                .unwrap_or_else(|e| panic!("`{text}` printed as `{sel}`, which fails: {e}"));
+            assert_eq!(again.to_string(), sel.to_string(), "from `{text}`");
+        }
+    }
+    assert!(
+        parsed > 100,
+        "the generator hardly ever made a valid selector ({parsed})"
+    );
+    let deep = "!(".repeat(100_000);
+    assert!(Selector::parse(&deep).is_err());
 }

@@ -171,3 +171,105 @@ fn matrix_cells_are_deterministic_and_complete() {
     );
     assert!(a.allowed().all(|c| !c.connections.is_empty()));
 }
+
+const TIERED: &str = "\
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: gate}
+spec:
+  priority: 3
+  subject: {namespaces: {}}
+  ingress: [{name: hand-over, action: Pass, from: [{namespaces: {}}]}]
+---
+apiVersion: projectcalico.org/v3
+kind: Tier
+metadata: {name: security}
+spec: {order: 10}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: audit}
+spec:
+  tier: security
+  selector: all()
+  ingress: [{action: Log}, {action: Pass, protocol: TCP}]
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: web-in, namespace: shop}
+spec:
+  order: 5
+  selector: app == 'web'
+  ingress: [{action: Allow, protocol: TCP, destination: {ports: [80]}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web}}
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: shop}
+spec: {containers: [{name: c, image: x}]}
+";
+
+#[test]
+fn explain_lists_the_rules_met_in_order_across_tiers() {
+    use palisade_netpol::{Action, Decision, Tier};
+    let objects = load_str("t.yaml", TIERED, &LoadLimits::default()).objects;
+    let model = Model::from_objects(&objects);
+    assert!(model.diagnostics().is_empty(), "{:?}", model.diagnostics());
+    let (client, web) = (
+        model.lookup("shop/client").expect("client"),
+        model.lookup("shop/web").expect("web"),
+    );
+    let ex = model
+        .explain(client, web, 80, Protocol::Tcp)
+        .expect("explained");
+    let trail: Vec<(Tier, Action, u32)> = ex
+        .ingress
+        .trail
+        .iter()
+        .map(|r| (r.tier, r.action, r.location.line))
+        .collect();
+    // The admin Pass, the security tier's Log and Pass, then the default tier's Allow.
+    assert_eq!(
+        trail,
+        [
+            (Tier::Admin, Action::Pass, 7),
+            (Tier::Calico, Action::Log, 20),
+            (Tier::Calico, Action::Pass, 20),
+            (Tier::Calico, Action::Allow, 28),
+        ]
+    );
+    assert!(
+        ex.allowed
+            && matches!(&ex.ingress.decision, Decision::Rule(r) if r.action == Action::Allow)
+    );
+    // Port 81: nothing in the default tier allows it, so its end-of-tier Deny decides.
+    let ex = model
+        .explain(client, web, 81, Protocol::Tcp)
+        .expect("explained");
+    assert!(!ex.allowed);
+    assert_eq!(
+        ex.ingress.decision,
+        Decision::EndOfTier {
+            tier: "default".into(),
+            action: Action::Deny
+        }
+    );
+    // UDP is not passed by the security tier: its end-of-tier Deny decides there.
+    let ex = model
+        .explain(client, web, 80, Protocol::Udp)
+        .expect("explained");
+    assert_eq!(
+        ex.ingress.decision,
+        Decision::EndOfTier {
+            tier: "security".into(),
+            action: Action::Deny
+        }
+    );
+    assert_eq!(ex.ingress.trail.len(), 2, "{:?}", ex.ingress.trail);
+    let cell = matrix(&model).get(client, web).cloned().expect("cell");
+    assert_eq!(cell.to_string(), "TCP 80");
+}

@@ -17,6 +17,7 @@ use crate::ip::IpSet;
 
 mod parse;
 
+pub(crate) use parse::label_selector;
 pub use parse::{check_port_name, parse};
 
 /// The namespace of a namespaced object written without one. np-guard's netpol-analyzer

@@ -600,3 +600,27 @@ pub fn check_port_name(name: &str) -> Result<(), &'static str> {
     }
     Ok(())
 }
+
+/// A Kubernetes label selector at `parent.key` checked as `ValidateLabelSelector` checks it,
+/// for the other policy kinds that embed one (AdminNetworkPolicy). `Ok(None)` when absent
+/// or null; `Err(())` when invalid, with the problems pushed to `diags` as rejections.
+pub(crate) fn label_selector(
+    obj: &Object,
+    diags: &mut Vec<Diagnostic>,
+    parent: &Node,
+    key: &str,
+    field: &str,
+) -> Result<Option<LabelSelector>, ()> {
+    let mut p = Parser {
+        obj,
+        diags,
+        rejected: false,
+    };
+    let present = parent.get(key).is_some_and(|n| !n.is_null());
+    let sel = p.selector(parent, key, field);
+    if p.rejected || (present && sel.is_none()) {
+        Err(())
+    } else {
+        Ok(sel)
+    }
+}

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail};
 use clap::Args;
-use palisade_netpol::{Explanation, Model, Protocol, RuleRef, SideExplanation};
+use palisade_netpol::{Decision, Explanation, Model, Protocol, RuleRef, SideExplanation, Tier};
 use serde::Serialize;
 
 use super::{short_name, Common, EndpointOut, Inputs, QueryFormat};
@@ -91,15 +91,25 @@ struct Answer<'a> {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct SideOut {
     /// False for an address outside the cluster: no policy applies there.
     governed: bool,
+    /// Isolated by Kubernetes NetworkPolicies for this direction.
     isolated: bool,
     allowed: bool,
-    /// The policies that select the endpoint for this direction.
+    /// What decided: a rule (`rule`), the end of a Calico tier (`endOfTier`), or nothing
+    /// (`default`: allowed).
+    decided_by: String,
+    /// The deciding rule, when a rule decided.
+    decision_rule: Option<RuleOut>,
+    /// The NetworkPolicies that select the endpoint for this direction.
     policies: Vec<String>,
-    /// The rules that allow the connection.
+    /// The NetworkPolicy rules that allow the connection.
     rules: Vec<RuleOut>,
+    /// Every rule met on the way, in evaluation order (AdminNetworkPolicy, Calico tiers,
+    /// NetworkPolicy, BaselineAdminNetworkPolicy), Log and Pass included.
+    trail: Vec<RuleOut>,
 }
 
 #[derive(Serialize)]
@@ -107,27 +117,56 @@ struct RuleOut {
     policy: String,
     /// `ingress[0]` / `egress[2]`.
     rule: String,
+    /// `Allow`, `Deny`, `Pass` or `Log`.
+    action: &'static str,
     file: String,
     line: u32,
 }
 
+/// `Kind/ns/name` of the policy a rule belongs to, whatever its tier.
+fn policy_name(model: &Model, r: &RuleRef) -> String {
+    let i = r.policy.index();
+    match r.tier {
+        Tier::NetworkPolicy => model
+            .policy(r.policy)
+            .map(|p| format!("NetworkPolicy/{}", p.full_name())),
+        Tier::Calico => model.calico_policies().get(i).map(|p| match &p.namespace {
+            Some(ns) => format!("{}/{ns}/{}", p.object.kind, p.name),
+            None => format!("{}/{}", p.object.kind, p.name),
+        }),
+        Tier::Admin | Tier::Baseline => model
+            .admin_policies()
+            .get(i)
+            .map(|p| format!("{}/{}", p.object.kind, p.name)),
+        _ => None,
+    }
+    .unwrap_or_default()
+}
+
 fn rule_out(model: &Model, r: &RuleRef) -> RuleOut {
     RuleOut {
-        policy: model
-            .policy(r.policy)
-            .map(|p| format!("NetworkPolicy/{}", p.full_name()))
-            .unwrap_or_default(),
+        policy: policy_name(model, r),
         rule: format!("{}[{}]", r.direction.as_str().to_lowercase(), r.index),
+        action: r.action.as_str(),
         file: r.location.path.to_string(),
         line: r.location.line,
     }
 }
 
 fn side_out(model: &Model, s: &SideExplanation) -> SideOut {
+    let (decided_by, decision_rule) = match &s.decision {
+        Decision::Rule(r) => ("rule".to_string(), Some(rule_out(model, r))),
+        Decision::EndOfTier { tier, action } => {
+            (format!("endOfTier:{tier}:{}", action.as_str()), None)
+        }
+        _ => ("default".to_string(), None),
+    };
     SideOut {
         governed: s.governed,
         isolated: s.isolated,
         allowed: s.allowed,
+        decided_by,
+        decision_rule,
         policies: s
             .policies
             .iter()
@@ -135,13 +174,37 @@ fn side_out(model: &Model, s: &SideExplanation) -> SideOut {
             .map(|p| format!("NetworkPolicy/{}", p.full_name()))
             .collect(),
         rules: s.allowed_by.iter().map(|r| rule_out(model, r)).collect(),
+        trail: s.trail.iter().map(|r| rule_out(model, r)).collect(),
     }
 }
 
 fn side_text(model: &Model, who: &str, s: &SideExplanation) -> String {
     let dir = s.direction.as_str().to_lowercase();
+    let decided = match &s.decision {
+        Decision::Rule(r) => {
+            let r = rule_out(model, r);
+            Some(format!(
+                "  {dir}: {} by {} {} ({}:{})\n",
+                if s.allowed { "allowed" } else { "denied" },
+                r.policy,
+                r.rule,
+                r.file,
+                r.line
+            ))
+        }
+        Decision::EndOfTier { tier, action } if !s.isolated || tier != "default" => Some(format!(
+            "  {dir}: {} at the end of Calico tier `{tier}` ({}: no rule of its policies decided)\n",
+            if s.allowed { "allowed" } else { "denied" },
+            action.as_str()
+        )),
+        _ => None,
+    };
     let mut out = if !s.governed {
         format!("  {dir}: {who} is outside the cluster; no policy applies\n")
+    } else if let Some(text) =
+        decided.filter(|_| !s.trail.iter().all(|r| r.tier == Tier::NetworkPolicy))
+    {
+        text
     } else if !s.isolated {
         format!("  {dir}: {who} is not isolated for {dir} (no policy selects it): allowed\n")
     } else {

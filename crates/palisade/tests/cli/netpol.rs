@@ -338,6 +338,57 @@ fn quarantine_output_isolates_the_workload_as_explain_confirms() {
     assert!(yaml.contains("port: 53"), "{yaml}");
     // The output loads as Kubernetes objects without errors.
     d.create("q2.yaml", &out.stdout);
+    // The NetworkPolicy alone cannot stop what web-from-proxy allows; the Calico policy,
+    // evaluated first, denies it.
+    let v = json(&d.run(&[
+        "netpol",
+        "explain",
+        "ingress/proxy",
+        "shop/web",
+        "8080",
+        "app.yaml",
+        "q2.yaml",
+        "-f",
+        "json",
+    ]));
+    assert_eq!(v["allowed"], false, "{v}");
+    assert_eq!(v["ingress"]["decidedBy"], "rule", "{v}");
+    assert_eq!(v["ingress"]["decisionRule"]["action"], "Deny", "{v}");
+    assert_eq!(
+        v["ingress"]["decisionRule"]["policy"], "GlobalNetworkPolicy/quarantine-shop-web",
+        "{v}"
+    );
+    // DNS egress to kube-dns stays open.
+    d.create(
+        "dns.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: kube-system}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: coredns, namespace: kube-system}\nspec:\n  template:\n    metadata: {labels: {k8s-app: kube-dns}}\n    spec: {containers: [{name: dns, image: dns}]}\n",
+    );
+    let v = json(&d.run(&[
+        "netpol",
+        "explain",
+        "shop/web",
+        "kube-system/coredns",
+        "53/UDP",
+        "app.yaml",
+        "dns.yaml",
+        "q2.yaml",
+        "-f",
+        "json",
+    ]));
+    assert_eq!(v["allowed"], true, "{v}");
+    let v = json(&d.run(&[
+        "netpol",
+        "explain",
+        "shop/web",
+        "kube-system/coredns",
+        "80",
+        "app.yaml",
+        "dns.yaml",
+        "q2.yaml",
+        "-f",
+        "json",
+    ]));
+    assert_eq!(v["allowed"], false, "{v}");
     let scan = d.run(&["scan", "q2.yaml", "--parse-only"]);
     assert!(String::from_utf8_lossy(&scan.stdout).contains("2 objects, 0 errors"));
 }

@@ -1,0 +1,202 @@
+//! Reading the Calico and admin objects of an input: policies, tiers, service accounts.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use palisade_core::yaml::Node;
+use palisade_core::{Location, Object, ObjectRef};
+
+use crate::admin::{self, AdminPeer, AdminPolicy};
+use crate::calico::{self, CalicoPolicy, Tier, DEFAULT_TIER, DEFAULT_TIER_ORDER};
+use crate::diag::{Diagnostic, DiagnosticKind, Level};
+use crate::eval::Action;
+use crate::ip::IpSet;
+use crate::policy::namespace_of;
+
+const CALICO_API: &str = "projectcalico.org/v3";
+const ADMIN_API: &str = "policy.networking.k8s.io/v1alpha1";
+
+/// What the input holds beyond NetworkPolicies.
+#[derive(Debug, Default)]
+pub(crate) struct Extra {
+    pub calico: Vec<CalicoPolicy>,
+    pub tiers: Vec<Tier>,
+    pub admin: Vec<AdminPolicy>,
+    /// (namespace, name) → labels of each ServiceAccount.
+    pub accounts: HashMap<(String, String), BTreeMap<String, String>>,
+}
+
+/// Keeps the last definition of each key, as applying the input in order would; each
+/// replaced one gets a warning.
+fn keep_last<T>(
+    items: Vec<T>,
+    key: impl Fn(&T) -> String,
+    place: impl Fn(&T) -> (Arc<ObjectRef>, Location),
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<T> {
+    let mut last: HashMap<String, usize> = HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        last.insert(key(item), i);
+    }
+    let mut out = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        if last.get(&key(&item)) == Some(&i) {
+            out.push(item);
+        } else {
+            let (object, location) = place(&item);
+            diags.push(Diagnostic {
+                level: Level::Warning,
+                kind: DiagnosticKind::Duplicate,
+                object,
+                location,
+                field: "metadata.name".into(),
+                message: "defined again later; the later definition replaces this one, as \
+                          `kubectl apply` would"
+                    .into(),
+            });
+        }
+    }
+    out
+}
+
+/// Reads the Calico, admin and ServiceAccount objects.
+pub(crate) fn load(objects: &[Object], diags: &mut Vec<Diagnostic>) -> Extra {
+    let api = |o: &Object, v: &str| o.id.api_version == v;
+    let calico: Vec<CalicoPolicy> = objects
+        .iter()
+        .filter(|o| api(o, CALICO_API) && (o.is("NetworkPolicy") || o.is("GlobalNetworkPolicy")))
+        .filter_map(|o| calico::parse_policy(o, diags))
+        .collect();
+    let mut calico = keep_last(
+        calico,
+        |p| format!("{:?}/{}", p.kind, p.full_name()),
+        |p| (Arc::clone(&p.object), p.location.clone()),
+        diags,
+    );
+    calico.sort_by_key(|p| (p.kind, p.full_name()));
+    let tiers: Vec<(Arc<ObjectRef>, Location, Tier)> = objects
+        .iter()
+        .filter(|o| api(o, CALICO_API) && o.is("Tier"))
+        .filter_map(|o| {
+            Some((
+                Arc::clone(&o.id),
+                o.location(),
+                calico::parse_tier(o, diags)?,
+            ))
+        })
+        .collect();
+    let mut tiers: Vec<Tier> = keep_last(
+        tiers,
+        |t| t.2.name.clone(),
+        |t| (Arc::clone(&t.0), t.1.clone()),
+        diags,
+    )
+    .into_iter()
+    .map(|t| t.2)
+    .collect();
+    match tiers.iter_mut().find(|t| t.name == DEFAULT_TIER) {
+        // The default tier's order is fixed by Calico.
+        Some(t) => t.order = Some(DEFAULT_TIER_ORDER),
+        None => tiers.push(Tier {
+            name: DEFAULT_TIER.into(),
+            order: Some(DEFAULT_TIER_ORDER),
+            default_action: Action::Deny,
+            location: None,
+        }),
+    }
+    for p in &calico {
+        if tiers.iter().all(|t| t.name != p.tier) {
+            diags.push(Diagnostic {
+                level: Level::Warning,
+                kind: DiagnosticKind::UnknownTier,
+                object: Arc::clone(&p.object),
+                location: p.tier_location.clone(),
+                field: "spec.tier".into(),
+                message: format!(
+                    "tier `{}` is defined by no Tier object here; it is assumed to exist, \
+                     ordered after every ordered tier, with defaultAction Deny",
+                    p.tier
+                ),
+            });
+            tiers.push(Tier {
+                name: p.tier.clone(),
+                order: None,
+                default_action: Action::Deny,
+                location: None,
+            });
+        }
+    }
+    tiers.sort_by(|a, b| calico::cmp_order((a.order, &a.name), (b.order, &b.name)));
+    let admin: Vec<AdminPolicy> = objects
+        .iter()
+        .filter(|o| {
+            api(o, ADMIN_API) && (o.is("AdminNetworkPolicy") || o.is("BaselineAdminNetworkPolicy"))
+        })
+        .filter_map(|o| admin::parse(o, diags))
+        .collect();
+    let mut admin = keep_last(
+        admin,
+        |p| format!("{:?}/{}", p.kind, p.name),
+        |p| (Arc::clone(&p.object), p.location.clone()),
+        diags,
+    );
+    admin.sort_by(|a, b| (a.kind, a.priority, &a.name).cmp(&(b.kind, b.priority, &b.name)));
+    diags.extend(admin::same_priority_warnings(&admin));
+    let mut accounts = HashMap::new();
+    for o in objects
+        .iter()
+        .filter(|o| o.is("ServiceAccount") && o.id.api_version == "v1")
+    {
+        let labels = o
+            .metadata()
+            .get("labels")
+            .map(Node::entries)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|e| {
+                Some((
+                    e.key.scalar_text()?.to_string(),
+                    e.value.scalar_text()?.to_string(),
+                ))
+            })
+            .collect();
+        accounts.insert((namespace_of(o), o.id.name.clone()), labels);
+    }
+    Extra {
+        calico,
+        tiers,
+        admin,
+        accounts,
+    }
+}
+
+impl Extra {
+    /// Every address block the Calico rules (`nets`, `notNets`) and admin rules
+    /// (`networks`) mention, for the partition of the external world.
+    pub fn blocks(&self) -> Vec<IpSet> {
+        let mut out = Vec::new();
+        for p in &self.calico {
+            for r in p.ingress.iter().chain(&p.egress) {
+                for e in [&r.source, &r.destination] {
+                    out.extend(e.nets.iter().cloned());
+                    out.extend(e.not_nets.iter().cloned());
+                }
+            }
+        }
+        for p in &self.admin {
+            for r in &p.egress {
+                for peer in &r.peers {
+                    if let AdminPeer::Networks(set) = peer {
+                        out.push(set.clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Is there anything beyond NetworkPolicy?
+    pub fn active(&self) -> bool {
+        !self.calico.is_empty() || !self.admin.is_empty() || self.tiers.len() > 1
+    }
+}
