@@ -29,7 +29,7 @@ use palisade_core::{
 };
 use rayon::prelude::*;
 
-pub use analyzer::{Analyzer, BuiltinChecks};
+pub use analyzer::{Analyzer, BuiltinChecks, NetpolAnalyzer};
 pub use frameworks::FrameworkId;
 
 /// Objects per parallel work item: large enough to amortise scheduling.
@@ -78,6 +78,7 @@ impl Engine {
     pub fn builtin() -> Engine {
         let mut engine = Engine::empty();
         engine.register(Box::new(BuiltinChecks));
+        engine.register(Box::new(NetpolAnalyzer));
         engine
     }
 

@@ -134,6 +134,7 @@ pub mod conn;
 pub mod diag;
 pub mod endpoints;
 mod eval;
+pub mod exposure;
 mod index;
 pub mod ip;
 mod labels;
@@ -141,6 +142,7 @@ pub mod matrix;
 mod model;
 pub mod policy;
 pub mod quarantine;
+pub mod scan;
 
 pub use compare::{compare, parse_critical, Change, CriticalFlow, End, Snapshot};
 pub use conn::{ConnectionSet, PortSet, Protocol};

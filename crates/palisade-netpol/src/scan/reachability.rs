@@ -1,0 +1,280 @@
+//! Rules about who can reach what: entry points without isolation (PAL-NET-014), sensitive
+//! ports reachable from outside or other namespaces (013), classified workloads reachable
+//! from lower classes or from outside (015).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use palisade_core::yaml::Node;
+use palisade_core::{Emitter, Location, Object, Severity, Workload};
+
+use super::rules::*;
+use super::Objects;
+use crate::endpoints::Pods;
+use crate::exposure::{self, reachers, EntryPoint, PortClass, Want};
+use crate::model::{Endpoint, EndpointId, Model};
+
+/// The label carrying a data class (the data workload guide's, as `palisade-checks` reads
+/// it).
+const DATA_CLASS_LABEL: &str = "palisade.dev/data-class";
+
+/// The built-in classes, lowest first: the order "a lower class" follows.
+const CLASS_ORDER: &[&str] = &["public", "internal", "confidential", "restricted"];
+
+/// Rank of the classes this rule protects (confidential and above).
+const PROTECTED_RANK: i32 = 2;
+
+pub(super) fn check(model: &Model, all: &[Object], objects: &Objects, em: &mut Emitter) {
+    let wanted = [&SENSITIVE_REACHABLE, &ENTRY_UNPROTECTED, &CLASSIFIED_REACHABLE];
+    if !wanted.iter().any(|r| em.enabled(r)) {
+        return;
+    }
+    let entries = exposure::entry_points(model, all);
+    if em.enabled(&ENTRY_UNPROTECTED) {
+        unprotected(model, &entries, em);
+    }
+    if em.enabled(&SENSITIVE_REACHABLE) {
+        sensitive(model, &entries, objects, em);
+    }
+    if em.enabled(&CLASSIFIED_REACHABLE) {
+        classified(model, &entries, em);
+    }
+}
+
+fn name(model: &Model, id: EndpointId) -> String {
+    model.endpoint(id).map_or_else(String::new, Endpoint::to_string)
+}
+
+fn entry_name(e: &EntryPoint) -> String {
+    format!(
+        "{} `{}`",
+        e.via,
+        e.object
+            .namespace
+            .as_deref()
+            .map_or_else(|| e.object.name.clone(), |ns| format!("{ns}/{}", e.object.name))
+    )
+}
+
+fn unprotected(model: &Model, entries: &[EntryPoint], em: &mut Emitter) {
+    // One finding per entry point object, mechanism and workload, at its first place.
+    let mut groups: BTreeMap<(String, u32, String, EndpointId), Vec<&EntryPoint>> =
+        BTreeMap::new();
+    let mut order = Vec::new();
+    for e in entries.iter().filter(|e| !e.isolated) {
+        let key = (e.object.to_string(), 0, e.via.to_string(), e.workload);
+        if !groups.contains_key(&key) {
+            order.push(key.clone());
+        }
+        groups.entry(key).or_default().push(e);
+    }
+    for key in order {
+        let Some(group) = groups.get(&key) else {
+            continue;
+        };
+        let Some(first) = group.first() else {
+            continue;
+        };
+        let ports: BTreeSet<String> = group
+            .iter()
+            .map(|e| format!("{} {}", e.protocol, e.port))
+            .collect();
+        em.emit_at(
+            &ENTRY_UNPROTECTED,
+            &first.object,
+            first.location.clone(),
+            None,
+            format!(
+                "{} sends outside traffic (via Service `{}`, to {}) to {}, whose ingress no \
+                 NetworkPolicy isolates: every port of its pods is open",
+                entry_name(first),
+                first.service,
+                ports.into_iter().collect::<Vec<_>>().join(", "),
+                name(model, first.workload)
+            ),
+        );
+    }
+}
+
+/// Where a workload declares a container port: its `containerPort` line.
+fn port_location(obj: &Object, number: u16) -> Option<(Location, String)> {
+    let w = Workload::of(obj)?;
+    w.containers().find_map(|c| {
+        c.node
+            .get("ports")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .find_map(|(i, p)| {
+                let entry = p.entry("containerPort")?;
+                (entry.value.as_i64() == Some(i64::from(number))).then(|| {
+                    (
+                        obj.location_of(entry.key.pos),
+                        c.field_path(&format!("ports[{i}].containerPort")),
+                    )
+                })
+            })
+    })
+}
+
+fn list(items: &[String]) -> String {
+    if items.len() > 3 {
+        format!("{} and {} more", items[..3].join(", "), items.len() - 3)
+    } else {
+        items.join(", ")
+    }
+}
+
+fn sensitive(model: &Model, entries: &[EntryPoint], objects: &Objects, em: &mut Emitter) {
+    for s in exposure::sensitive_exposures(model, entries) {
+        let Some(pods) = model.endpoint(s.workload).and_then(Endpoint::as_pods) else {
+            continue;
+        };
+        let mut how = Vec::new();
+        if !s.entry_points.is_empty() {
+            let vias: Vec<String> = s
+                .entry_points
+                .iter()
+                .filter_map(|&i| entries.get(i))
+                .map(|e| format!("{} ({})", entry_name(e), e.location))
+                .collect();
+            how.push(format!("from outside the cluster through {}", list(&vias)));
+        }
+        if !s.external.is_empty() {
+            let ranges: Vec<String> = s.external.iter().map(|&e| name(model, e)).collect();
+            how.push(format!("directly from external addresses {}", list(&ranges)));
+        }
+        if !s.namespaces.is_empty() {
+            let ns: Vec<String> = s.namespaces.iter().map(|n| format!("`{n}`")).collect();
+            how.push(format!("from workloads of namespaces {}", list(&ns)));
+        }
+        let severity = if !s.entry_points.is_empty() || !s.external.is_empty() {
+            if s.port.class == PortClass::ControlPlane {
+                Severity::Critical
+            } else {
+                Severity::High
+            }
+        } else {
+            Severity::Medium
+        };
+        let (location, field) = objects
+            .get(&pods.object)
+            .and_then(|o| port_location(o, s.port.port))
+            .map_or_else(|| (pods.location.clone(), None), |(l, f)| (l, Some(f)));
+        let message = format!(
+            "{} port {} of {} is reachable {}",
+            s.port.service,
+            s.port.port,
+            name(model, s.workload),
+            how.join("; ")
+        );
+        if let Some(f) =
+            em.emit_graded_at(&SENSITIVE_REACHABLE, severity, &pods.object, location, message)
+        {
+            f.field = field;
+        }
+    }
+}
+
+/// A class's rank (`None`: a class of another name, not compared).
+fn rank(class: Option<&str>) -> Option<i32> {
+    match class {
+        None => Some(-1),
+        Some(c) => CLASS_ORDER.iter().position(|x| *x == c).map(|i| i as i32),
+    }
+}
+
+fn namespace_class<'m>(model: &'m Model, ns: &str) -> Option<&'m str> {
+    model
+        .namespaces()
+        .iter()
+        .find(|n| n.name == ns)
+        .and_then(|n| n.labels.get(DATA_CLASS_LABEL))
+        .map(String::as_str)
+}
+
+/// A workload's class: its pods' label, else its namespace's.
+fn workload_class<'m>(model: &'m Model, pods: &'m Pods) -> Option<&'m str> {
+    pods.labels
+        .get(DATA_CLASS_LABEL)
+        .map(String::as_str)
+        .or_else(|| namespace_class(model, &pods.namespace))
+}
+
+fn classified(model: &Model, entries: &[EntryPoint], em: &mut Emitter) {
+    let ns_rank: BTreeMap<&str, Option<i32>> = model
+        .namespaces()
+        .iter()
+        .map(|n| {
+            (
+                n.name.as_str(),
+                rank(n.labels.get(DATA_CLASS_LABEL).map(String::as_str)),
+            )
+        })
+        .collect();
+    for w in 0..model.workload_count() {
+        let id = EndpointId(w as u32);
+        let Some(pods) = model.endpoint(id).and_then(Endpoint::as_pods) else {
+            continue;
+        };
+        let Some(class) = workload_class(model, pods) else {
+            continue;
+        };
+        let Some(target_rank) = rank(Some(class)).filter(|r| *r >= PROTECTED_RANK) else {
+            continue;
+        };
+        let sources = reachers(model, id, Want::Any);
+        let mut lower: BTreeSet<String> = BTreeSet::new();
+        let mut external = Vec::new();
+        for s in sources {
+            match model.endpoint(s) {
+                Some(Endpoint::Pods(p)) if p.namespace != pods.namespace => {
+                    let r = ns_rank.get(p.namespace.as_str()).copied().flatten();
+                    if r.is_some_and(|r| r < target_rank) {
+                        lower.insert(p.namespace.clone());
+                    }
+                }
+                Some(Endpoint::External(_)) => external.push(name(model, s)),
+                _ => {}
+            }
+        }
+        let via: Vec<String> = entries
+            .iter()
+            .filter(|e| e.allowed && e.workload == id)
+            .map(entry_name)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut how = Vec::new();
+        if !via.is_empty() {
+            how.push(format!("from outside the cluster through {}", list(&via)));
+        }
+        if !external.is_empty() {
+            how.push(format!("from external addresses {}", list(&external)));
+        }
+        if !lower.is_empty() {
+            let shown: Vec<String> = lower
+                .iter()
+                .map(|n| {
+                    let c = namespace_class(model, n).unwrap_or("no class");
+                    format!("`{n}` ({c})")
+                })
+                .collect();
+            how.push(format!("from namespaces of a lower class: {}", list(&shown)));
+        }
+        if how.is_empty() {
+            continue;
+        }
+        em.emit_at(
+            &CLASSIFIED_REACHABLE,
+            &pods.object,
+            pods.location.clone(),
+            None,
+            format!(
+                "{} holds {class} data and is reachable {}",
+                name(model, id),
+                how.join("; ")
+            ),
+        );
+    }
+}
