@@ -30,9 +30,11 @@
 //!   pod network, which is what the external classes model; the reason names the admitted
 //!   ranges so a reader can tell which case applies.
 //! - Traffic through an Ingress or a Gateway comes from the **controller's or proxy's
-//!   pods**. When the input holds them (a Gateway's pods labelled
-//!   `gateway.networking.k8s.io/gateway-name`, else workloads that look like a well-known
-//!   controller: see [`routes`]'s list, e.g. anything in namespace `ingress-nginx`), the
+//!   pods**. When the input holds them (for a route, its Gateway's pods, labelled
+//!   `gateway.networking.k8s.io/gateway-name: <gateway>` in the Gateway's namespace as Istio
+//!   and the in-cluster deployment convention do; for an Ingress, workloads that look like
+//!   a well-known controller by their `app.kubernetes.io/name`/`app` label or namespace,
+//!   e.g. anything in namespace `ingress-nginx`), the
 //!   entry point counts as allowed when one of them may connect (its egress and the
 //!   backend's ingress). Otherwise the controller is not in the input and the traffic is
 //!   judged as coming from outside, as above, and the reason says so: a controller
@@ -185,6 +187,16 @@ fn external_ids(model: &Model) -> impl Iterator<Item = EndpointId> + '_ {
     (model.workload_count()..model.endpoints().len()).map(|i| EndpointId(i as u32))
 }
 
+/// The addresses of some external classes, as one set (workload ids are skipped).
+pub fn addresses(model: &Model, ids: &[EndpointId]) -> crate::IpSet {
+    ids.iter()
+        .filter_map(|&id| match model.endpoint(id) {
+            Some(Endpoint::External(set)) => Some(set),
+            _ => None,
+        })
+        .fold(crate::IpSet::empty(), |acc, set| acc.union(set))
+}
+
 /// `ns/name ingress[0] (file:line)` for each rule.
 fn rules_text(model: &Model, rules: &[RuleRef]) -> String {
     let parts: Vec<String> = rules
@@ -238,19 +250,13 @@ fn judge_outside(model: &Model, w: EndpointId, protocol: Protocol, port: u16) ->
             ),
         );
     };
-    let ranges: Vec<String> = allowed
-        .iter()
-        .take(3)
-        .filter_map(|&e| model.endpoint(e).map(Endpoint::to_string))
-        .collect();
-    let more = if allowed.len() > 3 { ", ..." } else { "" };
     let by = model
         .explain(first, w, port, protocol)
         .map(|x| rules_text(model, &x.ingress.allowed_by))
         .unwrap_or_default();
     (
         true,
-        format!("allowed from {}{more} by {by}", ranges.join(", ")),
+        format!("allowed from {} by {by}", addresses(model, &allowed)),
     )
 }
 
@@ -397,9 +403,12 @@ impl Builder<'_, '_> {
     }
 
     /// The controller workloads carrying a backend's traffic (empty: not in the input).
+    /// A route's traffic comes from its Gateways' own proxy pods only (a generic ingress
+    /// controller does not serve Gateways unless it labels its pods so).
     fn controllers_for(&self, front: &Front) -> Vec<EndpointId> {
-        if let Front::Route(gateways) = front {
-            let own: Vec<EndpointId> = gateways
+        match front {
+            Front::Ingress => self.controllers.clone(),
+            Front::Route(gateways) => gateways
                 .iter()
                 .flat_map(|(ns, name)| {
                     self.workloads.matching(ns, |p| {
@@ -407,12 +416,8 @@ impl Builder<'_, '_> {
                     })
                 })
                 .map(|(id, _)| id)
-                .collect();
-            if !own.is_empty() {
-                return own;
-            }
+                .collect(),
         }
-        self.controllers.clone()
     }
 
     fn backend(&mut self, backend: &Backend) {

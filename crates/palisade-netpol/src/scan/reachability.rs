@@ -141,8 +141,10 @@ fn sensitive(model: &Model, entries: &[EntryPoint], objects: &Objects, em: &mut 
             how.push(format!("from outside the cluster through {}", list(&vias)));
         }
         if !s.external.is_empty() {
-            let ranges: Vec<String> = s.external.iter().map(|&e| name(model, e)).collect();
-            how.push(format!("directly from external addresses {}", list(&ranges)));
+            how.push(format!(
+                "directly from external addresses {} (where pod addresses are routable)",
+                exposure::addresses(model, &s.external)
+            ));
         }
         if !s.namespaces.is_empty() {
             let ns: Vec<String> = s.namespaces.iter().map(|n| format!("`{n}`")).collect();
@@ -234,7 +236,7 @@ fn classified(model: &Model, entries: &[EntryPoint], em: &mut Emitter) {
                         lower.insert(p.namespace.clone());
                     }
                 }
-                Some(Endpoint::External(_)) => external.push(name(model, s)),
+                Some(Endpoint::External(_)) => external.push(s),
                 _ => {}
             }
         }
@@ -250,7 +252,10 @@ fn classified(model: &Model, entries: &[EntryPoint], em: &mut Emitter) {
             how.push(format!("from outside the cluster through {}", list(&via)));
         }
         if !external.is_empty() {
-            how.push(format!("from external addresses {}", list(&external)));
+            how.push(format!(
+                "from external addresses {} (where pod addresses are routable)",
+                exposure::addresses(model, &external)
+            ));
         }
         if !lower.is_empty() {
             let shown: Vec<String> = lower
