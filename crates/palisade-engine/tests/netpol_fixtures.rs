@@ -42,12 +42,15 @@ fn run(engine: &Engine, dir: &Path, file: &Path) -> Vec<Finding> {
     };
     let text = fs::read_to_string(file).unwrap();
     let loaded = load_str(&file.display().to_string(), &text, &LoadLimits::default());
-    assert!(loaded.errors.is_empty(), "{}: {:?}", file.display(), loaded.errors);
+    assert!(
+        loaded.errors.is_empty(),
+        "{}: {:?}",
+        file.display(),
+        loaded.errors
+    );
     let mut inv = Inventory::default();
     inv.add(loaded);
-    engine
-        .scan(&inv, &config, &ScanOptions::on(TODAY))
-        .findings
+    engine.scan(&inv, &config, &ScanOptions::on(TODAY)).findings
 }
 
 fn expected_lines(file: &Path) -> BTreeSet<u32> {
@@ -81,8 +84,14 @@ fn every_network_rule_has_fixtures_that_behave() {
             .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
             .unwrap_or_default();
         files.sort();
-        let fails: Vec<_> = files.iter().filter(|p| name(p).starts_with("fail")).collect();
-        let passes: Vec<_> = files.iter().filter(|p| name(p).starts_with("pass")).collect();
+        let fails: Vec<_> = files
+            .iter()
+            .filter(|p| name(p).starts_with("fail"))
+            .collect();
+        let passes: Vec<_> = files
+            .iter()
+            .filter(|p| name(p).starts_with("pass"))
+            .collect();
         if fails.is_empty() || passes.is_empty() {
             problems.push(format!("{}: needs fail-* and pass-* fixtures", rule.id));
             continue;
@@ -109,7 +118,11 @@ fn every_network_rule_has_fixtures_that_behave() {
                 .map(|x| format!("line {}: {}", x.location.line, x.message))
                 .collect();
             if !hits.is_empty() {
-                problems.push(format!("{}: {} should pass but got {hits:?}", rule.id, name(p)));
+                problems.push(format!(
+                    "{}: {} should pass but got {hits:?}",
+                    rule.id,
+                    name(p)
+                ));
             }
         }
     }

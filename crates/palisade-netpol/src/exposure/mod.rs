@@ -272,11 +272,18 @@ fn judge_controllers(
         .iter()
         .filter_map(|&c| model.explain(c, w, port, protocol))
         .collect();
-    let name = |id: EndpointId| model.endpoint(id).map_or_else(String::new, |e| e.to_string());
+    let name = |id: EndpointId| {
+        model
+            .endpoint(id)
+            .map_or_else(String::new, |e| e.to_string())
+    };
     if let Some(x) = explained.iter().find(|x| x.allowed) {
         let mut parts = Vec::new();
         if x.egress.isolated {
-            parts.push(format!("its egress by {}", rules_text(model, &x.egress.allowed_by)));
+            parts.push(format!(
+                "its egress by {}",
+                rules_text(model, &x.egress.allowed_by)
+            ));
         }
         if x.ingress.isolated {
             parts.push(format!(
@@ -288,7 +295,11 @@ fn judge_controllers(
         }
         return (
             true,
-            format!("allowed from controller {}: {}", name(x.src), parts.join("; ")),
+            format!(
+                "allowed from controller {}: {}",
+                name(x.src),
+                parts.join("; ")
+            ),
         );
     }
     let Some(x) = explained.first() else {
@@ -305,7 +316,10 @@ fn judge_controllers(
             policy_names(model, &x.egress.policies)
         )
     };
-    (false, format!("denied from controller {}: {side}", name(x.src)))
+    (
+        false,
+        format!("denied from controller {}: {side}", name(x.src)),
+    )
 }
 
 /// Everything needed to turn Services and backends into entry points.
@@ -504,7 +518,10 @@ pub fn entry_points(model: &Model, objects: &[Object]) -> Vec<EntryPoint> {
 pub fn sensitive_exposures(model: &Model, entry_points: &[EntryPoint]) -> Vec<SensitiveExposure> {
     let mut out = Vec::new();
     for w in 0..model.workload_count() {
-        let Some(pods) = model.endpoint(EndpointId(w as u32)).and_then(Endpoint::as_pods) else {
+        let Some(pods) = model
+            .endpoint(EndpointId(w as u32))
+            .and_then(Endpoint::as_pods)
+        else {
             continue;
         };
         let id = EndpointId(w as u32);
@@ -532,7 +549,10 @@ pub fn sensitive_exposures(model: &Model, entry_points: &[EntryPoint]) -> Vec<Se
                 .iter()
                 .enumerate()
                 .filter(|(_, e)| {
-                    e.allowed && e.workload == id && e.port == cp.number && e.protocol == cp.protocol
+                    e.allowed
+                        && e.workload == id
+                        && e.port == cp.number
+                        && e.protocol == cp.protocol
                 })
                 .map(|(i, _)| i)
                 .collect();

@@ -69,8 +69,8 @@ pub fn reachers(model: &Model, dst: EndpointId, want: Want) -> Vec<EndpointId> {
             // External addresses have no egress policy, nor do sources no policy isolates
             // for egress: the ingress side decided. The others need the exact pair (an
             // egress rule may allow a different port than the ingress rule).
-            let egress_isolated = s < pods
-                && !model.index.isolating[s][slot(Direction::Egress)].is_empty();
+            let egress_isolated =
+                s < pods && !model.index.isolating[s][slot(Direction::Egress)].is_empty();
             !egress_isolated
                 || model
                     .connections(EndpointId(s as u32), dst)

@@ -167,7 +167,8 @@ impl<'o> GatewayApi<'o> {
                             return false;
                         };
                         namespaces.iter().any(|n| {
-                            n.name == route_ns && sel.matches(|k| n.labels.get(k).map(String::as_str))
+                            n.name == route_ns
+                                && sel.matches(|k| n.labels.get(k).map(String::as_str))
                         })
                     }
                     _ => gateway.0 == route_ns,
@@ -214,8 +215,14 @@ impl<'o> GatewayApi<'o> {
         let route_ns = namespace_of(obj);
         let mut gateways: Vec<(String, String)> = Vec::new();
         for parent in spec.get("parentRefs").map(Node::items).unwrap_or_default() {
-            let group = parent.get("group").and_then(Node::as_str).unwrap_or(GATEWAY_GROUP);
-            let pkind = parent.get("kind").and_then(Node::as_str).unwrap_or("Gateway");
+            let group = parent
+                .get("group")
+                .and_then(Node::as_str)
+                .unwrap_or(GATEWAY_GROUP);
+            let pkind = parent
+                .get("kind")
+                .and_then(Node::as_str)
+                .unwrap_or("Gateway");
             let Some(name) = parent.get("name").and_then(Node::as_str) else {
                 continue;
             };

@@ -76,7 +76,10 @@ pub fn sensitive_port(pods: &Pods, port: &ContainerPort) -> Option<SensitivePort
     if port.number == 443 && is_api_server(pods) {
         return Some(API_SERVER_ON_443);
     }
-    SENSITIVE_PORTS.iter().copied().find(|s| s.port == port.number)
+    SENSITIVE_PORTS
+        .iter()
+        .copied()
+        .find(|s| s.port == port.number)
 }
 
 #[cfg(test)]

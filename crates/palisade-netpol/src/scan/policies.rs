@@ -114,7 +114,10 @@ fn selects_nothing(model: &Model, objects: &Objects, em: &mut Emitter) {
             .get(&policy.object)
             .and_then(|o| {
                 let entry = o.root.get("spec")?.entry("podSelector")?;
-                Some((o.location_of(entry.key.pos), Some("spec.podSelector".to_string())))
+                Some((
+                    o.location_of(entry.key.pos),
+                    Some("spec.podSelector".to_string()),
+                ))
             })
             .unwrap_or_else(|| (policy.location.clone(), None));
         em.emit_at(
@@ -134,9 +137,9 @@ fn selects_nothing(model: &Model, objects: &Objects, em: &mut Emitter) {
 
 /// Number of addresses of one family in a set, saturating.
 fn size(set: &IpSet, family: Family) -> u128 {
-    set.intervals(family)
-        .iter()
-        .fold(0u128, |acc, (s, e)| acc.saturating_add(e - s).saturating_add(1))
+    set.intervals(family).iter().fold(0u128, |acc, (s, e)| {
+        acc.saturating_add(e - s).saturating_add(1)
+    })
 }
 
 /// At least half of an address family: the Internet, whatever small parts are excepted.

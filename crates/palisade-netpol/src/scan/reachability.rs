@@ -24,7 +24,11 @@ const CLASS_ORDER: &[&str] = &["public", "internal", "confidential", "restricted
 const PROTECTED_RANK: i32 = 2;
 
 pub(super) fn check(model: &Model, all: &[Object], objects: &Objects, em: &mut Emitter) {
-    let wanted = [&SENSITIVE_REACHABLE, &ENTRY_UNPROTECTED, &CLASSIFIED_REACHABLE];
+    let wanted = [
+        &SENSITIVE_REACHABLE,
+        &ENTRY_UNPROTECTED,
+        &CLASSIFIED_REACHABLE,
+    ];
     if !wanted.iter().any(|r| em.enabled(r)) {
         return;
     }
@@ -41,24 +45,25 @@ pub(super) fn check(model: &Model, all: &[Object], objects: &Objects, em: &mut E
 }
 
 fn name(model: &Model, id: EndpointId) -> String {
-    model.endpoint(id).map_or_else(String::new, Endpoint::to_string)
+    model
+        .endpoint(id)
+        .map_or_else(String::new, Endpoint::to_string)
 }
 
 fn entry_name(e: &EntryPoint) -> String {
     format!(
         "{} `{}`",
         e.via,
-        e.object
-            .namespace
-            .as_deref()
-            .map_or_else(|| e.object.name.clone(), |ns| format!("{ns}/{}", e.object.name))
+        e.object.namespace.as_deref().map_or_else(
+            || e.object.name.clone(),
+            |ns| format!("{ns}/{}", e.object.name)
+        )
     )
 }
 
 fn unprotected(model: &Model, entries: &[EntryPoint], em: &mut Emitter) {
     // One finding per entry point object, mechanism and workload, at its first place.
-    let mut groups: BTreeMap<(String, u32, String, EndpointId), Vec<&EntryPoint>> =
-        BTreeMap::new();
+    let mut groups: BTreeMap<(String, u32, String, EndpointId), Vec<&EntryPoint>> = BTreeMap::new();
     let mut order = Vec::new();
     for e in entries.iter().filter(|e| !e.isolated) {
         let key = (e.object.to_string(), 0, e.via.to_string(), e.workload);
@@ -170,9 +175,13 @@ fn sensitive(model: &Model, entries: &[EntryPoint], objects: &Objects, em: &mut 
             name(model, s.workload),
             how.join("; ")
         );
-        if let Some(f) =
-            em.emit_graded_at(&SENSITIVE_REACHABLE, severity, &pods.object, location, message)
-        {
+        if let Some(f) = em.emit_graded_at(
+            &SENSITIVE_REACHABLE,
+            severity,
+            &pods.object,
+            location,
+            message,
+        ) {
             f.field = field;
         }
     }
@@ -265,7 +274,10 @@ fn classified(model: &Model, entries: &[EntryPoint], em: &mut Emitter) {
                     format!("`{n}` ({c})")
                 })
                 .collect();
-            how.push(format!("from namespaces of a lower class: {}", list(&shown)));
+            how.push(format!(
+                "from namespaces of a lower class: {}",
+                list(&shown)
+            ));
         }
         if how.is_empty() {
             continue;

@@ -226,7 +226,9 @@ pub static POLICY_REJECTED: Rule = Rule {
         analysis. One finding per problem, at its field.",
     remediation: "Fix the field the message names; `kubectl apply --dry-run=server` shows the \
         API server's own verdict.",
-    references: &["https://kubernetes.io/docs/reference/kubernetes-api/policy-resources/network-policy-v1/"],
+    references: &[
+        "https://kubernetes.io/docs/reference/kubernetes-api/policy-resources/network-policy-v1/",
+    ],
     controls: Controls {
         pss: None,
         cis: &[],

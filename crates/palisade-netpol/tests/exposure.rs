@@ -1,0 +1,261 @@
+//! Exposure: entry points through Services, Ingresses and Gateway routes judged against the
+//! policies, sensitive ports, and `reachers` held to the matrix.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+use palisade_core::inventory::{load_str, LoadLimits};
+use palisade_core::Object;
+use palisade_netpol::exposure::{self, reachers, Source, Via, Want};
+use palisade_netpol::{matrix, EndpointId, Model, Protocol};
+
+fn load(text: &str) -> Vec<Object> {
+    let loaded = load_str("t.yaml", text, &LoadLimits::default());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    loaded.objects
+}
+
+fn deploy(name: &str, ns: &str, ports: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec: {{containers: [{{name: c, image: x, ports: [{ports}]}}]}}\n---\n"
+    )
+}
+
+fn service(name: &str, ns: &str, kind: &str, ports: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  type: {kind}\n  selector: {{app: {name}}}\n  ports: [{ports}]\n---\n"
+    )
+}
+
+const WEB_PORTS: &str =
+    "{name: http, containerPort: 8080}, {name: dns, containerPort: 5353, protocol: UDP}";
+
+#[test]
+fn named_target_ports_resolve_with_the_service_ports_protocol() {
+    let text = deploy("web", "shop", WEB_PORTS)
+        + &service(
+            "web",
+            "shop",
+            "NodePort",
+            "{port: 80, targetPort: http}, {port: 53, targetPort: dns, protocol: TCP}, {port: 54, targetPort: dns, protocol: UDP}, {port: 9000}",
+        );
+    let objects = load(&text);
+    let model = Model::from_objects(&objects);
+    let got: Vec<(u16, u16, Protocol)> = exposure::entry_points(&model, &objects)
+        .iter()
+        .map(|e| (e.service_port, e.port, e.protocol))
+        .collect();
+    // `dns` over TCP names no TCP container port: no endpoint for that Service port. A
+    // missing targetPort is the port itself.
+    assert_eq!(
+        got,
+        [
+            (80, 8080, Protocol::Tcp),
+            (54, 5353, Protocol::Udp),
+            (9000, 9000, Protocol::Tcp)
+        ]
+    );
+}
+
+#[test]
+fn only_external_services_are_entry_points() {
+    let text = deploy("web", "shop", WEB_PORTS)
+        + &service("web", "shop", "ClusterIP", "{port: 80}")
+        + "apiVersion: v1\nkind: Service\nmetadata: {name: manual, namespace: shop}\nspec:\n  type: LoadBalancer\n  ports: [{port: 80}]\n---\n"
+        + "apiVersion: v1\nkind: Service\nmetadata: {name: web-ext, namespace: shop}\nspec:\n  selector: {app: web}\n  externalIPs: [203.0.113.9]\n  ports: [{port: 80, targetPort: 8080}]\n";
+    let objects = load(&text);
+    let model = Model::from_objects(&objects);
+    let entries = exposure::entry_points(&model, &objects);
+    // ClusterIP: not an entry point; no selector: endpoints unknown; externalIPs: yes.
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].via, Via::ExternalIps);
+    assert_eq!(entries[0].service, "web-ext");
+    assert!(entries[0].allowed && !entries[0].isolated);
+}
+
+#[test]
+fn node_ports_are_judged_from_external_addresses() {
+    let policy = |from: &str| {
+        format!("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: p, namespace: shop}}\nspec:\n  podSelector: {{}}\n  ingress: [{{from: [{from}]}}]\n")
+    };
+    let base = deploy("web", "shop", WEB_PORTS)
+        + &service("web", "shop", "NodePort", "{port: 80, targetPort: http}");
+    let allowed = load(&(base.clone() + &policy("{ipBlock: {cidr: 10.0.0.0/8}}")));
+    let model = Model::from_objects(&allowed);
+    let e = &exposure::entry_points(&model, &allowed)[0];
+    assert!(e.allowed && e.isolated, "{e:?}");
+    assert!(
+        e.why.contains("10.0.0.0/8") && e.why.contains("shop/p"),
+        "{}",
+        e.why
+    );
+    assert_eq!(e.location.line, 15); // the Service port entry
+
+    let denied = load(&(base + &policy("{podSelector: {}}")));
+    let model = Model::from_objects(&denied);
+    let e = &exposure::entry_points(&model, &denied)[0];
+    assert!(!e.allowed && e.isolated);
+    assert!(e.why.starts_with("denied: shop/p"), "{}", e.why);
+}
+
+const INGRESS: &str = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web, namespace: shop}\nspec:\n  rules:\n  - http:\n      paths:\n      - path: /\n        pathType: Prefix\n        backend: {service: {name: web, port: {name: web}}}\n---\n";
+
+#[test]
+fn ingresses_are_judged_from_the_controller_when_it_is_in_the_input() {
+    let web_in = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web-in, namespace: shop}\nspec:\n  podSelector: {}\n  ingress: [{from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}}]}]\n---\n";
+    let base = deploy("web", "shop", WEB_PORTS)
+        + &service(
+            "web",
+            "shop",
+            "ClusterIP",
+            "{name: web, port: 80, targetPort: http}",
+        )
+        + INGRESS
+        + web_in;
+    // No controller in the input: judged as from outside, which the policy denies.
+    let objects = load(&base);
+    let model = Model::from_objects(&objects);
+    let e = &exposure::entry_points(&model, &objects)[0];
+    assert_eq!(
+        e.source,
+        Source::Outside {
+            controller_missing: true
+        }
+    );
+    assert!(!e.allowed);
+    assert!(e
+        .why
+        .starts_with("controller not in the input: judged as from outside"));
+
+    // The controller's namespace is in the input: judged from its pods, allowed.
+    let with_controller =
+        base.clone() + &deploy("controller", "ingress-nginx", "{containerPort: 80}");
+    let objects = load(&with_controller);
+    let model = Model::from_objects(&objects);
+    let e = &exposure::entry_points(&model, &objects)[0];
+    let controller = model.lookup("ingress-nginx/controller").unwrap();
+    assert_eq!(e.source, Source::Controllers(vec![controller]));
+    assert!(e.allowed, "{}", e.why);
+    assert_eq!((e.via, e.port, e.service_port), (Via::Ingress, 8080, 80));
+
+    // Its own egress policy forbids it: denied, and the reason names the egress side.
+    let deny_egress = "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: no-out, namespace: ingress-nginx}\nspec:\n  podSelector: {}\n  policyTypes: [Egress]\n";
+    let objects = load(&(with_controller + deny_egress));
+    let model = Model::from_objects(&objects);
+    let e = &exposure::entry_points(&model, &objects)[0];
+    assert!(!e.allowed);
+    assert!(
+        e.why.contains("ingress-nginx/no-out isolate its egress"),
+        "{}",
+        e.why
+    );
+}
+
+fn gateway(from: &str) -> String {
+    format!("apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: edge}}\nspec:\n  gatewayClassName: c\n  listeners: [{{name: web, port: 80, protocol: HTTP, allowedRoutes: {{namespaces: {{from: {from}}}}}}}]\n---\n")
+}
+
+fn route(ns: &str, backend_ns: &str) -> String {
+    format!("apiVersion: gateway.networking.k8s.io/v1beta1\nkind: HTTPRoute\nmetadata: {{name: r, namespace: {ns}}}\nspec:\n  parentRefs: [{{name: gw, namespace: edge}}]\n  rules: [{{backendRefs: [{{name: web, namespace: {backend_ns}, port: 80}}]}}]\n---\n")
+}
+
+fn route_entries(text: &str) -> (Model, Vec<exposure::EntryPoint>) {
+    let objects = load(text);
+    let model = Model::from_objects(&objects);
+    let entries = exposure::entry_points(&model, &objects);
+    (model, entries)
+}
+
+#[test]
+fn routes_attach_as_the_gateway_allows_and_cross_namespace_refs_need_a_grant() {
+    let app = deploy("web", "shop", WEB_PORTS)
+        + &service("web", "shop", "ClusterIP", "{port: 80, targetPort: http}");
+    // Listener admits only its own namespace (the default, Same): not attached.
+    let (_, e) = route_entries(&(app.clone() + &gateway("Same") + &route("shop", "shop")));
+    assert!(e.is_empty());
+    let (_, e) = route_entries(&(app.clone() + &gateway("All") + &route("shop", "shop")));
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].via, Via::HttpRoute);
+    // A route in `edge` pointing at `shop`: needs a ReferenceGrant in `shop`.
+    let (_, e) = route_entries(&(app.clone() + &gateway("Same") + &route("edge", "shop")));
+    assert!(e.is_empty());
+    let grant = "apiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\nmetadata: {name: g, namespace: shop}\nspec:\n  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: edge}]\n  to: [{group: '', kind: Service}]\n---\n";
+    let (_, e) = route_entries(&(app.clone() + &gateway("Same") + &route("edge", "shop") + grant));
+    assert_eq!(e.len(), 1);
+    assert_eq!(
+        e[0].source,
+        Source::Outside {
+            controller_missing: true
+        }
+    );
+    // The Gateway's own proxy pods are in the input: judged from them.
+    let proxy = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: gw-proxy, namespace: edge}\nspec:\n  template:\n    metadata: {labels: {gateway.networking.k8s.io/gateway-name: gw}}\n    spec: {containers: [{name: envoy, image: x}]}\n---\n";
+    let (model, e) = route_entries(&(app + &gateway("All") + &route("shop", "shop") + proxy));
+    let proxy = model.lookup("edge/gw-proxy").unwrap();
+    assert_eq!(e[0].source, Source::Controllers(vec![proxy]));
+    assert!(e[0].allowed);
+}
+
+#[test]
+fn sensitive_ports_list_who_reaches_them() {
+    let db_in = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: db-in, namespace: db}\nspec:\n  podSelector: {}\n  ingress: [{from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: app}}}], ports: [{port: 5432}]}]\n---\n";
+    let text = deploy("pg", "db", "{containerPort: 5432}, {containerPort: 9187}")
+        + &deploy("api", "app", "{containerPort: 8080}")
+        + &deploy("batch", "jobs", "{containerPort: 8080}")
+        + db_in;
+    let objects = load(&text);
+    let model = Model::from_objects(&objects);
+    let x = exposure::exposure(&model, &objects);
+    assert!(x.entry_points.is_empty());
+    assert_eq!(x.sensitive.len(), 1);
+    let s = &x.sensitive[0];
+    assert_eq!(s.port.port, 5432);
+    assert_eq!(s.namespaces, ["app"]);
+    assert!(!s.from_outside());
+}
+
+/// `reachers` is a column of the matrix, filtered: checked on every fixture of this crate
+/// and on the network example, for every workload, for "anything" and for each of its ports.
+#[test]
+fn reachers_agree_with_the_matrix() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut inputs: Vec<String> = Vec::new();
+    for dir in ["tests/fixtures/semantics", "tests/fixtures/diagnostics"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            inputs.push(std::fs::read_to_string(entry.unwrap().path()).unwrap());
+        }
+    }
+    let mut example = String::new();
+    for entry in std::fs::read_dir(root.join("../../examples/network")).unwrap() {
+        example.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+        example.push_str("\n---\n");
+    }
+    inputs.push(example);
+    let mut checked = 0;
+    for text in inputs {
+        let objects = load_str("t.yaml", &text, &LoadLimits::default()).objects;
+        let model = Model::from_objects(&objects);
+        let m = matrix(&model);
+        for d in 0..model.workload_count() {
+            let dst = EndpointId(d as u32);
+            let pods = model.endpoint(dst).unwrap().as_pods().unwrap();
+            let mut wants = vec![Want::Any];
+            wants.extend(pods.ports.iter().map(|p| Want::Port(p.protocol, p.number)));
+            for want in wants {
+                let expected: Vec<EndpointId> = (0..model.endpoints().len())
+                    .map(|s| EndpointId(s as u32))
+                    .filter(|&s| {
+                        m.get(s, dst).is_some_and(|c| match want {
+                            Want::Any => !c.is_empty(),
+                            Want::Port(proto, port) => c.contains(proto, port),
+                        })
+                    })
+                    .collect();
+                assert_eq!(reachers(&model, dst, want), expected, "{want:?} to {dst:?}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 50, "{checked}");
+}
