@@ -7,7 +7,7 @@ use std::path::Path;
 
 use palisade_core::inventory::{load_str, LoadLimits};
 use palisade_core::Object;
-use palisade_netpol::exposure::{self, reachers, Source, Via, Want};
+use palisade_netpol::exposure::{self, reachers, Reacher, Source, Via, Want};
 use palisade_netpol::{matrix, EndpointId, Model, Protocol};
 
 fn load(text: &str) -> Vec<Object> {
@@ -221,7 +221,11 @@ fn sensitive_ports_list_who_reaches_them() {
 fn reachers_agree_with_the_matrix() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut inputs: Vec<String> = Vec::new();
-    for dir in ["tests/fixtures/semantics", "tests/fixtures/diagnostics"] {
+    for dir in [
+        "tests/fixtures/semantics",
+        "tests/fixtures/diagnostics",
+        "tests/fixtures/exposure",
+    ] {
         for entry in std::fs::read_dir(root.join(dir)).unwrap() {
             inputs.push(std::fs::read_to_string(entry.unwrap().path()).unwrap());
         }
@@ -237,6 +241,7 @@ fn reachers_agree_with_the_matrix() {
         let objects = load_str("t.yaml", &text, &LoadLimits::default()).objects;
         let model = Model::from_objects(&objects);
         let m = matrix(&model);
+        let reacher = Reacher::new(&model);
         for d in 0..model.workload_count() {
             let dst = EndpointId(d as u32);
             let pods = model.endpoint(dst).unwrap().as_pods().unwrap();
@@ -253,9 +258,26 @@ fn reachers_agree_with_the_matrix() {
                     })
                     .collect();
                 assert_eq!(reachers(&model, dst, want), expected, "{want:?} to {dst:?}");
+                // The per-namespace summary says the same.
+                let summary = reacher.summary(dst, want);
+                let external: Vec<EndpointId> = expected
+                    .iter()
+                    .copied()
+                    .filter(|e| e.index() >= model.workload_count())
+                    .collect();
+                let namespaces: std::collections::BTreeSet<String> = expected
+                    .iter()
+                    .filter_map(|&e| model.endpoint(e).unwrap().as_pods())
+                    .map(|p| p.namespace.clone())
+                    .collect();
+                assert_eq!(summary.external, external);
+                assert_eq!(
+                    summary.namespaces,
+                    namespaces.into_iter().collect::<Vec<_>>()
+                );
                 checked += 1;
             }
         }
     }
-    assert!(checked > 50, "{checked}");
+    assert!(checked > 200, "{checked}");
 }

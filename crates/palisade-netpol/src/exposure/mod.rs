@@ -46,7 +46,7 @@
 //! A workload's container port listed in [`SENSITIVE_PORTS`] is exposed when an allowed
 //! entry point reaches it, when an external address class may connect to it directly, or
 //! when a workload of another namespace may connect to it (both sides' policies, as in the
-//! matrix; see [`reachers`]).
+//! matrix; see [`Reacher`]).
 
 mod reach;
 mod routes;
@@ -58,12 +58,13 @@ use std::fmt;
 use std::sync::Arc;
 
 use palisade_core::{Location, Object, ObjectRef};
+use rayon::prelude::*;
 
 use crate::conn::Protocol;
 use crate::eval::RuleRef;
 use crate::model::{Endpoint, EndpointId, Model};
 
-pub use reach::{reachers, Want};
+pub use reach::{reachers, Reacher, Summary, Want};
 pub use sensitive::{sensitive_port, PortClass, SensitivePort, SENSITIVE_PORTS};
 
 use routes::{Backend, BackendPort, Front, GatewayApi};
@@ -482,7 +483,8 @@ impl Builder<'_, '_> {
 pub fn entry_points(model: &Model, objects: &[Object]) -> Vec<EntryPoint> {
     let workloads = WorkloadsByNamespace::new(model);
     let controllers = workloads.anywhere(routes::is_controller);
-    let mut parsed: Vec<Service> = objects.iter().filter_map(services::parse).collect();
+    // Large inputs: the objects of interest are found in parallel, used in input order.
+    let mut parsed: Vec<Service> = objects.par_iter().filter_map(services::parse).collect();
     let mut builder = Builder {
         model,
         workloads,
@@ -500,73 +502,71 @@ pub fn entry_points(model: &Model, objects: &[Object]) -> Vec<EntryPoint> {
             .insert((s.namespace.clone(), s.name().to_string()), s);
     }
     let gateway_api = GatewayApi::collect(objects);
-    for obj in objects {
-        let backends = match obj.id.kind.as_str() {
+    let backends: Vec<Backend> = objects
+        .par_iter()
+        .flat_map_iter(|obj| match obj.id.kind.as_str() {
             "Ingress" => routes::ingress_backends(obj),
             "HTTPRoute" | "TCPRoute" => gateway_api.route_backends(obj, model.namespaces()),
-            _ => continue,
-        };
-        for b in &backends {
-            builder.backend(b);
-        }
+            _ => Vec::new(),
+        })
+        .collect();
+    for b in &backends {
+        builder.backend(b);
     }
     builder.out
 }
 
 /// The sensitive ports reachable from outside or from other namespaces, given the entry
-/// points of [`entry_points`].
+/// points of [`entry_points`]. Workloads are judged in parallel.
 pub fn sensitive_exposures(model: &Model, entry_points: &[EntryPoint]) -> Vec<SensitiveExposure> {
+    let reacher = Reacher::new(model);
+    (0..model.workload_count())
+        .into_par_iter()
+        .flat_map_iter(|w| sensitive_of(&reacher, model, entry_points, EndpointId(w as u32)))
+        .collect()
+}
+
+fn sensitive_of(
+    reacher: &Reacher,
+    model: &Model,
+    entry_points: &[EntryPoint],
+    id: EndpointId,
+) -> Vec<SensitiveExposure> {
     let mut out = Vec::new();
-    for w in 0..model.workload_count() {
-        let Some(pods) = model
-            .endpoint(EndpointId(w as u32))
-            .and_then(Endpoint::as_pods)
-        else {
+    let Some(pods) = model.endpoint(id).and_then(Endpoint::as_pods) else {
+        return out;
+    };
+    let mut seen = BTreeSet::new();
+    for cp in &pods.ports {
+        let Some(sensitive) = sensitive_port(pods, cp) else {
             continue;
         };
-        let id = EndpointId(w as u32);
-        let mut seen = BTreeSet::new();
-        for cp in &pods.ports {
-            let Some(sensitive) = sensitive_port(pods, cp) else {
-                continue;
-            };
-            if !seen.insert(cp.number) {
-                continue;
-            }
-            let sources = reachers(model, id, Want::Port(cp.protocol, cp.number));
-            let external: Vec<EndpointId> = sources
-                .iter()
-                .copied()
-                .filter(|s| s.index() >= model.workload_count())
-                .collect();
-            let namespaces: BTreeSet<String> = sources
-                .iter()
-                .filter_map(|&s| model.endpoint(s).and_then(Endpoint::as_pods))
-                .filter(|p| p.namespace != pods.namespace)
-                .map(|p| p.namespace.clone())
-                .collect();
-            let via: Vec<usize> = entry_points
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| {
-                    e.allowed
-                        && e.workload == id
-                        && e.port == cp.number
-                        && e.protocol == cp.protocol
-                })
-                .map(|(i, _)| i)
-                .collect();
-            if via.is_empty() && external.is_empty() && namespaces.is_empty() {
-                continue;
-            }
-            out.push(SensitiveExposure {
-                workload: id,
-                port: sensitive,
-                entry_points: via,
-                external,
-                namespaces: namespaces.into_iter().collect(),
-            });
+        if !seen.insert(cp.number) {
+            continue;
         }
+        let Summary {
+            external,
+            mut namespaces,
+        } = reacher.summary(id, Want::Port(cp.protocol, cp.number));
+        namespaces.retain(|n| *n != pods.namespace);
+        let via: Vec<usize> = entry_points
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| {
+                e.allowed && e.workload == id && e.port == cp.number && e.protocol == cp.protocol
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if via.is_empty() && external.is_empty() && namespaces.is_empty() {
+            continue;
+        }
+        out.push(SensitiveExposure {
+            workload: id,
+            port: sensitive,
+            entry_points: via,
+            external,
+            namespaces,
+        });
     }
     out
 }

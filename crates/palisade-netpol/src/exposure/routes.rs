@@ -118,7 +118,10 @@ impl<'o> GatewayApi<'o> {
     pub fn collect(objects: &'o [Object]) -> Self {
         let mut gateways = BTreeMap::new();
         let mut grants = Vec::new();
-        for obj in objects {
+        for obj in objects
+            .iter()
+            .filter(|o| o.id.api_version.starts_with(GATEWAY_GROUP))
+        {
             if is_gateway_api(obj, "Gateway") {
                 let listeners = obj
                     .root

@@ -6,11 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use palisade_core::yaml::Node;
 use palisade_core::{Emitter, Location, Object, Severity, Workload};
+use rayon::prelude::*;
 
 use super::rules::*;
 use super::Objects;
 use crate::endpoints::Pods;
-use crate::exposure::{self, reachers, EntryPoint, PortClass, Want};
+use crate::exposure::{self, EntryPoint, PortClass, Reacher, Summary, Want};
 use crate::model::{Endpoint, EndpointId, Model};
 
 /// The label carrying a data class (the data workload guide's, as `palisade-checks` reads
@@ -155,7 +156,9 @@ fn sensitive(model: &Model, entries: &[EntryPoint], objects: &Objects, em: &mut 
             let ns: Vec<String> = s.namespaces.iter().map(|n| format!("`{n}`")).collect();
             how.push(format!("from workloads of namespaces {}", list(&ns)));
         }
-        let severity = if !s.entry_points.is_empty() || !s.external.is_empty() {
+        // Through a published entry point it is reachable for sure; pod addresses are
+        // routable from outside only on some networks, and other namespaces are inside.
+        let severity = if !s.entry_points.is_empty() {
             if s.port.class == PortClass::ControlPlane {
                 Severity::Critical
             } else {
@@ -212,6 +215,53 @@ fn workload_class<'m>(model: &'m Model, pods: &'m Pods) -> Option<&'m str> {
         .or_else(|| namespace_class(model, &pods.namespace))
 }
 
+/// What makes a classified workload reachable where it should not be.
+struct Reach {
+    id: EndpointId,
+    class: String,
+    via: Vec<String>,
+    external: Vec<EndpointId>,
+    lower: BTreeSet<String>,
+}
+
+fn classified_reach(
+    reacher: &Reacher,
+    model: &Model,
+    entries: &[EntryPoint],
+    ns_rank: &BTreeMap<&str, Option<i32>>,
+    id: EndpointId,
+) -> Option<Reach> {
+    let pods = model.endpoint(id).and_then(Endpoint::as_pods)?;
+    let class = workload_class(model, pods)?;
+    let target_rank = rank(Some(class)).filter(|r| *r >= PROTECTED_RANK)?;
+    let Summary {
+        external,
+        namespaces,
+    } = reacher.summary(id, Want::Any);
+    let lower: BTreeSet<String> = namespaces
+        .into_iter()
+        .filter(|n| *n != pods.namespace)
+        .filter(|n| {
+            let r = ns_rank.get(n.as_str()).copied().flatten();
+            r.is_some_and(|r| r < target_rank)
+        })
+        .collect();
+    let via: Vec<String> = entries
+        .iter()
+        .filter(|e| e.allowed && e.workload == id)
+        .map(entry_name)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    Some(Reach {
+        id,
+        class: class.to_string(),
+        via,
+        external,
+        lower,
+    })
+}
+
 fn classified(model: &Model, entries: &[EntryPoint], em: &mut Emitter) {
     let ns_rank: BTreeMap<&str, Option<i32>> = model
         .namespaces()
@@ -223,51 +273,29 @@ fn classified(model: &Model, entries: &[EntryPoint], em: &mut Emitter) {
             )
         })
         .collect();
-    for w in 0..model.workload_count() {
-        let id = EndpointId(w as u32);
-        let Some(pods) = model.endpoint(id).and_then(Endpoint::as_pods) else {
+    // Judged in parallel, reported in endpoint order.
+    let reacher = Reacher::new(model);
+    let found: Vec<Reach> = (0..model.workload_count())
+        .into_par_iter()
+        .filter_map(|w| classified_reach(&reacher, model, entries, &ns_rank, EndpointId(w as u32)))
+        .collect();
+    for r in found {
+        let Some(pods) = model.endpoint(r.id).and_then(Endpoint::as_pods) else {
             continue;
         };
-        let Some(class) = workload_class(model, pods) else {
-            continue;
-        };
-        let Some(target_rank) = rank(Some(class)).filter(|r| *r >= PROTECTED_RANK) else {
-            continue;
-        };
-        let sources = reachers(model, id, Want::Any);
-        let mut lower: BTreeSet<String> = BTreeSet::new();
-        let mut external = Vec::new();
-        for s in sources {
-            match model.endpoint(s) {
-                Some(Endpoint::Pods(p)) if p.namespace != pods.namespace => {
-                    let r = ns_rank.get(p.namespace.as_str()).copied().flatten();
-                    if r.is_some_and(|r| r < target_rank) {
-                        lower.insert(p.namespace.clone());
-                    }
-                }
-                Some(Endpoint::External(_)) => external.push(s),
-                _ => {}
-            }
-        }
-        let via: Vec<String> = entries
-            .iter()
-            .filter(|e| e.allowed && e.workload == id)
-            .map(entry_name)
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
         let mut how = Vec::new();
-        if !via.is_empty() {
-            how.push(format!("from outside the cluster through {}", list(&via)));
+        if !r.via.is_empty() {
+            how.push(format!("from outside the cluster through {}", list(&r.via)));
         }
-        if !external.is_empty() {
+        if !r.external.is_empty() {
             how.push(format!(
                 "from external addresses {} (where pod addresses are routable)",
-                exposure::addresses(model, &external)
+                exposure::addresses(model, &r.external)
             ));
         }
-        if !lower.is_empty() {
-            let shown: Vec<String> = lower
+        if !r.lower.is_empty() {
+            let shown: Vec<String> = r
+                .lower
                 .iter()
                 .map(|n| {
                     let c = namespace_class(model, n).unwrap_or("no class");
@@ -288,8 +316,9 @@ fn classified(model: &Model, entries: &[EntryPoint], em: &mut Emitter) {
             pods.location.clone(),
             None,
             format!(
-                "{} holds {class} data and is reachable {}",
-                name(model, id),
+                "{} holds {} data and is reachable {}",
+                name(model, r.id),
+                r.class,
                 how.join("; ")
             ),
         );

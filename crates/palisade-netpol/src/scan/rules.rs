@@ -143,8 +143,9 @@ pub static SENSITIVE_REACHABLE: Rule = Rule {
         sides are applied, from outside the cluster (through a NodePort, LoadBalancer, \
         externalIPs, Ingress or Gateway route whose backend's policies admit the traffic, or \
         directly from external addresses) or from workloads of other namespaces. High when \
-        reachable from outside (critical for control-plane and Docker ports); medium when \
-        only other namespaces reach it. PAL-NET-004 reports such ports on the Service \
+        a published entry point reaches it (critical for control-plane and Docker ports); \
+        medium when only other namespaces or external addresses directly reach it (pod \
+        addresses are routable from outside on some networks only). PAL-NET-004 reports such ports on the Service \
         itself whatever the policies say; this rule says who can actually connect.",
     remediation: "Add an ingress NetworkPolicy for the workload that admits the port only \
         from the pods that need it (a podSelector in its own namespace, or a named \
