@@ -281,3 +281,35 @@ fn reachers_agree_with_the_matrix() {
     }
     assert!(checked > 200, "{checked}");
 }
+
+/// Malformed Services, Ingresses, routes and Gateways are skipped, never a panic, and the
+/// scan rules still judge the rest.
+#[test]
+fn odd_shapes_do_not_panic() {
+    let docs = [
+        "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: a}\nspec: 5\n",
+        "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: a}\nspec: {type: [x], selector: [a], externalIPs: {a: b}, ports: [1, null, {port: [1]}, {port: 99999}, {port: 80, targetPort: {a: 1}}, {port: 81, targetPort: -4}, {port: 82, protocol: tcp}]}\n",
+        "apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: a}\nspec: {type: NodePort, selector: {app: web}, ports: x}\n",
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: i, namespace: a}\nspec: {defaultBackend: 3, rules: [null, {http: {paths: [null, {backend: {service: {name: [x], port: 80}}}, {backend: {service: {name: s, port: {number: 70000}}}}, {backend: {resource: {kind: X}}}]}}]}\n",
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: i, namespace: a}\nspec: {rules: 7}\n",
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: a}\nspec: {parentRefs: [null, {name: [g]}, {name: g, kind: Service}, {name: g}], rules: [{backendRefs: [null, {name: s}, {name: s, port: 99999}, {name: s, port: 80, kind: X}]}]}\n",
+        "apiVersion: gateway.networking.k8s.io/v1alpha2\nkind: TCPRoute\nmetadata: {name: t, namespace: a}\nspec: [1]\n",
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: g, namespace: a}\nspec: {listeners: [null, {allowedRoutes: {namespaces: {from: Selector, selector: {matchExpressions: [{key: x, operator: Bad}]}}}}]}\n",
+        "apiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\nmetadata: {name: g, namespace: a}\nspec: {from: 3, to: [null]}\n",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: a}\nspec: {template: {metadata: {labels: {app: web}}, spec: {containers: [{name: c, image: x, ports: [{containerPort: 22}, {containerPort: [1]}, null]}]}}}\n",
+    ];
+    let text = docs.join("---\n");
+    let objects = load(&text);
+    let model = Model::from_objects(&objects);
+    let x = exposure::exposure(&model, &objects);
+    // The route attaches to `g` (admitted: a listener without allowedRoutes admits its own
+    // namespace) but no backendRef is valid; the NodePort's ports are unreadable.
+    assert!(x.entry_points.is_empty(), "{:?}", x.entry_points);
+    // The SSH port still counts: nothing isolates it.
+    assert_eq!(x.sensitive.len(), 1);
+    assert_eq!(x.sensitive[0].port.port, 22);
+    let mut inv = palisade_core::Inventory::default();
+    inv.add(load_str("t.yaml", &text, &LoadLimits::default()));
+    let findings = palisade_netpol::scan::check(&inv, &palisade_core::Config::default());
+    assert!(findings.iter().any(|f| f.rule_id == "PAL-NET-013"));
+}

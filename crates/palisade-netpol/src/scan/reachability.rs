@@ -41,7 +41,7 @@ pub(super) fn check(model: &Model, all: &[Object], objects: &Objects, em: &mut E
         sensitive(model, &entries, objects, em);
     }
     if em.enabled(&CLASSIFIED_REACHABLE) {
-        classified(model, &entries, em);
+        classified(model, &entries, objects, em);
     }
 }
 
@@ -207,11 +207,13 @@ fn namespace_class<'m>(model: &'m Model, ns: &str) -> Option<&'m str> {
         .map(String::as_str)
 }
 
-/// A workload's class: its pods' label, else its namespace's.
-fn workload_class<'m>(model: &'m Model, pods: &'m Pods) -> Option<&'m str> {
+/// A workload's class, read as `palisade-checks` reads it: the pod template's label, then
+/// the object's own, else its namespace's.
+fn workload_class<'m>(model: &'m Model, objects: &Objects<'m>, pods: &'m Pods) -> Option<&'m str> {
     pods.labels
         .get(DATA_CLASS_LABEL)
         .map(String::as_str)
+        .or_else(|| objects.get(&pods.object)?.label(DATA_CLASS_LABEL))
         .or_else(|| namespace_class(model, &pods.namespace))
 }
 
@@ -224,15 +226,16 @@ struct Reach {
     lower: BTreeSet<String>,
 }
 
-fn classified_reach(
+fn classified_reach<'m>(
     reacher: &Reacher,
-    model: &Model,
+    model: &'m Model,
+    objects: &Objects<'m>,
     entries: &[EntryPoint],
     ns_rank: &BTreeMap<&str, Option<i32>>,
     id: EndpointId,
 ) -> Option<Reach> {
     let pods = model.endpoint(id).and_then(Endpoint::as_pods)?;
-    let class = workload_class(model, pods)?;
+    let class = workload_class(model, objects, pods)?;
     let target_rank = rank(Some(class)).filter(|r| *r >= PROTECTED_RANK)?;
     let Summary {
         external,
@@ -262,7 +265,12 @@ fn classified_reach(
     })
 }
 
-fn classified(model: &Model, entries: &[EntryPoint], em: &mut Emitter) {
+fn classified<'m>(
+    model: &'m Model,
+    entries: &[EntryPoint],
+    objects: &Objects<'m>,
+    em: &mut Emitter,
+) {
     let ns_rank: BTreeMap<&str, Option<i32>> = model
         .namespaces()
         .iter()
@@ -277,7 +285,16 @@ fn classified(model: &Model, entries: &[EntryPoint], em: &mut Emitter) {
     let reacher = Reacher::new(model);
     let found: Vec<Reach> = (0..model.workload_count())
         .into_par_iter()
-        .filter_map(|w| classified_reach(&reacher, model, entries, &ns_rank, EndpointId(w as u32)))
+        .filter_map(|w| {
+            classified_reach(
+                &reacher,
+                model,
+                objects,
+                entries,
+                &ns_rank,
+                EndpointId(w as u32),
+            )
+        })
         .collect();
     for r in found {
         let Some(pods) = model.endpoint(r.id).and_then(Endpoint::as_pods) else {
