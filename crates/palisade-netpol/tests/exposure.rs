@@ -313,3 +313,107 @@ fn odd_shapes_do_not_panic() {
     let findings = palisade_netpol::scan::check(&inv, &palisade_core::Config::default());
     assert!(findings.iter().any(|f| f.rule_id == "PAL-NET-013"));
 }
+
+/// The bundled network example, as docs/network.md shows it: each way in, judged.
+#[test]
+fn the_network_example_s_entry_points() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/network");
+    let mut paths: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    let mut objects = Vec::new();
+    for p in paths {
+        let text = std::fs::read_to_string(&p).unwrap();
+        objects.extend(load_str(&p.display().to_string(), &text, &LoadLimits::default()).objects);
+    }
+    let model = Model::from_objects(&objects);
+    let x = exposure::exposure(&model, &objects);
+    let seen: Vec<(String, Via, String, u16, bool)> = x
+        .entry_points
+        .iter()
+        .map(|e| {
+            (
+                e.object.name.clone(),
+                e.via,
+                model.endpoint(e.workload).unwrap().to_string(),
+                e.port,
+                e.allowed,
+            )
+        })
+        .collect();
+    let want = |name: &str, via: Via, w: &str, port: u16, allowed: bool| {
+        assert!(
+            seen.contains(&(name.to_string(), via, w.to_string(), port, allowed)),
+            "{name} {via} {w} {port} {allowed} not in {seen:#?}"
+        );
+    };
+    let controller = "Deployment/ingress-nginx/ingress-nginx-controller";
+    want(
+        "ingress-nginx-controller",
+        Via::LoadBalancer,
+        controller,
+        80,
+        true,
+    );
+    want(
+        "ingress-nginx-controller",
+        Via::LoadBalancer,
+        controller,
+        443,
+        true,
+    );
+    want(
+        "storefront",
+        Via::Ingress,
+        "Deployment/storefront-web/frontend",
+        8080,
+        true,
+    );
+    want(
+        "partner-api",
+        Via::HttpRoute,
+        "Deployment/storefront-api/api",
+        8443,
+        false,
+    );
+    want(
+        "postgres-reporting",
+        Via::LoadBalancer,
+        "StatefulSet/storefront-db/postgres",
+        5432,
+        true,
+    );
+    want(
+        "promo",
+        Via::NodePort,
+        "Deployment/marketing/promo",
+        8080,
+        true,
+    );
+    assert_eq!(seen.len(), 6, "{seen:#?}");
+    let ingress = x
+        .entry_points
+        .iter()
+        .find(|e| e.via == Via::Ingress)
+        .unwrap();
+    assert_eq!(
+        ingress.source,
+        Source::Controllers(vec![model.lookup(controller).unwrap()])
+    );
+    let route = x
+        .entry_points
+        .iter()
+        .find(|e| e.via == Via::HttpRoute)
+        .unwrap();
+    assert!(
+        route.why.starts_with("controller not in the input"),
+        "{}",
+        route.why
+    );
+    // The database: through the LoadBalancer, and from the API's namespace.
+    let db = x.sensitive.iter().find(|s| s.port.port == 5432).unwrap();
+    assert!(!db.entry_points.is_empty());
+    assert_eq!(db.namespaces, ["storefront-api"]);
+}
