@@ -91,3 +91,22 @@ impl Analyzer for RbacAnalyzer {
         palisade_rbac::check_inventory(inventory, config)
     }
 }
+
+/// The network analysis of `palisade-netpol`: default-deny coverage, wide-open policies,
+/// exposure from outside, sensitive ports and data classes (`PAL-NET-008`..`017`). The
+/// connectivity model is built once per scan, from the whole inventory.
+pub struct NetpolAnalyzer;
+
+impl Analyzer for NetpolAnalyzer {
+    fn name(&self) -> &'static str {
+        "netpol"
+    }
+
+    fn rules(&self) -> Vec<&'static Rule> {
+        palisade_netpol::scan::catalog()
+    }
+
+    fn check_inventory(&self, inventory: &Inventory, config: &Config) -> Vec<Finding> {
+        palisade_netpol::scan::check(inventory, config)
+    }
+}

@@ -29,7 +29,7 @@ use palisade_core::{
 };
 use rayon::prelude::*;
 
-pub use analyzer::{Analyzer, BuiltinChecks, RbacAnalyzer};
+pub use analyzer::{Analyzer, BuiltinChecks, NetpolAnalyzer, RbacAnalyzer};
 pub use frameworks::FrameworkId;
 
 /// Objects per parallel work item: large enough to amortise scheduling.
@@ -79,6 +79,7 @@ impl Engine {
         let mut engine = Engine::empty();
         engine.register(Box::new(BuiltinChecks));
         engine.register(Box::new(RbacAnalyzer));
+        engine.register(Box::new(NetpolAnalyzer));
         engine
     }
 

@@ -81,7 +81,7 @@ fn a_registered_analyzer_joins_catalog_findings_and_exceptions() {
     engine.register(Box::new(Counting));
     assert_eq!(
         engine.analyzers().collect::<Vec<_>>(),
-        ["checks", "rbac", "counting"]
+        ["checks", "rbac", "netpol", "counting"]
     );
     assert!(engine.rule("PAL-TEST-001").is_some());
     // Palisade's own configuration rule stays last in the catalog.

@@ -224,6 +224,7 @@ pub mod conn;
 pub mod diag;
 pub mod endpoints;
 mod eval;
+pub mod exposure;
 pub mod flows;
 mod index;
 pub mod ip;
@@ -234,6 +235,7 @@ pub mod picture;
 pub mod policy;
 pub mod quarantine;
 mod reporter;
+pub mod scan;
 mod tiers;
 
 pub use admin::{AdminKind, AdminPeer, AdminPolicy, AdminPort, AdminRule, Subject};

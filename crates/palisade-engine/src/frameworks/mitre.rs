@@ -55,6 +55,8 @@ const CONTROLS: &[Control] = &[
     // Discovery
     Control::mapped("T1613", "Container and Resource Discovery"),
     Control::mapped("T1046", "Network Service Discovery"),
+    // Exfiltration
+    Control::mapped("T1041", "Exfiltration Over C2 Channel"),
     // Impact
     Control::mapped("T1496", "Resource Hijacking"),
     Control::mapped("T1499", "Endpoint Denial of Service"),

@@ -1,0 +1,241 @@
+//! Who can reach one destination: every source (workload or external address class) whose
+//! connection to it allows a given port, or anything at all.
+//!
+//! Equal to filtering a column of the [`crate::matrix()`] (a test holds them equal), without
+//! computing the matrix: the destination's ingress rules are evaluated once (what each
+//! allows toward it, whom its peers admit), and the egress side once per distinct set of
+//! isolating egress policies among the sources. A scan asks this for the workloads with
+//! sensitive ports or data classes only, so the cost stays linear in the input per such
+//! workload.
+
+use std::collections::HashMap;
+
+use crate::bitset::BitSet;
+use crate::conn::{ConnectionSet, Protocol};
+use crate::endpoints::Pods;
+use crate::eval::rule_conns;
+use crate::index::slot;
+use crate::index::RulePeers;
+use crate::model::{EndpointId, Model};
+use crate::policy::Direction;
+
+/// What the connection must allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    /// This protocol and port.
+    Port(Protocol, u16),
+    /// Anything (any protocol, any port).
+    Any,
+}
+
+impl Want {
+    fn met_by(self, conns: &ConnectionSet) -> bool {
+        match self {
+            Want::Port(proto, port) => conns.contains(proto, port),
+            Want::Any => !conns.is_empty(),
+        }
+    }
+}
+
+/// One destination's column, evaluated lazily: which sources its ingress admits, and the
+/// exact verdict for a source, with the egress side cached per distinct set of isolating
+/// egress policies.
+struct Column<'m> {
+    model: &'m Model,
+    dst: usize,
+    dst_pods: &'m Pods,
+    want: Want,
+    /// Ingress isolated?
+    isolated: bool,
+    /// The destination's ingress rules that allow something toward it: whom each admits
+    /// and what it allows.
+    ingress: Vec<(&'m RulePeers, ConnectionSet)>,
+    /// Sources some rule meeting `want` admits (unused when not isolated).
+    admitted: BitSet,
+    key: Vec<u64>,
+    ingress_cache: HashMap<Vec<u64>, ConnectionSet>,
+    egress_cache: HashMap<&'m [u32], ConnectionSet>,
+}
+
+impl<'m> Column<'m> {
+    fn new(model: &'m Model, dst: EndpointId, want: Want) -> Option<Column<'m>> {
+        let d = dst.index();
+        let dst_pods = model.pods(d)?;
+        let n = model.endpoints().len();
+        let pods = model.workload_count();
+        let isolating = &model.index.isolating[d][slot(Direction::Ingress)];
+        let mut ingress = Vec::new();
+        for &p in isolating {
+            let compiled = &model.index.policies[p as usize];
+            for (ri, rule) in model.policies()[p as usize].ingress.iter().enumerate() {
+                let conns = rule_conns(rule, Some(dst_pods));
+                if !conns.is_empty() {
+                    ingress.push((&compiled.peers[slot(Direction::Ingress)][ri], conns));
+                }
+            }
+        }
+        let mut admitted = BitSet::new(if isolating.is_empty() { 0 } else { n });
+        if !isolating.is_empty() {
+            for (peers, conns) in &ingress {
+                if want.met_by(conns) {
+                    for i in peers.pods.iter() {
+                        admitted.insert(i);
+                    }
+                    for c in peers.external.iter().filter(|c| pods + c < n) {
+                        admitted.insert(pods + c);
+                    }
+                }
+            }
+        }
+        let words = ingress.len().div_ceil(64).max(1);
+        Some(Column {
+            model,
+            dst: d,
+            dst_pods,
+            want,
+            isolated: !isolating.is_empty(),
+            ingress,
+            admitted,
+            key: vec![0; words],
+            ingress_cache: HashMap::new(),
+            egress_cache: HashMap::new(),
+        })
+    }
+
+    /// Does the destination's ingress admit `s` as `want` says (a necessary condition)?
+    fn admits(&self, s: usize) -> bool {
+        !self.isolated || self.admitted.contains(s)
+    }
+
+    /// For a source the ingress admits: does the whole connection meet `want`? Sources
+    /// whose egress is not isolated (external addresses included) are settled already.
+    fn reaches(&mut self, s: usize) -> bool {
+        let model = self.model;
+        let pods = model.workload_count();
+        let egress_policies: &'m [u32] = if s < pods {
+            &model.index.isolating[s][slot(Direction::Egress)]
+        } else {
+            &[]
+        };
+        if egress_policies.is_empty() {
+            return true;
+        }
+        let (d, dst_pods) = (self.dst, self.dst_pods);
+        let egress = self.egress_cache.entry(egress_policies).or_insert_with(|| {
+            let mut acc = ConnectionSet::none();
+            for &p in egress_policies {
+                let compiled = &model.index.policies[p as usize];
+                for (ri, rule) in model.policies()[p as usize].egress.iter().enumerate() {
+                    if compiled.peers[slot(Direction::Egress)][ri].pods.contains(d) {
+                        acc = acc.union(&rule_conns(rule, Some(dst_pods)));
+                    }
+                }
+            }
+            acc
+        });
+        if !self.isolated {
+            return self.want.met_by(egress);
+        }
+        // What the ingress side allows from `s` depends only on which rules admit it: one
+        // union per distinct key (bit k: rule k admits the source).
+        let key = &mut self.key;
+        key.fill(0);
+        for (k, (peers, _)) in self.ingress.iter().enumerate() {
+            let hit = if s < pods {
+                peers.pods.contains(s)
+            } else {
+                peers.external.contains(s - pods)
+            };
+            if hit {
+                key[k / 64] |= 1 << (k % 64);
+            }
+        }
+        if !self.ingress_cache.contains_key(key.as_slice()) {
+            let set = self
+                .ingress
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| key[k / 64] & (1 << (k % 64)) != 0)
+                .fold(ConnectionSet::none(), |acc, (_, (_, c))| acc.union(c));
+            self.ingress_cache.insert(key.clone(), set);
+        }
+        let want = self.want;
+        self.ingress_cache
+            .get(key.as_slice())
+            .is_some_and(|ing| want.met_by(&egress.intersection(ing)))
+    }
+}
+
+/// The endpoints (workloads first, then external classes, in endpoint order) from which
+/// `dst` can be reached as `want` says; empty when `dst` is not a workload. A workload
+/// reaching itself (its replicas) is included when allowed.
+pub fn reachers(model: &Model, dst: EndpointId, want: Want) -> Vec<EndpointId> {
+    let Some(mut column) = Column::new(model, dst, want) else {
+        return Vec::new();
+    };
+    (0..model.endpoints().len())
+        .filter(|&s| column.admits(s) && column.reaches(s))
+        .map(|s| EndpointId(s as u32))
+        .collect()
+}
+
+/// Who reaches a destination, by namespace: what the scan's messages need, without
+/// listing every source.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// External address classes that reach it.
+    pub external: Vec<EndpointId>,
+    /// Namespaces (sorted) with at least one workload that reaches it, its own included
+    /// when one does.
+    pub namespaces: Vec<String>,
+}
+
+/// Answers [`Summary`] questions over one model: the workloads' namespace ranges are
+/// computed once (workloads are sorted by namespace), and each namespace stops at its first
+/// workload that reaches the destination.
+pub struct Reacher<'m> {
+    model: &'m Model,
+    /// (namespace, first workload, one past the last).
+    ranges: Vec<(&'m str, usize, usize)>,
+}
+
+impl<'m> Reacher<'m> {
+    /// Prepares the namespace ranges of a model.
+    pub fn new(model: &'m Model) -> Reacher<'m> {
+        let mut ranges: Vec<(&str, usize, usize)> = Vec::new();
+        for (i, e) in model.endpoints()[..model.workload_count()]
+            .iter()
+            .enumerate()
+        {
+            let Some(p) = e.as_pods() else { continue };
+            match ranges.last_mut() {
+                Some((ns, _, end)) if *ns == p.namespace.as_str() => *end = i + 1,
+                _ => ranges.push((p.namespace.as_str(), i, i + 1)),
+            }
+        }
+        Reacher { model, ranges }
+    }
+
+    /// Who reaches `dst` as `want` says (empty for a non-workload).
+    pub fn summary(&self, dst: EndpointId, want: Want) -> Summary {
+        let Some(mut column) = Column::new(self.model, dst, want) else {
+            return Summary::default();
+        };
+        let mut namespaces = Vec::new();
+        for &(ns, start, end) in &self.ranges {
+            if (start..end).any(|s| column.admits(s) && column.reaches(s)) {
+                namespaces.push(ns.to_string());
+            }
+        }
+        let external = (self.model.workload_count()..self.model.endpoints().len())
+            .filter(|&s| column.admits(s) && column.reaches(s))
+            .map(|s| EndpointId(s as u32))
+            .collect();
+        namespaces.sort();
+        namespaces.dedup();
+        Summary {
+            external,
+            namespaces,
+        }
+    }
+}

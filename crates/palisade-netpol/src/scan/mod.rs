@@ -1,0 +1,68 @@
+//! The network rules of `palisade scan` (`PAL-NET-008`..`PAL-NET-017`): default-deny
+//! coverage, policies that select nothing or allow everything, egress anywhere, exposure
+//! from outside, sensitive ports, data classes, and the policies' diagnostics as findings.
+//!
+//! [`check`] builds the [`Model`] once per scan; the connectivity questions are asked per
+//! destination ([`crate::exposure::reachers`]) for the few workloads that need them, never
+//! as a whole matrix, and not at all when their rules are turned off.
+
+mod policies;
+mod reachability;
+mod rules;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use palisade_core::{Config, Emitter, Finding, Inventory, Object, ObjectRef, Rule};
+
+use crate::model::Model;
+
+pub use rules::{
+    ALLOWS_ALL_INGRESS, CLASSIFIED_REACHABLE, EGRESS_ANYWHERE, ENTRY_UNPROTECTED,
+    NO_DEFAULT_DENY_EGRESS, NO_DEFAULT_DENY_INGRESS, POLICY_PART_INERT, POLICY_REJECTED,
+    SELECTS_NOTHING, SENSITIVE_REACHABLE,
+};
+
+/// Namespaces the default-deny rules leave alone, as PAL-NET-005 does: the distribution
+/// manages them, and their host-network components are outside NetworkPolicy's reach.
+pub(crate) const SYSTEM_NAMESPACES: &[&str] = &["kube-system", "kube-public", "kube-node-lease"];
+
+/// Every rule [`check`] may report, in id order.
+pub fn catalog() -> Vec<&'static Rule> {
+    rules::RULES.to_vec()
+}
+
+/// The input's objects, found again from the references the model keeps.
+pub(crate) struct Objects<'o> {
+    by_ref: HashMap<usize, &'o Object>,
+}
+
+impl<'o> Objects<'o> {
+    fn new(objects: &'o [Object]) -> Self {
+        Objects {
+            by_ref: objects
+                .iter()
+                .map(|o| (Arc::as_ptr(&o.id) as usize, o))
+                .collect(),
+        }
+    }
+
+    /// The object a model item points at (`None` for synthesized references, such as the
+    /// controller named by grouped Pods).
+    pub fn get(&self, id: &Arc<ObjectRef>) -> Option<&'o Object> {
+        self.by_ref.get(&(Arc::as_ptr(id) as usize)).copied()
+    }
+}
+
+/// Runs the network rules over a whole input.
+pub fn check(inventory: &Inventory, config: &Config) -> Vec<Finding> {
+    let mut em = Emitter::new(config);
+    if !rules::RULES.iter().any(|r| em.enabled(r)) {
+        return Vec::new();
+    }
+    let model = Model::from_objects(&inventory.objects);
+    let objects = Objects::new(&inventory.objects);
+    policies::check(&model, &inventory.objects, &objects, &mut em);
+    reachability::check(&model, &inventory.objects, &objects, &mut em);
+    em.into_findings()
+}

@@ -1,0 +1,343 @@
+//! Rules about who can reach what: entry points without isolation (PAL-NET-014), sensitive
+//! ports reachable from outside or other namespaces (013), classified workloads reachable
+//! from lower classes or from outside (015).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use palisade_core::yaml::Node;
+use palisade_core::{Emitter, Location, Object, Severity, Workload};
+use rayon::prelude::*;
+
+use super::rules::*;
+use super::Objects;
+use crate::endpoints::Pods;
+use crate::exposure::{self, EntryPoint, PortClass, Reacher, Summary, Want};
+use crate::model::{Endpoint, EndpointId, Model};
+
+/// The label carrying a data class (the data workload guide's, as `palisade-checks` reads
+/// it).
+const DATA_CLASS_LABEL: &str = "palisade.dev/data-class";
+
+/// The built-in classes, lowest first: the order "a lower class" follows.
+const CLASS_ORDER: &[&str] = &["public", "internal", "confidential", "restricted"];
+
+/// Rank of the classes this rule protects (confidential and above).
+const PROTECTED_RANK: i32 = 2;
+
+pub(super) fn check(model: &Model, all: &[Object], objects: &Objects, em: &mut Emitter) {
+    let wanted = [
+        &SENSITIVE_REACHABLE,
+        &ENTRY_UNPROTECTED,
+        &CLASSIFIED_REACHABLE,
+    ];
+    if !wanted.iter().any(|r| em.enabled(r)) {
+        return;
+    }
+    let entries = exposure::entry_points(model, all);
+    if em.enabled(&ENTRY_UNPROTECTED) {
+        unprotected(model, &entries, em);
+    }
+    if em.enabled(&SENSITIVE_REACHABLE) {
+        sensitive(model, &entries, objects, em);
+    }
+    if em.enabled(&CLASSIFIED_REACHABLE) {
+        classified(model, &entries, objects, em);
+    }
+}
+
+fn name(model: &Model, id: EndpointId) -> String {
+    model
+        .endpoint(id)
+        .map_or_else(String::new, Endpoint::to_string)
+}
+
+fn entry_name(e: &EntryPoint) -> String {
+    format!(
+        "{} `{}`",
+        e.via,
+        e.object.namespace.as_deref().map_or_else(
+            || e.object.name.clone(),
+            |ns| format!("{ns}/{}", e.object.name)
+        )
+    )
+}
+
+fn unprotected(model: &Model, entries: &[EntryPoint], em: &mut Emitter) {
+    // One finding per entry point object, mechanism and workload, at its first place.
+    let mut groups: BTreeMap<(String, u32, String, EndpointId), Vec<&EntryPoint>> = BTreeMap::new();
+    let mut order = Vec::new();
+    for e in entries.iter().filter(|e| !e.isolated) {
+        let key = (e.object.to_string(), 0, e.via.to_string(), e.workload);
+        if !groups.contains_key(&key) {
+            order.push(key.clone());
+        }
+        groups.entry(key).or_default().push(e);
+    }
+    for key in order {
+        let Some(group) = groups.get(&key) else {
+            continue;
+        };
+        let Some(first) = group.first() else {
+            continue;
+        };
+        let ports: BTreeSet<String> = group
+            .iter()
+            .map(|e| format!("{} {}", e.protocol, e.port))
+            .collect();
+        em.emit_at(
+            &ENTRY_UNPROTECTED,
+            &first.object,
+            first.location.clone(),
+            None,
+            format!(
+                "{} sends outside traffic (via Service `{}`, to {}) to {}, whose ingress no \
+                 NetworkPolicy isolates: every port of its pods is open",
+                entry_name(first),
+                first.service,
+                ports.into_iter().collect::<Vec<_>>().join(", "),
+                name(model, first.workload)
+            ),
+        );
+    }
+}
+
+/// Where a workload declares a container port: its `containerPort` line.
+fn port_location(obj: &Object, number: u16) -> Option<(Location, String)> {
+    let w = Workload::of(obj)?;
+    w.containers().find_map(|c| {
+        c.node
+            .get("ports")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .find_map(|(i, p)| {
+                let entry = p.entry("containerPort")?;
+                (entry.value.as_i64() == Some(i64::from(number))).then(|| {
+                    (
+                        obj.location_of(entry.key.pos),
+                        c.field_path(&format!("ports[{i}].containerPort")),
+                    )
+                })
+            })
+    })
+}
+
+fn list(items: &[String]) -> String {
+    if items.len() > 3 {
+        format!("{} and {} more", items[..3].join(", "), items.len() - 3)
+    } else {
+        items.join(", ")
+    }
+}
+
+fn sensitive(model: &Model, entries: &[EntryPoint], objects: &Objects, em: &mut Emitter) {
+    for s in exposure::sensitive_exposures(model, entries) {
+        let Some(pods) = model.endpoint(s.workload).and_then(Endpoint::as_pods) else {
+            continue;
+        };
+        let mut how = Vec::new();
+        if !s.entry_points.is_empty() {
+            let vias: Vec<String> = s
+                .entry_points
+                .iter()
+                .filter_map(|&i| entries.get(i))
+                .map(|e| format!("{} ({})", entry_name(e), e.location))
+                .collect();
+            how.push(format!("from outside the cluster through {}", list(&vias)));
+        }
+        if !s.external.is_empty() {
+            how.push(format!(
+                "directly from external addresses {} (where pod addresses are routable)",
+                exposure::addresses(model, &s.external)
+            ));
+        }
+        if !s.namespaces.is_empty() {
+            let ns: Vec<String> = s.namespaces.iter().map(|n| format!("`{n}`")).collect();
+            how.push(format!("from workloads of namespaces {}", list(&ns)));
+        }
+        // Through a published entry point it is reachable for sure; pod addresses are
+        // routable from outside only on some networks, and other namespaces are inside.
+        let severity = if !s.entry_points.is_empty() {
+            if s.port.class == PortClass::ControlPlane {
+                Severity::Critical
+            } else {
+                Severity::High
+            }
+        } else {
+            Severity::Medium
+        };
+        let (location, field) = objects
+            .get(&pods.object)
+            .and_then(|o| port_location(o, s.port.port))
+            .map_or_else(|| (pods.location.clone(), None), |(l, f)| (l, Some(f)));
+        let message = format!(
+            "{} port {} of {} is reachable {}",
+            s.port.service,
+            s.port.port,
+            name(model, s.workload),
+            how.join("; ")
+        );
+        if let Some(f) = em.emit_graded_at(
+            &SENSITIVE_REACHABLE,
+            severity,
+            &pods.object,
+            location,
+            message,
+        ) {
+            f.field = field;
+        }
+    }
+}
+
+/// A class's rank (`None`: a class of another name, not compared).
+fn rank(class: Option<&str>) -> Option<i32> {
+    match class {
+        None => Some(-1),
+        Some(c) => CLASS_ORDER.iter().position(|x| *x == c).map(|i| i as i32),
+    }
+}
+
+fn namespace_class<'m>(model: &'m Model, ns: &str) -> Option<&'m str> {
+    model
+        .namespaces()
+        .iter()
+        .find(|n| n.name == ns)
+        .and_then(|n| n.labels.get(DATA_CLASS_LABEL))
+        .map(String::as_str)
+}
+
+/// A workload's class, read as `palisade-checks` reads it: the pod template's label, then
+/// the object's own, else its namespace's.
+fn workload_class<'m>(model: &'m Model, objects: &Objects<'m>, pods: &'m Pods) -> Option<&'m str> {
+    pods.labels
+        .get(DATA_CLASS_LABEL)
+        .map(String::as_str)
+        .or_else(|| objects.get(&pods.object)?.label(DATA_CLASS_LABEL))
+        .or_else(|| namespace_class(model, &pods.namespace))
+}
+
+/// What makes a classified workload reachable where it should not be.
+struct Reach {
+    id: EndpointId,
+    class: String,
+    via: Vec<String>,
+    external: Vec<EndpointId>,
+    lower: BTreeSet<String>,
+}
+
+fn classified_reach<'m>(
+    reacher: &Reacher,
+    model: &'m Model,
+    objects: &Objects<'m>,
+    entries: &[EntryPoint],
+    ns_rank: &BTreeMap<&str, Option<i32>>,
+    id: EndpointId,
+) -> Option<Reach> {
+    let pods = model.endpoint(id).and_then(Endpoint::as_pods)?;
+    let class = workload_class(model, objects, pods)?;
+    let target_rank = rank(Some(class)).filter(|r| *r >= PROTECTED_RANK)?;
+    let Summary {
+        external,
+        namespaces,
+    } = reacher.summary(id, Want::Any);
+    let lower: BTreeSet<String> = namespaces
+        .into_iter()
+        .filter(|n| *n != pods.namespace)
+        .filter(|n| {
+            let r = ns_rank.get(n.as_str()).copied().flatten();
+            r.is_some_and(|r| r < target_rank)
+        })
+        .collect();
+    let via: Vec<String> = entries
+        .iter()
+        .filter(|e| e.allowed && e.workload == id)
+        .map(entry_name)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    Some(Reach {
+        id,
+        class: class.to_string(),
+        via,
+        external,
+        lower,
+    })
+}
+
+fn classified<'m>(
+    model: &'m Model,
+    entries: &[EntryPoint],
+    objects: &Objects<'m>,
+    em: &mut Emitter,
+) {
+    let ns_rank: BTreeMap<&str, Option<i32>> = model
+        .namespaces()
+        .iter()
+        .map(|n| {
+            (
+                n.name.as_str(),
+                rank(n.labels.get(DATA_CLASS_LABEL).map(String::as_str)),
+            )
+        })
+        .collect();
+    // Judged in parallel, reported in endpoint order.
+    let reacher = Reacher::new(model);
+    let found: Vec<Reach> = (0..model.workload_count())
+        .into_par_iter()
+        .filter_map(|w| {
+            classified_reach(
+                &reacher,
+                model,
+                objects,
+                entries,
+                &ns_rank,
+                EndpointId(w as u32),
+            )
+        })
+        .collect();
+    for r in found {
+        let Some(pods) = model.endpoint(r.id).and_then(Endpoint::as_pods) else {
+            continue;
+        };
+        let mut how = Vec::new();
+        if !r.via.is_empty() {
+            how.push(format!("from outside the cluster through {}", list(&r.via)));
+        }
+        if !r.external.is_empty() {
+            how.push(format!(
+                "from external addresses {} (where pod addresses are routable)",
+                exposure::addresses(model, &r.external)
+            ));
+        }
+        if !r.lower.is_empty() {
+            let shown: Vec<String> = r
+                .lower
+                .iter()
+                .map(|n| {
+                    let c = namespace_class(model, n).unwrap_or("no class");
+                    format!("`{n}` ({c})")
+                })
+                .collect();
+            how.push(format!(
+                "from namespaces of a lower class: {}",
+                list(&shown)
+            ));
+        }
+        if how.is_empty() {
+            continue;
+        }
+        em.emit_at(
+            &CLASSIFIED_REACHABLE,
+            &pods.object,
+            pods.location.clone(),
+            None,
+            format!(
+                "{} holds {} data and is reachable {}",
+                name(model, r.id),
+                r.class,
+                how.join("; ")
+            ),
+        );
+    }
+}
