@@ -55,6 +55,9 @@ struct Column<'m> {
     key: Vec<u64>,
     ingress_cache: HashMap<Vec<u64>, ConnectionSet>,
     egress_cache: HashMap<&'m [u32], ConnectionSet>,
+    /// Calico or admin policies are in the model: the NetworkPolicy shortcut above does not
+    /// hold, and each source is judged by the full tiered evaluation instead.
+    tiered: bool,
 }
 
 impl<'m> Column<'m> {
@@ -99,18 +102,25 @@ impl<'m> Column<'m> {
             key: vec![0; words],
             ingress_cache: HashMap::new(),
             egress_cache: HashMap::new(),
+            tiered: !model.calico_policies().is_empty() || !model.admin_policies().is_empty(),
         })
     }
 
     /// Does the destination's ingress admit `s` as `want` says (a necessary condition)?
     fn admits(&self, s: usize) -> bool {
-        !self.isolated || self.admitted.contains(s)
+        self.tiered || !self.isolated || self.admitted.contains(s)
     }
 
     /// For a source the ingress admits: does the whole connection meet `want`? Sources
     /// whose egress is not isolated (external addresses included) are settled already.
     fn reaches(&mut self, s: usize) -> bool {
         let model = self.model;
+        if self.tiered {
+            let want = self.want;
+            return model
+                .connections(EndpointId(s as u32), EndpointId(self.dst as u32))
+                .is_some_and(|c| want.met_by(&c));
+        }
         let pods = model.workload_count();
         let egress_policies: &'m [u32] = if s < pods {
             &model.index.isolating[s][slot(Direction::Egress)]

@@ -224,10 +224,18 @@ fn side_text(model: &Model, who: &str, s: &SideExplanation) -> String {
             }
         )
     };
-    for r in &s.allowed_by {
+    let decisive = match &s.decision {
+        Decision::Rule(r) => Some(&r.location),
+        _ => None,
+    };
+    for r in s
+        .allowed_by
+        .iter()
+        .filter(|r| Some(&r.location) != decisive)
+    {
         let r = rule_out(model, r);
         out.push_str(&format!(
-            "    allowed by {} {} ({}:{})\n",
+            "    NetworkPolicy allows too: {} {} ({}:{})\n",
             r.policy, r.rule, r.file, r.line
         ));
     }
