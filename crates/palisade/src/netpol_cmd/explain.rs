@@ -199,11 +199,11 @@ fn side_text(model: &Model, who: &str, s: &SideExplanation) -> String {
         )),
         _ => None,
     };
+    // Other tiers met on the way: the decisive rule is named first.
+    let tiered = !s.trail.iter().all(|r| r.tier == Tier::NetworkPolicy);
     let mut out = if !s.governed {
         format!("  {dir}: {who} is outside the cluster; no policy applies\n")
-    } else if let Some(text) =
-        decided.filter(|_| !s.trail.iter().all(|r| r.tier == Tier::NetworkPolicy))
-    {
+    } else if let Some(text) = decided.filter(|_| tiered) {
         text
     } else if !s.isolated {
         format!("  {dir}: {who} is not isolated for {dir} (no policy selects it): allowed\n")
@@ -224,9 +224,16 @@ fn side_text(model: &Model, who: &str, s: &SideExplanation) -> String {
             }
         )
     };
+    // With other tiers, the NetworkPolicy rules that allow it too follow the decisive one;
+    // without them, these are the rules that allow it.
     let decisive = match &s.decision {
-        Decision::Rule(r) => Some(&r.location),
+        Decision::Rule(r) if tiered => Some(&r.location),
         _ => None,
+    };
+    let label = if tiered {
+        "NetworkPolicy allows too:"
+    } else {
+        "allowed by"
     };
     for r in s
         .allowed_by
@@ -235,7 +242,7 @@ fn side_text(model: &Model, who: &str, s: &SideExplanation) -> String {
     {
         let r = rule_out(model, r);
         out.push_str(&format!(
-            "    NetworkPolicy allows too: {} {} ({}:{})\n",
+            "    {label} {} {} ({}:{})\n",
             r.policy, r.rule, r.file, r.line
         ));
     }
