@@ -3,14 +3,19 @@
 //! A NetworkPolicy can only *add* allowances: one that selects the workload with no rules
 //! isolates it in both directions, but every other NetworkPolicy that selects it still
 //! allows what it allows. So the result names those policies, and `calico` adds a Calico
-//! GlobalNetworkPolicy of order 0 whose Deny rules come before every Kubernetes
-//! NetworkPolicy (Calico places those in the default tier at order 1000). DNS egress to the
-//! cluster's DNS (`k8s-app: kube-dns` in `kube-system`) can be kept open, so the workload
-//! still resolves names while it is examined.
+//! Tier ordered before every tier of the input, holding a GlobalNetworkPolicy whose Deny
+//! rules come before every Calico policy and every Kubernetes NetworkPolicy (Calico places
+//! those in the default tier, which is evaluated last). AdminNetworkPolicies come before
+//! any of that: the ones that still allow traffic of the workload are named, and `admin`
+//! adds an AdminNetworkPolicy of priority 0 (the first evaluated) that denies it all. DNS
+//! egress to the cluster's DNS (`k8s-app: kube-dns` in `kube-system`) can be kept open, so
+//! the workload still resolves names while it is examined.
 
 use std::fmt::Write as _;
 
-use crate::model::{Endpoint, EndpointId, Model};
+use crate::admin::AdminKind;
+use crate::eval::Action;
+use crate::model::{Endpoint, EndpointId, Model, PolicyId};
 use crate::policy::Direction;
 
 /// What to write.
@@ -18,8 +23,11 @@ use crate::policy::Direction;
 pub struct QuarantineOptions {
     /// Keep DNS egress (UDP and TCP 53 to kube-dns) open.
     pub allow_dns: bool,
-    /// Also write a Calico GlobalNetworkPolicy of high precedence.
+    /// Also write a Calico Tier and GlobalNetworkPolicy evaluated before every Calico and
+    /// Kubernetes policy.
     pub calico: bool,
+    /// Also write an AdminNetworkPolicy of priority 0, evaluated before everything.
+    pub admin: bool,
 }
 
 /// The policies, and what the user must know about them.
@@ -75,7 +83,7 @@ pub fn quarantine(
             .filter(|p| !p.rules(direction).is_empty())
             .map(|p| p.full_name())
             .collect();
-        if !allowing.is_empty() {
+        if !allowing.is_empty() && !options.calico && !options.admin {
             warnings.push(format!(
                 "NetworkPolicies add up: {} still allow{} {} traffic of this workload; \
                  delete them too, or use --calico (a Deny that comes first)",
@@ -84,6 +92,31 @@ pub fn quarantine(
                 direction.as_str().to_lowercase()
             ));
         }
+    }
+    let allowing_admin: Vec<String> = model
+        .admin_policies()
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.kind == AdminKind::Admin)
+        .filter(|(i, p)| {
+            model
+                .selected_by_admin(PolicyId(*i as u32))
+                .contains(&target)
+                && p.ingress
+                    .iter()
+                    .chain(&p.egress)
+                    .any(|r| r.action == Action::Allow)
+        })
+        .map(|(_, p)| p.name.clone())
+        .collect();
+    if !allowing_admin.is_empty() && !options.admin {
+        warnings.push(format!(
+            "AdminNetworkPolicy {} allow{} traffic of this workload and come{} before every \
+             NetworkPolicy and Calico policy; add --admin (a priority-0 Deny)",
+            allowing_admin.join(", "),
+            if allowing_admin.len() == 1 { "s" } else { "" },
+            if allowing_admin.len() == 1 { "s" } else { "" },
+        ));
     }
     let name = format!("quarantine-{}", pods.name());
     let mut yaml = String::new();
@@ -115,19 +148,36 @@ pub fn quarantine(
         yaml.push_str("  egress: []\n");
     }
     if options.calico {
+        // A tier ordered before every tier of the input (Calico evaluates lower orders first).
+        let first = model
+            .tiers()
+            .iter()
+            .filter_map(|t| t.order)
+            .fold(f64::INFINITY, f64::min);
+        let order = if first.is_finite() && first <= 1.0 {
+            first / 2.0
+        } else {
+            1.0
+        };
         yaml.push_str("---\n");
         let _ = writeln!(
             yaml,
-            "# Calico: order 0 comes before Kubernetes NetworkPolicies (order 1000 in the \
-             default tier), so its Deny wins over any allowance."
+            "# Calico: a tier of its own, ordered before every other tier, so its Deny comes \
+             before every Calico policy and every NetworkPolicy (the default tier is last)."
         );
-        yaml.push_str("apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n");
+        yaml.push_str(
+            "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata:\n  name: quarantine\n",
+        );
+        let _ = writeln!(yaml, "spec:\n  order: {order}");
+        yaml.push_str(
+            "---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n",
+        );
         let _ = writeln!(
             yaml,
             "  name: {}",
-            quote(&format!("quarantine-{}-{}", pods.namespace, pods.name()))
+            quote(&format!("quarantine.{}-{}", pods.namespace, pods.name()))
         );
-        yaml.push_str("spec:\n  order: 0\n");
+        yaml.push_str("spec:\n  tier: quarantine\n  order: 0\n");
         let mut selector = format!("projectcalico.org/namespace == '{}'", pods.namespace);
         for (k, v) in &pods.labels {
             let _ = write!(selector, " && {k} == '{v}'");
@@ -135,11 +185,44 @@ pub fn quarantine(
         let _ = writeln!(yaml, "  selector: {}", quote(&selector));
         yaml.push_str("  types: [Ingress, Egress]\n  ingress:\n    - action: Deny\n  egress:\n");
         if options.allow_dns {
-            yaml.push_str(
-                "    - action: Allow\n      protocol: UDP\n      destination:\n        selector: k8s-app == 'kube-dns'\n        namespaceSelector: projectcalico.org/name == 'kube-system'\n        ports: [53]\n    - action: Allow\n      protocol: TCP\n      destination:\n        selector: k8s-app == 'kube-dns'\n        namespaceSelector: projectcalico.org/name == 'kube-system'\n        ports: [53]\n",
-            );
+            for protocol in ["UDP", "TCP"] {
+                let _ = write!(
+                    yaml,
+                    "    - action: Allow\n      protocol: {protocol}\n      destination:\n        selector: k8s-app == 'kube-dns'\n        namespaceSelector: projectcalico.org/name == 'kube-system'\n        ports: [53]\n"
+                );
+            }
         }
         yaml.push_str("    - action: Deny\n");
+    }
+    if options.admin {
+        yaml.push_str("---\n");
+        let _ = writeln!(
+            yaml,
+            "# AdminNetworkPolicy of priority 0: evaluated before every other policy."
+        );
+        yaml.push_str(
+            "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata:\n",
+        );
+        let _ = writeln!(
+            yaml,
+            "  name: {}",
+            quote(&format!("quarantine-{}-{}", pods.namespace, pods.name()))
+        );
+        yaml.push_str("spec:\n  priority: 0\n  subject:\n    pods:\n      namespaceSelector:\n        matchLabels:\n");
+        let _ = writeln!(
+            yaml,
+            "          kubernetes.io/metadata.name: {}",
+            quote(&pods.namespace)
+        );
+        yaml.push_str("      podSelector:\n        matchLabels:\n");
+        for (k, v) in &pods.labels {
+            let _ = writeln!(yaml, "          {}: {}", quote(k), quote(v));
+        }
+        yaml.push_str("  ingress:\n    - name: deny-all\n      action: Deny\n      from:\n        - namespaces: {}\n  egress:\n");
+        if options.allow_dns {
+            yaml.push_str("    - name: allow-dns\n      action: Allow\n      to:\n        - pods:\n            namespaceSelector:\n              matchLabels: {kubernetes.io/metadata.name: kube-system}\n            podSelector:\n              matchLabels: {k8s-app: kube-dns}\n      ports:\n        - portNumber: {protocol: UDP, port: 53}\n        - portNumber: {protocol: TCP, port: 53}\n");
+        }
+        yaml.push_str("    - name: deny-all\n      action: Deny\n      to:\n        - namespaces: {}\n        - networks: [\"0.0.0.0/0\", \"::/0\"]\n");
     }
     Ok(Quarantine { yaml, warnings })
 }

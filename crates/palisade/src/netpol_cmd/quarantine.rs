@@ -19,10 +19,14 @@ pub struct QuarantineArgs {
     /// Keep DNS egress to kube-dns open (UDP and TCP 53).
     #[arg(long)]
     pub allow_dns: bool,
-    /// Also print a Calico GlobalNetworkPolicy of order 0, whose Deny comes before every
-    /// NetworkPolicy allowance.
+    /// Also print a Calico Tier ordered before every other tier and a GlobalNetworkPolicy in
+    /// it, whose Deny comes before every Calico policy and NetworkPolicy allowance.
     #[arg(long)]
     pub calico: bool,
+    /// Also print an AdminNetworkPolicy of priority 0 (evaluated before everything) that
+    /// denies the workload's traffic.
+    #[arg(long)]
+    pub admin: bool,
 }
 
 pub fn run(args: &QuarantineArgs) -> anyhow::Result<ExitCode> {
@@ -37,6 +41,7 @@ pub fn run(args: &QuarantineArgs) -> anyhow::Result<ExitCode> {
         &QuarantineOptions {
             allow_dns: args.allow_dns,
             calico: args.calico,
+            admin: args.admin,
         },
     )
     .map_err(|e| anyhow!("{e}"))?;

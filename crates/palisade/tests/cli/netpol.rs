@@ -317,6 +317,12 @@ fn quarantine_output_isolates_the_workload_as_explain_confirms() {
         assert_eq!(v["allowed"], false, "{src} -> {dst}: {v}");
     }
     // A workload that another policy lets in gets a warning that policies add up.
+    let out = d.run(&["netpol", "quarantine", "shop/web", "app.yaml"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("shop/web-from-proxy still allows ingress"),
+        "{err}"
+    );
     let out = d.run(&[
         "netpol",
         "quarantine",
@@ -325,10 +331,10 @@ fn quarantine_output_isolates_the_workload_as_explain_confirms() {
         "--allow-dns",
         "--calico",
     ]);
-    let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("shop/web-from-proxy still allows ingress"),
-        "{err}"
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
     let yaml = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -355,7 +361,7 @@ fn quarantine_output_isolates_the_workload_as_explain_confirms() {
     assert_eq!(v["ingress"]["decidedBy"], "rule", "{v}");
     assert_eq!(v["ingress"]["decisionRule"]["action"], "Deny", "{v}");
     assert_eq!(
-        v["ingress"]["decisionRule"]["policy"], "GlobalNetworkPolicy/quarantine-shop-web",
+        v["ingress"]["decisionRule"]["policy"], "GlobalNetworkPolicy/quarantine.shop-web",
         "{v}"
     );
     // DNS egress to kube-dns stays open.
@@ -390,7 +396,7 @@ fn quarantine_output_isolates_the_workload_as_explain_confirms() {
     ]));
     assert_eq!(v["allowed"], false, "{v}");
     let scan = d.run(&["scan", "q2.yaml", "--parse-only"]);
-    assert!(String::from_utf8_lossy(&scan.stdout).contains("2 objects, 0 errors"));
+    assert!(String::from_utf8_lossy(&scan.stdout).contains("3 objects, 0 errors"));
 }
 
 fn flows_fixture(name: &str) -> String {
@@ -468,4 +474,57 @@ fn check_flows_names_denied_flows_and_skipped_lines() {
         "{v}"
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("skipped 6 of 32 lines"));
+}
+
+#[test]
+fn quarantine_with_calico_and_admin_cuts_every_connection_of_the_network_example() {
+    let d = Dir::new("netpol-quarantine-example");
+    let example = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/network")
+        .display()
+        .to_string();
+    let before = pairs(&json(&d.run(&["netpol", "matrix", &example, "-f", "json"])));
+    assert!(
+        before.iter().any(|p| p.contains("storefront-db/postgres")),
+        "{before:?}"
+    );
+    // The AdminNetworkPolicy of the example lets monitoring in: without --admin, a warning.
+    let out = d.run(&[
+        "netpol",
+        "quarantine",
+        "storefront-db/postgres",
+        &example,
+        "--calico",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("AdminNetworkPolicy allow-monitoring"));
+    let out = d.run(&[
+        "netpol",
+        "quarantine",
+        "StatefulSet/storefront-db/postgres",
+        &example,
+        "--calico",
+        "--admin",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    d.create("q.yaml", &out.stdout);
+    let after = pairs(&json(
+        &d.run(&["netpol", "matrix", &example, "q.yaml", "-f", "json"]),
+    ));
+    assert!(
+        !after.iter().any(|p| p.contains("storefront-db/postgres")),
+        "{after:?}"
+    );
+    // Nothing else changed (the admin policy names `::/0`, which adds an IPv6 address class).
+    let others = |v: &[String]| -> Vec<String> {
+        v.iter()
+            .filter(|p| !p.contains("storefront-db/postgres") && !p.contains("::/0"))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(others(&before), others(&after));
 }
