@@ -131,11 +131,33 @@ fn list(items: &[String]) -> String {
     }
 }
 
+/// Namespaces in backquotes, the first three named (a large cluster reaches a database from
+/// a hundred namespaces: formatting them all for each finding cost more than finding them).
+fn namespace_list(names: &[String]) -> String {
+    let shown: Vec<String> = names.iter().take(3).map(|n| format!("`{n}`")).collect();
+    if names.len() > 3 {
+        format!("{} and {} more", shown.join(", "), names.len() - 3)
+    } else {
+        shown.join(", ")
+    }
+}
+
 fn sensitive(model: &Model, entries: &[EntryPoint], objects: &Objects, em: &mut Emitter) {
+    // A namespace with no policy of any kind is PAL-NET-005's finding (every pod accepts
+    // everything); here it counts only when an entry point publishes the port.
+    let governed: BTreeSet<&str> = model
+        .policies()
+        .iter()
+        .map(|p| p.namespace.as_str())
+        .collect();
+    let tiered = !model.calico_policies().is_empty() || !model.admin_policies().is_empty();
     for s in exposure::sensitive_exposures(model, entries) {
         let Some(pods) = model.endpoint(s.workload).and_then(Endpoint::as_pods) else {
             continue;
         };
+        if s.entry_points.is_empty() && !tiered && !governed.contains(pods.namespace.as_str()) {
+            continue;
+        }
         let mut how = Vec::new();
         if !s.entry_points.is_empty() {
             let vias: Vec<String> = s
@@ -153,8 +175,10 @@ fn sensitive(model: &Model, entries: &[EntryPoint], objects: &Objects, em: &mut 
             ));
         }
         if !s.namespaces.is_empty() {
-            let ns: Vec<String> = s.namespaces.iter().map(|n| format!("`{n}`")).collect();
-            how.push(format!("from workloads of namespaces {}", list(&ns)));
+            how.push(format!(
+                "from workloads of namespaces {}",
+                namespace_list(&s.namespaces)
+            ));
         }
         // Through a published entry point it is reachable for sure; pod addresses are
         // routable from outside only on some networks, and other namespaces are inside.

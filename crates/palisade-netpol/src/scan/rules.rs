@@ -146,7 +146,10 @@ pub static SENSITIVE_REACHABLE: Rule = Rule {
         a published entry point reaches it (critical for control-plane and Docker ports); \
         medium when only other namespaces or external addresses directly reach it (pod \
         addresses are routable from outside on some networks only). PAL-NET-004 reports such ports on the Service \
-        itself whatever the policies say; this rule says who can actually connect.",
+        itself whatever the policies say; this rule says who can actually connect. In a \
+        namespace without any policy (and no Calico or admin policy in the input) it fires \
+        only for a published entry point: PAL-NET-005 already says that every pod there \
+        accepts everything.",
     remediation: "Add an ingress NetworkPolicy for the workload that admits the port only \
         from the pods that need it (a podSelector in its own namespace, or a named \
         namespace), and keep the Service ClusterIP.",
