@@ -218,7 +218,11 @@ fn meta_of(meta: &fs::Metadata) -> FileMeta {
 #[cfg(not(unix))]
 fn meta_of(meta: &fs::Metadata) -> FileMeta {
     FileMeta {
-        mode: if meta.permissions().readonly() { 0o444 } else { 0o644 },
+        mode: if meta.permissions().readonly() {
+            0o444
+        } else {
+            0o644
+        },
         uid: 0,
         gid: 0,
         is_dir: meta.is_dir(),
@@ -242,7 +246,10 @@ mod tests {
             root.read("/etc/link/f.conf"),
             ReadOutcome::Text("inside".into())
         );
-        assert_eq!(root.read("/etc/../etc/real/f.conf"), ReadOutcome::Text("inside".into()));
+        assert_eq!(
+            root.read("/etc/../etc/real/f.conf"),
+            ReadOutcome::Text("inside".into())
+        );
         assert_eq!(root.read("/etc/missing"), ReadOutcome::Missing);
         assert_eq!(root.read("/etc/real"), ReadOutcome::Missing);
     }

@@ -23,7 +23,13 @@ pub fn check(root: &NodeRoot, api: &Component, audit: &mut NodeAudit) {
         not_set(c, "token-auth-file")
     });
     flag_check(audit, "1.2.3", &A_DENY_EXTERNAL_IPS, api, |c| {
-        list_has(c, "enable-admission-plugins", "DenyServiceExternalIPs", true, &[])
+        list_has(
+            c,
+            "enable-admission-plugins",
+            "DenyServiceExternalIPs",
+            true,
+            &[],
+        )
     });
     flag_check(audit, "1.2.4", &A_KUBELET_CLIENT, api, |c| {
         all_set(c, &["kubelet-client-certificate", "kubelet-client-key"])
@@ -92,7 +98,9 @@ pub fn check(root: &NodeRoot, api: &Component, audit: &mut NodeAudit) {
     flag_check(audit, "1.2.25", &A_CLIENT_CA, api, |c| {
         all_set(c, &["client-ca-file"])
     });
-    flag_check(audit, "1.2.26", &A_ETCD_CA, api, |c| all_set(c, &["etcd-cafile"]));
+    flag_check(audit, "1.2.26", &A_ETCD_CA, api, |c| {
+        all_set(c, &["etcd-cafile"])
+    });
     flag_check(audit, "1.2.27", &A_ENCRYPTION, api, |c| {
         all_set(c, &["encryption-provider-config"])
     });
@@ -155,7 +163,16 @@ fn encryption_provider(root: &NodeRoot, api: &Component, audit: &mut NodeAudit) 
     let check = "1.2.28";
     let rule = &A_ENCRYPTION_PROVIDER;
     if let Some((status, message)) = unusable(api) {
-        push(audit, check, rule, status, api.name, message, None, api.anchor.clone());
+        push(
+            audit,
+            check,
+            rule,
+            status,
+            api.name,
+            message,
+            None,
+            api.anchor.clone(),
+        );
         return;
     }
     let Some(flag) = api.flags.last("encryption-provider-config").cloned() else {
@@ -253,8 +270,7 @@ fn judge_encryption(doc: &Node) -> (Status, String, u32) {
         ),
         "identity" => (
             Status::Fail,
-            "the first provider for secrets is `identity`: Secrets are written unencrypted"
-                .into(),
+            "the first provider for secrets is `identity`: Secrets are written unencrypted".into(),
             line,
         ),
         other => (
@@ -288,8 +304,10 @@ mod tests {
         let wildcard = "resources:\n- resources: ['*.*']\n  providers: [{secretbox: {}}]\n";
         assert_eq!(judge(wildcard).0, Status::Pass);
         assert_eq!(judge("resources: []\n").0, Status::Fail);
-        assert!(judge("resources:\n- resources: [secrets]\n  providers: [{aesgcm: {}}]\n")
-            .1
-            .contains("aesgcm"));
+        assert!(
+            judge("resources:\n- resources: [secrets]\n  providers: [{aesgcm: {}}]\n")
+                .1
+                .contains("aesgcm")
+        );
     }
 }

@@ -57,14 +57,23 @@ pub fn flag_check(
     judge: impl FnOnce(&Component) -> Verdict,
 ) {
     if let Some((status, message)) = unusable(comp) {
-        push(audit, check, rule, status, comp.name, message, None, comp.anchor.clone());
+        push(
+            audit,
+            check,
+            rule,
+            status,
+            comp.name,
+            message,
+            None,
+            comp.anchor.clone(),
+        );
         return;
     }
     let v = judge(comp);
-    let location = v
-        .at
-        .as_ref()
-        .map_or_else(|| comp.anchor.clone(), |u| u.origin.location_or(&comp.anchor));
+    let location = v.at.as_ref().map_or_else(
+        || comp.anchor.clone(),
+        |u| u.origin.location_or(&comp.anchor),
+    );
     let evidence = v.at.as_ref().map(|u| {
         let builtin = match &u.origin {
             super::flags::Origin::Builtin(note) => format!(" ({note})"),
@@ -183,7 +192,11 @@ pub fn list_has(comp: &Component, name: &str, item: &str, want: bool, default: &
 pub fn int_at_least(comp: &Component, name: &str, min: i64, default: i64) -> Verdict {
     match comp.flags.last(name) {
         Some(u) => match u.value.trim().parse::<i64>() {
-            Ok(v) => Verdict::new(v >= min, format!("--{name} is {v} (want {min} or more)"), Some(u)),
+            Ok(v) => Verdict::new(
+                v >= min,
+                format!("--{name} is {v} (want {min} or more)"),
+                Some(u),
+            ),
             Err(_) => Verdict::new(
                 false,
                 format!("--{name}=`{}` is not an integer", u.value),
@@ -255,7 +268,10 @@ pub fn ciphers(items: Option<Vec<String>>, allowed: &[&str]) -> (bool, String) {
                     false,
                     format!(
                         "weak cipher suites: {}",
-                        weak.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+                        weak.iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(",")
                     ),
                 )
             }

@@ -61,7 +61,9 @@ pub fn read_yaml(root: &NodeRoot, path: &str, audit: &mut NodeAudit) -> Result<N
         ReadOutcome::Text(t) => t,
         ReadOutcome::Missing => return Err(State::Missing),
         ReadOutcome::Error(e) => {
-            audit.errors.push(LoadError::whole(&Arc::from(path), e.clone()));
+            audit
+                .errors
+                .push(LoadError::whole(&Arc::from(path), e.clone()));
             return Err(State::Broken(e));
         }
     };
@@ -69,9 +71,11 @@ pub fn read_yaml(root: &NodeRoot, path: &str, audit: &mut NodeAudit) -> Result<N
     let stream = yaml::parse_stream(&text, &Limits::default());
     let p: Arc<str> = Arc::from(path);
     if let Some(err) = &stream.error {
-        audit
-            .errors
-            .push(LoadError::at(&p, err.pos, format!("invalid YAML: {}", err.message)));
+        audit.errors.push(LoadError::at(
+            &p,
+            err.pos,
+            format!("invalid YAML: {}", err.message),
+        ));
         if stream.documents.is_empty() {
             return Err(State::Broken(format!(
                 "invalid YAML at line {}: {}",

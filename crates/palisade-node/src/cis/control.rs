@@ -23,7 +23,9 @@ pub fn controller_manager(cm: &Component, audit: &mut NodeAudit) {
     flag_check(audit, "1.3.4", &C_SA_KEY, cm, |c| {
         all_set(c, &["service-account-private-key-file"])
     });
-    flag_check(audit, "1.3.5", &C_ROOT_CA, cm, |c| all_set(c, &["root-ca-file"]));
+    flag_check(audit, "1.3.5", &C_ROOT_CA, cm, |c| {
+        all_set(c, &["root-ca-file"])
+    });
     flag_check(audit, "1.3.6", &C_ROTATE, cm, |c| {
         match c.flags.feature_gate("RotateKubeletServerCertificate") {
             Some((Ok(v), u)) => Verdict {
@@ -59,7 +61,9 @@ pub fn scheduler(s: &Component, audit: &mut NodeAudit) {
 
 /// etcd checks; `api` is the API server, for 2.7 (a CA of etcd's own).
 pub fn etcd(e: &Component, api: &Component, audit: &mut NodeAudit) {
-    flag_check(audit, "2.1", &E_TLS, e, |c| all_set(c, &["cert-file", "key-file"]));
+    flag_check(audit, "2.1", &E_TLS, e, |c| {
+        all_set(c, &["cert-file", "key-file"])
+    });
     flag_check(audit, "2.2", &E_CLIENT_AUTH, e, |c| {
         bool_is(c, "client-cert-auth", true, false)
     });

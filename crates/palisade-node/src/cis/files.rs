@@ -61,7 +61,16 @@ pub fn run(root: &NodeRoot, checks: &FileChecks<'_>, audit: &mut NodeAudit) {
             .into_iter()
             .chain(checks.owner.map(|(i, r, _)| (i, r)))
         {
-            push(audit, id, rule, status, checks.component, why.clone(), None, at(anchor, 1));
+            push(
+                audit,
+                id,
+                rule,
+                status,
+                checks.component,
+                why.clone(),
+                None,
+                at(anchor, 1),
+            );
         }
     };
     if let Some(why) = checks.absent {
@@ -120,7 +129,16 @@ pub fn run(root: &NodeRoot, checks: &FileChecks<'_>, audit: &mut NodeAudit) {
                 p.as_str(),
             ),
         };
-        push(audit, id, rule, status, checks.component, message, evidence, at(path, 1));
+        push(
+            audit,
+            id,
+            rule,
+            status,
+            checks.component,
+            message,
+            evidence,
+            at(path, 1),
+        );
     }
     if let Some((id, rule, owner)) = checks.owner {
         let want = match owner {

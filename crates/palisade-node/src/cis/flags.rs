@@ -378,15 +378,21 @@ mod tests {
         ]));
         assert_eq!(f.last("audit-log-path").unwrap().value, "/var/log/a.log");
         assert_eq!(f.last("profiling").unwrap().value, "false");
-        assert!(f.problems.iter().any(|p| p.message.contains("given 2 times")
-            && p.message.contains("last value (`false`")));
+        assert!(f
+            .problems
+            .iter()
+            .any(|p| p.message.contains("given 2 times")
+                && p.message.contains("last value (`false`")));
     }
 
     #[test]
     fn a_boolean_flag_never_takes_the_next_word() {
         let f = Flags::parse(&toks(&["--anonymous-auth", "false", "--x=1"]));
         assert_eq!(f.last("anonymous-auth").unwrap().value, "true");
-        assert!(f.problems.iter().any(|p| p.message.contains("stray argument `false`")));
+        assert!(f
+            .problems
+            .iter()
+            .any(|p| p.message.contains("stray argument `false`")));
         assert_eq!(f.last("x").unwrap().value, "1");
     }
 
@@ -400,7 +406,10 @@ mod tests {
             "--feature-gates=RotateKubeletServerCertificate=true",
         ]));
         let (items, _) = f.list("enable-admission-plugins").unwrap();
-        assert_eq!(items, ["NodeRestriction", "AlwaysPullImages", "EventRateLimit"]);
+        assert_eq!(
+            items,
+            ["NodeRestriction", "AlwaysPullImages", "EventRateLimit"]
+        );
         assert_eq!(
             f.feature_gate("RotateKubeletServerCertificate").unwrap().0,
             Ok(true)

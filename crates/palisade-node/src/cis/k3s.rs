@@ -59,7 +59,12 @@ pub fn load(root: &NodeRoot, audit: &mut NodeAudit) -> K3s {
             merge(&mut keys, &doc, file);
         }
     }
-    let get = |k: &str| keys.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let get = |k: &str| {
+        keys.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
     let flag_on = |k: &str| get(k).last().is_some_and(|(v, _)| truthy(v));
     let server = root.stat(&format!("{DATA}/server")).is_some() || flag_on("cluster-init");
     let etcd = flag_on("cluster-init") || root.stat(&format!("{DATA}/server/db/etcd")).is_some();
@@ -72,11 +77,23 @@ pub fn load(root: &NodeRoot, audit: &mut NodeAudit) -> K3s {
         ("enable-admission-plugins", "NodeRestriction".into()),
         ("profiling", "false".into()),
         ("tls-cert-file", format!("{tls}/serving-kube-apiserver.crt")),
-        ("tls-private-key-file", format!("{tls}/serving-kube-apiserver.key")),
+        (
+            "tls-private-key-file",
+            format!("{tls}/serving-kube-apiserver.key"),
+        ),
         ("client-ca-file", format!("{tls}/client-ca.crt")),
-        ("kubelet-certificate-authority", format!("{tls}/server-ca.crt")),
-        ("kubelet-client-certificate", format!("{tls}/client-kube-apiserver.crt")),
-        ("kubelet-client-key", format!("{tls}/client-kube-apiserver.key")),
+        (
+            "kubelet-certificate-authority",
+            format!("{tls}/server-ca.crt"),
+        ),
+        (
+            "kubelet-client-certificate",
+            format!("{tls}/client-kube-apiserver.crt"),
+        ),
+        (
+            "kubelet-client-key",
+            format!("{tls}/client-kube-apiserver.key"),
+        ),
         ("service-account-key-file", format!("{tls}/service.key")),
     ];
     if etcd {
@@ -90,22 +107,23 @@ pub fn load(root: &NodeRoot, audit: &mut NodeAudit) -> K3s {
             format!("{DATA}/server/cred/encryption-config.json"),
         ));
     }
-    let component = |name: &'static str, defaults: &[(&str, String)], key: &str, audit: &mut NodeAudit| {
-        let flags = get_args(defaults, &get(key));
-        for p in &flags.problems {
-            audit.notes.push(palisade_core::LoadNote {
-                location: p.origin.location_or(&anchor),
-                message: format!("{name}: {}", p.message),
-            });
-        }
-        Component {
-            name,
-            file: CONFIG.into(),
-            state: State::Loaded,
-            flags,
-            anchor: anchor.clone(),
-        }
-    };
+    let component =
+        |name: &'static str, defaults: &[(&str, String)], key: &str, audit: &mut NodeAudit| {
+            let flags = get_args(defaults, &get(key));
+            for p in &flags.problems {
+                audit.notes.push(palisade_core::LoadNote {
+                    location: p.origin.location_or(&anchor),
+                    message: format!("{name}: {}", p.message),
+                });
+            }
+            Component {
+                name,
+                file: CONFIG.into(),
+                state: State::Loaded,
+                flags,
+                anchor: anchor.clone(),
+            }
+        };
     let not_server = "not a k3s server node";
     let (api, cm, sched) = if server {
         (
@@ -116,7 +134,10 @@ pub fn load(root: &NodeRoot, audit: &mut NodeAudit) -> K3s {
                     ("profiling", "false".into()),
                     ("bind-address", "127.0.0.1".into()),
                     ("use-service-account-credentials", "true".into()),
-                    ("service-account-private-key-file", format!("{tls}/service.current.key")),
+                    (
+                        "service-account-private-key-file",
+                        format!("{tls}/service.current.key"),
+                    ),
                     ("root-ca-file", format!("{tls}/server-ca.crt")),
                 ],
                 "kube-controller-manager-arg",
@@ -124,7 +145,10 @@ pub fn load(root: &NodeRoot, audit: &mut NodeAudit) -> K3s {
             ),
             component(
                 "kube-scheduler",
-                &[("profiling", "false".into()), ("bind-address", "127.0.0.1".into())],
+                &[
+                    ("profiling", "false".into()),
+                    ("bind-address", "127.0.0.1".into()),
+                ],
                 "kube-scheduler-arg",
                 audit,
             ),
@@ -162,7 +186,9 @@ pub fn load(root: &NodeRoot, audit: &mut NodeAudit) -> K3s {
         )
     };
     let agent = format!("{DATA}/agent");
-    let node_name = get("node-name").last().map_or_else(|| "the host name".to_string(), |(v, _)| v.clone());
+    let node_name = get("node-name")
+        .last()
+        .map_or_else(|| "the host name".to_string(), |(v, _)| v.clone());
     let mut kubelet_defaults = vec![
         ("anonymous-auth", "false".to_string()),
         ("authentication-token-webhook", "true".into()),
@@ -170,7 +196,10 @@ pub fn load(root: &NodeRoot, audit: &mut NodeAudit) -> K3s {
         ("client-ca-file", format!("{agent}/client-ca.crt")),
         ("read-only-port", "0".into()),
         ("tls-cert-file", format!("{agent}/serving-kubelet.crt")),
-        ("tls-private-key-file", format!("{agent}/serving-kubelet.key")),
+        (
+            "tls-private-key-file",
+            format!("{agent}/serving-kubelet.key"),
+        ),
         ("kubeconfig", format!("{agent}/kubelet.kubeconfig")),
         ("hostname-override", node_name),
     ];
@@ -207,7 +236,12 @@ fn merge(keys: &mut Vec<(String, Values)>, doc: &Node, file: &str) {
         let values: Values = match entry.value.as_seq() {
             Some(items) => items
                 .iter()
-                .filter_map(|n| Some((n.scalar_text()?.to_string(), Origin::File(at(file, n.pos.line)))))
+                .filter_map(|n| {
+                    Some((
+                        n.scalar_text()?.to_string(),
+                        Origin::File(at(file, n.pos.line)),
+                    ))
+                })
                 .collect(),
             None => entry
                 .value

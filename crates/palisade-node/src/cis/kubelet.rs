@@ -64,9 +64,11 @@ impl Kubelet {
         for unit in units {
             if let ReadOutcome::Text(text) = root.read(unit) {
                 audit.inputs += 1;
-                unit_found.get_or_insert_with(|| unit.clone());
+                // The unit whose ExecStart= is in force is the one the benchmark means by
+                // "the kubelet service file" (kubeadm's 10-kubeadm.conf drop-in).
                 if let Some(w) = command_words(root, unit, &text, audit) {
                     words = w;
+                    unit_found = Some(unit.clone());
                 }
             }
         }
@@ -74,7 +76,9 @@ impl Kubelet {
         for u in extra {
             flags.push(u);
         }
-        let anchor = unit_found.as_deref().map_or_else(|| at("/", 1), |u| at(u, 1));
+        let anchor = unit_found
+            .as_deref()
+            .map_or_else(|| at("/", 1), |u| at(u, 1));
         for p in &flags.problems {
             audit.notes.push(LoadNote {
                 location: p.origin.location_or(&anchor),
@@ -133,9 +137,13 @@ impl Kubelet {
     /// the field.
     pub fn setting(&self, flag: &str, field: &[&str]) -> Option<Setting> {
         if let Some(u) = self.flags.last(flag) {
+            let shown = match &u.origin {
+                Origin::Builtin(note) => format!("{} ({note})", u.display()),
+                Origin::File(_) => u.display(),
+            };
             return Some(Setting {
                 value: u.value.clone(),
-                shown: u.display(),
+                shown,
                 location: u.origin.location_or(&self.anchor),
             });
         }
@@ -318,8 +326,17 @@ mod tests {
         std::fs::write(d.join("etc/systemd/k.conf"), unit).unwrap();
         let root = NodeRoot::new(d);
         let mut audit = NodeAudit::default();
-        let k = Kubelet::load(&root, &["/etc/systemd/k.conf".into()], vec![], None, &mut audit);
-        assert_eq!(k.config_path.as_deref(), Some("/var/lib/kubelet/config.yaml"));
+        let k = Kubelet::load(
+            &root,
+            &["/etc/systemd/k.conf".into()],
+            vec![],
+            None,
+            &mut audit,
+        );
+        assert_eq!(
+            k.config_path.as_deref(),
+            Some("/var/lib/kubelet/config.yaml")
+        );
         assert_eq!(k.config_state, State::Missing);
         let ro = k.setting("read-only-port", &["readOnlyPort"]).unwrap();
         assert_eq!(ro.value, "10255");

@@ -78,14 +78,19 @@ impl Ask<'_> {
                 );
             }
             None => {
-                if let (Some(path), false) = (&self.k.config_path, self.k.config_state == State::Loaded) {
+                if let (Some(path), false) =
+                    (&self.k.config_path, self.k.config_state == State::Loaded)
+                {
                     push(
                         self.audit,
                         check,
                         rule,
                         Status::Manual,
                         "kubelet",
-                        format!("cannot evaluate {}: config file {path} could not be read", field.join(".")),
+                        format!(
+                            "cannot evaluate {}: config file {path} could not be read",
+                            field.join(".")
+                        ),
                         None,
                         self.k.anchor.clone(),
                     );
@@ -98,7 +103,11 @@ impl Ask<'_> {
                     rule,
                     if ok { Status::Pass } else { Status::Fail },
                     "kubelet",
-                    format!("{message} (not set; the default is {default})"),
+                    if default.is_empty() {
+                        format!("{message} (not set)")
+                    } else {
+                        format!("{message} (not set; the default is {default})")
+                    },
                     None,
                     self.k.anchor.clone(),
                 );
@@ -126,7 +135,16 @@ pub fn check(k: &Kubelet, quirks: Quirks, audit: &mut NodeAudit) {
             ("4.2.13", &K_PIDS),
             ("kubelet.protectKernelDefaults", &K_KERNEL_DEFAULTS),
         ] {
-            push(audit, id, rule, Status::Info, "kubelet", format!("not applicable: {why}"), None, k.anchor.clone());
+            push(
+                audit,
+                id,
+                rule,
+                Status::Info,
+                "kubelet",
+                format!("not applicable: {why}"),
+                None,
+                k.anchor.clone(),
+            );
         }
         return;
     }
@@ -203,7 +221,10 @@ pub fn check(k: &Kubelet, quirks: Quirks, audit: &mut NodeAudit) {
             _ => (false, format!("makeIPTablesUtilChains is `{v}`")),
         },
     );
-    match (k.flags.last("hostname-override"), quirks.hostname_override_builtin) {
+    match (
+        k.flags.last("hostname-override"),
+        quirks.hostname_override_builtin,
+    ) {
         (Some(u), true) => push(
             ask.audit,
             "4.2.7",
@@ -235,15 +256,29 @@ pub fn check(k: &Kubelet, quirks: Quirks, audit: &mut NodeAudit) {
             k.anchor.clone(),
         ),
     }
-    ask.setting("4.2.8", &K_EVENT_QPS, "event-qps", &["eventRecordQPS"], "50", |v| {
-        match v.trim().parse::<i64>() {
-            Ok(0) => (true, "eventRecordQPS is 0: events are not rate limited".into()),
+    ask.setting(
+        "4.2.8",
+        &K_EVENT_QPS,
+        "event-qps",
+        &["eventRecordQPS"],
+        "50",
+        |v| match v.trim().parse::<i64>() {
+            Ok(0) => (
+                true,
+                "eventRecordQPS is 0: events are not rate limited".into(),
+            ),
             Ok(n) if n > 0 => (true, format!("eventRecordQPS is {n}")),
-            _ => (false, format!("eventRecordQPS `{v}` is not a non-negative integer")),
-        }
-    });
+            _ => (
+                false,
+                format!("eventRecordQPS `{v}` is not a non-negative integer"),
+            ),
+        },
+    );
     tls(&mut ask);
-    if quirks.renews_client_cert && k.setting("rotate-certificates", &["rotateCertificates"]).is_none() {
+    if quirks.renews_client_cert
+        && k.setting("rotate-certificates", &["rotateCertificates"])
+            .is_none()
+    {
         push(
             ask.audit,
             "4.2.10",
@@ -255,31 +290,60 @@ pub fn check(k: &Kubelet, quirks: Quirks, audit: &mut NodeAudit) {
             k.anchor.clone(),
         );
     } else {
-        ask.setting("4.2.10", &K_ROTATE, "rotate-certificates", &["rotateCertificates"], "false", |v| {
-            match parse_go_bool(v) {
+        ask.setting(
+            "4.2.10",
+            &K_ROTATE,
+            "rotate-certificates",
+            &["rotateCertificates"],
+            "false",
+            |v| match parse_go_bool(v) {
                 Some(true) => (true, "client certificate rotation is on".into()),
                 _ => (false, format!("rotateCertificates is `{v}`")),
-            }
-        });
+            },
+        );
     }
     let gate = k.feature_gate("RotateKubeletServerCertificate");
-    ask.decide("4.2.11", &K_ROTATE_SERVER, gate, "true", &["featureGates", "RotateKubeletServerCertificate"], |v| {
-        match parse_go_bool(v) {
+    ask.decide(
+        "4.2.11",
+        &K_ROTATE_SERVER,
+        gate,
+        "true",
+        &["featureGates", "RotateKubeletServerCertificate"],
+        |v| match parse_go_bool(v) {
             Some(false) => (false, "RotateKubeletServerCertificate is disabled".into()),
             Some(true) => (true, "RotateKubeletServerCertificate is enabled".into()),
-            None => (false, format!("RotateKubeletServerCertificate `{v}` is not a boolean")),
-        }
-    });
-    ask.setting("4.2.12", &K_CIPHERS, "tls-cipher-suites", &["tlsCipherSuites"], "", |v| {
-        let items: Vec<String> = v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
-        ciphers((!items.is_empty()).then_some(items), KUBELET_CIPHERS)
-    });
-    ask.setting("4.2.13", &K_PIDS, "pod-max-pids", &["podPidsLimit"], "-1", |v| {
-        match v.trim().parse::<i64>() {
+            None => (
+                false,
+                format!("RotateKubeletServerCertificate `{v}` is not a boolean"),
+            ),
+        },
+    );
+    ask.setting(
+        "4.2.12",
+        &K_CIPHERS,
+        "tls-cipher-suites",
+        &["tlsCipherSuites"],
+        "",
+        |v| {
+            let items: Vec<String> = v
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
+            ciphers((!items.is_empty()).then_some(items), KUBELET_CIPHERS)
+        },
+    );
+    ask.setting(
+        "4.2.13",
+        &K_PIDS,
+        "pod-max-pids",
+        &["podPidsLimit"],
+        "-1",
+        |v| match v.trim().parse::<i64>() {
             Ok(n) if n > 0 => (true, format!("pods are limited to {n} PIDs")),
             _ => (false, format!("podPidsLimit is {v}: no limit")),
-        }
-    });
+        },
+    );
     ask.setting(
         "kubelet.protectKernelDefaults",
         &K_KERNEL_DEFAULTS,
@@ -315,7 +379,9 @@ fn tls(ask: &mut Ask<'_>) {
             k.anchor.clone(),
         ),
     };
-    push(ask.audit, "4.2.9", &K_TLS, status, "kubelet", message, shown, location);
+    push(
+        ask.audit, "4.2.9", &K_TLS, status, "kubelet", message, shown, location,
+    );
 }
 
 /// A Go duration that is zero (`0`, `0s`, `0h0m0s`).

@@ -43,7 +43,15 @@ fn ssh(root: &NodeRoot, audit: &mut NodeAudit) {
     match sshd::read(root, &["permitrootlogin", "passwordauthentication"]) {
         None => {
             for (id, rule) in [("host.1", &H_ROOT_LOGIN), ("host.2", &H_PASSWORD_AUTH)] {
-                push(audit, id, rule, Status::Info, format!("no {} on the node", sshd::SSHD_CONFIG), None, anchor.clone());
+                push(
+                    audit,
+                    id,
+                    rule,
+                    Status::Info,
+                    format!("no {} on the node", sshd::SSHD_CONFIG),
+                    None,
+                    anchor.clone(),
+                );
             }
         }
         Some(found) => {
@@ -53,22 +61,40 @@ fn ssh(root: &NodeRoot, audit: &mut NodeAudit) {
             // PasswordAuthentication yes.
             let (status, message, ev, loc) = match get("permitrootlogin") {
                 Some(v) => (
-                    if v.value == "yes" { Status::Fail } else { Status::Pass },
+                    if v.value == "yes" {
+                        Status::Fail
+                    } else {
+                        Status::Pass
+                    },
                     format!("PermitRootLogin {}", v.value),
                     Some(format!("PermitRootLogin {}", v.value)),
                     at(&v.path, v.line),
                 ),
-                None => (Status::Pass, "PermitRootLogin is not set (default prohibit-password)".into(), None, anchor.clone()),
+                None => (
+                    Status::Pass,
+                    "PermitRootLogin is not set (default prohibit-password)".into(),
+                    None,
+                    anchor.clone(),
+                ),
             };
             push(audit, "host.1", &H_ROOT_LOGIN, status, message, ev, loc);
             let (status, message, ev, loc) = match get("passwordauthentication") {
                 Some(v) => (
-                    if v.value == "no" { Status::Pass } else { Status::Fail },
+                    if v.value == "no" {
+                        Status::Pass
+                    } else {
+                        Status::Fail
+                    },
                     format!("PasswordAuthentication {}", v.value),
                     Some(format!("PasswordAuthentication {}", v.value)),
                     at(&v.path, v.line),
                 ),
-                None => (Status::Fail, "PasswordAuthentication is not set (default yes)".into(), None, anchor.clone()),
+                None => (
+                    Status::Fail,
+                    "PasswordAuthentication is not set (default yes)".into(),
+                    None,
+                    anchor.clone(),
+                ),
             };
             push(audit, "host.2", &H_PASSWORD_AUTH, status, message, ev, loc);
         }
@@ -79,8 +105,24 @@ fn ssh(root: &NodeRoot, audit: &mut NodeAudit) {
         "/etc/systemd/system/sockets.target.wants/ssh.socket",
     ];
     match links.iter().find(|l| root.exists_link(l)) {
-        Some(l) => push(audit, "host.3", &H_SSHD_ENABLED, Status::Fail, format!("sshd is enabled ({l})"), Some((*l).to_string()), at(l, 1)),
-        None => push(audit, "host.3", &H_SSHD_ENABLED, Status::Pass, "sshd is not enabled in systemd".into(), None, at(links[0], 1)),
+        Some(l) => push(
+            audit,
+            "host.3",
+            &H_SSHD_ENABLED,
+            Status::Fail,
+            format!("sshd is enabled ({l})"),
+            Some((*l).to_string()),
+            at(l, 1),
+        ),
+        None => push(
+            audit,
+            "host.3",
+            &H_SSHD_ENABLED,
+            Status::Pass,
+            "sshd is not enabled in systemd".into(),
+            None,
+            at(links[0], 1),
+        ),
     }
 }
 
@@ -101,10 +143,30 @@ fn lsm(root: &NodeRoot, audit: &mut NodeAudit) {
         _ => None,
     };
     let (status, message, ev, loc) = match (apparmor, &selinux) {
-        (Some(true), _) => (Status::Pass, "AppArmor is enabled".to_string(), Some(format!("{APPARMOR}: Y")), at(APPARMOR, 1)),
-        (_, Some((mode, line))) if mode == "enforcing" => (Status::Pass, "SELinux is enforcing".into(), Some(format!("SELINUX={mode}")), at(SELINUX, *line)),
-        (_, Some((mode, line))) => (Status::Fail, format!("SELinux is {mode}, not enforcing"), Some(format!("SELINUX={mode}")), at(SELINUX, *line)),
-        (Some(false), None) => (Status::Fail, "AppArmor is disabled and SELinux is not configured".into(), Some(format!("{APPARMOR}: N")), at(APPARMOR, 1)),
+        (Some(true), _) => (
+            Status::Pass,
+            "AppArmor is enabled".to_string(),
+            Some(format!("{APPARMOR}: Y")),
+            at(APPARMOR, 1),
+        ),
+        (_, Some((mode, line))) if mode == "enforcing" => (
+            Status::Pass,
+            "SELinux is enforcing".into(),
+            Some(format!("SELINUX={mode}")),
+            at(SELINUX, *line),
+        ),
+        (_, Some((mode, line))) => (
+            Status::Fail,
+            format!("SELinux is {mode}, not enforcing"),
+            Some(format!("SELINUX={mode}")),
+            at(SELINUX, *line),
+        ),
+        (Some(false), None) => (
+            Status::Fail,
+            "AppArmor is disabled and SELinux is not configured".into(),
+            Some(format!("{APPARMOR}: N")),
+            at(APPARMOR, 1),
+        ),
         (None, None) => (
             Status::Manual,
             format!("cannot tell: no {APPARMOR} (a mounted image has no /sys) and no {SELINUX}"),
@@ -130,8 +192,18 @@ fn sysctls(root: &NodeRoot, audit: &mut NodeAudit) {
     let params = sysctl::read(root);
     let anchor = at("/etc/sysctl.conf", 1);
     let simple: [(&'static str, &'static Rule, &str, &[&str]); 3] = [
-        ("host.5", &H_SYSCTL_USERNS, "kernel.unprivileged_userns_clone", &["0"]),
-        ("host.6", &H_SYSCTL_KPTR, "kernel.kptr_restrict", &["1", "2"]),
+        (
+            "host.5",
+            &H_SYSCTL_USERNS,
+            "kernel.unprivileged_userns_clone",
+            &["0"],
+        ),
+        (
+            "host.6",
+            &H_SYSCTL_KPTR,
+            "kernel.kptr_restrict",
+            &["1", "2"],
+        ),
         ("host.7", &H_SYSCTL_DMESG, "kernel.dmesg_restrict", &["1"]),
     ];
     for (id, rule, key, good) in simple {
@@ -178,7 +250,15 @@ fn sysctls(root: &NodeRoot, audit: &mut NodeAudit) {
             format!("not set in the sysctl files (the kubelet sets them itself without protectKernelDefaults): {}", wrong.join(", ")),
         ),
     };
-    push(audit, "host.8", &H_SYSCTL_KUBELET, status, message, None, anchor.clone());
+    push(
+        audit,
+        "host.8",
+        &H_SYSCTL_KUBELET,
+        status,
+        message,
+        None,
+        anchor.clone(),
+    );
     match params.get("net.ipv4.ip_forward") {
         Some(p) if p.value == "1" => push(
             audit,
@@ -189,7 +269,23 @@ fn sysctls(root: &NodeRoot, audit: &mut NodeAudit) {
             Some("net.ipv4.ip_forward=1".into()),
             at(&p.path, p.line),
         ),
-        Some(p) => push(audit, "host.9", &H_IP_FORWARD, Status::Info, format!("net.ipv4.ip_forward = {}", p.value), None, at(&p.path, p.line)),
-        None => push(audit, "host.9", &H_IP_FORWARD, Status::Info, "net.ipv4.ip_forward is not set in the sysctl files".into(), None, anchor),
+        Some(p) => push(
+            audit,
+            "host.9",
+            &H_IP_FORWARD,
+            Status::Info,
+            format!("net.ipv4.ip_forward = {}", p.value),
+            None,
+            at(&p.path, p.line),
+        ),
+        None => push(
+            audit,
+            "host.9",
+            &H_IP_FORWARD,
+            Status::Info,
+            "net.ipv4.ip_forward is not set in the sysctl files".into(),
+            None,
+            anchor,
+        ),
     }
 }

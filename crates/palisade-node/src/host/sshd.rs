@@ -30,7 +30,13 @@ pub fn read(root: &NodeRoot, keys: &[&str]) -> Option<Vec<(String, Value)>> {
 }
 
 /// Scans a file; false when it cannot be read.
-fn scan(root: &NodeRoot, path: &str, keys: &[&str], found: &mut Vec<(String, Value)>, depth: u32) -> bool {
+fn scan(
+    root: &NodeRoot,
+    path: &str,
+    keys: &[&str],
+    found: &mut Vec<(String, Value)>,
+    depth: u32,
+) -> bool {
     let ReadOutcome::Text(text) = root.read(path) else {
         return false;
     };
@@ -41,7 +47,12 @@ fn scan(root: &NodeRoot, path: &str, keys: &[&str], found: &mut Vec<(String, Val
         }
         let mut parts = line.splitn(2, |c: char| c.is_whitespace() || c == '=');
         let key = parts.next().unwrap_or("").to_ascii_lowercase();
-        let rest = parts.next().unwrap_or("").trim().trim_start_matches('=').trim();
+        let rest = parts
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_start_matches('=')
+            .trim();
         if key == "match" {
             // Everything after the first Match belongs to a conditional block.
             return true;
@@ -63,7 +74,11 @@ fn scan(root: &NodeRoot, path: &str, keys: &[&str], found: &mut Vec<(String, Val
             found.push((
                 key,
                 Value {
-                    value: rest.split_whitespace().next().unwrap_or("").to_ascii_lowercase(),
+                    value: rest
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_ascii_lowercase(),
                     path: path.to_string(),
                     line: i as u32 + 1,
                 },
@@ -83,7 +98,9 @@ fn expand(root: &NodeRoot, pattern: &str) -> Vec<String> {
     };
     root.list(dir)
         .into_iter()
-        .filter(|n| n.starts_with(prefix) && n.ends_with(suffix) && n.len() >= prefix.len() + suffix.len())
+        .filter(|n| {
+            n.starts_with(prefix) && n.ends_with(suffix) && n.len() >= prefix.len() + suffix.len()
+        })
         .map(|n| format!("{dir}/{n}"))
         .collect()
 }
@@ -97,7 +114,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         std::fs::create_dir_all(d.join("etc/ssh/sshd_config.d")).unwrap();
-        std::fs::write(d.join("etc/ssh/sshd_config.d/50-cloud.conf"), "PasswordAuthentication yes\n").unwrap();
+        std::fs::write(
+            d.join("etc/ssh/sshd_config.d/50-cloud.conf"),
+            "PasswordAuthentication yes\n",
+        )
+        .unwrap();
         std::fs::write(
             d.join("etc/ssh/sshd_config"),
             "Include /etc/ssh/sshd_config.d/*.conf\nPasswordAuthentication no\nPermitRootLogin=no\nMatch User x\n  PermitRootLogin yes\n",
@@ -105,9 +126,18 @@ mod tests {
         .unwrap();
         let root = NodeRoot::new(d);
         let found = read(&root, &["passwordauthentication", "permitrootlogin"]).unwrap();
-        let get = |k: &str| found.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap();
+        let get = |k: &str| {
+            found
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        };
         assert_eq!(get("passwordauthentication").value, "yes");
-        assert_eq!(get("passwordauthentication").path, "/etc/ssh/sshd_config.d/50-cloud.conf");
+        assert_eq!(
+            get("passwordauthentication").path,
+            "/etc/ssh/sshd_config.d/50-cloud.conf"
+        );
         assert_eq!(get("permitrootlogin").value, "no");
         assert!(read(&NodeRoot::new(d.join("nothing")), &["x"]).is_none());
     }

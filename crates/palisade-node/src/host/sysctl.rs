@@ -32,7 +32,9 @@ pub fn read(root: &NodeRoot) -> BTreeMap<String, Param> {
     let mut by_name: BTreeMap<String, String> = BTreeMap::new();
     for dir in DIRS {
         for name in root.list(dir).into_iter().filter(|n| n.ends_with(".conf")) {
-            by_name.entry(name.clone()).or_insert_with(|| format!("{dir}/{name}"));
+            by_name
+                .entry(name.clone())
+                .or_insert_with(|| format!("{dir}/{name}"));
         }
     }
     let mut files: Vec<String> = by_name.into_values().collect();
@@ -74,9 +76,17 @@ mod tests {
         let d = dir.path();
         std::fs::create_dir_all(d.join("etc/sysctl.d")).unwrap();
         std::fs::create_dir_all(d.join("usr/lib/sysctl.d")).unwrap();
-        std::fs::write(d.join("usr/lib/sysctl.d/10-a.conf"), "kernel.kptr_restrict = 0\n").unwrap();
+        std::fs::write(
+            d.join("usr/lib/sysctl.d/10-a.conf"),
+            "kernel.kptr_restrict = 0\n",
+        )
+        .unwrap();
         std::fs::write(d.join("etc/sysctl.d/10-a.conf"), "kernel/kptr_restrict=2\n").unwrap();
-        std::fs::write(d.join("etc/sysctl.d/20-b.conf"), "kernel.dmesg_restrict=0\n").unwrap();
+        std::fs::write(
+            d.join("etc/sysctl.d/20-b.conf"),
+            "kernel.dmesg_restrict=0\n",
+        )
+        .unwrap();
         std::fs::write(d.join("etc/sysctl.conf"), "kernel.dmesg_restrict = 1\n").unwrap();
         let p = read(&NodeRoot::new(d));
         assert_eq!(p["kernel.kptr_restrict"].value, "2");
