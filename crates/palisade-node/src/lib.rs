@@ -39,5 +39,20 @@ pub fn audit(root: &NodeRoot) -> NodeAudit {
     let mut out = NodeAudit::default();
     cis::run(root, &mut out);
     host::run(root, &mut out);
+    // Benchmark order: by section, then by the numbers of the id (1.2.9 before 1.2.10).
+    out.results.sort_by_key(|r| order_key(r.check));
     out
+}
+
+fn order_key(check: &str) -> (usize, Vec<u32>, String) {
+    const SECTIONS: &[&str] = &[
+        "1.1", "1.2", "1.3", "1.4", "2", "3.1", "3.2", "4.1", "4.2", "host",
+    ];
+    let section = section_of(check);
+    let index = SECTIONS
+        .iter()
+        .position(|s| *s == section)
+        .unwrap_or(SECTIONS.len());
+    let numbers = check.split('.').filter_map(|p| p.parse().ok()).collect();
+    (index, numbers, check.to_string())
 }
