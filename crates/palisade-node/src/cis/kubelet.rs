@@ -158,7 +158,12 @@ impl Kubelet {
                     .filter_map(Node::scalar_text)
                     .collect::<Vec<_>>()
                     .join(","),
-                None => node.scalar_text()?.to_string(),
+                // The kubelet decodes its file with sigs.k8s.io/yaml (YAML 1.1), so a plain
+                // `yes`/`on` is a boolean there: normalise the spellings to true/false.
+                None => match node.as_bool() {
+                    Some(b) => b.to_string(),
+                    None => node.scalar_text()?.to_string(),
+                },
             };
             Some(Setting {
                 shown: format!("{}: {value}", field.join(".")),
@@ -342,5 +347,43 @@ mod tests {
         assert_eq!(ro.value, "10255");
         assert_eq!(&*ro.location.path, "/var/lib/kubelet/kubeadm-flags.env");
         assert!(k.flags.last("hostname-override").is_some());
+    }
+
+    #[test]
+    fn yaml_1_1_booleans_in_the_config_file_are_booleans() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("etc/systemd")).unwrap();
+        std::fs::create_dir_all(d.join("var/lib/kubelet")).unwrap();
+        std::fs::write(
+            d.join("var/lib/kubelet/config.yaml"),
+            "authentication:\n  anonymous:\n    enabled: no\nrotateCertificates: On\n",
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("etc/systemd/k.conf"),
+            "[Service]\nExecStart=/usr/bin/kubelet --config=/var/lib/kubelet/config.yaml\n",
+        )
+        .unwrap();
+        let root = NodeRoot::new(d);
+        let mut audit = NodeAudit::default();
+        let k = Kubelet::load(
+            &root,
+            &["/etc/systemd/k.conf".into()],
+            vec![],
+            None,
+            &mut audit,
+        );
+        let anon = k.setting(
+            "anonymous-auth",
+            &["authentication", "anonymous", "enabled"],
+        );
+        assert_eq!(anon.unwrap().value, "false");
+        assert_eq!(
+            k.setting("rotate-certificates", &["rotateCertificates"])
+                .unwrap()
+                .value,
+            "true"
+        );
     }
 }
