@@ -207,7 +207,7 @@ fn sysctls(root: &NodeRoot, audit: &mut NodeAudit) {
         ("host.7", &H_SYSCTL_DMESG, "kernel.dmesg_restrict", &["1"]),
     ];
     for (id, rule, key, good) in simple {
-        match params.get(key) {
+        match sysctl::effective(root, &params, key) {
             Some(p) => push(
                 audit,
                 id,
@@ -222,7 +222,7 @@ fn sysctls(root: &NodeRoot, audit: &mut NodeAudit) {
                 id,
                 rule,
                 Status::Manual,
-                format!("{key} is not set in the sysctl files: the kernel's build default applies; check it on the running node"),
+                format!("{key} is set neither in the sysctl files nor in /proc/sys under the root: the kernel's build default applies; check it on the running node"),
                 None,
                 anchor.clone(),
             ),
@@ -233,8 +233,8 @@ fn sysctls(root: &NodeRoot, audit: &mut NodeAudit) {
         .is_some_and(|r| r.status == crate::result::Status::Pass);
     let wrong: Vec<String> = KUBELET_TUNABLES
         .iter()
-        .filter(|(k, v)| params.get(*k).is_none_or(|p| p.value != *v))
-        .map(|(k, v)| match params.get(*k) {
+        .filter(|(k, v)| sysctl::effective(root, &params, k).is_none_or(|p| p.value != *v))
+        .map(|(k, v)| match sysctl::effective(root, &params, k) {
             Some(p) => format!("{k}={} (needs {v})", p.value),
             None => format!("{k} unset (needs {v})"),
         })
@@ -259,7 +259,7 @@ fn sysctls(root: &NodeRoot, audit: &mut NodeAudit) {
         None,
         anchor.clone(),
     );
-    match params.get("net.ipv4.ip_forward") {
+    match sysctl::effective(root, &params, "net.ipv4.ip_forward") {
         Some(p) if p.value == "1" => push(
             audit,
             "host.9",

@@ -2,7 +2,8 @@
 //! `/etc/sysctl.d`, `/run/sysctl.d`, `/usr/local/lib/sysctl.d`, `/usr/lib/sysctl.d` and
 //! `/lib/sysctl.d`, a file in an earlier directory hiding a same-named one in a later, all
 //! applied in file-name order, then `/etc/sysctl.conf`; a later assignment wins. Keys
-//! written with `/` are the same as with `.` (sysctl.d(5)).
+//! written with `/` are the same as with `.` (sysctl.d(5)). On a live root the running
+//! kernel's value (`/proc/sys/...`) is what is in force, and [`effective`] prefers it.
 
 use std::collections::BTreeMap;
 
@@ -66,6 +67,23 @@ pub fn read(root: &NodeRoot) -> BTreeMap<String, Param> {
     params
 }
 
+/// The value in force: the running kernel's (`/proc/sys/<key>` under the root, present on
+/// a live node only), else the boot configuration's.
+pub fn effective(root: &NodeRoot, boot: &BTreeMap<String, Param>, key: &str) -> Option<Param> {
+    let path = format!("/proc/sys/{}", key.replace('.', "/"));
+    if let ReadOutcome::Text(text) = root.read(&path) {
+        let value = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !value.is_empty() {
+            return Some(Param {
+                value,
+                path,
+                line: 1,
+            });
+        }
+    }
+    boot.get(key).cloned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,5 +110,28 @@ mod tests {
         assert_eq!(p["kernel.kptr_restrict"].value, "2");
         assert_eq!(p["kernel.dmesg_restrict"].value, "1");
         assert_eq!(p["kernel.dmesg_restrict"].path, "/etc/sysctl.conf");
+    }
+
+    #[test]
+    fn the_running_kernel_wins_on_a_live_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("proc/sys/kernel")).unwrap();
+        std::fs::create_dir_all(d.join("etc")).unwrap();
+        std::fs::write(d.join("proc/sys/kernel/kptr_restrict"), "1\n").unwrap();
+        std::fs::write(
+            d.join("etc/sysctl.conf"),
+            "kernel.kptr_restrict=0\nkernel.panic=10\n",
+        )
+        .unwrap();
+        let root = NodeRoot::new(d);
+        let boot = read(&root);
+        let k = effective(&root, &boot, "kernel.kptr_restrict").unwrap();
+        assert_eq!(
+            (k.value.as_str(), k.path.as_str()),
+            ("1", "/proc/sys/kernel/kptr_restrict")
+        );
+        assert_eq!(effective(&root, &boot, "kernel.panic").unwrap().value, "10");
+        assert!(effective(&root, &boot, "vm.nothing").is_none());
     }
 }
