@@ -21,6 +21,7 @@ mod worker;
 use component::{from_manifest, Component};
 use files::{files_under, FileChecks, Need, Owner};
 use kubelet::Kubelet;
+use palisade_core::Rule;
 use rules::*;
 
 use crate::result::{Layout, NodeAudit, Status};
@@ -80,35 +81,22 @@ fn run_kubeadm(root: &NodeRoot, layout: Layout, audit: &mut NodeAudit) {
         }
     });
     let absent = (!control_plane).then_some(worker_why);
-    let pair = |a: &'static str,
-                ra: &'static rules_ref::R,
-                b: &'static str,
-                rb: &'static rules_ref::R,
-                max: u32| (Some((a, ra, max)), Some((b, rb, Owner::Root)));
-    let manifest_rules = [
-        pair(
-            "1.1.1",
-            &F_APISERVER_MODE,
-            "1.1.2",
-            &F_APISERVER_OWNER,
-            0o600,
-        ),
-        pair("1.1.3", &F_CM_MODE, "1.1.4", &F_CM_OWNER, 0o600),
-        pair("1.1.5", &F_SCHED_MODE, "1.1.6", &F_SCHED_OWNER, 0o600),
-        pair("1.1.7", &F_ETCD_MODE, "1.1.8", &F_ETCD_OWNER, 0o600),
+    let manifest_rules: [(&str, &Rule, &str, &Rule); 4] = [
+        ("1.1.1", &F_APISERVER_MODE, "1.1.2", &F_APISERVER_OWNER),
+        ("1.1.3", &F_CM_MODE, "1.1.4", &F_CM_OWNER),
+        ("1.1.5", &F_SCHED_MODE, "1.1.6", &F_SCHED_OWNER),
+        ("1.1.7", &F_ETCD_MODE, "1.1.8", &F_ETCD_OWNER),
     ];
-    for (i, (mode, owner)) in manifest_rules.into_iter().enumerate() {
-        files::run(
+    for (i, (mode_id, mode_rule, owner_id, owner_rule)) in manifest_rules.into_iter().enumerate() {
+        file_pair(
             root,
-            &FileChecks {
-                component: names[i].0,
-                paths: std::slice::from_ref(&paths[i]),
-                need: Need::Required,
-                mode,
-                owner,
-                absent,
-            },
             audit,
+            names[i].0,
+            std::slice::from_ref(&paths[i]),
+            Need::Required,
+            (mode_id, mode_rule, 0o600),
+            (owner_id, owner_rule, Owner::Root),
+            absent,
         );
     }
     let cni: Vec<String> = files_under(root, "/etc/cni/net.d", &[], false)
@@ -350,11 +338,6 @@ fn run_k3s(root: &NodeRoot, audit: &mut NodeAudit) {
     );
 }
 
-mod rules_ref {
-    /// Shorthand for rule references in tables.
-    pub type R = palisade_core::Rule;
-}
-
 #[allow(clippy::too_many_arguments)]
 fn file_pair(
     root: &NodeRoot,
@@ -362,8 +345,8 @@ fn file_pair(
     component: &'static str,
     paths: &[String],
     need: Need,
-    mode: (&'static str, &'static rules_ref::R, u32),
-    owner: (&'static str, &'static rules_ref::R, Owner),
+    mode: (&'static str, &'static Rule, u32),
+    owner: (&'static str, &'static Rule, Owner),
     absent: Option<&'static str>,
 ) {
     files::run(
