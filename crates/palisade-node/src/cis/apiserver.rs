@@ -45,7 +45,7 @@ pub fn check(root: &NodeRoot, api: &Component, audit: &mut NodeAudit) {
     ];
     for (id, rule, plugin, want) in plugins {
         flag_check(audit, id, rule, api, |c| {
-            list_has(c, "enable-admission-plugins", plugin, want, &[])
+            self::plugin(c, plugin, want, false)
         });
     }
     for (id, rule, plugin) in [
@@ -53,11 +53,11 @@ pub fn check(root: &NodeRoot, api: &Component, audit: &mut NodeAudit) {
         ("1.2.13", &A_NS_LIFECYCLE, "NamespaceLifecycle"),
     ] {
         flag_check(audit, id, rule, api, |c| {
-            list_has(c, "disable-admission-plugins", plugin, false, &[])
+            self::plugin(c, plugin, true, true)
         });
     }
     flag_check(audit, "1.2.14", &A_NODE_RESTRICTION, api, |c| {
-        list_has(c, "enable-admission-plugins", "NodeRestriction", true, &[])
+        plugin(c, "NodeRestriction", true, false)
     });
     flag_check(audit, "1.2.15", &A_PROFILING, api, |c| {
         bool_is(c, "profiling", false, true)
@@ -129,6 +129,55 @@ pub fn check(root: &NodeRoot, api: &Component, audit: &mut NodeAudit) {
         at: c.flags.last("audit-policy-file").cloned(),
         evidence: None,
     });
+}
+
+/// Whether an admission plugin is enabled (`want`), as kube-apiserver computes the set: the
+/// deprecated `--admission-control` list, when given, *is* the enabled set and every other
+/// plugin is disabled (`computePluginNames` in pkg/kubeapiserver/options/admission.go), and
+/// it cannot be combined with the newer flags (`AdmissionOptions.Validate`); otherwise the
+/// default-on plugins (`default_on`, e.g. ServiceAccount) are on unless in
+/// `--disable-admission-plugins`, and the others only when in `--enable-admission-plugins`.
+fn plugin(c: &Component, name: &str, want: bool, default_on: bool) -> Verdict {
+    if let Some((items, u)) = c.flags.list("admission-control") {
+        let has = items.iter().any(|i| i == name);
+        let mut message = format!(
+            "--admission-control (deprecated; it replaces the whole enabled set) is {}: {}",
+            items.join(","),
+            if has { "includes" } else { "does not include" }
+        );
+        message.push_str(&format!(" {name}"));
+        if c.flags.last("enable-admission-plugins").is_some()
+            || c.flags.last("disable-admission-plugins").is_some()
+        {
+            message.push_str(
+                "; it cannot be combined with --enable/--disable-admission-plugins: the API \
+                 server refuses to start",
+            );
+        }
+        return Verdict {
+            status: if has == want && !message.contains("refuses") {
+                Status::Pass
+            } else {
+                Status::Fail
+            },
+            message,
+            at: Some(u.clone()),
+            evidence: None,
+        };
+    }
+    if default_on {
+        let v = list_has(c, "disable-admission-plugins", name, false, &[]);
+        // Not disabled means enabled for a default-on plugin.
+        return Verdict {
+            status: if (v.status == Status::Pass) == want {
+                Status::Pass
+            } else {
+                Status::Fail
+            },
+            ..v
+        };
+    }
+    list_has(c, "enable-admission-plugins", name, want, &[])
 }
 
 /// 1.2.6–1.2.8. With `--authorization-config` (structured authorization) the modes live in
@@ -308,6 +357,54 @@ mod tests {
             judge("resources:\n- resources: [secrets]\n  providers: [{aesgcm: {}}]\n")
                 .1
                 .contains("aesgcm")
+        );
+    }
+
+    #[test]
+    fn the_deprecated_admission_control_list_replaces_the_enabled_set() {
+        use crate::cis::component::State;
+        use crate::cis::flags::{Flags, Origin, Token};
+        let toks = |words: &[&str]| -> Vec<Token> {
+            words
+                .iter()
+                .map(|w| Token {
+                    text: w.to_string(),
+                    origin: Origin::Builtin("test"),
+                })
+                .collect()
+        };
+        let comp = |words: &[&str]| Component {
+            name: "kube-apiserver",
+            file: "/m.yaml".into(),
+            state: State::Loaded,
+            flags: Flags::parse(&toks(words)),
+            anchor: at("/m.yaml", 1),
+        };
+        let legacy = comp(&["--admission-control=NodeRestriction,NamespaceLifecycle"]);
+        assert_eq!(
+            plugin(&legacy, "NodeRestriction", true, false).status,
+            Status::Pass
+        );
+        // ServiceAccount is default-on, but the legacy list leaves it out.
+        assert_eq!(
+            plugin(&legacy, "ServiceAccount", true, true).status,
+            Status::Fail
+        );
+        let both = comp(&[
+            "--admission-control=NodeRestriction",
+            "--enable-admission-plugins=NodeRestriction",
+        ]);
+        assert!(plugin(&both, "NodeRestriction", true, false)
+            .message
+            .contains("refuses"));
+        let modern = comp(&["--disable-admission-plugins=ServiceAccount"]);
+        assert_eq!(
+            plugin(&modern, "ServiceAccount", true, true).status,
+            Status::Fail
+        );
+        assert_eq!(
+            plugin(&modern, "NamespaceLifecycle", true, true).status,
+            Status::Pass
         );
     }
 }
