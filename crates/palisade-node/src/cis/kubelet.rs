@@ -198,7 +198,10 @@ fn command_words(
     text: &str,
     audit: &mut NodeAudit,
 ) -> Option<Vec<Token>> {
+    // systemd.exec: variables from `EnvironmentFile=` override those of `Environment=`,
+    // whatever the order of the lines; within each kind a later setting wins.
     let mut vars: HashMap<String, (String, Location)> = HashMap::new();
+    let mut file_vars: HashMap<String, (String, Location)> = HashMap::new();
     let mut exec: Option<(String, u32)> = None;
     for (i, line) in logical_lines(text) {
         let line_no = i + 1;
@@ -229,7 +232,7 @@ fn command_words(
                             }
                             if let Some((k, v)) = l.split_once('=') {
                                 let v = split_words(v).join(" ");
-                                vars.insert(k.trim().to_string(), (v, at(path, j as u32 + 1)));
+                                file_vars.insert(k.trim().to_string(), (v, at(path, j as u32 + 1)));
                             }
                         }
                     }
@@ -253,6 +256,7 @@ fn command_words(
         }
     }
     let (command, line_no) = exec?;
+    vars.extend(file_vars);
     let here = at(unit, line_no);
     let mut words = Vec::new();
     for word in split_words(&command) {
@@ -385,5 +389,28 @@ mod tests {
                 .value,
             "true"
         );
+    }
+
+    #[test]
+    fn environment_files_override_environment_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("etc/systemd")).unwrap();
+        std::fs::write(d.join("etc/kubelet.env"), "ARGS=--read-only-port=0\n").unwrap();
+        std::fs::write(
+            d.join("etc/systemd/k.conf"),
+            "[Service]\nEnvironmentFile=/etc/kubelet.env\nEnvironment=\"ARGS=--read-only-port=10255\"\nExecStart=/usr/bin/kubelet $ARGS\n",
+        )
+        .unwrap();
+        let root = NodeRoot::new(d);
+        let mut audit = NodeAudit::default();
+        let k = Kubelet::load(
+            &root,
+            &["/etc/systemd/k.conf".into()],
+            vec![],
+            None,
+            &mut audit,
+        );
+        assert_eq!(k.flags.last("read-only-port").unwrap().value, "0");
     }
 }
