@@ -59,19 +59,19 @@ impl Kubelet {
         config_dir: Option<&str>,
         audit: &mut NodeAudit,
     ) -> Kubelet {
-        let mut words = Vec::new();
-        let mut unit_found = None;
+        let mut texts = Vec::new();
         for unit in units {
             if let ReadOutcome::Text(text) = root.read(unit) {
                 audit.inputs += 1;
-                // The unit whose ExecStart= is in force is the one the benchmark means by
-                // "the kubelet service file" (kubeadm's 10-kubeadm.conf drop-in).
-                if let Some(w) = command_words(root, unit, &text, audit) {
-                    words = w;
-                    unit_found = Some(unit.clone());
-                }
+                texts.push((unit.clone(), text));
             }
         }
+        // The unit whose ExecStart= is in force is the one the benchmark means by "the
+        // kubelet service file" (kubeadm's 10-kubeadm.conf drop-in).
+        let (words, unit_found) = match command_words(root, &texts, audit) {
+            Some((words, unit)) => (words, Some(unit)),
+            None => (Vec::new(), None),
+        };
         let mut flags = Flags::parse(&words);
         for u in extra {
             flags.push(u);
@@ -190,72 +190,44 @@ impl Kubelet {
     }
 }
 
-/// The words of the last `ExecStart=` of a unit, variables expanded. `None` when the unit
-/// has no `ExecStart=`.
+/// The words of the `ExecStart=` in force across a unit and its drop-ins (read in order:
+/// an empty `ExecStart=` resets, a later one replaces), variables expanded, and the unit it
+/// is written in. `None` when no unit has an `ExecStart=`.
 fn command_words(
     root: &NodeRoot,
-    unit: &str,
-    text: &str,
+    units: &[(String, String)],
     audit: &mut NodeAudit,
-) -> Option<Vec<Token>> {
+) -> Option<(Vec<Token>, String)> {
     // systemd.exec: variables from `EnvironmentFile=` override those of `Environment=`,
-    // whatever the order of the lines; within each kind a later setting wins.
+    // whatever the order of the lines; within each kind a later setting wins. Variables
+    // set in any of the unit's files apply to the command.
     let mut vars: HashMap<String, (String, Location)> = HashMap::new();
     let mut file_vars: HashMap<String, (String, Location)> = HashMap::new();
-    let mut exec: Option<(String, u32)> = None;
-    for (i, line) in logical_lines(text) {
-        let line_no = i + 1;
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        match key.trim() {
-            "Environment" => {
-                for word in split_words(value) {
-                    if let Some((k, v)) = word.split_once('=') {
-                        vars.insert(k.to_string(), (v.to_string(), at(unit, line_no)));
-                    }
-                }
-            }
-            "EnvironmentFile" => {
-                let path = value.trim();
-                let (optional, path) = match path.strip_prefix('-') {
-                    Some(p) => (true, p),
-                    None => (false, path),
-                };
-                match root.read(path) {
-                    ReadOutcome::Text(env) => {
-                        audit.inputs += 1;
-                        for (j, l) in env.lines().enumerate() {
-                            let l = l.trim();
-                            if l.starts_with('#') {
-                                continue;
-                            }
-                            if let Some((k, v)) = l.split_once('=') {
-                                let v = split_words(v).join(" ");
-                                file_vars.insert(k.trim().to_string(), (v, at(path, j as u32 + 1)));
-                            }
+    let mut exec: Option<(String, u32, String)> = None;
+    for (unit, text) in units {
+        let unit = unit.as_str();
+        for (i, line) in logical_lines(text) {
+            let line_no = i + 1;
+            let Some((key, value)) = line.split_once('=') else {
+                continue;
+            };
+            match key.trim() {
+                "Environment" => {
+                    for word in split_words(value) {
+                        if let Some((k, v)) = word.split_once('=') {
+                            vars.insert(k.to_string(), (v.to_string(), at(unit, line_no)));
                         }
                     }
-                    ReadOutcome::Missing if optional => {}
-                    other => audit.notes.push(LoadNote {
-                        location: at(unit, line_no),
-                        message: format!(
-                            "EnvironmentFile {path} cannot be read ({}); systemd would refuse to \
-                             start the kubelet",
-                            match other {
-                                ReadOutcome::Error(e) => e,
-                                _ => "not found".into(),
-                            }
-                        ),
-                    }),
                 }
+                "EnvironmentFile" => env_file(root, unit, line_no, value, &mut file_vars, audit),
+                "ExecStart" if value.trim().is_empty() => exec = None,
+                "ExecStart" => exec = Some((value.to_string(), line_no, unit.to_string())),
+                _ => {}
             }
-            "ExecStart" if value.trim().is_empty() => exec = None,
-            "ExecStart" => exec = Some((value.to_string(), line_no)),
-            _ => {}
         }
     }
-    let (command, line_no) = exec?;
+    let (command, line_no, unit) = exec?;
+    let unit = unit.as_str();
     vars.extend(file_vars);
     let here = at(unit, line_no);
     let mut words = Vec::new();
@@ -285,7 +257,50 @@ fn command_words(
     if !words.is_empty() {
         words.remove(0);
     }
-    Some(words)
+    Some((words, unit.to_string()))
+}
+
+/// Reads an `EnvironmentFile=` (a leading `-` makes it optional) into `vars`.
+fn env_file(
+    root: &NodeRoot,
+    unit: &str,
+    line_no: u32,
+    value: &str,
+    vars: &mut HashMap<String, (String, Location)>,
+    audit: &mut NodeAudit,
+) {
+    let path = value.trim();
+    let (optional, path) = match path.strip_prefix('-') {
+        Some(p) => (true, p),
+        None => (false, path),
+    };
+    match root.read(path) {
+        ReadOutcome::Text(env) => {
+            audit.inputs += 1;
+            for (j, l) in env.lines().enumerate() {
+                let l = l.trim();
+                if l.starts_with('#') {
+                    continue;
+                }
+                if let Some((k, v)) = l.split_once('=') {
+                    let v = split_words(v).join(" ");
+                    vars.insert(k.trim().to_string(), (v, at(path, j as u32 + 1)));
+                }
+            }
+        }
+        ReadOutcome::Missing if optional => {}
+        other => audit.notes.push(LoadNote {
+            location: at(unit, line_no),
+            message: format!(
+                "EnvironmentFile {path} cannot be read ({}); systemd would refuse to start the \
+                 kubelet",
+                match other {
+                    ReadOutcome::Error(e) => e,
+                    _ => "not found".into(),
+                }
+            ),
+        }),
+    }
 }
 
 /// Unit file lines with backslash continuations joined, numbered by their first line.
@@ -412,5 +427,37 @@ mod tests {
             &mut audit,
         );
         assert_eq!(k.flags.last("read-only-port").unwrap().value, "0");
+    }
+
+    #[test]
+    fn drop_ins_share_variables_and_the_last_exec_start_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("u")).unwrap();
+        std::fs::write(
+            d.join("u/base"),
+            "[Service]\nExecStart=/usr/bin/kubelet --read-only-port=10255\n",
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("u/10.conf"),
+            "[Service]\nEnvironment=\"A=--read-only-port=0\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("u/20.conf"),
+            "[Service]\nExecStart=\nExecStart=/usr/bin/kubelet $A\n",
+        )
+        .unwrap();
+        let root = NodeRoot::new(d);
+        let mut audit = NodeAudit::default();
+        let units = [
+            "/u/base".to_string(),
+            "/u/10.conf".into(),
+            "/u/20.conf".into(),
+        ];
+        let k = Kubelet::load(&root, &units, vec![], None, &mut audit);
+        assert_eq!(k.flags.last("read-only-port").unwrap().value, "0");
+        assert_eq!(k.unit.as_deref(), Some("/u/20.conf"));
     }
 }
