@@ -28,6 +28,9 @@ pub enum Command {
     Rbac(crate::rbac_cmd::RbacArgs),
     /// Network connectivity: what can talk to what, and why.
     Netpol(crate::netpol_cmd::NetpolArgs),
+    /// Audit a node's filesystem (`--root`, default `/`): CIS Kubernetes Benchmark sections
+    /// 1–4 (control plane, etcd, kubelet, file permissions) and host hardening.
+    Node(crate::node_cmd::NodeArgs),
 }
 
 /// `palisade frameworks`.
