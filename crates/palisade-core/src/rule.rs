@@ -51,6 +51,8 @@ pub enum Family {
     Dockerfile,
     /// Palisade's own configuration (exceptions).
     Configuration,
+    /// Nodes and hosts: CIS node checks, host hardening, SSH access, network probes.
+    Node,
 }
 
 impl Family {
@@ -68,6 +70,7 @@ impl Family {
             Family::DataClassification => "Data classification",
             Family::Dockerfile => "Dockerfiles",
             Family::Configuration => "Configuration",
+            Family::Node => "Nodes and hosts",
         }
     }
 }
