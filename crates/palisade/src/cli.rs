@@ -28,6 +28,8 @@ pub enum Command {
     Rbac(crate::rbac_cmd::RbacArgs),
     /// Network connectivity: what can talk to what, and why.
     Netpol(crate::netpol_cmd::NetpolArgs),
+    /// Node audits from a node's filesystem (`palisade node access`: who can SSH in).
+    Node(crate::node_cmd::NodeArgs),
 }
 
 /// `palisade frameworks`.

@@ -95,8 +95,11 @@ pub fn cell(a: &AccountAccess) -> Cell {
     }
 }
 
-/// `key(2) | password | key+otp`.
+/// `key(2) | password | key+otp`, or `no login`.
 pub fn summary(login: &Login) -> String {
+    if !login.allowed {
+        return "no login".to_string();
+    }
     let parts: Vec<String> = login
         .paths
         .iter()
