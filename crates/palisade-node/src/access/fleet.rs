@@ -40,12 +40,14 @@ pub struct Matrix {
     pub rows: Vec<Row>,
 }
 
-/// Builds the matrix of the nodes (accounts that can log in nowhere are left out).
+/// Builds the matrix of the nodes (accounts that can log in nowhere, sshd not running
+/// counting as nowhere, are left out).
 pub fn matrix(nodes: &[NodeAccess]) -> Matrix {
     let mut users: Vec<String> = nodes
         .iter()
+        .filter(|n| n.sshd.runs())
         .flat_map(|n| n.accounts.iter())
-        .filter(|a| n_can(a))
+        .filter(|a| a.can_log_in())
         .map(|a| a.account.name.clone())
         .collect();
     users.sort();
@@ -70,10 +72,6 @@ pub fn matrix(nodes: &[NodeAccess]) -> Matrix {
         nodes: nodes.iter().map(|n| n.node.clone()).collect(),
         rows,
     }
-}
-
-fn n_can(a: &AccountAccess) -> bool {
-    a.can_log_in()
 }
 
 /// The cell of an account that can log in.

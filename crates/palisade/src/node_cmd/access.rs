@@ -11,7 +11,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use palisade_core::{exceptions, Config, Finding, Inventory, LoadError, LoadNote, Location};
 use palisade_core::{Report, Stats};
-use palisade_node::access::{self, fleet, findings, NodeAccess, Options};
+use palisade_node::access::{self, findings, fleet, NodeAccess, Options};
 use palisade_report::Format;
 use serde::Serialize;
 
@@ -139,7 +139,12 @@ pub fn run(args: &AccessArgs) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
-    if report.errors.iter().any(|e| e.message.contains("root directory")) && nodes.len() == 1 {
+    if report
+        .errors
+        .iter()
+        .any(|e| e.message.contains("root directory"))
+        && nodes.len() == 1
+    {
         return Ok(ExitCode::from(2));
     }
     Ok(crate::scan::exit_code(&report, args.fail_on))
@@ -164,7 +169,10 @@ fn disambiguate(nodes: &mut [NodeAccess]) {
 /// The findings of every node as a Report (diagnostics as notes; a missing root as an
 /// error), with exceptions applied.
 fn build_report(nodes: &[NodeAccess], roots: &[PathBuf], config: &Config) -> Report {
-    let mut found: Vec<Finding> = nodes.iter().flat_map(|n| access::check(n, config)).collect();
+    let mut found: Vec<Finding> = nodes
+        .iter()
+        .flat_map(|n| access::check(n, config))
+        .collect();
     found.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let inventory = Inventory::default();
     let applied = exceptions::apply(found, &inventory, config, crate::scan::today());
@@ -216,18 +224,24 @@ fn tables(nodes: &[NodeAccess]) -> String {
         let sshd = if !node.sshd.installed {
             "sshd not installed".to_string()
         } else {
-            format!("sshd {}", match node.sshd.enabled {
-                access::service::Enabled::Yes => "enabled",
-                access::service::Enabled::No => "disabled",
-                access::service::Enabled::Unknown => "installed (boot state unknown)",
-            })
+            format!(
+                "sshd {}",
+                match node.sshd.enabled {
+                    access::service::Enabled::Yes => "enabled",
+                    access::service::Enabled::No => "disabled",
+                    access::service::Enabled::Unknown => "installed (boot state unknown)",
+                }
+            )
         };
         let mfa = match &node.pam.second_factor {
             Some(f) if f.enforced => format!(", PAM {} enforced", f.module),
             Some(f) => format!(", PAM {} not enforced", f.module),
             None => String::new(),
         };
-        out.push_str(&format!("NODE {} ({}, {sshd}{mfa})\n", node.node, node.role.name));
+        out.push_str(&format!(
+            "NODE {} ({}, {sshd}{mfa})\n",
+            node.node, node.role.name
+        ));
         let mut t = TextTable::new(&["USER", "UID", "HOW", "MFA", "KEYS", "NOTES"]);
         let mut rows = 0;
         for a in node.accounts.iter().filter(|a| a.can_log_in()) {
@@ -247,15 +261,27 @@ fn tables(nodes: &[NodeAccess]) -> String {
                 .map(|k| {
                     let size = k.info.bits.map(|b| format!("-{b}")).unwrap_or_default();
                     let r = k.restrictions();
-                    let r = if r.is_empty() { "unrestricted".to_string() } else { r };
+                    let r = if r.is_empty() {
+                        "unrestricted".to_string()
+                    } else {
+                        r
+                    };
                     format!("{}{size} [{r}]", k.key_type)
                 })
                 .collect();
             t.row(vec![
                 a.account.name.clone(),
                 a.account.uid.to_string(),
-                if login.allowed { fleet::summary(login) } else { "-".to_string() },
-                if login.mfa { "yes".to_string() } else { "no".to_string() },
+                if login.allowed {
+                    fleet::summary(login)
+                } else {
+                    "-".to_string()
+                },
+                if login.mfa {
+                    "yes".to_string()
+                } else {
+                    "no".to_string()
+                },
                 keys.join(", "),
                 notes.join("; "),
             ]);
@@ -298,4 +324,3 @@ fn tables(nodes: &[NodeAccess]) -> String {
     }
     out
 }
-
