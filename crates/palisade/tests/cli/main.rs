@@ -24,3 +24,5 @@ mod rbac;
 mod netpol;
 // palisade netpol graph: the HTML page in headless Chromium, JSON and DOT
 mod netpol_graph;
+// palisade node access: SSH access per node and across a fleet
+mod node_access;
