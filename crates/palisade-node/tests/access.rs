@@ -646,3 +646,201 @@ fn bad_input_never_panics_and_is_reported() {
     assert_eq!(n.accounts[0].login.settings[0].value, "prohibit-password");
     let _ = access::check(&n, &Config::default());
 }
+
+/// How `alice` (uid 1000, groups alice and ops) and `root` log in under a config, in the
+/// matrix summary form (`no login` when refused).
+fn logins(config: &str, shadow: &str, pam: &str) -> (String, String, Vec<String>) {
+    let alice_key =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHC7coE2mN9KXO5ooLd2HDJDXQoaXPEQT0JAHqpWzO0p a";
+    let root_keys = format!("command=\"/bin/backup\" {alice_key}\n{alice_key}\n");
+    let root = tree(&[
+        ("/etc/ssh/sshd_config", config),
+        ("/etc/pam.d/sshd", pam),
+        (
+            "/etc/passwd",
+            "root:x:0:0::/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\n",
+        ),
+        ("/etc/shadow", shadow),
+        ("/etc/group", "root:x:0:\nalice:x:1000:\nops:x:500:alice\n"),
+        (
+            "/home/alice/.ssh/authorized_keys",
+            &format!("{alice_key}\n"),
+        ),
+        ("/root/.ssh/authorized_keys", &root_keys),
+    ]);
+    let n = analyze(root.path(), &Options::default());
+    let by = |u: &str| n.accounts.iter().find(|a| a.account.name == u).unwrap();
+    let summary = |u: &str| access::fleet::summary(&by(u).login);
+    (
+        summary("alice"),
+        summary("root"),
+        by("alice").login.conditions.clone(),
+    )
+}
+
+#[test]
+fn login_semantics_table() {
+    const SET: &str = "root:$6$s$h:1::::::\nalice:$6$s$h:1::::::\n";
+    const OTP: &str = "auth required pam_unix.so\nauth required pam_google_authenticator.so\n";
+    // (case, config, shadow, pam, alice, root)
+    let cases: &[(&str, &str, &str, &str, &str, &str)] = &[
+        (
+            "defaults: keys and passwords, root by key only",
+            "",
+            SET,
+            "",
+            "key(1) | password",
+            "key(2)",
+        ),
+        (
+            "root forced-commands-only: only the key with command=",
+            "PermitRootLogin forced-commands-only\n",
+            SET,
+            "",
+            "key(1) | password",
+            "key(1)",
+        ),
+        (
+            "root yes",
+            "PermitRootLogin yes\n",
+            SET,
+            "",
+            "key(1) | password",
+            "key(2) | password",
+        ),
+        (
+            "without-password is prohibit-password",
+            "PermitRootLogin without-password\n",
+            SET,
+            "",
+            "key(1) | password",
+            "key(2)",
+        ),
+        (
+            "root no",
+            "PermitRootLogin no\n",
+            SET,
+            "",
+            "key(1) | password",
+            "no login",
+        ),
+        (
+            "two methods required",
+            "AuthenticationMethods publickey,password\n",
+            SET,
+            "",
+            "key(1)+password",
+            "no login",
+        ),
+        (
+            "alternatives",
+            "AuthenticationMethods publickey,password publickey\n",
+            SET,
+            "",
+            "key(1)+password | key(1)",
+            "key(2)",
+        ),
+        (
+            "locked without PAM refuses even keys",
+            "UsePAM no\n",
+            "root:!:1::::::\nalice:!x:1::::::\n",
+            "",
+            "no login",
+            "no login",
+        ),
+        (
+            "locked with PAM: keys still work",
+            "UsePAM yes\nKbdInteractiveAuthentication no\n",
+            "root:!:1::::::\nalice:!x:1::::::\n",
+            "",
+            "key(1)",
+            "key(2)",
+        ),
+        (
+            "* disables passwords only",
+            "UsePAM no\n",
+            "root:*:1::::::\nalice:*:1::::::\n",
+            "",
+            "key(1)",
+            "key(2)",
+        ),
+        (
+            "empty password needs PermitEmptyPasswords",
+            "",
+            "root:*:1::::::\nalice::1::::::\n",
+            "",
+            "key(1)",
+            "key(2)",
+        ),
+        (
+            "empty password permitted",
+            "PermitEmptyPasswords yes\n",
+            "root:*:1::::::\nalice::1::::::\n",
+            "",
+            "key(1) | password",
+            "key(2)",
+        ),
+        (
+            "PAM code: kbd-interactive takes both, password alone fails",
+            "UsePAM yes\n",
+            SET,
+            OTP,
+            "key(1) | password+otp",
+            "key(2)",
+        ),
+        (
+            "key then PAM code",
+            "UsePAM yes\nAuthenticationMethods publickey,keyboard-interactive:pam\n",
+            SET,
+            OTP,
+            "key(1)+password+otp",
+            "no login",
+        ),
+        (
+            "pubkey off",
+            "PubkeyAuthentication no\nPasswordAuthentication no\n",
+            SET,
+            "",
+            "no login",
+            "no login",
+        ),
+        (
+            "AllowGroups by supplementary group",
+            "AllowGroups ops\n",
+            SET,
+            "",
+            "key(1) | password",
+            "no login",
+        ),
+        (
+            "DenyGroups by primary group",
+            "DenyGroups alice\n",
+            SET,
+            "",
+            "no login",
+            "key(2)",
+        ),
+        (
+            "AllowUsers with a host",
+            "AllowUsers alice@10.0.0.0/8\n",
+            SET,
+            "",
+            "key(1) | password",
+            "no login",
+        ),
+        (
+            "AuthorizedKeysFile none",
+            "AuthorizedKeysFile none\n",
+            SET,
+            "",
+            "password",
+            "no login",
+        ),
+    ];
+    for (case, config, shadow, pam, alice, root) in cases {
+        let (a, r, _) = logins(config, shadow, pam);
+        assert_eq!((a.as_str(), r.as_str()), (*alice, *root), "case: {case}");
+    }
+    let (_, _, conditions) = logins("AllowUsers alice@10.0.0.0/8\n", SET, "");
+    assert_eq!(conditions, vec!["only as AllowUsers alice@10.0.0.0/8"]);
+}
