@@ -101,6 +101,7 @@ pub fn default_of(keyword: &str) -> &'static str {
         "authorizedkeysfile" => ".ssh/authorized_keys .ssh/authorized_keys2",
         "authenticationmethods" => "any",
         "port" => "22",
+        "strictmodes" => "yes",
         _ => "",
     }
 }

@@ -375,7 +375,11 @@ fn account_findings(
                 object,
                 at(&file.path, 1),
                 Some(format!("user {name}")),
-                format!("{name}'s {}: {why}", file.path),
+                format!(
+                    "{name}'s {}: {why} (sshd ignores it under StrictModes; with StrictModes \
+                     no, whoever can write it can add a key)",
+                    file.path
+                ),
             );
         }
     }

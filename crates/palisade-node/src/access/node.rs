@@ -208,11 +208,15 @@ fn account_access(
     let mut keys: Vec<AuthorizedKey> = Vec::new();
     let mut login_under = |e: &Effective| -> Login {
         let mut own = Vec::new();
+        // StrictModes (on by default) makes sshd ignore a file others can write.
+        let strict = e.word("strictmodes") != "no";
         for f in key_files(e, account) {
-            let (_, found, _) = cache
+            let (file, found, _) = cache
                 .entry(f.clone())
                 .or_insert_with(|| read_keys(fs, &f, account));
-            own.extend(found.iter().cloned());
+            if !(strict && file.writable_by_others.is_some()) {
+                own.extend(found.iter().cloned());
+            }
             if !files_seen.contains(&f) {
                 files_seen.push(f);
                 keys.extend(found.iter().cloned());

@@ -139,14 +139,7 @@ pub fn run(args: &AccessArgs) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
-    if report
-        .errors
-        .iter()
-        .any(|e| e.message.contains("root directory"))
-        && nodes.len() == 1
-    {
-        return Ok(ExitCode::from(2));
-    }
+    // A root that does not exist is an input error: exit 2, as scan does for a missing path.
     Ok(crate::scan::exit_code(&report, args.fail_on))
 }
 
