@@ -1,6 +1,8 @@
 //! A node's accounts: `/etc/passwd`, `/etc/shadow` (when readable) and `/etc/group`.
 //! Malformed lines are diagnostics with file:line; the rest is still read.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::rootfs::{Diagnostic, ReadError, RootFs};
@@ -79,14 +81,31 @@ pub fn load(fs: &RootFs) -> Accounts {
     let group = read(fs, "/etc/group", &mut out.diagnostics, true);
     out.shadow_read = shadow.is_some();
 
-    let shadow_hashes = parse_fields(
+    let shadow_rows = parse_fields(
         fs,
         "/etc/shadow",
         shadow.as_deref(),
         2,
         &mut out.diagnostics,
     );
-    let groups = parse_fields(fs, "/etc/group", group.as_deref(), 3, &mut out.diagnostics);
+    let group_rows = parse_fields(fs, "/etc/group", group.as_deref(), 3, &mut out.diagnostics);
+    // Indexed once: nodes with thousands of accounts are read in linear time.
+    let mut hashes: HashMap<&str, &str> = HashMap::new();
+    for (_, f) in &shadow_rows {
+        hashes.entry(f[0].as_str()).or_insert(f[1].as_str());
+    }
+    let mut group_by_gid: HashMap<u32, &str> = HashMap::new();
+    let mut member_of: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (_, g) in &group_rows {
+        if let Ok(gid) = g[2].parse::<u32>() {
+            group_by_gid.entry(gid).or_insert(g[0].as_str());
+        }
+        for member in g.get(3).map(|m| m.split(',')).into_iter().flatten() {
+            if !member.is_empty() {
+                member_of.entry(member).or_default().push(g[0].as_str());
+            }
+        }
+    }
     for (line, fields) in parse_fields(
         fs,
         "/etc/passwd",
@@ -104,10 +123,7 @@ pub fn load(fs: &RootFs) -> Accounts {
         };
         let name = fields[0].clone();
         let field = if fields[1] == "x" {
-            shadow_hashes
-                .iter()
-                .find(|(_, f)| f[0] == name)
-                .map(|(_, f)| f[1].as_str())
+            hashes.get(name.as_str()).copied()
         } else {
             Some(fields[1].as_str())
         };
@@ -115,14 +131,13 @@ pub fn load(fs: &RootFs) -> Accounts {
             Some(hash) => password_state(hash),
             None => PasswordState::Unknown,
         };
-        let mut names = Vec::new();
-        if let Some((_, g)) = groups.iter().find(|(_, g)| g[2].parse::<u32>() == Ok(gid)) {
-            names.push(g[0].clone());
+        let mut names: Vec<String> = Vec::new();
+        if let Some(g) = group_by_gid.get(&gid) {
+            names.push((*g).to_string());
         }
-        for (_, g) in &groups {
-            let member = g.get(3).is_some_and(|m| m.split(',').any(|u| u == name));
-            if member && !names.contains(&g[0]) {
-                names.push(g[0].clone());
+        for g in member_of.get(name.as_str()).into_iter().flatten() {
+            if !names.iter().any(|n| n == g) {
+                names.push((*g).to_string());
             }
         }
         out.accounts.push(Account {

@@ -83,11 +83,39 @@ impl Effective {
         self.word(keyword) == "yes"
     }
 
+    /// Do two settings give every account (root or not) the same login? Compares only
+    /// the keywords a login depends on, so a variant that changes nothing relevant need not
+    /// be computed again.
+    pub fn same_for_login(&self, other: &Effective, root: bool) -> bool {
+        LOGIN_KEYWORDS
+            .iter()
+            .filter(|k| root || **k != "permitrootlogin")
+            .all(|k| self.get(k).args == other.get(k).args)
+    }
+
     /// Was the keyword set by a line (not defaulted)?
     pub fn is_set(&self, keyword: &str) -> bool {
         self.values.contains_key(keyword)
     }
 }
+
+/// The keywords a login depends on.
+const LOGIN_KEYWORDS: &[&str] = &[
+    "permitrootlogin",
+    "pubkeyauthentication",
+    "passwordauthentication",
+    "kbdinteractiveauthentication",
+    "usepam",
+    "authenticationmethods",
+    "permitemptypasswords",
+    "authorizedkeysfile",
+    "authorizedkeyscommand",
+    "strictmodes",
+    "allowusers",
+    "denyusers",
+    "allowgroups",
+    "denygroups",
+];
 
 /// sshd's built-in defaults (OpenSSH 7.0 and later, `fill_default_server_options`).
 pub fn default_of(keyword: &str) -> &'static str {

@@ -3,7 +3,7 @@
 //! for each `Match` block that depends on the connection (`Address`, `Host`, ...), kept
 //! when it changes the answer.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -165,9 +165,18 @@ pub fn analyze(root: &Path, options: &Options) -> NodeAccess {
 
     let second = pam.second_factor();
     let mut key_cache = KeyCache::new();
+    let mut settings = SettingsCache::new();
     let mut accounts = Vec::new();
     for account in &accts.accounts {
-        let access = account_access(&fs, &config, &pam, second.as_ref(), account, &mut key_cache);
+        let access = account_access(
+            &fs,
+            &config,
+            &pam,
+            second.as_ref(),
+            account,
+            &mut key_cache,
+            &mut settings,
+        );
         accounts.push(access);
     }
     // Each file's problems once, however many accounts share it.
@@ -195,6 +204,28 @@ pub fn analyze(root: &Path, options: &Options) -> NodeAccess {
 /// Key files read once per node: what each holds, and its problems.
 type KeyCache = BTreeMap<String, (KeyFile, Vec<AuthorizedKey>, Vec<Diagnostic>)>;
 
+/// Settings per way of answering the Match blocks: the base, then one per
+/// connection-dependent block.
+type SettingsCache = HashMap<Vec<Tri>, Vec<(Option<usize>, Effective)>>;
+
+/// An account nothing was computed for (never happens: there is always a base).
+fn empty_access(account: &Account) -> AccountAccess {
+    let input = LoginInput {
+        account,
+        keys: &[],
+        second_factor: None,
+        pam_password: false,
+    };
+    AccountAccess {
+        account: account.clone(),
+        has_shell: account.has_shell(),
+        key_files: Vec::new(),
+        keys: Vec::new(),
+        login: login::compute(&Effective::default(), &input),
+        conditional: Vec::new(),
+    }
+}
+
 fn account_access(
     fs: &RootFs,
     config: &SshdConfig,
@@ -202,6 +233,7 @@ fn account_access(
     second: Option<&SecondFactor>,
     account: &Account,
     cache: &mut KeyCache,
+    settings: &mut SettingsCache,
 ) -> AccountAccess {
     let answers = effective::block_answers(config, &account.name, &account.groups);
     let mut files_seen: Vec<String> = Vec::new();
@@ -241,11 +273,30 @@ fn account_access(
             .collect();
         l
     };
-    let base = login_under(&effective::evaluate(config, &answers, Assume::Base));
+    // Accounts that answer the Match blocks alike share their settings.
+    let variants = settings.entry(answers.clone()).or_insert_with(|| {
+        let base = effective::evaluate(config, &answers, Assume::Base);
+        let mut all = vec![(None, base)];
+        for b in effective::conditional_blocks(config, &answers) {
+            all.push((
+                Some(b),
+                effective::evaluate(config, &answers, Assume::Block(b)),
+            ));
+        }
+        all
+    });
+    let (base_settings, rest) = match variants.split_first() {
+        Some(((_, base), rest)) => (base, rest),
+        None => return empty_access(account),
+    };
+    let base = login_under(base_settings);
     let mut conditional = Vec::new();
-    for b in effective::conditional_blocks(config, &answers) {
-        let l = login_under(&effective::evaluate(config, &answers, Assume::Block(b)));
-        let Some(block) = config.blocks.get(b) else {
+    for (b, e) in rest {
+        if e.same_for_login(base_settings, account.uid == 0) {
+            continue;
+        }
+        let l = login_under(e);
+        let Some(block) = b.and_then(|b| config.blocks.get(b)) else {
             continue;
         };
         if !same_access(&l, &base) {

@@ -7,7 +7,7 @@ use palisade_core::glob::Glob;
 use serde::Serialize;
 
 /// A three-valued answer: a host or address condition makes it [`Tri::Maybe`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Tri {
     /// Always.
