@@ -844,3 +844,38 @@ fn login_semantics_table() {
     let (_, _, conditions) = logins("AllowUsers alice@10.0.0.0/8\n", SET, "");
     assert_eq!(conditions, vec!["only as AllowUsers alice@10.0.0.0/8"]);
 }
+
+#[test]
+fn empty_passwords_permitted_in_a_match_block_are_found_at_that_line() {
+    let root = tree(&[
+        (
+            "/etc/ssh/sshd_config",
+            "PermitEmptyPasswords no\nMatch User guest\n  PermitEmptyPasswords yes\n",
+        ),
+        (
+            "/etc/passwd",
+            "guest:x:1001:1001::/home/guest:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n",
+        ),
+        ("/etc/shadow", "guest::1::::::\nalice::1::::::\n"),
+    ]);
+    let n = analyze(root.path(), &Options::default());
+    let findings = access::check(&n, &Config::default());
+    let f = findings
+        .iter()
+        .find(|f| f.rule_id == "PAL-SSH-004")
+        .unwrap();
+    assert_eq!(f.severity, palisade_core::Severity::Critical);
+    assert_eq!(f.location.line, 3);
+    // alice's empty password is refused (PermitEmptyPasswords no for her).
+    assert!(
+        f.message.contains("guest") && !f.message.contains("alice"),
+        "{}",
+        f.message
+    );
+    let alice = n
+        .accounts
+        .iter()
+        .find(|a| a.account.name == "alice")
+        .unwrap();
+    assert!(!alice.login.allowed);
+}

@@ -219,41 +219,72 @@ pub fn check(node: &NodeAccess, config: &Config) -> Vec<palisade_core::Finding> 
         );
     }
 
-    let permit_empty = node.global.flag("permitemptypasswords");
-    if permit_empty {
-        let empty: Vec<&str> = node
-            .accounts
-            .iter()
-            .filter(|a| super::node::empty_password(&a.account) && a.login.allowed)
-            .map(|a| a.account.name.as_str())
-            .collect();
-        let (severity, msg) = if empty.is_empty() {
-            (
-                Severity::High,
-                "PermitEmptyPasswords yes (no account has an empty password now)".to_string(),
-            )
-        } else {
-            (
-                Severity::Critical,
-                format!(
-                    "PermitEmptyPasswords yes and {} can log in with no password",
-                    empty.join(", ")
-                ),
-            )
-        };
-        em.emit_graded_at(
-            &EMPTY_PASSWORDS,
-            severity,
-            &object,
-            setting_at("permitemptypasswords"),
-            msg,
-        );
-    }
+    empty_password_finding(&mut em, node, &object, &at, &setting_at);
 
     for access in &node.accounts {
         account_findings(&mut em, &object, access, &at);
     }
     em.into_findings()
+}
+
+/// PAL-SSH-004: critical when an account with an empty password gets in with it (under
+/// any variant: `PermitEmptyPasswords` may come from a `Match` block), high when the global
+/// setting permits empty passwords though no account has one now.
+fn empty_password_finding(
+    em: &mut Emitter<'_>,
+    node: &NodeAccess,
+    object: &Arc<ObjectRef>,
+    at: &dyn Fn(&str, u32) -> Location,
+    setting_at: &dyn Fn(&str) -> Location,
+) {
+    let mut users = Vec::new();
+    let mut place = None;
+    for a in node
+        .accounts
+        .iter()
+        .filter(|a| super::node::empty_password(&a.account))
+    {
+        let logins = std::iter::once(&a.login).chain(a.conditional.iter().map(|c| &c.login));
+        for login in logins {
+            let by_password = login
+                .paths
+                .iter()
+                .any(|p| p.factors.contains(&Factor::Password));
+            let permitted = login
+                .settings
+                .iter()
+                .find(|s| s.keyword == "PermitEmptyPasswords")
+                .filter(|s| s.value.eq_ignore_ascii_case("yes"));
+            if let (true, Some(setting)) = (by_password, permitted) {
+                users.push(a.account.name.as_str());
+                if place.is_none() {
+                    place = setting.source.as_ref().map(|s| at(&s.file, s.line));
+                }
+                break;
+            }
+        }
+    }
+    if !users.is_empty() {
+        let location = place.unwrap_or_else(|| setting_at("permitemptypasswords"));
+        em.emit_graded_at(
+            &EMPTY_PASSWORDS,
+            Severity::Critical,
+            object,
+            location,
+            format!(
+                "PermitEmptyPasswords yes and {} can log in with no password",
+                users.join(", ")
+            ),
+        );
+    } else if node.global.flag("permitemptypasswords") {
+        em.emit_graded_at(
+            &EMPTY_PASSWORDS,
+            Severity::High,
+            object,
+            setting_at("permitemptypasswords"),
+            "PermitEmptyPasswords yes (no account has an empty password now)",
+        );
+    }
 }
 
 fn account_findings(
