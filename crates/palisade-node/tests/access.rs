@@ -879,3 +879,57 @@ fn empty_passwords_permitted_in_a_match_block_are_found_at_that_line() {
         .unwrap();
     assert!(!alice.login.allowed);
 }
+
+/// Random and mutated inputs through every reader: no panic, whatever the bytes.
+#[test]
+fn random_inputs_never_panic() {
+    let seeds = [
+        "Include *.conf\nMatch User a Group b\n PermitRootLogin yes\nAllowUsers a@b\n",
+        "from=\"a,b\",command=\"x\\\"y\" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHC7coE2mN9KXO5ooLd2HDJDXQoaXPEQT0JAHqpWzO0p c\n",
+        "auth [success=2 default=ignore] pam_unix.so\n@include x\nauth substack y\n",
+        "root:x:0:0::/root:/bin/sh\nsudo:x:27:root\n",
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        // xorshift64*: a fixed sequence, so a failure is reproducible.
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    for round in 0..300 {
+        let mut texts: Vec<Vec<u8>> = Vec::new();
+        for seed in seeds {
+            let mut bytes = seed.as_bytes().to_vec();
+            for _ in 0..(next() % 12) {
+                let pos = (next() as usize) % (bytes.len() + 1);
+                match next() % 3 {
+                    0 if pos < bytes.len() => {
+                        bytes.remove(pos);
+                    }
+                    1 => bytes.insert(pos, (next() % 256) as u8),
+                    _ => bytes.insert(pos, b"\"=,@!*[\\ \n#%"[(next() % 12) as usize]),
+                }
+            }
+            texts.push(bytes);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let write = |path: &str, bytes: &[u8]| {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, bytes).unwrap();
+        };
+        write("etc/ssh/sshd_config", &texts[0]);
+        write("etc/ssh/a.conf", &texts[0]);
+        write("root/.ssh/authorized_keys", &texts[1]);
+        write("etc/pam.d/sshd", &texts[2]);
+        write("etc/pam.d/x", &texts[2]);
+        write("etc/passwd", &texts[3]);
+        write("etc/group", &texts[3]);
+        let n = analyze(dir.path(), &Options::default());
+        let _ = access::check(&n, &Config::default());
+        let _ = access::matrix(std::slice::from_ref(&n));
+        let _ = access::keyblob::inspect(&String::from_utf8_lossy(&texts[1]));
+        assert!(n.accounts.len() <= 2, "round {round}");
+    }
+}

@@ -202,6 +202,8 @@ fn parse_fields(
     let mut out = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        // A file edited on Windows keeps `\r` before each newline.
+        let raw = raw.trim_end_matches('\r');
         if raw.trim().is_empty() || raw.starts_with('#') {
             continue;
         }
