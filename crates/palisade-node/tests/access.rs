@@ -933,3 +933,43 @@ fn random_inputs_never_panic() {
         assert!(n.accounts.len() <= 2, "round {round}");
     }
 }
+
+#[test]
+fn shells_are_checked_only_in_a_full_image() {
+    use std::os::unix::fs::PermissionsExt;
+    let files = [
+        ("/etc/ssh/sshd_config", "UsePAM yes\n"),
+        (
+            "/etc/passwd",
+            "a:x:1:1::/home/a:/bin/bash\nb:x:2:2::/home/b:/bin/zsh\nc:x:3:3::/home/c:/bin/noexec\nd:x:4:4::/home/d:\n",
+        ),
+        ("/etc/shadow", "a:$6$s$h:1::::::\nb:$6$s$h:1::::::\nc:$6$s$h:1::::::\nd:$6$s$h:1::::::\n"),
+    ];
+    // No /bin: nothing is known about shells, everyone gets in.
+    let partial = tree(&files);
+    let n = analyze(partial.path(), &Options::default());
+    assert!(n.accounts.iter().all(|a| a.login.allowed));
+    // With /bin: zsh is missing, noexec cannot run, an empty shell is /bin/sh.
+    let full = tree(&files);
+    for (name, mode) in [("bash", 0o755), ("noexec", 0o644), ("sh", 0o755)] {
+        let p = full.path().join("bin").join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, "").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let n = analyze(full.path(), &Options::default());
+    let refused: Vec<Option<&str>> = n
+        .accounts
+        .iter()
+        .map(|a| a.login.refused.as_deref())
+        .collect();
+    assert_eq!(
+        refused,
+        vec![
+            None,
+            Some("shell /bin/zsh does not exist"),
+            Some("shell /bin/noexec is not executable"),
+            None
+        ]
+    );
+}

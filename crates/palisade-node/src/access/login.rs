@@ -109,6 +109,8 @@ pub struct LoginInput<'a> {
     pub second_factor: Option<&'a SecondFactor>,
     /// Does the PAM stack check a password?
     pub pam_password: bool,
+    /// Why the login shell is unusable (missing or not executable), when the image shows it.
+    pub shell_problem: Option<&'a str>,
 }
 
 const SHOWN: &[(&str, &str)] = &[
@@ -151,7 +153,7 @@ pub fn compute(e: &Effective, input: &LoginInput<'_>) -> Login {
         keys_command: None,
         settings,
     };
-    if let Err(why) = admitted(e, account, &mut login.conditions) {
+    if let Err(why) = admitted(e, input, &mut login.conditions) {
         login.refused = Some(why);
         return login;
     }
@@ -268,9 +270,21 @@ pub fn compute(e: &Effective, input: &LoginInput<'_>) -> Login {
 }
 
 /// `allowed_user`: may the account try at all? Client-dependent entries become conditions.
-fn admitted(e: &Effective, account: &Account, conditions: &mut Vec<String>) -> Result<(), String> {
+fn admitted(
+    e: &Effective,
+    input: &LoginInput<'_>,
+    conditions: &mut Vec<String>,
+) -> Result<(), String> {
+    let account = input.account;
     if !e.flag("usepam") && account.password == PasswordState::Locked {
         return Err("account is locked (password starts with !) and UsePAM is no".to_string());
+    }
+    // Unless chrooted (ChrootDirectory), sshd refuses an account whose shell is unusable.
+    let chroot = e.word("chrootdirectory");
+    if chroot.is_empty() || chroot == "none" {
+        if let Some(problem) = input.shell_problem {
+            return Err(problem.to_string());
+        }
     }
     let deny = e.get("denyusers").args;
     for entry in &deny {

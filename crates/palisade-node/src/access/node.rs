@@ -215,6 +215,7 @@ fn empty_access(account: &Account) -> AccountAccess {
         keys: &[],
         second_factor: None,
         pam_password: false,
+        shell_problem: None,
     };
     AccountAccess {
         account: account.clone(),
@@ -236,6 +237,7 @@ fn account_access(
     settings: &mut SettingsCache,
 ) -> AccountAccess {
     let answers = effective::block_answers(config, &account.name, &account.groups);
+    let shell_problem = shell_problem(fs, account);
     let mut files_seen: Vec<String> = Vec::new();
     let mut keys: Vec<AuthorizedKey> = Vec::new();
     let mut login_under = |e: &Effective| -> Login {
@@ -259,6 +261,7 @@ fn account_access(
             keys: &own,
             second_factor: second,
             pam_password: pam.checks_password(),
+            shell_problem: shell_problem.as_deref(),
         };
         let mut l = login::compute(e, &input);
         // Indices refer to the account's full key list.
@@ -320,6 +323,27 @@ fn account_access(
         keys,
         login: base,
         conditional,
+    }
+}
+
+/// `allowed_user`'s shell check (an empty shell is /bin/sh), done only when the root holds
+/// a system (`/bin` or `/usr/bin`): a partial tree (a fixture, an extracted /etc) says nothing
+/// about shells.
+fn shell_problem(fs: &RootFs, account: &Account) -> Option<String> {
+    if !fs.is_dir("/bin") && !fs.is_dir("/usr/bin") {
+        return None;
+    }
+    let shell = if account.shell.is_empty() {
+        "/bin/sh"
+    } else {
+        account.shell.as_str()
+    };
+    match fs.metadata(shell) {
+        None => Some(format!("shell {shell} does not exist")),
+        Some(m) if !m.is_file() || m.permissions().mode() & 0o111 == 0 => {
+            Some(format!("shell {shell} is not executable"))
+        }
+        Some(_) => None,
     }
 }
 
