@@ -155,6 +155,12 @@ impl Reader<'_> {
                         ));
                         continue;
                     }
+                    if let Some(problem) = invalid_value(&keyword, &args) {
+                        self.cfg
+                            .diagnostics
+                            .push(self.fs.diag(file, Some(line), problem));
+                        continue;
+                    }
                     self.cfg.directives.push(Directive {
                         keyword,
                         args,
@@ -235,6 +241,54 @@ const GLOBAL_ONLY: &[&str] = &[
     "kexalgorithms",
     "permituserenvironment",
 ];
+
+/// Values sshd rejects (it then refuses to start) for the keywords access depends on.
+fn invalid_value(keyword: &str, args: &[String]) -> Option<String> {
+    let first = args.first()?.to_ascii_lowercase();
+    let allowed: &[&str] = match keyword {
+        "permitrootlogin" => &[
+            "yes",
+            "no",
+            "prohibit-password",
+            "without-password",
+            "forced-commands-only",
+        ],
+        "passwordauthentication"
+        | "kbdinteractiveauthentication"
+        | "pubkeyauthentication"
+        | "usepam"
+        | "permitemptypasswords"
+        | "strictmodes" => &["yes", "no"],
+        "authenticationmethods" => {
+            let ok = first == "any"
+                || args.iter().all(|list| {
+                    list.split(',').all(|m| {
+                        matches!(
+                            m.split(':').next().unwrap_or(m),
+                            "publickey"
+                                | "password"
+                                | "keyboard-interactive"
+                                | "hostbased"
+                                | "gssapi-with-mic"
+                        )
+                    })
+                });
+            return (!ok).then(|| {
+                format!(
+                    "invalid AuthenticationMethods {} (sshd refuses to start); ignored",
+                    args.join(" ")
+                )
+            });
+        }
+        _ => return None,
+    };
+    (!allowed.contains(&first.as_str())).then(|| {
+        format!(
+            "invalid value {} for {keyword} (sshd refuses to start); ignored",
+            args[0]
+        )
+    })
+}
 
 /// Folds the keywords sshd treats as the same option.
 fn fold_alias(keyword: &str) -> String {
@@ -436,6 +490,21 @@ mod tests {
         assert!(split_line("# comment").is_none());
         assert!(split_line("   ").is_none());
         assert!(split_line("Banner \"open").unwrap().1.is_err());
+    }
+
+    #[test]
+    fn values_sshd_rejects_are_reported() {
+        let words = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        assert!(invalid_value("permitrootlogin", &words("maybe")).is_some());
+        assert!(invalid_value("permitrootlogin", &words("Without-Password")).is_none());
+        assert!(invalid_value("usepam", &words("true")).is_some());
+        assert!(invalid_value("authenticationmethods", &words("publickey,otp")).is_some());
+        assert!(invalid_value(
+            "authenticationmethods",
+            &words("publickey,keyboard-interactive:pam password")
+        )
+        .is_none());
+        assert!(invalid_value("banner", &words("whatever")).is_none());
     }
 
     #[test]
