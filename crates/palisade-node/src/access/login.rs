@@ -193,8 +193,9 @@ pub fn compute(e: &Effective, input: &LoginInput<'_>) -> Login {
         PasswordState::Locked | PasswordState::Disabled => false,
     };
     let root_password_ok = !root || permit_root == "yes";
-    // With UsePAM, sshd answers every hidden PAM prompt with the password, so a stack that
-    // also asks for a code refuses the password method alone.
+    // With UsePAM, sshd answers every hidden PAM prompt with the password (auth-pam.c
+    // `sshpam_passwd_conv`), so a stack that also asks for a code refuses the password
+    // method alone.
     let password = e.flag("passwordauthentication")
         && password_usable
         && root_password_ok
