@@ -51,7 +51,7 @@ pub enum Family {
     Dockerfile,
     /// Palisade's own configuration (exceptions).
     Configuration,
-    /// Nodes and the control plane: CIS node checks and host hardening.
+    /// Nodes and hosts: CIS node checks, host hardening, SSH access, network probes.
     Node,
 }
 
@@ -70,7 +70,7 @@ impl Family {
             Family::DataClassification => "Data classification",
             Family::Dockerfile => "Dockerfiles",
             Family::Configuration => "Configuration",
-            Family::Node => "Nodes and control plane",
+            Family::Node => "Nodes and hosts",
         }
     }
 }

@@ -1,5 +1,7 @@
-//! Palisade's node audit: the CIS Kubernetes Benchmark checks of sections 1–4 over a node's
-//! filesystem (control-plane static pods, etcd, the kubelet, file ownership and
+//! Palisade's node analysis. [`access`] answers "who can SSH to which node, and with what"
+//! (sshd's effective configuration with `Include` and `Match`, accounts, `authorized_keys`,
+//! the PAM second factor; findings `PAL-SSH-…`). The rest is the node audit: the CIS
+//! Kubernetes Benchmark checks of sections 1–4 over a node's filesystem (control-plane static pods, etcd, the kubelet, file ownership and
 //! permissions; kubeadm and k3s layouts) and host hardening (sshd basics, a Linux security
 //! module, kernel parameters).
 //!
@@ -23,6 +25,7 @@
 //! assert_eq!(anon.location.line, 8);
 //! ```
 
+pub mod access;
 pub mod cis;
 pub mod host;
 mod result;

@@ -29,7 +29,8 @@ pub enum Command {
     /// Network connectivity: what can talk to what, and why.
     Netpol(crate::netpol_cmd::NetpolArgs),
     /// Audit a node's filesystem (`--root`, default `/`): CIS Kubernetes Benchmark sections
-    /// 1–4 (control plane, etcd, kubelet, file permissions) and host hardening.
+    /// 1–4 (control plane, etcd, kubelet, file permissions) and host hardening; `palisade
+    /// node access`: who can SSH in.
     Node(crate::node_cmd::NodeArgs),
 }
 

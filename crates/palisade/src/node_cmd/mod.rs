@@ -1,7 +1,9 @@
 //! `palisade node`: audits a node's filesystem (the CIS Kubernetes Benchmark sections 1–4
 //! and host hardening) from `--root` (default `/`). Further questions about nodes are
-//! subcommands of [`NodeCommand`]; without one, `palisade node` runs the audit.
+//! subcommands of [`NodeCommand`] (`access`: who can SSH in); without one, `palisade node`
+//! runs the audit.
 
+mod access;
 mod audit;
 
 use std::process::ExitCode;
@@ -25,11 +27,15 @@ pub struct NodeArgs {
 
 /// `palisade node` subcommands (each in its own module beside `audit`).
 #[derive(Debug, Subcommand)]
-pub enum NodeCommand {}
+pub enum NodeCommand {
+    /// Who can SSH to which node, and with what (keys, passwords, root, MFA); with several
+    /// --root, the fleet's access matrix.
+    Access(access::AccessArgs),
+}
 
 pub fn run(args: &NodeArgs) -> anyhow::Result<ExitCode> {
     match &args.command {
         None => audit::run(&args.audit),
-        Some(command) => match *command {},
+        Some(NodeCommand::Access(a)) => access::run(a),
     }
 }

@@ -26,3 +26,5 @@ mod netpol;
 mod netpol_graph;
 // palisade node: CIS node audit over the palisade-node fixtures
 mod node;
+// palisade node access: SSH access per node and across a fleet
+mod node_access;
