@@ -9,13 +9,7 @@ use super::endpoint::{Contact, Endpoint, Transport};
 use super::http::Response;
 use super::rules;
 use super::tls::TlsInfo;
-use super::{Exposure, PortState, Service};
-
-/// Kubelet ports: the authenticated API and the read-only port.
-const KUBELET_PORT: u16 = 10250;
-const KUBELET_READ_ONLY_PORT: u16 = 10255;
-/// Ports the dashboard is usually published on (its container ports and common mappings).
-const DASHBOARD_PORTS: &[u16] = &[443, 8443, 9090];
+use super::{Exposure, PortRoles, PortState, Service};
 
 /// What one endpoint came to.
 #[derive(Debug, Default)]
@@ -39,7 +33,7 @@ impl Examined {
 }
 
 /// Probes one endpoint. `nodeport` marks ports of the NodePort sample.
-pub(crate) fn examine(ep: &Endpoint, nodeport: bool) -> Examined {
+pub(crate) fn examine(ep: &Endpoint, nodeport: bool, roles: &PortRoles) -> Examined {
     let port = ep.addr.port();
     let mut out = Examined::default();
     let (transport, first) = match ep.contact() {
@@ -51,6 +45,11 @@ pub(crate) fn examine(ep: &Endpoint, nodeport: bool) -> Examined {
         Contact::Filtered => {
             out.state = Some(PortState::Filtered);
             out.summary = "filtered (no answer to the connection attempt)".into();
+            return out;
+        }
+        Contact::OutOfTime => {
+            out.state = Some(PortState::Skipped);
+            out.summary = "skipped: the time budget ran out before connecting".into();
             return out;
         }
         Contact::Failed(e) => {
@@ -122,13 +121,18 @@ pub(crate) fn examine(ep: &Endpoint, nodeport: bool) -> Examined {
     };
     let json = first.json();
     if let Some(version) = json.as_ref().and_then(|j| j.get("etcdserver")) {
-        etcd(ep, transport, version.as_str().unwrap_or("unknown"), &mut out);
+        etcd(
+            ep,
+            transport,
+            version.as_str().unwrap_or("unknown"),
+            &mut out,
+        );
     } else if json.as_ref().is_some_and(is_apiserver_answer) {
         apiserver(ep, transport, &first, json.as_ref(), &mut out);
-    } else if port == KUBELET_PORT || port == KUBELET_READ_ONLY_PORT {
-        kubelet(ep, transport, &mut out);
-    } else if (DASHBOARD_PORTS.contains(&port) || nodeport) && dashboard(ep, transport, &mut out)
-    {
+    } else if roles.kubelet.contains(&port) || roles.kubelet_read_only.contains(&port) {
+        let read_only = roles.kubelet_read_only.contains(&port);
+        kubelet(ep, transport, read_only, &mut out);
+    } else if (roles.dashboard.contains(&port) || nodeport) && dashboard(ep, transport, &mut out) {
         // dashboard() filled `out`.
     } else {
         out.service = Some(Service::Http {
@@ -141,7 +145,12 @@ pub(crate) fn examine(ep: &Endpoint, nodeport: bool) -> Examined {
             answer(&first)
         );
     }
-    if nodeport && out.exposures.iter().all(|e| e.rule.id != rules::DASHBOARD_EXPOSED.id) {
+    if nodeport
+        && out
+            .exposures
+            .iter()
+            .all(|e| e.rule.id != rules::DASHBOARD_EXPOSED.id)
+    {
         let what = out
             .service
             .as_ref()
@@ -190,7 +199,10 @@ fn tls_exposures(info: &TlsInfo, exposures: &mut Vec<Exposure>) {
     if info.expired {
         push(&rules::TLS_EXPIRED, "the certificate has expired".into());
     } else if info.not_yet_valid {
-        push(&rules::TLS_EXPIRED, "the certificate is not yet valid".into());
+        push(
+            &rules::TLS_EXPIRED,
+            "the certificate is not yet valid".into(),
+        );
     }
     if let Some(host) = &info.name_mismatch {
         push(
@@ -237,7 +249,8 @@ fn etcd(ep: &Endpoint, transport: Transport, version: &str, out: &mut Examined) 
                     break;
                 };
                 let sample = sample_keys(ep, transport, &path);
-                out.summary = format!("etcd {version}: {count} keys readable without authentication");
+                out.summary =
+                    format!("etcd {version}: {count} keys readable without authentication");
                 out.flag(
                     &rules::ETCD_READABLE,
                     format!("etcd lists {count} keys to an unauthenticated client ({path})"),
@@ -351,14 +364,20 @@ fn apiserver(
         out.summary = "API server insecure port: no authentication, no authorization".into();
         out.flag(
             &rules::APISERVER_INSECURE,
-            format!("the API server answers {} over plain HTTP", open.join(" and ")),
+            format!(
+                "the API server answers {} over plain HTTP",
+                open.join(" and ")
+            ),
             None,
         );
         return;
     }
     out.flag(
         &rules::APISERVER_ANONYMOUS,
-        format!("the API server serves {} to anonymous clients", open.join(" and ")),
+        format!(
+            "the API server serves {} to anonymous clients",
+            open.join(" and ")
+        ),
         None,
     );
     out.summary = "API server: anonymous discovery allowed".into();
@@ -368,7 +387,10 @@ fn apiserver(
             out.summary = "API server: anonymous clients can list namespaces".into();
             out.flag(
                 &rules::APISERVER_ANONYMOUS_LIST,
-                format!("anonymous clients can list namespaces ({} listed)", names.len()),
+                format!(
+                    "anonymous clients can list namespaces ({} listed)",
+                    names.len()
+                ),
                 Some(short(&names.join(", "))),
             );
         }
@@ -376,9 +398,8 @@ fn apiserver(
 }
 
 /// Kubelet: anonymous `/pods` (and `/runningpods` on the authenticated port).
-fn kubelet(ep: &Endpoint, transport: Transport, out: &mut Examined) {
+fn kubelet(ep: &Endpoint, transport: Transport, read_only: bool, out: &mut Examined) {
     out.service = Some(Service::Kubelet);
-    let port = ep.addr.port();
     let pods = match ep.send(transport, "GET", "/pods", None) {
         Ok(r) => r,
         Err(e) => {
@@ -415,7 +436,7 @@ fn kubelet(ep: &Endpoint, transport: Transport, out: &mut Examined) {
         format!("{} pods", names.len())
     };
     let evidence = (!names.is_empty()).then(|| short(&names.join(", ")));
-    if port == KUBELET_READ_ONLY_PORT || transport == Transport::Plain {
+    if read_only || transport == Transport::Plain {
         out.summary = format!("kubelet read-only port: /pods lists {count}");
         out.flag(
             &rules::KUBELET_READ_ONLY,
@@ -434,7 +455,10 @@ fn kubelet(ep: &Endpoint, transport: Transport, out: &mut Examined) {
     out.summary = format!("kubelet: anonymous clients can list {count}");
     out.flag(
         &rules::KUBELET_ANONYMOUS,
-        format!("the kubelet answers {} anonymously ({count})", paths.join(" and ")),
+        format!(
+            "the kubelet answers {} anonymously ({count})",
+            paths.join(" and ")
+        ),
         evidence,
     );
 }
@@ -498,7 +522,11 @@ fn answer(r: &Response) -> String {
     if r.truncated {
         format!("{} (body cut at {} bytes)", r.status, r.body.len())
     } else if r.stalled {
-        format!("{} (stalled mid-response after {} body bytes)", r.status, r.body.len())
+        format!(
+            "{} (stalled mid-response after {} body bytes)",
+            r.status,
+            r.body.len()
+        )
     } else {
         r.status.to_string()
     }

@@ -40,12 +40,14 @@ pub(crate) enum Connect {
     Filtered,
     /// Anything else (unreachable network, no route...).
     Failed(String),
+    /// The endpoint's deadline (or the run's budget) left no time to try.
+    OutOfTime,
 }
 
 /// Connects within `limits.connect` (and the endpoint deadline).
 pub(crate) fn connect(addr: SocketAddr, limits: &Limits) -> Connect {
     let Some(wait) = limits.step(limits.connect) else {
-        return Connect::Filtered;
+        return Connect::OutOfTime;
     };
     match TcpStream::connect_timeout(&addr, wait) {
         Ok(stream) => {

@@ -230,7 +230,9 @@ mod tests {
 
     #[test]
     fn times() {
-        let utc = [0x17, 13, b'2', b'1', b'0', b'1', b'0', b'1', b'0', b'0', b'0', b'0', b'0', b'0', b'Z'];
+        let utc = [
+            0x17, 13, b'2', b'1', b'0', b'1', b'0', b'1', b'0', b'0', b'0', b'0', b'0', b'0', b'Z',
+        ];
         assert_eq!(time(&utc).map(|t| t.0), Some(18_628 * 86_400));
         let mut bad = utc;
         bad[4] = b'9'; // month 91

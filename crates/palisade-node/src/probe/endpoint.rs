@@ -7,10 +7,6 @@ use super::conn::{connect, Bounded, Connect, Limits};
 use super::http::{exchange, HttpError, Request, Response};
 use super::tls::{handshake, Handshake, TlsInfo};
 
-/// Ports where a plain HTTP server is the usual case (API server insecure port, kubelet
-/// read-only port, dashboard's plain port): tried without TLS first.
-const PLAIN_FIRST: &[u16] = &[8080, 10255, 9090];
-
 /// Which transport carries the HTTP requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Transport {
@@ -26,6 +22,8 @@ pub(crate) enum Contact {
     Filtered,
     /// The connection failed otherwise.
     Failed(String),
+    /// No time was left to connect.
+    OutOfTime,
     /// Open; HTTP spoken over `transport`; the first response (`GET /version`) or why none.
     Speaks {
         transport: Transport,
@@ -51,10 +49,19 @@ pub(crate) struct Endpoint {
     /// What the certificate should be valid for (the name, else the address).
     pub tls_host: String,
     pub limits: Limits,
+    /// Plain HTTP is the usual case here (API server insecure port, kubelet read-only port,
+    /// dashboard's plain port): tried before TLS.
+    pub plain_first: bool,
 }
 
 impl Endpoint {
-    pub fn new(ip: IpAddr, name: Option<&str>, port: u16, limits: Limits) -> Endpoint {
+    pub fn new(
+        ip: IpAddr,
+        name: Option<&str>,
+        port: u16,
+        limits: Limits,
+        plain_first: bool,
+    ) -> Endpoint {
         let host = match (name, ip) {
             (Some(n), _) => n.to_string(),
             (None, IpAddr::V6(v6)) => format!("[{v6}]"),
@@ -65,6 +72,7 @@ impl Endpoint {
             authority: format!("{host}:{port}"),
             tls_host: name.map_or_else(|| ip.to_string(), str::to_string),
             limits,
+            plain_first,
         }
     }
 
@@ -77,6 +85,7 @@ impl Endpoint {
             Connect::Closed => Err(Contact::Closed),
             Connect::Filtered => Err(Contact::Filtered),
             Connect::Failed(e) => Err(Contact::Failed(e)),
+            Connect::OutOfTime => Err(Contact::OutOfTime),
         }
     }
 
@@ -96,7 +105,7 @@ impl Endpoint {
             Err(c) => return c,
         };
         let version = self.request("GET", "/version", None);
-        if PLAIN_FIRST.contains(&self.addr.port()) {
+        if self.plain_first {
             let mut socket = socket;
             match exchange(&mut socket, &version, self.limits.max_bytes) {
                 Err(HttpError::NotHttp(start)) if looks_like_tls(&start) => {}
@@ -148,7 +157,10 @@ impl Endpoint {
                     why: e,
                 }
             }
-            Handshake::Failed { error, client_cert_requested } => {
+            Handshake::Failed {
+                error,
+                client_cert_requested,
+            } => {
                 return Contact::Silent {
                     tls: None,
                     client_cert_required: client_cert_requested,
@@ -196,6 +208,7 @@ impl Endpoint {
             Contact::Closed => "connection refused".to_string(),
             Contact::Filtered => "connection timed out".to_string(),
             Contact::Failed(e) => e,
+            Contact::OutOfTime => "no time left".to_string(),
             _ => "connection failed".to_string(),
         })?;
         let request = self.request(method, path, body);

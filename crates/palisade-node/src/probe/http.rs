@@ -154,7 +154,9 @@ fn parse(got: Received) -> Result<Response, HttpError> {
         });
     }
     if !got.bytes.starts_with(b"HTTP/1.") {
-        return Err(HttpError::NotHttp(got.bytes.iter().take(16).copied().collect()));
+        return Err(HttpError::NotHttp(
+            got.bytes.iter().take(16).copied().collect(),
+        ));
     }
     let Some(end) = header_end(&got.bytes[..got.bytes.len().min(MAX_HEADER_BYTES)]) else {
         let why = if got.stalled {

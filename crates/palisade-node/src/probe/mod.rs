@@ -37,6 +37,31 @@ pub const DEFAULT_PORTS: &[u16] = &[2379, 6443, 8443, 8080, 10250, 10255, 443, 9
 /// The default sample of the NodePort range (30000-32767).
 pub const DEFAULT_NODEPORTS: &[u16] = &[30000, 30080, 30443, 31000, 32000];
 
+/// Which ports get which component's probes besides the content-based ones (etcd and the
+/// API server are recognised by their `/version` answer on any port).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortRoles {
+    /// Kubelet API ports (anonymous `/pods`, `/runningpods`).
+    pub kubelet: Vec<u16>,
+    /// Kubelet read-only ports (`/pods`).
+    pub kubelet_read_only: Vec<u16>,
+    /// Ports where the dashboard is looked for (NodePorts too).
+    pub dashboard: Vec<u16>,
+    /// Ports tried with plain HTTP before TLS.
+    pub plain_first: Vec<u16>,
+}
+
+impl Default for PortRoles {
+    fn default() -> Self {
+        PortRoles {
+            kubelet: vec![10250],
+            kubelet_read_only: vec![10255],
+            dashboard: vec![443, 8443, 9090],
+            plain_first: vec![8080, 10255, 9090],
+        }
+    }
+}
+
 /// How to probe.
 #[derive(Debug, Clone)]
 pub struct ProbeOptions {
@@ -58,6 +83,8 @@ pub struct ProbeOptions {
     pub max_response_bytes: usize,
     /// Allow targets outside loopback (127.0.0.0/8, ::1).
     pub allow_remote: bool,
+    /// Which ports get the kubelet and dashboard probes, and which try plain HTTP first.
+    pub roles: PortRoles,
 }
 
 impl Default for ProbeOptions {
@@ -72,6 +99,7 @@ impl Default for ProbeOptions {
             concurrency: 64,
             max_response_bytes: 1024 * 1024,
             allow_remote: false,
+            roles: PortRoles::default(),
         }
     }
 }
@@ -294,7 +322,10 @@ fn skipped(job: &Job, why: &str) -> EndpointResult {
 fn probe_one(job: &Job, options: &ProbeOptions, run_deadline: Instant) -> EndpointResult {
     let started = Instant::now();
     if started >= run_deadline {
-        return skipped(job, "the time budget was spent before this endpoint started");
+        return skipped(
+            job,
+            "the time budget was spent before this endpoint started",
+        );
     }
     let limits = conn::Limits {
         connect: options.connect_timeout,
@@ -302,8 +333,15 @@ fn probe_one(job: &Job, options: &ProbeOptions, run_deadline: Instant) -> Endpoi
         deadline: (started + options.endpoint_timeout).min(run_deadline),
         max_bytes: options.max_response_bytes.max(1024),
     };
-    let ep = endpoint::Endpoint::new(job.address, job.name.as_deref(), job.port, limits);
-    let examined = components::examine(&ep, job.nodeport);
+    let plain_first = options.roles.plain_first.contains(&job.port);
+    let ep = endpoint::Endpoint::new(
+        job.address,
+        job.name.as_deref(),
+        job.port,
+        limits,
+        plain_first,
+    );
+    let examined = components::examine(&ep, job.nodeport, &options.roles);
     EndpointResult {
         address: job.address,
         name: job.name.clone(),

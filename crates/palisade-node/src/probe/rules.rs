@@ -160,7 +160,9 @@ pub static DASHBOARD_EXPOSED: Rule = Rule {
         when login can be skipped.",
     remediation: "Reach the dashboard through `kubectl proxy` or an authenticating proxy, not \
         a NodePort, LoadBalancer or host port.",
-    references: &["https://github.com/kubernetes/dashboard/blob/master/docs/user/access-control/README.md"],
+    references: &[
+        "https://github.com/kubernetes/dashboard/blob/master/docs/user/access-control/README.md",
+    ],
     controls: controls(&[], &["T1133"]),
 };
 
@@ -204,7 +206,9 @@ pub static TLS_SELF_SIGNED: Rule = Rule {
         why API servers reach kubelets without verifying them).",
     remediation: "Serve a certificate issued by the cluster CA (for kubelets: \
         serverTLSBootstrap: true with approved CSRs).",
-    references: &["https://kubernetes.io/docs/reference/access-authn-authz/kubelet-tls-bootstrapping/"],
+    references: &[
+        "https://kubernetes.io/docs/reference/access-authn-authz/kubelet-tls-bootstrapping/",
+    ],
     controls: controls(&["4.2.10"], &["T1557"]),
 };
 

@@ -321,7 +321,12 @@ mod tests {
     #[test]
     fn the_loopback_guard_refuses_other_addresses() {
         // Parsing only: nothing is sent to these documentation addresses.
-        for remote in ["192.0.2.10", "192.0.2.0/28", "[2001:db8::1]:443", "10.0.0.1:2379"] {
+        for remote in [
+            "192.0.2.10",
+            "192.0.2.0/28",
+            "[2001:db8::1]:443",
+            "10.0.0.1:2379",
+        ] {
             let err = parse_target(remote, &opts()).unwrap_err();
             assert!(matches!(err, TargetError::Remote { .. }), "{remote}: {err}");
             assert!(err.to_string().contains("--allow-remote"));
@@ -331,7 +336,10 @@ mod tests {
             ..ProbeOptions::default()
         };
         assert_eq!(
-            parse_target("192.0.2.0/28", &allowed).unwrap().addresses.len(),
+            parse_target("192.0.2.0/28", &allowed)
+                .unwrap()
+                .addresses
+                .len(),
             16
         );
     }

@@ -102,7 +102,20 @@ fn classify(e: &std::io::Error, client_cert_requested: bool) -> Handshake {
     if is_timeout(e) {
         return Handshake::NoAnswer;
     }
-    match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+    // Closed or reset without a TLS alert: a plain server giving up on the ClientHello (etcd's
+    // port multiplexer closes so), not a TLS server refusing.
+    if matches!(
+        e.kind(),
+        std::io::ErrorKind::UnexpectedEof
+            | std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::ConnectionAborted
+    ) {
+        return Handshake::NotTls(format!("closed during the TLS handshake ({e})"));
+    }
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
         Some(rustls::Error::InvalidMessage(_)) => Handshake::NotTls(e.to_string()),
         Some(rustls::Error::AlertReceived(AlertDescription::ProtocolVersion)) => {
             Handshake::LegacyOnly(e.to_string())
@@ -175,7 +188,12 @@ impl ServerCertVerifier for RecordAnyCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -184,7 +202,12 @@ impl ServerCertVerifier for RecordAnyCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
