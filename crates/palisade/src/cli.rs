@@ -28,6 +28,9 @@ pub enum Command {
     Rbac(crate::rbac_cmd::RbacArgs),
     /// Network connectivity: what can talk to what, and why.
     Netpol(crate::netpol_cmd::NetpolArgs),
+    /// Probe Kubernetes components over the network (etcd, kubelet, API server, dashboard,
+    /// NodePorts, TLS) with read-only requests. Loopback only unless --allow-remote.
+    Probe(crate::probe_cmd::ProbeArgs),
 }
 
 /// `palisade frameworks`.

@@ -6,6 +6,7 @@ mod cli;
 mod frameworks_cmd;
 mod input;
 mod netpol_cmd;
+mod probe_cmd;
 mod query;
 mod rbac_cmd;
 mod rules_cmd;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         cli::Command::Frameworks(args) => frameworks_cmd::run(&args),
         cli::Command::Rbac(args) => rbac_cmd::run(&args),
         cli::Command::Netpol(args) => netpol_cmd::run(&args),
+        cli::Command::Probe(args) => probe_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -94,7 +94,7 @@ fn framework(arg: FrameworkArg) -> FrameworkId {
     }
 }
 
-fn exit_code(report: &Report, fail_on: FailOn) -> ExitCode {
+pub(crate) fn exit_code(report: &Report, fail_on: FailOn) -> ExitCode {
     if !report.errors.is_empty() {
         return ExitCode::from(2);
     }
@@ -168,7 +168,7 @@ fn write_report(report: &Report, format: Format, args: &ScanArgs) -> anyhow::Res
 }
 
 /// Today's date in UTC, for exception expiry.
-fn today() -> Date {
+pub(crate) fn today() -> Date {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

@@ -76,16 +76,16 @@ impl Endpoint {
         }
     }
 
-    fn open(&self) -> Result<Bounded, Contact> {
+    fn open(&self) -> Result<Bounded, Box<Contact>> {
         match connect(self.addr, &self.limits) {
             Connect::Open(stream) => Ok(Bounded {
                 stream,
                 limits: self.limits,
             }),
-            Connect::Closed => Err(Contact::Closed),
-            Connect::Filtered => Err(Contact::Filtered),
-            Connect::Failed(e) => Err(Contact::Failed(e)),
-            Connect::OutOfTime => Err(Contact::OutOfTime),
+            Connect::Closed => Err(Box::new(Contact::Closed)),
+            Connect::Filtered => Err(Box::new(Contact::Filtered)),
+            Connect::Failed(e) => Err(Box::new(Contact::Failed(e))),
+            Connect::OutOfTime => Err(Box::new(Contact::OutOfTime)),
         }
     }
 
@@ -102,7 +102,7 @@ impl Endpoint {
     pub fn contact(&self) -> Contact {
         let socket = match self.open() {
             Ok(s) => s,
-            Err(c) => return c,
+            Err(c) => return *c,
         };
         let version = self.request("GET", "/version", None);
         if self.plain_first {
@@ -128,7 +128,7 @@ impl Endpoint {
             }
             return match self.open() {
                 Ok(s) => self.over_tls(s, &version, false),
-                Err(c) => c,
+                Err(c) => *c,
             };
         }
         self.over_tls(socket, &version, true)
@@ -179,7 +179,7 @@ impl Endpoint {
         }
         let mut socket = match self.open() {
             Ok(s) => s,
-            Err(c) => return c,
+            Err(c) => return *c,
         };
         match exchange(&mut socket, version, self.limits.max_bytes) {
             Ok(r) => Contact::Speaks {
@@ -204,7 +204,7 @@ impl Endpoint {
         path: &str,
         body: Option<&str>,
     ) -> Result<Response, String> {
-        let mut socket = self.open().map_err(|c| match c {
+        let mut socket = self.open().map_err(|c| match *c {
             Contact::Closed => "connection refused".to_string(),
             Contact::Filtered => "connection timed out".to_string(),
             Contact::Failed(e) => e,

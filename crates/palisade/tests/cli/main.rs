@@ -24,3 +24,5 @@ mod rbac;
 mod netpol;
 // palisade netpol graph: the HTML page in headless Chromium, JSON and DOT
 mod netpol_graph;
+// palisade probe: loopback targets, formats, usage errors, exceptions
+mod probe;
