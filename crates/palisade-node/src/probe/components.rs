@@ -191,10 +191,14 @@ fn tls_exposures(info: &TlsInfo, exposures: &mut Vec<Exposure>) {
         });
     };
     if info.self_signed {
-        push(
-            &rules::TLS_SELF_SIGNED,
-            format!("the certificate for {subject} is self-signed"),
-        );
+        let message = match cert.issuer_cn.as_deref() {
+            Some(issuer) if !cert.self_issued => format!(
+                "the certificate for {subject} is issued by {issuer}, a self-signed root the \
+                 server sends itself"
+            ),
+            _ => format!("the certificate for {subject} is self-signed"),
+        };
+        push(&rules::TLS_SELF_SIGNED, message);
     }
     if info.expired {
         push(&rules::TLS_EXPIRED, "the certificate has expired".into());

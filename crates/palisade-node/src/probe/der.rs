@@ -13,6 +13,10 @@ pub struct CertSummary {
     pub issuer_cn: Option<String>,
     /// The issuer and subject names are byte-identical (self-issued; for a leaf, self-signed).
     pub self_issued: bool,
+    /// DER of the issuer name.
+    pub issuer: Vec<u8>,
+    /// DER of the subject name.
+    pub subject: Vec<u8>,
     /// `notBefore`, seconds since the Unix epoch.
     pub not_before: i64,
     /// `notAfter`, seconds since the Unix epoch.
@@ -100,6 +104,8 @@ pub fn parse_certificate(der: &[u8]) -> Option<CertSummary> {
         subject_cn: common_name(subject),
         issuer_cn: common_name(issuer),
         self_issued: issuer == subject,
+        issuer: issuer.to_vec(),
+        subject: subject.to_vec(),
         not_before,
         not_after,
         dns_names: Vec::new(),
@@ -264,6 +270,8 @@ mod tests {
             subject_cn: Some("ignored.example".into()),
             issuer_cn: None,
             self_issued: false,
+            issuer: Vec::new(),
+            subject: Vec::new(),
             not_before: 0,
             not_after: 0,
             dns_names: vec!["*.nodes.example".into(), "api.example".into()],

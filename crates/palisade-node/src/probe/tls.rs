@@ -32,7 +32,10 @@ pub struct TlsInfo {
     pub chain_length: usize,
     /// The server asked for a client certificate.
     pub client_cert_requested: bool,
-    /// The leaf is self-signed (issuer and subject identical).
+    /// The leaf is self-signed (issuer and subject identical), or issued by a self-signed
+    /// root that the server sends itself: what the kubelet does when it has no serving
+    /// certificate (client-go's `GenerateSelfSignedCertKeyWithFixtures` makes a
+    /// `HOST-ca@TIME` root and a `HOST@TIME` leaf and serves both).
     pub self_signed: bool,
     /// Now is after `notAfter`.
     pub expired: bool,
@@ -129,7 +132,18 @@ fn classify(e: &std::io::Error, client_cert_requested: bool) -> Handshake {
 
 fn describe(conn: &ClientConnection, host: &str, client_cert_requested: bool) -> TlsInfo {
     let chain = conn.peer_certificates().unwrap_or_default();
-    let certificate = chain.first().and_then(|c| parse_certificate(c.as_ref()));
+    let parsed: Vec<Option<CertSummary>> = chain
+        .iter()
+        .map(|c| parse_certificate(c.as_ref()))
+        .collect();
+    let certificate = parsed.first().cloned().flatten();
+    let own_root = certificate.as_ref().is_some_and(|leaf| {
+        parsed
+            .iter()
+            .skip(1)
+            .flatten()
+            .any(|c| c.self_issued && c.subject == leaf.issuer)
+    });
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
@@ -146,7 +160,7 @@ fn describe(conn: &ClientConnection, host: &str, client_cert_requested: bool) ->
             .map_or_else(|| "unknown".to_string(), |s| format!("{:?}", s.suite())),
         chain_length: chain.len(),
         client_cert_requested,
-        self_signed: certificate.as_ref().is_some_and(|c| c.self_issued),
+        self_signed: own_root || certificate.as_ref().is_some_and(|c| c.self_issued),
         expired: certificate.as_ref().is_some_and(|c| now > c.not_after),
         not_yet_valid: certificate.as_ref().is_some_and(|c| now < c.not_before),
         name_mismatch,

@@ -30,7 +30,7 @@ fn anonymous_kubelet(_: &str, path: &str) -> Reply {
 
 #[test]
 fn an_anonymous_kubelet_is_critical_and_its_self_signed_cert_medium() {
-    let server = https(&certs().self_signed, Arc::new(anonymous_kubelet));
+    let server = https(&certs().kubelet_generated, Arc::new(anonymous_kubelet));
     let options = with_roles(|r| r.kubelet = vec![server.port]);
     let run = probe_port(server.port, &options);
     let ep = &run.endpoints[0];
@@ -62,6 +62,18 @@ fn an_anonymous_kubelet_is_critical_and_its_self_signed_cert_medium() {
     let tls = ep.tls.as_ref().unwrap();
     assert!(tls.self_signed && !tls.expired && tls.name_mismatch.is_none());
     assert_eq!(tls.version, "TLSv1_3");
+    assert_eq!(tls.chain_length, 2);
+    let self_signed = findings
+        .iter()
+        .find(|f| f.rule_id == "PAL-PROBE-013")
+        .unwrap();
+    assert!(
+        self_signed
+            .message
+            .contains("issued by 127.0.0.1-ca@1700000000, a self-signed root"),
+        "{}",
+        self_signed.message
+    );
 }
 
 #[test]
@@ -229,4 +241,54 @@ fn something_on_a_nodeport_is_reported_as_info() {
         "{}",
         notes[0].message
     );
+}
+
+#[test]
+fn a_named_target_is_checked_against_its_dns_names() {
+    let handler: crate::support::Handler = Arc::new(|_, _| Reply::Http(404, "nothing".into()));
+    let good = https(&certs().server, Arc::clone(&handler));
+    let other = https(&certs().other_name, handler);
+    let options = with_roles(|_| {});
+    for (server, mismatch) in [(&good, None), (&other, Some("localhost"))] {
+        let target = probe::parse_target(&format!("localhost:{}", server.port), &options).unwrap();
+        let run = probe::run(&[target], &options);
+        // localhost may also resolve to ::1, where nothing listens.
+        let ep = run
+            .endpoints
+            .iter()
+            .find(|e| e.address == std::net::IpAddr::from([127, 0, 0, 1]))
+            .unwrap();
+        assert_eq!(ep.name.as_deref(), Some("localhost"));
+        let tls = ep.tls.as_ref().unwrap();
+        assert_eq!(tls.name_mismatch.as_deref(), mismatch);
+    }
+}
+
+#[test]
+fn ipv6_loopback_targets_are_probed() {
+    let listener = std::net::TcpListener::bind("[::1]:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut buf = [0u8; 4096];
+                let n = conn.read(&mut buf).unwrap_or(0);
+                let reply: &[u8] = if buf[..n].starts_with(b"\x16") {
+                    b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
+                } else {
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 46\r\n\r\n{\"etcdserver\":\"3.4.23\",\"etcdcluster\":\"3.4.0\"}"
+                };
+                let _ = conn.write_all(reply);
+            });
+        }
+    });
+    let options = with_roles(|_| {});
+    let target = probe::parse_target(&format!("[::1]:{port}"), &options).unwrap();
+    let run = probe::run(&[target], &options);
+    let ep = &run.endpoints[0];
+    assert_eq!(ep.state, PortState::Open);
+    assert!(matches!(&ep.service, Some(Service::Etcd { version }) if version == "3.4.23"));
+    assert_eq!(&*probe::location(ep).path, format!("probe://[::1]:{port}"));
 }

@@ -28,8 +28,9 @@ pub struct Certs {
     pub ca: PathBuf,
     /// Signed by `ca`, valid for 127.0.0.1 and localhost.
     pub server: Pair,
-    /// Self-signed, valid for 127.0.0.1 (what a kubelet makes for itself by default).
-    pub self_signed: Pair,
+    /// What a kubelet makes for itself without a serving certificate: a `HOST@TIME` leaf
+    /// for 127.0.0.1 signed by its own `HOST-ca@TIME` root, served as a two-certificate chain.
+    pub kubelet_generated: Pair,
     /// Self-signed, valid 2020-01-01 to 2021-01-01.
     pub expired: Pair,
     /// Signed by `ca`, valid only for other.example.
@@ -105,6 +106,47 @@ fn ca_signed(dir: &Path, name: &str, cn: &str, san: &str) -> Pair {
     }
 }
 
+fn kubelet_generated(dir: &Path) -> Pair {
+    let root = self_signed(dir, "kubelet-ca", "127.0.0.1-ca@1700000000", "IP:127.0.0.1");
+    let mut args = vec!["req", "-new"];
+    args.extend(EC);
+    args.extend(["-nodes", "-keyout", "kubelet.key", "-out", "kubelet.csr"]);
+    args.extend([
+        "-subj",
+        "/CN=127.0.0.1@1700000000",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+    ]);
+    openssl(dir, &args);
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "kubelet.csr",
+            "-CA",
+            "kubelet-ca.crt",
+            "-CAkey",
+            "kubelet-ca.key",
+            "-CAcreateserial",
+            "-out",
+            "kubelet-leaf.crt",
+            "-days",
+            "30",
+            "-copy_extensions",
+            "copy",
+        ],
+    );
+    let leaf = std::fs::read_to_string(dir.join("kubelet-leaf.crt")).unwrap();
+    let ca = std::fs::read_to_string(&root.cert).unwrap();
+    std::fs::write(dir.join("kubelet.crt"), leaf + &ca).unwrap();
+    Pair {
+        cert: dir.join("kubelet.crt"),
+        key: dir.join("kubelet.key"),
+    }
+}
+
 /// An expired self-signed certificate: `openssl ca` is the 3.0 tool that takes explicit
 /// start and end dates.
 fn expired(dir: &Path) -> Pair {
@@ -167,7 +209,7 @@ pub fn certs() -> &'static Certs {
         Certs {
             ca: d.join("ca.crt"),
             server: ca_signed(d, "server", "kube-apiserver", "IP:127.0.0.1,DNS:localhost"),
-            self_signed: self_signed(d, "kubelet", "127.0.0.1@1700000000", "IP:127.0.0.1"),
+            kubelet_generated: kubelet_generated(d),
             expired: expired(d),
             other_name: ca_signed(d, "other", "other", "DNS:other.example"),
             _dir: dir,
