@@ -143,7 +143,7 @@ impl Endpoint {
                     .map_err(|e| e.to_string());
                 return Contact::Speaks {
                     transport: Transport::Tls,
-                    tls: Some(info),
+                    tls: Some(*info),
                     first,
                 };
             }

@@ -51,7 +51,7 @@ pub(crate) type TlsStream = StreamOwned<ClientConnection, Bounded>;
 /// How a handshake ended.
 pub(crate) enum Handshake {
     /// Done; HTTP can follow.
-    Done(Box<TlsStream>, TlsInfo),
+    Done(Box<TlsStream>, Box<TlsInfo>),
     /// The peer answered with something that is not TLS (the first bytes are no TLS record).
     NotTls(String),
     /// The peer sent nothing before the timeout.
@@ -91,7 +91,7 @@ pub(crate) fn handshake(socket: Bounded, host: &str) -> Handshake {
         }
     }
     let info = describe(&stream.conn, host, asked.0.load(Ordering::Relaxed));
-    Handshake::Done(Box::new(stream), info)
+    Handshake::Done(Box::new(stream), Box::new(info))
 }
 
 fn failed(error: String) -> Handshake {
