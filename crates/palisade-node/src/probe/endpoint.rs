@@ -107,8 +107,7 @@ impl Endpoint {
         let version = self.request("GET", "/version", None);
         if self.plain_first {
             let mut socket = socket;
-            match exchange(&mut socket, &version, self.limits.max_bytes) {
-                Err(HttpError::NotHttp(start)) if looks_like_tls(&start) => {}
+            let plain = match exchange(&mut socket, &version, self.limits.max_bytes) {
                 Ok(r) if !is_http_to_https(&r) => {
                     return Contact::Speaks {
                         transport: Transport::Plain,
@@ -116,7 +115,14 @@ impl Endpoint {
                         first: Ok(r),
                     }
                 }
-                Ok(_) => {}
+                Ok(r) => format!("answered {} (a TLS port)", r.status),
+                Err(HttpError::NotHttp(start)) if looks_like_tls(&start) => {
+                    "answered with a TLS record".to_string()
+                }
+                // A TLS server may close on, or ignore, a plain request: TLS is tried too.
+                Err(e @ (HttpError::Empty | HttpError::NoAnswer | HttpError::Io(_))) => {
+                    e.to_string()
+                }
                 Err(e) => {
                     return Contact::Silent {
                         tls: None,
@@ -125,18 +131,23 @@ impl Endpoint {
                         why: e.to_string(),
                     }
                 }
-            }
+            };
             return match self.open() {
-                Ok(s) => self.over_tls(s, &version, false),
+                Ok(s) => self.over_tls(s, &version, Some(plain)),
                 Err(c) => *c,
             };
         }
-        self.over_tls(socket, &version, true)
+        self.over_tls(socket, &version, None)
     }
 
-    /// TLS on `socket`; when the peer does not speak TLS and `fall_back`, plain HTTP on a new
-    /// connection.
-    fn over_tls(&self, socket: Bounded, version: &Request<'_>, fall_back: bool) -> Contact {
+    /// TLS on `socket`; when the peer does not speak TLS, plain HTTP on a new connection
+    /// unless it was tried already (`plain_tried` holds how that went).
+    fn over_tls(
+        &self,
+        socket: Bounded,
+        version: &Request<'_>,
+        plain_tried: Option<String>,
+    ) -> Contact {
         let tls_error = match handshake(socket, &self.tls_host) {
             Handshake::Done(mut stream, info) => {
                 let first = exchange(&mut *stream, version, self.limits.max_bytes)
@@ -169,12 +180,12 @@ impl Endpoint {
                 }
             }
         };
-        if !fall_back {
+        if let Some(plain) = plain_tried {
             return Contact::Silent {
                 tls: None,
                 client_cert_required: false,
                 legacy_tls: false,
-                why: tls_error,
+                why: format!("plain HTTP: {plain}; {tls_error}"),
             };
         }
         let mut socket = match self.open() {

@@ -292,3 +292,19 @@ fn ipv6_loopback_targets_are_probed() {
     assert!(matches!(&ep.service, Some(Service::Etcd { version }) if version == "3.4.23"));
     assert_eq!(&*probe::location(ep).path, format!("probe://[::1]:{port}"));
 }
+
+#[test]
+fn a_tls_server_on_a_plain_first_port_is_still_probed_over_tls() {
+    let server = https(&certs().server, Arc::new(open_apiserver));
+    let options = with_roles(|r| r.plain_first = vec![server.port]);
+    let run = probe_port(server.port, &options);
+    assert!(
+        run.endpoints[0].tls.is_some(),
+        "{}",
+        run.endpoints[0].summary
+    );
+    let mut ids = rule_ids(&run);
+    ids.sort();
+    // Anonymous discovery over TLS, not the insecure port.
+    assert_eq!(ids, ["PAL-PROBE-007", "PAL-PROBE-008", "PAL-PROBE-009"]);
+}
