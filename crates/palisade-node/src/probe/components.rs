@@ -295,8 +295,9 @@ fn etcd(ep: &Endpoint, transport: Transport, version: &str, out: &mut Examined) 
     };
 }
 
-/// The `count` of a range response: a string (int64 in the gateway's JSON), a number, or
-/// absent when zero (proto3 omits defaults).
+/// The `count` of a range response (etcd's `RangeResponse.count`, an int64 that the gateway's
+/// protobuf JSON writes as a string), a number, or absent when zero (proto3 JSON omits
+/// default values).
 fn range_count(json: &Value) -> Option<u64> {
     json.get("header")?;
     match json.get("count") {
@@ -401,7 +402,10 @@ fn apiserver(
     }
 }
 
-/// Kubelet: anonymous `/pods` (and `/runningpods` on the authenticated port).
+/// Kubelet: anonymous `/pods` (and `/runningpods` on the authenticated port). The paths are
+/// those the kubelet's `Server.InstallDefaultHandlers` (`/pods`, served on both ports) and
+/// `Server.InstallDebuggingHandlers` (`/runningpods/`, authenticated port, debugging handlers
+/// on by default) register (pkg/kubelet/server/server.go).
 fn kubelet(ep: &Endpoint, transport: Transport, read_only: bool, out: &mut Examined) {
     out.service = Some(Service::Kubelet);
     let pods = match ep.send(transport, "GET", "/pods", None) {
@@ -467,7 +471,9 @@ fn kubelet(ep: &Endpoint, transport: Transport, read_only: bool, out: &mut Exami
     );
 }
 
-/// Dashboard: its page, then whether login is skippable. False when it is not a dashboard.
+/// Dashboard: its page, then whether login is skippable (`GET /api/v1/login/skippable`, the
+/// route of the dashboard's `AuthHandler.Install`, answering `{"skippable": bool}`). False
+/// when it is not a dashboard.
 fn dashboard(ep: &Endpoint, transport: Transport, out: &mut Examined) -> bool {
     let Ok(page) = ep.send(transport, "GET", "/", None) else {
         return false;
