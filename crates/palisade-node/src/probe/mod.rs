@@ -12,6 +12,7 @@ mod components;
 mod conn;
 mod der;
 mod endpoint;
+mod etcd;
 mod http;
 mod report;
 mod rules;
