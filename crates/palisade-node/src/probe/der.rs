@@ -74,7 +74,7 @@ fn element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 }
 
 /// The contents of the next element if it has `tag`.
-fn expect(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+fn expect_tag(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
     let (t, body, rest) = element(input)?;
     (t == tag).then_some((body, rest))
 }
@@ -85,19 +85,19 @@ const OID_SAN: &[u8] = &[0x55, 0x1d, 0x11];
 
 /// Parses a DER certificate.
 pub fn parse_certificate(der: &[u8]) -> Option<CertSummary> {
-    let (cert, _) = expect(der, SEQUENCE)?;
-    let (tbs, _) = expect(cert, SEQUENCE)?;
+    let (cert, _) = expect_tag(der, SEQUENCE)?;
+    let (tbs, _) = expect_tag(cert, SEQUENCE)?;
     let mut rest = tbs;
     // [0] EXPLICIT version, optional.
     if let Some((0xa0, _, after)) = element(rest) {
         rest = after;
     }
-    let (_serial, after) = expect(rest, 0x02)?;
-    let (_signature, after) = expect(after, SEQUENCE)?;
-    let (issuer, after) = expect(after, SEQUENCE)?;
-    let (validity, after) = expect(after, SEQUENCE)?;
-    let (subject, after) = expect(after, SEQUENCE)?;
-    let (_spki, mut rest) = expect(after, SEQUENCE)?;
+    let (_serial, after) = expect_tag(rest, 0x02)?;
+    let (_signature, after) = expect_tag(after, SEQUENCE)?;
+    let (issuer, after) = expect_tag(after, SEQUENCE)?;
+    let (validity, after) = expect_tag(after, SEQUENCE)?;
+    let (subject, after) = expect_tag(after, SEQUENCE)?;
+    let (_spki, mut rest) = expect_tag(after, SEQUENCE)?;
     let (not_before, after_validity) = time(validity)?;
     let (not_after, _) = time(after_validity)?;
     let mut summary = CertSummary {
@@ -127,7 +127,7 @@ fn common_name(name: &[u8]) -> Option<String> {
         let mut attrs = set;
         while let Some((SEQUENCE, attr, after)) = element(attrs) {
             attrs = after;
-            let (oid, value) = expect(attr, 0x06)?;
+            let (oid, value) = expect_tag(attr, 0x06)?;
             if oid == OID_CN {
                 let (_, text, _) = element(value)?;
                 return Some(String::from_utf8_lossy(text).into_owned());
@@ -138,12 +138,12 @@ fn common_name(name: &[u8]) -> Option<String> {
 }
 
 fn read_extensions(explicit: &[u8], summary: &mut CertSummary) {
-    let Some((mut list, _)) = expect(explicit, SEQUENCE) else {
+    let Some((mut list, _)) = expect_tag(explicit, SEQUENCE) else {
         return;
     };
     while let Some((SEQUENCE, ext, after)) = element(list) {
         list = after;
-        let Some((oid, mut rest)) = expect(ext, 0x06) else {
+        let Some((oid, mut rest)) = expect_tag(ext, 0x06) else {
             continue;
         };
         if oid != OID_SAN {
@@ -153,10 +153,10 @@ fn read_extensions(explicit: &[u8], summary: &mut CertSummary) {
         if let Some((0x01, _, after)) = element(rest) {
             rest = after;
         }
-        let Some((value, _)) = expect(rest, 0x04) else {
+        let Some((value, _)) = expect_tag(rest, 0x04) else {
             continue;
         };
-        let Some((mut names, _)) = expect(value, SEQUENCE) else {
+        let Some((mut names, _)) = expect_tag(value, SEQUENCE) else {
             continue;
         };
         while let Some((tag, body, after)) = element(names) {

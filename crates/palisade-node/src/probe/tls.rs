@@ -71,6 +71,7 @@ pub(crate) enum Handshake {
 /// Runs a TLS handshake over `socket`; `host` is the name or address the certificate should
 /// be valid for (sent as SNI when it is a name).
 pub(crate) fn handshake(socket: Bounded, host: &str) -> Handshake {
+    let address = socket.stream.peer_addr().ok().map(|a| a.ip());
     let asked = Arc::new(AskedForCert::default());
     let config = match client_config(Arc::clone(&asked)) {
         Ok(c) => c,
@@ -78,7 +79,12 @@ pub(crate) fn handshake(socket: Bounded, host: &str) -> Handshake {
     };
     let server_name = match ServerName::try_from(host.to_string()) {
         Ok(n) => n,
-        Err(_) => ServerName::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()),
+        // A name rustls does not accept as a DNS name (an underscore): no SNI, the address.
+        Err(_) => ServerName::IpAddress(
+            address
+                .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+                .into(),
+        ),
     };
     let conn = match ClientConnection::new(config, server_name) {
         Ok(c) => c,
