@@ -49,8 +49,13 @@ fi
 WORK="$(mktemp -d)"
 ETCD_PID=""
 cleanup() {
-    [[ -n "$ETCD_PID" ]] && kill "$ETCD_PID" 2>/dev/null && wait "$ETCD_PID" 2>/dev/null
+    local rc=$?
+    if [[ -n "$ETCD_PID" ]]; then
+        kill "$ETCD_PID" 2>/dev/null || true
+        wait "$ETCD_PID" 2>/dev/null || true
+    fi
     rm -rf "$WORK"
+    exit "$rc"
 }
 trap cleanup EXIT
 
