@@ -107,7 +107,10 @@ impl Endpoint {
         let version = self.request("GET", "/version", None);
         if self.plain_first {
             let mut socket = socket;
-            let plain = match exchange(&mut socket, &version, self.limits.max_bytes) {
+            let answer = exchange(&mut socket, &version, self.limits.max_bytes);
+            // One socket at a time: this one closes before TLS opens the next.
+            drop(socket);
+            let plain = match answer {
                 Ok(r) if !is_http_to_https(&r) => {
                     return Contact::Speaks {
                         transport: Transport::Plain,

@@ -308,3 +308,17 @@ fn a_tls_server_on_a_plain_first_port_is_still_probed_over_tls() {
     // Anonymous discovery over TLS, not the insecure port.
     assert_eq!(ids, ["PAL-PROBE-007", "PAL-PROBE-008", "PAL-PROBE-009"]);
 }
+
+#[test]
+fn the_negotiated_tls_version_is_recorded() {
+    let server = crate::support::https_with(
+        &certs().server,
+        &[&rustls::version::TLS12],
+        Arc::new(|_, _| Reply::Http(404, "nothing".into())),
+    );
+    let run = probe_port(server.port, &with_roles(|_| {}));
+    let tls = run.endpoints[0].tls.as_ref().unwrap();
+    assert_eq!(tls.version, "TLSv1_2");
+    assert!(rule_ids(&run).is_empty());
+    assert!(probe::notes(&run)[0].message.contains("TLS TLSv1_2"));
+}

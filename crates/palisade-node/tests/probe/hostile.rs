@@ -186,3 +186,76 @@ fn the_budget_bounds_the_run_and_skips_what_did_not_start() {
     assert!(run.endpoints.iter().any(|e| e.state == PortState::Skipped));
     assert!(run.endpoints.iter().all(|e| !e.summary.is_empty()));
 }
+
+#[test]
+fn a_server_that_refuses_tls_1_2_and_1_3_is_legacy_only() {
+    // A fatal protocol_version alert, as a TLS 1.0/1.1-only server answers a modern hello.
+    let server = listen(|mut conn| {
+        let mut hello = [0u8; 512];
+        let _ = std::io::Read::read(&mut conn, &mut hello);
+        let _ = conn.write_all(b"\x15\x03\x01\x00\x02\x02\x46");
+    });
+    let run = probe_port(server.port, &quick());
+    let ep = only(&run);
+    assert_eq!(ep.state, PortState::Open);
+    assert_eq!(ep.service, Some(Service::Tls));
+    let ids: Vec<_> = probe::findings(&run)
+        .iter()
+        .map(|f| f.rule_id.to_string())
+        .collect();
+    assert_eq!(ids, ["PAL-PROBE-016"]);
+}
+
+#[test]
+fn concurrency_bounds_the_sockets_held_at_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let current = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let servers: Vec<_> = (0..6)
+        .map(|_| {
+            let (current, peak) = (Arc::clone(&current), Arc::clone(&peak));
+            listen(move |conn| {
+                current.fetch_add(1, Ordering::SeqCst);
+                // The client holds each socket at least one idle timeout (300 ms); 50 ms lets
+                // the thread of a socket it has just closed see the close first.
+                thread::sleep(Duration::from_millis(50));
+                peak.fetch_max(current.load(Ordering::SeqCst), Ordering::SeqCst);
+                // Hold the connection until the client gives up on it.
+                let mut buf = [0u8; 1024];
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+                while matches!(std::io::Read::read(&mut &conn, &mut buf), Ok(n) if n > 0) {}
+                current.fetch_sub(1, Ordering::SeqCst);
+            })
+        })
+        .collect();
+    // TLS first (then plain HTTP), and plain HTTP first (then TLS): each endpoint holds one
+    // socket at a time either way.
+    for plain_first in [false, true] {
+        let mut options = ProbeOptions {
+            concurrency: 3,
+            io_timeout: Duration::from_millis(300),
+            ..quick()
+        };
+        if plain_first {
+            options.roles.plain_first = servers.iter().map(|s| s.port).collect();
+        }
+        let targets: Vec<_> = servers
+            .iter()
+            .map(|s| probe::parse_target(&format!("127.0.0.1:{}", s.port), &options).unwrap())
+            .collect();
+        peak.store(0, Ordering::SeqCst);
+        let run = probe::run(&targets, &options);
+        assert!(run.endpoints.iter().all(|e| e.state == PortState::Open));
+        thread::sleep(Duration::from_millis(100));
+        assert_eq!(
+            current.load(Ordering::SeqCst),
+            0,
+            "the probe closed every socket"
+        );
+        let peak = peak.load(Ordering::SeqCst);
+        assert!(
+            (1..=3).contains(&peak),
+            "peak {peak} sockets with concurrency 3 (plain first: {plain_first})"
+        );
+    }
+}

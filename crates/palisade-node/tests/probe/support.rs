@@ -278,7 +278,10 @@ pub fn http(handler: Handler) -> Server {
     })
 }
 
-fn tls_config(pair: &Pair) -> Arc<rustls::ServerConfig> {
+fn tls_config(
+    pair: &Pair,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Arc<rustls::ServerConfig> {
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&pair.cert)
         .unwrap()
         .map(Result::unwrap)
@@ -287,7 +290,7 @@ fn tls_config(pair: &Pair) -> Arc<rustls::ServerConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Arc::new(
         rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
+            .with_protocol_versions(versions)
             .unwrap()
             .with_no_client_auth()
             .with_single_cert(chain, key)
@@ -297,7 +300,16 @@ fn tls_config(pair: &Pair) -> Arc<rustls::ServerConfig> {
 
 /// HTTPS server with the certificate `pair`, answering with `handler`.
 pub fn https(pair: &Pair, handler: Handler) -> Server {
-    let config = tls_config(pair);
+    https_with(pair, rustls::DEFAULT_VERSIONS, handler)
+}
+
+/// HTTPS server speaking only the given TLS versions.
+pub fn https_with(
+    pair: &Pair,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+    handler: Handler,
+) -> Server {
+    let config = tls_config(pair, versions);
     listen(move |conn| {
         let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
         let Ok(tls) = rustls::ServerConnection::new(Arc::clone(&config)) else {
