@@ -7,6 +7,8 @@
 #     use crates/palisade-testkit.
 #   - Graphviz `dot` checks that `palisade rbac graph --format dot` output renders.
 #   - Chromium (Debian chromium) renders `palisade netpol graph`'s page headless in the CLI tests.
+#   - etcd (Debian etcd-server) and openssl: the probe tests start real etcd on loopback, without
+#     auth and with client-certificate auth, with certificates made by openssl at test time.
 set -euo pipefail
 
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -15,6 +17,8 @@ need_apt=()
 command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
 command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 if ((${#need_apt[@]})); then
     log "installing Debian packages: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive

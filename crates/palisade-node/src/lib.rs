@@ -1,4 +1,6 @@
-//! Palisade's node analysis. [`access`] answers "who can SSH to which node, and with what"
+//! Palisade's node analysis. [`probe`] connects to Kubernetes components over the network
+//! (etcd, kubelet, API server, dashboard, NodePorts), sends only read-only requests, and
+//! turns what answers into findings (`PAL-PROBE-…`). [`access`] answers "who can SSH to which node, and with what"
 //! (sshd's effective configuration with `Include` and `Match`, accounts, `authorized_keys`,
 //! the PAM second factor; findings `PAL-SSH-…`). The rest is the node audit: the CIS
 //! Kubernetes Benchmark checks of sections 1–4 over a node's filesystem (control-plane static pods, etcd, the kubelet, file ownership and
@@ -28,6 +30,7 @@
 pub mod access;
 pub mod cis;
 pub mod host;
+pub mod probe;
 mod result;
 pub mod root;
 

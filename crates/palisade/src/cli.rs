@@ -32,6 +32,9 @@ pub enum Command {
     /// 1–4 (control plane, etcd, kubelet, file permissions) and host hardening; `palisade
     /// node access`: who can SSH in.
     Node(crate::node_cmd::NodeArgs),
+    /// Probe Kubernetes components over the network (etcd, kubelet, API server, dashboard,
+    /// NodePorts, TLS) with read-only requests. Loopback only unless --allow-remote.
+    Probe(crate::probe_cmd::ProbeArgs),
 }
 
 /// `palisade frameworks`.

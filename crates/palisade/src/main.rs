@@ -7,6 +7,7 @@ mod frameworks_cmd;
 mod input;
 mod netpol_cmd;
 mod node_cmd;
+mod probe_cmd;
 mod query;
 mod rbac_cmd;
 mod rules_cmd;
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
         cli::Command::Rbac(args) => rbac_cmd::run(&args),
         cli::Command::Netpol(args) => netpol_cmd::run(&args),
         cli::Command::Node(args) => node_cmd::run(&args),
+        cli::Command::Probe(args) => probe_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -28,3 +28,5 @@ mod netpol_graph;
 mod node;
 // palisade node access: SSH access per node and across a fleet
 mod node_access;
+// palisade probe: loopback targets, formats, usage errors, exceptions
+mod probe;
