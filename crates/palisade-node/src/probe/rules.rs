@@ -20,7 +20,7 @@ pub static ETCD_READABLE: Rule = Rule {
     id: "PAL-PROBE-001",
     title: "etcd readable without authentication",
     severity: Severity::Critical,
-    family: Family::Exposure,
+    family: Family::Node,
     description: "etcd answered a key-range read through its v3 JSON gateway (or the v2 API) \
         without any client certificate or credentials. etcd holds every Kubernetes object, \
         Secrets included, unencrypted unless encryption at rest is configured: whoever reaches \
@@ -37,7 +37,7 @@ pub static ETCD_PLAINTEXT: Rule = Rule {
     id: "PAL-PROBE-002",
     title: "etcd client port without TLS",
     severity: Severity::High,
-    family: Family::Exposure,
+    family: Family::Node,
     description: "etcd answered plain HTTP on its client port: requests, responses and any \
         credentials cross the network in clear text, and client-certificate authentication is \
         impossible without TLS.",
@@ -51,7 +51,7 @@ pub static ETCD_VERSION: Rule = Rule {
     id: "PAL-PROBE-003",
     title: "etcd version disclosed without authentication",
     severity: Severity::Low,
-    family: Family::Exposure,
+    family: Family::Node,
     description: "etcd answered GET /version to a client without a certificate. The port is \
         reachable and accepts unauthenticated clients; the version narrows down which known \
         vulnerabilities apply.",
@@ -66,7 +66,7 @@ pub static KUBELET_ANONYMOUS: Rule = Rule {
     id: "PAL-PROBE-004",
     title: "Kubelet API answers anonymous requests",
     severity: Severity::Critical,
-    family: Family::Exposure,
+    family: Family::Node,
     description: "The kubelet on port 10250 listed pods to a client without credentials. The \
         same API runs commands in containers (/exec, /run): with anonymous access and \
         AlwaysAllow authorization, anyone who reaches the port controls every pod on the node.",
@@ -81,7 +81,7 @@ pub static KUBELET_READ_ONLY: Rule = Rule {
     id: "PAL-PROBE-005",
     title: "Kubelet read-only port open",
     severity: Severity::High,
-    family: Family::Exposure,
+    family: Family::Node,
     description: "The kubelet's read-only port (10255) served /pods without authentication: \
         pod specs, environment variables and mounted-volume details of every pod on the node.",
     remediation: "Set readOnlyPort: 0 (--read-only-port=0) in the kubelet configuration.",
@@ -94,7 +94,7 @@ pub static APISERVER_INSECURE: Rule = Rule {
     id: "PAL-PROBE-006",
     title: "API server insecure port open",
     severity: Severity::Critical,
-    family: Family::Exposure,
+    family: Family::Node,
     description: "The API server answered /api over plain HTTP. Its insecure port skips \
         authentication and authorization entirely: every request runs with full cluster-admin \
         rights.",
@@ -109,7 +109,7 @@ pub static APISERVER_ANONYMOUS: Rule = Rule {
     id: "PAL-PROBE-007",
     title: "API server serves discovery to anonymous clients",
     severity: Severity::High,
-    family: Family::Exposure,
+    family: Family::Node,
     description: "The API server answered /api or /apis to a client without credentials. \
         Kubernetes binds discovery only to authenticated users by default (since 1.14): \
         anonymous authentication is on and RBAC grants system:unauthenticated more than \
@@ -125,7 +125,7 @@ pub static APISERVER_ANONYMOUS_LIST: Rule = Rule {
     id: "PAL-PROBE-008",
     title: "API server lists resources to anonymous clients",
     severity: Severity::Critical,
-    family: Family::Exposure,
+    family: Family::Node,
     description: "The API server listed namespaces to a client without credentials: RBAC \
         grants system:anonymous or system:unauthenticated read access to cluster resources.",
     remediation: "Remove the bindings that grant roles to system:anonymous or \
@@ -139,7 +139,7 @@ pub static APISERVER_VERSION: Rule = Rule {
     id: "PAL-PROBE-009",
     title: "API server version disclosed to anonymous clients",
     severity: Severity::Low,
-    family: Family::Exposure,
+    family: Family::Node,
     description: "The API server answered GET /version without credentials (the default \
         system:public-info-viewer binding allows it). The version narrows down which known \
         vulnerabilities apply.",
@@ -154,7 +154,7 @@ pub static DASHBOARD_EXPOSED: Rule = Rule {
     id: "PAL-PROBE-010",
     title: "Kubernetes Dashboard exposed",
     severity: Severity::High,
-    family: Family::Exposure,
+    family: Family::Node,
     description: "The Kubernetes Dashboard answered on this port. Exposed dashboards have been \
         the entry point of cluster takeovers; it acts with its own service account's rights \
         when login can be skipped.",
@@ -171,7 +171,7 @@ pub static DASHBOARD_SKIP_LOGIN: Rule = Rule {
     id: "PAL-PROBE-011",
     title: "Kubernetes Dashboard login can be skipped",
     severity: Severity::Critical,
-    family: Family::Exposure,
+    family: Family::Node,
     description: "The dashboard reports that login is skippable (--enable-skip-login): anyone \
         who reaches it acts with the dashboard's service account.",
     remediation: "Remove --enable-skip-login and --enable-insecure-login from the dashboard's \
@@ -185,7 +185,7 @@ pub static NODEPORT_OPEN: Rule = Rule {
     id: "PAL-PROBE-012",
     title: "Service reachable on a NodePort",
     severity: Severity::Info,
-    family: Family::Exposure,
+    family: Family::Node,
     description: "A port in the NodePort range (30000-32767) accepted a connection: a Service \
         of type NodePort or LoadBalancer exposes a workload on every node's address.",
     remediation: "Confirm the service is meant to be reachable from where the probe ran; \
@@ -199,7 +199,7 @@ pub static TLS_SELF_SIGNED: Rule = Rule {
     id: "PAL-PROBE-013",
     title: "TLS certificate is self-signed",
     severity: Severity::Medium,
-    family: Family::Exposure,
+    family: Family::Node,
     description: "The server's certificate is issued by itself. Clients cannot verify it \
         against a CA, so they either skip verification or pin it; both invite \
         man-in-the-middle attacks (the kubelet's default self-signed serving certificate is \
@@ -217,7 +217,7 @@ pub static TLS_EXPIRED: Rule = Rule {
     id: "PAL-PROBE-014",
     title: "TLS certificate expired or not yet valid",
     severity: Severity::Medium,
-    family: Family::Exposure,
+    family: Family::Node,
     description: "The server's certificate is outside its validity period. Verifying clients \
         fail; clients that still connect do so with verification off.",
     remediation: "Renew the certificate (kubeadm certs renew, or rotate through the CA) and \
@@ -231,7 +231,7 @@ pub static TLS_NAME_MISMATCH: Rule = Rule {
     id: "PAL-PROBE-015",
     title: "TLS certificate does not match the host",
     severity: Severity::Low,
-    family: Family::Exposure,
+    family: Family::Node,
     description: "The certificate's subject alternative names do not cover the name or address \
         the probe connected to, so verifying clients reject it there.",
     remediation: "Reissue the certificate with every name and address clients use in its \
@@ -245,7 +245,7 @@ pub static TLS_LEGACY: Rule = Rule {
     id: "PAL-PROBE-016",
     title: "TLS server supports only legacy protocol versions",
     severity: Severity::Medium,
-    family: Family::Exposure,
+    family: Family::Node,
     description: "The server refused TLS 1.2 and TLS 1.3 with a protocol_version alert: it \
         speaks only TLS 1.1 or older, deprecated by RFC 8996.",
     remediation: "Enable TLS 1.2 or later (--tls-min-version=VersionTLS12).",
