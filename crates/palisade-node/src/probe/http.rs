@@ -36,7 +36,8 @@ impl Request<'_> {
 
 /// A parsed response.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Response {
+pub struct Response {
+    /// The status code.
     pub status: u16,
     /// Header names lowercased, in order.
     pub headers: Vec<(String, String)>,
@@ -73,7 +74,7 @@ impl Response {
 
 /// Why no response could be parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum HttpError {
+pub enum HttpError {
     /// Nothing came back before the idle timeout or deadline.
     NoAnswer,
     /// The connection closed without any byte.
@@ -110,6 +111,37 @@ pub(crate) fn exchange<S: Read + Write>(
         .map_err(|e| HttpError::Io(format!("sending the request: {e}")))?;
     let got = read_until(stream, max_bytes, is_complete);
     parse(got)
+}
+
+/// Reads one response from `bytes` as [`exchange`] reads it from a server (for the fuzz
+/// target and tests: any bytes end in a response or an error, never a panic).
+pub fn read_response(bytes: &[u8], max_bytes: usize) -> Result<Response, HttpError> {
+    let mut stream = Replay {
+        input: std::io::Cursor::new(bytes),
+    };
+    let got = read_until(&mut stream, max_bytes, is_complete);
+    parse(got)
+}
+
+/// A stream that replays recorded bytes and swallows what is written.
+struct Replay<'a> {
+    input: std::io::Cursor<&'a [u8]>,
+}
+
+impl Read for Replay<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.input.read(buf)
+    }
+}
+
+impl Write for Replay<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Whether `bytes` already hold a whole response (so a server that keeps the connection open

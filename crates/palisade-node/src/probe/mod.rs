@@ -27,7 +27,8 @@ use std::time::{Duration, Instant};
 
 use palisade_core::Rule;
 
-pub use der::CertSummary;
+pub use der::{parse_certificate, CertSummary};
+pub use http::{read_response, HttpError, Response};
 pub use report::{findings, location, notes, object};
 pub use rules::RULES;
 pub use target::{parse_target, Target, TargetError, MAX_BLOCK_ADDRESSES};
