@@ -215,9 +215,17 @@ impl Engine {
                     .collect::<Vec<Vec<Finding>>>()
             },
             || {
+                // Analyzers of the whole inventory are independent (RBAC, network, the
+                // checks' cross-object rules): one task each, so a long one does not leave
+                // the other core idle once the per-object rules are done.
+                let parts: Vec<Vec<Finding>> = self
+                    .analyzers
+                    .par_iter()
+                    .map(|a| a.check_inventory(inventory, config))
+                    .collect();
                 let mut all = Vec::new();
-                for a in &self.analyzers {
-                    append(&mut all, a.check_inventory(inventory, config));
+                for part in parts {
+                    append(&mut all, part);
                 }
                 order::sort(&mut all);
                 all
