@@ -7,12 +7,11 @@ use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
 use clap::Args;
 use palisade_core::exceptions::{self, EXPIRED_EXCEPTION};
-use palisade_core::{Config, Date, Inventory, Report, Rule, Severity, Stats};
+use palisade_core::{Config, Inventory, Report, Rule, Stats};
 use palisade_node::cis::rules::CATALOG;
 use palisade_node::{audit, NodeAudit, NodeRoot, Status};
 use palisade_report::{Format, Options};
@@ -93,7 +92,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
         _ => palisade_report::render(&report, format, &Options { color }, &mut out)?,
     }
     out.flush()?;
-    Ok(exit_code(&report, args.fail_on))
+    Ok(crate::scan::exit_code(&report, args.fail_on))
 }
 
 fn load_config(path: &std::path::Path) -> anyhow::Result<Config> {
@@ -114,7 +113,12 @@ fn load_config(path: &std::path::Path) -> anyhow::Result<Config> {
 /// The Palisade report of the audit: failures as findings, exceptions applied once.
 fn report(result: &NodeAudit, config: &Config) -> Report {
     let findings = result.findings(config);
-    let applied = exceptions::apply(findings, &Inventory::default(), config, today());
+    let applied = exceptions::apply(
+        findings,
+        &Inventory::default(),
+        config,
+        crate::scan::today(),
+    );
     let mut findings = applied.findings;
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     let mut rules: Vec<&'static Rule> = CATALOG
@@ -222,30 +226,4 @@ fn write_json(
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")?;
     Ok(())
-}
-
-fn exit_code(report: &Report, fail_on: FailOn) -> ExitCode {
-    if !report.errors.is_empty() {
-        return ExitCode::from(2);
-    }
-    let threshold = match fail_on {
-        FailOn::Info => Some(Severity::Info),
-        FailOn::Low => Some(Severity::Low),
-        FailOn::Medium => Some(Severity::Medium),
-        FailOn::High => Some(Severity::High),
-        FailOn::Critical => Some(Severity::Critical),
-        FailOn::None => None,
-    };
-    match (threshold, report.max_severity()) {
-        (Some(t), Some(max)) if max >= t => ExitCode::from(1),
-        _ => ExitCode::SUCCESS,
-    }
-}
-
-/// Today's date in UTC, for exception expiry.
-fn today() -> Date {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    Date::from_unix_days(i64::try_from(secs / 86_400).unwrap_or(0))
 }
