@@ -24,4 +24,28 @@ for pair in 'DB_PASSWORD\nhunter2' 'AWS_SECRET_ACCESS_KEY\nwJalrXUtnFEMI/K7MDENG
     printf "$pair" >"corpus/secrets/pair-$i"
     i=$((i + 1))
 done
+mkdir -p corpus/rbac corpus/netpol corpus/calico_selector corpus/flows corpus/node_files corpus/probe_response
+cp ../examples/platform-rbac/*.yaml corpus/rbac/
+cp ../examples/network/*.yaml corpus/netpol/
+for f in ../crates/palisade-netpol/tests/fixtures/semantics/*.yaml ../crates/palisade-netpol/tests/fixtures/diagnostics/*.yaml; do
+    cp "$f" "corpus/netpol/$(echo "${f#../}" | tr '/' '_')"
+done
+printf "app == 'web'" >corpus/calico_selector/s1
+printf "has(team) && !has(x) || env in {'a','b'} && name starts with 'p'" >corpus/calico_selector/s2
+printf "all()" >corpus/calico_selector/s3
+cp ../crates/palisade-netpol/tests/fixtures/flows/*.jsonl corpus/flows/
+printf 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 14\r\n\r\n{"a":"b","c":1}' >corpus/probe_response/ok
+printf 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n' >corpus/probe_response/chunked
+# node_files: a fixture node's files joined by NUL, in the target's order.
+python3 - <<'PY'
+import os
+files = ["etc/kubernetes/manifests/kube-apiserver.yaml", "etc/kubernetes/manifests/etcd.yaml",
+         "var/lib/kubelet/config.yaml", "etc/systemd/system/kubelet.service.d/10-kubeadm.conf",
+         "etc/ssh/sshd_config", "etc/passwd", "etc/shadow", "etc/group", "etc/pam.d/sshd",
+         "home/alice/.ssh/authorized_keys"]
+for name, root in [("kubeadm-insecure", "../crates/palisade-node/tests/fixtures/kubeadm-insecure"),
+                   ("fleet-node-b", "../crates/palisade-node/tests/fixtures/fleet/node-b")]:
+    parts = [open(os.path.join(root, f), "rb").read() if os.path.exists(os.path.join(root, f)) else b"" for f in files]
+    open(os.path.join("corpus/node_files", name), "wb").write(b"\0".join(parts))
+PY
 echo "seeded: $(ls corpus/load | wc -l) load, $(ls corpus/config | wc -l) config, $(ls corpus/dockerfile | wc -l) dockerfile, $(ls corpus/secrets | wc -l) secrets"
