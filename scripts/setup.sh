@@ -7,6 +7,8 @@
 #     use crates/palisade-testkit.
 #   - Graphviz `dot` checks that `palisade rbac graph --format dot` output renders.
 #   - Chromium (Debian chromium) renders `palisade netpol graph`'s page headless in the CLI tests.
+#   - np-guard's netpol-analyzer (scripts/netpol-analyzer.sh ensure: built once per machine with Go into
+#     ~/.cache/palisade-test, ~2-4 minutes the first time) is the oracle of palisade-netpol's np_guard test.
 set -euo pipefail
 
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -33,3 +35,4 @@ if ! "$PYTHON" -c 'import jsonschema' >/dev/null 2>&1; then
 fi
 
 "$(dirname "$0")/kube-apiserver.sh" ensure
+"$(dirname "$0")/netpol-analyzer.sh" ensure
