@@ -14,16 +14,19 @@ use palisade_netpol::{ConnectionSet, Model, Protocol};
 /// The binary: `$PALISADE_NETPOL_ANALYZER`, else where `scripts/netpol-analyzer.sh path`
 /// says. Panics (the test fails, never skips) when it is not built.
 pub fn binary() -> PathBuf {
-    if let Some(p) = std::env::var_os("PALISADE_NETPOL_ANALYZER") {
-        return PathBuf::from(p);
-    }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/netpol-analyzer.sh");
-    let out = Command::new("bash")
-        .arg(&script)
-        .arg("path")
-        .output()
-        .unwrap_or_else(|e| panic!("running {}: {e}", script.display()));
-    let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let path = match std::env::var_os("PALISADE_NETPOL_ANALYZER") {
+        Some(p) => PathBuf::from(p),
+        None => {
+            let script =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/netpol-analyzer.sh");
+            let out = Command::new("bash")
+                .arg(&script)
+                .arg("path")
+                .output()
+                .unwrap_or_else(|e| panic!("running {}: {e}", script.display()));
+            PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+        }
+    };
     assert!(
         path.is_file(),
         "np-guard's netpol-analyzer is not built (expected at {}): run scripts/setup.sh \

@@ -268,7 +268,8 @@ fn metadata(rng: &mut fastrand::Rng, name: &str, ns: &str) -> Map<String, Value>
 
 fn workload(rng: &mut fastrand::Rng, kind: &str, name: &str, ns: &str) -> Value {
     let pod_labels = labels(rng, POD_VOCAB);
-    let pod_spec = json!({"containers": [{"name": "c", "image": "x", "ports": container_ports(rng)}]});
+    let pod_spec =
+        json!({"containers": [{"name": "c", "image": "x", "ports": container_ports(rng)}]});
     let mut meta = metadata(rng, name, ns);
     if kind == "Pod" {
         meta.insert("labels".into(), json!(pod_labels));
@@ -298,7 +299,13 @@ fn workload(rng: &mut fastrand::Rng, kind: &str, name: &str, ns: &str) -> Value 
     json!({"apiVersion": api, "kind": kind, "metadata": meta, "spec": spec})
 }
 
-fn policy(rng: &mut fastrand::Rng, name: &str, ns: &str, ns_names: &[String], cidrs: &mut Vec<(u32, u32)>) -> Value {
+fn policy(
+    rng: &mut fastrand::Rng,
+    name: &str,
+    ns: &str,
+    ns_names: &[String],
+    cidrs: &mut Vec<(u32, u32)>,
+) -> Value {
     let mut spec = Map::new();
     spec.insert("podSelector".into(), selector(rng, POD_VOCAB, &[]));
     match rng.u8(..6) {
