@@ -307,3 +307,32 @@ fn both_count_bare_pods_without_status() {
     );
     assert!(b.cell("Pod/shop/client", "Deployment/shop/web").is_all());
 }
+
+#[test]
+fn np_guard_loses_a_partial_overlap_of_egress_and_ingress_ranges() {
+    let text = "
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-in, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+  - ports: [{port: 53, endPort: 673}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: client-out, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: client}}
+  policyTypes: [Egress]
+  egress:
+  - ports: [{port: 443, endPort: 1203}]
+";
+    let b = both(&[("web.yaml", WEB), ("policies.yaml", text)]);
+    assert!(b.np_guard.ok, "{}", b.np_guard.stderr);
+    assert_eq!(b.np("Pod/shop/client", "Deployment/shop/web"), None);
+    assert_eq!(
+        b.cell("Pod/shop/client", "Deployment/shop/web").to_string(),
+        "TCP 443-673"
+    );
+}
