@@ -251,7 +251,7 @@ spec:
 }
 
 #[test]
-fn np_guard_sometimes_merges_the_gap_between_two_policies_ranges() {
+fn np_guard_sometimes_fills_the_gap_between_two_policies_ranges() {
     let text = "
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -334,5 +334,43 @@ spec:
     assert_eq!(
         b.cell("Pod/shop/client", "Deployment/shop/web").to_string(),
         "TCP 443-673"
+    );
+}
+
+#[test]
+fn np_guard_fills_the_gap_between_two_policies_ranges() {
+    let text = "
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p3, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+  - ports: [{port: 8080, endPort: 8204, protocol: UDP}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p2, namespace: shop}
+spec:
+  podSelector: {}
+  ingress:
+  - from: [{ipBlock: {cidr: 10.0.0.0/8}}]
+    ports: [{port: 9090, endPort: 10191, protocol: UDP}, {port: 8080, protocol: UDP}]
+";
+    let b = both(&[("web.yaml", WEB), ("policies.yaml", text)]);
+    assert!(b.np_guard.ok, "{}", b.np_guard.stderr);
+    let ten = u32::from(std::net::Ipv4Addr::new(10, 0, 0, 0));
+    let web = Side::Workload("Deployment/shop/web".into());
+    let from_ten: Vec<&str> = b
+        .np_guard
+        .lines
+        .iter()
+        .filter(|l| l.dst == web && l.src.holds(ten))
+        .map(|l| l.text.as_str())
+        .collect();
+    assert_eq!(from_ten, ["UDP 8080-10191"]);
+    assert_eq!(
+        b.cell("10.0.0.0", "Deployment/shop/web").to_string(),
+        "UDP 8080-8204,9090-10191"
     );
 }
