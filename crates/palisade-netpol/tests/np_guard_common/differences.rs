@@ -357,20 +357,29 @@ spec:
   - from: [{ipBlock: {cidr: 10.0.0.0/8}}]
     ports: [{port: 9090, endPort: 10191, protocol: UDP}, {port: 8080, protocol: UDP}]
 ";
-    let b = both(&[("web.yaml", WEB), ("policies.yaml", text)]);
-    assert!(b.np_guard.ok, "{}", b.np_guard.stderr);
+    let dir = write_dir(&[("web.yaml", WEB), ("policies.yaml", text)]);
     let ten = u32::from(std::net::Ipv4Addr::new(10, 0, 0, 0));
     let web = Side::Workload("Deployment/shop/web".into());
-    let from_ten: Vec<&str> = b
-        .np_guard
-        .lines
-        .iter()
-        .filter(|l| l.dst == web && l.src.holds(ten))
-        .map(|l| l.text.as_str())
-        .collect();
-    assert_eq!(from_ten, ["UDP 8080-10191"]);
-    assert_eq!(
-        b.cell("10.0.0.0", "Deployment/shop/web").to_string(),
-        "UDP 8080-8204,9090-10191"
+    let right = "UDP 8080-8204,9090-10191";
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        let b = both_in(dir.path());
+        assert!(b.np_guard.ok, "{}", b.np_guard.stderr);
+        assert_eq!(b.cell("10.0.0.0", "Deployment/shop/web").to_string(), right);
+        let from_ten: Vec<String> = b
+            .np_guard
+            .lines
+            .iter()
+            .filter(|l| l.dst == web && l.src.holds(ten))
+            .map(|l| l.text.clone())
+            .collect();
+        seen.push(from_ten);
+    }
+    // Mostly the gap filled, sometimes right (its answer varies between runs).
+    let filled = vec!["UDP 8080-10191".to_string()];
+    assert!(seen.contains(&filled), "{seen:?}");
+    assert!(
+        seen.iter().all(|s| *s == filled || *s == [right]),
+        "{seen:?}"
     );
 }

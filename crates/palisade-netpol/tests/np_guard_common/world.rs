@@ -300,6 +300,34 @@ fn workload(rng: &mut fastrand::Rng, kind: &str, name: &str, ns: &str) -> Value 
     json!({"apiVersion": api, "kind": kind, "metadata": meta, "spec": spec})
 }
 
+/// One to three Pods owned by `owner`/`name`, alike in labels and ports, some with the
+/// `status` of a scheduled pod.
+fn owned_pods(rng: &mut fastrand::Rng, owner: &str, name: &str, ns: &str) -> Vec<Value> {
+    let labels = labels(rng, POD_VOCAB);
+    let spec = json!({"containers": [{"name": "c", "image": "x", "ports": container_ports(rng)}]});
+    let api = if owner == "Job" {
+        "batch/v1"
+    } else {
+        "apps/v1"
+    };
+    (0..rng.usize(1..4))
+        .map(|i| {
+            let mut meta = metadata(rng, &format!("{name}-{i}"), ns);
+            meta.insert("labels".into(), json!(labels));
+            meta.insert(
+                "ownerReferences".into(),
+                json!([{"apiVersion": api, "kind": owner, "name": name, "uid": "u", "controller": true}]),
+            );
+            let mut pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec});
+            if rng.bool() {
+                pod["status"] = json!({"hostIP": "10.0.0.1", "podIP": format!("10.1.0.{i}"),
+                                       "podIPs": [{"ip": format!("10.1.0.{i}")}]});
+            }
+            pod
+        })
+        .collect()
+}
+
 fn policy(
     rng: &mut fastrand::Rng,
     name: &str,
@@ -354,8 +382,16 @@ pub fn generate(seed: u64) -> World {
         let kind = *pick(rng, KINDS);
         let ns = pick(rng, &ns_names).clone();
         let name = format!("w{i}");
-        workload_docs.push(workload(rng, kind, &name, &ns));
-        workloads.push((kind.to_string(), ns, name));
+        if rng.u8(..8) == 0 {
+            // Pods of a controller the input does not hold (a dump of pods): both analyzers
+            // stand them for their owner.
+            let owner = *pick(rng, &["ReplicaSet", "StatefulSet", "DaemonSet", "Job"]);
+            workload_docs.extend(owned_pods(rng, owner, &name, &ns));
+            workloads.push((owner.to_string(), ns, name));
+        } else {
+            workload_docs.push(workload(rng, kind, &name, &ns));
+            workloads.push((kind.to_string(), ns, name));
+        }
     }
     let mut cidrs = Vec::new();
     let policies: Vec<Value> = (0..rng.usize(1..11))
