@@ -9,6 +9,8 @@
 #   - Chromium (Debian chromium) renders `palisade netpol graph`'s page headless in the CLI tests.
 #   - etcd (Debian etcd-server) and openssl: the probe tests start real etcd on loopback, without
 #     auth and with client-certificate auth, with certificates made by openssl at test time.
+#   - np-guard's netpol-analyzer (scripts/netpol-analyzer.sh ensure: built once per machine with Go into
+#     ~/.cache/palisade-test, ~2-4 minutes the first time) is the oracle of palisade-netpol's np_guard test.
 set -euo pipefail
 
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -37,3 +39,4 @@ if ! "$PYTHON" -c 'import jsonschema' >/dev/null 2>&1; then
 fi
 
 "$(dirname "$0")/kube-apiserver.sh" ensure
+"$(dirname "$0")/netpol-analyzer.sh" ensure
