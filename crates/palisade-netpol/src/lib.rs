@@ -66,9 +66,16 @@
 //! - `hostNetwork` pods are treated like any other pod (the docs leave their behaviour to
 //!   the network plugin).
 //!
-//! Differences from np-guard, on purpose: bare Pods without `status` count (np-guard skips
-//! unscheduled pods); IPv6 blocks are modelled; a policy the API server would reject is
-//! left out with a diagnostic instead of failing the whole run.
+//! Differences from np-guard (v1.4.2, checked by `tests/np_guard.rs` on random worlds, each
+//! difference with a test of its own): a workload's pair with itself is kept (np-guard lists
+//! none); IPv6 blocks are modelled (np-guard reads them as IPv4); a written
+//! `kubernetes.io/metadata.name` label is overridden by the namespace's name, as the API
+//! server does; a named port toward addresses matches nothing, and a policy the API server
+//! would reject is left out with a diagnostic (np-guard fails the whole run on either);
+//! `ports` naming TCP, UDP and SCTP without numbers allows those three only (np-guard:
+//! all connections); and np-guard's two port-range bugs (partial egress/ingress overlaps
+//! lost, gaps between two policies' ranges filled) are not copied. Bare Pods without
+//! `status` count in both (np-guard gives manifests a placeholder address).
 //!
 //! # Calico and admin policies
 //!
