@@ -201,7 +201,7 @@ pub struct GraphEdge {
     pub quarantine: bool,
 }
 
-/// Builds the picture of `model` from its matrix `m` (as [`crate::matrix`] computes it).
+/// Builds the picture of `model` from its matrix `m` (as [`crate::matrix()`] computes it).
 pub fn picture(model: &Model, m: &Matrix, options: &PictureOptions) -> Picture {
     let quarantined = options.quarantined.map(EndpointId::index);
     let mut edges = Vec::new();
