@@ -2,7 +2,7 @@
 //! ports reachable from outside or other namespaces (013), classified workloads reachable
 //! from lower classes or from outside (015).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use palisade_core::yaml::Node;
 use palisade_core::{Emitter, Location, Object, Severity, Workload};
@@ -223,11 +223,11 @@ fn rank(class: Option<&str>) -> Option<i32> {
 }
 
 fn namespace_class<'m>(model: &'m Model, ns: &str) -> Option<&'m str> {
-    model
-        .namespaces()
-        .iter()
-        .find(|n| n.name == ns)
-        .and_then(|n| n.labels.get(DATA_CLASS_LABEL))
+    // Namespaces are sorted by name.
+    let all = model.namespaces();
+    all.binary_search_by(|n| n.name.as_str().cmp(ns))
+        .ok()
+        .and_then(|i| all[i].labels.get(DATA_CLASS_LABEL))
         .map(String::as_str)
 }
 
@@ -254,7 +254,7 @@ fn classified_reach<'m>(
     reacher: &Reacher,
     model: &'m Model,
     objects: &Objects<'m>,
-    entries: &[EntryPoint],
+    entries_of: &HashMap<EndpointId, Vec<&EntryPoint>>,
     ns_rank: &BTreeMap<&str, Option<i32>>,
     id: EndpointId,
 ) -> Option<Reach> {
@@ -273,10 +273,11 @@ fn classified_reach<'m>(
             r.is_some_and(|r| r < target_rank)
         })
         .collect();
-    let via: Vec<String> = entries
-        .iter()
-        .filter(|e| e.allowed && e.workload == id)
-        .map(entry_name)
+    let via: Vec<String> = entries_of
+        .get(&id)
+        .into_iter()
+        .flatten()
+        .map(|e| entry_name(e))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -305,6 +306,12 @@ fn classified<'m>(
             )
         })
         .collect();
+    // The allowed entry points of each workload, found once (a scan over every entry point
+    // per workload grew with the square of the inventory).
+    let mut entries_of: HashMap<EndpointId, Vec<&EntryPoint>> = HashMap::new();
+    for e in entries.iter().filter(|e| e.allowed) {
+        entries_of.entry(e.workload).or_default().push(e);
+    }
     // Judged in parallel, reported in endpoint order.
     let reacher = Reacher::new(model);
     let found: Vec<Reach> = (0..model.workload_count())
@@ -314,7 +321,7 @@ fn classified<'m>(
                 &reacher,
                 model,
                 objects,
-                entries,
+                &entries_of,
                 &ns_rank,
                 EndpointId(w as u32),
             )
