@@ -104,16 +104,7 @@ pub(crate) fn request(
 
 /// `resource[.group][/sub]`.
 pub(crate) fn spell(group: &str, resource: &str, sub: &str) -> String {
-    let mut s = resource.to_string();
-    if !group.is_empty() {
-        s.push('.');
-        s.push_str(group);
-    }
-    if !sub.is_empty() {
-        s.push('/');
-        s.push_str(sub);
-    }
-    s
+    crate::resource::spell_resource(group, resource, sub)
 }
 
 /// Every subject named in a binding (ServiceAccounts with their effective namespace),

@@ -122,7 +122,8 @@ pub use node_context::{
 pub use nodes::{nodes, nodes_all, Hop, NodePath, NodePathKind, SubjectNodes};
 pub use policy::{BindingId, Options, Policy, RoleId};
 pub use resource::{
-    parse_resource_spec, ResourceSpec, ResourceSpecError, CLUSTER_SCOPED, WELL_KNOWN,
+    parse_resource_spec, spell_resource, ResourceSpec, ResourceSpecError, CLUSTER_SCOPED,
+    WELL_KNOWN,
 };
 pub use risks::{catalog, check_inventory, check_policy};
 pub use subject::{

@@ -47,6 +47,25 @@ pub enum ResourceSpec {
     },
 }
 
+/// `resource[.group][/subresource]`, as kubectl spells a resource. `resource` may already
+/// hold `resource/subresource` (as rules write it); the group goes before the slash.
+pub fn spell_resource(api_group: &str, resource: &str, subresource: &str) -> String {
+    let (name, sub) = match resource.split_once('/') {
+        Some((n, s)) if subresource.is_empty() => (n, s),
+        _ => (resource, subresource),
+    };
+    let mut out = name.to_string();
+    if !api_group.is_empty() {
+        out.push('.');
+        out.push_str(api_group);
+    }
+    if !sub.is_empty() {
+        out.push('/');
+        out.push_str(sub);
+    }
+    out
+}
+
 impl fmt::Display for ResourceSpec {
     /// `resource[.group][/subresource]` or the path.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -57,16 +76,7 @@ impl fmt::Display for ResourceSpec {
                 resource,
                 subresource,
                 ..
-            } => {
-                f.write_str(resource)?;
-                if !api_group.is_empty() {
-                    write!(f, ".{api_group}")?;
-                }
-                if !subresource.is_empty() {
-                    write!(f, "/{subresource}")?;
-                }
-                Ok(())
-            }
+            } => f.write_str(&spell_resource(api_group, resource, subresource)),
         }
     }
 }

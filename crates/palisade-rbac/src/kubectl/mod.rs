@@ -16,6 +16,7 @@ pub use table::{Call, CallScope, Command, On, Step, COMMANDS, COMMON_RESOURCES, 
 
 use crate::authorize::{Attributes, Decision, Request, ResourceAttributes, Target, UserInfo};
 use crate::policy::Policy;
+use crate::resource::spell_resource;
 use crate::subject::Subject;
 use crate::who_can::Via;
 
@@ -191,12 +192,10 @@ fn attributes(call: &Call, resource: Option<&str>, namespace: &str) -> Attribute
     }
 }
 
-/// `group/resource` as kubectl spells it: `resource.group`.
+/// `group/resource` (the table's form) as kubectl spells it: `resource.group`.
 fn display_resource(r: &str) -> String {
-    match r.rsplit_once('/') {
-        Some((group, name)) => format!("{name}.{group}"),
-        None => r.to_string(),
-    }
+    let (group, name) = r.rsplit_once('/').unwrap_or(("", r));
+    spell_resource(group, name, "")
 }
 
 /// `verb resource[.group][/subresource]`.
@@ -204,15 +203,11 @@ fn describe(attrs: &Attributes) -> String {
     match &attrs.target {
         Target::NonResource { path } => format!("{} {path}", attrs.verb),
         Target::Resource(r) => {
-            let mut s = format!("{} {}", attrs.verb, r.resource);
-            if !r.api_group.is_empty() {
-                s.push('.');
-                s.push_str(&r.api_group);
-            }
-            if !r.subresource.is_empty() {
-                s.push('/');
-                s.push_str(&r.subresource);
-            }
+            let mut s = format!(
+                "{} {}",
+                attrs.verb,
+                spell_resource(&r.api_group, &r.resource, &r.subresource)
+            );
             if !r.name.is_empty() {
                 s.push_str(&format!(" (name {})", r.name));
             }

@@ -231,20 +231,7 @@ fn rule_location(v: &Via) -> Option<&Location> {
 
 /// `resource[.group][/subresource]`, as kubectl spells it.
 pub fn resource_text(api_group: &str, resource: &str) -> String {
-    let (name, sub) = match resource.split_once('/') {
-        Some((n, s)) => (n, Some(s)),
-        None => (resource, None),
-    };
-    let mut out = name.to_string();
-    if !api_group.is_empty() {
-        out.push('.');
-        out.push_str(api_group);
-    }
-    if let Some(sub) = sub {
-        out.push('/');
-        out.push_str(sub);
-    }
-    out
+    palisade_rbac::spell_resource(api_group, resource, "")
 }
 
 /// A grant path in JSON.
