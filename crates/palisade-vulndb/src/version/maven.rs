@@ -60,8 +60,9 @@ impl Version {
 
 fn render(items: &[Item]) -> String {
     let mut out = String::new();
-    for (k, item) in items.iter().enumerate() {
-        if k > 0 {
+    for item in items {
+        // Like `ListItem.toString`: no separator while nothing is printed.
+        if !out.is_empty() {
             out.push(if matches!(item, Item::List(_)) { '-' } else { '.' });
         }
         match item {
@@ -211,8 +212,12 @@ fn cmp_item(a: &Item, b: Option<&Item>) -> Ordering {
         (Item::Str(s), None) => qualifier_key(s).cmp(&RELEASE_INDEX.to_string()),
         (Item::Str(_), Some(Item::Int(_) | Item::List(_))) => Ordering::Less,
         (Item::Str(x), Some(Item::Str(y))) => qualifier_key(x).cmp(&qualifier_key(y)),
-        // Maven 3.8 compares a list with null by its first item only.
-        (Item::List(l), None) => l.first().map_or(Ordering::Equal, |f| cmp_item(f, None)),
+        // Every item against null, not only the first (MNG-6964, in 3.8).
+        (Item::List(l), None) => l
+            .iter()
+            .map(|x| cmp_item(x, None))
+            .find(|o| *o != Ordering::Equal)
+            .unwrap_or(Ordering::Equal),
         (Item::List(_), Some(Item::Int(_))) => Ordering::Less,
         (Item::List(_), Some(Item::Str(_))) => Ordering::Greater,
         (Item::List(x), Some(Item::List(y))) => cmp_lists(x, y),

@@ -130,16 +130,10 @@ impl Version {
                     "beta" | "b" => Phase::Beta,
                     _ => Phase::Rc,
                 };
-                let before = p.i;
+                // The separator after a label is taken even without a
+                // number (every later part's own separator is optional).
                 p.eat_sep();
-                let n = match p.number().map_err(err)? {
-                    Some(n) => n,
-                    None => {
-                        p.i = before;
-                        0
-                    }
-                };
-                Some((phase, n))
+                Some((phase, p.number().map_err(err)?.unwrap_or(0)))
             }
             None => {
                 p.i = save;
@@ -154,15 +148,8 @@ impl Version {
             p.i = save;
             p.eat_sep();
             if p.eat_word(&["post", "rev", "r"]).is_some() {
-                let before = p.i;
                 p.eat_sep();
-                match p.number().map_err(err)? {
-                    Some(n) => Some(n),
-                    None => {
-                        p.i = before;
-                        Some(0)
-                    }
-                }
+                Some(p.number().map_err(err)?.unwrap_or(0))
             } else {
                 p.i = save;
                 None
@@ -172,15 +159,8 @@ impl Version {
         let save = p.i;
         p.eat_sep();
         let dev = if p.eat_word(&["dev"]).is_some() {
-            let before = p.i;
             p.eat_sep();
-            match p.number().map_err(err)? {
-                Some(n) => Some(n),
-                None => {
-                    p.i = before;
-                    Some(0)
-                }
-            }
+            Some(p.number().map_err(err)?.unwrap_or(0))
         } else {
             p.i = save;
             None
@@ -375,7 +355,7 @@ mod tests {
     #[test]
     fn rejects_non_pep440() {
         for bad in ["", "v", "1.", "1.0+", "1.0+a..b", "1.0-foo", "1!", "!1", "1.0a1a2", "1.0 0",
-            "99999999999999999999999", "1.0.dev1.post1", "1.0-"] {
+            "99999999999999999999999", "1.0.dev1.post1", "1.0-", "1.0a--"] {
             assert!(Version::parse(bad).is_err(), "{bad:?}");
         }
     }
