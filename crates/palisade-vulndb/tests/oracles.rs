@@ -21,10 +21,33 @@ fn pep440_version(rng: &mut fastrand::Rng) -> String {
     for _ in 0..rng.usize(0..3) {
         s.push_str(pick(rng, &[".0", ".1", ".00", ".2", ".10"]));
     }
-    s.push_str(pick(rng, &["", "", "a1", "A", "alpha", "-beta.2", "b", "rc1", "RC", "c3", "pre", "_preview1", ".a"]));
-    s.push_str(pick(rng, &["", "", "-1", ".post", "post2", "-r", "rev3", "_post_1", "-"]));
+    s.push_str(pick(
+        rng,
+        &[
+            "",
+            "",
+            "a1",
+            "A",
+            "alpha",
+            "-beta.2",
+            "b",
+            "rc1",
+            "RC",
+            "c3",
+            "pre",
+            "_preview1",
+            ".a",
+        ],
+    ));
+    s.push_str(pick(
+        rng,
+        &["", "", "-1", ".post", "post2", "-r", "rev3", "_post_1", "-"],
+    ));
     s.push_str(pick(rng, &["", "", ".dev", "dev1", "-dev-2", "DEV"]));
-    s.push_str(pick(rng, &["", "", "", "+abc", "+1", "+ubuntu-1", "+01.a", "+a..b", "+"]));
+    s.push_str(pick(
+        rng,
+        &["", "", "", "+abc", "+1", "+ubuntu-1", "+01.a", "+a..b", "+"],
+    ));
     s
 }
 
@@ -48,25 +71,43 @@ fn pep440_agrees_with_python_packaging() {
     let pairs: Vec<(String, String)> = (0..500)
         .map(|_| {
             let a = pep440_version(&mut rng);
-            let b = if rng.bool() { pep440_version(&mut rng) } else { a.to_lowercase() };
+            let b = if rng.bool() {
+                pep440_version(&mut rng)
+            } else {
+                a.to_lowercase()
+            };
             (a, b)
         })
         .collect();
     let input: String = pairs.iter().map(|(a, b)| format!("{a}\t{b}\n")).collect();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     if !out.status.success() {
-        eprintln!("packaging unavailable: skipping ({})", String::from_utf8_lossy(&out.stderr));
+        eprintln!(
+            "packaging unavailable: skipping ({})",
+            String::from_utf8_lossy(&out.stderr)
+        );
         return;
     }
-    let answers: Vec<String> = String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect();
+    let answers: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
     assert_eq!(answers.len(), pairs.len());
     let mut compared = 0;
     for ((a, b), want) in pairs.iter().zip(&answers) {
         let ours = pep440::compare_str(a, b);
         match (want.as_str(), ours) {
             ("E", Err(_)) => {}
-            ("-1", Ok(Ordering::Less)) | ("0", Ok(Ordering::Equal)) | ("1", Ok(Ordering::Greater)) => compared += 1,
+            ("-1", Ok(Ordering::Less))
+            | ("0", Ok(Ordering::Equal))
+            | ("1", Ok(Ordering::Greater)) => compared += 1,
             (w, o) => panic!("{a:?} vs {b:?}: packaging says {w}, we say {o:?}"),
         }
     }
@@ -78,22 +119,52 @@ fn pep440_agrees_with_python_packaging() {
 fn maven_version(rng: &mut fastrand::Rng) -> String {
     let mut s = String::from(pick(rng, &["1", "0", "2", "1.0", "01", "10"]));
     for _ in 0..rng.usize(0..5) {
-        s.push_str(pick(rng, &[
-            ".0", ".1", "-1", "-0", ".", "-", "a1", "b2", "m3", "-alpha", "-beta-1", ".RC1", "-rc",
-            "-cr2", "-SNAPSHOT", "-ga", ".final", "-release", "-sp", "-sp1", "-abc", "xyz", "2",
-            ".00", "-milestone", "a", "b",
-        ]));
+        s.push_str(pick(
+            rng,
+            &[
+                ".0",
+                ".1",
+                "-1",
+                "-0",
+                ".",
+                "-",
+                "a1",
+                "b2",
+                "m3",
+                "-alpha",
+                "-beta-1",
+                ".RC1",
+                "-rc",
+                "-cr2",
+                "-SNAPSHOT",
+                "-ga",
+                ".final",
+                "-release",
+                "-sp",
+                "-sp1",
+                "-abc",
+                "xyz",
+                "2",
+                ".00",
+                "-milestone",
+                "a",
+                "b",
+            ],
+        ));
     }
     s
 }
 
 #[test]
 fn maven_agrees_with_comparable_version() {
-    let jar = std::fs::read_dir("/usr/share/maven/lib").ok().and_then(|d| {
-        d.filter_map(Result::ok)
-            .map(|e| e.path())
-            .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("maven-artifact")))
-    });
+    let jar = std::fs::read_dir("/usr/share/maven/lib")
+        .ok()
+        .and_then(|d| {
+            d.filter_map(Result::ok).map(|e| e.path()).find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("maven-artifact"))
+            })
+        });
     let Some(jar) = jar else {
         eprintln!("Maven's maven-artifact jar missing: skipping");
         return;
@@ -124,12 +195,24 @@ fn maven_agrees_with_comparable_version() {
                 ">" => Ordering::Greater,
                 op => panic!("unknown op {op} in {line}"),
             };
-            assert_eq!(maven::compare_str(parts[0], parts[2]).unwrap(), want, "{line}");
+            assert_eq!(
+                maven::compare_str(parts[0], parts[2]).unwrap(),
+                want,
+                "{line}"
+            );
             compared += 1;
         } else if let Some((_, rest)) = line.split_once(". ") {
-            let Some((v, rest)) = rest.split_once(" -> ") else { continue };
-            let Some((c, _)) = rest.split_once("; tokens") else { continue };
-            assert_eq!(maven::Version::parse(v).unwrap().canonical(), c, "canonical of {v}");
+            let Some((v, rest)) = rest.split_once(" -> ") else {
+                continue;
+            };
+            let Some((c, _)) = rest.split_once("; tokens") else {
+                continue;
+            };
+            assert_eq!(
+                maven::Version::parse(v).unwrap().canonical(),
+                c,
+                "canonical of {v}"
+            );
             canon += 1;
         }
     }

@@ -114,13 +114,17 @@ impl Cursor<'_> {
                 i64::from(self.s[0])
             }
             Kind::Suffix => {
-                if let Some((k, w)) =
-                    PRE_SUFFIXES.iter().enumerate().find(|(_, w)| self.s.starts_with(w))
+                if let Some((k, w)) = PRE_SUFFIXES
+                    .iter()
+                    .enumerate()
+                    .find(|(_, w)| self.s.starts_with(w))
                 {
                     i = w.len();
                     k as i64 - PRE_SUFFIXES.len() as i64
-                } else if let Some((k, w)) =
-                    POST_SUFFIXES.iter().enumerate().find(|(_, w)| self.s.starts_with(w))
+                } else if let Some((k, w)) = POST_SUFFIXES
+                    .iter()
+                    .enumerate()
+                    .find(|(_, w)| self.s.starts_with(w))
                 {
                     i = w.len();
                     k as i64
@@ -157,7 +161,10 @@ impl Version {
         if input.is_empty() {
             return Err(VersionError::new(SCHEME, input, "version string is empty"));
         }
-        let mut c = Cursor { s: input.as_bytes(), kind: Kind::Digit };
+        let mut c = Cursor {
+            s: input.as_bytes(),
+            kind: Kind::Digit,
+        };
         while !matches!(c.kind, Kind::End | Kind::Invalid) {
             c.token();
         }
@@ -193,8 +200,14 @@ impl PartialOrd for Version {
 
 /// Compares two versions (apk's `apk_version_compare_blob`).
 pub fn compare(a: &Version, b: &Version) -> Ordering {
-    let mut ca = Cursor { s: a.0.as_bytes(), kind: Kind::Digit };
-    let mut cb = Cursor { s: b.0.as_bytes(), kind: Kind::Digit };
+    let mut ca = Cursor {
+        s: a.0.as_bytes(),
+        kind: Kind::Digit,
+    };
+    let mut cb = Cursor {
+        s: b.0.as_bytes(),
+        kind: Kind::Digit,
+    };
     let (mut av, mut bv) = (0, 0);
     while ca.kind == cb.kind && !matches!(ca.kind, Kind::End | Kind::Invalid) && av == bv {
         av = ca.token();
@@ -208,10 +221,24 @@ pub fn compare(a: &Version, b: &Version) -> Ordering {
     }
     // Equal so far: the longer one is greater, unless what follows is a
     // pre-release suffix.
-    if ca.kind == Kind::Suffix && (Cursor { s: ca.s, kind: Kind::Suffix }).token() < 0 {
+    if ca.kind == Kind::Suffix
+        && (Cursor {
+            s: ca.s,
+            kind: Kind::Suffix,
+        })
+        .token()
+            < 0
+    {
         return Ordering::Less;
     }
-    if cb.kind == Kind::Suffix && (Cursor { s: cb.s, kind: Kind::Suffix }).token() < 0 {
+    if cb.kind == Kind::Suffix
+        && (Cursor {
+            s: cb.s,
+            kind: Kind::Suffix,
+        })
+        .token()
+            < 0
+    {
         return Ordering::Greater;
     }
     // A later kind means the other version went on further.
@@ -256,10 +283,21 @@ mod tests {
             "1.10",
         ];
         for w in ascending.windows(2) {
-            assert_eq!(compare_str(w[0], w[1]).unwrap(), Ordering::Less, "{} < {}", w[0], w[1]);
+            assert_eq!(
+                compare_str(w[0], w[1]).unwrap(),
+                Ordering::Less,
+                "{} < {}",
+                w[0],
+                w[1]
+            );
             assert_eq!(compare_str(w[1], w[0]).unwrap(), Ordering::Greater);
         }
-        for (a, b) in [("1.01", "1.1"), ("1.001", "1.01"), ("1.0", "1.0.1"), ("1", "1.0")] {
+        for (a, b) in [
+            ("1.01", "1.1"),
+            ("1.001", "1.01"),
+            ("1.0", "1.0.1"),
+            ("1", "1.0"),
+        ] {
             assert_eq!(compare_str(a, b).unwrap(), Ordering::Less, "{a} < {b}");
         }
         for (a, b) in [("1.2.3-r0", "1.2.3-r0"), ("1.2.3_p01", "1.2.3_p1")] {
@@ -270,12 +308,22 @@ mod tests {
     /// What `apk_version_validate` rejects.
     #[test]
     fn rejects_invalid() {
-        for bad in ["", "1.2_foo", "1.2-1", "1.2_rc1a", "1.2-r1a", "1.A", "1.2_p1.3", "1.2a.3b"] {
+        for bad in [
+            "", "1.2_foo", "1.2-1", "1.2_rc1a", "1.2-r1a", "1.A", "1.2_p1.3", "1.2a.3b",
+        ] {
             assert!(Version::parse(bad).is_err(), "{bad:?} should be rejected");
         }
         // apk itself is lenient here: a letter first, a trailing dot, an
         // empty revision all validate.
-        for good in ["1", "1.2.3_rc1-r0", "2.4a_p1_rc2-r3", "0.0.0_git20230101-r0", "a1", "1.2.", "1.2-r"] {
+        for good in [
+            "1",
+            "1.2.3_rc1-r0",
+            "2.4a_p1_rc2-r3",
+            "0.0.0_git20230101-r0",
+            "a1",
+            "1.2.",
+            "1.2-r",
+        ] {
             assert!(Version::parse(good).is_ok(), "{good:?} should parse");
         }
     }

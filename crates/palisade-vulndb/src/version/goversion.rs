@@ -48,15 +48,22 @@ impl Version {
             }
             _ => return Err(err("too many dots")),
         };
-        let semver = semver::parse_with(SCHEME, full).map_err(|e| VersionError { input: input.to_string(), ..e })?;
+        let semver = semver::parse_with(SCHEME, full).map_err(|e| VersionError {
+            input: input.to_string(),
+            ..e
+        })?;
         Ok(Version { semver })
     }
 
     /// Whether this is a pseudo-version (`module.IsPseudoVersion`).
     pub fn is_pseudo(&self) -> bool {
-        let Some(last) = self.semver.pre.last() else { return false };
+        let Some(last) = self.semver.pre.last() else {
+            return false;
+        };
         // The final pre-release identifier is `TIMESTAMP-REVISION`.
-        let Some((stamp, rev)) = last.split_once('-') else { return false };
+        let Some((stamp, rev)) = last.split_once('-') else {
+            return false;
+        };
         if stamp.len() != 14 || !stamp.bytes().all(|b| b.is_ascii_digit()) {
             return false;
         }
@@ -129,24 +136,43 @@ mod tests {
             "v2.1.0",
         ];
         for w in chain.windows(2) {
-            assert_eq!(compare_str(w[0], w[1]).unwrap(), Ordering::Less, "{} < {}", w[0], w[1]);
+            assert_eq!(
+                compare_str(w[0], w[1]).unwrap(),
+                Ordering::Less,
+                "{} < {}",
+                w[0],
+                w[1]
+            );
         }
         assert_eq!(compare_str("v1", "v1.0.0").unwrap(), Ordering::Equal);
         assert_eq!(compare_str("v1.2", "v1.2.0").unwrap(), Ordering::Equal);
         assert_eq!(compare_str("1.2.3", "v1.2.3").unwrap(), Ordering::Equal);
-        assert_eq!(compare_str("v2.0.0+incompatible", "v2.0.0").unwrap(), Ordering::Equal);
+        assert_eq!(
+            compare_str("v2.0.0+incompatible", "v2.0.0").unwrap(),
+            Ordering::Equal
+        );
     }
 
     #[test]
     fn pseudo_and_incompatible() {
-        for p in ["v0.0.0-20200101000000-abcdef123456", "v1.2.3-pre.0.20210101000000-abcdef123456",
-            "v1.2.4-0.20220101000000-abcdef123456"] {
+        for p in [
+            "v0.0.0-20200101000000-abcdef123456",
+            "v1.2.3-pre.0.20210101000000-abcdef123456",
+            "v1.2.4-0.20220101000000-abcdef123456",
+        ] {
             assert!(Version::parse(p).unwrap().is_pseudo(), "{p}");
         }
-        for n in ["v1.2.3", "v1.2.0-20200101000000-abcdef123456", "v1.2.3-pre", "v0.0.0-2020-abc"] {
+        for n in [
+            "v1.2.3",
+            "v1.2.0-20200101000000-abcdef123456",
+            "v1.2.3-pre",
+            "v0.0.0-2020-abc",
+        ] {
             assert!(!Version::parse(n).unwrap().is_pseudo(), "{n}");
         }
-        assert!(Version::parse("v2.0.0+incompatible").unwrap().is_incompatible());
+        assert!(Version::parse("v2.0.0+incompatible")
+            .unwrap()
+            .is_incompatible());
         for bad in ["", "v", "v1-pre", "v1.2+meta", "v01.2.3", "v1.2.3.4", "vx"] {
             assert!(Version::parse(bad).is_err(), "{bad:?}");
         }

@@ -49,7 +49,10 @@ impl Version {
         if input.trim().is_empty() {
             return Err(VersionError::new(SCHEME, input, "version string is empty"));
         }
-        Ok(Version { raw: input.to_string(), items: parse_items(input) })
+        Ok(Version {
+            raw: input.to_string(),
+            items: parse_items(input),
+        })
     }
 
     /// The canonical form Maven prints (`ComparableVersion.getCanonical`).
@@ -63,7 +66,11 @@ fn render(items: &[Item]) -> String {
     for item in items {
         // Like `ListItem.toString`: no separator while nothing is printed.
         if !out.is_empty() {
-            out.push(if matches!(item, Item::List(_)) { '-' } else { '.' });
+            out.push(if matches!(item, Item::List(_)) {
+                '-'
+            } else {
+                '.'
+            });
         }
         match item {
             Item::Int(d) if d.is_empty() => out.push('0'),
@@ -115,7 +122,11 @@ fn parse_items(input: &str) -> Vec<Item> {
     let mut start = 0;
     for (i, &c) in v.iter().enumerate() {
         if c == '.' || c == '-' {
-            let item = if i == start { Item::Int(String::new()) } else { parse_item(is_digit, &sub(start, i)) };
+            let item = if i == start {
+                Item::Int(String::new())
+            } else {
+                parse_item(is_digit, &sub(start, i))
+            };
             push(&mut stack, item);
             start = i + 1;
             if c == '-' {
@@ -206,7 +217,13 @@ fn cmp_digits(a: &str, b: &str) -> Ordering {
 /// `Item.compareTo`, where `None` is Maven's `null` (the padding).
 fn cmp_item(a: &Item, b: Option<&Item>) -> Ordering {
     match (a, b) {
-        (Item::Int(d), None) => if d.is_empty() { Ordering::Equal } else { Ordering::Greater },
+        (Item::Int(d), None) => {
+            if d.is_empty() {
+                Ordering::Equal
+            } else {
+                Ordering::Greater
+            }
+        }
         (Item::Int(x), Some(Item::Int(y))) => cmp_digits(x, y),
         (Item::Int(_), Some(_)) => Ordering::Greater,
         (Item::Str(s), None) => qualifier_key(s).cmp(&RELEASE_INDEX.to_string()),
@@ -291,7 +308,13 @@ mod tests {
             "1.10",
         ];
         for w in chain.windows(2) {
-            assert_eq!(compare_str(w[0], w[1]).unwrap(), Ordering::Less, "{} < {}", w[0], w[1]);
+            assert_eq!(
+                compare_str(w[0], w[1]).unwrap(),
+                Ordering::Less,
+                "{} < {}",
+                w[0],
+                w[1]
+            );
             assert_eq!(compare_str(w[1], w[0]).unwrap(), Ordering::Greater);
         }
         let same = [

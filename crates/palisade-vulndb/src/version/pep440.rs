@@ -96,11 +96,20 @@ impl Version {
     pub fn parse(input: &str) -> Result<Version, VersionError> {
         let err = |reason| VersionError::new(SCHEME, input, reason);
         let lower = input.trim().to_ascii_lowercase();
-        let mut p = P { s: lower.as_bytes(), i: 0 };
+        let mut p = P {
+            s: lower.as_bytes(),
+            i: 0,
+        };
         p.eat(b'v');
-        let first = p.number().map_err(err)?.ok_or_else(|| err("no release number"))?;
+        let first = p
+            .number()
+            .map_err(err)?
+            .ok_or_else(|| err("no release number"))?;
         let (epoch, mut release) = if p.eat(b'!') {
-            let n = p.number().map_err(err)?.ok_or_else(|| err("no release after epoch"))?;
+            let n = p
+                .number()
+                .map_err(err)?
+                .ok_or_else(|| err("no release after epoch"))?;
             (first, vec![n])
         } else {
             (0, vec![first])
@@ -175,7 +184,9 @@ impl Version {
                 }
                 local.push(match seg.parse::<u64>() {
                     Ok(n) if seg.bytes().all(|b| b.is_ascii_digit()) => Local::Num(n),
-                    _ if seg.bytes().all(|b| b.is_ascii_digit()) => return Err(err("number too large")),
+                    _ if seg.bytes().all(|b| b.is_ascii_digit()) => {
+                        return Err(err("number too large"))
+                    }
                     _ => Local::Str(seg.to_string()),
                 });
             }
@@ -184,7 +195,14 @@ impl Version {
         if p.i != p.s.len() {
             return Err(err("not a PEP 440 version"));
         }
-        Ok(Version { epoch, release, pre, post, dev, local })
+        Ok(Version {
+            epoch,
+            release,
+            pre,
+            post,
+            dev,
+            local,
+        })
     }
 }
 
@@ -318,7 +336,13 @@ mod tests {
             "1!0.1",
         ];
         for w in chain.windows(2) {
-            assert_eq!(compare_str(w[0], w[1]).unwrap(), Ordering::Less, "{} < {}", w[0], w[1]);
+            assert_eq!(
+                compare_str(w[0], w[1]).unwrap(),
+                Ordering::Less,
+                "{} < {}",
+                w[0],
+                w[1]
+            );
             assert_eq!(compare_str(w[1], w[0]).unwrap(), Ordering::Greater);
         }
     }
@@ -345,8 +369,16 @@ mod tests {
         ];
         for (raw, norm) in same {
             let v = Version::parse(raw).unwrap();
-            assert_eq!(v.to_string(), Version::parse(norm).unwrap().to_string(), "{raw}");
-            assert_eq!(compare_str(raw, norm).unwrap(), Ordering::Equal, "{raw} == {norm}");
+            assert_eq!(
+                v.to_string(),
+                Version::parse(norm).unwrap().to_string(),
+                "{raw}"
+            );
+            assert_eq!(
+                compare_str(raw, norm).unwrap(),
+                Ordering::Equal,
+                "{raw} == {norm}"
+            );
         }
         assert_eq!(compare_str("1.0", "1.0.0.0").unwrap(), Ordering::Equal);
         assert_eq!(Version::parse("1.0.0").unwrap().to_string(), "1.0.0");
@@ -354,8 +386,22 @@ mod tests {
 
     #[test]
     fn rejects_non_pep440() {
-        for bad in ["", "v", "1.", "1.0+", "1.0+a..b", "1.0-foo", "1!", "!1", "1.0a1a2", "1.0 0",
-            "99999999999999999999999", "1.0.dev1.post1", "1.0-", "1.0a--"] {
+        for bad in [
+            "",
+            "v",
+            "1.",
+            "1.0+",
+            "1.0+a..b",
+            "1.0-foo",
+            "1!",
+            "!1",
+            "1.0a1a2",
+            "1.0 0",
+            "99999999999999999999999",
+            "1.0.dev1.post1",
+            "1.0-",
+            "1.0a--",
+        ] {
             assert!(Version::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -33,14 +33,21 @@ impl Version {
         if input.is_empty() {
             return Err(err("version string is empty"));
         }
-        if input.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+        if input
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        {
             return Err(err("whitespace or control character in version"));
         }
         let digits = input.bytes().take_while(u8::is_ascii_digit).count();
         let (epoch, rest) = if input.as_bytes().get(digits) == Some(&b':') {
             let e = &input[..digits];
             // parseEVR: an empty epoch before ':' means 0.
-            let epoch = if e.is_empty() { 0 } else { e.parse().map_err(|_| err("epoch too big"))? };
+            let epoch = if e.is_empty() {
+                0
+            } else {
+                e.parse().map_err(|_| err("epoch too big"))?
+            };
             (epoch, &input[digits + 1..])
         } else {
             (0, input)
@@ -52,7 +59,11 @@ impl Version {
         if version.is_empty() {
             return Err(err("version is empty"));
         }
-        Ok(Version { epoch, version: version.to_string(), release })
+        Ok(Version {
+            epoch,
+            version: version.to_string(),
+            release,
+        })
     }
 }
 
@@ -146,14 +157,24 @@ pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
         }
         let (Some(&x), Some(_)) = (x, y) else { break };
         let numeric = x.is_ascii_digit();
-        let class = |c: &u8| if numeric { c.is_ascii_digit() } else { c.is_ascii_alphabetic() };
+        let class = |c: &u8| {
+            if numeric {
+                c.is_ascii_digit()
+            } else {
+                c.is_ascii_alphabetic()
+            }
+        };
         let seg_a = run(a, i, class);
         let seg_b = run(b, j, class);
         i += seg_a.len();
         j += seg_b.len();
         if seg_b.is_empty() {
             // Segments of different classes: numbers are newer.
-            return if numeric { Ordering::Greater } else { Ordering::Less };
+            return if numeric {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            };
         }
         let ord = if numeric {
             let (sa, sb) = (strip_zeros(seg_a), strip_zeros(seg_b));
@@ -236,11 +257,17 @@ mod tests {
     #[test]
     fn evr_split_and_compare() {
         let v = Version::parse("2:1.2.3-4.el9").unwrap();
-        assert_eq!((v.epoch, v.version.as_str(), v.release.as_deref()), (2, "1.2.3", Some("4.el9")));
+        assert_eq!(
+            (v.epoch, v.version.as_str(), v.release.as_deref()),
+            (2, "1.2.3", Some("4.el9"))
+        );
         assert_eq!(v.to_string(), "2:1.2.3-4.el9");
         assert_eq!(compare_str("1:1.0-1", "2.0-1").unwrap(), Ordering::Greater);
         assert_eq!(compare_str("0:1.0-1", "1.0-1").unwrap(), Ordering::Equal);
-        assert_eq!(compare_str("1.0-1.el9", "1.0-1.el9_2").unwrap(), Ordering::Less);
+        assert_eq!(
+            compare_str("1.0-1.el9", "1.0-1.el9_2").unwrap(),
+            Ordering::Less
+        );
         assert_eq!(compare_str("1.0", "1.0-1").unwrap(), Ordering::Less);
         for bad in ["", "1:", "-1", "1 .0", "99999999999999999999999:1"] {
             assert!(Version::parse(bad).is_err(), "{bad:?}");

@@ -42,7 +42,10 @@ pub(crate) fn parse_with(scheme: &'static str, input: &str) -> Result<Version, V
     let (core, pre) = match rest.split_once('-') {
         Some((c, p)) => {
             let ids = identifiers(p).ok_or_else(|| err("bad pre-release"))?;
-            if ids.iter().any(|id| is_numeric(id) && id.len() > 1 && id.starts_with('0')) {
+            if ids
+                .iter()
+                .any(|id| is_numeric(id) && id.len() > 1 && id.starts_with('0'))
+            {
                 return Err(err("numeric pre-release identifier with leading zero"));
             }
             (c, ids)
@@ -63,7 +66,11 @@ pub(crate) fn parse_with(scheme: &'static str, input: &str) -> Result<Version, V
         }
         *slot = (*n).to_string();
     }
-    Ok(Version { core: out, pre, build })
+    Ok(Version {
+        core: out,
+        pre,
+        build,
+    })
 }
 
 /// Dot-separated non-empty identifiers of `[0-9A-Za-z-]`.
@@ -171,11 +178,23 @@ mod tests {
             "10.0.0",
         ];
         for w in chain.windows(2) {
-            assert_eq!(compare_str(w[0], w[1]).unwrap(), Ordering::Less, "{} < {}", w[0], w[1]);
+            assert_eq!(
+                compare_str(w[0], w[1]).unwrap(),
+                Ordering::Less,
+                "{} < {}",
+                w[0],
+                w[1]
+            );
             assert_eq!(compare_str(w[1], w[0]).unwrap(), Ordering::Greater);
         }
-        assert_eq!(compare_str("1.0.0+build.1", "1.0.0+other").unwrap(), Ordering::Equal);
-        assert_eq!(compare_str("1.0.0-a-b", "1.0.0-a").unwrap(), Ordering::Greater);
+        assert_eq!(
+            compare_str("1.0.0+build.1", "1.0.0+other").unwrap(),
+            Ordering::Equal
+        );
+        assert_eq!(
+            compare_str("1.0.0-a-b", "1.0.0-a").unwrap(),
+            Ordering::Greater
+        );
         let huge = "1.0.123456789012345678901234567890";
         assert_eq!(compare_str(huge, "1.0.99").unwrap(), Ordering::Greater);
     }
@@ -183,11 +202,31 @@ mod tests {
     /// The grammar of semver.org (the BNF section).
     #[test]
     fn rejects_what_the_grammar_rejects() {
-        for bad in ["", "1", "1.2", "v1.2.3", "01.2.3", "1.02.3", "1.2.3-", "1.2.3+", "1.2.3-01",
-            "1.2.3-a..b", "1.2.3-a_b", "1.2.3.4", "1.2.-3", "a.b.c"] {
+        for bad in [
+            "",
+            "1",
+            "1.2",
+            "v1.2.3",
+            "01.2.3",
+            "1.02.3",
+            "1.2.3-",
+            "1.2.3+",
+            "1.2.3-01",
+            "1.2.3-a..b",
+            "1.2.3-a_b",
+            "1.2.3.4",
+            "1.2.-3",
+            "a.b.c",
+        ] {
             assert!(Version::parse(bad).is_err(), "{bad:?}");
         }
-        for good in ["0.0.0", "1.2.3-0", "1.2.3-0a", "1.2.3-x-y.1+001.sha-5", "1.2.3----RC-SNAPSHOT.12.9.1--.12+788"] {
+        for good in [
+            "0.0.0",
+            "1.2.3-0",
+            "1.2.3-0a",
+            "1.2.3-x-y.1+001.sha-5",
+            "1.2.3----RC-SNAPSHOT.12.9.1--.12+788",
+        ] {
             let v = Version::parse(good).unwrap();
             assert_eq!(v.to_string(), good);
         }
