@@ -163,9 +163,10 @@ fn pep440_random_strings() {
 #[test]
 fn maven_random_strings() {
     // Maven's own ComparableVersion is not transitive on degenerate
-    // strings (it says "." > ".rc0-" while sorting "." among versions that
-    // are smaller), so only reflexivity and antisymmetry are required here;
-    // `oracles.rs` checks pairs against the real implementation.
+    // strings (Maven 3.8.7 itself says "." < "a" < "-rc" < "."; see
+    // `maven::tests::cycle_like_maven`), so only reflexivity and
+    // antisymmetry are required here; `oracles.rs` checks pairs against the
+    // real implementation.
     check(
         "maven",
         false,

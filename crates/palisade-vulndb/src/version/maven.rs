@@ -337,4 +337,14 @@ mod tests {
         assert_eq!(Version::parse("1.0.0").unwrap().canonical(), "1");
         assert!(Version::parse("").is_err());
     }
+
+    /// `ComparableVersion` is not a total order on degenerate strings: the
+    /// real Maven 3.8.7 prints `. < a`, `a < -rc`, `-rc < .`. We reproduce
+    /// its answers rather than impose an order it does not have.
+    #[test]
+    fn cycle_like_maven() {
+        assert_eq!(compare_str(".", "a").unwrap(), Ordering::Less);
+        assert_eq!(compare_str("a", "-rc").unwrap(), Ordering::Less);
+        assert_eq!(compare_str("-rc", ".").unwrap(), Ordering::Less);
+    }
 }
