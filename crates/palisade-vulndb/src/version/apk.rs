@@ -327,4 +327,53 @@ mod tests {
             assert!(Version::parse(good).is_ok(), "{good:?} should parse");
         }
     }
+
+    /// Shapes that apk-tools' own `test/version.data` exercises: leading
+    /// zeros in the first and later components, letters, chained suffixes,
+    /// date-like numbers, revisions on suffixed versions.
+    #[test]
+    fn apk_tools_style_cases() {
+        let cases = [
+            ("1.06-r6", "<", "006"),
+            ("006", ">", "1.0.0"),
+            ("2.01.01_alpha10", ">", "0.94"),
+            ("3.0.0-r2", "<", "021109-r3"),
+            ("0.01", "<", "0.06"),
+            ("0.9.28.1", "<", "087-r1"),
+            ("2.2.3-r2", "<", "013"),
+            ("1.02", "<", "1.03-r1"),
+            ("2.10.1", ">", "02.08.01b"),
+            ("2.5.1-r8", "<", "2.5.1a-r1"),
+            ("1.7", "<", "1.7b"),
+            ("2.12r-r4", "<", "2.12r-r5"),
+            ("0.59s-r11", "<", "0.65"),
+            ("1.6d", ">", "1.2.07.8"),
+            ("1.2.07.8", "<", "1.2.12.04"),
+            ("0.9.8c-r1", "<", "0.9.8d"),
+            ("0.1.0_alpha_pre2", "<", "0.1.0_alpha"),
+            ("1.3_pre1-r1", "<", "1.3.2"),
+            ("4.5_p1", "<", "4.5_p1-r1"),
+            ("1.8.5", "<", "1.8.5_p2"),
+            ("0.20070118", "<", "0.20070207_rc1"),
+            ("4.01", "<", "4.20"),
+            ("1.00_beta2", ">", "0.9.2"),
+            ("2.9.11_pre20051101-r3", ">", "2.9.11_pre20051101"),
+            ("1.0_p10-r0", ">", "1.0_p9-r0"),
+            (
+                "1.0.0_pre20191002222144-r0",
+                "<",
+                "1.0.0_pre20210530193627-r0",
+            ),
+            ("0.2.0-r1", "=", "0.2.0-r1"),
+        ];
+        for (a, op, b) in cases {
+            let want = match op {
+                "<" => Ordering::Less,
+                ">" => Ordering::Greater,
+                _ => Ordering::Equal,
+            };
+            assert_eq!(compare_str(a, b).unwrap(), want, "{a} {op} {b}");
+            assert_eq!(compare_str(b, a).unwrap(), want.reverse(), "{b} vs {a}");
+        }
+    }
 }
