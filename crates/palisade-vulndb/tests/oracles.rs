@@ -3,7 +3,7 @@
 //! `ComparableVersion` (run from the Maven installation's jar). Each test
 //! skips, saying so, when its reference is missing.
 
-use palisade_vulndb::version::{maven, pep440};
+use palisade_vulndb::version::{goversion, maven, pep440};
 use std::cmp::Ordering;
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -218,4 +218,128 @@ fn maven_agrees_with_comparable_version() {
     }
     assert_eq!(compared, versions.len() - 1, "{text}");
     assert_eq!(canon, versions.len());
+}
+
+/// Go module version shapes: shorthands, pre-releases, pseudo-versions,
+/// build metadata, and invalid ones (leading zeros, bad suffixes).
+fn go_version(rng: &mut fastrand::Rng) -> String {
+    // Mostly valid, so that most pairs get compared; a few invalid ones
+    // check that validity agrees.
+    let mut s = String::from(pick(rng, &["v", "v", "v", "v", "v", "v", "v", ""]));
+    s.push_str(pick(rng, &["0", "1", "2", "1", "10", "1", "1", "01"]));
+    s.push_str(pick(
+        rng,
+        &[
+            "", ".0", ".2.3", ".2.3", ".2.3", ".2.4", ".0.0", ".0.0", ".1.0", ".1.01",
+        ],
+    ));
+    s.push_str(pick(
+        rng,
+        &[
+            "",
+            "",
+            "-pre",
+            "-rc.1",
+            "-rc.01",
+            "-0.20200101000000-abcdef123456",
+            "-pre.0.20210101000000-abcdef123456",
+            "-20190101000000-aaaaaaaaaaaa",
+            "-alpha.beta",
+            "-a..b",
+            "-1",
+            "-x-y",
+        ],
+    ));
+    s.push_str(pick(rng, &["", "", "", "+incompatible", "+meta.1", "+"]));
+    s
+}
+
+/// Against the real `golang.org/x/mod/semver`, as vendored in the Go
+/// toolchain's own source tree (copied into a temporary module at test time;
+/// nothing is downloaded).
+#[test]
+fn go_agrees_with_x_mod_semver() {
+    let goroot = Command::new("go").args(["env", "GOROOT"]).output();
+    let Ok(goroot) = goroot else {
+        eprintln!("go missing: skipping");
+        return;
+    };
+    let goroot = String::from_utf8(goroot.stdout).unwrap().trim().to_string();
+    let src =
+        std::path::Path::new(&goroot).join("src/cmd/vendor/golang.org/x/mod/semver/semver.go");
+    if !src.exists() {
+        eprintln!("{} missing: skipping", src.display());
+        return;
+    }
+    let dir = tempfile_dir("go-semver-oracle");
+    std::fs::create_dir_all(dir.join("semver")).unwrap();
+    std::fs::copy(&src, dir.join("semver/semver.go")).unwrap();
+    std::fs::write(dir.join("go.mod"), "module oracle\n\ngo 1.21\n").unwrap();
+    std::fs::write(
+        dir.join("main.go"),
+        "package main\nimport (\"bufio\"; \"fmt\"; \"os\"; \"strings\"; \"oracle/semver\")\n\
+         func main() {\n s := bufio.NewScanner(os.Stdin)\n for s.Scan() {\n  p := strings.Split(s.Text(), \"\\t\")\n\
+           fmt.Println(semver.IsValid(p[0]), semver.IsValid(p[1]), semver.Compare(p[0], p[1]))\n }\n}\n",
+    )
+    .unwrap();
+    let mut rng = fastrand::Rng::with_seed(0x90);
+    let pairs: Vec<(String, String)> = (0..2000)
+        .map(|_| (go_version(&mut rng), go_version(&mut rng)))
+        .collect();
+    let input: String = pairs.iter().map(|(a, b)| format!("{a}\t{b}\n")).collect();
+    let mut child = Command::new("go")
+        .args(["run", "."])
+        .current_dir(&dir)
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOPROXY", "off")
+        .env("GOTOOLCHAIN", "local")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut compared = 0;
+    for ((a, b), line) in pairs.iter().zip(text.lines()) {
+        let f: Vec<&str> = line.split(' ').collect();
+        // x/mod/semver requires the `v`; our parser makes it optional.
+        let valid = |s: &str| s.starts_with('v') && goversion::Version::parse(s).is_ok();
+        assert_eq!(f[0] == "true", valid(a), "IsValid({a:?})");
+        assert_eq!(f[1] == "true", valid(b), "IsValid({b:?})");
+        if valid(a) && valid(b) {
+            let want = match f[2] {
+                "-1" => Ordering::Less,
+                "0" => Ordering::Equal,
+                _ => Ordering::Greater,
+            };
+            assert_eq!(
+                goversion::compare_str(a, b).unwrap(),
+                want,
+                "Compare({a:?}, {b:?})"
+            );
+            compared += 1;
+        }
+    }
+    assert_eq!(text.lines().count(), pairs.len());
+    assert!(compared > 100, "only {compared} valid pairs");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A fresh directory under the target directory's temp area.
+fn tempfile_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("palisade-vulndb-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
 }
