@@ -3,7 +3,7 @@
 //! `ComparableVersion` (run from the Maven installation's jar). Each test
 //! skips, saying so, when its reference is missing.
 
-use palisade_vulndb::version::{goversion, maven, pep440};
+use palisade_vulndb::version::{goversion, maven, pep440, rpm};
 use std::cmp::Ordering;
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -342,4 +342,71 @@ fn tempfile_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("palisade-vulndb-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
+}
+
+/// RPM EVR shapes: epochs, tildes, carets, letters, separators, releases.
+fn rpm_version(rng: &mut fastrand::Rng) -> String {
+    let mut s = String::from(pick(rng, &["", "", "", "1:", "0:", "2:"]));
+    s.push_str(pick(rng, &["1", "0", "2", "01", "10", "a"]));
+    for _ in 0..rng.usize(0..4) {
+        s.push_str(pick(
+            rng,
+            &[
+                ".0", ".1", "~rc1", "~", "^", "^git1", "a", "b", "_1", "+", ".10", "p1", "00",
+                "~~", "^^", ".a", "z", "..",
+            ],
+        ));
+    }
+    if rng.bool() {
+        s.push('-');
+        s.push_str(pick(
+            rng,
+            &["1", "2", "10", "1.el9", "1.el9_2", "0~rc", "1^1", "a"],
+        ));
+    }
+    s
+}
+
+/// Against the real rpm (`rpm.vercmp` of its embedded Lua, which parses and
+/// compares whole EVRs), when rpm is installed.
+#[test]
+fn rpm_agrees_with_rpm_vercmp() {
+    let mut rng = fastrand::Rng::with_seed(0x4e6);
+    let pairs: Vec<(String, String)> = (0..400)
+        .map(|_| (rpm_version(&mut rng), rpm_version(&mut rng)))
+        .collect();
+    // Generated strings hold no `]`, so Lua long strings quote them safely.
+    let lua: String = pairs
+        .iter()
+        .map(|(a, b)| format!("print(rpm.vercmp([[{a}]], [[{b}]]) .. \" \")\n"))
+        .collect();
+    let out = Command::new("rpm")
+        .arg("--eval")
+        .arg(format!("%{{lua:\n{lua}}}"))
+        .output();
+    let Ok(out) = out else {
+        eprintln!("rpm missing: skipping");
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let answers: Vec<&str> = text.split_whitespace().collect();
+    assert_eq!(answers.len(), pairs.len(), "{text}");
+    for ((a, b), want) in pairs.iter().zip(answers) {
+        let want = match want {
+            "-1" => Ordering::Less,
+            "0" => Ordering::Equal,
+            "1" => Ordering::Greater,
+            other => panic!("rpm said {other:?} for {a:?} vs {b:?}"),
+        };
+        assert_eq!(
+            rpm::compare_str(a, b).unwrap(),
+            want,
+            "rpm.vercmp({a:?}, {b:?})"
+        );
+    }
 }
