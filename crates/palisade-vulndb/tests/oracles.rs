@@ -3,7 +3,7 @@
 //! `ComparableVersion` (run from the Maven installation's jar). Each test
 //! skips, saying so, when its reference is missing.
 
-use palisade_vulndb::version::{goversion, maven, pep440, rpm};
+use palisade_vulndb::version::{goversion, maven, pep440, rpm, semver};
 use std::cmp::Ordering;
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -56,7 +56,7 @@ fn pep440_agrees_with_python_packaging() {
     let script = "import sys\nfrom packaging.version import Version, InvalidVersion\n\
         def p(s):\n  try: return Version(s)\n  except InvalidVersion: return None\n\
         for line in sys.stdin:\n  a, b = line.rstrip('\\n').split('\\t')\n  x, y = p(a), p(b)\n\
-        \n  print('E' if x is None or y is None else (x > y) - (x < y))\n";
+        \n  print('E' if x is None or y is None else f'{(x > y) - (x < y)}\\t{x}\\t{y}')\n";
     let child = Command::new("python3")
         .args(["-c", script])
         .stdin(Stdio::piped())
@@ -101,9 +101,24 @@ fn pep440_agrees_with_python_packaging() {
         .collect();
     assert_eq!(answers.len(), pairs.len());
     let mut compared = 0;
-    for ((a, b), want) in pairs.iter().zip(&answers) {
+    for ((a, b), line) in pairs.iter().zip(&answers) {
+        let mut cols = line.split('\t');
+        let want = cols.next().unwrap_or_default();
+        // Valid pairs also carry packaging's normalized forms.
+        if let (Some(na), Some(nb)) = (cols.next(), cols.next()) {
+            assert_eq!(
+                pep440::Version::parse(a).unwrap().to_string(),
+                na,
+                "str(Version({a:?}))"
+            );
+            assert_eq!(
+                pep440::Version::parse(b).unwrap().to_string(),
+                nb,
+                "str(Version({b:?}))"
+            );
+        }
         let ours = pep440::compare_str(a, b);
-        match (want.as_str(), ours) {
+        match (want, ours) {
             ("E", Err(_)) => {}
             ("-1", Ok(Ordering::Less))
             | ("0", Ok(Ordering::Equal))
@@ -409,4 +424,75 @@ fn rpm_agrees_with_rpm_vercmp() {
             "rpm.vercmp({a:?}, {b:?})"
         );
     }
+}
+
+/// SemVer shapes (no `v`: node-semver strips one even in strict mode).
+fn semver_version(rng: &mut fastrand::Rng) -> String {
+    let mut s = String::from(pick(rng, &["0", "1", "1", "2", "10", "01"]));
+    s.push_str(pick(
+        rng,
+        &[".0.0", ".2.3", ".2.3", ".10.0", ".0", ".02.3", ".2.3.4"],
+    ));
+    for _ in 0..rng.usize(0..3) {
+        s.push_str(pick(
+            rng,
+            &[
+                "-alpha", "-beta", "-rc", ".1", ".11", ".2", ".x", "-0", "-01", ".0a", "-a-b", ".",
+                "-1",
+            ],
+        ));
+    }
+    s.push_str(pick(rng, &["", "", "", "+build.1", "+001", "+a..b", "+"]));
+    s
+}
+
+/// Against node-semver (the copy bundled with npm), when node is installed.
+#[test]
+fn semver_agrees_with_node_semver() {
+    let module = "/usr/lib/node_modules/npm/node_modules/semver";
+    if !std::path::Path::new(module).exists() {
+        eprintln!("node-semver missing: skipping");
+        return;
+    }
+    let script = format!(
+        "const s = require('{module}');\n\
+         const lines = require('fs').readFileSync(0, 'utf8').split('\\n').filter(l => l);\n\
+         for (const l of lines) {{ const [a, b] = l.split('\\t');\n\
+           console.log(s.valid(a) !== null && s.valid(b) !== null ? s.compare(a, b) : 'E'); }}\n"
+    );
+    let mut rng = fastrand::Rng::with_seed(0x5e3);
+    let pairs: Vec<(String, String)> = (0..4000)
+        .map(|_| (semver_version(&mut rng), semver_version(&mut rng)))
+        .collect();
+    let input: String = pairs.iter().map(|(a, b)| format!("{a}\t{b}\n")).collect();
+    let Ok(mut child) = Command::new("node")
+        .args(["-e", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+    else {
+        eprintln!("node missing: skipping");
+        return;
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), pairs.len());
+    let mut compared = 0;
+    for ((a, b), want) in pairs.iter().zip(text.lines()) {
+        match (want, semver::compare_str(a, b)) {
+            ("E", Err(_)) => {}
+            ("-1", Ok(Ordering::Less))
+            | ("0", Ok(Ordering::Equal))
+            | ("1", Ok(Ordering::Greater)) => compared += 1,
+            (w, o) => panic!("{a:?} vs {b:?}: node-semver says {w}, we say {o:?}"),
+        }
+    }
+    assert!(compared > 100, "only {compared} valid pairs");
 }
