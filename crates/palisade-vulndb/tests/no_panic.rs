@@ -174,3 +174,56 @@ fn maven_random_strings() {
         maven::compare,
     );
 }
+
+/// What parses prints to a string that parses again to an equal version
+/// (the normalized forms are stable).
+#[test]
+fn display_round_trips_on_random_strings() {
+    fn round<V: std::fmt::Display + std::fmt::Debug>(
+        name: &str,
+        parse: impl Fn(&str) -> Option<V>,
+        cmp: impl Fn(&V, &V) -> Ordering,
+    ) -> usize {
+        let mut rng = fastrand::Rng::with_seed(0x7007);
+        let mut n = 0;
+        for _ in 0..20_000 {
+            let s = random_string(&mut rng);
+            let Some(v) = parse(&s) else { continue };
+            let printed = v.to_string();
+            let again = parse(&printed)
+                .unwrap_or_else(|| panic!("{name}: {s:?} printed as {printed:?}, which fails"));
+            assert_eq!(
+                cmp(&v, &again),
+                Ordering::Equal,
+                "{name}: {s:?} -> {printed:?}"
+            );
+            n += 1;
+        }
+        n
+    }
+    assert!(round("dpkg", |s| dpkg::Version::parse(s).ok(), dpkg::compare) > 20);
+    assert!(round("rpm", |s| rpm::Version::parse(s).ok(), rpm::compare) > 20);
+    assert!(
+        round(
+            "pep440",
+            |s| pep440::Version::parse(s).ok(),
+            pep440::compare
+        ) > 20
+    );
+    let semver_parse = |s: &str| semver::Version::parse(&format!("1.0.0{s}")).ok();
+    assert!(
+        round(
+            "semver",
+            |s| semver_parse(s).or_else(|| semver::Version::parse(s).ok()),
+            semver::compare
+        ) > 20
+    );
+    let go_parse = |s: &str| goversion::Version::parse(&format!("v1.2.3{s}")).ok();
+    assert!(
+        round(
+            "go",
+            |s| go_parse(s).or_else(|| goversion::Version::parse(s).ok()),
+            goversion::compare
+        ) > 20
+    );
+}

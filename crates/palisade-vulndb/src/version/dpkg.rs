@@ -107,7 +107,9 @@ impl Version {
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.epoch != 0 {
+        // A zero epoch is implied, unless a colon later in the string
+        // would otherwise be read as the epoch's.
+        if self.epoch != 0 || self.upstream.contains(':') {
             write!(f, "{}:", self.epoch)?;
         }
         f.write_str(&self.upstream)?;
@@ -266,7 +268,7 @@ mod tests {
 
     #[test]
     fn display_round_trips() {
-        for s in ["1:2.0-1+b1", "2.0", "1.0-1-2"] {
+        for s in ["1:2.0-1+b1", "2.0", "1.0-1-2", "0:1:2-1"] {
             let v = Version::parse(s).unwrap();
             assert_eq!(v.to_string(), s);
             assert_eq!(Version::parse(&v.to_string()).unwrap(), v);

@@ -69,7 +69,9 @@ impl Version {
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.epoch != 0 {
+        // A zero epoch is implied, unless a colon later in the string
+        // would otherwise be read as the epoch's.
+        if self.epoch != 0 || self.version.contains(':') {
             write!(f, "{}:", self.epoch)?;
         }
         f.write_str(&self.version)?;
@@ -262,6 +264,7 @@ mod tests {
             (2, "1.2.3", Some("4.el9"))
         );
         assert_eq!(v.to_string(), "2:1.2.3-4.el9");
+        assert_eq!(Version::parse("0:1:2-1").unwrap().to_string(), "0:1:2-1");
         assert_eq!(compare_str("1:1.0-1", "2.0-1").unwrap(), Ordering::Greater);
         assert_eq!(compare_str("0:1.0-1", "1.0-1").unwrap(), Ordering::Equal);
         assert_eq!(
