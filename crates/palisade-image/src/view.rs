@@ -106,6 +106,19 @@ impl FinalView {
     }
 }
 
+/// Adds a node; a non-directory replacing a lower directory hides the directory's contents.
+fn insert(view: &mut FinalView, path: String, node: Node) {
+    if node.kind != EntryKind::Dir
+        && view
+            .nodes
+            .get(&path)
+            .is_some_and(|n| n.kind == EntryKind::Dir)
+    {
+        view.remove_lower(&path, false, node.layer);
+    }
+    view.nodes.insert(path, node);
+}
+
 fn split(path: &str) -> VecDeque<String> {
     path.split('/')
         .filter(|p| !p.is_empty())
@@ -146,7 +159,14 @@ pub fn final_view(image: &Image, limits: &Limits) -> ViewResult {
         let mut diags = Vec::new();
         let mut entry_limit = false;
         let view = &mut out.view;
+        // An entry joins the view only once the reader has moved past its content: a
+        // layer cut inside a file must not leave that file in the view (pass two could not
+        // hand out its content).
+        let mut pending: Option<(String, Node)> = None;
         let result = each_entry(image, layer, limits, &budget, &mut |raw, _| {
+            if let Some((path, node)) = pending.take() {
+                insert(view, path, node);
+            }
             let this = ordinal;
             ordinal += 1;
             entries_seen += 1;
@@ -275,16 +295,7 @@ pub fn final_view(image: &Image, limits: &Limits) -> ViewResult {
                 },
                 _ => None,
             };
-            // A non-directory replacing a lower directory hides the directory's contents.
-            if raw.kind != EntryKind::Dir
-                && view
-                    .nodes
-                    .get(&placed)
-                    .is_some_and(|n| n.kind == EntryKind::Dir)
-            {
-                view.remove_lower(&placed, false, layer.index);
-            }
-            view.nodes.insert(
+            pending = Some((
                 placed,
                 Node {
                     layer: layer.index,
@@ -292,9 +303,14 @@ pub fn final_view(image: &Image, limits: &Limits) -> ViewResult {
                     kind: raw.kind,
                     link,
                 },
-            );
+            ));
             Flow::Next
         });
+        if result.is_ok() {
+            if let Some((path, node)) = pending.take() {
+                insert(&mut out.view, path, node);
+            }
+        }
         out.diagnostics.append(&mut diags);
         for dir in &opaque {
             out.view.remove_lower(dir, false, layer.index);
