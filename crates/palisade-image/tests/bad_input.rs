@@ -1,6 +1,7 @@
 //! Hostile and broken layers: path escapes, symlink escapes, missing hard-link targets,
 //! truncated and corrupt compression, decompression bombs, entry and path limits. Each
 //! problem is a diagnostic naming the layer, and the other layers are still read.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Layer semantics on hand-made tars: whiteouts, opaque directories, replaced directories,
 //! ownership by layer, and the content handed to the visitor.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! index, the same layout as an oci-archive tar, a docker-archive tar, and a root
 //! filesystem directory. Then, when present, the real Debian images made by
 //! `build-test-images.sh`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

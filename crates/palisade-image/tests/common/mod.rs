@@ -1,6 +1,6 @@
 //! Hand-made layer tars for the tests: entries are written with raw header names so that
 //! hostile paths (`../x`, `/abs`) can be built too.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
 
@@ -86,14 +86,11 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().unwrap()
 }
 
-/// Every visited entry: (path, kind, content, layer index).
-pub fn visit_all(
-    image: &Image,
-    limits: &Limits,
-) -> (
-    Vec<(String, EntryKind, Vec<u8>, usize)>,
-    palisade_image::ScanReport,
-) {
+/// One visited entry: (path, kind, content, layer index).
+pub type Seen = (String, EntryKind, Vec<u8>, usize);
+
+/// Every visited entry.
+pub fn visit_all(image: &Image, limits: &Limits) -> (Vec<Seen>, palisade_image::ScanReport) {
     let mut seen = Vec::new();
     let report = image.for_each_file(limits, |entry, reader| {
         let mut content = Vec::new();
@@ -108,7 +105,7 @@ pub fn visit_all(
     (seen, report)
 }
 
-pub fn paths(seen: &[(String, EntryKind, Vec<u8>, usize)]) -> Vec<&str> {
+pub fn paths(seen: &[Seen]) -> Vec<&str> {
     let mut p: Vec<&str> = seen.iter().map(|s| s.0.as_str()).collect();
     p.sort_unstable();
     p
