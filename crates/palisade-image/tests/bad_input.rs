@@ -240,3 +240,38 @@ fn layer_compressed_twice_is_an_error() {
     assert!(seen.is_empty());
     assert!(report.diagnostics.iter().any(|d| d.layer == Some(0)));
 }
+
+#[test]
+fn every_truncation_and_bit_flip_of_a_layer_is_handled() {
+    let good = LayerTar::new()
+        .dir("etc")
+        .file("etc/a", b"alpha")
+        .symlink("lnk", "../../etc")
+        .file(".wh.zzz", b"")
+        .hardlink("h", "etc/a")
+        .gzip();
+    let mut checked = 0;
+    for cut in 0..good.len() {
+        let image = Image::from_layer_blobs(vec![
+            good[..cut].to_vec(),
+            LayerTar::new().file("ok", b"1").tar(),
+        ]);
+        let (seen, _) = visit_all(&image, &Limits::default());
+        assert!(paths(&seen).contains(&"ok"), "cut at {cut}");
+        checked += 1;
+    }
+    let mut state: u32 = 12345;
+    for _ in 0..300 {
+        state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        let mut bad = good.clone();
+        let at = (state as usize >> 4) % bad.len();
+        bad[at] ^= 1 << (state % 8);
+        let image = Image::from_layer_blobs(vec![bad]);
+        let (seen, _) = visit_all(&image, &Limits::default());
+        assert!(seen
+            .iter()
+            .all(|s| !s.0.starts_with('/') && !s.0.split('/').any(|c| c == "..")));
+        checked += 1;
+    }
+    assert_eq!(checked, good.len() + 300);
+}
