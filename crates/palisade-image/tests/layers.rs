@@ -121,3 +121,23 @@ fn final_view_without_content_matches_visited_set() {
     let (seen, _) = visit_all(&image, &Limits::default());
     assert_eq!(paths(&seen), keys);
 }
+
+#[test]
+fn zstd_with_several_frames_and_a_skippable_frame_is_read_whole() {
+    let tar = LayerTar::new()
+        .file("a", &vec![b'a'; 10_000])
+        .file("b", b"bee")
+        .tar();
+    let (first, second) = tar.split_at(5120);
+    let level = ruzstd::encoding::CompressionLevel::Fastest;
+    let mut z = ruzstd::encoding::compress_to_vec(first, level);
+    // A skippable frame between the data frames (magic 0x184D2A53, 3 bytes of payload).
+    z.extend_from_slice(&[0x53, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 9, 9, 9]);
+    z.extend(ruzstd::encoding::compress_to_vec(second, level));
+    let image = Image::from_layer_blobs(vec![z]);
+    let (seen, report) = visit_all(&image, &Limits::default());
+    assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics);
+    assert_eq!(paths(&seen), ["a", "b"]);
+    assert_eq!(seen.iter().find(|s| s.0 == "b").unwrap().2, b"bee");
+    assert_eq!(seen.iter().find(|s| s.0 == "a").unwrap().2.len(), 10_000);
+}
