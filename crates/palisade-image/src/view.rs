@@ -212,7 +212,16 @@ pub fn final_view(image: &Image, limits: &Limits) -> ViewResult {
             }
             let name = file_name(&path);
             if whiteouts_apply && name.starts_with(WHITEOUT) {
-                let dir = parent(&path).to_string();
+                // The whiteout's directory is resolved like any entry's (a whiteout under a
+                // symlinked directory deletes in the link's target, still inside the root).
+                let Some((dir, _)) = view.resolve_inner(parent(&path), true) else {
+                    diags.push(diag(
+                        Severity::Error,
+                        Some(path.clone()),
+                        "parent directory is a symlink loop; whiteout ignored".into(),
+                    ));
+                    return Flow::Next;
+                };
                 if name == OPAQUE {
                     opaque.push(dir);
                 } else {

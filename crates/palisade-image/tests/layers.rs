@@ -141,3 +141,19 @@ fn zstd_with_several_frames_and_a_skippable_frame_is_read_whole() {
     assert_eq!(seen.iter().find(|s| s.0 == "b").unwrap().2, b"bee");
     assert_eq!(seen.iter().find(|s| s.0 == "a").unwrap().2.len(), 10_000);
 }
+
+#[test]
+fn whiteout_under_a_symlinked_directory_deletes_in_the_target() {
+    let base = LayerTar::new()
+        .dir("usr/bin")
+        .file("usr/bin/foo", b"f")
+        .file("usr/bin/bar", b"b")
+        .symlink("bin", "usr/bin")
+        .tar();
+    let top = LayerTar::new().file("bin/.wh.foo", b"").tar();
+    let image = Image::from_layer_blobs(vec![base, top]);
+    let view = image.final_view(&Limits::default()).view;
+    assert!(!view.nodes.contains_key("usr/bin/foo"));
+    assert!(view.nodes.contains_key("usr/bin/bar"));
+    assert!(view.nodes.contains_key("bin"));
+}
