@@ -66,6 +66,8 @@ pub(crate) fn each_entry(
             limit: false,
         }),
         Store::Blobs(store) => {
+            // `hit` tells this layer's failure apart from an earlier layer's.
+            budget.hit.set(false);
             let fail = |e: io::Error| LayerFailure {
                 limit: budget.hit.get() || e.to_string().contains(LIMIT_MESSAGE),
                 message: if budget.hit.get() {

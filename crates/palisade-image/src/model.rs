@@ -191,7 +191,8 @@ pub enum EntryKind {
     Other,
 }
 
-/// One file of the final filesystem, as handed to a visitor.
+/// One file of the final filesystem, as handed to a visitor. A hard link comes with an
+/// empty reader; its content is that of the entry named by `link_target`.
 #[derive(Debug, Clone, Copy)]
 pub struct FileEntry<'a> {
     /// Normalized path relative to the image root (`usr/bin/env`).

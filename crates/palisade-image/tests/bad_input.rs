@@ -275,3 +275,33 @@ fn every_truncation_and_bit_flip_of_a_layer_is_handled() {
     }
     assert_eq!(checked, good.len() + 300);
 }
+
+#[test]
+fn a_bomb_in_one_layer_does_not_mislabel_a_later_corrupt_layer() {
+    let bomb = LayerTar::new().file("bomb", &vec![0u8; 4 << 20]).gzip();
+    let good = LayerTar::new()
+        .file("big", &vec![b'x'; 64 * 1024])
+        .file("z", b"z")
+        .gzip();
+    let cut = good[..good.len() / 2].to_vec();
+    let image = Image::from_layer_blobs(vec![bomb, cut]);
+    let limits = Limits {
+        max_layer_bytes: 1 << 20,
+        ..Limits::default()
+    };
+    let report = image.final_view(&limits);
+    let by_layer = |i| {
+        report
+            .diagnostics
+            .iter()
+            .find(|d| d.layer == Some(i))
+            .map(|d| d.message.clone())
+            .unwrap_or_default()
+    };
+    assert!(by_layer(0).contains("limit"), "{}", by_layer(0));
+    assert!(
+        !by_layer(1).contains("limit") && !by_layer(1).is_empty(),
+        "{}",
+        by_layer(1)
+    );
+}
