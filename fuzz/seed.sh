@@ -48,4 +48,35 @@ for name, root in [("kubeadm-insecure", "../crates/palisade-node/tests/fixtures/
     parts = [open(os.path.join(root, f), "rb").read() if os.path.exists(os.path.join(root, f)) else b"" for f in files]
     open(os.path.join("corpus/node_files", name), "wb").write(b"\0".join(parts))
 PY
+# image_layers: small layers (plain and gzip tars with whiteouts, an opaque dir, links, an
+# escaping path), each framed by a 2-byte big-endian length, as the target reads them.
+mkdir -p corpus/image_layers
+python3 - <<'PY'
+import gzip, io, struct, tarfile
+
+def layer(entries, compress=False):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as t:
+        for name, kind, data in entries:
+            info = tarfile.TarInfo(name)
+            info.type = kind
+            if kind == tarfile.REGTYPE:
+                info.size = len(data)
+                t.addfile(info, io.BytesIO(data))
+            else:
+                info.linkname = data.decode()
+                t.addfile(info)
+    raw = buf.getvalue()
+    return gzip.compress(raw) if compress else raw
+
+def frame(*layers):
+    return b"".join(struct.pack(">H", len(l)) + l for l in layers)
+
+F, D, S, L = tarfile.REGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE
+base = [("etc", D, b""), ("etc/motd", F, b"hi"), ("var/cache/x", F, b"x"), ("bin", S, b"usr/bin")]
+top = [("etc/.wh.motd", F, b""), ("var/cache/.wh..wh..opq", F, b""), ("bin/sh", F, b"sh"),
+       ("../escape", F, b"e"), ("hard", L, b"etc/missing"), ("up", S, b"../../../../tmp")]
+open("corpus/image_layers/two-plain", "wb").write(frame(layer(base), layer(top)))
+open("corpus/image_layers/two-gzip", "wb").write(frame(layer(base, True), layer(top, True)))
+PY
 echo "seeded: $(ls corpus/load | wc -l) load, $(ls corpus/config | wc -l) config, $(ls corpus/dockerfile | wc -l) dockerfile, $(ls corpus/secrets | wc -l) secrets"
