@@ -85,15 +85,27 @@ impl Block {
             return;
         }
         if let Some(line) = b.error {
-            warnings.push(Warning::new(path, Some(line), "package skipped: line is not `X:value`"));
+            warnings.push(Warning::new(
+                path,
+                Some(line),
+                "package skipped: line is not `X:value`",
+            ));
             return;
         }
         let (Some(name), Some(version)) = (b.name, b.version) else {
-            warnings.push(Warning::new(path, Some(b.start), "package skipped: no P or V line"));
+            warnings.push(Warning::new(
+                path,
+                Some(b.start),
+                "package skipped: no P or V line",
+            ));
             return;
         };
         if name.is_empty() || version.is_empty() {
-            warnings.push(Warning::new(path, Some(b.start), "package skipped: empty P or V"));
+            warnings.push(Warning::new(
+                path,
+                Some(b.start),
+                "package skipped: empty P or V",
+            ));
             return;
         }
         let purl = purl::build(
@@ -156,12 +168,16 @@ P:noversion
         let mut w = Vec::new();
         let (pkgs, owned) = parse_installed(INSTALLED_PATH, DB, Some(&os), &mut w);
         assert_eq!(pkgs.len(), 2);
-        assert_eq!(pkgs[0].purl, "pkg:apk/alpine/musl@1.2.5-r0?arch=x86_64&distro=alpine-3.20.3");
+        assert_eq!(
+            pkgs[0].purl,
+            "pkg:apk/alpine/musl@1.2.5-r0?arch=x86_64&distro=alpine-3.20.3"
+        );
         assert_eq!(pkgs[1].source_name.as_deref(), Some("py-six"));
         assert_eq!(pkgs[1].licenses, vec!["MIT"]);
         assert!(owned.contains(&"lib/ld-musl-x86_64.so.1".to_string()));
-        assert!(owned
-            .contains(&"usr/lib/python3.12/site-packages/six-1.16.0.dist-info/METADATA".to_string()));
+        assert!(owned.contains(
+            &"usr/lib/python3.12/site-packages/six-1.16.0.dist-info/METADATA".to_string()
+        ));
         let lines: Vec<Option<usize>> = w.iter().map(|w| w.line).collect();
         assert_eq!(lines, vec![Some(18), Some(21)], "{w:?}");
     }

@@ -112,7 +112,8 @@ pub fn catalog(src: &dyn FileSource) -> Catalog {
     for path in &routes.dpkg_md5sums_d {
         if let Some(text) = read_text(src, path, w) {
             owned.extend(text.lines().filter_map(|l| {
-                l.split_once(' ').map(|(_, p)| p.trim().trim_start_matches('/').to_string())
+                l.split_once(' ')
+                    .map(|(_, p)| p.trim().trim_start_matches('/').to_string())
             }));
         }
     }
@@ -122,7 +123,9 @@ pub fn catalog(src: &dyn FileSource) -> Catalog {
         if !licenses.contains_key(&pkg.name) {
             let path = dpkg::copyright_path(&pkg.name);
             let found = if routes.all.contains(&path) {
-                read_text(src, &path, w).map(|t| dpkg::copyright_licenses(&t)).unwrap_or_default()
+                read_text(src, &path, w)
+                    .map(|t| dpkg::copyright_licenses(&t))
+                    .unwrap_or_default()
             } else {
                 Vec::new()
             };

@@ -45,11 +45,18 @@ pub fn parse_status(
     warnings: &mut Vec<Warning>,
 ) -> Vec<Package> {
     let distro = purl::distro_qualifier(os);
-    let namespace = os.map(|o| o.id.as_str()).filter(|id| !id.is_empty()).unwrap_or("debian");
+    let namespace = os
+        .map(|o| o.id.as_str())
+        .filter(|id| !id.is_empty())
+        .unwrap_or("debian");
     let mut out = Vec::new();
     for st in stanza::parse(text, false) {
         if let Some((line, msg)) = &st.error {
-            warnings.push(Warning::new(path, Some(*line), format!("paragraph skipped: {msg}")));
+            warnings.push(Warning::new(
+                path,
+                Some(*line),
+                format!("paragraph skipped: {msg}"),
+            ));
             continue;
         }
         match st.get("Status") {
@@ -69,7 +76,11 @@ pub fn parse_status(
             }
             None if status_optional => {}
             None => {
-                warnings.push(Warning::new(path, Some(st.line), "paragraph skipped: no Status"));
+                warnings.push(Warning::new(
+                    path,
+                    Some(st.line),
+                    "paragraph skipped: no Status",
+                ));
                 continue;
             }
         }
@@ -89,7 +100,10 @@ pub fn parse_status(
             ));
             continue;
         }
-        let arch = st.get("Architecture").filter(|a| !a.is_empty()).map(str::to_string);
+        let arch = st
+            .get("Architecture")
+            .filter(|a| !a.is_empty())
+            .map(str::to_string);
         let (source_name, source_version) = match st.get("Source") {
             Some(src) => parse_source(src),
             None => (name.to_string(), None),
@@ -123,7 +137,10 @@ pub fn parse_source(field: &str) -> (String, Option<String>) {
     match field.split_once('(') {
         Some((name, rest)) => {
             let version = rest.trim_end().trim_end_matches(')').trim();
-            (name.trim().to_string(), (!version.is_empty()).then(|| version.to_string()))
+            (
+                name.trim().to_string(),
+                (!version.is_empty()).then(|| version.to_string()),
+            )
         }
         None => (field.to_string(), None),
     }
@@ -141,7 +158,9 @@ pub fn copyright_licenses(text: &str) -> Vec<String> {
         return out;
     }
     for line in text.lines() {
-        let Some((key, value)) = line.split_once(':') else { continue };
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
         if !key.eq_ignore_ascii_case("License") {
             continue;
         }
@@ -224,7 +243,10 @@ Version: 2024a-0+deb12u1
         assert_eq!(bash.version, "5.2.15-2+b13");
         assert_eq!(bash.source_name.as_deref(), Some("bash"));
         assert_eq!(bash.source_version.as_deref(), Some("5.2.15-2"));
-        assert_eq!(bash.purl, "pkg:deb/debian/bash@5.2.15-2%2Bb13?arch=amd64&distro=debian-12");
+        assert_eq!(
+            bash.purl,
+            "pkg:deb/debian/bash@5.2.15-2%2Bb13?arch=amd64&distro=debian-12"
+        );
         assert_eq!(pkgs[1].source_name.as_deref(), Some("glibc"));
         assert_eq!(pkgs[1].source_version, None);
         assert_eq!(pkgs[2].arch.as_deref(), Some("all"));

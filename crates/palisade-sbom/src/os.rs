@@ -79,7 +79,10 @@ mod tests {
         assert_eq!(os.id, "debian");
         assert_eq!(os.version_id.as_deref(), Some("12"));
         assert_eq!(os.codename.as_deref(), Some("bookworm"));
-        assert_eq!(os.pretty_name.as_deref(), Some("Debian GNU/Linux 12 (bookworm)"));
+        assert_eq!(
+            os.pretty_name.as_deref(),
+            Some("Debian GNU/Linux 12 (bookworm)")
+        );
         assert_eq!(os.id_like, vec!["x", "y"]);
         assert_eq!(w.len(), 1);
         assert_eq!(w[0].line, Some(7));

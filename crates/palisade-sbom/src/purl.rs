@@ -94,9 +94,16 @@ mod tests {
             Some("debian"),
             "bash",
             "1:5.2.15-2+b13",
-            &[("distro", Some("debian-12")), ("arch", Some("amd64")), ("upstream", None)],
+            &[
+                ("distro", Some("debian-12")),
+                ("arch", Some("amd64")),
+                ("upstream", None),
+            ],
         );
-        assert_eq!(p, "pkg:deb/debian/bash@1:5.2.15-2%2Bb13?arch=amd64&distro=debian-12");
+        assert_eq!(
+            p,
+            "pkg:deb/debian/bash@1:5.2.15-2%2Bb13?arch=amd64&distro=debian-12"
+        );
     }
 
     #[test]

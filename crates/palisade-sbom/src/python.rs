@@ -25,15 +25,27 @@ pub fn parse_metadata(path: &str, text: &str, warnings: &mut Vec<Warning>) -> Op
         return None;
     };
     if let Some((line, msg)) = &st.error {
-        warnings.push(Warning::new(path, Some(*line), format!("metadata skipped: {msg}")));
+        warnings.push(Warning::new(
+            path,
+            Some(*line),
+            format!("metadata skipped: {msg}"),
+        ));
         return None;
     }
     let (Some(name), Some(version)) = (st.get("Name"), st.get("Version")) else {
-        warnings.push(Warning::new(path, Some(st.line), "metadata skipped: no Name or Version"));
+        warnings.push(Warning::new(
+            path,
+            Some(st.line),
+            "metadata skipped: no Name or Version",
+        ));
         return None;
     };
     if name.is_empty() || version.is_empty() {
-        warnings.push(Warning::new(path, Some(st.line), "metadata skipped: empty Name or Version"));
+        warnings.push(Warning::new(
+            path,
+            Some(st.line),
+            "metadata skipped: empty Name or Version",
+        ));
         return None;
     }
     Some(Package {
@@ -44,7 +56,13 @@ pub fn parse_metadata(path: &str, text: &str, warnings: &mut Vec<Warning>) -> Op
         source_name: None,
         source_version: None,
         licenses: licenses(&st),
-        purl: purl::build("pypi", None, &purl::normalize_python_name(name), version, &[]),
+        purl: purl::build(
+            "pypi",
+            None,
+            &purl::normalize_python_name(name),
+            version,
+            &[],
+        ),
         found_in: path.to_string(),
     })
 }
@@ -68,7 +86,10 @@ fn licenses(st: &stanza::Stanza<'_>) -> Vec<String> {
         if parts.next() != Some("License") {
             continue;
         }
-        if let Some(last) = parts.last().filter(|l| !l.is_empty() && *l != "OSI Approved") {
+        if let Some(last) = parts
+            .last()
+            .filter(|l| !l.is_empty() && *l != "OSI Approved")
+        {
             if !out.iter().any(|o| o == last) {
                 out.push(last.to_string());
             }
@@ -107,9 +128,17 @@ mod tests {
 
     #[test]
     fn metadata_paths() {
-        assert!(is_metadata("usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA"));
-        assert!(is_metadata("usr/lib/python3/dist-packages/six-1.16.0.egg-info/PKG-INFO"));
-        assert!(is_metadata("usr/lib/python3/dist-packages/six-1.16.0.egg-info"));
-        assert!(!is_metadata("usr/lib/python3/dist-packages/six-1.16.0.dist-info/RECORD"));
+        assert!(is_metadata(
+            "usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA"
+        ));
+        assert!(is_metadata(
+            "usr/lib/python3/dist-packages/six-1.16.0.egg-info/PKG-INFO"
+        ));
+        assert!(is_metadata(
+            "usr/lib/python3/dist-packages/six-1.16.0.egg-info"
+        ));
+        assert!(!is_metadata(
+            "usr/lib/python3/dist-packages/six-1.16.0.dist-info/RECORD"
+        ));
     }
 }

@@ -39,7 +39,9 @@ impl DirSource {
             return;
         };
         for entry in entries.flatten() {
-            let Ok(kind) = entry.file_type() else { continue };
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
             let child = if rel.is_empty() {
@@ -65,20 +67,28 @@ impl FileSource for DirSource {
 
     fn read(&self, path: &str, limit: u64) -> io::Result<Vec<u8>> {
         if path.split('/').any(|c| c == ".." || c.is_empty()) {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "path leaves the root"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "path leaves the root",
+            ));
         }
         let full = self.root.join(path);
         // symlink_metadata: refuse a link rather than follow it out of the root.
         let meta = std::fs::symlink_metadata(&full)?;
         if !meta.is_file() {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
         }
         if meta.len() > limit {
             return Err(too_large(meta.len(), limit));
         }
         let mut buf = Vec::with_capacity(meta.len() as usize);
         // take(): the file may grow between stat and read.
-        std::fs::File::open(&full)?.take(limit + 1).read_to_end(&mut buf)?;
+        std::fs::File::open(&full)?
+            .take(limit + 1)
+            .read_to_end(&mut buf)?;
         if buf.len() as u64 > limit {
             return Err(too_large(buf.len() as u64, limit));
         }

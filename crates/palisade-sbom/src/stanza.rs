@@ -78,7 +78,12 @@ pub(crate) fn parse(text: &str, first_only: bool) -> Vec<Stanza<'_>> {
                 value: value.trim().to_string(),
                 line: lineno,
             }),
-            _ => st.error = Some((lineno, "line is neither `Field: value` nor a continuation".into())),
+            _ => {
+                st.error = Some((
+                    lineno,
+                    "line is neither `Field: value` nor a continuation".into(),
+                ))
+            }
         }
     }
     if let Some(st) = cur {
