@@ -269,3 +269,108 @@ fn host_dpkg_status_matches_dpkg_query() {
     assert_eq!(ours, theirs);
     eprintln!("host: {} installed dpkg packages agree", ours.len());
 }
+
+/// The parts of this host's filesystem the catalogers read, addressed relative to `/`.
+struct HostSubset(Vec<String>);
+
+impl FileSource for HostSubset {
+    fn files(&self) -> Vec<String> {
+        self.0.clone()
+    }
+    fn read(&self, path: &str, limit: u64) -> std::io::Result<Vec<u8>> {
+        DirSource::new("/").read(path, limit)
+    }
+}
+
+fn list_dir(dir: &str, keep: impl Fn(&str) -> bool, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        let rel = p.to_string_lossy().trim_start_matches('/').to_string();
+        if keep(&rel) {
+            out.push(rel);
+        }
+    }
+}
+
+/// On this host (if it uses dpkg): DEP-5 licenses are found for some packages, and the Python
+/// distributions the cataloger reports are exactly those whose metadata file `dpkg-query -S`
+/// does not attribute to a Debian package.
+#[test]
+fn host_python_and_licenses_agree_with_dpkg_ownership() {
+    if !std::path::Path::new("/var/lib/dpkg/status").exists() {
+        eprintln!("no dpkg database on this host; skipped");
+        return;
+    }
+    let mut files = vec!["var/lib/dpkg/status".to_string()];
+    list_dir("/var/lib/dpkg/info", |p| p.ends_with(".list"), &mut files);
+    let mut docs = Vec::new();
+    list_dir("/usr/share/doc", |_| true, &mut docs);
+    files.extend(
+        docs.iter()
+            .map(|d| format!("{d}/copyright"))
+            .filter(|p| std::path::Path::new("/").join(p).is_file()),
+    );
+    let mut meta_dirs = Vec::new();
+    list_dir(
+        "/usr/lib/python3/dist-packages",
+        |p| p.ends_with("-info"),
+        &mut meta_dirs,
+    );
+    let mut metadata = Vec::new();
+    for d in &meta_dirs {
+        for name in ["METADATA", "PKG-INFO"] {
+            let p = format!("{d}/{name}");
+            if std::path::Path::new("/").join(&p).is_file() {
+                metadata.push(p);
+            }
+        }
+        if std::path::Path::new("/").join(d).is_file() {
+            metadata.push(d.clone());
+        }
+    }
+    files.extend(metadata.iter().cloned());
+    let cat = catalog(&HostSubset(files));
+    assert!(cat.warnings.is_empty(), "{:?}", cat.warnings);
+    let debs = cat.packages.iter().filter(|p| p.kind == PackageKind::Deb);
+    assert!(
+        debs.clone().any(|p| !p.licenses.is_empty()),
+        "no DEP-5 license found"
+    );
+
+    // Independent oracle: which metadata files does dpkg itself say it owns?
+    let owned_by_dpkg: BTreeSet<String> = if metadata.is_empty() {
+        BTreeSet::new()
+    } else {
+        let out = std::process::Command::new("dpkg-query")
+            .arg("-S")
+            .args(metadata.iter().map(|m| format!("/{m}")))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_once(": /").map(|(_, p)| p.to_string()))
+            .collect()
+    };
+    let reported: BTreeSet<String> = cat
+        .packages
+        .iter()
+        .filter(|p| p.kind == PackageKind::Python)
+        .map(|p| p.found_in.clone())
+        .collect();
+    let expected: BTreeSet<String> = metadata
+        .iter()
+        .filter(|m| !owned_by_dpkg.contains(*m))
+        .cloned()
+        .collect();
+    assert_eq!(reported, expected);
+    assert_eq!(cat.skipped_os_owned, owned_by_dpkg.len());
+    eprintln!(
+        "host: {} python metadata files, {} owned by dpkg, {} debs with licenses",
+        metadata.len(),
+        owned_by_dpkg.len(),
+        debs.filter(|p| !p.licenses.is_empty()).count()
+    );
+}
