@@ -6,7 +6,10 @@
 //! case-insensitive, `Status` is "want flag state" and only state `installed` is an installed
 //! package; `Source: NAME (VERSION)` gives the source version, which dpkg-gencontrol writes
 //! whenever it differs from the binary version (binNMUs such as `5.2.15-2+b13`), so when it is
-//! absent the source version is the binary version (dpkg-query's `${source:Version}` does the same).
+//! absent the source version is the binary version. The source name is the `Source` text up to
+//! the first space and the version the text in parentheses, as dpkg-query computes
+//! `${source:Package}` and `${source:Version}` (lib/dpkg/pkg-format.c, `virt_source_package`
+//! and `virt_source_version`).
 
 use crate::package::{OsRelease, Package, PackageKind, Warning};
 use crate::purl;
@@ -131,19 +134,17 @@ pub fn parse_status(
     out
 }
 
-/// Splits `Source: NAME` or `Source: NAME (VERSION)`.
+/// Splits `Source: NAME` or `Source: NAME (VERSION)`: the name ends at the first whitespace,
+/// the version is what the parentheses enclose.
 pub fn parse_source(field: &str) -> (String, Option<String>) {
     let field = field.trim();
-    match field.split_once('(') {
-        Some((name, rest)) => {
-            let version = rest.trim_end().trim_end_matches(')').trim();
-            (
-                name.trim().to_string(),
-                (!version.is_empty()).then(|| version.to_string()),
-            )
-        }
-        None => (field.to_string(), None),
-    }
+    let name = field.split_whitespace().next().unwrap_or_default();
+    let name = name.split('(').next().unwrap_or_default();
+    let version = field.split_once('(').and_then(|(_, rest)| {
+        let v = rest.split(')').next().unwrap_or_default().trim();
+        (!v.is_empty()).then(|| v.to_string())
+    });
+    (name.to_string(), version)
 }
 
 /// `License:` short names of a DEP-5 copyright file, deduplicated in order. Files not in DEP-5
@@ -265,6 +266,17 @@ Version: 2024a-0+deb12u1
         assert!(w.is_empty());
         assert!(parse_status(STATUS_PATH, text, None, false, &mut w).is_empty());
         assert_eq!(w.len(), 1);
+    }
+
+    #[test]
+    fn source_field_forms() {
+        assert_eq!(parse_source("glibc"), ("glibc".into(), None));
+        assert_eq!(
+            parse_source("bash (5.2.15-2)"),
+            ("bash".into(), Some("5.2.15-2".into()))
+        );
+        assert_eq!(parse_source("x(1.0)"), ("x".into(), Some("1.0".into())));
+        assert_eq!(parse_source("y ()"), ("y".into(), None));
     }
 
     #[test]

@@ -228,7 +228,8 @@ fn random_bytes_never_panic() {
 }
 
 /// This host's dpkg database, if it has one: every installed package is found, with no
-/// warnings, and the (name, version) set equals what dpkg-query reports as installed.
+/// warnings, and the (name, version, source name, source version) set equals what dpkg-query
+/// reports for installed packages.
 #[test]
 fn host_dpkg_status_matches_dpkg_query() {
     let Ok(status) = std::fs::read("/var/lib/dpkg/status") else {
@@ -236,7 +237,11 @@ fn host_dpkg_status_matches_dpkg_query() {
         return;
     };
     let Ok(out) = std::process::Command::new("dpkg-query")
-        .args(["-W", "-f", "${db:Status-Status} ${Package} ${Version}\n"])
+        .args([
+            "-W",
+            "-f",
+            "${db:Status-Status} ${Package} ${Version} ${source:Package} ${source:Version}\n",
+        ])
         .output()
     else {
         eprintln!("no dpkg-query on this host; skipped");
@@ -250,17 +255,28 @@ fn host_dpkg_status_matches_dpkg_query() {
     let cat = catalog(&src);
     assert!(cat.warnings.is_empty(), "{:?}", cat.warnings);
     assert!(!cat.packages.is_empty());
-    let ours: BTreeSet<(String, String)> = cat
+    // (name, version, source name, source version) as dpkg-query spells them.
+    type Row = (String, String, String, String);
+    let ours: BTreeSet<Row> = cat
         .packages
         .iter()
-        .map(|p| (p.name.clone(), p.version.clone()))
+        .map(|p| {
+            let src = p.source_name.clone().unwrap_or_else(|| p.name.clone());
+            let src_ver = p
+                .source_version
+                .clone()
+                .unwrap_or_else(|| p.version.clone());
+            (p.name.clone(), p.version.clone(), src, src_ver)
+        })
         .collect();
-    let theirs: BTreeSet<(String, String)> = String::from_utf8_lossy(&out.stdout)
+    let theirs: BTreeSet<Row> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| {
-            let mut it = l.split(' ');
-            match (it.next(), it.next(), it.next()) {
-                (Some("installed"), Some(n), Some(v)) => Some((n.to_string(), v.to_string())),
+            let f: Vec<&str> = l.split(' ').collect();
+            match f.as_slice() {
+                ["installed", n, v, sn, sv] => {
+                    Some((n.to_string(), v.to_string(), sn.to_string(), sv.to_string()))
+                }
                 _ => None,
             }
         })
