@@ -1,0 +1,176 @@
+//! The minimal view of a filesystem that the catalogers need: a list of regular files and a way
+//! to read one, with a size cap. The image reader (another crate) will implement this over
+//! merged layers; here there is a rootfs directory and an in-memory map for tests.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+/// Largest file a cataloger reads; bigger files are reported and skipped, so a hostile image
+/// cannot make the scan allocate without bound. A real dpkg status of a large system is a few MB.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// A read-only tree of regular files addressed by relative, `/`-separated paths with no leading
+/// slash (`var/lib/dpkg/status`).
+pub trait FileSource {
+    /// Every regular file in the tree, in any order.
+    fn files(&self) -> Vec<String>;
+    /// The content of `path`, failing with `InvalidData` if it is larger than `limit` bytes.
+    fn read(&self, path: &str, limit: u64) -> io::Result<Vec<u8>>;
+}
+
+/// A root filesystem unpacked in a directory. Symbolic links are neither listed nor followed,
+/// so nothing outside the root is ever read.
+#[derive(Debug, Clone)]
+pub struct DirSource {
+    root: PathBuf,
+}
+
+impl DirSource {
+    /// A source rooted at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    fn walk(&self, dir: &Path, rel: &str, out: &mut Vec<String>) {
+        // Unreadable directories (permissions) are skipped: a partial listing is more useful
+        // than none, and the catalogers only care about a handful of well-known paths.
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let child = if rel.is_empty() {
+                name.to_string()
+            } else {
+                format!("{rel}/{name}")
+            };
+            if kind.is_dir() {
+                self.walk(&entry.path(), &child, out);
+            } else if kind.is_file() {
+                out.push(child);
+            }
+        }
+    }
+}
+
+impl FileSource for DirSource {
+    fn files(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.walk(&self.root, "", &mut out);
+        out
+    }
+
+    fn read(&self, path: &str, limit: u64) -> io::Result<Vec<u8>> {
+        if path.split('/').any(|c| c == ".." || c.is_empty()) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "path leaves the root",
+            ));
+        }
+        let full = self.root.join(path);
+        // symlink_metadata: refuse a link rather than follow it out of the root.
+        let meta = std::fs::symlink_metadata(&full)?;
+        if !meta.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+        if meta.len() > limit {
+            return Err(too_large(meta.len(), limit));
+        }
+        let mut buf = Vec::with_capacity(meta.len() as usize);
+        // take(): the file may grow between stat and read.
+        std::fs::File::open(&full)?
+            .take(limit + 1)
+            .read_to_end(&mut buf)?;
+        if buf.len() as u64 > limit {
+            return Err(too_large(buf.len() as u64, limit));
+        }
+        Ok(buf)
+    }
+}
+
+fn too_large(size: u64, limit: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("file of {size} bytes exceeds the {limit}-byte limit"),
+    )
+}
+
+/// Files held in memory, for tests and for callers that already have the bytes.
+#[derive(Debug, Clone, Default)]
+pub struct MemSource {
+    files: BTreeMap<String, Vec<u8>>,
+}
+
+impl MemSource {
+    /// An empty tree.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces) a file; a leading `/` is dropped.
+    pub fn insert(&mut self, path: &str, content: impl Into<Vec<u8>>) -> &mut Self {
+        self.files
+            .insert(path.trim_start_matches('/').to_string(), content.into());
+        self
+    }
+
+    /// Builder form of [`MemSource::insert`].
+    pub fn with(mut self, path: &str, content: impl Into<Vec<u8>>) -> Self {
+        self.insert(path, content);
+        self
+    }
+}
+
+impl FileSource for MemSource {
+    fn files(&self) -> Vec<String> {
+        self.files.keys().cloned().collect()
+    }
+
+    fn read(&self, path: &str, limit: u64) -> io::Result<Vec<u8>> {
+        let data = self
+            .files
+            .get(path)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such file"))?;
+        if data.len() as u64 > limit {
+            return Err(too_large(data.len() as u64, limit));
+        }
+        Ok(data.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dir_source_lists_files_and_refuses_escapes_and_big_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("etc/sub")).unwrap();
+        std::fs::write(dir.path().join("etc/sub/a"), b"hello").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("/etc/passwd", dir.path().join("etc/link")).unwrap();
+        let src = DirSource::new(dir.path());
+        assert_eq!(src.files(), vec!["etc/sub/a".to_string()]);
+        assert_eq!(src.read("etc/sub/a", 10).unwrap(), b"hello");
+        assert!(src.read("etc/sub/a", 4).is_err());
+        assert!(src.read("../etc/passwd", 1 << 20).is_err());
+        #[cfg(unix)]
+        assert!(src.read("etc/link", 1 << 20).is_err());
+    }
+
+    #[test]
+    fn mem_source_caps_reads() {
+        let src = MemSource::new().with("/x", "12345");
+        assert_eq!(src.files(), vec!["x".to_string()]);
+        assert!(src.read("x", 5).is_ok());
+        assert!(src.read("x", 4).is_err());
+    }
+}
