@@ -11,6 +11,13 @@
 #     auth and with client-certificate auth, with certificates made by openssl at test time.
 #   - np-guard's netpol-analyzer (scripts/netpol-analyzer.sh ensure: built once per machine with Go into
 #     ~/.cache/palisade-test, ~2-4 minutes the first time) is the oracle of palisade-netpol's np_guard test.
+#   - Version oracles of palisade-vulndb: dpkg, rpm (rpm.vercmp), Maven's maven-artifact jar with a JRE,
+#     npm's bundled node-semver, Python's packaging, and the Go toolchain's x/mod/semver.
+#   - Real container images (../shared/scripts/build-test-images.sh: a Debian bookworm rootfs as OCI
+#     layout, oci-archive, docker-archive and a layered image with a whiteout), built once into
+#     ~/.cache/palisade-test/images-1 (~40 s the first time).
+#   - docker-registry (Debian's build of the distribution registry) serves those images on loopback to
+#     the pull tests.
 set -euo pipefail
 
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -21,6 +28,12 @@ command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+command -v rpm >/dev/null 2>&1 || need_apt+=(rpm)
+command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
+ls /usr/share/maven/lib/maven-artifact*.jar >/dev/null 2>&1 || need_apt+=(maven)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+[[ -d /usr/lib/node_modules/npm/node_modules/semver || -d /usr/share/nodejs/semver ]] || need_apt+=(npm)
+command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 if ((${#need_apt[@]})); then
     log "installing Debian packages: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -33,9 +46,23 @@ if ((${#need_apt[@]})); then
 fi
 
 PYTHON="${PYTHON:-python3}"
-if ! "$PYTHON" -c 'import jsonschema' >/dev/null 2>&1; then
-    log "installing PyPI jsonschema for $PYTHON"
-    "$PYTHON" -m pip install --quiet jsonschema
+for module in jsonschema packaging; do
+    if ! "$PYTHON" -c "import $module" >/dev/null 2>&1; then
+        log "installing PyPI $module for $PYTHON"
+        "$PYTHON" -m pip install --quiet "$module"
+    fi
+done
+command -v go >/dev/null 2>&1 || { log "Go is required (the Go-built oracles and test tools)"; exit 1; }
+
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/palisade-test"
+images="$CACHE/images-1"
+if [[ ! -f "$images/bookworm-layered-docker.tar" ]]; then
+    log "building the test images into $images (once per machine)"
+    SHARED="$(cd "$(dirname "$0")/../.." && pwd)/shared"
+    SUDO=""
+    [[ "$(id -u)" == 0 ]] || SUDO="sudo"
+    $SUDO "$SHARED/scripts/build-test-images.sh" "$images.tmp" >/dev/null
+    rm -rf "$images" && mv "$images.tmp" "$images"
 fi
 
 "$(dirname "$0")/kube-apiserver.sh" ensure
