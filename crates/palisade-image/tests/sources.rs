@@ -220,23 +220,25 @@ fn rootfs_never_follows_symlinks_out_of_the_root() {
     }
 }
 
-/// Where `build-test-images.sh` output is cached (built once per machine).
-fn real_images() -> Option<PathBuf> {
+/// Where `build-test-images.sh` output is cached (built once per machine by `scripts/setup.sh`).
+/// Missing images fail the test: a skipped test would pass without checking anything.
+fn real_images() -> PathBuf {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .expect("HOME or XDG_CACHE_HOME is set");
     let dir = base.join("palisade-test/images-1");
-    dir.join("bookworm-layered-docker.tar")
-        .is_file()
-        .then_some(dir)
+    assert!(
+        dir.join("bookworm-layered-docker.tar").is_file(),
+        "test images missing in {}: run scripts/setup.sh",
+        dir.display()
+    );
+    dir
 }
 
 #[test]
 fn real_debian_images_agree_across_sources() {
-    let Some(dir) = real_images() else {
-        eprintln!("skipped: run ../shared/scripts/build-test-images.sh into the cache first");
-        return;
-    };
+    let dir = real_images();
     let mut counts = Vec::new();
     for name in ["oci-umoci", "bookworm-docker.tar", "bookworm-oci.tar"] {
         let image = Image::open(&dir.join(name), &Platform::default()).unwrap();
@@ -273,10 +275,7 @@ fn real_debian_images_agree_across_sources() {
 
 #[test]
 fn real_layered_image_applies_the_whiteout() {
-    let Some(dir) = real_images() else {
-        eprintln!("skipped: run ../shared/scripts/build-test-images.sh into the cache first");
-        return;
-    };
+    let dir = real_images();
     for name in [
         "bookworm-layered-docker.tar",
         "bookworm-layered-oci.tar",
