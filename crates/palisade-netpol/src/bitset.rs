@@ -14,11 +14,13 @@ impl BitSet {
     }
 
     pub(crate) fn full(len: usize) -> BitSet {
-        let mut set = BitSet::new(len);
-        for i in 0..len {
-            set.insert(i);
+        // Whole words at once: rules without peers make one of these per rule, over every
+        // workload, and setting bits one by one was most of compiling such a policy.
+        let mut words = vec![u64::MAX; len / 64];
+        if len % 64 != 0 {
+            words.push((1u64 << (len % 64)) - 1);
         }
-        set
+        BitSet { words }
     }
 
     pub(crate) fn insert(&mut self, i: usize) {
@@ -111,6 +113,13 @@ mod tests {
         assert_eq!(b.iter().collect::<Vec<_>>(), [0, 63, 64, 129]);
         assert!(b.contains(64) && !b.contains(65) && !b.contains(1000));
         assert_eq!(BitSet::full(70).iter().count(), 70);
+        // Equal to setting each bit, at and around word boundaries (derived equality
+        // compares the words, so a stray bit past the end would show).
+        for len in [0, 1, 63, 64, 65, 128, 130] {
+            let mut one_by_one = BitSet::new(len);
+            (0..len).for_each(|i| one_by_one.insert(i));
+            assert_eq!(BitSet::full(len), one_by_one, "len {len}");
+        }
         assert_eq!(BitSet::new(10).iter().count(), 0);
     }
 }

@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use palisade_core::yaml::Node;
 use palisade_core::{Location, Object, ObjectRef, Workload};
 
@@ -165,28 +166,31 @@ fn controller_of(obj: &Object) -> Option<(&str, &str, &str)> {
 /// - The same kind, namespace and name twice: the last one counts, as applying the input
 ///   in order would leave it.
 pub fn collect(objects: &[Object]) -> Vec<Pods> {
-    let workloads: Vec<(&Object, Workload)> = objects
-        .iter()
-        .filter_map(|o| Some((o, Workload::of(o)?)))
+    // Reading each workload (labels, ports, place) is most of the work: in parallel.
+    let workloads: Vec<(&Object, Pods)> = objects
+        .par_iter()
+        .filter_map(|obj| {
+            let w = Workload::of(obj)?;
+            let pods = Pods {
+                object: Arc::clone(&obj.id),
+                namespace: namespace_of(obj),
+                labels: labels_of(w.pod_metadata.and_then(|m| m.get("labels"))),
+                ports: container_ports(&w),
+                location: obj.location(),
+                service_account: service_account(&w),
+            };
+            Some((obj, pods))
+        })
         .collect();
-    let ns_of = namespace_of;
     let present: HashSet<(String, &str, &str)> = workloads
         .iter()
-        .map(|(o, _)| (ns_of(o), o.id.kind.as_str(), o.id.name.as_str()))
+        .map(|(o, p)| (p.namespace.clone(), o.id.kind.as_str(), o.id.name.as_str()))
         .collect();
     let mut out = Vec::new();
     let mut groups: BTreeMap<(String, String, String), Vec<Pods>> = BTreeMap::new();
     let mut owner_api: HashMap<(String, String, String), String> = HashMap::new();
-    for (obj, w) in &workloads {
-        let namespace = ns_of(obj);
-        let pods = Pods {
-            object: Arc::clone(&obj.id),
-            namespace: namespace.clone(),
-            labels: labels_of(w.pod_metadata.and_then(|m| m.get("labels"))),
-            ports: container_ports(w),
-            location: obj.location(),
-            service_account: service_account(w),
-        };
+    for (obj, pods) in workloads {
+        let namespace = pods.namespace.clone();
         match controller_of(obj) {
             Some((kind, name, _)) if present.contains(&(namespace.clone(), kind, name)) => {}
             Some((kind, name, api)) if obj.is("Pod") => {

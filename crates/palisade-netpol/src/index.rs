@@ -2,14 +2,13 @@
 //! each rule's peers match, as bit sets. Built once per model, shared by the matrix (per
 //! pair of endpoints) and by explain.
 
-use std::collections::HashMap;
-
 use palisade_core::selector::LabelSelector;
 use rayon::prelude::*;
 
 use crate::bitset::BitSet;
 use crate::endpoints::{Namespace, Pods};
 use crate::ip::IpSet;
+use crate::pod_index::PodIndex;
 use crate::policy::{Direction, NetworkPolicy, PeerKind, Rule};
 
 /// The endpoints one rule's peers match.
@@ -53,14 +52,23 @@ fn matches(sel: &LabelSelector, labels: &std::collections::BTreeMap<String, Stri
 struct Lookup<'a> {
     pods: &'a [Pods],
     namespaces: &'a [Namespace],
-    /// Namespace name → (index, pods in it).
-    by_ns: HashMap<&'a str, (usize, Vec<usize>)>,
+    by_label: PodIndex<'a>,
     classes: &'a [IpSet],
 }
 
 impl Lookup<'_> {
-    fn pods_in(&self, ns: &str) -> &[usize] {
-        self.by_ns.get(ns).map_or(&[], |(_, p)| p.as_slice())
+    /// Pods of `ns` that `sel` picks (none: every pod of `ns`), each passed to `found`.
+    fn select(&self, ns: &str, sel: Option<&LabelSelector>, mut found: impl FnMut(usize)) {
+        match sel {
+            None => self.by_label.in_namespace(ns).iter().for_each(|&i| found(i)),
+            Some(sel) => {
+                for i in self.by_label.candidates(ns, sel) {
+                    if matches(sel, &self.pods[i].labels) {
+                        found(i);
+                    }
+                }
+            }
+        }
     }
 
     fn rule_peers(&self, policy: &NetworkPolicy, rule: &Rule) -> RulePeers {
@@ -80,16 +88,8 @@ impl Lookup<'_> {
                 PeerKind::Selectors { pods, namespaces } => {
                     // Mirrors np-guard's `ruleSelectsPeer`: no namespaceSelector means the
                     // policy's namespace; no podSelector means every pod of those namespaces.
-                    let mut visit = |ns: &str| {
-                        for &i in self.pods_in(ns) {
-                            if pods
-                                .as_ref()
-                                .is_none_or(|s| matches(s, &self.pods[i].labels))
-                            {
-                                out.pods.insert(i);
-                            }
-                        }
-                    };
+                    let mut visit =
+                        |ns: &str| self.select(ns, pods.as_ref(), |i| out.pods.insert(i));
                     match namespaces {
                         None => visit(&policy.namespace),
                         Some(sel) => {
@@ -114,11 +114,9 @@ impl Lookup<'_> {
 
     fn compile(&self, policy: &NetworkPolicy) -> CompiledPolicy {
         let mut selected = BitSet::new(self.pods.len());
-        for &i in self.pods_in(&policy.namespace) {
-            if matches(&policy.pod_selector, &self.pods[i].labels) {
-                selected.insert(i);
-            }
-        }
+        self.select(&policy.namespace, Some(&policy.pod_selector), |i| {
+            selected.insert(i)
+        });
         let peers = [Direction::Ingress, Direction::Egress].map(|d| {
             policy
                 .rules(d)
@@ -137,20 +135,10 @@ pub(crate) fn build(
     namespaces: &[Namespace],
     classes: &[IpSet],
 ) -> Index {
-    let mut by_ns: HashMap<&str, (usize, Vec<usize>)> = namespaces
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.name.as_str(), (i, Vec::new())))
-        .collect();
-    for (i, p) in pods.iter().enumerate() {
-        if let Some((_, list)) = by_ns.get_mut(p.namespace.as_str()) {
-            list.push(i);
-        }
-    }
     let lookup = Lookup {
         pods,
         namespaces,
-        by_ns,
+        by_label: PodIndex::new(pods.iter().enumerate()),
         classes,
     };
     let compiled: Vec<CompiledPolicy> = policies.par_iter().map(|p| lookup.compile(p)).collect();

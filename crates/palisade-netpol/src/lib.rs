@@ -239,6 +239,7 @@ mod labels;
 pub mod matrix;
 mod model;
 pub mod picture;
+mod pod_index;
 pub mod policy;
 pub mod quarantine;
 mod reporter;

@@ -100,6 +100,21 @@ impl fmt::Display for LookupError {
 
 impl std::error::Error for LookupError {}
 
+/// The NetworkPolicies (last definitions, sorted by namespace and name), the Calico and
+/// admin policies, and the diagnostics about them.
+fn read_policies(objects: &[Object]) -> (Vec<NetworkPolicy>, load::Extra, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let parsed: Vec<NetworkPolicy> = objects
+        .iter()
+        .filter(|o| o.is("NetworkPolicy") && o.id.api_version == "networking.k8s.io/v1")
+        .filter_map(|o| policy::parse(o, &mut diagnostics))
+        .collect();
+    let mut policies = last_definitions(parsed, &mut diagnostics);
+    policies.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    let extra = load::load(objects, &mut diagnostics);
+    (policies, extra, diagnostics)
+}
+
 /// Keeps the last admitted definition of each policy (namespace and name), as applying the
 /// input in order would; each replaced one gets a warning.
 fn last_definitions(
@@ -161,16 +176,9 @@ impl Model {
     /// `policy.networking.k8s.io/v1alpha1` AdminNetworkPolicies and
     /// BaselineAdminNetworkPolicies; other objects are ignored.
     pub fn from_objects(objects: &[Object]) -> Model {
-        let mut diagnostics = Vec::new();
-        let parsed: Vec<NetworkPolicy> = objects
-            .iter()
-            .filter(|o| o.is("NetworkPolicy") && o.id.api_version == "networking.k8s.io/v1")
-            .filter_map(|o| policy::parse(o, &mut diagnostics))
-            .collect();
-        let mut policies = last_definitions(parsed, &mut diagnostics);
-        policies.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-        let extra = load::load(objects, &mut diagnostics);
-        let pods = endpoints::collect(objects);
+        // The workloads and the policies are independent: read them side by side.
+        let (pods, (policies, extra, diagnostics)) =
+            rayon::join(|| endpoints::collect(objects), || read_policies(objects));
         let namespaces = endpoints::namespaces(
             objects,
             pods.iter()

@@ -53,7 +53,7 @@ mod routes;
 mod sensitive;
 mod services;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
@@ -520,16 +520,28 @@ pub fn entry_points(model: &Model, objects: &[Object]) -> Vec<EntryPoint> {
 /// points of [`entry_points`]. Workloads are judged in parallel.
 pub fn sensitive_exposures(model: &Model, entry_points: &[EntryPoint]) -> Vec<SensitiveExposure> {
     let reacher = Reacher::new(model);
+    // Each workload's allowed entry points, found once: looking them up by scanning every
+    // entry point per sensitive port grew with workloads times entry points.
+    let mut allowed_by_workload: HashMap<EndpointId, Vec<usize>> = HashMap::new();
+    for (i, e) in entry_points.iter().enumerate().filter(|(_, e)| e.allowed) {
+        allowed_by_workload.entry(e.workload).or_default().push(i);
+    }
     (0..model.workload_count())
         .into_par_iter()
-        .flat_map_iter(|w| sensitive_of(&reacher, model, entry_points, EndpointId(w as u32)))
+        .flat_map_iter(|w| {
+            let id = EndpointId(w as u32);
+            let allowed = allowed_by_workload.get(&id).map_or(&[][..], Vec::as_slice);
+            sensitive_of(&reacher, model, entry_points, allowed, id)
+        })
         .collect()
 }
 
+/// `allowed`: the indexes in `entry_points` of the workload's allowed entry points.
 fn sensitive_of(
     reacher: &Reacher,
     model: &Model,
     entry_points: &[EntryPoint],
+    allowed: &[usize],
     id: EndpointId,
 ) -> Vec<SensitiveExposure> {
     let mut out = Vec::new();
@@ -549,13 +561,14 @@ fn sensitive_of(
             mut namespaces,
         } = reacher.summary(id, Want::Port(cp.protocol, cp.number));
         namespaces.retain(|n| *n != pods.namespace);
-        let via: Vec<usize> = entry_points
+        let via: Vec<usize> = allowed
             .iter()
-            .enumerate()
-            .filter(|(_, e)| {
-                e.allowed && e.workload == id && e.port == cp.number && e.protocol == cp.protocol
+            .copied()
+            .filter(|&i| {
+                entry_points
+                    .get(i)
+                    .is_some_and(|e| e.port == cp.number && e.protocol == cp.protocol)
             })
-            .map(|(i, _)| i)
             .collect();
         if via.is_empty() && external.is_empty() && namespaces.is_empty() {
             continue;

@@ -1,13 +1,14 @@
 //! Services (`v1`): which workloads a Service fronts, and which container port each of its
 //! ports reaches on them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use palisade_core::yaml::{Node, Pos};
 use palisade_core::Object;
 
 use crate::conn::Protocol;
 use crate::endpoints::Pods;
+use crate::pod_index::PodIndex;
 use crate::model::{EndpointId, Model};
 use crate::policy::namespace_of;
 
@@ -141,21 +142,19 @@ pub(crate) fn parse(obj: &Object) -> Option<Service<'_>> {
 /// The workloads of the model, by namespace.
 pub(crate) struct WorkloadsByNamespace<'m> {
     model: &'m Model,
-    by_ns: HashMap<&'m str, Vec<usize>>,
+    index: PodIndex<'m>,
 }
 
 impl<'m> WorkloadsByNamespace<'m> {
     pub fn new(model: &'m Model) -> Self {
-        let mut by_ns: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, e) in model.endpoints()[..model.workload_count()]
+        let pods = model.endpoints()[..model.workload_count()]
             .iter()
             .enumerate()
-        {
-            if let Some(p) = e.as_pods() {
-                by_ns.entry(p.namespace.as_str()).or_default().push(i);
-            }
+            .filter_map(|(i, e)| Some((i, e.as_pods()?)));
+        WorkloadsByNamespace {
+            model,
+            index: PodIndex::new(pods),
         }
-        WorkloadsByNamespace { model, by_ns }
     }
 
     /// Workloads of `namespace` whose pod labels satisfy `pred`.
@@ -164,10 +163,8 @@ impl<'m> WorkloadsByNamespace<'m> {
         namespace: &str,
         pred: impl Fn(&Pods) -> bool,
     ) -> Vec<(EndpointId, &'m Pods)> {
-        self.by_ns
-            .get(namespace)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+        self.index
+            .in_namespace(namespace)
             .iter()
             .filter_map(|&i| {
                 let p = self.model.pods(i)?;
@@ -190,9 +187,17 @@ impl<'m> WorkloadsByNamespace<'m> {
         let Some(selector) = &service.selector else {
             return Vec::new();
         };
-        self.matching(&service.namespace, |p| {
-            selector.iter().all(|(k, v)| p.labels.get(k) == Some(v))
-        })
+        self.index
+            .candidates_with_all(&service.namespace, selector)
+            .iter()
+            .filter_map(|&i| {
+                let p = self.model.pods(i)?;
+                selector
+                    .iter()
+                    .all(|(k, v)| p.labels.get(k) == Some(v))
+                    .then_some((EndpointId(i as u32), p))
+            })
+            .collect()
     }
 }
 

@@ -62,7 +62,14 @@ pub fn check(inventory: &Inventory, config: &Config) -> Vec<Finding> {
     }
     let model = Model::from_objects(&inventory.objects);
     let objects = Objects::new(&inventory.objects);
-    policies::check(&model, &inventory.objects, &objects, &mut em);
-    reachability::check(&model, &inventory.objects, &objects, &mut em);
-    em.into_findings()
+    // The policy rules and the reachability rules only read the model: side by side, each
+    // with its own emitter (the engine sorts the findings afterwards).
+    let mut reach = Emitter::new(config);
+    rayon::join(
+        || policies::check(&model, &inventory.objects, &objects, &mut em),
+        || reachability::check(&model, &inventory.objects, &objects, &mut reach),
+    );
+    let mut findings = em.into_findings();
+    findings.extend(reach.into_findings());
+    findings
 }
