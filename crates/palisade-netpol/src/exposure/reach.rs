@@ -207,12 +207,15 @@ pub struct Reacher<'m> {
     model: &'m Model,
     /// (namespace, first workload, one past the last).
     ranges: Vec<(&'m str, usize, usize)>,
+    /// Per workload, its namespace's position in `ranges`.
+    range_of: Vec<u32>,
 }
 
 impl<'m> Reacher<'m> {
     /// Prepares the namespace ranges of a model.
     pub fn new(model: &'m Model) -> Reacher<'m> {
         let mut ranges: Vec<(&str, usize, usize)> = Vec::new();
+        let mut range_of = vec![u32::MAX; model.workload_count()];
         for (i, e) in model.endpoints()[..model.workload_count()]
             .iter()
             .enumerate()
@@ -222,8 +225,13 @@ impl<'m> Reacher<'m> {
                 Some((ns, _, end)) if *ns == p.namespace.as_str() => *end = i + 1,
                 _ => ranges.push((p.namespace.as_str(), i, i + 1)),
             }
+            range_of[i] = (ranges.len() - 1) as u32;
         }
-        Reacher { model, ranges }
+        Reacher {
+            model,
+            ranges,
+            range_of,
+        }
     }
 
     /// Who reaches `dst` as `want` says (empty for a non-workload).
@@ -232,9 +240,26 @@ impl<'m> Reacher<'m> {
             return Summary::default();
         };
         let mut namespaces = Vec::new();
-        for &(ns, start, end) in &self.ranges {
-            if (start..end).any(|s| column.admits(s) && column.reaches(s)) {
-                namespaces.push(ns.to_string());
+        let pods = self.model.workload_count();
+        if column.isolated && !column.tiered {
+            // Only sources the isolated ingress admits can reach it: walk those (a few)
+            // rather than every workload, and stop looking in a namespace once one reaches.
+            let admitted: Vec<usize> = column.admitted.iter().take_while(|&s| s < pods).collect();
+            let mut found = u32::MAX;
+            for s in admitted {
+                let range = self.range_of.get(s).copied().unwrap_or(u32::MAX);
+                if range != found && range != u32::MAX && column.reaches(s) {
+                    found = range;
+                    if let Some(&(ns, _, _)) = self.ranges.get(range as usize) {
+                        namespaces.push(ns.to_string());
+                    }
+                }
+            }
+        } else {
+            for &(ns, start, end) in &self.ranges {
+                if (start..end).any(|s| column.admits(s) && column.reaches(s)) {
+                    namespaces.push(ns.to_string());
+                }
             }
         }
         let external = (self.model.workload_count()..self.model.endpoints().len())
