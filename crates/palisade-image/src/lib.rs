@@ -31,6 +31,8 @@ mod blob;
 mod entries;
 mod model;
 pub mod path;
+#[cfg(feature = "registry")]
+mod pull;
 mod scan;
 mod source;
 mod stream;
@@ -39,6 +41,11 @@ mod view;
 pub use model::{
     Diagnostic, EntryKind, FileEntry, History, ImageConfig, Layer, Limits, Platform, Severity,
     SourceKind,
+};
+#[cfg(feature = "registry")]
+pub use pull::{
+    default_cache_dir, docker_config_path, pull, pull_details, Auth, PullError, PullLimits,
+    PullOptions, Pulled,
 };
 pub use scan::ScanReport;
 pub use source::{Image, OpenError};

@@ -1,0 +1,308 @@
+//! Pulls from a real registry on loopback (see `support.rs`): the pulled image must read
+//! exactly like the same image opened from its OCI layout, errors must say what went wrong,
+//! and a second pull must come from the cache.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use palisade_image::{
+    pull, pull_details, Auth, EntryKind, Image, Limits, Platform, PullError, PullOptions,
+    SourceKind,
+};
+use support::{images_dir, multi_arch_layout, Mode, Registry, PASSWORD, USER};
+
+fn options(cache: &Path, registry: &Registry) -> PullOptions {
+    let mut o = PullOptions::new(cache.to_path_buf());
+    match registry.mode {
+        Mode::Http => {
+            o.insecure_http = true;
+            o.auth = Auth::Anonymous;
+        }
+        Mode::TlsAuth => {
+            o.ca_file = Some(registry.ca_file());
+            o.auth = Auth::Basic {
+                username: USER.into(),
+                password: PASSWORD.into(),
+            };
+        }
+    }
+    o
+}
+
+fn view_of(image: &Image) -> BTreeMap<String, (EntryKind, String)> {
+    let report = image.final_view(&Limits::default());
+    assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics);
+    report
+        .view
+        .nodes
+        .into_iter()
+        .map(|(path, node)| {
+            let layer = image.layers[node.layer].digest.clone();
+            (path, (node.kind, layer))
+        })
+        .collect()
+}
+
+fn assert_same_image(pulled: &Image, local: &Image) {
+    assert_eq!(pulled.source, SourceKind::Registry);
+    let digests = |i: &Image| {
+        i.layers
+            .iter()
+            .map(|l| l.digest.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(digests(pulled), digests(local));
+    assert_eq!(pulled.config, local.config);
+    let (a, b) = (view_of(pulled), view_of(local));
+    assert!(a.len() > 1000, "{} paths", a.len());
+    assert_eq!(a, b);
+}
+
+fn push_bookworm(registry: &Registry, dest: &str) {
+    let src = format!("oci:{}:bookworm", images_dir().join("oci-umoci").display());
+    registry.push(&src, dest, false);
+}
+
+#[test]
+fn plain_http_pull_reads_like_the_oci_layout_and_second_pull_is_cached() {
+    let registry = Registry::start(Mode::Http);
+    push_bookworm(&registry, "test/bookworm:1");
+    let cache = tempfile::tempdir().unwrap();
+    let opts = options(cache.path(), &registry);
+    let reference = format!("{}/test/bookworm:1", registry.host);
+
+    let before = registry.blob_gets();
+    let first = pull_details(&reference, &opts).unwrap();
+    let local = Image::open(&images_dir().join("oci-umoci"), &Platform::default()).unwrap();
+    assert_same_image(&first.image, &local);
+    assert_eq!(
+        first.downloaded,
+        1 + local.layers.len(),
+        "config and layers"
+    );
+    assert_eq!(first.cached, 0);
+    assert!(first.index_digest.is_none());
+    let served = registry.blob_gets() - before;
+    assert_eq!(served, first.downloaded, "{}", registry.log());
+
+    // The content of a file comes through too.
+    let mut os_release = String::new();
+    first
+        .image
+        .for_each_file(&Limits::default(), |entry, reader| {
+            if entry.path == "usr/lib/os-release" {
+                reader.read_to_string(&mut os_release).unwrap();
+            }
+        });
+    assert!(os_release.contains("bookworm"), "{os_release}");
+
+    let blob = cache.path().join(&first.image.layers[0].blob);
+    let mtime = std::fs::metadata(&blob).unwrap().modified().unwrap();
+    let second = pull_details(&reference, &opts).unwrap();
+    assert_eq!(
+        (second.downloaded, second.cached),
+        (0, 1 + local.layers.len())
+    );
+    assert_eq!(
+        registry.blob_gets() - before,
+        served,
+        "no blob fetched again"
+    );
+    assert_eq!(std::fs::metadata(&blob).unwrap().modified().unwrap(), mtime);
+    assert_eq!(second.manifest_digest, first.manifest_digest);
+    assert_same_image(&second.image, &local);
+
+    // By digest as well as by tag.
+    let by_digest = format!("{}/test/bookworm@{}", registry.host, first.manifest_digest);
+    assert_same_image(&pull(&by_digest, &opts).unwrap(), &local);
+}
+
+#[test]
+fn missing_tag_and_repository_are_not_found() {
+    let registry = Registry::start(Mode::Http);
+    push_bookworm(&registry, "test/bookworm:1");
+    let cache = tempfile::tempdir().unwrap();
+    let opts = options(cache.path(), &registry);
+    for missing in ["test/bookworm:nope", "test/absent:1"] {
+        let err = pull(&format!("{}/{missing}", registry.host), &opts).unwrap_err();
+        assert!(matches!(err, PullError::NotFound { .. }), "{err:?}");
+        assert!(err.to_string().contains(missing), "{err}");
+    }
+    let err = pull("Not A Reference!", &opts).unwrap_err();
+    assert!(matches!(err, PullError::BadReference { .. }), "{err:?}");
+}
+
+#[test]
+fn multi_arch_index_picks_the_platform_or_lists_the_ones_present() {
+    let registry = Registry::start(Mode::Http);
+    let layout = tempfile::tempdir().unwrap();
+    let (amd, arm) = multi_arch_layout(layout.path());
+    let src = format!("oci:{}:multi", layout.path().display());
+    registry.push(&src, "test/multi:1", true);
+    let cache = tempfile::tempdir().unwrap();
+    let mut opts = options(cache.path(), &registry);
+    let reference = format!("{}/test/multi:1", registry.host);
+
+    let default = pull_details(&reference, &opts).unwrap();
+    assert_eq!(default.manifest_digest, amd);
+    assert!(default.index_digest.is_some());
+    assert_eq!(default.image.config.architecture.as_deref(), Some("amd64"));
+
+    opts.platform = Platform::parse("linux/arm64").unwrap();
+    let arm_pull = pull_details(&reference, &opts).unwrap();
+    assert_eq!(arm_pull.manifest_digest, arm);
+    assert_eq!(arm_pull.image.config.architecture.as_deref(), Some("arm64"));
+    // Same layers: only the new config was downloaded.
+    assert_eq!(
+        (arm_pull.downloaded, arm_pull.cached),
+        (1, default.image.layers.len())
+    );
+    assert_eq!(view_of(&arm_pull.image), view_of(&default.image));
+
+    opts.platform = Platform::parse("linux/s390x").unwrap();
+    let err = pull(&reference, &opts).unwrap_err();
+    assert!(matches!(err, PullError::NoPlatform { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("linux/s390x")
+            && text.contains("linux/amd64")
+            && text.contains("linux/arm64/v8"),
+        "{text}"
+    );
+}
+
+#[test]
+fn tampered_blob_in_the_registry_is_a_digest_mismatch() {
+    let registry = Registry::start(Mode::Http);
+    push_bookworm(&registry, "test/bookworm:1");
+    let local = Image::open(&images_dir().join("oci-umoci"), &Platform::default()).unwrap();
+    let digest = local.layers[0].digest.clone();
+    let data = registry.blob_data(&digest);
+    let mut bytes = std::fs::read(&data).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&data, &bytes).unwrap();
+
+    let cache = tempfile::tempdir().unwrap();
+    let opts = options(cache.path(), &registry);
+    let err = pull(&format!("{}/test/bookworm:1", registry.host), &opts).unwrap_err();
+    match &err {
+        PullError::DigestMismatch { expected, actual } => {
+            assert_eq!(expected, &digest);
+            assert_ne!(actual, &digest);
+        }
+        other => panic!("expected a digest mismatch, got {other:?}"),
+    }
+    // Nothing is cached under the layer's name.
+    let blob = cache.path().join(&local.layers[0].blob);
+    assert!(!blob.exists());
+}
+
+#[test]
+fn tls_with_basic_auth_accepts_the_right_password_only() {
+    let registry = Registry::start(Mode::TlsAuth);
+    push_bookworm(&registry, "test/bookworm:1");
+    let cache = tempfile::tempdir().unwrap();
+    let reference = format!("{}/test/bookworm:1", registry.host);
+    let local = Image::open(&images_dir().join("oci-umoci"), &Platform::default()).unwrap();
+
+    let good = options(cache.path(), &registry);
+    assert_same_image(&pull(&reference, &good).unwrap(), &local);
+
+    let mut wrong = good.clone();
+    wrong.auth = Auth::Basic {
+        username: USER.into(),
+        password: "wrong password".into(),
+    };
+    let err = pull(&reference, &wrong).unwrap_err();
+    assert!(matches!(err, PullError::Auth { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("authentication failed") && text.contains(USER),
+        "{text}"
+    );
+    assert!(!text.contains("wrong password") && !format!("{err:?}").contains("wrong password"));
+
+    let mut anonymous = good.clone();
+    anonymous.auth = Auth::Anonymous;
+    let err = pull(&reference, &anonymous).unwrap_err();
+    assert!(matches!(err, PullError::Auth { .. }), "{err:?}");
+
+    // Credentials from a docker config file, keyed by host:port.
+    let docker = tempfile::tempdir().unwrap();
+    let config = docker.path().join("config.json");
+    let token = base64_encode(format!("{USER}:{PASSWORD}").as_bytes());
+    std::fs::write(
+        &config,
+        format!(
+            r#"{{"auths":{{"{}":{{"auth":"{token}"}}}}}}"#,
+            registry.host
+        ),
+    )
+    .unwrap();
+    let mut from_file = good.clone();
+    from_file.auth = Auth::DockerConfig(Some(config));
+    assert_same_image(&pull(&reference, &from_file).unwrap(), &local);
+
+    // Without the test CA the certificate is not trusted.
+    let mut untrusted = good.clone();
+    untrusted.ca_file = None;
+    let err = pull(&reference, &untrusted).unwrap_err();
+    assert!(matches!(err, PullError::Registry { .. }), "{err:?}");
+    assert!(
+        err.to_string().to_lowercase().contains("certificate"),
+        "{err}"
+    );
+}
+
+#[test]
+fn limits_refuse_before_downloading() {
+    let registry = Registry::start(Mode::Http);
+    push_bookworm(&registry, "test/bookworm:1");
+    let cache = tempfile::tempdir().unwrap();
+    let reference = format!("{}/test/bookworm:1", registry.host);
+    let before = registry.blob_gets();
+
+    let mut small = options(cache.path(), &registry);
+    small.limits.max_blob_bytes = 1 << 20;
+    let err = pull(&reference, &small).unwrap_err();
+    assert!(matches!(err, PullError::TooLarge { .. }), "{err:?}");
+    let mut few = options(cache.path(), &registry);
+    few.limits.max_layers = 0;
+    assert!(matches!(
+        pull(&reference, &few),
+        Err(PullError::TooLarge { .. })
+    ));
+    let mut tiny = options(cache.path(), &registry);
+    tiny.limits.max_manifest_bytes = 64;
+    assert!(matches!(
+        pull(&reference, &tiny),
+        Err(PullError::TooLarge { .. })
+    ));
+    // The config (small) may have been fetched; the layer was refused from its descriptor.
+    assert!(registry.blob_gets() - before <= 1, "{}", registry.log());
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
