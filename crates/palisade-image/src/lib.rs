@@ -11,6 +11,10 @@
 //! bound expanded bytes, entries and path length; anything wrong becomes a [`Diagnostic`]
 //! naming the layer, and reading goes on where it can.
 //!
+//! With the `registry` feature (on by default here, off through the workspace dependency),
+//! `pull` fetches an image from an OCI distribution registry into a verified,
+//! content-addressed blob cache and opens it like a local layout (`docs/images-registry.md`).
+//!
 //! ```
 //! use palisade_image::{Image, Limits, Platform};
 //!

@@ -216,7 +216,7 @@ fn client_config(options: &PullOptions, registry: &str) -> Result<ClientConfig, 
 
 impl Session<'_> {
     async fn run(self, platform: &Platform) -> Result<Pulled, PullError> {
-        let (mut doc, mut digest) = self.manifest(&self.reference).await?;
+        let (mut doc, mut digest) = self.manifest(&self.reference, None).await?;
         let mut index_digest = None;
         let mut depth = 0;
         while let Some(list) = doc.get("manifests").and_then(Value::as_array) {
@@ -228,18 +228,15 @@ impl Session<'_> {
                 reference: self.name.clone(),
                 message: no_platform(list, platform),
             })?;
-            let child = chosen
-                .get("digest")
-                .and_then(Value::as_str)
-                .ok_or_else(|| self.invalid("index entry without a digest".into()))?
-                .to_string();
+            // The entry's size bounds the child manifest before it is fetched.
+            let (child, size, _) = self.descriptor(chosen, self.limits.max_manifest_bytes)?;
             index_digest.get_or_insert(digest);
             let by_digest = Reference::with_digest(
                 self.reference.registry().to_string(),
                 self.reference.repository().to_string(),
-                child,
+                child.as_str().to_string(),
             );
-            (doc, digest) = self.manifest(&by_digest).await?;
+            (doc, digest) = self.manifest(&by_digest, Some(size)).await?;
         }
         let (downloaded, cached, downloaded_bytes) = self.blobs(&doc).await?;
         let store = BlobStore::Dir(self.cache.root().to_path_buf());
@@ -256,8 +253,15 @@ impl Session<'_> {
         })
     }
 
-    /// Fetches a manifest or index, checks its size and digest, keeps it in the cache.
-    async fn manifest(&self, reference: &Reference) -> Result<(Value, String), PullError> {
+    /// Fetches a manifest or index, checks its size (against the limit, and against the
+    /// index entry's `size` when it was reached from one) and digest, keeps it in the cache.
+    /// The client reads a manifest body whole, so the limit applies once it has arrived,
+    /// except for a manifest reached from an index, whose announced size is checked first.
+    async fn manifest(
+        &self,
+        reference: &Reference,
+        announced: Option<u64>,
+    ) -> Result<(Value, String), PullError> {
         let (bytes, digest) = self
             .client
             .pull_manifest_raw(reference, &self.auth, ACCEPTED)
@@ -270,6 +274,12 @@ impl Session<'_> {
                 size,
                 limit: self.limits.max_manifest_bytes,
             });
+        }
+        if announced.is_some_and(|n| n != size) {
+            return Err(self.invalid(format!(
+                "manifest {digest} is {size} bytes, the index says {}",
+                announced.unwrap_or_default()
+            )));
         }
         let parsed = BlobDigest::parse(&digest)
             .ok_or_else(|| self.invalid(format!("unusable manifest digest {digest:?}")))?;

@@ -218,6 +218,40 @@ fn tampered_blob_in_the_registry_is_a_digest_mismatch() {
     // Nothing is cached under the layer's name.
     let blob = cache.path().join(&local.layers[0].blob);
     assert!(!blob.exists());
+
+    // A blob cut short in storage: refused from its length, before its digest.
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            images_dir()
+                .join("oci-umoci/blobs/sha256")
+                .join(local_manifest_digest().strip_prefix("sha256:").unwrap()),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let config = manifest["config"]["digest"].as_str().unwrap();
+    let data = registry.blob_data(config);
+    let bytes = std::fs::read(&data).unwrap();
+    std::fs::write(&data, &bytes[..bytes.len() / 2]).unwrap();
+    let fresh = tempfile::tempdir().unwrap();
+    let err = pull(
+        &format!("{}/test/bookworm:1", registry.host),
+        &options(fresh.path(), &registry),
+    )
+    .unwrap_err();
+    assert!(matches!(err, PullError::Invalid { .. }), "{err:?}");
+    assert!(err.to_string().contains(config), "{err}");
+}
+
+/// The manifest digest the umoci layout's `index.json` names.
+fn local_manifest_digest() -> String {
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(images_dir().join("oci-umoci/index.json")).unwrap())
+            .unwrap();
+    index["manifests"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
