@@ -66,8 +66,8 @@ pub fn docker_config_path() -> Option<PathBuf> {
         .map(|h| PathBuf::from(h).join(".docker/config.json"))
 }
 
-/// Resolves `auth` for `registry` (`host[:port]`).
-pub(crate) fn resolve(auth: &Auth, registry: &str) -> Result<Resolved, String> {
+/// Resolves `auth` for `registry` (`host[:port]`); an error names the config file.
+pub(crate) fn resolve(auth: &Auth, registry: &str) -> Result<Resolved, (PathBuf, String)> {
     match auth {
         Auth::Anonymous => Ok(anonymous()),
         Auth::Basic { username, password } => Ok(Resolved {
@@ -78,7 +78,7 @@ pub(crate) fn resolve(auth: &Auth, registry: &str) -> Result<Resolved, String> {
             let Some(path) = path.clone().or_else(docker_config_path) else {
                 return Ok(anonymous());
             };
-            from_docker_config(&path, registry)
+            from_docker_config(&path, registry).map_err(|message| (path, message))
         }
     }
 }
@@ -103,10 +103,10 @@ fn from_docker_config(path: &Path, registry: &str) -> Result<Resolved, String> {
     let text = match std::fs::read(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(anonymous()),
-        Err(e) => return Err(format!("{}: {e}", path.display())),
+        Err(e) => return Err(e.to_string()),
     };
-    let doc: Value = serde_json::from_slice(&text)
-        .map_err(|e| format!("{}: not a docker config file: {e}", path.display()))?;
+    let doc: Value =
+        serde_json::from_slice(&text).map_err(|e| format!("not a docker config file: {e}"))?;
     let entry = doc
         .get("auths")
         .and_then(Value::as_object)
@@ -119,12 +119,8 @@ fn from_docker_config(path: &Path, registry: &str) -> Result<Resolved, String> {
     let Some(entry) = entry else {
         return Ok(anonymous());
     };
-    let (username, password) = entry_credentials(entry).ok_or_else(|| {
-        format!(
-            "{}: the entry for {registry} has no usable credentials",
-            path.display()
-        )
-    })?;
+    let (username, password) = entry_credentials(entry)
+        .ok_or_else(|| format!("the entry for {registry} has no usable credentials"))?;
     Ok(Resolved {
         describe: format!("user {username} from {}", path.display()),
         basic: Some((username, password)),
@@ -197,6 +193,7 @@ mod tests {
             Auth::DockerConfig(Some(config(dir.path(), r#"{"auths":{"h":{"auth":"!!"}}}"#)));
         assert!(resolve(&empty, "h")
             .unwrap_err()
+            .1
             .contains("no usable credentials"));
     }
 

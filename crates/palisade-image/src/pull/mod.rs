@@ -161,10 +161,8 @@ async fn pull_async(text: &str, options: &PullOptions) -> Result<Pulled, PullErr
         message: e.to_string(),
     })?;
     let registry = reference.resolve_registry().to_string();
-    let resolved = auth::resolve(&options.auth, &registry).map_err(|message| PullError::Local {
-        path: auth::docker_config_path().unwrap_or_default(),
-        message,
-    })?;
+    let resolved = auth::resolve(&options.auth, &registry)
+        .map_err(|(path, message)| PullError::Local { path, message })?;
     let cache = BlobCache::open(&options.cache_dir).map_err(|e| PullError::Local {
         path: options.cache_dir.clone(),
         message: e.to_string(),
