@@ -89,7 +89,7 @@ fn assert_same_image(pulled: &Image, full: bool) {
 
 fn push_bookworm(registry: &Registry, dest: &str) {
     let src = format!("oci:{}:bookworm", images_dir().join("oci-umoci").display());
-    registry.push(&src, dest, false);
+    registry.push(&src, dest, &[]);
 }
 
 #[test]
@@ -140,6 +140,44 @@ fn plain_http_pull_reads_like_the_oci_layout_and_second_pull_is_cached() {
 }
 
 #[test]
+fn docker_format_layered_image_keeps_its_whiteouts() {
+    let registry = Registry::start(Mode::Http);
+    let dir = images_dir().join("oci-buildah");
+    let src = format!("oci:{}:layered", dir.display());
+    registry.push(&src, "test/layered:1", &["--format=v2s2"]);
+    let cache = tempfile::tempdir().unwrap();
+    let opts = options(cache.path(), &registry);
+    let pulled = pull_details(&format!("{}/test/layered:1", registry.host), &opts).unwrap();
+    // The registry now serves a Docker schema 2 manifest.
+    let manifest = std::fs::read(
+        cache
+            .path()
+            .join("blobs/sha256")
+            .join(pulled.manifest_digest.strip_prefix("sha256:").unwrap()),
+    )
+    .unwrap();
+    let manifest = String::from_utf8(manifest).unwrap();
+    assert!(
+        manifest.contains("application/vnd.docker.distribution.manifest.v2+json"),
+        "{manifest}"
+    );
+    let local = Image::open(&dir, &Platform::default()).unwrap();
+    assert_eq!(pulled.image.layers.len(), 2);
+    assert_eq!(digests(&pulled.image), digests(&local));
+    let view = view_of(&pulled.image);
+    assert_eq!(view, view_of(&local));
+    assert!(view.contains_key("app/README"));
+    assert!(!view.keys().any(|k| k.starts_with("usr/share/doc/gzip")));
+    let created_by = |i: &Image| {
+        i.layers
+            .iter()
+            .map(|l| l.created_by.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(created_by(&pulled.image), created_by(&local));
+}
+
+#[test]
 fn missing_tag_and_repository_are_not_found() {
     let registry = Registry::start(Mode::Http);
     push_bookworm(&registry, "test/bookworm:1");
@@ -160,7 +198,7 @@ fn multi_arch_index_picks_the_platform_or_lists_the_ones_present() {
     let layout = tempfile::tempdir().unwrap();
     let (amd, arm) = multi_arch_layout(layout.path());
     let src = format!("oci:{}:multi", layout.path().display());
-    registry.push(&src, "test/multi:1", true);
+    registry.push(&src, "test/multi:1", &["--all"]);
     let cache = tempfile::tempdir().unwrap();
     let mut opts = options(cache.path(), &registry);
     let reference = format!("{}/test/multi:1", registry.host);

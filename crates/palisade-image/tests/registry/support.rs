@@ -152,14 +152,13 @@ impl Registry {
         self.dir.path().join("ca.crt")
     }
 
-    /// Pushes `source` (a skopeo transport reference such as `oci:DIR:tag`) as `repo:tag`.
-    pub fn push(&self, source: &str, dest: &str, all: bool) {
+    /// Pushes `source` (a skopeo transport reference such as `oci:DIR:tag`) as `repo:tag`,
+    /// with extra `skopeo copy` flags (`--all`, `--format=v2s2`).
+    pub fn push(&self, source: &str, dest: &str, flags: &[&str]) {
         let dest = format!("docker://{}/{dest}", self.host);
         let mut cmd = Command::new("skopeo");
         cmd.args(["copy", "--quiet", "--dest-tls-verify=false"]);
-        if all {
-            cmd.arg("--all");
-        }
+        cmd.args(flags);
         if self.mode == Mode::TlsAuth {
             cmd.arg(format!("--dest-creds={USER}:{PASSWORD}"));
         }
