@@ -23,7 +23,7 @@ use oci_client::{Client, Reference};
 use serde_json::Value;
 
 use crate::blob::BlobStore;
-use crate::model::{Platform, SourceKind};
+use crate::model::{Diagnostic, Platform, Severity, SourceKind};
 use crate::source::{choose, image_from_manifest, no_platform, Image};
 pub use auth::{docker_config_path, Auth};
 use cache::{BlobCache, BlobDigest, PutError};
@@ -144,6 +144,27 @@ pub fn pull_details(reference: &str, options: &PullOptions) -> Result<Pulled, Pu
     runtime.block_on(pull_async(reference, options))
 }
 
+/// A reference that names a single-platform manifest gets no choice; say so when its
+/// config is for another platform than the one asked for (as `docker pull` warns).
+fn warn_other_platform(image: &mut Image, platform: &Platform) {
+    let config = &image.config;
+    let (Some(os), Some(arch)) = (config.os.as_deref(), config.architecture.as_deref()) else {
+        return;
+    };
+    if !platform.matches(os, arch, None) {
+        image.diagnostics.push(Diagnostic {
+            severity: Severity::Warning,
+            layer: None,
+            digest: None,
+            path: None,
+            message: format!(
+                "the image is for {os}/{arch}, not the requested {}/{}",
+                platform.os, platform.architecture
+            ),
+        });
+    }
+}
+
 /// State of one pull.
 struct Session<'a> {
     client: Client,
@@ -238,8 +259,11 @@ impl Session<'_> {
         }
         let (downloaded, cached, downloaded_bytes) = self.blobs(&doc).await?;
         let store = BlobStore::Dir(self.cache.root().to_path_buf());
-        let image = image_from_manifest(store, SourceKind::Registry, &doc)
+        let mut image = image_from_manifest(store, SourceKind::Registry, &doc)
             .map_err(|message| self.invalid(message))?;
+        if index_digest.is_none() {
+            warn_other_platform(&mut image, platform);
+        }
         Ok(Pulled {
             image,
             reference: self.name,

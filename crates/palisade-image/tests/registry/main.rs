@@ -219,6 +219,22 @@ fn multi_arch_index_picks_the_platform_or_lists_the_ones_present() {
     );
     assert_eq!(view_of(&arm_pull.image), view_of(&default.image));
 
+    // A single-platform manifest named by digest is read as it is, with a warning when it
+    // is for another platform than the one asked for.
+    let mut default_opts = opts.clone();
+    default_opts.platform = Platform::default();
+    let by_digest = format!("{}/test/multi@{arm}", registry.host);
+    let image = pull(&by_digest, &default_opts).unwrap();
+    assert_eq!(image.config.architecture.as_deref(), Some("arm64"));
+    assert!(
+        image
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("linux/arm64") && d.message.contains("linux/amd64")),
+        "{:?}",
+        image.diagnostics
+    );
+
     opts.platform = Platform::parse("linux/s390x").unwrap();
     let err = pull(&reference, &opts).unwrap_err();
     assert!(matches!(err, PullError::NoPlatform { .. }), "{err:?}");
