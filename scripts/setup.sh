@@ -17,7 +17,8 @@
 #     layout, oci-archive, docker-archive and a layered image with a whiteout), built once into
 #     ~/.cache/palisade-test/images-1 (~40 s the first time).
 #   - docker-registry (Debian's build of the distribution registry) serves those images on loopback to
-#     the pull tests.
+#     the pull tests, which push them with skopeo and make the bcrypt htpasswd file of the
+#     basic-auth registry with htpasswd (Debian apache2-utils).
 set -euo pipefail
 
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -34,6 +35,8 @@ ls /usr/share/maven/lib/maven-artifact*.jar >/dev/null 2>&1 || need_apt+=(maven)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 [[ -d /usr/lib/node_modules/npm/node_modules/semver || -d /usr/share/nodejs/semver ]] || need_apt+=(npm)
 command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
+command -v skopeo >/dev/null 2>&1 || need_apt+=(skopeo)
+command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
 if ((${#need_apt[@]})); then
     log "installing Debian packages: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive

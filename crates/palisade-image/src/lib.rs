@@ -11,6 +11,10 @@
 //! bound expanded bytes, entries and path length; anything wrong becomes a [`Diagnostic`]
 //! naming the layer, and reading goes on where it can.
 //!
+//! With the `registry` feature (on by default here, off through the workspace dependency),
+//! `pull` fetches an image from an OCI distribution registry into a verified,
+//! content-addressed blob cache and opens it like a local layout (`docs/images-registry.md`).
+//!
 //! ```
 //! use palisade_image::{Image, Limits, Platform};
 //!
@@ -31,6 +35,8 @@ mod blob;
 mod entries;
 mod model;
 pub mod path;
+#[cfg(feature = "registry")]
+mod pull;
 mod scan;
 mod source;
 mod stream;
@@ -39,6 +45,11 @@ mod view;
 pub use model::{
     Diagnostic, EntryKind, FileEntry, History, ImageConfig, Layer, Limits, Platform, Severity,
     SourceKind,
+};
+#[cfg(feature = "registry")]
+pub use pull::{
+    default_cache_dir, docker_config_path, pull, pull_details, Auth, PullError, PullLimits,
+    PullOptions, Pulled,
 };
 pub use scan::ScanReport;
 pub use source::{Image, OpenError};

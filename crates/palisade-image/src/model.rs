@@ -62,6 +62,8 @@ pub enum SourceKind {
     DockerArchive,
     /// A plain root filesystem directory (one pseudo-layer, no whiteouts).
     Rootfs,
+    /// Pulled from a registry into the blob cache (read like an OCI layout).
+    Registry,
 }
 
 /// One line of the image history.

@@ -121,7 +121,7 @@ impl Image {
     }
 }
 
-fn read_json(store: &BlobStore, name: &str) -> Result<Value, String> {
+pub(crate) fn read_json(store: &BlobStore, name: &str) -> Result<Value, String> {
     let bytes = store
         .read_small(name, MAX_JSON)
         .map_err(|e| format!("{name}: {e}"))?;
@@ -135,7 +135,6 @@ fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 /// Follows `index.json` (and nested indexes) to the manifest for `platform`, the way
 /// containerd's `images.Manifest` walks an index with a platform matcher.
 fn open_oci(store: BlobStore, kind: SourceKind, platform: &Platform) -> Result<Image, String> {
-    let mut diagnostics = Vec::new();
     let mut doc = read_json(&store, "index.json")?;
     let mut depth = 0;
     let manifest = loop {
@@ -146,16 +145,21 @@ fn open_oci(store: BlobStore, kind: SourceKind, platform: &Platform) -> Result<I
         if depth > MAX_INDEX_DEPTH {
             return Err("indexes nested too deep".into());
         }
-        let chosen = choose(list, platform).ok_or_else(|| {
-            format!(
-                "no manifest for platform {}/{}",
-                platform.os, platform.architecture
-            )
-        })?;
+        let chosen = choose(list, platform).ok_or_else(|| no_platform(list, platform))?;
         let digest = str_of(chosen, "digest").ok_or("manifest descriptor without digest")?;
         let name = digest_path(digest).ok_or_else(|| format!("bad digest {digest:?}"))?;
         doc = read_json(&store, &name)?;
     };
+    image_from_manifest(store, kind, &manifest)
+}
+
+/// The image an image manifest describes, its config and layers read from `store` by digest.
+pub(crate) fn image_from_manifest(
+    store: BlobStore,
+    kind: SourceKind,
+    manifest: &Value,
+) -> Result<Image, String> {
+    let mut diagnostics = Vec::new();
     let config_digest = manifest
         .get("config")
         .and_then(|c| str_of(c, "digest"))
@@ -195,10 +199,44 @@ fn open_oci(store: BlobStore, kind: SourceKind, platform: &Platform) -> Result<I
     })
 }
 
+/// The error for an index that has nothing for `platform`, naming the platforms it has.
+pub(crate) fn no_platform(list: &[Value], platform: &Platform) -> String {
+    let mut present: Vec<String> = list
+        .iter()
+        .filter_map(|d| d.get("platform"))
+        .map(|p| {
+            let mut name = format!(
+                "{}/{}",
+                str_of(p, "os").unwrap_or("?"),
+                str_of(p, "architecture").unwrap_or("?")
+            );
+            if let Some(v) = str_of(p, "variant") {
+                name.push('/');
+                name.push_str(v);
+            }
+            name
+        })
+        .collect();
+    present.sort();
+    present.dedup();
+    let wanted = match &platform.variant {
+        Some(v) => format!("{}/{}/{v}", platform.os, platform.architecture),
+        None => format!("{}/{}", platform.os, platform.architecture),
+    };
+    if present.is_empty() {
+        format!("no manifest for platform {wanted} (the index names no platform)")
+    } else {
+        format!(
+            "no manifest for platform {wanted}; the index has {}",
+            present.join(", ")
+        )
+    }
+}
+
 /// The descriptor of an index that fits the platform; a descriptor without a platform is
 /// taken when nothing names one (single-image layouts written by skopeo or umoci).
 /// Attestation manifests (`vnd.docker.reference.type`) are never chosen.
-fn choose<'a>(list: &'a [Value], platform: &Platform) -> Option<&'a Value> {
+pub(crate) fn choose<'a>(list: &'a [Value], platform: &Platform) -> Option<&'a Value> {
     let usable = |d: &&Value| {
         d.get("annotations")
             .and_then(|a| a.get("vnd.docker.reference.type"))
