@@ -50,7 +50,8 @@ pub(crate) fn spdx_idstring(s: &str) -> String {
 }
 
 /// Whether `s` is a valid `SPDXRef-` element id.
-pub(crate) fn is_spdx_ref(s: &str) -> bool {
+#[cfg(test)]
+fn is_spdx_ref(s: &str) -> bool {
     s.strip_prefix("SPDXRef-").is_some_and(|rest| {
         !rest.is_empty()
             && rest

@@ -19,12 +19,13 @@ pub enum LicenseForm<'a> {
 }
 
 /// SPDX expression syntax as the specification defines it (ids case-sensitive, only `AND`,
-/// `OR`, `WITH`, no imprecise names such as `apache`), except that deprecated ids (`GPL-2.0`,
-/// `GPL-2.0+`) are accepted: they stay on the license list and both formats allow them.
+/// `OR`, `WITH`, no imprecise names such as `apache`), except that deprecated ids (`GPL-2.0`)
+/// and `+` after a GNU id (`GPL-2.0+`, itself a deprecated id on the list) are accepted: the
+/// specification's grammar allows `+` after any id, and both formats accept deprecated ids.
 const MODE: ParseMode = ParseMode {
     allow_slash_as_or_operator: false,
     allow_imprecise_license_names: false,
-    allow_postfix_plus_on_gpl: false,
+    allow_postfix_plus_on_gpl: true,
     allow_deprecated: true,
     allow_unknown: false,
 };
@@ -147,6 +148,7 @@ mod tests {
             LicenseForm::Expression("LicenseRef-foo")
         );
         assert_eq!(classify("GPL-2+"), LicenseForm::Name("GPL-2+"));
+        assert_eq!(classify("GPL-2.0+"), LicenseForm::Expression("GPL-2.0+"));
         assert_eq!(classify("BSD License"), LicenseForm::Name("BSD License"));
         assert_eq!(
             classify("MIT/Apache-2.0"),

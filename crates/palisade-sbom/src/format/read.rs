@@ -262,7 +262,11 @@ pub fn read_spdx(doc: &Value) -> Result<ReadSbom, ReadError> {
             out.subject.get_or_insert_with(|| name.to_string());
             continue;
         }
-        if str_at(p, "primaryPackagePurpose") == "OPERATING-SYSTEM" {
+        // The JSON schema spells it with `_`; some tools write the tag-value `-` form.
+        if matches!(
+            str_at(p, "primaryPackagePurpose"),
+            "OPERATING_SYSTEM" | "OPERATING-SYSTEM"
+        ) {
             out.os = Some((name.to_string(), version));
             continue;
         }

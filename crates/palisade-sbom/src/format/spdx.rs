@@ -3,7 +3,9 @@
 //! Shape of the document:
 //! - The document `DESCRIBES` one package for the subject (purpose `CONTAINER` for an image,
 //!   `FILE` for a directory), whose digest is a `SHA256` checksum when it is one.
-//! - The OS is a package of purpose `OPERATING-SYSTEM`; the subject `CONTAINS` it, and it
+//! - The OS is a package of purpose `OPERATING_SYSTEM` (the JSON schema's spelling; the
+//!   tag-value form in the spec text is `OPERATING-SYSTEM`, which the JSON schema of both
+//!   2.3 and 2.3.1 rejects); the subject `CONTAINS` it, and it
 //!   `CONTAINS` the packages its package manager installed. The subject `CONTAINS` every
 //!   other package directly.
 //! - Each package: `filesAnalyzed: false` (no file list is produced), `downloadLocation`,
@@ -96,7 +98,7 @@ pub fn to_value(input: &SbomInput, opts: WriteOptions) -> Value {
             format!("SPDXRef-OperatingSystem-{}", spdx_idstring(&os.id)),
             "-",
         );
-        let mut p = base_package(&id, &os.id, os.version_id.as_deref(), "OPERATING-SYSTEM");
+        let mut p = base_package(&id, &os.id, os.version_id.as_deref(), "OPERATING_SYSTEM");
         if let Some(pretty) = os.pretty_name.as_deref().filter(|x| !x.is_empty()) {
             p.insert("description".into(), json!(pretty));
         }
