@@ -22,8 +22,8 @@ use serde_json::{json, Map, Value};
 use super::ids::Unique;
 use super::license::{classify, LicenseForm};
 use super::{
-    id_rng, is_os_kind, is_sha256_hex, package_props, prop, split_digest, uuid_v4, SbomInput,
-    SbomPackage, SubjectKind, WriteOptions,
+    id_rng, is_os_kind, is_sha256_hex, package_props, prop, split_digest, subject_props, uuid_v4,
+    SbomInput, SbomPackage, SubjectKind, WriteOptions,
 };
 
 /// The specification version written.
@@ -130,22 +130,13 @@ fn root_component(input: &SbomInput, bom_ref: &str) -> Value {
     };
     c.insert("type".into(), json!(ty));
     c.insert("name".into(), json!(s.name));
-    let mut p: Vec<(&str, &str)> = Vec::new();
-    if let Some(d) = s.digest.as_deref().filter(|d| !d.is_empty()) {
-        if let Some((alg, hex)) = split_digest(d) {
-            c.insert("hashes".into(), json!([{"alg": alg, "content": hex}]));
-        }
-        p.push((prop::IMAGE_DIGEST, d));
+    if let Some((alg, hex)) = s.digest.as_deref().and_then(split_digest) {
+        c.insert("hashes".into(), json!([{"alg": alg, "content": hex}]));
     }
-    if let Some(pl) = s.platform.as_deref().filter(|x| !x.is_empty()) {
-        p.push((prop::IMAGE_PLATFORM, pl));
-    }
-    for l in &s.layers {
-        p.push((prop::IMAGE_LAYER, &l.digest));
-    }
-    p.retain(|(_, v)| !v.is_empty());
+    let p = subject_props(s);
     if !p.is_empty() {
-        c.insert("properties".into(), props(&p));
+        let pairs: Vec<(&str, &str)> = p.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        c.insert("properties".into(), props(&pairs));
     }
     Value::Object(c)
 }

@@ -23,6 +23,7 @@
 //! | `palisade:image:platform` | subject | `os/arch[/variant]` |
 //! | `palisade:image:digest` | subject | digest (also a SHA-256 hash when it is one) |
 //! | `palisade:image:layer` | subject | one per layer, in order: `DIGEST` |
+//! | `palisade:image:layer-created-by` | subject | per layer with history: `DIGEST CREATED_BY` |
 //! | `palisade:os:codename` | OS | `VERSION_CODENAME` |
 
 pub mod cyclonedx;
@@ -61,6 +62,8 @@ pub mod prop {
     pub const IMAGE_DIGEST: &str = "palisade:image:digest";
     /// One layer of the scanned image (repeated, in order).
     pub const IMAGE_LAYER: &str = "palisade:image:layer";
+    /// `DIGEST CREATED_BY` of one layer (a digest has no spaces, so it splits at the first).
+    pub const IMAGE_LAYER_CREATED_BY: &str = "palisade:image:layer-created-by";
     /// OS codename.
     pub const OS_CODENAME: &str = "palisade:os:codename";
 }
@@ -364,6 +367,27 @@ pub(crate) fn split_digest(digest: &str) -> Option<(&'static str, &str)> {
 /// Whether `s` is 64 hex digits.
 pub(crate) fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The palisade properties of the subject, in a fixed order, empty values left out.
+pub(crate) fn subject_props(s: &Subject) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if let Some(d) = s.digest.as_deref() {
+        out.push((prop::IMAGE_DIGEST, d.to_string()));
+    }
+    if let Some(p) = s.platform.as_deref() {
+        out.push((prop::IMAGE_PLATFORM, p.to_string()));
+    }
+    for l in &s.layers {
+        out.push((prop::IMAGE_LAYER, l.digest.clone()));
+    }
+    for l in &s.layers {
+        if let Some(c) = l.created_by.as_deref().filter(|c| !c.is_empty()) {
+            out.push((prop::IMAGE_LAYER_CREATED_BY, format!("{} {c}", l.digest)));
+        }
+    }
+    out.retain(|(_, v)| !v.is_empty());
+    out
 }
 
 /// The palisade properties of a package, in a fixed order, empty values left out.

@@ -30,8 +30,8 @@ use serde_json::{json, Map, Value};
 use super::ids::{spdx_idstring, Unique};
 use super::license::{classify, license_ref, list_version, LicenseForm};
 use super::{
-    id_rng, is_os_kind, is_sha256_hex, package_props, prop, split_digest, uuid_v4, SbomInput,
-    SbomPackage, SubjectKind, WriteOptions,
+    id_rng, is_os_kind, is_sha256_hex, package_props, prop, split_digest, subject_props, uuid_v4,
+    SbomInput, SbomPackage, SubjectKind, WriteOptions,
 };
 
 /// The specification version written.
@@ -77,18 +77,8 @@ pub fn to_value(input: &SbomInput, opts: WriteOptions) -> Value {
             json!([{"algorithm": alg.replace('-', ""), "checksumValue": hex}]),
         );
     }
-    let mut root_notes: Vec<(&str, &str)> = Vec::new();
-    if let Some(d) = s.digest.as_deref() {
-        root_notes.push((prop::IMAGE_DIGEST, d));
-    }
-    if let Some(pl) = s.platform.as_deref() {
-        root_notes.push((prop::IMAGE_PLATFORM, pl));
-    }
-    root_notes.extend(
-        s.layers
-            .iter()
-            .map(|l| (prop::IMAGE_LAYER, l.digest.as_str())),
-    );
+    let notes = subject_props(s);
+    let root_notes: Vec<(&str, &str)> = notes.iter().map(|(k, v)| (*k, v.as_str())).collect();
     add_annotations(&mut root, &root_notes, &annotator, &input.timestamp);
     packages.push(Value::Object(root));
     rels.push(rel("SPDXRef-DOCUMENT", "DESCRIBES", &root_id));

@@ -1,5 +1,6 @@
 //! A plain table for people: NAME, VERSION, TYPE and the short digest of the layer that
-//! added each package, sorted by name, then the subject and OS on a footer line.
+//! added each package (the LAYER column only when some package has one: a directory has no
+//! layers), sorted by name, then the subject and OS on a footer line.
 
 use super::SbomInput;
 
@@ -8,11 +9,11 @@ const SHORT: usize = 12;
 
 /// Writes the table; every line ends with a newline.
 pub fn write(input: &SbomInput) -> String {
-    let mut rows: Vec<[String; 4]> = input
+    let mut rows: Vec<Vec<String>> = input
         .packages
         .iter()
         .map(|p| {
-            [
+            vec![
                 clean(&p.name),
                 clean(&p.version),
                 clean(&p.kind),
@@ -24,13 +25,16 @@ pub fn write(input: &SbomInput) -> String {
         })
         .collect();
     rows.sort();
-    let header = [
-        "NAME".to_string(),
-        "VERSION".to_string(),
-        "TYPE".to_string(),
-        "LAYER".to_string(),
-    ];
-    let mut widths = [0usize; 4];
+    let mut header: Vec<String> = ["NAME", "VERSION", "TYPE", "LAYER"]
+        .map(String::from)
+        .to_vec();
+    if rows.iter().all(|r| r[3].is_empty()) {
+        header.pop();
+        rows.iter_mut().for_each(|r| {
+            r.pop();
+        });
+    }
+    let mut widths = vec![0usize; header.len()];
     for row in std::iter::once(&header).chain(&rows) {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -39,7 +43,7 @@ pub fn write(input: &SbomInput) -> String {
     let mut out = String::new();
     for row in std::iter::once(&header).chain(&rows) {
         let mut line = String::new();
-        for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
+        for (i, (cell, w)) in row.iter().zip(&widths).enumerate() {
             line.push_str(cell);
             if i + 1 < row.len() {
                 let pad = w - cell.chars().count() + 2;

@@ -3,14 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod licenses;
 mod peers;
 mod validate;
 
 use std::collections::HashSet;
 
 use palisade_sbom::format::{
-    self, cyclonedx, license, spdx, Format, LayerInfo, ReadPackage, SbomInput, SbomPackage,
-    Subject, SubjectKind, WriteOptions,
+    self, cyclonedx, spdx, Format, LayerInfo, ReadPackage, SbomInput, SbomPackage, Subject,
+    SubjectKind, WriteOptions,
 };
 use palisade_sbom::purl;
 use palisade_sbom::OsRelease;
@@ -235,6 +236,12 @@ fn subject_digest_platform_and_layers() {
         .collect();
     assert_eq!(layers, [layer(1), layer(2)]);
     assert!(p.contains(&(format::prop::IMAGE_PLATFORM.into(), "linux/amd64".into())));
+    let history: Vec<&str> = p
+        .iter()
+        .filter(|(k, _)| k == format::prop::IMAGE_LAYER_CREATED_BY)
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(history, [format!("{} ADD rootfs.tar /", layer(1))]);
     assert_eq!(
         cdx["metadata"]["tools"]["components"][0]["name"],
         "palisade"
@@ -286,89 +293,6 @@ fn odd_names_and_versions() {
     inp.packages.push(nameless);
     validate::cyclonedx(&cyclonedx::write(&inp, DET));
     validate::spdx(&spdx::write(&inp, DET));
-}
-
-#[test]
-fn licenses_that_are_not_spdx_ids() {
-    let packages = vec![
-        pkg(
-            "deb",
-            "a",
-            "1",
-            &["GPL-2+", "LGPL-2.1", "public-domain"],
-            None,
-        ),
-        pkg("python", "b", "1", &["MIT OR Apache-2.0"], None),
-        pkg(
-            "python",
-            "c",
-            "1",
-            &["BSD License", "Apache Software License"],
-            None,
-        ),
-        pkg(
-            "deb",
-            "d",
-            "1",
-            &["MIT", "GPL-2.0-or-later WITH Classpath-exception-2.0"],
-            None,
-        ),
-        pkg("deb", "e", "1", &["Lizenz für alle", "GPL-2+"], None),
-        pkg(
-            "deb",
-            "f",
-            "1",
-            &["NOASSERTION", "mit", "Apache-2.0 OR"],
-            None,
-        ),
-        pkg("deb", "g", "1", &["GPL-2.0+"], None),
-    ];
-    let (cdx, spdx) = roundtrip(&input(packages, None));
-    let lic = |i: usize| cdx["components"][i]["licenses"].clone();
-    assert_eq!(
-        lic(0),
-        json!([
-            {"license": {"name": "GPL-2+"}},
-            {"license": {"id": "LGPL-2.1"}},
-            {"license": {"name": "public-domain"}},
-        ])
-    );
-    assert_eq!(lic(1), json!([{"expression": "MIT OR Apache-2.0"}]));
-    assert_eq!(lic(3)[0], json!({"license": {"id": "MIT"}}));
-    assert_eq!(
-        lic(3)[1],
-        json!({"license": {"name": "GPL-2.0-or-later WITH Classpath-exception-2.0"}})
-    );
-    // `+` is the "or later" operator applied to the (deprecated) id GPL-2.0.
-    assert_eq!(lic(6), json!([{"expression": "GPL-2.0+"}]));
-
-    let declared = |i: usize| spdx["packages"][i + 1]["licenseDeclared"].clone();
-    assert_eq!(
-        declared(0),
-        "LicenseRef-GPL-2- AND LGPL-2.1 AND LicenseRef-public-domain"
-    );
-    // Compound terms keep their parentheses even alone, so reading back (splitting at the
-    // top-level AND) gives exactly the strings written.
-    assert_eq!(declared(1), "(MIT OR Apache-2.0)");
-    assert_eq!(
-        declared(3),
-        "MIT AND (GPL-2.0-or-later WITH Classpath-exception-2.0)"
-    );
-    // One extracted-info entry per distinct name, shared between packages.
-    let infos = spdx["hasExtractedLicensingInfos"]
-        .as_array()
-        .expect("infos");
-    let names: Vec<&str> = infos
-        .iter()
-        .map(|e| e["name"].as_str().expect("name"))
-        .collect();
-    assert_eq!(names.iter().filter(|n| **n == "GPL-2+").count(), 1);
-    assert!(names.contains(&"Lizenz für alle"));
-    assert!(names.contains(&"NOASSERTION"), "{names:?}");
-    for p in spdx["packages"].as_array().expect("packages") {
-        assert_eq!(p["licenseConcluded"], "NOASSERTION");
-        assert_eq!(p["filesAnalyzed"], false);
-    }
 }
 
 #[test]
@@ -467,18 +391,6 @@ fn os_component_contains_os_packages() {
 }
 
 #[test]
-fn every_license_id_written_as_an_id_is_in_the_cyclonedx_schema() {
-    let ids: Vec<&str> = license::cyclonedx_ids().collect();
-    assert!(ids.len() > 600, "{}", ids.len());
-    let components: Vec<Value> = ids
-        .iter()
-        .map(|id| json!({"type": "library", "name": id, "licenses": [{"license": {"id": id}}]}))
-        .collect();
-    let doc = json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": components});
-    validate::cyclonedx(&doc.to_string());
-}
-
-#[test]
 fn deterministic_and_random_ids() {
     let inp = input(vec![pkg("deb", "bash", "5", &[], None)], Some(debian()));
     for fmt in [Format::CycloneDxJson, Format::SpdxJson] {
@@ -524,6 +436,74 @@ fn table_lists_every_package() {
         ["six", "1.16.0", "python"]
     );
     assert!(text.contains("Debian GNU/Linux 12 (bookworm)"), "{text}");
+
+    // Without layers (a directory) there is no LAYER column.
+    let mut dir = inp.clone();
+    dir.packages.iter_mut().for_each(|p| p.layer_digest = None);
+    let text = format::write(Format::Table, &dir, DET);
+    assert_eq!(
+        text.lines().next().map(|l| l.split_whitespace().count()),
+        Some(3),
+        "{text}"
+    );
+}
+
+#[test]
+fn truncated_and_mangled_documents_never_panic() {
+    let inp = input(
+        vec![
+            pkg(
+                "deb",
+                "bash",
+                "5",
+                &["GPL-3+", "MIT OR Apache-2.0"],
+                Some(&layer(1)),
+            ),
+            pkg("python", "six", "1", &["MIT"], None),
+        ],
+        Some(debian()),
+    );
+    for fmt in [Format::CycloneDxJson, Format::SpdxJson] {
+        let text = format::write(fmt, &inp, DET);
+        // Every prefix is either an error or (never, for a prefix) a document; no panic.
+        for cut in (0..text.len())
+            .step_by(7)
+            .filter(|c| text.is_char_boundary(*c))
+        {
+            assert!(format::read(&text[..cut]).is_err());
+        }
+        // Members of the wrong JSON type are skipped or ignored, never trusted.
+        let mut doc: Value = serde_json::from_str(&text).unwrap();
+        for key in [
+            "components",
+            "packages",
+            "relationships",
+            "hasExtractedLicensingInfos",
+        ] {
+            if doc.get(key).is_some() {
+                doc[key] = json!({"not": "an array"});
+            }
+        }
+        if let Some(arr) = doc.get_mut("dependencies") {
+            *arr = json!(3);
+        }
+        let back = format::read(&doc.to_string()).unwrap();
+        assert!(back.packages.is_empty(), "{fmt}");
+        // Elements of the wrong type inside the lists.
+        let mut doc: Value = serde_json::from_str(&text).unwrap();
+        let list = if fmt == Format::SpdxJson {
+            "packages"
+        } else {
+            "components"
+        };
+        doc[list].as_array_mut().unwrap().push(json!([1, 2]));
+        doc[list][1]["properties"] = json!("x");
+        doc[list][1]["annotations"] = json!([{"comment": 5}]);
+        doc[list][1]["licenses"] = json!([{"license": 5}, "MIT"]);
+        let back = format::read(&doc.to_string()).unwrap();
+        assert_eq!(back.packages.len(), 2, "{fmt}: {:?}", back.warnings);
+        assert_eq!(back.warnings.len(), 1, "{fmt}: {:?}", back.warnings);
+    }
 }
 
 #[test]
@@ -544,4 +524,25 @@ fn catalog_input_fills_every_current_field() {
     assert_eq!(p.purl, cat.packages[0].purl);
     assert_eq!(inp.timestamp.len(), "2026-01-02T03:04:05Z".len());
     roundtrip(&inp);
+}
+
+/// The validator is not vacuous: the mistakes the writers avoid are caught.
+#[test]
+fn validator_rejects_what_the_writers_avoid() {
+    let inp = input(vec![pkg("deb", "a", "1", &["MIT"], None)], Some(debian()));
+    let mut cdx = cyclonedx::to_value(&inp, DET);
+    cdx["components"][1]["licenses"] = json!([{"license": {"id": "GPL-2+"}}]);
+    assert!(validate::check("cyclonedx", &cdx.to_string()).is_err());
+    let mut cdx = cyclonedx::to_value(&inp, DET);
+    cdx["components"][1]["licenses"] =
+        json!([{"expression": "MIT OR X"}, {"license": {"id": "MIT"}}]);
+    assert!(validate::check("cyclonedx", &cdx.to_string()).is_err());
+
+    let mut doc = spdx::to_value(&inp, DET);
+    // The tag-value spelling, which the JSON schema does not accept.
+    doc["packages"][1]["primaryPackagePurpose"] = json!("OPERATING-SYSTEM");
+    assert!(validate::check("spdx", &doc.to_string()).is_err());
+    let mut doc = spdx::to_value(&inp, DET);
+    doc["packages"][2]["filesAnalyzed"] = json!("no");
+    assert!(validate::check("spdx", &doc.to_string()).is_err());
 }
