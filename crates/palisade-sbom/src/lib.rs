@@ -6,6 +6,7 @@
 pub mod apk;
 pub mod catalog;
 pub mod dpkg;
+pub mod format;
 pub mod os;
 pub mod package;
 pub mod purl;
