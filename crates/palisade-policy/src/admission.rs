@@ -54,11 +54,33 @@ pub(crate) fn evaluate(set: &PolicySet, review: &Json, point: &str) -> Result<Re
     ) {
         map.insert("_unstable".into(), json!({ "namespace": ns }));
     }
-    let review_value = rego::value(&req);
     let objects: Vec<&Json> = ["object", "oldObject"]
         .iter()
         .filter_map(|k| req.get(*k).filter(|o| o.is_object()))
         .collect();
+    let judged = req.get("object").filter(|o| o.is_object());
+    Ok(judge(set, &req, &objects, namespace.as_deref(), judged, point))
+}
+
+/// Judges an object read from manifests, with the review gator and audit make of it.
+pub(crate) fn evaluate_object(set: &PolicySet, object: &Json, point: &str) -> ReviewOutcome {
+    let subject = subject_of(object);
+    let ns = subject.namespace.and_then(|n| set.namespace_for_review(n));
+    let review = crate::review::object_review(object, ns);
+    judge(set, &review, &[object], subject.namespace, Some(object), point)
+}
+
+/// Runs every constraint whose match accepts one of `objects` on `review`, and the plain
+/// modules on `judged`.
+fn judge(
+    set: &PolicySet,
+    review: &Json,
+    objects: &[&Json],
+    namespace: Option<&str>,
+    judged: Option<&Json>,
+    point: &str,
+) -> ReviewOutcome {
+    let review_value = rego::value(review);
     let lookup = |ns: &str| set.labels_for_review(ns);
     let mut out = ReviewOutcome::default();
     for bound in &set.constraints {
@@ -69,11 +91,11 @@ pub(crate) fn evaluate(set: &PolicySet, review: &Json, point: &str) -> Result<Re
         }
         let mut missing = None;
         let mut matched = false;
-        for obj in &objects {
+        for obj in objects {
             let mut subject = subject_of(obj);
             // The request's namespace is authoritative (objects often omit it on CREATE).
             if subject.namespace.is_none() {
-                subject.namespace = namespace.as_deref();
+                subject.namespace = namespace;
             }
             match c.matcher.matches(&subject, &lookup) {
                 Matched::Yes => matched = true,
@@ -106,17 +128,15 @@ pub(crate) fn evaluate(set: &PolicySet, review: &Json, point: &str) -> Result<Re
             }),
         }
     }
-    if !set.plain.packages.is_empty() {
-        if let Some(obj) = req.get("object").filter(|o| o.is_object()) {
-            let mut engine = set.plain.engine.clone();
-            let (violations, errors) = set.plain.judge(&mut engine, &Value::from(obj.clone()));
-            out.violations.extend(violations);
-            out.errors.extend(
-                errors
-                    .into_iter()
-                    .map(|(rule_id, message)| PolicyError { rule_id, message }),
-            );
-        }
+    if let Some(obj) = judged.filter(|_| !set.plain.packages.is_empty()) {
+        let mut engine = set.plain.engine.clone();
+        let (violations, errors) = set.plain.judge(&mut engine, &Value::from(obj.clone()));
+        out.violations.extend(violations);
+        out.errors.extend(
+            errors
+                .into_iter()
+                .map(|(rule_id, message)| PolicyError { rule_id, message }),
+        );
     }
-    Ok(out)
+    out
 }

@@ -290,7 +290,7 @@ impl PolicySet {
         engine.set_input(Value::from(input));
         let result = engine
             .eval_rule(template.entry.clone())
-            .map_err(|e| rego::first_lines(&e.to_string(), 4))?;
+            .map_err(|e| rego::first_lines(&e.to_string(), 12))?;
         Ok(gatekeeper_results(&rego::to_json(&result)))
     }
 
@@ -413,6 +413,17 @@ impl PolicySet {
     /// or an `AdmissionRequest`. The referential data is the one last set.
     pub fn evaluate_review(&self, review: &Json) -> Result<ReviewOutcome, String> {
         crate::admission::evaluate(self, review, POINT_VALIDATION)
+    }
+
+    /// [`PolicySet::evaluate_review`] at another enforcement point (gator's, for suites).
+    pub fn evaluate_review_at(&self, review: &Json, point: &str) -> Result<ReviewOutcome, String> {
+        crate::admission::evaluate(self, review, point)
+    }
+
+    /// Judges one object as read from manifests (the review gator and audit make of it) at
+    /// an enforcement point, returning violations rather than findings.
+    pub fn evaluate_object_at(&self, object: &Json, point: &str) -> ReviewOutcome {
+        crate::admission::evaluate_object(self, object, point)
     }
 
     pub(crate) fn namespace_for_review(&self, name: &str) -> Option<&Json> {
