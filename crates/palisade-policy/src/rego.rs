@@ -105,16 +105,10 @@ pub fn first_lines(message: &str, n: usize) -> String {
     message.lines().take(n).collect::<Vec<_>>().join("\n")
 }
 
-/// Where the text of a block scalar starts: the line after `key: |` (or the scalar's own
-/// line for a quoted or plain one-line value).
+/// Where the text of a scalar starts (the loader places a block scalar at its first
+/// content line, so Rego line N is this line + N - 1).
 pub fn text_start(object: &Object, node: &palisade_core::yaml::Node) -> Location {
-    let mut loc = object.location_of(node.pos);
-    if let palisade_core::yaml::Value::Quoted(text) = &node.value {
-        if text.contains('\n') {
-            loc.line += 1;
-        }
-    }
-    loc
+    object.location_of(node.pos)
 }
 
 /// Converts JSON into a regorus value.
