@@ -139,7 +139,9 @@ mod tests {
     #[test]
     fn default_is_deny_and_unknown_is_kept() {
         assert_eq!(
-            Enforcement::parse(&spec("{}")).unwrap().actions_at(POINT_GATOR),
+            Enforcement::parse(&spec("{}"))
+                .unwrap()
+                .actions_at(POINT_GATOR),
             vec![Action::Deny]
         );
         let e = Enforcement::parse(&spec("enforcementAction: Deny")).unwrap();

@@ -11,8 +11,8 @@ use serde_json::{json, Value as Json};
 
 use crate::matching::Matched;
 use crate::policyset::{constraint_violation, PolicySet, ReviewOutcome};
-use crate::review::subject_of;
 use crate::rego;
+use crate::review::subject_of;
 use crate::violation::PolicyError;
 
 /// The request inside an AdmissionReview, or the value itself when it is a request.
@@ -32,7 +32,8 @@ fn request(review: &Json) -> Result<Json, String> {
     if !present(req.get("object")) && !present(req.get("oldObject")) {
         return Err("the request has neither object nor oldObject".into());
     }
-    if req.get("operation").and_then(Json::as_str) == Some("DELETE") && !present(req.get("object")) {
+    if req.get("operation").and_then(Json::as_str) == Some("DELETE") && !present(req.get("object"))
+    {
         let old = req.get("oldObject").cloned().unwrap_or(Json::Null);
         if let Some(map) = req.as_object_mut() {
             map.insert("object".into(), old);
@@ -41,7 +42,11 @@ fn request(review: &Json) -> Result<Json, String> {
     Ok(req)
 }
 
-pub(crate) fn evaluate(set: &PolicySet, review: &Json, point: &str) -> Result<ReviewOutcome, String> {
+pub(crate) fn evaluate(
+    set: &PolicySet,
+    review: &Json,
+    point: &str,
+) -> Result<ReviewOutcome, String> {
     let mut req = request(review)?;
     let namespace = req
         .get("namespace")
@@ -49,7 +54,10 @@ pub(crate) fn evaluate(set: &PolicySet, review: &Json, point: &str) -> Result<Re
         .filter(|n| !n.is_empty())
         .map(str::to_string);
     if let (Some(ns), Some(map)) = (
-        namespace.as_deref().and_then(|n| set.namespace_for_review(n)).cloned(),
+        namespace
+            .as_deref()
+            .and_then(|n| set.namespace_for_review(n))
+            .cloned(),
         req.as_object_mut(),
     ) {
         map.insert("_unstable".into(), json!({ "namespace": ns }));
@@ -59,7 +67,14 @@ pub(crate) fn evaluate(set: &PolicySet, review: &Json, point: &str) -> Result<Re
         .filter_map(|k| req.get(*k).filter(|o| o.is_object()))
         .collect();
     let judged = req.get("object").filter(|o| o.is_object());
-    Ok(judge(set, &req, &objects, namespace.as_deref(), judged, point))
+    Ok(judge(
+        set,
+        &req,
+        &objects,
+        namespace.as_deref(),
+        judged,
+        point,
+    ))
 }
 
 /// Judges an object read from manifests, with the review gator and audit make of it.
@@ -67,7 +82,14 @@ pub(crate) fn evaluate_object(set: &PolicySet, object: &Json, point: &str) -> Re
     let subject = subject_of(object);
     let ns = subject.namespace.and_then(|n| set.namespace_for_review(n));
     let review = crate::review::object_review(object, ns);
-    judge(set, &review, &[object], subject.namespace, Some(object), point)
+    judge(
+        set,
+        &review,
+        &[object],
+        subject.namespace,
+        Some(object),
+        point,
+    )
 }
 
 /// Runs every constraint whose match accepts one of `objects` on `review`, and the plain
@@ -117,11 +139,12 @@ fn judge(
         }
         let mut engine = set.templates[bound.template].engine.clone();
         match set.judge(&mut engine, bound, &review_value) {
-            Ok(results) => out.violations.extend(
-                results
-                    .into_iter()
-                    .map(|(msg, details)| constraint_violation(bound, actions.clone(), msg, details)),
-            ),
+            Ok(results) => {
+                out.violations
+                    .extend(results.into_iter().map(|(msg, details)| {
+                        constraint_violation(bound, actions.clone(), msg, details)
+                    }))
+            }
             Err(e) => out.errors.push(PolicyError {
                 rule_id: crate::policyset::template_rule_id(&c.kind),
                 message: format!("{} {}: {e}", c.kind, c.name),

@@ -82,7 +82,9 @@ pub enum Matched {
 /// `util.Wildcard.Matches`.
 pub fn wildcard_matches(pattern: &str, candidate: &str) -> bool {
     match (pattern.strip_prefix('*'), pattern.strip_suffix('*')) {
-        (Some(_), Some(_)) if pattern.len() >= 2 => candidate.contains(&pattern[1..pattern.len() - 1]),
+        (Some(_), Some(_)) if pattern.len() >= 2 => {
+            candidate.contains(&pattern[1..pattern.len() - 1])
+        }
         (Some(_), Some(_)) => true, // the pattern `*` alone
         (Some(suffix), None) => candidate.ends_with(suffix),
         (None, Some(prefix)) => candidate.starts_with(prefix),
@@ -299,67 +301,135 @@ mod tests {
     #[test]
     fn kinds_with_groups_and_stars() {
         let empty = json!({});
-        let m = parse("kinds: [{apiGroups: [''], kinds: [Pod]}, {apiGroups: ['*'], kinds: [Deployment]}]");
-        assert_eq!(m.matches(&subject("Pod", None, &empty), &none), Matched::Yes);
-        assert_eq!(m.matches(&subject("Deployment", None, &empty), &none), Matched::Yes);
-        assert_eq!(m.matches(&subject("Service", None, &empty), &none), Matched::No);
+        let m = parse(
+            "kinds: [{apiGroups: [''], kinds: [Pod]}, {apiGroups: ['*'], kinds: [Deployment]}]",
+        );
+        assert_eq!(
+            m.matches(&subject("Pod", None, &empty), &none),
+            Matched::Yes
+        );
+        assert_eq!(
+            m.matches(&subject("Deployment", None, &empty), &none),
+            Matched::Yes
+        );
+        assert_eq!(
+            m.matches(&subject("Service", None, &empty), &none),
+            Matched::No
+        );
         let any = parse("kinds: [{apiGroups: ['*'], kinds: ['*']}]");
-        assert_eq!(any.matches(&subject("Service", None, &empty), &none), Matched::Yes);
+        assert_eq!(
+            any.matches(&subject("Service", None, &empty), &none),
+            Matched::Yes
+        );
         // A core-group entry does not accept an `apps` Deployment.
         let core = parse("kinds: [{apiGroups: [''], kinds: [Deployment]}]");
-        assert_eq!(core.matches(&subject("Deployment", None, &empty), &none), Matched::No);
+        assert_eq!(
+            core.matches(&subject("Deployment", None, &empty), &none),
+            Matched::No
+        );
     }
 
     #[test]
     fn namespaces_excluded_and_scope() {
         let empty = json!({});
         let m = parse("namespaces: ['prod-*']\nexcludedNamespaces: ['*-tmp']");
-        assert_eq!(m.matches(&subject("Pod", Some("prod-a"), &empty), &none), Matched::Yes);
-        assert_eq!(m.matches(&subject("Pod", Some("prod-tmp"), &empty), &none), Matched::No);
-        assert_eq!(m.matches(&subject("Pod", Some("dev"), &empty), &none), Matched::No);
+        assert_eq!(
+            m.matches(&subject("Pod", Some("prod-a"), &empty), &none),
+            Matched::Yes
+        );
+        assert_eq!(
+            m.matches(&subject("Pod", Some("prod-tmp"), &empty), &none),
+            Matched::No
+        );
+        assert_eq!(
+            m.matches(&subject("Pod", Some("dev"), &empty), &none),
+            Matched::No
+        );
         // Cluster-scoped objects are not disqualified by namespace lists.
-        assert_eq!(m.matches(&subject("ClusterRole", None, &empty), &none), Matched::Yes);
+        assert_eq!(
+            m.matches(&subject("ClusterRole", None, &empty), &none),
+            Matched::Yes
+        );
         // A Namespace is matched by its own name.
-        let ns = Subject { name: "dev", ..subject("Namespace", None, &empty) };
+        let ns = Subject {
+            name: "dev",
+            ..subject("Namespace", None, &empty)
+        };
         assert_eq!(m.matches(&ns, &none), Matched::No);
 
         let namespaced = parse("scope: Namespaced");
-        assert_eq!(namespaced.matches(&subject("Pod", Some("a"), &empty), &none), Matched::Yes);
-        assert_eq!(namespaced.matches(&subject("Pod", None, &empty), &none), Matched::No);
+        assert_eq!(
+            namespaced.matches(&subject("Pod", Some("a"), &empty), &none),
+            Matched::Yes
+        );
+        assert_eq!(
+            namespaced.matches(&subject("Pod", None, &empty), &none),
+            Matched::No
+        );
         assert_eq!(namespaced.matches(&ns, &none), Matched::No);
         let cluster = parse("scope: Cluster");
         assert_eq!(cluster.matches(&ns, &none), Matched::Yes);
-        assert_eq!(cluster.matches(&subject("Pod", Some("a"), &empty), &none), Matched::No);
+        assert_eq!(
+            cluster.matches(&subject("Pod", Some("a"), &empty), &none),
+            Matched::No
+        );
         let typo = parse("scope: cluster");
-        assert_eq!(typo.matches(&subject("Pod", Some("a"), &empty), &none), Matched::Yes);
+        assert_eq!(
+            typo.matches(&subject("Pod", Some("a"), &empty), &none),
+            Matched::Yes
+        );
     }
 
     #[test]
     fn label_and_namespace_selectors_and_name() {
         let labels = json!({"app": "web"});
         let m = parse("labelSelector: {matchLabels: {app: web}}\nname: 'web-*'");
-        assert_eq!(m.matches(&subject("Pod", None, &labels), &none), Matched::Yes);
-        assert_eq!(m.matches(&subject("Pod", None, &json!({})), &none), Matched::No);
+        assert_eq!(
+            m.matches(&subject("Pod", None, &labels), &none),
+            Matched::Yes
+        );
+        assert_eq!(
+            m.matches(&subject("Pod", None, &json!({})), &none),
+            Matched::No
+        );
 
         let m = parse("namespaceSelector: {matchLabels: {env: prod}}");
         let prod = json!({"env": "prod"});
         let lookup = |ns: &str| if ns == "p" { Some(&prod) } else { None };
-        assert_eq!(m.matches(&subject("Pod", Some("p"), &labels), &lookup), Matched::Yes);
+        assert_eq!(
+            m.matches(&subject("Pod", Some("p"), &labels), &lookup),
+            Matched::Yes
+        );
         assert_eq!(
             m.matches(&subject("Pod", Some("q"), &labels), &lookup),
             Matched::MissingNamespace("q".into())
         );
         // Cluster-scoped objects always pass a namespaceSelector; Namespaces use their own labels.
-        assert_eq!(m.matches(&subject("ClusterRole", None, &labels), &lookup), Matched::Yes);
-        let ns = Subject { name: "x", ..subject("Namespace", None, &prod) };
+        assert_eq!(
+            m.matches(&subject("ClusterRole", None, &labels), &lookup),
+            Matched::Yes
+        );
+        let ns = Subject {
+            name: "x",
+            ..subject("Namespace", None, &prod)
+        };
         assert_eq!(m.matches(&ns, &lookup), Matched::Yes);
     }
 
     #[test]
     fn bad_match_is_an_error() {
-        let root = parse_stream("namespaces: prod", &Limits::default()).documents.remove(0).root;
+        let root = parse_stream("namespaces: prod", &Limits::default())
+            .documents
+            .remove(0)
+            .root;
         assert!(Match::parse(Some(&root)).is_err());
-        let root = parse_stream("labelSelector: {matchExpressions: [{key: a, operator: Is}]}", &Limits::default()).documents.remove(0).root;
+        let root = parse_stream(
+            "labelSelector: {matchExpressions: [{key: a, operator: Is}]}",
+            &Limits::default(),
+        )
+        .documents
+        .remove(0)
+        .root;
         assert!(Match::parse(Some(&root)).is_err());
     }
 }

@@ -66,7 +66,10 @@ impl PlainModules {
         // Keep the engine unchanged when a module fails, so the others still evaluate.
         let mut engine = self.engine.clone();
         let package = rego::add_module(&mut engine, &module).map_err(|e| {
-            Diagnostic::error(e.location, format!("Rego module does not compile: {}", e.message))
+            Diagnostic::error(
+                e.location,
+                format!("Rego module does not compile: {}", e.message),
+            )
         })?;
         self.engine = engine;
         self.packages.insert(package);

@@ -159,19 +159,19 @@ impl PolicySet {
             })
             .collect();
         let mut data = BTreeMap::new();
-        data.insert(Value::from("inventory"), rego::value(&inventory_data(objects)));
+        data.insert(
+            Value::from("inventory"),
+            rego::value(&inventory_data(objects)),
+        );
         let data = Value::from(data);
         let mut diags = Vec::new();
         let mut broken = BTreeSet::new();
         for (i, t) in self.templates.iter_mut().enumerate() {
             t.engine.clear_data();
-            let warm = t
-                .engine
-                .add_data(data.clone())
-                .and_then(|_| {
-                    t.engine.set_input(Value::new_object());
-                    t.engine.eval_rule(t.entry.clone())
-                });
+            let warm = t.engine.add_data(data.clone()).and_then(|_| {
+                t.engine.set_input(Value::new_object());
+                t.engine.eval_rule(t.entry.clone())
+            });
             if let Err(e) = warm {
                 let msg = e.to_string();
                 // Analysis (unsafe variables, unknown functions) fails on every input; other
@@ -272,8 +272,11 @@ impl PolicySet {
     }
 
     fn namespace_labels(&self, name: &str) -> Option<&Json> {
-        self.namespace(name)
-            .map(|ns| ns.get("metadata").and_then(|m| m.get("labels")).unwrap_or(&NO_LABELS))
+        self.namespace(name).map(|ns| {
+            ns.get("metadata")
+                .and_then(|m| m.get("labels"))
+                .unwrap_or(&NO_LABELS)
+        })
     }
 
     /// Runs one constraint's template on one review.
@@ -313,7 +316,8 @@ impl PolicySet {
             out.findings.extend(p.findings);
             for d in p.diagnostics {
                 // One note per constraint and missing Namespace is enough.
-                if d.message.contains("namespaceSelector") && !missing_ns.insert(d.message.clone()) {
+                if d.message.contains("namespaceSelector") && !missing_ns.insert(d.message.clone())
+                {
                     continue;
                 }
                 out.diagnostics.push(d);
@@ -369,7 +373,11 @@ impl PolicySet {
                                 object: object.id.clone(),
                                 location: object.location(),
                                 field: None,
-                                message: format!("{msg} (constraint {}, {})", c.name, action.as_str()),
+                                message: format!(
+                                    "{msg} (constraint {}, {})",
+                                    c.name,
+                                    action.as_str()
+                                ),
                                 evidence: None,
                             });
                         }
@@ -451,7 +459,12 @@ impl ReviewOutcome {
     }
 }
 
-pub(crate) fn constraint_violation(bound: &Bound, actions: Vec<Action>, msg: String, details: Json) -> Violation {
+pub(crate) fn constraint_violation(
+    bound: &Bound,
+    actions: Vec<Action>,
+    msg: String,
+    details: Json,
+) -> Violation {
     Violation {
         rule_id: template_rule_id(&bound.constraint.kind),
         source: Source::Constraint {

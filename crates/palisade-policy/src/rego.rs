@@ -78,13 +78,11 @@ pub fn add_module(engine: &mut Engine, module: &Module<'_>) -> Result<String, Co
 
 /// Places a regorus message (`name:LINE:COL: ...`) at the module's line in the input.
 pub fn placed(module: &Module<'_>, message: &str) -> CompileError {
-    let line = message
-        .find(&format!("{}:", module.name))
-        .and_then(|i| {
-            let rest = &message[i + module.name.len() + 1..];
-            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            digits.parse::<u32>().ok()
-        });
+    let line = message.find(&format!("{}:", module.name)).and_then(|i| {
+        let rest = &message[i + module.name.len() + 1..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse::<u32>().ok()
+    });
     let location = match (&module.first_line, line) {
         (Some(first), Some(l)) => Some(Location {
             path: Arc::clone(&first.path),

@@ -28,7 +28,10 @@ pub fn split_api_version(api_version: &str) -> (&str, &str) {
 /// The review of an object read from manifests. `namespace` is its Namespace object, when
 /// known.
 pub fn object_review(object: &Json, namespace: Option<&Json>) -> Json {
-    let api_version = object.get("apiVersion").and_then(Json::as_str).unwrap_or("");
+    let api_version = object
+        .get("apiVersion")
+        .and_then(Json::as_str)
+        .unwrap_or("");
     let (group, version) = split_api_version(api_version);
     let kind = object.get("kind").and_then(Json::as_str).unwrap_or("");
     let meta = object.get("metadata");
@@ -58,7 +61,10 @@ pub fn object_review(object: &Json, namespace: Option<&Json>) -> Json {
 
 /// What a Constraint's match reads of a JSON object.
 pub fn subject_of(object: &Json) -> Subject<'_> {
-    let api_version = object.get("apiVersion").and_then(Json::as_str).unwrap_or("");
+    let api_version = object
+        .get("apiVersion")
+        .and_then(Json::as_str)
+        .unwrap_or("");
     let (group, _) = split_api_version(api_version);
     let meta = object.get("metadata");
     let text = |key: &str| {
@@ -71,9 +77,7 @@ pub fn subject_of(object: &Json) -> Subject<'_> {
         kind: object.get("kind").and_then(Json::as_str).unwrap_or(""),
         name: text("name").unwrap_or(""),
         namespace: text("namespace"),
-        labels: meta
-            .and_then(|m| m.get("labels"))
-            .unwrap_or(&Json::Null),
+        labels: meta.and_then(|m| m.get("labels")).unwrap_or(&Json::Null),
     }
 }
 
@@ -136,9 +140,13 @@ mod tests {
 
     #[test]
     fn review_has_gvk_name_namespace_object() {
-        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "namespace": "n"}});
+        let pod =
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "namespace": "n"}});
         let r = object_review(&pod, None);
-        assert_eq!(r["kind"], json!({"group": "", "version": "v1", "kind": "Pod"}));
+        assert_eq!(
+            r["kind"],
+            json!({"group": "", "version": "v1", "kind": "Pod"})
+        );
         assert_eq!(r["namespace"], "n");
         assert_eq!(r["object"], pod);
         assert!(r.get("operation").is_none());
@@ -158,7 +166,10 @@ mod tests {
         ];
         let inv = inventory_data(objs.iter());
         assert_eq!(inv["cluster"]["v1"]["Namespace"]["n"], objs[0]);
-        assert_eq!(inv["namespace"]["n"]["policy/v1"]["PodDisruptionBudget"]["p"], objs[1]);
+        assert_eq!(
+            inv["namespace"]["n"]["policy/v1"]["PodDisruptionBudget"]["p"],
+            objs[1]
+        );
         assert_eq!(inv["cluster"].as_object().unwrap().len(), 1);
     }
 }

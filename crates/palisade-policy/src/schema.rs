@@ -41,13 +41,19 @@ fn walk(schema: &Json, value: &Json, path: &str, out: &mut Vec<String>, depth: u
             _ => true,
         };
         if !ok {
-            out.push(format!("{path}: must be of type {ty}, found {}", type_name(value)));
+            out.push(format!(
+                "{path}: must be of type {ty}, found {}",
+                type_name(value)
+            ));
             return;
         }
     }
     if let Some(allowed) = schema.get("enum").and_then(Json::as_array) {
         if !allowed.contains(value) {
-            out.push(format!("{path}: {value} is not one of {}", Json::Array(allowed.clone())));
+            out.push(format!(
+                "{path}: {value} is not one of {}",
+                Json::Array(allowed.clone())
+            ));
         }
     }
     if let (Some(props), Some(obj)) = (
@@ -91,10 +97,19 @@ mod tests {
             "mode": {"type": "string", "enum": ["a", "b"]},
             "n": {"type": "integer"}
         }});
-        assert!(check(&schema, &json!({"labels": [{"key": "owner"}], "mode": "a", "n": 3, "extra": 1})).is_empty());
-        let problems = check(&schema, &json!({"labels": [{"key": 5}], "mode": "c", "n": "x"}));
+        assert!(check(
+            &schema,
+            &json!({"labels": [{"key": "owner"}], "mode": "a", "n": 3, "extra": 1})
+        )
+        .is_empty());
+        let problems = check(
+            &schema,
+            &json!({"labels": [{"key": 5}], "mode": "c", "n": "x"}),
+        );
         assert_eq!(problems.len(), 3, "{problems:?}");
-        assert!(problems.iter().any(|p| p.starts_with("spec.parameters.labels[0].key: must be of type string")));
+        assert!(problems
+            .iter()
+            .any(|p| p.starts_with("spec.parameters.labels[0].key: must be of type string")));
         assert!(check(&schema, &json!("nope"))[0].contains("must be of type object"));
     }
 }

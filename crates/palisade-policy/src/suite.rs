@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use palisade_core::inventory::{load_str, LoadLimits};
 use palisade_core::yaml::Node;
-use palisade_core::{Object, Inventory};
+use palisade_core::{Inventory, Object};
 
 use crate::action::POINT_GATOR;
 use crate::policyset::ReviewOutcome;
@@ -93,14 +93,12 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        let Ok(kind) = entry.file_type() else { continue };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
         if kind.is_dir() {
             collect(&path, out, depth + 1);
-        } else if kind.is_file()
-            && path
-                .extension()
-                .is_some_and(|e| e == "yaml" || e == "yml")
-        {
+        } else if kind.is_file() && path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
             out.push(path);
         }
     }
@@ -144,7 +142,8 @@ fn run_suite(file: &Path, suite: &Object, run: &mut SuiteRun) {
     for test in suite.root.get("tests").map(Node::items).unwrap_or_default() {
         let name = text(test, "name");
         if suite_skipped || flag(test, "skip") {
-            run.results.push(result(name, "", Outcome::Skipped, String::new()));
+            run.results
+                .push(result(name, "", Outcome::Skipped, String::new()));
             continue;
         }
         let set = match load_test(base, test) {
@@ -153,23 +152,31 @@ fn run_suite(file: &Path, suite: &Object, run: &mut SuiteRun) {
                 // Every case of a test that cannot load fails with the test's reason.
                 let cases = test.get("cases").map(Node::items).unwrap_or_default();
                 if cases.is_empty() {
-                    run.results.push(result(name, "", Outcome::Failed, reason.clone()));
+                    run.results
+                        .push(result(name, "", Outcome::Failed, reason.clone()));
                 }
                 for case in cases {
-                    run.results.push(result(name, text(case, "name"), Outcome::Failed, reason.clone()));
+                    run.results.push(result(
+                        name,
+                        text(case, "name"),
+                        Outcome::Failed,
+                        reason.clone(),
+                    ));
                 }
                 continue;
             }
         };
         let Some(set) = set else {
             // An `invalid: true` test whose constraint was refused.
-            run.results.push(result(name, "", Outcome::Passed, String::new()));
+            run.results
+                .push(result(name, "", Outcome::Passed, String::new()));
             continue;
         };
         for case in test.get("cases").map(Node::items).unwrap_or_default() {
             let case_name = text(case, "name");
             if flag(case, "skip") {
-                run.results.push(result(name, case_name, Outcome::Skipped, String::new()));
+                run.results
+                    .push(result(name, case_name, Outcome::Skipped, String::new()));
                 continue;
             }
             let (outcome, reason) = match run_case(base, &set, case) {
@@ -184,27 +191,40 @@ fn run_suite(file: &Path, suite: &Object, run: &mut SuiteRun) {
 /// Compiles a test's template and constraint. `Ok(None)`: an `invalid` test that passed.
 fn load_test(base: &Path, test: &Node) -> Result<Option<PolicySet>, String> {
     let mut inventory = Inventory::default();
-    inventory.objects.extend(read_objects(base, text(test, "template")).map_err(|e| format!("template: {e}"))?);
-    inventory.objects.extend(read_objects(base, text(test, "constraint")).map_err(|e| format!("constraint: {e}"))?);
+    inventory
+        .objects
+        .extend(read_objects(base, text(test, "template")).map_err(|e| format!("template: {e}"))?);
+    inventory.objects.extend(
+        read_objects(base, text(test, "constraint")).map_err(|e| format!("constraint: {e}"))?,
+    );
     let (set, diags) = PolicySet::from_objects(&inventory.objects, Limits::default());
     let errors: Vec<String> = diags
         .iter()
         .filter(|d| d.level == crate::Level::Error)
         .map(ToString::to_string)
         .collect();
-    let schema_refused = errors.iter().any(|e| e.contains("do not match the template's schema"));
+    let schema_refused = errors
+        .iter()
+        .any(|e| e.contains("do not match the template's schema"));
     if flag(test, "invalid") {
         return if schema_refused {
             Ok(None)
         } else {
-            Err("the constraint was expected to be invalid for the template, but it was accepted".into())
+            Err(
+                "the constraint was expected to be invalid for the template, but it was accepted"
+                    .into(),
+            )
         };
     }
     if !errors.is_empty() {
         return Err(errors.join("; "));
     }
     if set.constraints.is_empty() {
-        let why = diags.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+        let why = diags
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
         return Err(format!("nothing to evaluate: {why}"));
     }
     Ok(Some(set))
@@ -213,7 +233,10 @@ fn load_test(base: &Path, test: &Node) -> Result<Option<PolicySet>, String> {
 fn run_case(base: &Path, set: &PolicySet, case: &Node) -> Result<(), String> {
     let objects = read_objects(base, text(case, "object"))?;
     let [object] = objects.as_slice() else {
-        return Err(format!("the object file defines {} objects, not 1", objects.len()));
+        return Err(format!(
+            "the object file defines {} objects, not 1",
+            objects.len()
+        ));
     };
     let assertions = case.get("assertions").map(Node::items).unwrap_or_default();
     if assertions.is_empty() {
@@ -236,7 +259,11 @@ fn run_case(base: &Path, set: &PolicySet, case: &Node) -> Result<(), String> {
     } else {
         set.evaluate_object_at(&json, POINT_GATOR)
     };
-    if let Some(e) = outcome.errors.iter().find(|e| e.message.contains("namespace selector")) {
+    if let Some(e) = outcome
+        .errors
+        .iter()
+        .find(|e| e.message.contains("namespace selector"))
+    {
         return Err(e.message.clone());
     }
     let messages = messages(&outcome);
@@ -260,13 +287,18 @@ fn messages(outcome: &ReviewOutcome) -> Vec<String> {
 fn check_assertion(a: &Node, messages: &[String]) -> Result<(), String> {
     let matching = match a.get("message").and_then(Node::as_str) {
         Some(pattern) => {
-            let re = regex::Regex::new(pattern).map_err(|e| format!("invalid message regex: {e}"))?;
+            let re =
+                regex::Regex::new(pattern).map_err(|e| format!("invalid message regex: {e}"))?;
             messages.iter().filter(|m| re.is_match(m)).count()
         }
         None => messages.len(),
     };
     let want = a.get("violations");
-    let fail = |want: &str| Err(format!("got {matching} violations but want {want}; got messages {messages:?}"));
+    let fail = |want: &str| {
+        Err(format!(
+            "got {matching} violations but want {want}; got messages {messages:?}"
+        ))
+    };
     match want.and_then(Node::scalar_text).unwrap_or("yes") {
         "yes" if matching == 0 => fail("at least 1"),
         "yes" => Ok(()),
@@ -275,7 +307,9 @@ fn check_assertion(a: &Node, messages: &[String]) -> Result<(), String> {
         other => match other.parse::<usize>() {
             Ok(n) if n == matching => Ok(()),
             Ok(n) => fail(&format!("exactly {n}")),
-            Err(_) => Err(r#"assertion.violations must be a nonnegative integer, "yes", or "no""#.into()),
+            Err(_) => {
+                Err(r#"assertion.violations must be a nonnegative integer, "yes", or "no""#.into())
+            }
         },
     }
 }

@@ -59,17 +59,27 @@ struct RegoSource<'a> {
 }
 
 fn rego_source(target: &Node) -> Option<RegoSource<'_>> {
-    let from_code = target.get("code").map(Node::items).unwrap_or_default().iter().find_map(|c| {
-        (c.get("engine").and_then(Node::as_str) == Some("Rego"))
-            .then(|| c.get("source"))
-            .flatten()
-    });
+    let from_code = target
+        .get("code")
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .find_map(|c| {
+            (c.get("engine").and_then(Node::as_str) == Some("Rego"))
+                .then(|| c.get("source"))
+                .flatten()
+        });
     let holder = match from_code {
         Some(source) if source.get("rego").is_some() => source,
         _ => target,
     };
     let rego = holder.get("rego").filter(|n| n.as_str().is_some())?;
-    let libs = holder.get("libs").map(Node::items).unwrap_or_default().iter().collect();
+    let libs = holder
+        .get("libs")
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .collect();
     Some(RegoSource { rego, libs })
 }
 
@@ -90,7 +100,12 @@ impl Template {
             .get_path(&["crd", "spec", "names", "kind"])
             .and_then(Node::as_str)
             .filter(|k| !k.is_empty())
-            .ok_or_else(|| err(Some(here.clone()), "spec.crd.spec.names.kind is missing".into()))?;
+            .ok_or_else(|| {
+                err(
+                    Some(here.clone()),
+                    "spec.crd.spec.names.kind is missing".into(),
+                )
+            })?;
         let targets = spec.get("targets").map(Node::items).unwrap_or_default();
         let Some(target) = targets.first() else {
             return Err(err(Some(here), "spec.targets is empty".into()));
@@ -136,8 +151,12 @@ impl Template {
                 text: lib.as_str().unwrap_or(""),
                 first_line: Some(rego::text_start(object, lib)),
             };
-            let lib_package = rego::add_module(&mut engine, &module)
-                .map_err(|e| err(e.location, format!("library {i} does not compile: {}", e.message)))?;
+            let lib_package = rego::add_module(&mut engine, &module).map_err(|e| {
+                err(
+                    e.location,
+                    format!("library {i} does not compile: {}", e.message),
+                )
+            })?;
             if lib_package != "data.lib" && !lib_package.starts_with("data.lib.") {
                 return Err(err(
                     module.first_line,

@@ -72,7 +72,10 @@ pub fn gatekeeper_results(set: &Json) -> Vec<(String, Json)> {
     members(set)
         .filter_map(|r| {
             let msg = r.get("msg")?;
-            let details = r.get("details").cloned().unwrap_or_else(|| Json::Object(Default::default()));
+            let details = r
+                .get("details")
+                .cloned()
+                .unwrap_or_else(|| Json::Object(Default::default()));
             Some((text(msg), details))
         })
         .collect()

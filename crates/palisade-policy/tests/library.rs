@@ -9,13 +9,18 @@ use palisade_policy::suite::{run_dir, Outcome};
 const PASSING_AT_LEAST: usize = 263;
 
 fn library() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora/gatekeeper-library/library")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpora/gatekeeper-library/library")
 }
 
 #[test]
 fn gatekeeper_library_suites_pass() {
     let dir = library();
-    assert!(dir.is_dir(), "the Gatekeeper library corpus is missing at {}", dir.display());
+    assert!(
+        dir.is_dir(),
+        "the Gatekeeper library corpus is missing at {}",
+        dir.display()
+    );
     let run = run_dir(&dir);
     let passed = run.count(Outcome::Passed);
     let failed = run.count(Outcome::Failed);
@@ -28,7 +33,17 @@ fn gatekeeper_library_suites_pass() {
             r.reason
         );
     }
-    println!("passed {passed}, failed {failed}, skipped {}", run.count(Outcome::Skipped));
-    assert!(run.results.len() >= 270, "only {} cases found", run.results.len());
-    assert!(passed >= PASSING_AT_LEAST, "{passed} cases passed, fewer than {PASSING_AT_LEAST}");
+    println!(
+        "passed {passed}, failed {failed}, skipped {}",
+        run.count(Outcome::Skipped)
+    );
+    assert!(
+        run.results.len() >= 270,
+        "only {} cases found",
+        run.results.len()
+    );
+    assert!(
+        passed >= PASSING_AT_LEAST,
+        "{passed} cases passed, fewer than {PASSING_AT_LEAST}"
+    );
 }

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use palisade_core::inventory::{load_str, LoadLimits};
 use palisade_core::config::RuleSetting;
+use palisade_core::inventory::{load_str, LoadLimits};
 use palisade_core::{Config, Inventory, Severity};
 use palisade_policy::{Action, Level, Limits, PolicySet};
 use serde_json::json;
@@ -28,7 +28,9 @@ fn template(kind: &str, body: &str) -> String {
 const PRIVILEGED: &str = "c := input.review.object.spec.containers[_]\nc.securityContext.privileged\nmsg := sprintf(\"%v is privileged\", [c.name])";
 
 fn pod(name: &str, ns: Option<&str>, privileged: bool, labels: &str) -> String {
-    let ns = ns.map(|n| format!("\n  namespace: {n}")).unwrap_or_default();
+    let ns = ns
+        .map(|n| format!("\n  namespace: {n}"))
+        .unwrap_or_default();
     format!(
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}{ns}\n  labels: {labels}\nspec:\n  containers:\n  - name: app\n    image: nginx\n    securityContext: {{privileged: {privileged}}}\n"
     )
@@ -42,8 +44,22 @@ fn constraint(kind: &str, name: &str, spec: &str) -> String {
 fn a_violation_becomes_a_finding_at_the_objects_line() {
     let inv = inventory(&[
         ("t.yaml", &template("NoPriv", PRIVILEGED)),
-        ("c.yaml", &constraint("NoPriv", "no-priv", "  match:\n    kinds: [{apiGroups: [''], kinds: [Pod]}]\n")),
-        ("p.yaml", &format!("# comment\n---\n{}---\n{}", pod("bad", Some("a"), true, "{}"), pod("good", Some("a"), false, "{}"))),
+        (
+            "c.yaml",
+            &constraint(
+                "NoPriv",
+                "no-priv",
+                "  match:\n    kinds: [{apiGroups: [''], kinds: [Pod]}]\n",
+            ),
+        ),
+        (
+            "p.yaml",
+            &format!(
+                "# comment\n---\n{}---\n{}",
+                pod("bad", Some("a"), true, "{}"),
+                pod("good", Some("a"), false, "{}")
+            ),
+        ),
     ]);
     let (set, diags) = PolicySet::from_inventory(&inv);
     assert!(diags.is_empty(), "{diags:?}");
@@ -54,7 +70,12 @@ fn a_violation_becomes_a_finding_at_the_objects_line() {
     assert_eq!(f.severity, Severity::High);
     assert_eq!(f.object.name, "bad");
     assert_eq!((&*f.location.path, f.location.line), ("p.yaml", 3));
-    assert!(f.message.starts_with("app is privileged (constraint no-priv, deny)"), "{}", f.message);
+    assert!(
+        f.message
+            .starts_with("app is privileged (constraint no-priv, deny)"),
+        "{}",
+        f.message
+    );
     assert!(set.rules().iter().any(|r| r.id == "GK-NoPriv"));
 }
 
@@ -104,7 +125,11 @@ fn match_namespaces_labels_and_namespace_selector() {
     let (set, diags) = PolicySet::from_inventory(&inv);
     assert!(diags.is_empty(), "{diags:?}");
     let result = set.evaluate(&inv, &Config::default());
-    let names: Vec<&str> = result.findings.iter().map(|f| f.object.name.as_str()).collect();
+    let names: Vec<&str> = result
+        .findings
+        .iter()
+        .map(|f| f.object.name.as_str())
+        .collect();
     assert_eq!(names, vec!["in-prod"]);
     // The Namespace `ghost` is not in the input: a note, not a guess.
     assert_eq!(result.diagnostics.len(), 1, "{:?}", result.diagnostics);
@@ -119,15 +144,29 @@ fn parameters_and_inventory_reach_the_rego() {
     };
     let inv = inventory(&[
         ("t.yaml", &template("UniqueSel", body)),
-        ("c.yaml", &constraint("UniqueSel", "u", "  parameters: {prefix: dup}\n")),
-        ("s.yaml", &format!("{}---\n{}---\n{}", svc("a", "ns-x", "web"), svc("b", "ns-y", "web"), svc("c", "ns-x", "db"))),
+        (
+            "c.yaml",
+            &constraint("UniqueSel", "u", "  parameters: {prefix: dup}\n"),
+        ),
+        (
+            "s.yaml",
+            &format!(
+                "{}---\n{}---\n{}",
+                svc("a", "ns-x", "web"),
+                svc("b", "ns-y", "web"),
+                svc("c", "ns-x", "db")
+            ),
+        ),
     ]);
     let (set, diags) = PolicySet::from_inventory(&inv);
     assert!(diags.is_empty(), "{diags:?}");
     let findings = set.evaluate(&inv, &Config::default()).findings;
     let msgs: Vec<&str> = findings.iter().map(|f| f.message.as_str()).collect();
     assert_eq!(findings.len(), 2, "{msgs:?}");
-    assert!(msgs[0].starts_with("dup: selector also used by ns-y/b"), "{msgs:?}");
+    assert!(
+        msgs[0].starts_with("dup: selector also used by ns-y/b"),
+        "{msgs:?}"
+    );
 }
 
 #[test]
@@ -139,7 +178,10 @@ fn bad_templates_and_constraints_are_diagnostics_and_the_rest_evaluates() {
         ("typed.yaml", schema),
         ("t.yaml", &template("NoPriv", PRIVILEGED)),
         ("c.yaml", &constraint("Unknown", "u", "  match: {}\n")),
-        ("c2.yaml", &constraint("Typed", "t", "  parameters: {max: many}\n")),
+        (
+            "c2.yaml",
+            &constraint("Typed", "t", "  parameters: {max: many}\n"),
+        ),
         ("c3.yaml", &constraint("NoPriv", "ok", "  match: {}\n")),
         ("p.yaml", &pod("bad", None, true, "{}")),
     ]);
@@ -150,9 +192,15 @@ fn bad_templates_and_constraints_are_diagnostics_and_the_rest_evaluates() {
     // The Rego error points into the YAML file, at or after the `rego:` block.
     let line: u32 = broken_diag.split(':').nth(1).unwrap().parse().unwrap();
     // `msg := [` is on line 12; regorus reports the `{` that opens the rule (Rego line 3).
-    assert!(broken_diag.starts_with("broken.yaml:") && line == 11, "{broken_diag}");
-    assert!(text.iter().any(|d| d.starts_with("c.yaml:1:1") && d.contains("no ConstraintTemplate")));
-    assert!(text.iter().any(|d| d.starts_with("c2.yaml:6:15") && d.contains("spec.parameters.max: must be of type integer")));
+    assert!(
+        broken_diag.starts_with("broken.yaml:") && line == 11,
+        "{broken_diag}"
+    );
+    assert!(text
+        .iter()
+        .any(|d| d.starts_with("c.yaml:1:1") && d.contains("no ConstraintTemplate")));
+    assert!(text.iter().any(|d| d.starts_with("c2.yaml:6:15")
+        && d.contains("spec.parameters.max: must be of type integer")));
     assert!(diags.iter().all(|d| d.level == Level::Error));
     assert_eq!(set.evaluate(&inv, &Config::default()).findings.len(), 1);
 }
@@ -160,16 +208,27 @@ fn bad_templates_and_constraints_are_diagnostics_and_the_rest_evaluates() {
 #[test]
 fn rego_v1_syntax_and_libraries_compile() {
     let t = "apiVersion: templates.gatekeeper.sh/v1\nkind: ConstraintTemplate\nmetadata: {name: v1}\nspec:\n  crd: {spec: {names: {kind: V1}}}\n  targets:\n  - target: admission.k8s.gatekeeper.sh\n    code:\n    - engine: Rego\n      source:\n        rego: |\n          package v1\n          import data.lib.helpers.bad_name\n          violation contains {\"msg\": msg} if {\n            bad_name(input.review.object.metadata.name)\n            msg := \"bad name\"\n          }\n        libs:\n        - |\n          package lib.helpers\n          bad_name(n) if startswith(n, \"tmp-\")\n";
-    let badlib = t.replace("package lib.helpers", "package helpers").replace("name: v1}", "name: v1b}").replace("kind: V1}", "kind: V1b}").replace("package v1\n", "package v1b\n");
+    let badlib = t
+        .replace("package lib.helpers", "package helpers")
+        .replace("name: v1}", "name: v1b}")
+        .replace("kind: V1}", "kind: V1b}")
+        .replace("package v1\n", "package v1b\n");
     let inv = inventory(&[
         ("t.yaml", t),
         ("bad.yaml", &badlib),
         ("c.yaml", &constraint("V1", "c", "  match: {}\n")),
-        ("p.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tmp-x}\n"),
+        (
+            "p.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tmp-x}\n",
+        ),
     ]);
     let (set, diags) = PolicySet::from_inventory(&inv);
     assert_eq!(diags.len(), 1, "{diags:?}");
-    assert!(diags[0].message.contains("must be under `package lib`"), "{}", diags[0]);
+    assert!(
+        diags[0].message.contains("must be under `package lib`"),
+        "{}",
+        diags[0]
+    );
     assert_eq!(set.evaluate(&inv, &Config::default()).findings.len(), 1);
 }
 
@@ -186,23 +245,36 @@ fn external_data_is_a_clear_diagnostic() {
     let result = set.evaluate(&inv, &Config::default());
     assert!(result.findings.is_empty());
     assert_eq!(result.diagnostics.len(), 1);
-    assert!(result.diagnostics[0].message.contains("external_data is not supported"), "{}", result.diagnostics[0]);
+    assert!(
+        result.diagnostics[0]
+            .message
+            .contains("external_data is not supported"),
+        "{}",
+        result.diagnostics[0]
+    );
     assert!(result.diagnostics[0].to_string().starts_with("p.yaml:1:1"));
 }
 
 #[test]
 fn evaluation_time_is_bounded() {
-    let body = "r := numbers.range(1, 400)\nn := count([1 | r[_]; r[_]; r[_]])\nn > 0\nmsg := \"slow\"";
+    let body =
+        "r := numbers.range(1, 400)\nn := count([1 | r[_]; r[_]; r[_]])\nn > 0\nmsg := \"slow\"";
     let inv = inventory(&[
         ("t.yaml", &template("Slow", body)),
         ("c.yaml", &constraint("Slow", "s", "  match: {}\n")),
         ("p.yaml", &pod("a", None, false, "{}")),
     ]);
-    let limits = Limits { eval_time: Duration::from_millis(50) };
+    let limits = Limits {
+        eval_time: Duration::from_millis(50),
+    };
     let (set, _) = PolicySet::from_objects(&inv.objects, limits);
     let started = std::time::Instant::now();
     let result = set.evaluate(&inv, &Config::default());
-    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
     assert!(result.findings.is_empty());
     assert_eq!(result.diagnostics.len(), 1, "{:?}", result.diagnostics);
 }
@@ -212,17 +284,33 @@ fn admission_review_sees_operation_old_object_and_delete() {
     let body = "input.review.operation == \"UPDATE\"\nold := input.review.oldObject.spec.serviceAccountName\nold != input.review.object.spec.serviceAccountName\nnot input.review.userInfo.username == \"admin\"\nmsg := sprintf(\"%v may not change the service account\", [input.review.userInfo.username])";
     let inv = inventory(&[
         ("t.yaml", &template("NoSaChange", body)),
-        ("c.yaml", &constraint("NoSaChange", "c", "  match: {kinds: [{apiGroups: [''], kinds: [Pod]}]}\n")),
+        (
+            "c.yaml",
+            &constraint(
+                "NoSaChange",
+                "c",
+                "  match: {kinds: [{apiGroups: [''], kinds: [Pod]}]}\n",
+            ),
+        ),
     ]);
     let (set, diags) = PolicySet::from_inventory(&inv);
     assert!(diags.is_empty(), "{diags:?}");
     let pod = |sa: &str| json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "a"}, "spec": {"serviceAccountName": sa}});
-    let req = |user: &str| json!({"uid": "u", "operation": "UPDATE", "namespace": "a", "userInfo": {"username": user},
-        "kind": {"group": "", "version": "v1", "kind": "Pod"}, "object": pod("new"), "oldObject": pod("old")});
+    let req = |user: &str| {
+        json!({"uid": "u", "operation": "UPDATE", "namespace": "a", "userInfo": {"username": user},
+        "kind": {"group": "", "version": "v1", "kind": "Pod"}, "object": pod("new"), "oldObject": pod("old")})
+    };
     let out = set.evaluate_review(&req("bob")).unwrap();
     assert_eq!(out.violations.len(), 1);
-    assert_eq!(out.violations[0].message, "bob may not change the service account");
-    assert!(set.evaluate_review(&req("admin")).unwrap().violations.is_empty());
+    assert_eq!(
+        out.violations[0].message,
+        "bob may not change the service account"
+    );
+    assert!(set
+        .evaluate_review(&req("admin"))
+        .unwrap()
+        .violations
+        .is_empty());
     // DELETE: the object is the old object, and the request still matches.
     let del = json!({"uid": "u", "operation": "DELETE", "kind": {"group": "", "version": "v1", "kind": "Pod"}, "oldObject": pod("x"), "object": null});
     assert!(set.evaluate_review(&del).unwrap().violations.is_empty());
@@ -244,7 +332,12 @@ fn plain_rego_modules_follow_conftest_conventions() {
         "package labels\nimport rego.v1\n\nviolation contains {\"msg\": \"no labels\", \"details\": {}} if not input.metadata.labels.team\n",
     )
     .unwrap();
-    let bad = set.add_rego_module("policy/bad.rego", "package bad\n\ndeny[msg] {\n  msg :=\n}\n").unwrap_err();
+    let bad = set
+        .add_rego_module(
+            "policy/bad.rego",
+            "package bad\n\ndeny[msg] {\n  msg :=\n}\n",
+        )
+        .unwrap_err();
     assert!(bad.to_string().starts_with("policy/bad.rego:"), "{bad}");
     let findings = set.evaluate(&inv, &Config::default()).findings;
     let mut got: Vec<(String, Severity, String)> = findings
@@ -256,7 +349,11 @@ fn plain_rego_modules_follow_conftest_conventions() {
         got,
         vec![
             ("REGO-labels".into(), Severity::High, "no labels".into()),
-            ("REGO-main".into(), Severity::Medium, "image without tag".into()),
+            (
+                "REGO-main".into(),
+                Severity::Medium,
+                "image without tag".into()
+            ),
             ("REGO-main".into(), Severity::High, "privileged pod".into()),
         ]
     );
@@ -264,13 +361,21 @@ fn plain_rego_modules_follow_conftest_conventions() {
     let mut config = Config::default();
     config.rules.insert(
         "REGO-main".into(),
-        RuleSetting { severity: Some(Severity::Low), ..RuleSetting::default() },
+        RuleSetting {
+            severity: Some(Severity::Low),
+            ..RuleSetting::default()
+        },
     );
     config.rules.insert(
         "REGO-labels".into(),
-        RuleSetting { enabled: Some(false), ..RuleSetting::default() },
+        RuleSetting {
+            enabled: Some(false),
+            ..RuleSetting::default()
+        },
     );
     let findings = set.evaluate(&inv, &config).findings;
     assert_eq!(findings.len(), 2);
-    assert!(findings.iter().all(|f| f.rule_id == "REGO-main" && f.severity == Severity::Low));
+    assert!(findings
+        .iter()
+        .all(|f| f.rule_id == "REGO-main" && f.severity == Severity::Low));
 }
