@@ -50,6 +50,8 @@ pub mod action;
 mod admission;
 pub mod constraint;
 mod diag;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod matching;
 pub mod plain;
 mod policyset;
