@@ -328,8 +328,6 @@ impl PolicySet {
     }
 
     fn evaluate_chunk(&self, objects: &[&Object], config: &Config) -> Evaluation {
-        let mut engines: Vec<Option<Engine>> = vec![None; self.templates.len()];
-        let mut plain_engine: Option<Engine> = None;
         let mut out = Evaluation::default();
         for object in objects {
             let json = object_json(object);
@@ -361,9 +359,10 @@ impl PolicySet {
                     }
                     Matched::Yes => {}
                 }
-                let engine = engines[bound.template]
-                    .get_or_insert_with(|| self.templates[bound.template].engine.clone());
-                match self.judge(engine, bound, &review) {
+                // A fresh clone per evaluation: reusing one engine across many inputs was
+                // measured slower (its evaluation state grows), and a clone is cheap.
+                let mut engine = self.templates[bound.template].engine.clone();
+                match self.judge(&mut engine, bound, &review) {
                     Ok(results) => {
                         for (msg, _) in results {
                             let action = &actions[0];
@@ -389,8 +388,8 @@ impl PolicySet {
                 }
             }
             if !self.plain.packages.is_empty() {
-                let engine = plain_engine.get_or_insert_with(|| self.plain.engine.clone());
-                let (violations, errors) = self.plain.judge(engine, &rego::value(&json));
+                let mut engine = self.plain.engine.clone();
+                let (violations, errors) = self.plain.judge(&mut engine, &rego::value(&json));
                 for v in violations {
                     if !config.rule_enabled(&v.rule_id) {
                         continue;
