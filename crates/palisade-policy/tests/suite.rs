@@ -41,7 +41,7 @@ fn deployment(name: &str, replicas: u32) -> String {
 }
 
 fn write(dir: &Path, name: &str, text: &str) {
-    fs::write(dir.join(name), text).unwrap();
+    fs::write(dir.join(name), text).unwrap_or_else(|e| panic!("writing {name}: {e}"));
 }
 
 #[test]
