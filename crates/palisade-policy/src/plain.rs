@@ -23,6 +23,8 @@ pub struct PlainModules {
     pub(crate) engine: Engine,
     /// Package paths (`data.main`).
     pub(crate) packages: BTreeSet<String>,
+    /// Does any module mention `inventory`?
+    pub(crate) uses_inventory: bool,
 }
 
 /// The rule id of a plain module's findings: `REGO-<package>` (`REGO-main`).
@@ -48,6 +50,7 @@ impl PlainModules {
         PlainModules {
             engine: rego::new_engine(limits),
             packages: BTreeSet::new(),
+            uses_inventory: false,
         }
     }
 
@@ -73,6 +76,7 @@ impl PlainModules {
         })?;
         self.engine = engine;
         self.packages.insert(package);
+        self.uses_inventory |= text.contains("inventory");
         Ok(())
     }
 

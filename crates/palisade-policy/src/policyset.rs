@@ -57,6 +57,18 @@ impl PolicySet {
 
     /// [`PolicySet::from_inventory`] over a run of objects, with limits.
     pub fn from_objects(objects: &[Object], limits: Limits) -> (PolicySet, Vec<Diagnostic>) {
+        PolicySet::from_sources(objects, &[], limits)
+    }
+
+    /// Templates and constraints from `objects`, plus plain Rego modules (`(path, text)`),
+    /// with `data.inventory` built from `objects`. (Modules added later with
+    /// [`PolicySet::add_rego_module`] see `data.inventory` only after the next
+    /// [`PolicySet::set_referential_data`].)
+    pub fn from_sources(
+        objects: &[Object],
+        modules: &[(&str, &str)],
+        limits: Limits,
+    ) -> (PolicySet, Vec<Diagnostic>) {
         let mut diags = Vec::new();
         let compiled: Vec<_> = objects
             .par_iter()
@@ -97,6 +109,11 @@ impl PolicySet {
             match set.bind(o, &by_kind) {
                 Ok(b) => set.constraints.push(b),
                 Err(d) => diags.push(d),
+            }
+        }
+        for (path, text) in modules {
+            if let Err(d) = set.plain.add(path, text) {
+                diags.push(d);
             }
         }
         diags.extend(set.set_referential_data(objects));
@@ -141,8 +158,23 @@ impl PolicySet {
     /// `namespaceSelector`s read) with these objects, and prepares every engine. A template
     /// whose Rego fails analysis is dropped with a diagnostic.
     pub fn set_referential_data(&mut self, objects: &[Object]) -> Vec<Diagnostic> {
-        let jsons: Vec<Json> = objects.iter().map(object_json).collect();
+        // Only Namespaces are needed unless a policy reads `data.inventory`: building the
+        // inventory document costs a JSON copy of every object.
+        let jsons: Vec<Json> = if self.uses_inventory() {
+            objects.iter().map(object_json).collect()
+        } else {
+            objects
+                .iter()
+                .filter(|o| o.id.kind == "Namespace")
+                .map(object_json)
+                .collect()
+        };
         self.set_referential_json(&jsons)
+    }
+
+    /// Does any template or plain module mention `inventory`?
+    fn uses_inventory(&self) -> bool {
+        self.plain.uses_inventory || self.templates.iter().any(|t| t.uses_inventory)
     }
 
     /// [`PolicySet::set_referential_data`] from JSON objects (an admission server's cache).
@@ -227,6 +259,7 @@ impl PolicySet {
     }
 
     /// Adds a plain Rego module (a `*.rego` file); see [`crate::plain`] for the contract.
+    /// Prefer [`PolicySet::from_sources`] for a module that reads `data.inventory`.
     pub fn add_rego_module(&mut self, path: &str, text: &str) -> Result<(), Diagnostic> {
         self.plain.add(path, text)
     }

@@ -40,6 +40,8 @@ pub struct Template {
     pub(crate) entry: String,
     /// The engine with every module added (data and input set per evaluation).
     pub(crate) engine: Engine,
+    /// Does the Rego mention `inventory` (so `data.inventory` must be built)?
+    pub(crate) uses_inventory: bool,
 }
 
 /// Is this object a ConstraintTemplate?
@@ -175,6 +177,9 @@ impl Template {
             schema,
             entry: format!("{package}.violation"),
             engine,
+            uses_inventory: std::iter::once(source.rego)
+                .chain(source.libs.iter().copied())
+                .any(|n| n.as_str().is_some_and(|t| t.contains("inventory"))),
         };
         Ok((Some(template), None))
     }

@@ -379,3 +379,25 @@ fn plain_rego_modules_follow_conftest_conventions() {
         .iter()
         .all(|f| f.rule_id == "REGO-main" && f.severity == Severity::Low));
 }
+
+#[test]
+fn plain_modules_read_the_inventory_when_loaded_with_the_objects() {
+    let inv = inventory(&[(
+        "p.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: ns-a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: ns-b}\n",
+    )]);
+    let module = "package dup\n\ndeny[msg] {\n  other := data.inventory.namespace[ns][_].ConfigMap[input.metadata.name]\n  ns != input.metadata.namespace\n  msg := sprintf(\"name also used in %v\", [ns])\n}\n";
+    let (set, diags) =
+        PolicySet::from_sources(&inv.objects, &[("dup.rego", module)], Limits::default());
+    assert!(diags.is_empty(), "{diags:?}");
+    let msgs: Vec<String> = set
+        .evaluate(&inv, &Config::default())
+        .findings
+        .into_iter()
+        .map(|f| f.message)
+        .collect();
+    assert_eq!(
+        msgs,
+        vec!["name also used in ns-b", "name also used in ns-a"]
+    );
+}
