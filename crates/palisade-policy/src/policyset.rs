@@ -200,25 +200,24 @@ impl PolicySet {
         let mut broken = BTreeSet::new();
         for (i, t) in self.templates.iter_mut().enumerate() {
             t.engine.clear_data();
-            let warm = t.engine.add_data(data.clone()).and_then(|_| {
-                t.engine.set_input(Value::new_object());
-                t.engine.eval_rule(t.entry.clone())
-            });
-            if let Err(e) = warm {
-                let msg = e.to_string();
-                // Analysis (unsafe variables, unknown functions) fails on every input; other
-                // failures are runtime errors on the empty warm-up input and are harmless.
-                if !msg.contains("external_data") && is_compile_error(&msg) {
-                    diags.push(Diagnostic::error(
-                        Some(t.location.clone()),
-                        format!(
-                            "ConstraintTemplate {}: Rego does not compile: {}",
-                            t.object.name,
-                            rego::first_lines(&msg, 6)
-                        ),
-                    ));
-                    broken.insert(i);
-                }
+            // Analysis (unsafe variables, unknown functions, recursion) happens when an
+            // engine is first prepared; doing it here, without evaluating anything, turns
+            // its errors into load diagnostics and leaves a prepared engine to clone.
+            let entry: regorus::Rc<str> = t.entry.as_str().into();
+            let prepared = t
+                .engine
+                .add_data(data.clone())
+                .and_then(|_| t.engine.compile_with_entrypoint(&entry).map(|_| ()));
+            if let Err(e) = prepared {
+                diags.push(Diagnostic::error(
+                    Some(t.location.clone()),
+                    format!(
+                        "ConstraintTemplate {}: Rego does not compile: {}",
+                        t.object.name,
+                        rego::first_lines(&e.to_string(), 6)
+                    ),
+                ));
+                broken.insert(i);
             }
         }
         self.plain.engine.clear_data();
@@ -507,8 +506,4 @@ pub(crate) fn constraint_violation(
         message: msg,
         details,
     }
-}
-
-fn is_compile_error(msg: &str) -> bool {
-    !msg.contains("execution exceeded") && !msg.contains("time limit")
 }

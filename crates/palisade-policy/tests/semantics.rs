@@ -184,10 +184,20 @@ fn bad_templates_and_constraints_are_diagnostics_and_the_rest_evaluates() {
         ),
         ("c3.yaml", &constraint("NoPriv", "ok", "  match: {}\n")),
         ("p.yaml", &pod("bad", None, true, "{}")),
+        (
+            "unsafe.yaml",
+            &template("Unsafe", "msg := sprintf(\"%v\", [x])"),
+        ),
     ]);
     let (set, diags) = PolicySet::from_inventory(&inv);
     let text: Vec<String> = diags.iter().map(ToString::to_string).collect();
-    assert_eq!(diags.len(), 3, "{text:?}");
+    assert_eq!(diags.len(), 4, "{text:?}");
+    // An unsafe variable passes the parser and fails analysis, still at load time.
+    assert!(
+        text.iter()
+            .any(|d| d.starts_with("unsafe.yaml:1:1") && d.contains("does not compile")),
+        "{text:?}"
+    );
     let broken_diag = text.iter().find(|d| d.contains("broken")).unwrap();
     // The Rego error points into the YAML file, at or after the `rego:` block.
     let line: u32 = broken_diag.split(':').nth(1).unwrap().parse().unwrap();
