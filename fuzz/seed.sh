@@ -80,3 +80,15 @@ open("corpus/image_layers/two-plain", "wb").write(frame(layer(base), layer(top))
 open("corpus/image_layers/two-gzip", "wb").write(frame(layer(base, True), layer(top, True)))
 PY
 echo "seeded: $(ls corpus/load | wc -l) load, $(ls corpus/config | wc -l) config, $(ls corpus/dockerfile | wc -l) dockerfile, $(ls corpus/secrets | wc -l) secrets"
+# rego_policy: the Gatekeeper library's Rego, cut out of its templates.
+mkdir -p corpus/rego_policy
+python3 - <<'PY'
+import glob, os, re
+for i, path in enumerate(sorted(glob.glob("../../shared/corpora/gatekeeper-library/library/**/template.yaml", recursive=True))):
+    text = open(path).read()
+    m = re.search(r"rego: \|\n((?: {8,}.*\n|\n)+)", text)
+    if m:
+        lines = m.group(1).splitlines()
+        indent = min(len(l) - len(l.lstrip()) for l in lines if l.strip())
+        open(f"corpus/rego_policy/lib-{i}.rego", "w").write("\n".join(l[indent:] for l in lines) + "\n")
+PY

@@ -1,0 +1,165 @@
+//! Judging one admission request: the review is the `AdmissionRequest` itself, as
+//! Gatekeeper's webhook hands it to the Rego (`input.review`: `kind`, `name`, `namespace`,
+//! `operation`, `userInfo`, `object`, `oldObject`, `dryRun`, ...).
+//!
+//! Mirrors Gatekeeper's `util.SetObjectOnDelete` (a DELETE's `object` is its `oldObject`) and
+//! the target matcher's `matchAny` (a constraint applies when the object or the old object
+//! matches; a request with neither is an error).
+
+use regorus::Value;
+use serde_json::{json, Value as Json};
+
+use crate::matching::Matched;
+use crate::policyset::{constraint_violation, PolicySet, ReviewOutcome};
+use crate::rego;
+use crate::review::subject_of;
+use crate::violation::PolicyError;
+
+/// The request inside an AdmissionReview, or the value itself when it is a request.
+fn request(review: &Json) -> Result<Json, String> {
+    if !review.is_object() {
+        return Err("an AdmissionReview or AdmissionRequest must be a JSON object".into());
+    }
+    let mut req = match review.get("kind").and_then(Json::as_str) {
+        Some("AdmissionReview") => review
+            .get("request")
+            .filter(|r| r.is_object())
+            .cloned()
+            .ok_or("the AdmissionReview has no request")?,
+        _ => review.clone(),
+    };
+    let present = |v: Option<&Json>| v.is_some_and(|o| !o.is_null());
+    if !present(req.get("object")) && !present(req.get("oldObject")) {
+        return Err("the request has neither object nor oldObject".into());
+    }
+    if req.get("operation").and_then(Json::as_str) == Some("DELETE") && !present(req.get("object"))
+    {
+        let old = req.get("oldObject").cloned().unwrap_or(Json::Null);
+        if let Some(map) = req.as_object_mut() {
+            map.insert("object".into(), old);
+        }
+    }
+    Ok(req)
+}
+
+pub(crate) fn evaluate(
+    set: &PolicySet,
+    review: &Json,
+    point: &str,
+) -> Result<ReviewOutcome, String> {
+    let mut req = request(review)?;
+    let namespace = req
+        .get("namespace")
+        .and_then(Json::as_str)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
+    if let (Some(ns), Some(map)) = (
+        namespace
+            .as_deref()
+            .and_then(|n| set.namespace_for_review(n))
+            .cloned(),
+        req.as_object_mut(),
+    ) {
+        map.insert("_unstable".into(), json!({ "namespace": ns }));
+    }
+    let objects: Vec<&Json> = ["object", "oldObject"]
+        .iter()
+        .filter_map(|k| req.get(*k).filter(|o| o.is_object()))
+        .collect();
+    let judged = req.get("object").filter(|o| o.is_object());
+    Ok(judge(
+        set,
+        &req,
+        &objects,
+        namespace.as_deref(),
+        judged,
+        point,
+    ))
+}
+
+/// Judges an object read from manifests, with the review gator and audit make of it.
+pub(crate) fn evaluate_object(set: &PolicySet, object: &Json, point: &str) -> ReviewOutcome {
+    let subject = subject_of(object);
+    let ns = subject.namespace.and_then(|n| set.namespace_for_review(n));
+    let review = crate::review::object_review(object, ns);
+    judge(
+        set,
+        &review,
+        &[object],
+        subject.namespace,
+        Some(object),
+        point,
+    )
+}
+
+/// Runs every constraint whose match accepts one of `objects` on `review`, and the plain
+/// modules on `judged`.
+fn judge(
+    set: &PolicySet,
+    review: &Json,
+    objects: &[&Json],
+    namespace: Option<&str>,
+    judged: Option<&Json>,
+    point: &str,
+) -> ReviewOutcome {
+    let review_value = rego::value(review);
+    let lookup = |ns: &str| set.labels_for_review(ns);
+    let mut out = ReviewOutcome::default();
+    for bound in &set.constraints {
+        let c = &bound.constraint;
+        let actions = c.enforcement.actions_at(point);
+        if actions.is_empty() {
+            continue;
+        }
+        let mut missing = None;
+        let mut matched = false;
+        for obj in objects {
+            let mut subject = subject_of(obj);
+            // The request's namespace is authoritative (objects often omit it on CREATE).
+            if subject.namespace.is_none() {
+                subject.namespace = namespace;
+            }
+            match c.matcher.matches(&subject, &lookup) {
+                Matched::Yes => matched = true,
+                Matched::MissingNamespace(ns) => missing = Some(ns),
+                Matched::No => {}
+            }
+        }
+        if !matched {
+            if let Some(ns) = missing {
+                out.errors.push(PolicyError {
+                    rule_id: crate::policyset::template_rule_id(&c.kind),
+                    message: format!(
+                        "{} {}: namespace selector for namespace-scoped object but Namespace {ns} is not known",
+                        c.kind, c.name
+                    ),
+                });
+            }
+            continue;
+        }
+        let mut engine = set.templates[bound.template].engine.clone();
+        match set.judge(&mut engine, bound, &review_value) {
+            Ok(results) => {
+                out.violations
+                    .extend(results.into_iter().map(|(msg, details)| {
+                        constraint_violation(bound, actions.clone(), msg, details)
+                    }))
+            }
+            Err(e) => out.errors.push(PolicyError {
+                rule_id: crate::policyset::template_rule_id(&c.kind),
+                message: format!("{} {}: {e}", c.kind, c.name),
+            }),
+        }
+    }
+    if let Some(obj) = judged.filter(|_| !set.plain.packages.is_empty()) {
+        let mut engine = set.plain.engine.clone();
+        let (violations, errors) = set.plain.judge(&mut engine, &Value::from(obj.clone()));
+        out.violations.extend(violations);
+        out.errors.extend(
+            errors
+                .into_iter()
+                .map(|(rule_id, message)| PolicyError { rule_id, message }),
+        );
+    }
+    out
+}

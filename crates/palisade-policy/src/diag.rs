@@ -1,0 +1,60 @@
+//! [`Diagnostic`]: a policy that could not be loaded or evaluated, with its place. The rest
+//! of the policies still load and evaluate.
+
+use std::fmt;
+
+use palisade_core::Location;
+
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Worth knowing; nothing was skipped (a template with only CEL code, an unrecognized
+    /// enforcement action).
+    Note,
+    /// A policy, constraint or evaluation was skipped.
+    Error,
+}
+
+/// One problem with a policy, a constraint or an evaluation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Error or note.
+    pub level: Level,
+    /// Where: the template, constraint, Rego module or judged object, when known.
+    pub location: Option<Location>,
+    /// What went wrong and what it means.
+    pub message: String,
+}
+
+impl Diagnostic {
+    /// An error at a place.
+    pub fn error(location: Option<Location>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            level: Level::Error,
+            location,
+            message: message.into(),
+        }
+    }
+
+    /// A note at a place.
+    pub fn note(location: Option<Location>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            level: Level::Note,
+            location,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match self.level {
+            Level::Note => "note",
+            Level::Error => "error",
+        };
+        match &self.location {
+            Some(l) => write!(f, "{l}: {level}: {}", self.message),
+            None => write!(f, "{level}: {}", self.message),
+        }
+    }
+}
