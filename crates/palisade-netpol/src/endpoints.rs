@@ -8,9 +8,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use rayon::prelude::*;
 use palisade_core::yaml::Node;
 use palisade_core::{Location, Object, ObjectRef, Workload};
+use rayon::prelude::*;
 
 use crate::conn::Protocol;
 use crate::policy::namespace_of;

@@ -60,7 +60,11 @@ impl Lookup<'_> {
     /// Pods of `ns` that `sel` picks (none: every pod of `ns`), each passed to `found`.
     fn select(&self, ns: &str, sel: Option<&LabelSelector>, mut found: impl FnMut(usize)) {
         match sel {
-            None => self.by_label.in_namespace(ns).iter().for_each(|&i| found(i)),
+            None => self
+                .by_label
+                .in_namespace(ns)
+                .iter()
+                .for_each(|&i| found(i)),
             Some(sel) => {
                 for i in self.by_label.candidates(ns, sel) {
                     if matches(sel, &self.pods[i].labels) {

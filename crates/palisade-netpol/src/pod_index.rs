@@ -43,7 +43,9 @@ impl<'a> PodIndex<'a> {
 
     /// Every workload of `namespace`, ascending.
     pub fn in_namespace(&self, namespace: &str) -> &[usize] {
-        self.by_ns.get(namespace).map_or(&[], |ns| ns.all.as_slice())
+        self.by_ns
+            .get(namespace)
+            .map_or(&[], |ns| ns.all.as_slice())
     }
 
     fn with_label(&self, namespace: &str, key: &str, value: &str) -> &[usize] {
@@ -179,9 +181,11 @@ mod tests {
                 assert_eq!(indexed, brute, "{sel:?} in {ns}");
             }
         }
-        let service: BTreeMap<String, String> =
-            [("tier".to_string(), "back".to_string())].into();
+        let service: BTreeMap<String, String> = [("tier".to_string(), "back".to_string())].into();
         assert_eq!(index.candidates_with_all("a", &service), [1, 2]);
-        assert_eq!(index.candidates_with_all("a", &BTreeMap::new()), [0, 1, 2, 3]);
+        assert_eq!(
+            index.candidates_with_all("a", &BTreeMap::new()),
+            [0, 1, 2, 3]
+        );
     }
 }

@@ -35,6 +35,8 @@ pub enum Command {
     /// Probe Kubernetes components over the network (etcd, kubelet, API server, dashboard,
     /// NodePorts, TLS) with read-only requests. Loopback only unless --allow-remote.
     Probe(crate::probe_cmd::ProbeArgs),
+    /// User policies: `palisade policy test DIR` runs Gatekeeper suites (as `gator verify`).
+    Policy(crate::policy_cmd::PolicyArgs),
 }
 
 /// `palisade frameworks`.

@@ -7,6 +7,7 @@ mod frameworks_cmd;
 mod input;
 mod netpol_cmd;
 mod node_cmd;
+mod policy_cmd;
 mod probe_cmd;
 mod query;
 mod rbac_cmd;
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
         cli::Command::Netpol(args) => netpol_cmd::run(&args),
         cli::Command::Node(args) => node_cmd::run(&args),
         cli::Command::Probe(args) => probe_cmd::run(&args),
+        cli::Command::Policy(args) => policy_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

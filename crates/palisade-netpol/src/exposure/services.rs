@@ -8,8 +8,8 @@ use palisade_core::Object;
 
 use crate::conn::Protocol;
 use crate::endpoints::Pods;
-use crate::pod_index::PodIndex;
 use crate::model::{EndpointId, Model};
+use crate::pod_index::PodIndex;
 use crate::policy::namespace_of;
 
 /// `spec.type`, defaulted to ClusterIP as the API server does.

@@ -312,7 +312,10 @@ mod tests {
 
     #[test]
     fn namespace_segment() {
-        assert_eq!(uri_segment("registry.local/a b:1"), "registry.local%2Fa%20b%3A1");
+        assert_eq!(
+            uri_segment("registry.local/a b:1"),
+            "registry.local%2Fa%20b%3A1"
+        );
         assert_eq!(uri_segment("ü"), "%C3%BC");
     }
 }

@@ -18,6 +18,8 @@ mod examples;
 mod frameworks;
 // Dockerfiles: names, parse errors, exceptions on stages
 mod dockerfiles;
+// policy test: Gatekeeper suites
+mod policy;
 // palisade rbac: who-can, access, kubectl
 mod rbac;
 // palisade netpol: matrix, explain
