@@ -43,8 +43,8 @@ mod stream;
 mod view;
 
 pub use model::{
-    Diagnostic, EntryKind, FileEntry, History, ImageConfig, Layer, Limits, Platform, Severity,
-    SourceKind,
+    Diagnostic, EntryKind, FileEntry, History, ImageConfig, Layer, LayerEntry, Limits, Platform,
+    Severity, SourceKind, Whiteout,
 };
 #[cfg(feature = "registry")]
 pub use pull::{
