@@ -4,7 +4,8 @@
 //! are judged (a NUL byte in the first 8000 bytes marks a binary file, git's test), within
 //! a total budget of scanned bytes per image; package documentation is skipped (see
 //! [`is_noise`]). Whether a file survives is read from the final view computed in the same
-//! read; which later layer removed it, from the whiteouts and writers seen.
+//! read; which later layer removed it, from the whiteouts and writers seen. Literals under
+//! secret-like names in files an OS package manager installed are left out (`owned`).
 
 use std::io::Read;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use palisade_checks::secret_scan::{scan_text, SecretHit};
 use palisade_core::{Emitter, ObjectRef, Severity};
 use palisade_image::{Diagnostic, EntryKind, FinalView, Image, ScanReport, Whiteout};
 
+use crate::owned::{is_package_db, Owned, MAX_DB_BYTES};
 use crate::place::{describe_layer, in_layer};
 use crate::rules::SECRET_IN_LAYER;
 use crate::{Options, Stats};
@@ -32,9 +34,13 @@ const NOISE_PREFIXES: &[&str] = &[
     "usr/share/locale/",
 ];
 
-/// Whether a path is documentation that is not read.
+/// Files whose format cannot hold a credential but whose keys read as secret-like names:
+/// nsswitch.conf(5) maps databases (`passwd:`, `shadow:`) to lookup services (`files`).
+const NO_SECRET_FILES: &[&str] = &["etc/nsswitch.conf"];
+
+/// Whether a path is documentation or a file that cannot hold a secret; not read.
 pub(crate) fn is_noise(path: &str) -> bool {
-    NOISE_PREFIXES.iter().any(|p| path.starts_with(p))
+    NOISE_PREFIXES.iter().any(|p| path.starts_with(p)) || NO_SECRET_FILES.contains(&path)
 }
 
 /// A credential found in one layer's file.
@@ -70,6 +76,7 @@ pub(crate) fn walk(image: &Image, options: &Options, stats: &mut Stats) -> Layer
     let mut buf: Vec<u8> = Vec::new();
     let mut budget = options.max_scanned_bytes;
     let mut cap_diag: Option<Diagnostic> = None;
+    let mut owned = Owned::default();
     let report = image.for_each_layer_entry(&options.limits, |entry, reader| {
         if let Some(w) = entry.whiteout {
             let (path, opaque) = match w {
@@ -84,6 +91,18 @@ pub(crate) fn walk(image: &Image, options: &Options, stats: &mut Stats) -> Layer
             return;
         }
         if entry.kind != EntryKind::File || entry.size == 0 {
+            return;
+        }
+        if is_package_db(entry.path) {
+            // File lists, not secrets: read (within their own cap) to know what packages wrote.
+            buf.clear();
+            if reader.take(MAX_DB_BYTES).read_to_end(&mut buf).is_ok() {
+                owned.add(
+                    entry.layer.index,
+                    entry.path,
+                    &String::from_utf8_lossy(&buf),
+                );
+            }
             return;
         }
         if is_noise(entry.path) {
@@ -147,6 +166,11 @@ pub(crate) fn walk(image: &Image, options: &Options, stats: &mut Stats) -> Layer
     });
     let mut report = report;
     report.diagnostics.extend(cap_diag);
+    // Literals under secret-like names in files a package manager wrote are the package's
+    // defaults (see `owned`); known formats stay.
+    let before = hits.len();
+    hits.retain(|h| h.hit.known_format || !owned.contains(h.layer, &h.path));
+    stats.package_defaults = (before - hits.len()) as u64;
     LayerScan {
         hits,
         removals,

@@ -33,6 +33,7 @@
 mod config_checks;
 mod config_secrets;
 mod layer_secrets;
+mod owned;
 mod place;
 mod rules;
 
@@ -90,6 +91,9 @@ pub struct Stats {
     pub skipped_noise: u64,
     /// Files not judged because the per-image budget was used up.
     pub skipped_budget: u64,
+    /// Hits left out as package defaults: literals under secret-like names in files that
+    /// an OS package manager installed (dpkg file lists, apk database of the same layer).
+    pub package_defaults: u64,
 }
 
 /// The result of [`analyze`].

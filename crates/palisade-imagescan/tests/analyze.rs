@@ -436,3 +436,80 @@ fn catalog_lists_every_rule_once_with_fresh_ids() {
         assert!(!r.description.is_empty() && !r.remediation.is_empty());
     }
 }
+
+/// A literal under a secret-like name in a file dpkg installed (listed by a `.list` of the
+/// same layer) is the package's default; the same file rewritten by a later layer is the
+/// builder's, and a private key is reported wherever it is.
+#[test]
+fn package_defaults_are_left_out_but_not_builder_edits_or_keys() {
+    let conf = b"[client]\npassword=Fake-Pa55w0rd-Not-Real\n";
+    let base = LayerTar::new()
+        .file("etc/mysql/my.cnf", conf)
+        .file("usr/share/pkg/test.key", RSA_KEY.as_bytes())
+        .file(
+            "var/lib/dpkg/info/pkg.list",
+            b"/.\n/etc/mysql/my.cnf\n/usr/share/pkg/test.key\n",
+        )
+        .gzip();
+    let built = build(vec![base.clone()], Spec::default());
+    let out = run(&built);
+    let hits = of(&out.findings, "PAL-IMAGE-001");
+    assert_eq!(hits.len(), 1, "{hits:#?}");
+    assert!(hits[0].location.path.ends_with("usr/share/pkg/test.key"));
+    assert_eq!(out.stats.package_defaults, 1);
+    // The builder rewrites the conffile in a later layer: reported there.
+    let top = LayerTar::new().file("etc/mysql/my.cnf", conf).gzip();
+    let out = run(&build(vec![base, top], Spec::default()));
+    let hits = of(&out.findings, "PAL-IMAGE-001");
+    assert_eq!(hits.len(), 2, "{hits:#?}");
+    assert!(hits
+        .iter()
+        .any(|f| f.location.path.contains("etc/mysql/my.cnf") && f.message.contains("in layer 1")));
+}
+
+/// Garbage layers and configs of every shape: never a panic, always a result.
+#[test]
+fn garbage_never_panics() {
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let valid = LayerTar::new()
+        .file("etc/a.conf", b"password=Fake-Pa55w0rd-Not-Real\n")
+        .file("etc/.wh.b", b"")
+        .file(".wh..wh..opq", b"")
+        .gzip();
+    for round in 0..40 {
+        let mut layers = Vec::new();
+        for _ in 0..(next() % 3 + 1) {
+            let mut bytes = valid.clone();
+            // Flip some bytes, cut the end, or use noise alone.
+            match next() % 3 {
+                0 => {
+                    for _ in 0..8 {
+                        let i = (next() as usize) % bytes.len();
+                        bytes[i] ^= next() as u8;
+                    }
+                }
+                1 => bytes.truncate((next() as usize) % bytes.len()),
+                _ => bytes = (0..(next() % 2000)).map(|_| next() as u8).collect(),
+            }
+            layers.push(bytes);
+        }
+        let spec = Spec {
+            config: json!({
+                "User": if round % 2 == 0 { json!(["x"]) } else { json!("0:\u{0}") },
+                "Env": [1, "=", "NOEQUALS", "A=\u{202e}", {"x": 1}],
+                "Labels": {"k": 3, "password": "\u{0}\u{1}"},
+                "ExposedPorts": ["22/tcp"],
+                "Healthcheck": null
+            }),
+            history: Some(json!([{"created_by": 5}, "x", {"created_by": "RUN --token=\u{0}"}])),
+        };
+        let out = run(&build(layers, spec));
+        assert!(out.findings.iter().all(|f| !f.rule_id.is_empty()));
+    }
+}
