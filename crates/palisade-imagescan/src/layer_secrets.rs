@@ -5,7 +5,7 @@
 //! a total budget of scanned bytes per image; package documentation is skipped (see
 //! [`is_noise`]). Whether a file survives is read from the final view computed in the same
 //! read; which later layer removed it, from the whiteouts and writers seen. Literals under
-//! secret-like names in files an OS package manager installed are left out (`owned`).
+//! secret-like names in files a package manager installed are left out (`owned`).
 
 use std::io::Read;
 use std::sync::Arc;

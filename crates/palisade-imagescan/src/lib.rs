@@ -92,7 +92,8 @@ pub struct Stats {
     /// Files not judged because the per-image budget was used up.
     pub skipped_budget: u64,
     /// Hits left out as package defaults: literals under secret-like names in files that
-    /// an OS package manager installed (dpkg file lists, apk database of the same layer).
+    /// a package manager installed (dpkg file lists, apk database, Python `RECORD` of the
+    /// same layer).
     pub package_defaults: u64,
 }
 

@@ -1,6 +1,9 @@
-//! Which files an OS package manager wrote, per layer: dpkg's file lists
-//! (`var/lib/dpkg/info/*.list`, and distroless `var/lib/dpkg/status.d/*.md5sums`) and
-//! apk's database (`lib/apk/db/installed`, `F:` directory and `R:` file lines). A file
+//! Which files a package manager wrote, per layer: dpkg's file lists
+//! (`var/lib/dpkg/info/*.list`, and distroless `var/lib/dpkg/status.d/*.md5sums`), apk's
+//! database (`lib/apk/db/installed`, `F:` directory and `R:` file lines), and the `RECORD`
+//! of installed Python distributions (`*.dist-info/RECORD`, CSV rows whose first field is
+//! a path relative to the directory holding the `.dist-info`, as the wheel spec's "The
+//! RECORD file" says). A file
 //! whose own layer also holds a package database listing it was installed by the package
 //! manager: its content is the package's default, the same in every image that installs
 //! the package, not something the image's builder put there. The secret scan uses this to
@@ -18,6 +21,13 @@ pub(crate) fn is_package_db(path: &str) -> bool {
     (path.starts_with("var/lib/dpkg/info/") && path.ends_with(".list"))
         || (path.starts_with("var/lib/dpkg/status.d/") && path.ends_with(".md5sums"))
         || path == "lib/apk/db/installed"
+        || is_record(path)
+}
+
+fn is_record(path: &str) -> bool {
+    path.strip_suffix("/RECORD")
+        .and_then(|dir| dir.rsplit('/').next())
+        .is_some_and(|d| d.ends_with(".dist-info"))
 }
 
 /// Files written by a package manager, as (layer index, path).
@@ -43,6 +53,26 @@ impl Owned {
                     self.files.insert((layer, path));
                 }
             }
+        } else if is_record(db_path) {
+            // `<site>/<name>.dist-info/RECORD`: rows are relative to `<site>`.
+            let site = parent(parent(db_path));
+            for line in text.lines() {
+                let first = match line.strip_prefix('"') {
+                    Some(quoted) => quoted.split('"').next().unwrap_or(""),
+                    None => line.split(',').next().unwrap_or(""),
+                };
+                if first.is_empty() {
+                    continue;
+                }
+                let joined = if site.is_empty() || first.starts_with('/') {
+                    first.to_string()
+                } else {
+                    format!("{site}/{first}")
+                };
+                if let Ok(path) = palisade_image::path::normalize(joined.as_bytes()) {
+                    self.files.insert((layer, path));
+                }
+            }
         } else if db_path.ends_with(".md5sums") {
             for line in text.lines() {
                 if let Some((_, path)) = line.split_once("  ") {
@@ -64,6 +94,10 @@ impl Owned {
     pub(crate) fn contains(&self, layer: usize, path: &str) -> bool {
         self.files.contains(&(layer, path.to_string()))
     }
+}
+
+fn parent(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(p, _)| p)
 }
 
 #[cfg(test)]
@@ -96,5 +130,22 @@ mod tests {
         assert!(o.contains(2, "lib/libc.musl-x86_64.so.1"));
         assert!(o.contains(2, "etc/apk/arch"));
         assert!(!o.contains(2, "etc/apk"));
+    }
+
+    #[test]
+    fn reads_python_records() {
+        let db = "usr/lib/python3/dist-packages/app-1.0.dist-info/RECORD";
+        assert!(is_package_db(db));
+        assert!(!is_package_db("srv/RECORD"));
+        let mut o = Owned::default();
+        o.add(
+            3,
+            db,
+            "app/__init__.py,sha256=abc,10\n\"app/a,b.cfg\",,\n../../../bin/app,sha256=x,5\napp-1.0.dist-info/RECORD,,\n",
+        );
+        assert!(o.contains(3, "usr/lib/python3/dist-packages/app/__init__.py"));
+        assert!(o.contains(3, "usr/lib/python3/dist-packages/app/a,b.cfg"));
+        assert!(o.contains(3, "usr/bin/app"));
+        assert!(!o.contains(3, "app/__init__.py"));
     }
 }
