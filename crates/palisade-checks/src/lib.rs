@@ -23,6 +23,7 @@ mod hardening;
 mod hygiene;
 mod images;
 mod pod_security;
+pub mod secret_scan;
 mod secrets;
 mod service_accounts;
 mod util;
@@ -30,6 +31,7 @@ mod util;
 use palisade_core::{Config, Context, Finding, Inventory, Object, Rule, Workload};
 use rayon::prelude::*;
 
+pub use images::{unapproved_image, Unapproved};
 pub use palisade_core::Emitter;
 
 /// A per-object check that judges the object alone (given its workload view, computed once

@@ -11,6 +11,10 @@
 //! bound expanded bytes, entries and path length; anything wrong becomes a [`Diagnostic`]
 //! naming the layer, and reading goes on where it can.
 //!
+//! [`Image::for_each_layer_entry`] visits every entry of every layer instead (files a later
+//! layer deletes or overwrites, which still ship in their layer, and whiteout markers), with
+//! its content, in one read of each layer that also computes the final view.
+//!
 //! With the `registry` feature (on by default here, off through the workspace dependency),
 //! `pull` fetches an image from an OCI distribution registry into a verified,
 //! content-addressed blob cache and opens it like a local layout (`docs/images-registry.md`).
@@ -43,8 +47,8 @@ mod stream;
 mod view;
 
 pub use model::{
-    Diagnostic, EntryKind, FileEntry, History, ImageConfig, Layer, Limits, Platform, Severity,
-    SourceKind,
+    Diagnostic, EntryKind, FileEntry, History, ImageConfig, Layer, LayerEntry, Limits, Platform,
+    Severity, SourceKind, Whiteout,
 };
 #[cfg(feature = "registry")]
 pub use pull::{

@@ -214,3 +214,42 @@ pub struct FileEntry<'a> {
     /// The layer that added this final version of the entry.
     pub layer: &'a Layer,
 }
+
+/// What a whiteout entry of a layer does to the layers below it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Whiteout<'a> {
+    /// `.wh.NAME`: this path (and everything under it) from lower layers is deleted.
+    Delete(&'a str),
+    /// `.wh..wh..opq`: every lower-layer child of this directory is hidden (`""` is the root).
+    Opaque(&'a str),
+}
+
+/// One tar entry of one layer, as [`crate::Image::for_each_layer_entry`] hands it out:
+/// every entry the layer holds, including those a later layer deletes or replaces (they
+/// still ship in this layer) and whiteout markers.
+#[derive(Debug, Clone, Copy)]
+pub struct LayerEntry<'a> {
+    /// Normalized path relative to the image root, placed as the final view places it (an
+    /// entry written under a symlinked directory lands at the link's target); for a
+    /// whiteout, the path of the `.wh.` entry itself.
+    pub path: &'a str,
+    /// What the entry is.
+    pub kind: EntryKind,
+    /// Size in bytes of a regular file's content.
+    pub size: u64,
+    /// Permission bits (and set-id bits).
+    pub mode: u32,
+    /// Owner user id.
+    pub uid: u64,
+    /// Owner group id.
+    pub gid: u64,
+    /// Symlink target as written, or the normalized path of a hard link's target.
+    pub link_target: Option<&'a str>,
+    /// The layer holding the entry.
+    pub layer: &'a Layer,
+    /// Position of the entry within its layer (0-based, counting every tar entry); with
+    /// the layer index it names the entry the final view keeps ([`crate::Node`]).
+    pub ordinal: u64,
+    /// Set when the entry is a whiteout marker rather than a file.
+    pub whiteout: Option<Whiteout<'a>>,
+}

@@ -6,9 +6,9 @@
 use std::io::Read;
 
 use crate::entries::{each_entry, Budget, Flow};
-use crate::model::{Diagnostic, FileEntry, Limits, Severity};
+use crate::model::{Diagnostic, FileEntry, LayerEntry, Limits, Severity};
 use crate::source::Image;
-use crate::view::{final_view, FinalView};
+use crate::view::{final_view, final_view_visiting, FinalView};
 
 /// What a scan found besides the files it visited.
 #[derive(Debug, Default)]
@@ -23,6 +23,30 @@ impl Image {
     /// Computes the final filesystem without reading any file content.
     pub fn final_view(&self, limits: &Limits) -> ScanReport {
         let result = final_view(self, limits);
+        ScanReport {
+            view: result.view,
+            diagnostics: self
+                .diagnostics
+                .iter()
+                .cloned()
+                .chain(result.diagnostics)
+                .collect(),
+        }
+    }
+
+    /// Calls `visit` once for every tar entry of every layer, base layer first and in each
+    /// layer's order, with a reader of its content (empty for anything but a regular file):
+    /// files a later layer deletes or overwrites are visited too, since they still ship in
+    /// their layer, and whiteout markers are visited with [`LayerEntry::whiteout`] set.
+    /// Each layer is read once, under `limits`; the returned report holds the final view
+    /// computed in the same read, so a visitor can tell afterwards whether an entry
+    /// survives (`view.nodes[path]` is its layer and ordinal).
+    pub fn for_each_layer_entry(
+        &self,
+        limits: &Limits,
+        mut visit: impl FnMut(&LayerEntry<'_>, &mut dyn Read),
+    ) -> ScanReport {
+        let result = final_view_visiting(self, limits, Some(&mut visit));
         ScanReport {
             view: result.view,
             diagnostics: self

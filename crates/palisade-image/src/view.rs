@@ -7,8 +7,12 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::entries::{each_entry, Budget, Flow};
-use crate::model::{Diagnostic, EntryKind, Limits, Severity, SourceKind};
+use std::io::Read;
+
+use crate::entries::{each_entry, Budget, Flow, RawEntry};
+use crate::model::{
+    Diagnostic, EntryKind, Layer, LayerEntry, Limits, Severity, SourceKind, Whiteout,
+};
 use crate::path::{file_name, join_link, normalize, parent, PathError};
 use crate::source::Image;
 
@@ -119,6 +123,28 @@ fn insert(view: &mut FinalView, path: String, node: Node) {
     view.nodes.insert(path, node);
 }
 
+/// The entry handed to a visitor for a whiteout file (`path` is the `.wh.` entry itself).
+fn whiteout_entry<'a>(
+    path: &'a str,
+    raw: &RawEntry<'_>,
+    layer: &'a Layer,
+    ordinal: u64,
+    whiteout: Whiteout<'a>,
+) -> LayerEntry<'a> {
+    LayerEntry {
+        path,
+        kind: raw.kind,
+        size: raw.size,
+        mode: raw.mode,
+        uid: raw.uid,
+        gid: raw.gid,
+        link_target: None,
+        layer,
+        ordinal,
+        whiteout: Some(whiteout),
+    }
+}
+
 fn split(path: &str) -> VecDeque<String> {
     path.split('/')
         .filter(|p| !p.is_empty())
@@ -141,6 +167,20 @@ pub struct ViewResult {
 
 /// Computes the final filesystem of `image` within `limits`.
 pub fn final_view(image: &Image, limits: &Limits) -> ViewResult {
+    final_view_visiting(image, limits, None)
+}
+
+/// What pass one hands a layer-entry visitor: each entry as placed, with its content.
+pub(crate) type LayerVisit<'v> = &'v mut dyn FnMut(&LayerEntry<'_>, &mut dyn Read);
+
+/// [`final_view`], also handing `visit` every entry of every layer in order (whiteouts
+/// included, entries later hidden or replaced included) with a reader of its content, in
+/// the same single read of each layer.
+pub(crate) fn final_view_visiting(
+    image: &Image,
+    limits: &Limits,
+    mut visit: Option<LayerVisit<'_>>,
+) -> ViewResult {
     let mut out = ViewResult::default();
     let budget = Budget::new(limits);
     let mut entries_seen: u64 = 0;
@@ -163,7 +203,7 @@ pub fn final_view(image: &Image, limits: &Limits) -> ViewResult {
         // layer cut inside a file must not leave that file in the view (pass two could not
         // hand out its content).
         let mut pending: Option<(String, Node)> = None;
-        let result = each_entry(image, layer, limits, &budget, &mut |raw, _| {
+        let result = each_entry(image, layer, limits, &budget, &mut |raw, reader| {
             if let Some((path, node)) = pending.take() {
                 insert(view, path, node);
             }
@@ -223,6 +263,11 @@ pub fn final_view(image: &Image, limits: &Limits) -> ViewResult {
                     return Flow::Next;
                 };
                 if name == OPAQUE {
+                    if let Some(v) = visit.as_deref_mut() {
+                        let entry =
+                            whiteout_entry(&path, &raw, layer, this, Whiteout::Opaque(&dir));
+                        v(&entry, reader);
+                    }
                     opaque.push(dir);
                 } else {
                     let target = &name[WHITEOUT.len()..];
@@ -234,11 +279,17 @@ pub fn final_view(image: &Image, limits: &Limits) -> ViewResult {
                         ));
                         return Flow::Next;
                     }
-                    whiteouts.push(if dir.is_empty() {
+                    let deleted = if dir.is_empty() {
                         target.to_string()
                     } else {
                         format!("{dir}/{target}")
-                    });
+                    };
+                    if let Some(v) = visit.as_deref_mut() {
+                        let entry =
+                            whiteout_entry(&path, &raw, layer, this, Whiteout::Delete(&deleted));
+                        v(&entry, reader);
+                    }
+                    whiteouts.push(deleted);
                 }
                 return Flow::Next;
             }
@@ -304,6 +355,21 @@ pub fn final_view(image: &Image, limits: &Limits) -> ViewResult {
                 },
                 _ => None,
             };
+            if let Some(v) = visit.as_deref_mut() {
+                let entry = LayerEntry {
+                    path: &placed,
+                    kind: raw.kind,
+                    size: raw.size,
+                    mode: raw.mode,
+                    uid: raw.uid,
+                    gid: raw.gid,
+                    link_target: link.as_deref(),
+                    layer,
+                    ordinal: this,
+                    whiteout: None,
+                };
+                v(&entry, reader);
+            }
             pending = Some((
                 placed,
                 Node {

@@ -157,3 +157,47 @@ fn whiteout_under_a_symlinked_directory_deletes_in_the_target() {
     assert!(view.nodes.contains_key("usr/bin/bar"));
     assert!(view.nodes.contains_key("bin"));
 }
+
+/// The per-layer walk hands out every entry of every layer, the ones a later layer deletes
+/// or replaces and the whiteout markers included, and its view agrees with the final view.
+#[test]
+fn layer_walk_sees_deleted_and_replaced_entries_and_whiteouts() {
+    let base = LayerTar::new()
+        .dir("etc")
+        .file("etc/key.pem", b"old key")
+        .file("etc/conf", b"v1")
+        .gzip();
+    let top = LayerTar::new()
+        .file("etc/.wh.key.pem", b"")
+        .file("etc/conf", b"v2")
+        .file("etc/.wh..wh..opq", b"")
+        .tar();
+    let image = Image::from_layer_blobs(vec![base, top]);
+    let mut seen = Vec::new();
+    let report = image.for_each_layer_entry(&Limits::default(), |e, r| {
+        let mut content = String::new();
+        r.read_to_string(&mut content).unwrap();
+        let wh = e.whiteout.map(|w| format!("{w:?}"));
+        seen.push((e.layer.index, e.ordinal, e.path.to_string(), content, wh));
+    });
+    let rows: Vec<(usize, u64, &str, &str, Option<&str>)> = seen
+        .iter()
+        .map(|(l, o, p, c, w)| (*l, *o, p.as_str(), c.as_str(), w.as_deref()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (0, 0, "etc", "", None),
+            (0, 1, "etc/key.pem", "old key", None),
+            (0, 2, "etc/conf", "v1", None),
+            (1, 0, "etc/.wh.key.pem", "", Some("Delete(\"etc/key.pem\")")),
+            (1, 1, "etc/conf", "v2", None),
+            (1, 2, "etc/.wh..wh..opq", "", Some("Opaque(\"etc\")")),
+        ]
+    );
+    let expected = image.final_view(&Limits::default()).view;
+    assert_eq!(report.view.nodes, expected.nodes);
+    assert!(!report.view.nodes.contains_key("etc/key.pem"));
+    let conf = &report.view.nodes["etc/conf"];
+    assert_eq!((conf.layer, conf.ordinal), (1, 1));
+}

@@ -10,7 +10,7 @@ mod pull_policy;
 
 use palisade_core::workload::Described;
 use palisade_core::yaml::Pos;
-use palisade_core::{Controls, Family, Finding, Object, Rule, Severity, Workload};
+use palisade_core::{Config, Controls, Family, Finding, Object, Rule, Severity, Workload};
 
 use crate::{Checks, Emitter};
 
@@ -177,17 +177,46 @@ fn pinning(site: &Site, image: &ImageRef, em: &mut Emitter) {
 
 /// PAL-IMG-003, when `approvedRegistries` or `approvedImages` is configured.
 fn approval(site: &Site, parsed: &Result<ImageRef, &str>, em: &mut Emitter) {
-    let config = em.config();
+    let Some(verdict) = judge_approval(site.raw, parsed, em.config()) else {
+        return;
+    };
+    if let Some(f) = site.emit(&UNAPPROVED_REGISTRY, em, &verdict.why) {
+        f.evidence = Some(verdict.evidence);
+    }
+}
+
+/// Why an image reference is outside the approved registries and images.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unapproved {
+    /// The rest of a sentence that starts with the reference (` from registry `x`, which
+    /// is not approved`).
+    pub why: String,
+    /// The approved lists, for a finding's evidence.
+    pub evidence: String,
+}
+
+/// PAL-IMG-003's verdict on one reference, without reporting it: `None` when the reference
+/// is approved or when neither `approvedRegistries` nor `approvedImages` is configured.
+/// Other scans of images (the image scan) call this so the two never disagree.
+pub fn unapproved_image(raw: &str, config: &Config) -> Option<Unapproved> {
+    judge_approval(raw, &parse_image(raw), config)
+}
+
+fn judge_approval(
+    raw: &str,
+    parsed: &Result<ImageRef, &str>,
+    config: &Config,
+) -> Option<Unapproved> {
     let registries = &config.approved_registries;
     if registries.is_empty() && config.approved_images.is_empty() {
-        return;
+        return None;
     }
-    if approved_by_glob(site.raw, parsed.as_ref().ok(), em) {
-        return;
+    if approved_by_glob(raw, parsed.as_ref().ok(), config) {
+        return None;
     }
-    let what = match parsed {
+    let why = match parsed {
         Err(why) => format!(", which cannot be parsed ({why}), so its registry cannot be verified"),
-        Ok(image) if registries.iter().any(|r| registry_matches(r, image)) => return,
+        Ok(image) if registries.iter().any(|r| registry_matches(r, image)) => return None,
         Ok(ImageRef {
             registry: Some(host),
             ..
@@ -200,15 +229,14 @@ fn approval(site: &Site, parsed: &Result<ImageRef, &str>, em: &mut Emitter) {
                   their host"
             .to_string(),
     };
-    let evidence = approved_summary(em);
-    if let Some(f) = site.emit(&UNAPPROVED_REGISTRY, em, &what) {
-        f.evidence = Some(evidence);
-    }
+    Some(Unapproved {
+        why,
+        evidence: approved_summary(config),
+    })
 }
 
 /// The approved lists, for the finding's evidence.
-fn approved_summary(em: &Emitter) -> String {
-    let config = em.config();
+fn approved_summary(config: &Config) -> String {
     let registries = config.approved_registries.join(", ");
     let images: Vec<&str> = config.approved_images.iter().map(|g| g.as_str()).collect();
     match (registries.is_empty(), images.is_empty()) {
@@ -223,9 +251,9 @@ fn approved_summary(em: &Emitter) -> String {
 
 /// True when an `approvedImages` glob matches the reference as written, or without its
 /// digest (so `reg.test/app:1.*` approves `reg.test/app:1.2@sha256:...`).
-fn approved_by_glob(raw: &str, image: Option<&ImageRef>, em: &Emitter) -> bool {
+fn approved_by_glob(raw: &str, image: Option<&ImageRef>, config: &Config) -> bool {
     let undigested = image.map(ImageRef::without_digest);
-    em.config()
+    config
         .approved_images
         .iter()
         .any(|g| g.matches(raw) || undigested.as_deref().is_some_and(|u| g.matches(u)))
