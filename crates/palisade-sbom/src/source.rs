@@ -17,6 +17,24 @@ pub trait FileSource {
     fn files(&self) -> Vec<String>;
     /// The content of `path`, failing with `InvalidData` if it is larger than `limit` bytes.
     fn read(&self, path: &str, limit: u64) -> io::Result<Vec<u8>>;
+
+    /// A stream of `path`'s content (binaries are sniffed, not read whole). The default reads
+    /// the file whole, up to [`MAX_FILE_BYTES`].
+    fn open(&self, path: &str) -> io::Result<Box<dyn Read + '_>> {
+        Ok(Box::new(io::Cursor::new(self.read(path, MAX_FILE_BYTES)?)))
+    }
+
+    /// Whether `path` could be a program worth sniffing for Go build info (an execute bit set
+    /// and big enough for an executable header). Sources that cannot tell say `true`.
+    fn maybe_executable(&self, _path: &str) -> bool {
+        true
+    }
+
+    /// Where `path` is on the local disk, when it is a plain file there (SQLite then opens
+    /// the rpm database in place instead of a copy).
+    fn local_path(&self, _path: &str) -> Option<PathBuf> {
+        None
+    }
 }
 
 /// A root filesystem unpacked in a directory. Symbolic links are neither listed nor followed,
@@ -93,6 +111,53 @@ impl FileSource for DirSource {
             return Err(too_large(buf.len() as u64, limit));
         }
         Ok(buf)
+    }
+
+    fn open(&self, path: &str) -> io::Result<Box<dyn Read + '_>> {
+        let full = self.checked(path)?;
+        Ok(Box::new(io::BufReader::with_capacity(
+            64 << 10,
+            std::fs::File::open(full)?,
+        )))
+    }
+
+    fn maybe_executable(&self, path: &str) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        let Ok(full) = self.checked(path) else {
+            return false;
+        };
+        std::fs::symlink_metadata(full).is_ok_and(|m| {
+            m.is_file()
+                && m.permissions().mode() & 0o111 != 0
+                && m.len() >= crate::golang::MIN_BINARY_BYTES
+        })
+    }
+
+    fn local_path(&self, path: &str) -> Option<PathBuf> {
+        let full = self.checked(path).ok()?;
+        std::fs::symlink_metadata(&full)
+            .is_ok_and(|m| m.is_file())
+            .then_some(full)
+    }
+}
+
+impl DirSource {
+    /// `root/path` for a path that stays inside the root and is a regular file, not a link.
+    fn checked(&self, path: &str) -> io::Result<PathBuf> {
+        if path.split('/').any(|c| c == ".." || c.is_empty()) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "path leaves the root",
+            ));
+        }
+        let full = self.root.join(path);
+        if !std::fs::symlink_metadata(&full)?.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+        Ok(full)
     }
 }
 
