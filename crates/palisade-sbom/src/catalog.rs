@@ -27,10 +27,9 @@ pub struct Catalog {
 pub fn catalog(src: &dyn FileSource) -> Catalog {
     let mut col = Collector::default();
     let none = LayerRef::default();
-    for path in src.files() {
-        let Some(want) = route::by_path(&path)
-            .or_else(|| src.maybe_executable(&path).then_some(Want::Executable))
-        else {
+    for file in src.entries() {
+        let path = file.path;
+        let Some(want) = route::route(&path, file.mode, file.size) else {
             continue;
         };
         if want == Want::RpmDb {

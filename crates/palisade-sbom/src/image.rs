@@ -23,7 +23,7 @@ pub fn catalog_image(image: &Image, limits: &Limits) -> Catalog {
         if entry.kind != EntryKind::File {
             return;
         }
-        let Some(want) = route::route(entry.path, Some(entry.mode), entry.size) else {
+        let Some(want) = route::route(entry.path, Some(entry.mode), Some(entry.size)) else {
             return;
         };
         let layer = LayerRef {

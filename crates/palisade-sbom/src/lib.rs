@@ -27,4 +27,4 @@ pub mod fuzzing;
 pub use catalog::{catalog, Catalog};
 pub use image::catalog_image;
 pub use package::{OsRelease, Package, PackageKind, Warning};
-pub use source::{DirSource, FileSource, MemSource, MAX_FILE_BYTES};
+pub use source::{DirSource, FileSource, MemSource, SourceFile, MAX_FILE_BYTES};

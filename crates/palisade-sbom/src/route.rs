@@ -82,11 +82,36 @@ pub fn by_path(path: &str) -> Option<Want> {
 
 /// The cataloger that wants a file: by name, else a sniff for a Go binary when any execute
 /// bit is set and the file is big enough to hold an executable header.
-pub fn route(path: &str, mode: Option<u32>, size: u64) -> Option<Want> {
+/// An unknown mode or size does not rule a file out.
+pub fn route(path: &str, mode: Option<u32>, size: Option<u64>) -> Option<Want> {
     by_path(path).or_else(|| {
         let exec = mode.is_none_or(|m| m & 0o111 != 0);
-        (exec && size >= golang::MIN_BINARY_BYTES).then_some(Want::Executable)
+        let big = size.is_none_or(|s| s >= golang::MIN_BINARY_BYTES);
+        (exec && big).then_some(Want::Executable)
     })
+}
+
+/// Files a directory walk need not stat to look for binaries: data trees and extensions no
+/// executable carries (a Go program named `x.gz` under `usr/share/zoneinfo` is not worth
+/// a `stat` of every time zone and man page).
+pub fn data_only(path: &str) -> bool {
+    const TREES: [&str; 5] = [
+        "usr/share/zoneinfo/",
+        "usr/share/locale/",
+        "usr/share/i18n/",
+        "usr/share/man/",
+        "usr/share/doc/",
+    ];
+    const EXTS: [&str; 22] = [
+        "gz", "xz", "bz2", "zst", "mo", "txt", "html", "css", "png", "svg", "py", "pyc", "pm",
+        "pl", "h", "json", "xml", "conf", "md", "pem", "crt", "list",
+    ];
+    if TREES.iter().any(|t| path.starts_with(t)) {
+        return true;
+    }
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.rsplit_once('.')
+        .is_some_and(|(_, ext)| EXTS.contains(&ext))
 }
 
 #[cfg(test)]
@@ -111,10 +136,10 @@ mod tests {
         assert_eq!(by_path("app/package-lock.json"), Some(Want::NpmLock));
         assert_eq!(by_path("opt/app/lib/x.JAR"), Some(Want::JavaArchive));
         assert_eq!(
-            route("usr/bin/app", Some(0o755), 4096),
+            route("usr/bin/app", Some(0o755), Some(4096)),
             Some(Want::Executable)
         );
-        assert_eq!(route("usr/bin/app", Some(0o644), 4096), None);
-        assert_eq!(route("usr/bin/app", Some(0o755), 10), None);
+        assert_eq!(route("usr/bin/app", Some(0o644), Some(4096)), None);
+        assert_eq!(route("usr/bin/app", Some(0o755), Some(10)), None);
     }
 }

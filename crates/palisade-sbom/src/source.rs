@@ -24,10 +24,18 @@ pub trait FileSource {
         Ok(Box::new(io::Cursor::new(self.read(path, MAX_FILE_BYTES)?)))
     }
 
-    /// Whether `path` could be a program worth sniffing for Go build info (an execute bit set
-    /// and big enough for an executable header). Sources that cannot tell say `true`.
-    fn maybe_executable(&self, _path: &str) -> bool {
-        true
+    /// Every regular file with the mode and size the source knows without extra work (a
+    /// file no cataloger wants by name is sniffed as a binary when it has an execute bit, or
+    /// when its mode is unknown). The default knows neither.
+    fn entries(&self) -> Vec<SourceFile> {
+        self.files()
+            .into_iter()
+            .map(|path| SourceFile {
+                path,
+                mode: None,
+                size: None,
+            })
+            .collect()
     }
 
     /// Where `path` is on the local disk, when it is a plain file there (SQLite then opens
@@ -35,6 +43,17 @@ pub trait FileSource {
     fn local_path(&self, _path: &str) -> Option<PathBuf> {
         None
     }
+}
+
+/// One regular file of a source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Relative `/`-separated path.
+    pub path: String,
+    /// Permission bits, when known.
+    pub mode: Option<u32>,
+    /// Size in bytes, when known.
+    pub size: Option<u64>,
 }
 
 /// A root filesystem unpacked in a directory. Symbolic links are neither listed nor followed,
@@ -50,7 +69,7 @@ impl DirSource {
         Self { root: root.into() }
     }
 
-    fn walk(&self, dir: &Path, rel: &str, out: &mut Vec<String>) {
+    fn walk(&self, dir: &Path, rel: &str, out: &mut Vec<SourceFile>) {
         // Unreadable directories (permissions) are skipped: a partial listing is more useful
         // than none, and the catalogers only care about a handful of well-known paths.
         let Ok(entries) = std::fs::read_dir(dir) else {
@@ -70,7 +89,23 @@ impl DirSource {
             if kind.is_dir() {
                 self.walk(&entry.path(), &child, out);
             } else if kind.is_file() {
-                out.push(child);
+                // Only files no cataloger wants by name need their mode (a binary to sniff);
+                // DirEntry::metadata stats relative to the open directory, not from the root.
+                let meta = if crate::route::by_path(&child).is_none()
+                    && !crate::route::data_only(&child)
+                {
+                    entry.metadata().ok()
+                } else {
+                    None
+                };
+                out.push(SourceFile {
+                    path: child,
+                    mode: meta.as_ref().map(|m| {
+                        use std::os::unix::fs::PermissionsExt;
+                        m.permissions().mode()
+                    }),
+                    size: meta.as_ref().map(std::fs::Metadata::len),
+                });
             }
         }
     }
@@ -78,6 +113,10 @@ impl DirSource {
 
 impl FileSource for DirSource {
     fn files(&self) -> Vec<String> {
+        self.entries().into_iter().map(|f| f.path).collect()
+    }
+
+    fn entries(&self) -> Vec<SourceFile> {
         let mut out = Vec::new();
         self.walk(&self.root, "", &mut out);
         out
@@ -114,23 +153,26 @@ impl FileSource for DirSource {
     }
 
     fn open(&self, path: &str) -> io::Result<Box<dyn Read + '_>> {
-        let full = self.checked(path)?;
-        Ok(Box::new(io::BufReader::with_capacity(
-            64 << 10,
-            std::fs::File::open(full)?,
-        )))
-    }
-
-    fn maybe_executable(&self, path: &str) -> bool {
-        use std::os::unix::fs::PermissionsExt;
-        let Ok(full) = self.checked(path) else {
-            return false;
-        };
-        std::fs::symlink_metadata(full).is_ok_and(|m| {
-            m.is_file()
-                && m.permissions().mode() & 0o111 != 0
-                && m.len() >= crate::golang::MIN_BINARY_BYTES
-        })
+        use std::os::unix::fs::OpenOptionsExt;
+        if path.split('/').any(|c| c == ".." || c.is_empty()) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "path leaves the root",
+            ));
+        }
+        // O_NOFOLLOW: a link in the last component is refused rather than followed (the walk
+        // never descends through a linked directory); fstat then checks the kind.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(self.root.join(path))?;
+        if !file.metadata()?.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+        Ok(Box::new(file))
     }
 
     fn local_path(&self, path: &str) -> Option<PathBuf> {

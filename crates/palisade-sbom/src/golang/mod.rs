@@ -43,7 +43,8 @@ struct Window<'a> {
     buf: Vec<u8>,
     base: u64,
     eof: bool,
-    hasher: Sha256,
+    /// Started once the file is known to be a Go binary (other files are not hashed).
+    hasher: Option<Sha256>,
     total: u64,
 }
 
@@ -54,18 +55,26 @@ impl Window<'_> {
 
     /// Reads until `abs_end` is buffered, the stream ends, or the scan cap is met.
     fn fill_to(&mut self, abs_end: u64) {
-        let mut chunk = [0u8; 64 << 10];
         while self.end() < abs_end && !self.eof {
             if self.total >= MAX_SCAN_BYTES {
                 self.eof = true;
                 break;
             }
-            match self.reader.read(&mut chunk) {
-                Ok(0) | Err(_) => self.eof = true,
+            // Small reads for headers, big ones for the scan; straight into the buffer.
+            let want = (abs_end - self.end()).clamp(4096, 256 << 10) as usize;
+            let old = self.buf.len();
+            self.buf.resize(old + want, 0);
+            match self.reader.read(&mut self.buf[old..]) {
+                Ok(0) | Err(_) => {
+                    self.buf.truncate(old);
+                    self.eof = true;
+                }
                 Ok(n) => {
-                    self.hasher.update(&chunk[..n]);
+                    self.buf.truncate(old + n);
+                    if let Some(h) = &mut self.hasher {
+                        h.update(&self.buf[old..]);
+                    }
                     self.total += n as u64;
-                    self.buf.extend_from_slice(&chunk[..n]);
                 }
             }
         }
@@ -77,6 +86,15 @@ impl Window<'_> {
         self.buf.get(start..end)
     }
 
+    /// Starts hashing (the buffer still holds everything read so far).
+    fn start_hash(&mut self) {
+        if self.base == 0 && self.hasher.is_none() {
+            let mut h = Sha256::new();
+            h.update(&self.buf);
+            self.hasher = Some(h);
+        }
+    }
+
     /// Drops buffered bytes before `abs`.
     fn discard_before(&mut self, abs: u64) {
         let n = abs.saturating_sub(self.base).min(self.buf.len() as u64) as usize;
@@ -86,6 +104,7 @@ impl Window<'_> {
 
     /// Reads the rest (hashing it) and returns the hash, unless the scan cap cut it.
     fn finish(mut self) -> Option<String> {
+        self.hasher.as_ref()?;
         let mut chunk = [0u8; 64 << 10];
         while !self.eof {
             if self.total >= MAX_SCAN_BYTES {
@@ -94,13 +113,16 @@ impl Window<'_> {
             match self.reader.read(&mut chunk) {
                 Ok(0) => self.eof = true,
                 Ok(n) => {
-                    self.hasher.update(&chunk[..n]);
+                    if let Some(h) = &mut self.hasher {
+                        h.update(&chunk[..n]);
+                    }
                     self.total += n as u64;
                 }
                 Err(_) => return None,
             }
         }
-        (self.total < MAX_SCAN_BYTES).then(|| crate::collect::hex(&self.hasher.finalize()))
+        let h = self.hasher.take()?;
+        (self.total < MAX_SCAN_BYTES).then(|| crate::collect::hex(&h.finalize()))
     }
 }
 
@@ -111,7 +133,7 @@ pub fn sniff(path: &str, reader: &mut dyn Read, warnings: &mut Vec<Warning>) -> 
         buf: Vec::new(),
         base: 0,
         eof: false,
-        hasher: Sha256::new(),
+        hasher: None,
         total: 0,
     };
     w.fill_to(64);
@@ -140,6 +162,7 @@ pub fn sniff(path: &str, reader: &mut dyn Read, warnings: &mut Vec<Warning>) -> 
     } else if !is_macho_or_pe(&head) {
         return None;
     }
+    w.start_hash();
     let mut from = 0u64;
     let found = loop {
         w.fill_to(from + (1 << 20));
