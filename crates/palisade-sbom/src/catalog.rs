@@ -33,9 +33,14 @@ pub fn catalog(src: &dyn FileSource) -> Catalog {
             continue;
         };
         if want == Want::RpmDb {
-            if let Some(local) = src.local_path(&path) {
-                // SQLite reads the database in place: no copy.
-                col.add_rpm_file(&path, &local, None, none);
+            // SQLite reads the database in place, with no copy, unless a WAL holds changes
+            // not yet in it (then both are copied and SQLite applies the log to the copy).
+            let wal = format!("{path}{}", crate::rpm::WAL_SUFFIX);
+            let wal_empty = src
+                .local_path(&wal)
+                .is_none_or(|w| std::fs::metadata(w).is_ok_and(|m| m.len() == 0));
+            if let (Some(local), true) = (src.local_path(&path), wal_empty) {
+                col.add_rpm_file(&path, &local, none);
                 continue;
             }
         }

@@ -53,6 +53,14 @@ struct Kept {
     origin: Origin,
 }
 
+/// An rpm database copied out of a stream, with its WAL when there is one.
+struct RpmStaged {
+    path: String,
+    dir: tempfile::TempDir,
+    /// Set once the database itself (not only a WAL) was copied.
+    db: Option<Origin>,
+}
+
 /// Everything gathered so far.
 #[derive(Default)]
 pub(crate) struct Collector {
@@ -64,6 +72,7 @@ pub(crate) struct Collector {
     copyright: HashMap<String, Vec<String>>,
     apk: Option<Kept>,
     rpm: Vec<(rpm::Header, String, Origin)>,
+    rpm_staged: Vec<RpmStaged>,
     owned: HashSet<String>,
     language: Vec<Package>,
     warnings: Vec<Warning>,
@@ -124,7 +133,8 @@ impl Collector {
                     }
                 }
             }
-            Want::RpmDb => self.add_rpm_stream(path, reader, layer),
+            Want::RpmDb => self.add_rpm_stream(path, false, reader, layer),
+            Want::RpmWal => self.add_rpm_stream(path, true, reader, layer),
             _ => match read_capped(reader, want.cap()) {
                 Ok(bytes) => self.add_bytes(path, want, bytes, layer),
                 Err(e) => self.warn(path, format!("not read: {e}")),
@@ -196,7 +206,8 @@ impl Collector {
                 sha = Some(sha256_hex(&bytes));
                 lang.extend(java::catalog_archive(path, bytes, w));
             }
-            Want::RpmDb => self.add_rpm_stream(path, &mut bytes.as_slice(), layer),
+            Want::RpmDb => self.add_rpm_stream(path, false, &mut bytes.as_slice(), layer),
+            Want::RpmWal => self.add_rpm_stream(path, true, &mut bytes.as_slice(), layer),
             Want::Executable => {
                 self.add(path, want, &mut bytes.as_slice(), layer);
             }
@@ -210,11 +221,46 @@ impl Collector {
         }
     }
 
-    /// An rpm database must be a file for SQLite: copied to a temporary file (hashed on the
-    /// way), capped.
-    fn add_rpm_stream(&mut self, path: &str, reader: &mut dyn Read, layer: LayerRef<'_>) {
-        let copied = (|| -> io::Result<(tempfile::NamedTempFile, String)> {
-            let mut tmp = tempfile::NamedTempFile::new()?;
+    /// An rpm database (or its write-ahead log) must be a file for SQLite: it is copied to a
+    /// temporary directory (hashed on the way, capped) and opened in `finish`, once its WAL,
+    /// which may come later in the stream, has been staged beside it.
+    fn add_rpm_stream(
+        &mut self,
+        path: &str,
+        wal: bool,
+        reader: &mut dyn Read,
+        layer: LayerRef<'_>,
+    ) {
+        let db_path = if wal {
+            path.strip_suffix(rpm::WAL_SUFFIX).unwrap_or(path)
+        } else {
+            path
+        };
+        let staged = match self.rpm_staged.iter().position(|s| s.path == db_path) {
+            Some(i) => &mut self.rpm_staged[i],
+            None => match tempfile::tempdir() {
+                Ok(dir) => {
+                    self.rpm_staged.push(RpmStaged {
+                        path: db_path.to_string(),
+                        dir,
+                        db: None,
+                    });
+                    let last = self.rpm_staged.len() - 1;
+                    &mut self.rpm_staged[last]
+                }
+                Err(e) => {
+                    self.warn(path, format!("no temporary directory: {e}"));
+                    return;
+                }
+            },
+        };
+        let name = if wal {
+            "rpmdb.sqlite-wal"
+        } else {
+            "rpmdb.sqlite"
+        };
+        let copied = (|| -> io::Result<String> {
+            let mut file = std::fs::File::create(staged.dir.path().join(name))?;
             let mut hasher = Sha256::new();
             let mut limited = reader.take(rpm::MAX_DB_BYTES.saturating_add(1));
             let mut buf = vec![0u8; 64 << 10];
@@ -232,27 +278,25 @@ impl Collector {
                     ));
                 }
                 hasher.update(&buf[..n]);
-                tmp.write_all(&buf[..n])?;
+                file.write_all(&buf[..n])?;
             }
-            tmp.flush()?;
-            Ok((tmp, hex(&hasher.finalize())))
+            file.flush()?;
+            Ok(hex(&hasher.finalize()))
         })();
         match copied {
-            Ok((tmp, sha)) => self.add_rpm_file(path, tmp.path(), Some(sha), layer),
-            Err(e) => self.warn(path, format!("not read: {e}")),
+            Ok(sha) if !wal => staged.db = Some(Origin::new(layer, Some(sha))),
+            Ok(_) => {}
+            Err(e) => {
+                let _ = std::fs::remove_file(staged.dir.path().join(name));
+                self.warn(path, format!("not read: {e}"));
+            }
         }
     }
 
     /// Reads an rpm database that is a file on disk (`path` is its name in the source).
-    pub(crate) fn add_rpm_file(
-        &mut self,
-        path: &str,
-        file: &Path,
-        sha: Option<String>,
-        layer: LayerRef<'_>,
-    ) {
-        let headers = rpm::read_db(path, file, &mut self.warnings);
-        let origin = Origin::new(layer, sha);
+    pub(crate) fn add_rpm_file(&mut self, path: &str, file: &Path, layer: LayerRef<'_>) {
+        let headers = rpm::read_db(path, file, true, &mut self.warnings);
+        let origin = Origin::new(layer, None);
         for h in headers {
             self.rpm.push((h, path.to_string(), origin.clone()));
         }
@@ -317,14 +361,8 @@ impl Collector {
 
         // Language packages: the ones whose file an OS package installed are the OS's.
         let mut language = std::mem::take(&mut self.language);
-        language.sort_by(|a, b| {
-            (a.kind, &a.found_in, &a.name, &a.version).cmp(&(
-                b.kind,
-                &b.found_in,
-                &b.name,
-                &b.version,
-            ))
-        });
+        // Stable: the packages of one file keep their order (a Go binary's main module first).
+        language.sort_by(|a, b| (a.kind, &a.found_in).cmp(&(b.kind, &b.found_in)));
         let before = language.len();
         language.retain(|p| {
             let file = p.found_in.split('!').next().unwrap_or_default();

@@ -22,6 +22,8 @@ pub enum Want {
     ApkInstalled,
     /// An rpm sqlite database.
     RpmDb,
+    /// The write-ahead log beside an rpm sqlite database.
+    RpmWal,
     /// Python core metadata.
     Python,
     /// `node_modules/[@scope/]NAME/package.json`.
@@ -40,7 +42,7 @@ impl Want {
         match self {
             Want::OsRelease => 64 << 10,
             Want::Copyright | Want::NpmPackage => 4 << 20,
-            Want::RpmDb => rpm::MAX_DB_BYTES,
+            Want::RpmDb | Want::RpmWal => rpm::MAX_DB_BYTES,
             Want::JavaArchive => java::MAX_ARCHIVE_BYTES,
             Want::Executable => golang::MAX_SCAN_BYTES,
             _ => crate::source::MAX_FILE_BYTES,
@@ -66,6 +68,8 @@ pub fn by_path(path: &str) -> Option<Want> {
         Want::ApkInstalled
     } else if rpm::DB_PATHS.contains(&path) {
         Want::RpmDb
+    } else if rpm::is_wal(path) {
+        Want::RpmWal
     } else if python::is_metadata(path) {
         Want::Python
     } else if npm::is_package_json(path) {

@@ -270,8 +270,8 @@ fn module_purl(path: &str, version: &str) -> String {
 
 /// One package per module: `stdlib` (the Go version as SemVer), the main module, then each
 /// dependency. A replaced dependency is reported as its replacement (that is the code
-/// compiled in), with the required module as its source; a directory replacement has no
-/// version and reports `(devel)`.
+/// compiled in), with the required module as its source; a directory replacement keeps the
+/// required module's path and reports version `(devel)`.
 pub fn packages(path: &str, go_version: &str, info: &ModInfo) -> Vec<Package> {
     let arch = info
         .settings
@@ -291,8 +291,10 @@ pub fn packages(path: &str, go_version: &str, info: &ModInfo) -> Vec<Package> {
     std.arch.clone_from(&arch);
     out.push(std);
     let mut push = |m: &Module| {
+        // A directory replacement has version `(devel)` (or none, in old toolchains).
+        let local = |r: &Module| r.version.is_empty() || r.version == "(devel)";
         let (name, version) = match &m.replace {
-            Some(r) if !r.version.is_empty() => (r.path.as_str(), r.version.as_str()),
+            Some(r) if !local(r) => (r.path.as_str(), r.version.as_str()),
             Some(_) => (m.path.as_str(), "(devel)"),
             None => (m.path.as_str(), m.version.as_str()),
         };

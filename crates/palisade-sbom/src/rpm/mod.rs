@@ -21,11 +21,20 @@ pub const DB_PATHS: [&str; 2] = [
     "var/lib/rpm/rpmdb.sqlite",
 ];
 
+/// The write-ahead log beside a database (SQLite's `-wal` file).
+pub const WAL_SUFFIX: &str = "-wal";
+
+/// Whether `path` is the write-ahead log of a database in [`DB_PATHS`].
+pub fn is_wal(path: &str) -> bool {
+    path.strip_suffix(WAL_SUFFIX)
+        .is_some_and(|db| DB_PATHS.contains(&db))
+}
+
 /// Largest database read (a full Fedora workstation's is ~100 MB).
 pub const MAX_DB_BYTES: u64 = 1 << 30;
 
 /// Percent-encodes the characters that end or escape a path in an SQLite URI.
-fn uri(file: &Path) -> String {
+fn uri(file: &Path, immutable: bool) -> String {
     let mut out = String::from("file:");
     for c in file.to_string_lossy().chars() {
         match c {
@@ -33,19 +42,31 @@ fn uri(file: &Path) -> String {
             c => out.push(c),
         }
     }
-    out.push_str("?immutable=1");
+    if immutable {
+        out.push_str("?immutable=1");
+    }
     out
 }
 
 /// Reads every package header of the database in `file` (named `path` in the source);
-/// rows that are no valid header become warnings.
-pub fn read_db(path: &str, file: &Path, warnings: &mut Vec<Warning>) -> Vec<Header> {
+/// rows that are no valid header become warnings. `in_place` opens a database in a source
+/// directory read-only and immutable (nothing written beside it; its WAL must be empty); a
+/// private copy is opened read-write so SQLite can apply a WAL staged beside it.
+pub fn read_db(
+    path: &str,
+    file: &Path,
+    in_place: bool,
+    warnings: &mut Vec<Warning>,
+) -> Vec<Header> {
     let mut out = Vec::new();
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-        | OpenFlags::SQLITE_OPEN_URI
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let access = if in_place {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+    };
+    let flags = access | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let result = (|| -> rusqlite::Result<()> {
-        let conn = Connection::open_with_flags(uri(file), flags)?;
+        let conn = Connection::open_with_flags(uri(file, in_place), flags)?;
         let mut stmt = conn.prepare("SELECT hnum, blob FROM Packages ORDER BY hnum")?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
@@ -163,7 +184,7 @@ mod tests {
         let f = dir.path().join("rpmdb.sqlite");
         std::fs::write(&f, b"not sqlite at all, just text").unwrap();
         let mut w = Vec::new();
-        assert!(read_db("var/lib/rpm/rpmdb.sqlite", &f, &mut w).is_empty());
+        assert!(read_db("var/lib/rpm/rpmdb.sqlite", &f, true, &mut w).is_empty());
         assert_eq!(w.len(), 1);
     }
 }

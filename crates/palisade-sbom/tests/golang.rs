@@ -1,0 +1,253 @@
+//! Go build info read from real binaries built here with the Go toolchain (a temp module
+//! with a local `replace`, no network), checked against `go version -m`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use palisade_image::{Image, Limits, Platform};
+use palisade_sbom::{catalog, catalog_image, DirSource, MemSource, Package, PackageKind};
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// Builds the test program for `goarch` with extra `go build` flags into `out`.
+fn build(src: &Path, out: &Path, goarch: &str, flags: &[&str]) {
+    let status = Command::new("go")
+        .current_dir(src)
+        .env("GOARCH", goarch)
+        .env("CGO_ENABLED", "0")
+        .env("GOPROXY", "off")
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOWORK", "off")
+        .arg("build")
+        .args(flags)
+        .arg("-o")
+        .arg(out)
+        .arg(".")
+        .status()
+        .expect("the Go toolchain is missing: run scripts/setup.sh");
+    assert!(status.success(), "go build failed");
+}
+
+fn module(dir: &Path) -> PathBuf {
+    let src = dir.join("src");
+    write(
+        &src.join("go.mod"),
+        "module example.com/app\n\ngo 1.21\n\nrequire example.com/lib v1.2.3\n\nreplace example.com/lib => ./lib\n",
+    );
+    write(
+        &src.join("main.go"),
+        "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/lib\"\n)\n\nfunc main() { fmt.Println(lib.Hello()) }\n",
+    );
+    write(
+        &src.join("lib/go.mod"),
+        "module example.com/lib\n\ngo 1.21\n",
+    );
+    write(
+        &src.join("lib/lib.go"),
+        "package lib\n\nfunc Hello() string { return \"hi\" }\n",
+    );
+    src
+}
+
+/// `go version -m`: the Go version and the (kind, path, version) of every module line.
+fn oracle(bin: &Path) -> (String, BTreeSet<(String, String, String)>) {
+    let out = Command::new("go")
+        .args(["version", "-m"])
+        .arg(bin)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    let version = lines
+        .next()
+        .unwrap()
+        .rsplit(": ")
+        .next()
+        .unwrap()
+        .to_string();
+    let mods = lines
+        .filter_map(|l| {
+            let f: Vec<&str> = l.trim_start_matches('\t').split('\t').collect();
+            matches!(f[0], "mod" | "dep" | "=>").then(|| {
+                (
+                    f[0].to_string(),
+                    f[1].to_string(),
+                    f.get(2).unwrap_or(&"").to_string(),
+                )
+            })
+        })
+        .collect();
+    (version, mods)
+}
+
+/// Ours in the oracle's terms: required modules as `mod`/`dep`, and the replacement path.
+fn ours(pkgs: &[&Package]) -> (String, BTreeSet<(String, String, String)>) {
+    let std = pkgs.iter().find(|p| p.name == "stdlib").unwrap();
+    let mut set = BTreeSet::new();
+    for (i, p) in pkgs.iter().filter(|p| p.name != "stdlib").enumerate() {
+        let kind = if i == 0 { "mod" } else { "dep" };
+        let (path, version) = match &p.source_name {
+            Some(required) => (
+                required.clone(),
+                p.source_version.clone().unwrap_or_default(),
+            ),
+            None => (p.name.clone(), p.version.clone()),
+        };
+        set.insert((kind.to_string(), path, version));
+    }
+    (std.version.clone(), set)
+}
+
+#[test]
+fn real_binaries_agree_with_go_version_m() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = module(dir.path());
+    let root = dir.path().join("rootfs");
+    let builds: [(&str, &str, &[&str]); 3] = [
+        ("usr/local/bin/app", "amd64", &[]),
+        (
+            "opt/stripped/app",
+            "amd64",
+            &["-trimpath", "-ldflags=-s -w"],
+        ),
+        ("opt/i386/app", "386", &[]),
+    ];
+    for (path, arch, flags) in builds {
+        build(&src, &root.join(path), arch, flags);
+    }
+    // A non-Go ELF executable and a script: not Go.
+    std::fs::copy("/bin/ls", root.join("usr/local/bin/ls")).unwrap();
+    write(
+        &root.join("usr/local/bin/script"),
+        &"#!/bin/sh\necho hi\n".repeat(100),
+    );
+
+    let from_dir = catalog(&DirSource::new(&root));
+    let image = Image::open(&root, &Platform::default()).unwrap();
+    let from_image = catalog_image(&image, &Limits::default());
+    for cat in [&from_dir, &from_image] {
+        assert!(cat.warnings.is_empty(), "{:?}", cat.warnings);
+        let files: BTreeSet<&str> = cat.packages.iter().map(|p| p.found_in.as_str()).collect();
+        assert_eq!(
+            files,
+            builds.iter().map(|b| b.0).collect::<BTreeSet<_>>(),
+            "only the Go binaries"
+        );
+        for (path, arch, _) in builds {
+            let pkgs: Vec<&Package> = cat.packages.iter().filter(|p| p.found_in == path).collect();
+            assert!(pkgs.iter().all(|p| p.kind == PackageKind::Go));
+            let (go_version, mods) = oracle(&root.join(path));
+            let (std_version, our_mods) = ours(&pkgs);
+            assert_eq!(
+                std_version,
+                format!("v{}", go_version.trim_start_matches("go")),
+                "{path}"
+            );
+            let required: BTreeSet<_> = mods.iter().filter(|m| m.0 != "=>").cloned().collect();
+            assert_eq!(our_mods, required, "{path}");
+            // The replaced dependency is reported as the local directory it was built from.
+            let lib = pkgs
+                .iter()
+                .find(|p| p.source_name.as_deref() == Some("example.com/lib"))
+                .unwrap();
+            assert!(
+                mods.iter().any(|m| m.0 == "=>" && m.1 == "./lib"),
+                "{mods:?}"
+            );
+            assert_eq!(
+                (lib.name.as_str(), lib.version.as_str()),
+                ("example.com/lib", "(devel)")
+            );
+            assert_eq!(lib.purl, "pkg:golang/example.com/lib");
+            assert_eq!(pkgs[0].arch.as_deref(), Some(arch), "{path}");
+            let sha = pkgs[0].file_sha256.clone().unwrap();
+            let bytes = std::fs::read(root.join(path)).unwrap();
+            let expect = {
+                use sha2::Digest;
+                sha2::Sha256::digest(&bytes)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
+            };
+            assert_eq!(sha, expect, "{path}");
+        }
+    }
+    let std = from_dir
+        .packages
+        .iter()
+        .find(|p| p.name == "stdlib")
+        .unwrap();
+    assert!(
+        std.purl.starts_with("pkg:golang/stdlib@v1."),
+        "{}",
+        std.purl
+    );
+}
+
+#[test]
+fn a_binary_an_os_package_owns_is_not_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = module(dir.path());
+    let bin = dir.path().join("app");
+    build(&src, &bin, "amd64", &[]);
+    let bytes = std::fs::read(&bin).unwrap();
+    let src = MemSource::new()
+        .with("usr/bin/app", bytes.clone())
+        .with("usr/local/bin/app", bytes)
+        .with(
+            "var/lib/dpkg/status",
+            "Package: app\nStatus: install ok installed\nVersion: 1.0\nArchitecture: amd64\n",
+        )
+        .with("var/lib/dpkg/info/app.list", "/.\n/usr/bin/app\n");
+    let cat = catalog(&src);
+    let go: BTreeSet<&str> = cat
+        .packages
+        .iter()
+        .filter(|p| p.kind == PackageKind::Go)
+        .map(|p| p.found_in.as_str())
+        .collect();
+    assert_eq!(go, BTreeSet::from(["usr/local/bin/app"]));
+    assert_eq!(
+        cat.skipped_os_owned, 3,
+        "stdlib, main module and lib of usr/bin/app"
+    );
+}
+
+#[test]
+fn truncated_and_corrupt_binaries_never_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = module(dir.path());
+    let bin = dir.path().join("app");
+    build(&src, &bin, "amd64", &[]);
+    let bytes = std::fs::read(&bin).unwrap();
+    let magic = memchr::memmem::find(&bytes, b"\xff Go buildinf:").unwrap();
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    for round in 0..200usize {
+        let mut b = bytes[..(magic + 64 + round * 7).min(bytes.len())].to_vec();
+        // Flip bytes in the headers and around the build info.
+        for _ in 0..4 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let at = if state % 2 == 0 {
+                (state >> 8) as usize % 4096
+            } else {
+                magic + (state >> 8) as usize % 64
+            };
+            if at < b.len() {
+                b[at] = (state >> 32) as u8;
+            }
+        }
+        let cat = catalog(&MemSource::new().with("bin/app", b));
+        for p in &cat.packages {
+            assert!(!p.name.is_empty() && p.purl.starts_with("pkg:golang/"));
+        }
+    }
+}
