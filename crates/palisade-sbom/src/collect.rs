@@ -346,6 +346,13 @@ impl Collector {
             self.owned.extend(files);
         }
 
+        for staged in std::mem::take(&mut self.rpm_staged) {
+            let Some(origin) = staged.db else { continue };
+            let file = staged.dir.path().join("rpmdb.sqlite");
+            for h in rpm::read_db(&staged.path, &file, false, w) {
+                self.rpm.push((h, staged.path.clone(), origin.clone()));
+            }
+        }
         self.rpm
             .sort_by(|a, b| (&a.1, &a.0.name).cmp(&(&b.1, &b.0.name)));
         for (h, path, origin) in &self.rpm {
