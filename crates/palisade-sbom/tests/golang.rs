@@ -251,3 +251,118 @@ fn truncated_and_corrupt_binaries_never_panic() {
         }
     }
 }
+
+/// A minimal ELF in the pre-1.18 layout (pointers to Go string headers), which the current
+/// `go version -m` still reads: one writable PT_LOAD holding the build info header, the two
+/// string headers and the strings, plus the Go build ID note.
+fn pointer_layout_elf(big_endian: bool) -> Vec<u8> {
+    let e16 = |v: u16| {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let e32 = |v: u32| {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let e64 = |v: u64| {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    const VADDR: u64 = 0x40_0000;
+    const DATA_OFF: u64 = 0x1000;
+    let mut f = vec![0u8; DATA_OFF as usize];
+    // ELF header.
+    f[..4].copy_from_slice(b"\x7fELF");
+    f[4] = 2; // 64-bit
+    f[5] = if big_endian { 2 } else { 1 };
+    f[6] = 1;
+    f[16..18].copy_from_slice(&e16(2)); // ET_EXEC
+    f[18..20].copy_from_slice(&e16(if big_endian { 43 } else { 62 })); // SPARCV9 / x86-64
+    f[20..24].copy_from_slice(&e32(1));
+    f[32..40].copy_from_slice(&e64(64)); // e_phoff
+    f[52..54].copy_from_slice(&e16(64));
+    f[54..56].copy_from_slice(&e16(56));
+    f[56..58].copy_from_slice(&e16(2));
+    // The note at 0x100: namesz 4, descsz 8, type 4, "Go\0\0", an 8-byte build ID.
+    let note_off = 0x100usize;
+    let mut note = Vec::new();
+    note.extend(e32(4));
+    note.extend(e32(8));
+    note.extend(e32(4));
+    note.extend(b"Go\0\0buildid!");
+    f[note_off..note_off + note.len()].copy_from_slice(&note);
+    // Data: header at 0, version string header at 32, modinfo string header at 48, strings.
+    let version = b"go1.16.15";
+    let mut modinfo = vec![0x30u8; 16];
+    modinfo.extend(b"path\texample.com/old\nmod\texample.com/old\tv0.1.0\th1:x=\ndep\tgolang.org/x/text\tv0.3.7\th1:y=\n=>\tgolang.org/x/text\tv0.3.8\th1:z=\n");
+    modinfo.extend([0xf9u8; 16]);
+    let mut data = b"\xff Go buildinf:".to_vec();
+    data.push(8);
+    data.push(u8::from(big_endian));
+    data.extend(e64(VADDR + 32));
+    data.extend(e64(VADDR + 48));
+    data.extend(e64(VADDR + 64)); // version bytes
+    data.extend(e64(version.len() as u64));
+    data.extend(e64(VADDR + 64 + version.len() as u64));
+    data.extend(e64(modinfo.len() as u64));
+    data.extend(version);
+    data.extend(&modinfo);
+    // Program headers: PT_NOTE, then PT_LOAD (PF_R|PF_W).
+    let ph = |kind: u32, flags: u32, off: u64, vaddr: u64, size: u64| {
+        let mut p = Vec::new();
+        p.extend(e32(kind));
+        p.extend(e32(flags));
+        p.extend(e64(off));
+        p.extend(e64(vaddr));
+        p.extend(e64(vaddr));
+        p.extend(e64(size));
+        p.extend(e64(size));
+        p.extend(e64(0x1000));
+        p
+    };
+    let phs = [
+        ph(
+            4,
+            4,
+            note_off as u64,
+            VADDR - DATA_OFF + note_off as u64,
+            note.len() as u64,
+        ),
+        ph(1, 6, DATA_OFF, VADDR, data.len() as u64),
+    ]
+    .concat();
+    f[64..64 + phs.len()].copy_from_slice(&phs);
+    f.extend(data);
+    f
+}
+
+#[test]
+fn pre_1_18_pointer_layout_agrees_with_go_version_m() {
+    let dir = tempfile::tempdir().unwrap();
+    for big_endian in [false, true] {
+        let bin = dir.path().join(format!("old-{big_endian}"));
+        std::fs::write(&bin, pointer_layout_elf(big_endian)).unwrap();
+        let (go_version, mods) = oracle(&bin);
+        assert_eq!(go_version, "go1.16.15");
+        let cat = catalog(&MemSource::new().with("bin/old", std::fs::read(&bin).unwrap()));
+        assert!(cat.warnings.is_empty(), "{:?}", cat.warnings);
+        let pkgs: Vec<&Package> = cat.packages.iter().collect();
+        let (std_version, our_mods) = ours(&pkgs);
+        assert_eq!(std_version, "v1.16.15");
+        let required: BTreeSet<_> = mods.iter().filter(|m| m.0 != "=>").cloned().collect();
+        assert_eq!(our_mods, required);
+        let text = pkgs.iter().find(|p| p.name == "golang.org/x/text").unwrap();
+        assert_eq!(text.version, "v0.3.8", "the replacement's version");
+        assert_eq!(text.source_version.as_deref(), Some("v0.3.7"));
+        assert_eq!(text.purl, "pkg:golang/golang.org/x/text@v0.3.8");
+    }
+}

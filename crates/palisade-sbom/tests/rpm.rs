@@ -45,10 +45,13 @@ fn spec(name: &str, epoch: Option<u32>, arch: Option<&str>, files: &[&str]) -> S
     s
 }
 
+/// Name, epoch, `BuildArch` and files of one test package.
+type PkgSpec<'a> = (&'a str, Option<u32>, Option<&'a str>, Vec<&'a str>);
+
 fn rpm_db(dir: &Path) -> PathBuf {
     let top = dir.join("top");
     let mut rpms = Vec::new();
-    let pkgs: [(&str, Option<u32>, Option<&str>, Vec<&str>); 3] = [
+    let pkgs: [PkgSpec; 3] = [
         (
             "hello",
             Some(2),
