@@ -366,3 +366,49 @@ fn pre_1_18_pointer_layout_agrees_with_go_version_m() {
         assert_eq!(text.purl, "pkg:golang/golang.org/x/text@v0.3.8");
     }
 }
+
+fn layer(files: &[(&str, u32, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (path, mode, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_path(path).unwrap();
+        h.set_size(data.len() as u64);
+        h.set_mode(*mode);
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_cksum();
+        b.append(&h, *data).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+/// Streamed from layer tars: each package carries the layer that added its file, and a binary
+/// a later layer deletes is not reported.
+#[test]
+fn layers_attribute_binaries_and_whiteouts_hide_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = module(dir.path());
+    let bin = dir.path().join("app");
+    build(&src, &bin, "amd64", &["-trimpath"]);
+    let app = std::fs::read(&bin).unwrap();
+    let base = layer(&[
+        ("usr/bin/app", 0o755, &app),
+        ("usr/bin/gone", 0o755, &app),
+        ("usr/bin/not-exec", 0o644, &app),
+    ]);
+    let top = layer(&[("usr/bin/.wh.gone", 0o644, b""), ("opt/app", 0o755, &app)]);
+    let image = Image::from_layer_blobs(vec![base, top]);
+    let cat = catalog_image(&image, &Limits::default());
+    assert!(cat.warnings.is_empty(), "{:?}", cat.warnings);
+    let found: BTreeSet<(&str, Option<&str>)> = cat
+        .packages
+        .iter()
+        .map(|p| (p.found_in.as_str(), p.layer_digest.as_deref()))
+        .collect();
+    assert_eq!(
+        found,
+        BTreeSet::from([
+            ("opt/app", Some("memory:1")),
+            ("usr/bin/app", Some("memory:0"))
+        ])
+    );
+}
