@@ -79,6 +79,33 @@ top = [("etc/.wh.motd", F, b""), ("var/cache/.wh..wh..opq", F, b""), ("bin/sh", 
 open("corpus/image_layers/two-plain", "wb").write(frame(layer(base), layer(top)))
 open("corpus/image_layers/two-gzip", "wb").write(frame(layer(base, True), layer(top, True)))
 PY
+# Package catalogers: npm's own package.json files and lockfiles found on this machine, small
+# jars, rpm header blobs from an rpmdb.sqlite if this machine has one (python3's sqlite3).
+mkdir -p corpus/rpm_header corpus/go_buildinfo corpus/npm_lockfile corpus/java_archive
+i=0
+for f in $(find / -xdev \( -name package-lock.json -o -path '*/node_modules/*/package.json' \) -size -64k 2>/dev/null | head -40); do
+    cp "$f" "corpus/npm_lockfile/seed-$i"
+    i=$((i + 1))
+done
+for f in $(find /usr/share/maven/lib /usr/share/java -name '*.jar' -size -256k 2>/dev/null | head -10); do
+    cp "$f" "corpus/java_archive/$(basename "$f")"
+done
+printf 'groupId=org.example\nartifactId=lib\nversion=1.0\n' >corpus/java_archive/pom.properties
+printf 'Manifest-Version: 1.0\r\nImplementation-Title: x\r\nImplementation-Version: 1\r\n\r\n' >corpus/java_archive/MANIFEST.MF
+for db in /usr/lib/sysimage/rpm/rpmdb.sqlite /var/lib/rpm/rpmdb.sqlite; do
+    [[ -f "$db" ]] || continue
+    python3 - "$db" <<'PY'
+import sqlite3, sys
+con = sqlite3.connect(f"file:{sys.argv[1]}?immutable=1", uri=True)
+for hnum, blob in con.execute("SELECT hnum, blob FROM Packages LIMIT 50"):
+    open(f"corpus/rpm_header/hnum-{hnum}", "wb").write(blob)
+PY
+done
+# Go: the first 64 KiB of a Go-built tool (headers and note; the build info lies beyond, so
+# the fuzzer also starts from a bare ELF header).
+for f in "$(command -v go)" /usr/local/go/pkg/tool/*/buildid; do
+    [[ -f "$f" ]] && head -c 65536 "$f" >"corpus/go_buildinfo/$(basename "$f")-head"
+done
 echo "seeded: $(ls corpus/load | wc -l) load, $(ls corpus/config | wc -l) config, $(ls corpus/dockerfile | wc -l) dockerfile, $(ls corpus/secrets | wc -l) secrets"
 # rego_policy: the Gatekeeper library's Rego, cut out of its templates.
 mkdir -p corpus/rego_policy

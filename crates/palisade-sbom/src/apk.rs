@@ -126,6 +126,9 @@ impl Block {
             licenses: b.license.filter(|l| !l.is_empty()).into_iter().collect(),
             purl,
             found_in: path.to_string(),
+            layer_digest: None,
+            layer_created_by: None,
+            file_sha256: None,
         });
     }
 }

@@ -33,6 +33,22 @@ pub fn is_file_list(path: &str) -> bool {
         .is_some_and(|name| !name.contains('/') && name.ends_with(".list"))
 }
 
+/// Whether `path` is `usr/share/doc/NAME/copyright`.
+pub fn is_copyright(path: &str) -> bool {
+    copyright_package(path).is_some()
+}
+
+/// The package name of `usr/share/doc/NAME/copyright`.
+pub fn copyright_package(path: &str) -> Option<&str> {
+    let name = path.strip_prefix(DOC_DIR)?.strip_suffix("/copyright")?;
+    (!name.is_empty() && !name.contains('/')).then_some(name)
+}
+
+/// The package name (with `:ARCH` when multi-arch) of an `info/NAME.list` file.
+pub fn list_package(path: &str) -> Option<&str> {
+    path.strip_prefix(INFO_DIR)?.strip_suffix(".list")
+}
+
 /// The DEP-5 copyright file of binary package `name`.
 pub fn copyright_path(name: &str) -> String {
     format!("{DOC_DIR}{name}/copyright")
@@ -129,6 +145,9 @@ pub fn parse_status(
             licenses: Vec::new(),
             purl,
             found_in: path.to_string(),
+            layer_digest: None,
+            layer_created_by: None,
+            file_sha256: None,
         });
     }
     out

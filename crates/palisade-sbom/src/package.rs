@@ -9,8 +9,23 @@ pub enum PackageKind {
     Deb,
     /// An Alpine package from the apk database.
     Apk,
+    /// An RPM package from the sqlite rpm database.
+    Rpm,
     /// A Python distribution (`*.dist-info` / `*.egg-info`).
     Python,
+    /// An npm package (`node_modules/**/package.json` or a lockfile).
+    Npm,
+    /// A Java archive's Maven coordinates (`pom.properties` or `MANIFEST.MF`).
+    Java,
+    /// A Go module (or the Go standard library) compiled into a binary.
+    Go,
+}
+
+impl PackageKind {
+    /// Whether the kind is an OS package manager's (whose files language catalogers skip).
+    pub fn is_os(self) -> bool {
+        matches!(self, PackageKind::Deb | PackageKind::Apk | PackageKind::Rpm)
+    }
 }
 
 /// One installed package.
@@ -33,8 +48,42 @@ pub struct Package {
     pub licenses: Vec<String>,
     /// Package URL.
     pub purl: String,
-    /// The database or metadata file the package was read from.
+    /// The database or metadata file the package was read from (`outer.jar!inner.jar` for a
+    /// nested archive).
     pub found_in: String,
+    /// Digest of the image layer that added the file the package was read from (for dpkg, the
+    /// layer of the package's own `info/NAME.list`, which is rewritten when it is installed).
+    pub layer_digest: Option<String>,
+    /// The history `created_by` line of that layer.
+    pub layer_created_by: Option<String>,
+    /// Lowercase hex SHA-256 of the file the package was read from, when it was read whole.
+    pub file_sha256: Option<String>,
+}
+
+impl Package {
+    /// A package with no licenses and no origin yet.
+    pub(crate) fn new(
+        kind: PackageKind,
+        name: &str,
+        version: &str,
+        purl: String,
+        found_in: &str,
+    ) -> Package {
+        Package {
+            kind,
+            name: name.to_string(),
+            version: version.to_string(),
+            arch: None,
+            source_name: None,
+            source_version: None,
+            licenses: Vec::new(),
+            purl,
+            found_in: found_in.to_string(),
+            layer_digest: None,
+            layer_created_by: None,
+            file_sha256: None,
+        }
+    }
 }
 
 /// Parsed `os-release`.

@@ -27,9 +27,12 @@ pub fn build(
     qualifiers: &[(&str, Option<&str>)],
 ) -> String {
     let mut out = format!("pkg:{ty}/");
+    // Namespace segments are encoded one by one: `/` separates them (`pkg:golang/a.io/b/c`).
     if let Some(ns) = namespace.filter(|ns| !ns.is_empty()) {
-        out.push_str(&encode(ns));
-        out.push('/');
+        for seg in ns.split('/').filter(|s| !s.is_empty()) {
+            out.push_str(&encode(seg));
+            out.push('/');
+        }
     }
     out.push_str(&encode(name));
     if !version.is_empty() {

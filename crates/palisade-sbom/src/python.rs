@@ -64,6 +64,9 @@ pub fn parse_metadata(path: &str, text: &str, warnings: &mut Vec<Warning>) -> Op
             &[],
         ),
         found_in: path.to_string(),
+        layer_digest: None,
+        layer_created_by: None,
+        file_sha256: None,
     })
 }
 

@@ -17,6 +17,43 @@ pub trait FileSource {
     fn files(&self) -> Vec<String>;
     /// The content of `path`, failing with `InvalidData` if it is larger than `limit` bytes.
     fn read(&self, path: &str, limit: u64) -> io::Result<Vec<u8>>;
+
+    /// A stream of `path`'s content (binaries are sniffed, not read whole). The default reads
+    /// the file whole, up to [`MAX_FILE_BYTES`].
+    fn open(&self, path: &str) -> io::Result<Box<dyn Read + '_>> {
+        Ok(Box::new(io::Cursor::new(self.read(path, MAX_FILE_BYTES)?)))
+    }
+
+    /// Every regular file with the mode and size the source knows without extra work (a
+    /// file no cataloger wants by name is sniffed as a binary when it has an execute bit, or
+    /// when its mode is unknown). The default knows neither.
+    fn entries(&self) -> Vec<SourceFile> {
+        self.files()
+            .into_iter()
+            .map(|path| SourceFile {
+                path,
+                mode: None,
+                size: None,
+            })
+            .collect()
+    }
+
+    /// Where `path` is on the local disk, when it is a plain file there (SQLite then opens
+    /// the rpm database in place instead of a copy).
+    fn local_path(&self, _path: &str) -> Option<PathBuf> {
+        None
+    }
+}
+
+/// One regular file of a source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Relative `/`-separated path.
+    pub path: String,
+    /// Permission bits, when known.
+    pub mode: Option<u32>,
+    /// Size in bytes, when known.
+    pub size: Option<u64>,
 }
 
 /// A root filesystem unpacked in a directory. Symbolic links are neither listed nor followed,
@@ -32,7 +69,7 @@ impl DirSource {
         Self { root: root.into() }
     }
 
-    fn walk(&self, dir: &Path, rel: &str, out: &mut Vec<String>) {
+    fn walk(&self, dir: &Path, rel: &str, out: &mut Vec<SourceFile>) {
         // Unreadable directories (permissions) are skipped: a partial listing is more useful
         // than none, and the catalogers only care about a handful of well-known paths.
         let Ok(entries) = std::fs::read_dir(dir) else {
@@ -52,7 +89,23 @@ impl DirSource {
             if kind.is_dir() {
                 self.walk(&entry.path(), &child, out);
             } else if kind.is_file() {
-                out.push(child);
+                // Only files no cataloger wants by name need their mode (a binary to sniff);
+                // DirEntry::metadata stats relative to the open directory, not from the root.
+                let meta = if crate::route::by_path(&child).is_none()
+                    && !crate::route::data_only(&child)
+                {
+                    entry.metadata().ok()
+                } else {
+                    None
+                };
+                out.push(SourceFile {
+                    path: child,
+                    mode: meta.as_ref().map(|m| {
+                        use std::os::unix::fs::PermissionsExt;
+                        m.permissions().mode()
+                    }),
+                    size: meta.as_ref().map(std::fs::Metadata::len),
+                });
             }
         }
     }
@@ -60,6 +113,10 @@ impl DirSource {
 
 impl FileSource for DirSource {
     fn files(&self) -> Vec<String> {
+        self.entries().into_iter().map(|f| f.path).collect()
+    }
+
+    fn entries(&self) -> Vec<SourceFile> {
         let mut out = Vec::new();
         self.walk(&self.root, "", &mut out);
         out
@@ -93,6 +150,56 @@ impl FileSource for DirSource {
             return Err(too_large(buf.len() as u64, limit));
         }
         Ok(buf)
+    }
+
+    fn open(&self, path: &str) -> io::Result<Box<dyn Read + '_>> {
+        use std::os::unix::fs::OpenOptionsExt;
+        if path.split('/').any(|c| c == ".." || c.is_empty()) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "path leaves the root",
+            ));
+        }
+        // O_NOFOLLOW: a link in the last component is refused rather than followed (the walk
+        // never descends through a linked directory); fstat then checks the kind.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(self.root.join(path))?;
+        if !file.metadata()?.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+        Ok(Box::new(file))
+    }
+
+    fn local_path(&self, path: &str) -> Option<PathBuf> {
+        let full = self.checked(path).ok()?;
+        std::fs::symlink_metadata(&full)
+            .is_ok_and(|m| m.is_file())
+            .then_some(full)
+    }
+}
+
+impl DirSource {
+    /// `root/path` for a path that stays inside the root and is a regular file, not a link.
+    fn checked(&self, path: &str) -> io::Result<PathBuf> {
+        if path.split('/').any(|c| c == ".." || c.is_empty()) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "path leaves the root",
+            ));
+        }
+        let full = self.root.join(path);
+        if !std::fs::symlink_metadata(&full)?.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+        Ok(full)
     }
 }
 
