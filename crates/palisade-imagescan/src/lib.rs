@@ -6,3 +6,6 @@
 //! vulnerability store (`palisade-vulndb`) know nothing of findings; this crate turns what
 //! they find into [`palisade_core::Finding`]s with the same rules, exceptions and outputs as
 //! the manifest scan.
+
+pub mod merge;
+pub mod vex;
