@@ -55,6 +55,8 @@ pub use trivy::read_trivy;
 /// Harness for the `scanner_reports` fuzz target; not a stable API.
 #[doc(hidden)]
 pub mod fuzzing {
+    type Reader = fn(&str, &serde_json::Value) -> Result<super::ScannerReport, super::ReadError>;
+
     /// Feeds arbitrary bytes to every reader (detected, and each one forced), then merges
     /// and renders whatever was read. Must never panic.
     pub fn scanner_reports(data: &[u8]) {
@@ -63,10 +65,7 @@ pub mod fuzzing {
             reports.push(r);
         }
         if let Ok(doc) = serde_json::from_slice::<serde_json::Value>(data) {
-            let readers: [fn(
-                &str,
-                &serde_json::Value,
-            ) -> Result<super::ScannerReport, super::ReadError>; 4] = [
+            let readers: [Reader; 4] = [
                 super::read_trivy,
                 super::read_grype,
                 super::read_cyclonedx,
