@@ -80,3 +80,6 @@ open("corpus/image_layers/two-plain", "wb").write(frame(layer(base), layer(top))
 open("corpus/image_layers/two-gzip", "wb").write(frame(layer(base, True), layer(top, True)))
 PY
 echo "seeded: $(ls corpus/load | wc -l) load, $(ls corpus/config | wc -l) config, $(ls corpus/dockerfile | wc -l) dockerfile, $(ls corpus/secrets | wc -l) secrets"
+# scanner_reports: the hand-written Trivy, Grype, CycloneDX and OpenVEX fixtures.
+mkdir -p corpus/scanner_reports
+cp ../crates/palisade-imagescan/tests/fixtures/merge/*.json corpus/scanner_reports/

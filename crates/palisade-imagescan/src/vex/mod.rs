@@ -19,6 +19,7 @@
 mod index;
 mod openvex;
 mod product;
+mod rows;
 mod time;
 
 pub use index::VexIndex;
@@ -26,4 +27,5 @@ pub use openvex::{
     Component, OpenVexDocument, Product, Statement, Status, JUSTIFICATIONS, MAX_STATEMENTS,
 };
 pub use product::ident_matches;
+pub use rows::mark_rows;
 pub use time::Timestamp;

@@ -303,3 +303,28 @@ fn image_digest_matches_product_hashes() {
         .is_some());
     assert!(idx.verdict(&["CVE-2024-1"], IMAGE, None).is_none());
 }
+
+#[test]
+fn openvex_marks_merged_rows() {
+    use palisade_imagescan::merge::{merge, VexState};
+    let mut m = merge(&[
+        crate::report("trivy-api.json"),
+        crate::report("grype-api.json"),
+    ]);
+    let marked = palisade_imagescan::vex::mark_rows(&mut m, &both(), IMAGE);
+    // Flask (affected, latest), Werkzeug (fixed as a package), setuptools (under
+    // investigation), CVE-2024-2511 (not_affected); CVE-2023-5678 names arm64 only.
+    assert_eq!(marked, 4);
+    let row = |id: &str| m.rows.iter().find(|r| r.id == id).unwrap();
+    assert_eq!(
+        row("CVE-2023-30861").vex[0].analysis.state,
+        VexState::Exploitable
+    );
+    assert!(!row("CVE-2023-30861").cleared_by_vex());
+    assert_eq!(
+        row("CVE-2024-34069").vex[0].analysis.state,
+        VexState::Resolved
+    );
+    assert!(row("CVE-2024-2511").cleared_by_vex());
+    assert!(row("CVE-2023-5678").vex.is_empty());
+}
