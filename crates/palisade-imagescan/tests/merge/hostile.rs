@@ -219,3 +219,21 @@ fn fuzz_harness_survives_the_fixtures_and_garbage() {
         palisade_imagescan::merge::fuzzing::scanner_reports(junk);
     }
 }
+
+#[test]
+fn oversized_and_missing_files_are_errors_before_reading() {
+    use palisade_imagescan::merge::{read_report_file, MAX_REPORT_BYTES};
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.json");
+    // Sparse: the size check must refuse it from its metadata, without reading it.
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(MAX_REPORT_BYTES as u64 + 1)
+        .unwrap();
+    let err = read_report_file(&big).unwrap_err();
+    assert!(matches!(err.kind, ReadErrorKind::TooLarge { .. }), "{err}");
+    assert!(err.to_string().contains("big.json"));
+    let err = read_report_file(&dir.path().join("absent.json")).unwrap_err();
+    assert!(matches!(err.kind, ReadErrorKind::Io(_)));
+    assert!(std::error::Error::source(&err).is_some());
+}
