@@ -59,6 +59,13 @@ pub fn read_cyclonedx(source: &str, doc: &Value) -> Result<ScannerReport, ReadEr
         .and_then(Value::as_str);
 
     let vulns = json::opt_array(top, "vulnerabilities", "$").map_err(|b| sink.fatal(b))?;
+    if !top.contains_key("vulnerabilities") {
+        // An SBOM without vulnerability data: merged, it would "miss" every finding.
+        sink.warn(bad(
+            "$.vulnerabilities",
+            "missing: an SBOM without vulnerability data, read as a scan that found nothing",
+        ));
+    }
     let affects_total: usize = vulns
         .iter()
         .map(|v| {

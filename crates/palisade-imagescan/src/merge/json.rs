@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::error::{ReadError, ReadErrorKind};
-use super::model::{ReadWarning, MAX_LIST, MAX_REPORT_BYTES};
+use super::model::{ReadWarning, MAX_JSON_CONTAINERS, MAX_LIST, MAX_REPORT_BYTES};
 
 /// A problem at one place in the document.
 #[derive(Debug)]
@@ -51,6 +51,14 @@ pub(crate) fn parse(source: &str, bytes: &[u8]) -> Result<Value, ReadError> {
                 size: bytes.len() as u64,
                 limit: MAX_REPORT_BYTES,
             },
+        ));
+    }
+    let containers = bytes.iter().filter(|&&b| b == b'{' || b == b'[').count();
+    if containers > MAX_JSON_CONTAINERS {
+        return Err(ReadError::shape(
+            source,
+            "$",
+            format!("more than {MAX_JSON_CONTAINERS} JSON objects and arrays"),
         ));
     }
     serde_json::from_slice(bytes).map_err(|e| {

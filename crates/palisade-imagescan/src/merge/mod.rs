@@ -46,7 +46,7 @@ pub use error::{ReadError, ReadErrorKind};
 pub use grype::read_grype;
 pub use model::{
     ReadWarning, ReportKind, ReportedPackage, ReportedVuln, ScannerReport, Severity, VexAnalysis,
-    VexState, MAX_FINDINGS, MAX_LIST, MAX_REPORT_BYTES,
+    VexState, MAX_FINDINGS, MAX_JSON_CONTAINERS, MAX_LIST, MAX_REPORT_BYTES,
 };
 pub use read::{detect, read_palisade, read_report, read_report_file, Format};
 pub use render::{to_json, to_table};

@@ -237,3 +237,14 @@ fn oversized_and_missing_files_are_errors_before_reading() {
     assert!(matches!(err.kind, ReadErrorKind::Io(_)));
     assert!(std::error::Error::source(&err).is_some());
 }
+
+#[test]
+fn too_many_json_objects_is_an_error_before_parsing() {
+    use palisade_imagescan::merge::MAX_JSON_CONTAINERS;
+    let doc = format!(
+        r#"{{"matches":[{}],"descriptor":{{}}}}"#,
+        vec!["{}"; MAX_JSON_CONTAINERS].join(",")
+    );
+    let err = read_report("objects.json", doc.as_bytes()).unwrap_err();
+    assert!(err.to_string().contains("JSON objects and arrays"), "{err}");
+}

@@ -232,3 +232,14 @@ fn palisade_model_round_trips_through_json() {
     assert_eq!(back.scanner, "palisade");
     assert_eq!(back.findings, r.findings);
 }
+
+#[test]
+fn cyclonedx_sbom_without_vulnerabilities_is_flagged() {
+    let doc = br#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[
+        {"type":"library","bom-ref":"a","name":"a","version":"1","purl":"pkg:npm/a@1"}]}"#;
+    let r = read_report("sbom.json", doc).unwrap();
+    assert!(r.findings.is_empty());
+    assert_eq!(r.kind, ReportKind::Scan);
+    assert_eq!(r.warnings.len(), 1);
+    assert_eq!(r.warnings[0].json_path, "$.vulnerabilities");
+}
