@@ -21,7 +21,8 @@ pub struct Merged {
     pub schema: &'static str,
     /// One entry per input report, in input order.
     pub scanners: Vec<ScannerSummary>,
-    /// The rows, sorted by severity (most severe first), then id, package and version.
+    /// The rows, sorted by severity (most severe first), then id (numbers as numbers),
+    /// package and version.
     pub rows: Vec<MergedRow>,
     /// VEX analyses that matched no row.
     pub unmatched_vex: Vec<UnmatchedVex>,
@@ -298,7 +299,7 @@ pub fn merge(reports: &[ScannerReport]) -> Merged {
     out_rows.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
-            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| natural_cmp(&a.id, &b.id))
             .then_with(|| a.package.name.cmp(&b.package.name))
             .then_with(|| a.installed_version.cmp(&b.installed_version))
     });
@@ -549,8 +550,60 @@ fn notes(reports: &[ScannerReport], labels: &[String]) -> Vec<String> {
     }
 }
 
+/// Orders ids with their numbers compared as numbers (`CVE-2023-5363` before
+/// `CVE-2023-45288`).
+fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    fn parts(s: &str) -> Vec<(bool, &str)> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let bytes = s.as_bytes();
+        for i in 1..=bytes.len() {
+            if i == bytes.len() || bytes[i].is_ascii_digit() != bytes[start].is_ascii_digit() {
+                out.push((bytes[start].is_ascii_digit(), &s[start..i]));
+                start = i;
+            }
+        }
+        out
+    }
+    let (pa, pb) = (parts(a), parts(b));
+    for ((da, x), (db, y)) in pa.iter().zip(pb.iter()) {
+        let o = if *da && *db {
+            let (x, y) = (x.trim_start_matches('0'), y.trim_start_matches('0'));
+            x.len().cmp(&y.len()).then_with(|| x.cmp(y))
+        } else {
+            x.cmp(y)
+        };
+        if o != std::cmp::Ordering::Equal {
+            return o;
+        }
+    }
+    pa.len().cmp(&pb.len()).then_with(|| a.cmp(b))
+}
+
 fn push_unique(list: &mut Vec<String>, s: String) {
     if !s.is_empty() && !list.contains(&s) {
         list.push(s);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::natural_cmp;
+    use std::cmp::Ordering;
+
+    #[test]
+    fn ids_sort_by_number() {
+        assert_eq!(
+            natural_cmp("CVE-2023-5363", "CVE-2023-45288"),
+            Ordering::Less
+        );
+        assert_eq!(natural_cmp("CVE-2022-9", "CVE-2023-1"), Ordering::Less);
+        assert_eq!(natural_cmp("GHSA-a", "CVE-1"), Ordering::Greater);
+        assert_eq!(natural_cmp("", "CVE-1"), Ordering::Less);
+        assert_eq!(
+            natural_cmp("CVE-01", "CVE-1"),
+            Ordering::Less,
+            "total order"
+        );
     }
 }

@@ -24,8 +24,8 @@
 //! ```
 //!
 //! Absent optional values are `null`; rows are sorted by severity (most severe first), then
-//! id, package name and installed version; `rows[].scanners` has one cell per `scan`-kind
-//! report, in input order.
+//! id (numbers compared as numbers), package name and installed version; `rows[].scanners`
+//! has one cell per `scan`-kind report, in input order.
 
 use std::fmt::Write as _;
 

@@ -223,9 +223,12 @@ fn table_is_sorted_by_severity_then_id() {
         .take_while(|l| l.starts_with("HIGH"))
         .map(|l| l.split_whitespace().nth(1).unwrap())
         .collect();
+    let key =
+        |id: &str| -> Vec<u64> { id.split('-').skip(1).map(|n| n.parse().unwrap()).collect() };
     let mut sorted_ids = high_ids.clone();
-    sorted_ids.sort();
-    assert_eq!(high_ids, sorted_ids);
+    sorted_ids.sort_by_key(|id| key(id));
+    assert_eq!(high_ids, sorted_ids, "numbers compare as numbers");
+    assert_eq!(high_ids[0], "CVE-2023-5678");
     let setuptools = lines.iter().find(|l| l.contains("setuptools")).unwrap();
     assert!(setuptools.contains("fix 65.5.1") && setuptools.contains("only:trivy"));
     let na = lines.iter().find(|l| l.contains("CVE-2024-2511")).unwrap();
