@@ -119,3 +119,6 @@ for i, path in enumerate(sorted(glob.glob("../../shared/corpora/gatekeeper-libra
         indent = min(len(l) - len(l.lstrip()) for l in lines if l.strip())
         open(f"corpus/rego_policy/lib-{i}.rego", "w").write("\n".join(l[indent:] for l in lines) + "\n")
 PY
+# scanner_reports: the hand-written Trivy, Grype, CycloneDX and OpenVEX fixtures.
+mkdir -p corpus/scanner_reports
+cp ../crates/palisade-imagescan/tests/fixtures/merge/*.json corpus/scanner_reports/

@@ -156,3 +156,6 @@ pub fn analyze_with(
         stats,
     }
 }
+
+pub mod merge;
+pub mod vex;
