@@ -320,6 +320,8 @@ impl ConfigParser {
                 "approvedImages",
                 "exceptions",
                 "rules",
+                // Read by the admission server (palisade-server), which checks it strictly.
+                "admission",
             ],
         );
         match root.get("apiVersion") {
