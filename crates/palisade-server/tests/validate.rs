@@ -326,3 +326,36 @@ fn gatekeeper_constraint_denies() {
     let (_, body) = h.post(&review("CREATE", Some(hardened_pod("app")), None));
     assert_eq!(response(&body)["allowed"], true, "{body}");
 }
+
+#[test]
+fn a_burst_beyond_the_bound_is_queued_or_refused_with_429() {
+    let h = harness(|c| {
+        c.limits = Limits {
+            max_in_flight: 1,
+            queue_timeout: std::time::Duration::ZERO,
+            ..Limits::default()
+        }
+    });
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..16)
+            .map(|_| {
+                s.spawn(|| {
+                    h.post(&review("CREATE", Some(privileged_pod("app")), None))
+                        .0
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    assert_eq!(statuses.len(), 16);
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 429),
+        "{statuses:?}"
+    );
+    let overloaded = statuses.iter().filter(|s| **s == 429).count() as u64;
+    assert_eq!(
+        h.handle.metrics().requests_of("CREATE", "overloaded"),
+        overloaded
+    );
+    assert_eq!(h.get("/healthz").0, 200);
+}
