@@ -359,3 +359,60 @@ fn a_burst_beyond_the_bound_is_queued_or_refused_with_429() {
     );
     assert_eq!(h.get("/healthz").0, 200);
 }
+
+fn failing_policies() -> PolicySet {
+    let text = r#"
+apiVersion: templates.gatekeeper.sh/v1
+kind: ConstraintTemplate
+metadata: {name: extdata}
+spec:
+  crd: {spec: {names: {kind: ExtData}}}
+  targets:
+  - target: admission.k8s.gatekeeper.sh
+    rego: |
+      package extdata
+      violation[{"msg": msg}] {
+        r := external_data({"provider": "p", "keys": [input.review.object.metadata.name]})
+        count(r.errors) > 0
+        msg := "provider refused"
+      }
+---
+apiVersion: constraints.gatekeeper.sh/v1beta1
+kind: ExtData
+metadata: {name: ext}
+"#;
+    let mut inv = Inventory::default();
+    inv.add(load_str("policies.yaml", text, &LoadLimits::default()));
+    let (set, diags) = PolicySet::from_inventory(&inv);
+    assert!(diags.is_empty(), "{diags:?}");
+    set
+}
+
+#[test]
+fn a_failing_policy_follows_the_failure_mode() {
+    let h = harness(|c| c.policies = Some(failing_policies()));
+    let (_, body) = h.post(&review("CREATE", Some(hardened_pod("app")), None));
+    let r = response(&body);
+    assert_eq!(r["allowed"], false, "{body}");
+    let msg = r["status"]["message"].as_str().unwrap();
+    assert!(msg.contains("could not judge"), "{msg}");
+    assert!(msg.contains("external_data"), "{msg}");
+    let (_, metrics) = h.get("/metrics");
+    assert!(
+        metrics.contains("palisade_admission_policy_errors_total 1\n"),
+        "{metrics}"
+    );
+
+    let text = "admission:\n  policyFailure: allow\n";
+    let h = harness(|c| {
+        c.policies = Some(failing_policies());
+        c.admission = AdmissionConfig::parse("p.yaml", text).unwrap();
+    });
+    let (_, body) = h.post(&review("CREATE", Some(hardened_pod("app")), None));
+    let r = response(&body);
+    assert_eq!(r["allowed"], true, "{body}");
+    assert!(r["auditAnnotations"]["audit-rules"]
+        .as_str()
+        .unwrap()
+        .contains("policy-error"));
+}
