@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{header, Method, Request, Response, StatusCode};
 use serde_json::json;
@@ -83,37 +83,40 @@ async fn validate(shared: &Shared, req: Request<Incoming>) -> Answer {
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limits.max_body_bytes as u64) {
+    let too_large = || {
+        close(problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("the body exceeds {} bytes", limits.max_body_bytes),
+        ))
+    };
+    if declared.is_some_and(|n| n > drain_cap(limits) as u64) {
+        // Far too large to read and discard: answer and close at once.
         shared
             .metrics
             .request("unknown", "too_large", start.elapsed());
-        return close(problem(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("the body exceeds {} bytes", limits.max_body_bytes),
-        ));
+        return too_large();
     }
-    let body = Limited::new(req.into_body(), limits.max_body_bytes);
-    let bytes = match tokio::time::timeout(limits.body_read_timeout, body.collect()).await {
-        Ok(Ok(b)) => b.to_bytes(),
-        Ok(Err(e)) => {
-            let too_large = e
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some();
-            let (status, result, msg) = if too_large {
-                (
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "too_large",
-                    format!("the body exceeds {} bytes", limits.max_body_bytes),
-                )
-            } else {
-                (
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
-                    format!("reading the body: {e}"),
-                )
-            };
-            shared.metrics.request("unknown", result, start.elapsed());
-            return close(problem(status, &msg));
+    let read = tokio::time::timeout(
+        limits.body_read_timeout,
+        read_body(req.into_body(), limits.max_body_bytes, drain_cap(limits)),
+    )
+    .await;
+    let bytes = match read {
+        Ok(Ok(b)) => b,
+        Ok(Err(BodyError::TooLarge)) => {
+            shared
+                .metrics
+                .request("unknown", "too_large", start.elapsed());
+            return too_large();
+        }
+        Ok(Err(BodyError::Broken(e))) => {
+            shared
+                .metrics
+                .request("unknown", "bad_request", start.elapsed());
+            return close(problem(
+                StatusCode::BAD_REQUEST,
+                &format!("reading the body: {e}"),
+            ));
         }
         Err(_) => {
             shared
@@ -167,6 +170,42 @@ async fn validate(shared: &Shared, req: Request<Incoming>) -> Answer {
     }
     log_decision(&request, &verdict, took);
     reply(StatusCode::OK, "application/json", body)
+}
+
+/// How much of an oversized body is read and discarded before answering 413: closing a
+/// socket with unread data makes the kernel send a reset, which can destroy the answer
+/// before the client reads it (the lingering close web servers do).
+fn drain_cap(limits: &Limits) -> usize {
+    limits.max_body_bytes.saturating_mul(2)
+}
+
+enum BodyError {
+    TooLarge,
+    Broken(hyper::Error),
+}
+
+/// Reads a body of at most `max` bytes; a longer one is read on (and discarded) up to `cap`
+/// so that the 413 reaches the client, then refused.
+async fn read_body(mut body: Incoming, max: usize, cap: usize) -> Result<Bytes, BodyError> {
+    let mut buf = bytes::BytesMut::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(BodyError::Broken)?;
+        if let Ok(data) = frame.into_data() {
+            total = total.saturating_add(data.len());
+            if total > cap {
+                return Err(BodyError::TooLarge);
+            }
+            if total <= max {
+                buf.extend_from_slice(&data);
+            }
+        }
+    }
+    if total > max {
+        Err(BodyError::TooLarge)
+    } else {
+        Ok(buf.freeze())
+    }
 }
 
 /// Closes the connection after this answer (the rest of the body is not read).

@@ -171,3 +171,17 @@ fn shutdown_drains_an_in_flight_request() {
     let Harness { handle, .. } = h;
     handle.wait().unwrap();
 }
+
+#[test]
+fn a_huge_declared_body_is_refused_before_reading() {
+    let h = harness(|c| c.limits = quick_limits());
+    let mut s = tls_stream(h.addr(), &[&h.pair.cert_pem]);
+    write_all(
+        &mut s,
+        b"POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 104857600\r\n\r\n",
+    );
+    let (text, closed) = read_to_close(&mut s);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(text.contains("3145728"), "{text}");
+    assert!(closed);
+}
