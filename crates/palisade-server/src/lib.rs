@@ -235,6 +235,8 @@ fn launch(config: ServerConfig, signals: bool) -> Result<ServerHandle, ServerErr
             runtime.block_on(run(
                 listener, tls_config, resolver, run_shared, stop_rx, signals,
             ));
+            // Requests are drained by now: do not wait on idle blocking threads.
+            runtime.shutdown_timeout(Duration::from_millis(200));
         })
         .map_err(ServerError::Runtime)?;
     Ok(ServerHandle {
