@@ -543,6 +543,12 @@ mod tests {
     }
 
     #[test]
+    fn the_admission_section_is_left_to_the_server() {
+        let text = "apiVersion: palisade.dev/v1\nadmission:\n  modes: {PAL-POD-001: warn}\n";
+        assert!(Config::parse("p.yaml", text).is_ok());
+    }
+
+    #[test]
     fn unknown_keys_are_errors_with_lines() {
         let text = "apiVersion: palisade.dev/v1\nexceptions:\n  - rules: [X]\n    reason: r\n    namesapce: prod\nfoo: 1\n";
         let errs = Config::parse("p.yaml", text).unwrap_err();
