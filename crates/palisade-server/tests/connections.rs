@@ -185,3 +185,32 @@ fn a_huge_declared_body_is_refused_before_reading() {
     assert!(text.contains("3145728"), "{text}");
     assert!(closed);
 }
+
+/// With the system's curl (OpenSSL) when there is one: TLS 1.2 and 1.3 are served, 1.1 is
+/// refused.
+#[test]
+fn tls_versions_with_a_system_client() {
+    let Ok(probe) = std::process::Command::new("curl").arg("--version").output() else {
+        eprintln!("no curl: skipped");
+        return;
+    };
+    assert!(probe.status.success());
+    let h = harness(|_| {});
+    let url = format!("https://127.0.0.1:{}/healthz", h.addr().port());
+    let curl = |extra: &[&str]| {
+        std::process::Command::new("curl")
+            .args(["-sS", "--max-time", "10", "--cacert"])
+            .arg(h.cert_path())
+            .args(extra)
+            .arg(&url)
+            .output()
+            .unwrap()
+    };
+    let v13 = curl(&["--tlsv1.3"]);
+    assert!(v13.status.success(), "{v13:?}");
+    assert_eq!(String::from_utf8_lossy(&v13.stdout), "ok\n");
+    let v12 = curl(&["--tlsv1.2", "--tls-max", "1.2"]);
+    assert!(v12.status.success(), "{v12:?}");
+    let v11 = curl(&["--tlsv1.1", "--tls-max", "1.1"]);
+    assert!(!v11.status.success(), "TLS 1.1 was accepted");
+}
