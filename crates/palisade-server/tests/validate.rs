@@ -416,3 +416,45 @@ fn a_failing_policy_follows_the_failure_mode() {
         .unwrap()
         .contains("policy-error"));
 }
+
+#[test]
+fn policies_read_the_old_object_on_update() {
+    let text = r#"
+apiVersion: templates.gatekeeper.sh/v1
+kind: ConstraintTemplate
+metadata: {name: locked}
+spec:
+  crd: {spec: {names: {kind: Locked}}}
+  targets:
+  - target: admission.k8s.gatekeeper.sh
+    rego: |
+      package locked
+      violation[{"msg": "the old object is locked"}] {
+        input.review.operation == "UPDATE"
+        input.review.oldObject.metadata.labels.locked == "true"
+      }
+---
+apiVersion: constraints.gatekeeper.sh/v1beta1
+kind: Locked
+metadata: {name: locked}
+"#;
+    let mut inv = Inventory::default();
+    inv.add(load_str("policies.yaml", text, &LoadLimits::default()));
+    let (set, diags) = PolicySet::from_inventory(&inv);
+    assert!(diags.is_empty(), "{diags:?}");
+    let h = harness(|c| c.policies = Some(set));
+    let mut old = hardened_pod("app");
+    old["metadata"]["labels"]["locked"] = json!("true");
+    let (_, body) = h.post(&review(
+        "UPDATE",
+        Some(hardened_pod("app")),
+        Some(old.clone()),
+    ));
+    let msg = response(&body)["status"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(msg.contains("GK-Locked: the old object is locked"), "{msg}");
+    let (_, body) = h.post(&review("UPDATE", Some(old), Some(hardened_pod("app"))));
+    assert_eq!(response(&body)["allowed"], true, "{body}");
+}
