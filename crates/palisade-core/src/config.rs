@@ -320,6 +320,8 @@ impl ConfigParser {
                 "approvedImages",
                 "exceptions",
                 "rules",
+                // Read by the admission server (palisade-server), which checks it strictly.
+                "admission",
             ],
         );
         match root.get("apiVersion") {
@@ -538,6 +540,12 @@ mod tests {
         assert_eq!(c.exceptions[0].location.line, 11);
         assert!(!c.rule_enabled("PAL-POD-037"));
         assert_eq!(c.severity_for("PAL-IMG-002", Severity::High), Severity::Low);
+    }
+
+    #[test]
+    fn the_admission_section_is_left_to_the_server() {
+        let text = "apiVersion: palisade.dev/v1\nadmission:\n  modes: {PAL-POD-001: warn}\n";
+        assert!(Config::parse("p.yaml", text).is_ok());
     }
 
     #[test]

@@ -1,0 +1,301 @@
+//! Judging one admission request: the built-in rules through the scan engine (the object
+//! alone, no file context, [`Context::none`]: there is no cache of namespaces and service
+//! accounts yet), the user policies, exceptions exactly as in scan, then the enforcement
+//! mode of each rule.
+//!
+//! Which requests the built-in rules judge: CREATE and UPDATE of a main resource, and of the
+//! `ephemeralcontainers` subresource (it adds containers to a running pod). Other
+//! subresources (`status`, `scale`, `binding`, `eviction`, `exec`, ...) and DELETE and
+//! CONNECT go to the user policies only: a kubelet's status update of a pod admitted long
+//! ago must not be refused for the pod's spec.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use palisade_core::inventory::{load_str, LoadLimits};
+use palisade_core::{exceptions, Config, Context, Date, Finding, Inventory, Location, Rule};
+use palisade_engine::Engine;
+use palisade_policy::{Action, PolicySet};
+use serde_json::Value as Json;
+
+use crate::modes::{AdmissionConfig, Mode};
+use crate::review::{Answer, Request};
+
+/// One rule that fired, with the mode it is enforced in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    /// Rule id (`PAL-POD-001`, `GK-K8sRequiredLabels`).
+    pub rule_id: String,
+    /// Its mode.
+    pub mode: Mode,
+    /// What it says, with the field and the fix.
+    pub text: String,
+}
+
+/// The decision on one request.
+#[derive(Debug, Clone, Default)]
+pub struct Verdict {
+    /// The answer to send.
+    pub answer: Answer,
+    /// Rules that fired (mode `off` excluded), in place order.
+    pub hits: Vec<Hit>,
+    /// The namespace is exempt: nothing was judged.
+    pub exempt: bool,
+    /// Policies that failed on the request (already turned into hits per the failure mode).
+    pub policy_errors: Vec<String>,
+}
+
+/// Everything a decision reads; shared by all requests.
+pub struct Judge {
+    engine: Engine,
+    config: Config,
+    admission: AdmissionConfig,
+    policies: Option<PolicySet>,
+    rules: HashMap<&'static str, &'static Rule>,
+}
+
+impl Judge {
+    /// A judge over an engine, the scan config (exceptions, rule settings), the admission
+    /// modes and the user policies.
+    pub fn new(
+        engine: Engine,
+        config: Config,
+        admission: AdmissionConfig,
+        policies: Option<PolicySet>,
+    ) -> Judge {
+        let rules = engine.catalog().into_iter().map(|r| (r.id, r)).collect();
+        Judge {
+            engine,
+            config,
+            admission,
+            policies: policies.filter(|p| !p.is_empty()),
+            rules,
+        }
+    }
+
+    /// Decides one request (`review` is the whole AdmissionReview, `req` what was read of it).
+    pub fn decide(&self, review: &Json, req: &Request, today: Date) -> Verdict {
+        let mut verdict = Verdict::default();
+        if !req.namespace.is_empty() && self.admission.is_exempt(&req.namespace) {
+            verdict.exempt = true;
+            verdict.answer.allowed = true;
+            verdict
+                .answer
+                .audit_annotations
+                .push(("decision".into(), "exempt".into()));
+            return verdict;
+        }
+        let request = review.get("request").unwrap_or(&Json::Null);
+        let builtin = matches!(req.operation.as_str(), "CREATE" | "UPDATE")
+            && (req.sub_resource.is_empty() || req.sub_resource == "ephemeralcontainers");
+        // The object the findings are about: the new one, or on DELETE the old one.
+        let subject = match request.get("object").filter(|o| o.is_object()) {
+            Some(o) => Some(o),
+            None => request.get("oldObject").filter(|o| o.is_object()),
+        };
+        let inventory = subject.map(|o| inventory_of(o, req));
+        let mut findings: Vec<Finding> = Vec::new();
+        let mut policy_modes: HashMap<String, Mode> = HashMap::new();
+        if builtin {
+            match &inventory {
+                Some(inv) if !inv.objects.is_empty() => {
+                    findings =
+                        self.engine
+                            .check_objects(&inv.objects, &Context::none(), &self.config);
+                    findings.retain(|f| self.config.rule_enabled(&f.rule_id));
+                }
+                Some(inv) => {
+                    let why = inv
+                        .errors
+                        .first()
+                        .map_or("no object".to_string(), |e| e.message.clone());
+                    verdict
+                        .policy_errors
+                        .push(format!("the object could not be read: {why}"));
+                }
+                None => verdict
+                    .policy_errors
+                    .push(format!("{} request without an object", req.operation)),
+            }
+        }
+        if let Some(policies) = &self.policies {
+            match policies.evaluate_review(review) {
+                Ok(outcome) => {
+                    let object = inventory.as_ref().and_then(|i| i.objects.first());
+                    for v in outcome.violations {
+                        let mode = self.admission.configured_mode(&v.rule_id).unwrap_or(
+                            match v.action() {
+                                Action::Deny => Mode::Deny,
+                                Action::Warn => Mode::Warn,
+                                _ => Mode::Audit,
+                            },
+                        );
+                        policy_modes
+                            .entry(v.rule_id.clone())
+                            .and_modify(|m| *m = (*m).max(mode))
+                            .or_insert(mode);
+                        findings.push(Finding {
+                            rule_id: v.rule_id.into(),
+                            severity: v.actions[0].severity(),
+                            object: object
+                                .map_or_else(|| Arc::new(fallback_ref(req)), |o| Arc::clone(&o.id)),
+                            location: object.map_or_else(
+                                || Location {
+                                    path: Arc::from(req.kind.as_str()),
+                                    line: 1,
+                                    col: 1,
+                                },
+                                |o| o.location(),
+                            ),
+                            field: None,
+                            message: v.message,
+                            evidence: None,
+                        });
+                    }
+                    verdict.policy_errors.extend(
+                        outcome
+                            .errors
+                            .into_iter()
+                            .map(|e| format!("{}: {}", e.rule_id, e.message)),
+                    );
+                }
+                Err(e) => verdict.policy_errors.push(format!("policies: {e}")),
+            }
+        }
+        let applied = match &inventory {
+            Some(inv) => exceptions::apply(findings, inv, &self.config, today).findings,
+            None => findings,
+        };
+        for f in applied {
+            let (mode, text) = match policy_modes.get(f.rule_id.as_ref()) {
+                Some(mode) => (*mode, format!("{}: {}", f.rule_id, f.message)),
+                None => (
+                    self.admission.mode_for(&f.rule_id, f.severity),
+                    self.describe(&f),
+                ),
+            };
+            if mode != Mode::Off {
+                verdict.hits.push(Hit {
+                    rule_id: f.rule_id.into_owned(),
+                    mode,
+                    text,
+                });
+            }
+        }
+        let failure = if self.admission.deny_on_policy_error {
+            Mode::Deny
+        } else {
+            Mode::Audit
+        };
+        for e in &verdict.policy_errors {
+            verdict.hits.push(Hit {
+                rule_id: "policy-error".into(),
+                mode: failure,
+                text: format!("Palisade could not judge the request: {e}"),
+            });
+        }
+        verdict.answer = answer(&verdict.hits, req);
+        verdict
+    }
+
+    /// `PAL-POD-001 (Title) at spec.hostNetwork: message. Fix: remediation`
+    fn describe(&self, f: &Finding) -> String {
+        let rule = self.rules.get(f.rule_id.as_ref());
+        let title = rule.map(|r| format!(" ({})", r.title)).unwrap_or_default();
+        let at = f
+            .field
+            .as_deref()
+            .map(|p| format!(" at {p}"))
+            .unwrap_or_default();
+        let fix = rule
+            .map(|r| format!(" Fix: {}", r.remediation))
+            .unwrap_or_default();
+        format!(
+            "{}{title}{at}: {}.{fix}",
+            f.rule_id,
+            f.message.trim_end_matches('.')
+        )
+    }
+}
+
+/// The answer: denied when any hit is in deny mode; warnings for warn-mode hits; audit
+/// annotations listing each mode's rules.
+fn answer(hits: &[Hit], req: &Request) -> Answer {
+    let of = |mode: Mode| hits.iter().filter(move |h| h.mode == mode);
+    let denies: Vec<&Hit> = of(Mode::Deny).collect();
+    let mut answer = Answer {
+        allowed: denies.is_empty(),
+        ..Answer::default()
+    };
+    if !answer.allowed {
+        let subject = if req.namespace.is_empty() {
+            format!("{} {}", req.kind, req.name)
+        } else {
+            format!("{} {}/{}", req.kind, req.namespace, req.name)
+        };
+        let lines: Vec<&str> = denies.iter().map(|h| h.text.as_str()).collect();
+        answer.message = format!(
+            "Palisade denied {}: {} violation(s):\n- {}",
+            subject.trim_end_matches('/'),
+            denies.len(),
+            lines.join("\n- ")
+        );
+    }
+    answer.warnings = of(Mode::Warn).map(|h| h.text.clone()).collect();
+    let decision = if answer.allowed { "allow" } else { "deny" };
+    answer
+        .audit_annotations
+        .push(("decision".into(), decision.into()));
+    for mode in [Mode::Deny, Mode::Warn, Mode::Audit] {
+        let mut ids: Vec<&str> = of(mode).map(|h| h.rule_id.as_str()).collect();
+        ids.dedup();
+        if !ids.is_empty() {
+            answer
+                .audit_annotations
+                .push((format!("{}-rules", mode.as_str()), ids.join(",")));
+        }
+    }
+    answer
+}
+
+/// The object as an inventory of one, located at `Kind/NS/NAME` (no file: findings carry
+/// the field path). The request's namespace fills a missing `metadata.namespace`, as the API
+/// server's create handler does before admission.
+fn inventory_of(object: &Json, req: &Request) -> Inventory {
+    let mut object = object.clone();
+    if !req.namespace.is_empty() {
+        if let Some(meta) = object.get_mut("metadata").and_then(Json::as_object_mut) {
+            meta.entry("namespace")
+                .or_insert_with(|| Json::String(req.namespace.clone()));
+        }
+    }
+    let name = object
+        .pointer("/metadata/name")
+        .and_then(Json::as_str)
+        .filter(|n| !n.is_empty())
+        .or_else(|| {
+            object
+                .pointer("/metadata/generateName")
+                .and_then(Json::as_str)
+        })
+        .unwrap_or(&req.name);
+    let place = if req.namespace.is_empty() {
+        format!("{}/{}", req.kind, name)
+    } else {
+        format!("{}/{}/{}", req.kind, req.namespace, name)
+    };
+    // JSON is YAML: the core's loader builds the same Object a manifest would give.
+    let text = object.to_string();
+    let mut inventory = Inventory::default();
+    inventory.add(load_str(&place, &text, &LoadLimits::default()));
+    inventory
+}
+
+fn fallback_ref(req: &Request) -> palisade_core::ObjectRef {
+    palisade_core::ObjectRef {
+        api_version: String::new(),
+        kind: req.kind.clone(),
+        namespace: Some(req.namespace.clone()).filter(|n| !n.is_empty()),
+        name: req.name.clone(),
+    }
+}
