@@ -92,3 +92,11 @@ for i, path in enumerate(sorted(glob.glob("../../shared/corpora/gatekeeper-libra
         indent = min(len(l) - len(l.lstrip()) for l in lines if l.strip())
         open(f"corpus/rego_policy/lib-{i}.rego", "w").write("\n".join(l[indent:] for l in lines) + "\n")
 PY
+# cel_expression: the expressions of the ValidatingAdmissionPolicy tests.
+mkdir -p corpus/cel_expression
+python3 - <<'PY'
+import re
+text = open("../crates/palisade-policy/tests/vap.rs").read()
+for i, e in enumerate(sorted(set(re.findall(r'(?:expression|Expression): "((?:[^"\\]|\\.)*)"', text)))):
+    open(f"corpus/cel_expression/vap-{i}.cel", "w").write(e.replace('\\"', '"'))
+PY
