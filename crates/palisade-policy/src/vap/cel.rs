@@ -62,10 +62,7 @@ pub fn compile(source: &str) -> Result<Expression, String> {
             source.len()
         ));
     }
-    let program = env().compile(source).map_err(|e| {
-        let text = e.to_string();
-        text.lines().take(4).collect::<Vec<_>>().join(" ")
-    })?;
+    let program = parse(source)?;
     let depth = nesting(program.expression());
     if depth > MAX_NESTING {
         return Err(format!(
@@ -81,6 +78,85 @@ pub fn compile(source: &str) -> Result<Expression, String> {
         program: Arc::new(program),
         variables,
     })
+}
+
+/// The deepest expression tree accepted: evaluation recurses once per level.
+pub const MAX_DEPTH: usize = 40;
+
+/// Brackets may nest this deep in the text (the parser recurses on them before its own
+/// recursion limit is checked).
+const MAX_BRACKETS: usize = 40;
+
+/// Parses on a thread with a large stack, after refusing text whose brackets nest too deep
+/// (the generated parser is recursive and would overflow a small stack first), and refuses
+/// trees deeper than [`MAX_DEPTH`].
+fn parse(source: &str) -> Result<Program, String> {
+    let mut depth = 0usize;
+    let mut deepest = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in source.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '\'' | '"' => quote = Some(c),
+                '(' | '[' | '{' => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+                ')' | ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+    }
+    if deepest > MAX_BRACKETS {
+        return Err(format!(
+            "brackets nest {deepest} deep; at most {MAX_BRACKETS} are accepted"
+        ));
+    }
+    let text = source.to_string();
+    let parsed = std::thread::Builder::new()
+        .stack_size(32 << 20)
+        .spawn(move || {
+            let program = env().compile(&text).map_err(|e| {
+                let text = e.to_string();
+                text.lines().take(4).collect::<Vec<_>>().join(" ")
+            })?;
+            // Checked (and a refused tree dropped) here: dropping a deep tree recurses too.
+            let depth = ast_depth(program.expression());
+            if depth > MAX_DEPTH {
+                return Err(format!(
+                    "expression nests {depth} deep; at most {MAX_DEPTH} levels are accepted"
+                ));
+            }
+            Ok(program)
+        })
+        .map_err(|e| format!("cannot start the parser: {e}"))?;
+    parsed
+        .join()
+        .unwrap_or_else(|_| Err("the parser failed".to_string()))
+}
+
+/// The depth of the expression tree, without recursion (the tree may be deep).
+fn ast_depth(root: &cel::IdedExpr) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(root, 1usize)];
+    while let Some((e, d)) = stack.pop() {
+        deepest = deepest.max(d);
+        if d > MAX_DEPTH {
+            break;
+        }
+        stack.extend(children(&e.expr).into_iter().map(|c| (c, d + 1)));
+    }
+    deepest
 }
 
 fn children(e: &Expr) -> Vec<&cel::IdedExpr> {
@@ -253,6 +329,25 @@ mod tests {
         yes("url('https://example.com:80/x').getPort() == '80' && url('https://example.com/p%20q').getEscapedPath() == '/p%20q'");
         yes("isURL('https://a.b') && !isURL('not a url') && url('/p?x=1&x=2').getQuery()['x'] == ['1', '2']");
         yes("url('https://[::1]:8080/').getHostname() == '::1'");
+    }
+
+    #[test]
+    fn deep_expressions_are_refused_not_overflowed() {
+        let parens = format!("{}1{}", "(".repeat(500), ")".repeat(500));
+        assert!(compile(&parens).unwrap_err().contains("brackets"));
+        let chain = vec!["1"; 400].join(" + ");
+        assert!(
+            compile(&chain).unwrap_err().contains("deep"),
+            "{:?}",
+            compile(&chain).map(|_| ())
+        );
+        // Brackets inside string literals do not count.
+        assert!(compile(&format!("'{}' != ''", "(".repeat(100))).is_ok());
+        let sum = vec!["1"; 38].join(" + ");
+        assert_eq!(
+            eval(&format!("{sum} == 38"), json!({})),
+            Ok(Value::Bool(true))
+        );
     }
 
     #[test]
