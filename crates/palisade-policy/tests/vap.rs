@@ -598,3 +598,28 @@ spec: {containers: [{name: c, image: i}]}
     // `unset` has no namespace: it lands in `default`, which is Namespaced scope.
     assert_eq!(names, vec!["large", "unset"], "{:?}", eval.findings);
 }
+
+#[test]
+fn policy_set_runs_vaps_in_scans_and_reviews() {
+    let text = format!("{REPLICA_LIMIT}{}", deployment("big", 10, "nginx"));
+    let inv = load(&text);
+    let (set, diags) = palisade_policy::PolicySet::from_inventory(&inv);
+    assert!(diags.is_empty(), "{diags:?}");
+    assert!(!set.is_empty());
+    assert!(set.rules().iter().any(|r| r.id == "VAP-replica-limit"));
+    let eval = set.evaluate(&inv, &Config::default());
+    assert_eq!(eval.findings.len(), 1);
+    assert_eq!(eval.findings[0].rule_id, "VAP-replica-limit");
+    let out = set
+        .evaluate_review(&review(
+            "CREATE",
+            deploy_json("big", 10, "nginx"),
+            Json::Null,
+            "a",
+            &[],
+        ))
+        .unwrap();
+    assert!(out.denied());
+    assert_eq!(out.vap.violations.len(), 1);
+    assert!(out.violations.is_empty());
+}

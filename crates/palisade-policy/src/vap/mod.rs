@@ -111,7 +111,8 @@ impl VapSet {
         (set, diags)
     }
 
-    fn is_param(&self, api_version: &str, kind: &str) -> bool {
+    /// Is an object of this kind a param of some policy?
+    pub(crate) fn is_param(&self, api_version: &str, kind: &str) -> bool {
         self.policies.iter().any(|p| {
             p.param_kind
                 .as_ref()
