@@ -351,6 +351,20 @@ mod tests {
     }
 
     #[test]
+    fn optional_syntax_works_and_the_unsupported_fail_cleanly() {
+        yes("object.?spec.?replicas.orValue(1) == 1 && optional.of(1).hasValue()");
+        yes("1 == 1.0 && 'a' in {'a': 1} && type(1) == int");
+        // Documented as not covered: an error (→ failurePolicy), never a wrong answer.
+        for src in [
+            "{'a': 1}.all(k, v, v == 1)",
+            "timestamp('2024-01-01T00:00:00Z')",
+            "duration('1s')",
+        ] {
+            assert!(eval(src, json!({})).is_err(), "{src}");
+        }
+    }
+
+    #[test]
     fn bounds_and_variable_references() {
         assert!(
             compile("[1].all(a, [1].all(b, [1].all(c, [1].all(d, true))))")
