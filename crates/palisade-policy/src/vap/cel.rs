@@ -322,6 +322,7 @@ mod tests {
         yes("'abc 123 def 456'.find('[0-9]+') == '123' && 'abc 123 def 456'.findAll('[0-9]+') == ['123', '456']");
         yes("'abc 123 def 456'.findAll('[0-9]+', 1) == ['123'] && 'abc'.find('[0-9]') == '' && 'abc'.matches('^a')");
         yes("quantity('1Gi').isGreaterThan(quantity('1G')) && quantity('500m').isLessThan(quantity('1'))");
+        yes("quantity('1') == quantity('1000m') && quantity('1') != quantity('2')");
         yes("quantity('2k').asInteger() == 2000 && quantity('1Gi').compareTo(quantity('1024Mi')) == 0");
         yes("isQuantity('10Mi') && !isQuantity('ten') && quantity('1').add(quantity('500m')).compareTo(quantity('1.5')) == 0");
         assert!(eval("quantity('1.5').asInteger()", json!({})).is_err());

@@ -11,8 +11,8 @@
 
 use std::cmp::Ordering;
 
-/// A parsed quantity.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A parsed quantity. Equality is numeric (`Quantity.Equal`: `1` equals `1000m`).
+#[derive(Debug, Clone)]
 pub struct Quantity {
     /// The value in units of 10^scale (scale ≤ 0 keeps fractions exact).
     value: i128,
@@ -158,6 +158,14 @@ impl Quantity {
     }
 }
 
+impl PartialEq for Quantity {
+    fn eq(&self, other: &Quantity) -> bool {
+        self.compare(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Quantity {}
+
 impl cel::objects::Opaque for Quantity {
     fn runtime_type_name(&self) -> &str {
         "kubernetes.Quantity"
@@ -183,6 +191,7 @@ mod tests {
         assert_eq!(q("1Ki").as_integer(), Some(1024));
         assert_eq!(q("1500m").as_integer(), None);
         assert_eq!(q("-2").sign(), -1);
+        assert_eq!(q("1"), q("1000m"));
         for bad in ["", "abc", "1.2.3", "1Qi", "1e", "--1", "."] {
             assert!(Quantity::parse(bad).is_err(), "{bad}");
         }
