@@ -110,7 +110,7 @@ fn deployment(i: usize) -> serde_json::Value {
         "spec": {"replicas": i % 8, "template": {"spec": {"containers": [
             {"name": "app", "image": if i % 3 == 0 { "nginx:latest" } else { "registry.example.com/app:1" },
              "ports": [{"containerPort": 80, "name": "http"}], "resources": {"limits": {"memory": "1Gi", "cpu": "500m"}}},
-            {"name": "sidecar", "image": "registry.example.com/proxy:2", "ports": [{"containerPort": 15001}]}]}}}})
+            {"name": "sidecar", "image": "registry.example.com/proxy:2", "ports": [{"containerPort": 15001}], "resources": {"limits": {"memory": "128Mi"}}}]}}}})
 }
 
 fn main() {
@@ -163,8 +163,10 @@ fn main() {
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     println!(
-        "requests: {n} one at a time, one thread: p50 {:?}, p99 {:?}, max {:?} ({denied} denied)",
+        "requests: {n} one at a time, one thread: p50 {:?}, p90 {:?}, p95 {:?}, p99 {:?}, max {:?} ({denied} denied)",
         pct(0.5),
+        pct(0.9),
+        pct(0.95),
         pct(0.99),
         latencies[latencies.len() - 1]
     );
