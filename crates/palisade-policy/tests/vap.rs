@@ -623,3 +623,75 @@ fn policy_set_runs_vaps_in_scans_and_reviews() {
     assert_eq!(out.vap.violations.len(), 1);
     assert!(out.violations.is_empty());
 }
+
+#[test]
+fn configuration_errors_follow_the_failure_policy() {
+    // A namespaced param kind without paramRef.namespace takes the request's namespace; a
+    // cluster-scoped request then cannot have params: a configuration error.
+    let text = |fp: &str| {
+        format!(
+            r#"
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {{name: ns-params}}
+spec:
+  failurePolicy: {fp}
+  paramKind: {{apiVersion: v1, kind: ConfigMap}}
+  matchConstraints:
+    resourceRules: [{{apiGroups: ["*"], apiVersions: ["*"], operations: [CREATE], resources: ["*"]}}]
+  validations:
+  - expression: "params.data.allowed == 'yes'"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {{name: ns-params}}
+spec:
+  policyName: ns-params
+  validationActions: [Warn]
+  paramRef: {{name: settings, parameterNotFoundAction: Deny}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: settings, namespace: web}}
+data: {{allowed: "no"}}
+"#
+        )
+    };
+    let (set, _, diags) = set(&text("Fail"));
+    assert!(diags.is_empty(), "{diags:?}");
+    let pod = |ns: &str| {
+        json!({"kind": "AdmissionReview", "request": {"operation": "CREATE", "namespace": ns, "name": "p",
+            "kind": {"group": "", "version": "v1", "kind": "Pod"},
+            "resource": {"group": "", "version": "v1", "resource": "pods"},
+            "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}}})
+    };
+    // In `web` the param is found: the validation fails and the binding only warns.
+    let out = set.evaluate_request(&pod("web")).unwrap();
+    assert!(!out.denied());
+    assert_eq!(out.warnings(), vec!["Validation failed for ValidatingAdmissionPolicy 'ns-params' with binding 'ns-params': failed expression: params.data.allowed == 'yes'".to_string()]);
+    // In `other` there is none: `Deny` makes it a configuration error, denied whatever the actions.
+    let out = set.evaluate_request(&pod("other")).unwrap();
+    assert!(out.denied());
+    assert_eq!(
+        out.deny_message().unwrap(),
+        "policy 'ns-params' with binding 'ns-params' denied request: no params found for policy binding with `Deny` parameterNotFoundAction"
+    );
+    let ns = json!({"kind": "AdmissionReview", "request": {"operation": "CREATE", "name": "n",
+        "kind": {"group": "", "version": "v1", "kind": "Namespace"},
+        "resource": {"group": "", "version": "v1", "resource": "namespaces"},
+        "object": {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}}}});
+    let out = set.evaluate_request(&ns).unwrap();
+    assert!(out
+        .deny_message()
+        .unwrap()
+        .contains("cannot use namespaced paramRef"));
+    // Under Ignore, configuration errors are dropped.
+    let (ignore, _, _) = self::set(&text("Ignore"));
+    let out = ignore.evaluate_request(&ns).unwrap();
+    assert!(out.violations.is_empty() && out.ignored_errors.len() == 1);
+    // Malformed reviews are errors, not panics.
+    assert!(set.evaluate_request(&json!([1])).is_err());
+    assert!(set
+        .evaluate_request(&json!({"kind": "AdmissionReview"}))
+        .is_err());
+}

@@ -258,3 +258,141 @@ impl MatchResources {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_core::yaml::{parse_stream, Limits};
+    use serde_json::json;
+
+    fn parse(text: &str) -> MatchResources {
+        let root = parse_stream(text, &Limits::default())
+            .documents
+            .remove(0)
+            .root;
+        MatchResources::parse(Some(&root)).unwrap()
+    }
+
+    fn attrs<'a>(
+        group: &'a str,
+        version: &'a str,
+        resource: &'a str,
+        sub: &'a str,
+        ns: &'a str,
+        obj: &'a Json,
+    ) -> Attributes<'a> {
+        Attributes {
+            operation: "CREATE",
+            group,
+            version,
+            resource,
+            subresource: sub,
+            name: "x",
+            namespace: ns,
+            object: obj,
+            old_object: &Json::Null,
+        }
+    }
+
+    fn none(_: &str) -> Option<&'static Json> {
+        None
+    }
+
+    #[test]
+    fn subresources_and_wildcards() {
+        let obj = json!({});
+        let star = parse("resourceRules: [{apiGroups: ['*'], apiVersions: ['*'], operations: ['*'], resources: ['*']}]");
+        assert_eq!(
+            star.matches(&attrs("", "v1", "pods", "", "a", &obj), &none),
+            Matched::Yes
+        );
+        assert_eq!(
+            star.matches(&attrs("", "v1", "pods", "exec", "a", &obj), &none),
+            Matched::No
+        );
+        let all = parse("resourceRules: [{apiGroups: ['*'], apiVersions: ['*'], operations: ['*'], resources: ['*/*']}]");
+        assert_eq!(
+            all.matches(&attrs("", "v1", "pods", "exec", "a", &obj), &none),
+            Matched::Yes
+        );
+        let pods = parse("resourceRules: [{apiGroups: [''], apiVersions: [v1], operations: [CREATE], resources: ['pods/*']}]");
+        assert_eq!(
+            pods.matches(&attrs("", "v1", "pods", "status", "a", &obj), &none),
+            Matched::Yes
+        );
+        assert_eq!(
+            pods.matches(&attrs("", "v1", "services", "status", "a", &obj), &none),
+            Matched::No
+        );
+    }
+
+    #[test]
+    fn match_policy_equivalent_and_exact() {
+        let obj = json!({});
+        let rule = "resourceRules: [{apiGroups: [extensions], apiVersions: [v1beta1], operations: [CREATE], resources: [deployments]}]";
+        let equivalent = parse(rule);
+        assert_eq!(
+            equivalent.matches(&attrs("apps", "v1", "deployments", "", "a", &obj), &none),
+            Matched::Yes
+        );
+        let exact = parse(&format!("{rule}\nmatchPolicy: Exact"));
+        assert_eq!(
+            exact.matches(&attrs("apps", "v1", "deployments", "", "a", &obj), &none),
+            Matched::No
+        );
+        // Another version of the same group is equivalent too.
+        let v1beta1 = parse("resourceRules: [{apiGroups: [batch], apiVersions: [v1beta1], operations: [CREATE], resources: [cronjobs]}]");
+        assert_eq!(
+            v1beta1.matches(&attrs("batch", "v1", "cronjobs", "", "a", &obj), &none),
+            Matched::Yes
+        );
+    }
+
+    #[test]
+    fn namespace_selector_on_namespaces_and_cluster_objects() {
+        let m = parse("namespaceSelector: {matchLabels: {env: prod}}");
+        let prod = json!({"metadata": {"labels": {"env": "prod"}}});
+        assert_eq!(
+            m.matches(&attrs("", "v1", "namespaces", "", "", &prod), &none),
+            Matched::Yes
+        );
+        let dev = json!({"metadata": {"labels": {"env": "dev"}}});
+        assert_eq!(
+            m.matches(&attrs("", "v1", "namespaces", "", "", &dev), &none),
+            Matched::No
+        );
+        assert_eq!(
+            m.matches(
+                &attrs(
+                    "rbac.authorization.k8s.io",
+                    "v1",
+                    "clusterroles",
+                    "",
+                    "",
+                    &dev
+                ),
+                &none
+            ),
+            Matched::Yes
+        );
+        assert_eq!(
+            m.matches(&attrs("", "v1", "pods", "", "web", &dev), &none),
+            Matched::MissingNamespace("web".into())
+        );
+        let labels = json!({"env": "prod"});
+        let known = |ns: &str| (ns == "web").then_some(&labels);
+        assert_eq!(
+            m.matches(&attrs("", "v1", "pods", "", "web", &dev), &known),
+            Matched::Yes
+        );
+        let scoped = parse("resourceRules: [{apiGroups: ['*'], apiVersions: ['*'], operations: ['*'], resources: ['*'], scope: Cluster}]");
+        assert_eq!(
+            scoped.matches(&attrs("", "v1", "namespaces", "", "", &dev), &none),
+            Matched::Yes
+        );
+        assert_eq!(
+            scoped.matches(&attrs("", "v1", "pods", "", "web", &dev), &none),
+            Matched::No
+        );
+    }
+}
