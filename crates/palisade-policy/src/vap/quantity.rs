@@ -17,8 +17,6 @@ pub struct Quantity {
     /// The value in units of 10^scale (scale ≤ 0 keeps fractions exact).
     value: i128,
     scale: i32,
-    /// The text it was parsed from.
-    pub text: String,
 }
 
 const MAX_SCALE_GAP: i32 = 30;
@@ -90,7 +88,6 @@ impl Quantity {
         Ok(Quantity {
             value: mantissa,
             scale: exp10,
-            text: text.to_string(),
         })
     }
 
@@ -150,11 +147,7 @@ impl Quantity {
         };
         let b = lift(other)?;
         let value = lift(self)?.checked_add(if negate { b.checked_neg()? } else { b })?;
-        Some(Quantity {
-            value,
-            scale,
-            text: String::new(),
-        })
+        Some(Quantity { value, scale })
     }
 }
 
