@@ -24,7 +24,9 @@ pub const MAX_STRING_BYTES: usize = 1 << 20;
 
 type Native = fn(&[Value]) -> Result<Value, ExecutionError>;
 
-/// Converts the arguments to `Value`s, runs `f`, converts back.
+/// Converts the arguments to `Value`s, runs `f`, converts back. The environment only calls
+/// an overload with as many arguments as it was registered with (receiver first), which is
+/// what lets the functions below index their arguments.
 fn call<'b, 'v>(args: Vec<CowVal<'b, 'v>>, f: Native) -> Result<CowVal<'b, 'v>, ExecutionError> {
     let values = args
         .iter()
