@@ -695,3 +695,45 @@ data: {{allowed: "no"}}
         .evaluate_request(&json!({"kind": "AdmissionReview"}))
         .is_err());
 }
+
+#[test]
+fn time_bound_and_deepest_accepted_expression() {
+    let sum = vec!["1"; 38].join(" + ");
+    let text = format!(
+        r#"
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {{name: deep}}
+spec:
+  matchConstraints:
+    resourceRules: [{{apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}}]
+  validations:
+  - expression: "{sum} == object.spec.replicas"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {{name: deep}}
+spec: {{policyName: deep, validationActions: [Deny]}}
+{}{}"#,
+        deployment("ok", 38, "i"),
+        deployment("off", 1, "i")
+    );
+    let (mut set, inv, diags) = set(&text);
+    assert!(diags.is_empty(), "{diags:?}");
+    // The deepest accepted tree runs on the scan's worker threads.
+    let eval = set.evaluate(&inv, &Config::default());
+    let names: Vec<&str> = eval
+        .findings
+        .iter()
+        .map(|f| f.object.name.as_str())
+        .collect();
+    assert_eq!(names, vec!["off"]);
+    // An evaluation longer than the bound is an error for the failurePolicy (Fail).
+    set.set_eval_time(std::time::Duration::from_nanos(1));
+    let eval = set.evaluate(&inv, &Config::default());
+    assert_eq!(eval.findings.len(), 2);
+    assert!(eval
+        .findings
+        .iter()
+        .all(|f| f.message.contains("exceeded the time bound")));
+}
