@@ -122,3 +122,11 @@ PY
 # scanner_reports: the hand-written Trivy, Grype, CycloneDX and OpenVEX fixtures.
 mkdir -p corpus/scanner_reports
 cp ../crates/palisade-imagescan/tests/fixtures/merge/*.json corpus/scanner_reports/
+# cel_expression: the expressions of the ValidatingAdmissionPolicy tests.
+mkdir -p corpus/cel_expression
+python3 - <<'PY'
+import re
+text = open("../crates/palisade-policy/tests/vap.rs").read()
+for i, e in enumerate(sorted(set(re.findall(r'(?:expression|Expression): "((?:[^"\\]|\\.)*)"', text)))):
+    open(f"corpus/cel_expression/vap-{i}.cel", "w").write(e.replace('\\"', '"'))
+PY

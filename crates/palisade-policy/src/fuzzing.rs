@@ -27,3 +27,36 @@ pub fn rego_policy(rego: &str) {
         "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}}});
     let _ = set.evaluate_review(&review);
 }
+
+/// `cel_expression`: `text` (its first 512 bytes: longer literals only make slower loops,
+/// not new paths) as a ValidatingAdmissionPolicy's matchCondition, variable, validation,
+/// messageExpression and audit annotation, judged against a fixed Deployment in a scan and
+/// as an admission request; nothing may panic.
+pub fn cel_expression(text: &str) {
+    let mut end = text.len().min(512);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let quoted = serde_json::to_string(&text[..end]).unwrap_or_default();
+    let yaml = format!(
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {{name: fuzz}}\nspec:\n  failurePolicy: Fail\n  paramKind: {{apiVersion: v1, kind: ConfigMap}}\n  matchConstraints:\n    resourceRules: [{{apiGroups: ['*'], apiVersions: ['*'], operations: ['*'], resources: ['*']}}]\n  matchConditions: [{{name: m, expression: {quoted}}}]\n  variables: [{{name: v, expression: {quoted}}}]\n  validations:\n  - {{expression: {quoted}, messageExpression: {quoted}}}\n  - {{expression: 'variables.v == true'}}\n  auditAnnotations: [{{key: k, valueExpression: {quoted}}}]\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {{name: fuzz}}\nspec: {{policyName: fuzz, validationActions: [Deny, Audit], paramRef: {{name: p, namespace: n, parameterNotFoundAction: Allow}}}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: p, namespace: n}}\ndata: {{a: '1', b: 1Gi}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d, namespace: n, labels: {{a: b}}}}\nspec: {{replicas: 3, template: {{spec: {{containers: [{{name: c, image: 'r/i:1', resources: {{limits: {{memory: 1Gi}}}}}}]}}}}}}\n"
+    );
+    let mut inv = Inventory::default();
+    inv.add(load_str("fuzz.yaml", &yaml, &LoadLimits::default()));
+    let (mut set, _) = crate::vap::VapSet::from_objects(&inv.objects);
+    set.set_eval_time(Duration::from_millis(200));
+    let _ = set.evaluate(&inv, &Config::default());
+    let review = serde_json::json!({"kind": "AdmissionReview", "request": {"operation": "UPDATE",
+        "namespace": "n", "name": "d", "userInfo": {"username": "u", "groups": ["g"]},
+        "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+        "resource": {"group": "apps", "version": "v1", "resource": "deployments"},
+        "object": {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": {"replicas": 1}},
+        "oldObject": {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}}}});
+    if let Ok(out) = set.evaluate_request(&review) {
+        let _ = (
+            out.deny_message(),
+            out.warnings(),
+            out.all_audit_annotations(),
+        );
+    }
+}

@@ -60,6 +60,7 @@ pub mod review;
 pub mod schema;
 pub mod suite;
 pub mod template;
+pub mod vap;
 mod violation;
 
 pub use action::{Action, Enforcement};

@@ -39,6 +39,8 @@ pub struct PolicySet {
     limits: Limits,
     /// The enforcement point `evaluate` acts as (audit by default).
     scan_point: &'static str,
+    /// ValidatingAdmissionPolicies and their bindings.
+    pub(crate) vap: crate::vap::VapSet,
 }
 
 /// The rule id of a template's findings: `GK-<TemplateKind>`.
@@ -104,7 +106,11 @@ impl PolicySet {
             namespaces: HashMap::new(),
             limits,
             scan_point: POINT_AUDIT,
+            vap: Default::default(),
         };
+        let (vap, vap_diags) = crate::vap::VapSet::from_objects(objects);
+        set.vap = vap;
+        diags.extend(vap_diags);
         for o in objects.iter().filter(|o| is_constraint(o)) {
             match set.bind(o, &by_kind) {
                 Ok(b) => set.constraints.push(b),
@@ -165,7 +171,9 @@ impl PolicySet {
         } else {
             objects
                 .iter()
-                .filter(|o| o.id.kind == "Namespace")
+                .filter(|o| {
+                    o.id.kind == "Namespace" || self.vap.is_param(&o.id.api_version, &o.id.kind)
+                })
                 .map(object_json)
                 .collect()
         };
@@ -179,6 +187,7 @@ impl PolicySet {
 
     /// [`PolicySet::set_referential_data`] from JSON objects (an admission server's cache).
     pub fn set_referential_json(&mut self, objects: &[Json]) -> Vec<Diagnostic> {
+        self.vap.set_referential_json(objects);
         self.namespaces = objects
             .iter()
             .filter(|o| {
@@ -276,7 +285,7 @@ impl PolicySet {
 
     /// True when there is nothing to evaluate.
     pub fn is_empty(&self) -> bool {
-        self.constraints.is_empty() && self.plain.packages.is_empty()
+        self.constraints.is_empty() && self.plain.packages.is_empty() && self.vap.is_empty()
     }
 
     /// The rules this set may report: one per template (`GK-<Kind>`) and one per plain
@@ -296,6 +305,7 @@ impl PolicySet {
             title: format!("Rego package {}", p.trim_start_matches("data.")),
             description: String::new(),
         }));
+        rules.extend(self.vap.rules());
         rules
     }
 
@@ -343,6 +353,9 @@ impl PolicySet {
             .map(|chunk| self.evaluate_chunk(chunk, config))
             .collect();
         let mut out = Evaluation::default();
+        let vap = self.vap.evaluate(inventory, config);
+        out.findings.extend(vap.findings);
+        out.diagnostics.extend(vap.diagnostics);
         let mut missing_ns = BTreeSet::new();
         for p in parts {
             out.findings.extend(p.findings);
@@ -451,7 +464,21 @@ impl PolicySet {
     /// `validation.gatekeeper.sh`). `review` is an `AdmissionReview` (its `request` is used)
     /// or an `AdmissionRequest`. The referential data is the one last set.
     pub fn evaluate_review(&self, review: &Json) -> Result<ReviewOutcome, String> {
-        crate::admission::evaluate(self, review, POINT_VALIDATION)
+        let mut out = crate::admission::evaluate(self, review, POINT_VALIDATION)?;
+        if !self.vap.is_empty() {
+            out.vap = self.vap.evaluate_request(review)?;
+        }
+        Ok(out)
+    }
+
+    /// The ValidatingAdmissionPolicies of the set.
+    pub fn vap(&self) -> &crate::vap::VapSet {
+        &self.vap
+    }
+
+    /// Mutable access, to set a resource map or an evaluation time bound.
+    pub fn vap_mut(&mut self) -> &mut crate::vap::VapSet {
+        &mut self.vap
     }
 
     /// [`PolicySet::evaluate_review`] at another enforcement point (gator's, for suites).
@@ -481,12 +508,14 @@ pub struct ReviewOutcome {
     pub violations: Vec<Violation>,
     /// Policies that failed on the request (the server applies its failure mode).
     pub errors: Vec<PolicyError>,
+    /// What the ValidatingAdmissionPolicies decided (their failurePolicy already applied).
+    pub vap: crate::vap::VapOutcome,
 }
 
 impl ReviewOutcome {
     /// True when a violation denies the request.
     pub fn denied(&self) -> bool {
-        self.violations.iter().any(|v| v.action() == &Action::Deny)
+        self.violations.iter().any(|v| v.action() == &Action::Deny) || self.vap.denied()
     }
 }
 

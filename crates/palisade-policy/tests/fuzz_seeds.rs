@@ -17,3 +17,38 @@ fn hostile_rego_never_panics() {
         palisade_policy::fuzzing::rego_policy(text);
     }
 }
+
+/// The `cel_expression` harness on hostile expressions: parse errors, deep nesting, huge
+/// strings, type errors, runaway comprehensions, unknown functions, odd Unicode.
+#[test]
+fn hostile_cel_never_panics() {
+    let deep = format!("{}1{}", "(".repeat(500), ")".repeat(500));
+    let nested = "[1,2,3].all(a, [1,2,3].all(b, [1,2,3].all(c, [1,2,3].all(d, true))))";
+    for text in [
+        "",
+        "(",
+        "object.spec.replicas >",
+        deep.as_str(),
+        nested,
+        "'a'.replace('a', 'aaaaaaaaaaaaaaaa').replace('a', 'aaaaaaaaaaaaaaaa').replace('a', 'aaaaaaaaaaaaaaaa').replace('a', 'aaaaaaaaaaaaaaaa').replace('a', 'aaaaaaaaaaaaaaaa')",
+        "1 / 0",
+        "9223372036854775807 + 1",
+        "quantity('1Ei').add(quantity('1Ei')).asInteger()",
+        "quantity('99999999999999999999999999999999999999')",
+        "url('https://[::1').getHost()",
+        "'\u{1F600}é'.substring(1, 2).charAt(0)",
+        "'x'.findAll('(', -1)",
+        "'abc'.split('', 2) == ['a', 'bc']",
+        "[].min()",
+        "[1, 'a'].isSorted()",
+        "variables.v",
+        "params.data.b.startsWith('1') && quantity(params.data.b).isGreaterThan(quantity('1'))",
+        "authorizer.group('apps').resource('deployments').check('create').allowed()",
+        "object.spec.template.spec.containers.map(c, c.resources.limits.memory)",
+        "{'a': 1}['b']",
+        "has(object.metadata.labels.a) ? oldObject.spec.replicas : request.userInfo.username",
+        "\u{0}\u{feff}",
+    ] {
+        palisade_policy::fuzzing::cel_expression(text);
+    }
+}
