@@ -1,0 +1,429 @@
+//! Whether a version lies in an OSV `affected` entry: the `IsVulnerable`
+//! pseudo-code of the OSV schema's "Evaluation" section (`BeforeLimits`,
+//! sorted events, `IncludedInVersions`), with each ecosystem's exact version
+//! ordering from [`crate::version`].
+//!
+//! Choices the schema leaves open, made here:
+//! - `ECOSYSTEM` ranges use the ecosystem's scheme; `SEMVER` ranges use
+//!   SemVer 2, except in the `Go` ecosystem, whose versions are SemVer with a
+//!   `v` prefix the records omit (the Go scheme orders them identically and
+//!   accepts both spellings). `GIT` ranges are not evaluated (they need the
+//!   repository's commit graph); records that have only `GIT` ranges still
+//!   match through their `versions` list.
+//! - A range with an event version the scheme rejects is skipped whole (a
+//!   dropped `fixed` would wrongly extend it, a dropped `introduced` would
+//!   wrongly shorten it); the `versions` list still applies.
+//! - Events at equal versions keep the record's order (a stable sort).
+//! - `versions` entries match by text, as the schema says, and also when
+//!   the scheme parses both and finds them equal (`1.0` and `1.0.0` in PEP
+//!   440).
+
+use std::cmp::Ordering;
+
+use serde::{Deserialize, Serialize};
+
+use crate::osv::{Event, Range};
+use crate::version::{self, Scheme, VersionError};
+
+/// The part of an `affected` entry that matching needs, as stored.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Span {
+    /// `ECOSYSTEM` and `SEMVER` ranges (GIT ranges are dropped on import).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ranges: Vec<Range>,
+    /// Explicit affected versions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<String>,
+}
+
+/// Why a version is affected: the events that close the ranges it is in.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Hit {
+    /// For each range containing the version, the `fixed` event closing it.
+    pub fixed: Vec<String>,
+    /// For each range containing the version, the `last_affected` event closing it.
+    pub last_affected: Vec<String>,
+}
+
+/// A version parsed under one scheme.
+#[derive(Debug, Clone)]
+pub(crate) enum Parsed {
+    Dpkg(version::dpkg::Version),
+    Apk(version::apk::Version),
+    Rpm(version::rpm::Version),
+    SemVer(version::semver::Version),
+    Go(version::goversion::Version),
+    Pep440(version::pep440::Version),
+    Maven(version::maven::Version),
+}
+
+impl Parsed {
+    pub(crate) fn parse(scheme: Scheme, s: &str) -> Result<Parsed, VersionError> {
+        use version::*;
+        Ok(match scheme {
+            Scheme::Dpkg => Parsed::Dpkg(dpkg::Version::parse(s)?),
+            Scheme::Apk => Parsed::Apk(apk::Version::parse(s)?),
+            Scheme::Rpm => Parsed::Rpm(rpm::Version::parse(s)?),
+            Scheme::SemVer => Parsed::SemVer(semver::Version::parse(s)?),
+            Scheme::Go => Parsed::Go(goversion::Version::parse(s)?),
+            Scheme::Pep440 => Parsed::Pep440(pep440::Version::parse(s)?),
+            Scheme::Maven => Parsed::Maven(maven::Version::parse(s)?),
+        })
+    }
+
+    /// Compares two versions of the same scheme (`None` across schemes).
+    fn compare(&self, other: &Parsed) -> Option<Ordering> {
+        use version::*;
+        Some(match (self, other) {
+            (Parsed::Dpkg(a), Parsed::Dpkg(b)) => dpkg::compare(a, b),
+            (Parsed::Apk(a), Parsed::Apk(b)) => apk::compare(a, b),
+            (Parsed::Rpm(a), Parsed::Rpm(b)) => rpm::compare(a, b),
+            (Parsed::SemVer(a), Parsed::SemVer(b)) => semver::compare(a, b),
+            (Parsed::Go(a), Parsed::Go(b)) => goversion::compare(a, b),
+            (Parsed::Pep440(a), Parsed::Pep440(b)) => pep440::compare(a, b),
+            (Parsed::Maven(a), Parsed::Maven(b)) => maven::compare(a, b),
+            _ => return None,
+        })
+    }
+}
+
+/// The scheme a range of `kind` uses in `ecosystem`, if it can be evaluated.
+pub fn range_scheme(ecosystem: &str, kind: &str) -> Option<Scheme> {
+    let eco = Scheme::for_osv_ecosystem(ecosystem);
+    match kind {
+        "ECOSYSTEM" => eco,
+        "SEMVER" if eco == Some(Scheme::Go) => Some(Scheme::Go),
+        "SEMVER" => Some(Scheme::SemVer),
+        _ => None,
+    }
+}
+
+/// A query version, parsed lazily under each scheme a range asks for.
+pub(crate) struct QueryVersion<'a> {
+    text: &'a str,
+    parsed: Vec<(Scheme, Option<Parsed>)>,
+}
+
+impl<'a> QueryVersion<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        QueryVersion {
+            text,
+            parsed: Vec::new(),
+        }
+    }
+
+    fn get(&mut self, scheme: Scheme) -> Option<&Parsed> {
+        let at = match self.parsed.iter().position(|(s, _)| *s == scheme) {
+            Some(at) => at,
+            None => {
+                self.parsed
+                    .push((scheme, Parsed::parse(scheme, self.text).ok()));
+                self.parsed.len() - 1
+            }
+        };
+        self.parsed.get(at).and_then(|(_, p)| p.as_ref())
+    }
+}
+
+/// Evaluates a version against the affected entries of one package in one
+/// record. `None`: not affected.
+pub(crate) fn evaluate(
+    ecosystem: &str,
+    version: &mut QueryVersion<'_>,
+    spans: &[Span],
+) -> Option<Hit> {
+    let mut hit = Hit::default();
+    let mut affected = false;
+    let mut listed = false;
+    for span in spans {
+        for range in &span.ranges {
+            let Some(scheme) = range_scheme(ecosystem, &range.kind) else {
+                continue;
+            };
+            let Some(v) = version.get(scheme) else {
+                continue;
+            };
+            if let Some(closing) = in_range(v, scheme, range) {
+                affected = true;
+                match closing {
+                    Some(Event::Fixed(f)) => push_unique(&mut hit.fixed, f),
+                    Some(Event::LastAffected(l)) => push_unique(&mut hit.last_affected, l),
+                    _ => {}
+                }
+            }
+        }
+        if !listed && in_versions(ecosystem, version, &span.versions) {
+            listed = true;
+        }
+    }
+    if !affected && listed {
+        // Listed but in no evaluable range: the smallest `fixed` above the
+        // version, when the ranges name one, is still the useful answer.
+        hit.fixed = next_fixed(ecosystem, version, spans).into_iter().collect();
+        affected = true;
+    }
+    affected.then_some(hit)
+}
+
+fn push_unique(list: &mut Vec<String>, item: &str) {
+    if !list.iter().any(|x| x == item) {
+        list.push(item.to_string());
+    }
+}
+
+/// A bound of a range: `introduced: "0"` is below every version and
+/// `limit: "*"` above every version.
+enum Bound {
+    Zero,
+    Infinity,
+    At(Parsed),
+}
+
+impl Bound {
+    fn cmp_version(&self, v: &Parsed) -> Ordering {
+        match self {
+            Bound::Zero => Ordering::Less,
+            Bound::Infinity => Ordering::Greater,
+            Bound::At(b) => b.compare(v).unwrap_or(Ordering::Equal),
+        }
+    }
+
+    fn cmp_bound(&self, other: &Bound) -> Ordering {
+        match (self, other) {
+            (Bound::Zero, Bound::Zero) | (Bound::Infinity, Bound::Infinity) => Ordering::Equal,
+            (Bound::Zero, _) | (_, Bound::Infinity) => Ordering::Less,
+            (_, Bound::Zero) | (Bound::Infinity, _) => Ordering::Greater,
+            (Bound::At(a), Bound::At(b)) => a.compare(b).unwrap_or(Ordering::Equal),
+        }
+    }
+}
+
+/// `Some(closing event)` when `v` is in the range (the closing event is the
+/// first `fixed` or `last_affected` after the `introduced` that opened it,
+/// `None` inside it when the range is open-ended). `None`: not in the range
+/// or the range cannot be evaluated.
+fn in_range<'r>(v: &Parsed, scheme: Scheme, range: &'r Range) -> Option<Option<&'r Event>> {
+    let mut events: Vec<(Bound, &Event)> = Vec::with_capacity(range.events.len());
+    for e in &range.events {
+        let bound = match e {
+            Event::Introduced(s) if s == "0" => Bound::Zero,
+            Event::Limit(s) if s == "*" => Bound::Infinity,
+            _ => Bound::At(Parsed::parse(scheme, e.version()).ok()?),
+        };
+        events.push((bound, e));
+    }
+    // BeforeLimits: with limits, the version must be below one of them.
+    let mut limits = events
+        .iter()
+        .filter(|(_, e)| matches!(e, Event::Limit(_)))
+        .peekable();
+    if limits.peek().is_some() && !limits.any(|(b, _)| b.cmp_version(v) == Ordering::Greater) {
+        return None;
+    }
+    events.sort_by(|a, b| a.0.cmp_bound(&b.0));
+    let mut vulnerable = false;
+    let mut opened = 0;
+    for (i, (bound, e)) in events.iter().enumerate() {
+        let ord = bound.cmp_version(v); // bound vs v
+        match e {
+            Event::Introduced(_) if ord != Ordering::Greater => {
+                vulnerable = true;
+                opened = i;
+            }
+            Event::Fixed(_) if ord != Ordering::Greater => vulnerable = false,
+            Event::LastAffected(_) if ord == Ordering::Less => vulnerable = false,
+            _ => {}
+        }
+    }
+    if !vulnerable {
+        return None;
+    }
+    let closing = events
+        .iter()
+        .skip(opened + 1)
+        .map(|(_, e)| *e)
+        .find(|e| matches!(e, Event::Fixed(_) | Event::LastAffected(_)));
+    Some(closing)
+}
+
+fn in_versions(ecosystem: &str, version: &mut QueryVersion<'_>, versions: &[String]) -> bool {
+    if versions.iter().any(|x| x == version.text) {
+        return true;
+    }
+    let Some(scheme) = Scheme::for_osv_ecosystem(ecosystem) else {
+        return false;
+    };
+    let Some(v) = version.get(scheme) else {
+        return false;
+    };
+    versions
+        .iter()
+        .any(|x| Parsed::parse(scheme, x).ok().and_then(|p| p.compare(v)) == Some(Ordering::Equal))
+}
+
+fn next_fixed(ecosystem: &str, version: &mut QueryVersion<'_>, spans: &[Span]) -> Option<String> {
+    let mut best: Option<(Parsed, &str)> = None;
+    for range in spans.iter().flat_map(|s| &s.ranges) {
+        let Some(scheme) = range_scheme(ecosystem, &range.kind) else {
+            continue;
+        };
+        let Some(v) = version.get(scheme).cloned() else {
+            continue;
+        };
+        for e in &range.events {
+            let Event::Fixed(f) = e else { continue };
+            let Ok(p) = Parsed::parse(scheme, f) else {
+                continue;
+            };
+            if p.compare(&v) == Some(Ordering::Greater)
+                && best
+                    .as_ref()
+                    .is_none_or(|(b, _)| p.compare(b) == Some(Ordering::Less))
+            {
+                best = Some((p, f));
+            }
+        }
+    }
+    best.map(|(_, f)| f.to_string())
+}
+
+/// Evaluates `version` against affected entries, for callers outside the
+/// store (tests, tools): the OSV evaluation with this crate's schemes.
+pub fn is_affected(ecosystem: &str, version: &str, spans: &[Span]) -> Option<Hit> {
+    evaluate(ecosystem, &mut QueryVersion::new(version), spans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(kind: &str, events: &[(&str, &str)], versions: &[&str]) -> Span {
+        Span {
+            ranges: vec![Range {
+                kind: kind.into(),
+                repo: None,
+                events: events
+                    .iter()
+                    .map(|(k, v)| match *k {
+                        "introduced" => Event::Introduced(v.to_string()),
+                        "fixed" => Event::Fixed(v.to_string()),
+                        "last_affected" => Event::LastAffected(v.to_string()),
+                        _ => Event::Limit(v.to_string()),
+                    })
+                    .collect(),
+            }],
+            versions: versions.iter().map(|v| v.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn multiple_ranges_in_one_timeline() {
+        // The schema's "multiple range" example, given out of order.
+        let s = [span(
+            "SEMVER",
+            &[
+                ("introduced", "3.0.0"),
+                ("fixed", "1.0.2"),
+                ("introduced", "1.0.0"),
+                ("fixed", "3.2.5"),
+            ],
+            &[],
+        )];
+        for (v, fixed) in [
+            ("0.9.0", None),
+            ("1.0.0", Some("1.0.2")),
+            ("1.0.1", Some("1.0.2")),
+            ("1.0.2", None),
+            ("2.9.9", None),
+            ("3.0.0", Some("3.2.5")),
+            ("3.2.4", Some("3.2.5")),
+            ("3.2.5", None),
+        ] {
+            let hit = is_affected("npm", v, &s);
+            assert_eq!(
+                hit.map(|h| h.fixed),
+                fixed.map(|f| vec![f.to_string()]),
+                "{v}"
+            );
+        }
+    }
+
+    #[test]
+    fn last_affected_and_limit() {
+        let s = [span(
+            "ECOSYSTEM",
+            &[("introduced", "0"), ("last_affected", "2.1.214")],
+            &[],
+        )];
+        let hit = is_affected("Maven", "2.1.214", &s).unwrap();
+        assert_eq!(hit.last_affected, vec!["2.1.214"]);
+        assert!(hit.fixed.is_empty());
+        assert!(is_affected("Maven", "2.1.215", &s).is_none());
+        // limit: versions at or above it are out, even with no fixed.
+        let l = [span(
+            "SEMVER",
+            &[("introduced", "1.0.0"), ("limit", "2.0.0")],
+            &[],
+        )];
+        assert!(is_affected("npm", "1.5.0", &l).is_some());
+        assert!(is_affected("npm", "2.0.0", &l).is_none());
+        let star = [span(
+            "SEMVER",
+            &[("introduced", "1.0.0"), ("limit", "*")],
+            &[],
+        )];
+        assert!(is_affected("npm", "99.0.0", &star).is_some());
+    }
+
+    #[test]
+    fn versions_list_and_unevaluable_ranges() {
+        let s = [span(
+            "GIT",
+            &[("introduced", "abc"), ("fixed", "def")],
+            &["1.0", "1.1"],
+        )];
+        assert!(is_affected("PyPI", "1.1", &s).is_some());
+        // Equal under PEP 440, not by text.
+        assert!(is_affected("PyPI", "1.0.0", &s).is_some());
+        assert!(is_affected("PyPI", "1.2", &s).is_none());
+        // A bad event version skips the range (not part of it, not an error).
+        let bad = [span(
+            "ECOSYSTEM",
+            &[("introduced", "0"), ("fixed", "not a version!")],
+            &[],
+        )];
+        assert!(is_affected("PyPI", "1.0", &bad).is_none());
+        // Unknown ecosystem: ECOSYSTEM ranges cannot be evaluated.
+        let unknown = [span("ECOSYSTEM", &[("introduced", "0")], &["1"])];
+        assert!(is_affected("Hackage", "2", &unknown).is_none());
+        assert!(is_affected("Hackage", "1", &unknown).is_some());
+        // Listed only: the fixed of a range above the version is reported.
+        let listed = [
+            span(
+                "ECOSYSTEM",
+                &[("introduced", "2.0"), ("fixed", "2.1")],
+                &["1.5"],
+            ),
+            span("ECOSYSTEM", &[("introduced", "3.0"), ("fixed", "3.1")], &[]),
+        ];
+        assert_eq!(
+            is_affected("PyPI", "1.5", &listed).unwrap().fixed,
+            vec!["2.1"]
+        );
+    }
+
+    #[test]
+    fn go_semver_accepts_v_prefix() {
+        let s = [span(
+            "SEMVER",
+            &[("introduced", "0"), ("fixed", "1.6.0")],
+            &[],
+        )];
+        assert!(is_affected("Go", "v1.5.9", &s).is_some());
+        assert!(is_affected("Go", "v1.6.0", &s).is_none());
+        assert!(is_affected("Go", "v1.6.0+incompatible", &s).is_none());
+        assert!(is_affected("Go", "v0.0.0-20190101000000-abcdefabcdef", &s).is_some());
+        // Outside Go, SEMVER is strict SemVer: a `v` prefix does not parse.
+        assert!(is_affected("npm", "v1.5.9", &s).is_none());
+    }
+}
