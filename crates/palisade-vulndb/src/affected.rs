@@ -19,6 +19,7 @@
 //!   440).
 
 use std::cmp::Ordering;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -125,25 +126,64 @@ impl<'a> QueryVersion<'a> {
     }
 }
 
-/// Evaluates a version against the affected entries of one package in one
-/// record. `None`: not affected.
-pub(crate) fn evaluate(
-    ecosystem: &str,
-    version: &mut QueryVersion<'_>,
-    spans: &[Span],
-) -> Option<Hit> {
-    let mut hit = Hit::default();
-    let mut affected = false;
-    let mut listed = false;
-    for span in spans {
-        for range in &span.ranges {
-            let Some(scheme) = range_scheme(ecosystem, &range.kind) else {
+/// A `versions` list sorted two ways for lookups.
+struct Listed {
+    texts: Vec<String>,
+    parsed: Vec<Parsed>,
+}
+
+/// One evaluable range, its event versions parsed and sorted once.
+struct PreparedRange {
+    scheme: Scheme,
+    /// Events sorted by version (stable: equal versions keep record order).
+    events: Vec<(Bound, Event)>,
+    /// The `limit` bounds (`BeforeLimits`); empty means an implicit `*`.
+    limits: Vec<Bound>,
+}
+
+/// The affected entries of one package in one record, ready to evaluate
+/// many versions against: every range's bounds parsed once.
+pub(crate) struct Prepared {
+    ranges: Vec<PreparedRange>,
+    /// The `versions` list, as given.
+    versions: Vec<String>,
+    /// The same list sorted for binary search, by text and (when they
+    /// parse) by the ecosystem's ordering; built on first need, since lists
+    /// run to hundreds of entries and the ranges settle most lookups.
+    listed: OnceLock<Listed>,
+    scheme: Option<Scheme>,
+}
+
+impl Prepared {
+    pub(crate) fn new(ecosystem: &str, spans: &[Span]) -> Prepared {
+        let scheme = Scheme::for_osv_ecosystem(ecosystem);
+        let mut ranges = Vec::new();
+        let mut versions = Vec::new();
+        for span in spans {
+            for range in &span.ranges {
+                if let Some(r) = prepare_range(ecosystem, range) {
+                    ranges.push(r);
+                }
+            }
+            versions.extend(span.versions.iter().cloned());
+        }
+        Prepared {
+            ranges,
+            versions,
+            listed: OnceLock::new(),
+            scheme,
+        }
+    }
+
+    /// Evaluates one version. `None`: not affected.
+    pub(crate) fn evaluate(&self, version: &mut QueryVersion<'_>) -> Option<Hit> {
+        let mut hit = Hit::default();
+        let mut affected = false;
+        for range in &self.ranges {
+            let Some(v) = version.get(range.scheme) else {
                 continue;
             };
-            let Some(v) = version.get(scheme) else {
-                continue;
-            };
-            if let Some(closing) = in_range(v, scheme, range) {
+            if let Some(closing) = in_range(v, range) {
                 affected = true;
                 match closing {
                     Some(Event::Fixed(f)) => push_unique(&mut hit.fixed, f),
@@ -152,17 +192,69 @@ pub(crate) fn evaluate(
                 }
             }
         }
-        if !listed && in_versions(ecosystem, version, &span.versions) {
-            listed = true;
+        if !affected && self.listed(version) {
+            // Listed but in no evaluable range: the smallest `fixed` above
+            // the version, when the ranges name one, is still the useful answer.
+            hit.fixed = self.next_fixed(version).into_iter().collect();
+            affected = true;
         }
+        affected.then_some(hit)
     }
-    if !affected && listed {
-        // Listed but in no evaluable range: the smallest `fixed` above the
-        // version, when the ranges name one, is still the useful answer.
-        hit.fixed = next_fixed(ecosystem, version, spans).into_iter().collect();
-        affected = true;
+
+    fn listed(&self, version: &mut QueryVersion<'_>) -> bool {
+        if self.versions.is_empty() {
+            return false;
+        }
+        let scheme = self.scheme;
+        let listed = self.listed.get_or_init(|| {
+            let mut texts = self.versions.clone();
+            texts.sort_unstable();
+            let mut parsed: Vec<Parsed> = match scheme {
+                Some(s) => self
+                    .versions
+                    .iter()
+                    .filter_map(|x| Parsed::parse(s, x).ok())
+                    .collect(),
+                None => Vec::new(),
+            };
+            parsed.sort_by(|a, b| a.compare(b).unwrap_or(Ordering::Equal));
+            Listed { texts, parsed }
+        });
+        if listed
+            .texts
+            .binary_search_by(|x| x.as_str().cmp(version.text))
+            .is_ok()
+        {
+            return true;
+        }
+        let Some(v) = scheme.and_then(|s| version.get(s)) else {
+            return false;
+        };
+        listed
+            .parsed
+            .binary_search_by(|p| p.compare(v).unwrap_or(Ordering::Less))
+            .is_ok()
     }
-    affected.then_some(hit)
+
+    fn next_fixed(&self, version: &mut QueryVersion<'_>) -> Option<String> {
+        let mut best: Option<(&Parsed, &str)> = None;
+        for range in &self.ranges {
+            let Some(v) = version.get(range.scheme) else {
+                continue;
+            };
+            for (bound, e) in &range.events {
+                let (Bound::At(p), Event::Fixed(f)) = (bound, e) else {
+                    continue;
+                };
+                if p.compare(v) == Some(Ordering::Greater)
+                    && best.is_none_or(|(b, _)| p.compare(b) == Some(Ordering::Less))
+                {
+                    best = Some((p, f));
+                }
+            }
+        }
+        best.map(|(_, f)| f.to_string())
+    }
 }
 
 fn push_unique(list: &mut Vec<String>, item: &str) {
@@ -198,33 +290,50 @@ impl Bound {
     }
 }
 
-/// `Some(closing event)` when `v` is in the range (the closing event is the
-/// first `fixed` or `last_affected` after the `introduced` that opened it,
-/// `None` inside it when the range is open-ended). `None`: not in the range
-/// or the range cannot be evaluated.
-fn in_range<'r>(v: &Parsed, scheme: Scheme, range: &'r Range) -> Option<Option<&'r Event>> {
-    let mut events: Vec<(Bound, &Event)> = Vec::with_capacity(range.events.len());
+/// Parses and sorts a range's events; `None` when the range cannot be
+/// evaluated (GIT, unknown scheme, or an event version the scheme rejects).
+fn prepare_range(ecosystem: &str, range: &Range) -> Option<PreparedRange> {
+    let scheme = range_scheme(ecosystem, &range.kind)?;
+    let mut events: Vec<(Bound, Event)> = Vec::with_capacity(range.events.len());
+    let mut limits = Vec::new();
     for e in &range.events {
-        let bound = match e {
-            Event::Introduced(s) if s == "0" => Bound::Zero,
-            Event::Limit(s) if s == "*" => Bound::Infinity,
-            _ => Bound::At(Parsed::parse(scheme, e.version()).ok()?),
+        let bound = || -> Option<Bound> {
+            Some(match e {
+                Event::Introduced(s) if s == "0" => Bound::Zero,
+                Event::Limit(s) if s == "*" => Bound::Infinity,
+                _ => Bound::At(Parsed::parse(scheme, e.version()).ok()?),
+            })
         };
-        events.push((bound, e));
-    }
-    // BeforeLimits: with limits, the version must be below one of them.
-    let mut limits = events
-        .iter()
-        .filter(|(_, e)| matches!(e, Event::Limit(_)))
-        .peekable();
-    if limits.peek().is_some() && !limits.any(|(b, _)| b.cmp_version(v) == Ordering::Greater) {
-        return None;
+        if matches!(e, Event::Limit(_)) {
+            limits.push(bound()?);
+        }
+        events.push((bound()?, e.clone()));
     }
     events.sort_by(|a, b| a.0.cmp_bound(&b.0));
+    Some(PreparedRange {
+        scheme,
+        events,
+        limits,
+    })
+}
+
+/// `Some(closing event)` when `v` is in the range (the closing event is the
+/// first `fixed` or `last_affected` after the `introduced` that opened it;
+/// `None` inside when the range is open-ended). `None`: not in the range.
+fn in_range<'r>(v: &Parsed, range: &'r PreparedRange) -> Option<Option<&'r Event>> {
+    // BeforeLimits: with limits, the version must be below one of them.
+    if !range.limits.is_empty()
+        && !range
+            .limits
+            .iter()
+            .any(|b| b.cmp_version(v) == Ordering::Greater)
+    {
+        return None;
+    }
     let mut vulnerable = false;
     let mut opened = 0;
-    for (i, (bound, e)) in events.iter().enumerate() {
-        let ord = bound.cmp_version(v); // bound vs v
+    for (i, (bound, e)) in range.events.iter().enumerate() {
+        let ord = bound.cmp_version(v); // the bound against v
         match e {
             Event::Introduced(_) if ord != Ordering::Greater => {
                 vulnerable = true;
@@ -238,59 +347,19 @@ fn in_range<'r>(v: &Parsed, scheme: Scheme, range: &'r Range) -> Option<Option<&
     if !vulnerable {
         return None;
     }
-    let closing = events
+    let closing = range
+        .events
         .iter()
         .skip(opened + 1)
-        .map(|(_, e)| *e)
+        .map(|(_, e)| e)
         .find(|e| matches!(e, Event::Fixed(_) | Event::LastAffected(_)));
     Some(closing)
-}
-
-fn in_versions(ecosystem: &str, version: &mut QueryVersion<'_>, versions: &[String]) -> bool {
-    if versions.iter().any(|x| x == version.text) {
-        return true;
-    }
-    let Some(scheme) = Scheme::for_osv_ecosystem(ecosystem) else {
-        return false;
-    };
-    let Some(v) = version.get(scheme) else {
-        return false;
-    };
-    versions
-        .iter()
-        .any(|x| Parsed::parse(scheme, x).ok().and_then(|p| p.compare(v)) == Some(Ordering::Equal))
-}
-
-fn next_fixed(ecosystem: &str, version: &mut QueryVersion<'_>, spans: &[Span]) -> Option<String> {
-    let mut best: Option<(Parsed, &str)> = None;
-    for range in spans.iter().flat_map(|s| &s.ranges) {
-        let Some(scheme) = range_scheme(ecosystem, &range.kind) else {
-            continue;
-        };
-        let Some(v) = version.get(scheme).cloned() else {
-            continue;
-        };
-        for e in &range.events {
-            let Event::Fixed(f) = e else { continue };
-            let Ok(p) = Parsed::parse(scheme, f) else {
-                continue;
-            };
-            if p.compare(&v) == Some(Ordering::Greater)
-                && best
-                    .as_ref()
-                    .is_none_or(|(b, _)| p.compare(b) == Some(Ordering::Less))
-            {
-                best = Some((p, f));
-            }
-        }
-    }
-    best.map(|(_, f)| f.to_string())
 }
 
 /// Evaluates `version` against affected entries, for callers outside the
 /// store (tests, tools): the OSV evaluation with this crate's schemes.
 pub fn is_affected(ecosystem: &str, version: &str, spans: &[Span]) -> Option<Hit> {
-    evaluate(ecosystem, &mut QueryVersion::new(version), spans)
+    Prepared::new(ecosystem, spans).evaluate(&mut QueryVersion::new(version))
 }
 
 #[cfg(test)]

@@ -59,6 +59,10 @@ impl std::fmt::Display for Diagnostic {
 /// once, besides one oversized member).
 const BATCH_BYTES: usize = 64 << 20;
 
+/// Records read from one input and notes about parts skipped, or why the
+/// whole input was rejected.
+pub(crate) type Parsed = Result<(Vec<Record>, Vec<String>), String>;
+
 /// What a batch sink receives: parsed records, in input order.
 pub(crate) type Sink<'a> = dyn FnMut(Vec<Record>) -> Result<(), DbError> + 'a;
 
@@ -216,7 +220,7 @@ impl State {
     fn flush(&mut self, sink: &mut Sink<'_>) -> Result<(), DbError> {
         let batch = std::mem::take(&mut self.batch);
         self.batch_bytes = 0;
-        let parsed: Vec<(String, Result<(Vec<Record>, Vec<String>), String>)> = batch
+        let parsed: Vec<(String, Parsed)> = batch
             .into_par_iter()
             .map(|(source, bytes)| {
                 let result = parse_any(&source, &bytes);
@@ -251,7 +255,7 @@ impl State {
 
 /// Parses one input by its name's extension: JSON records, YAML records, or
 /// an Alpine secdb YAML file (several records).
-pub(crate) fn parse_any(source: &str, bytes: &[u8]) -> Result<(Vec<Record>, Vec<String>), String> {
+pub(crate) fn parse_any(source: &str, bytes: &[u8]) -> Parsed {
     let lower = source.to_ascii_lowercase();
     if lower.ends_with(".json") {
         return osv::parse_json(bytes).map(|r| (vec![r], Vec::new()));

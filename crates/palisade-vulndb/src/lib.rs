@@ -14,7 +14,7 @@ for d in &report.diagnostics {
 }
 let found = db.matches(&[Query::new("PyPI", "Django", "3.2.0")])?;
 for m in found {
-    println!("{} fixed in {:?}", m.id, m.fixed);
+    println!("{} fixed in {:?}", m.advisory.id, m.fixed);
 }
 # Ok::<(), palisade_vulndb::DbError>(())
 ```
@@ -42,7 +42,7 @@ pub mod update;
 pub mod version;
 
 pub use import::{Diagnostic, ImportLimits};
-pub use query::{Match, Query};
+pub use query::{Advisory, Match, Query};
 pub use severity::Severity;
 pub use store::{EcosystemStatus, ImportReport, SCHEMA_VERSION};
 pub use update::{UpdateOptions, UpdateOutcome, UpdateStatus, OSV_BASE_URL};

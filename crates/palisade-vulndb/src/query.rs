@@ -1,10 +1,14 @@
 //! Matching installed packages against the store.
 
 use std::borrow::Cow;
+use std::collections::hash_map::{Entry, HashMap};
+use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use rusqlite::{params, Connection};
 
-use crate::affected::{evaluate, QueryVersion, Span};
+use crate::affected::{Hit, Prepared, QueryVersion, Span};
 use crate::names::normalize_name;
 use crate::severity::Severity;
 use crate::DbError;
@@ -48,11 +52,9 @@ impl Query {
     }
 }
 
-/// A vulnerability that affects a queried package.
+/// What a record says about a vulnerability, shared by all its matches.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Match {
-    /// Index of the query in the slice given to [`crate::Db::matches`].
-    pub query: usize,
+pub struct Advisory {
     /// The record's id.
     pub id: String,
     /// The record's aliases (CVE, GHSA, ...), to merge findings of one
@@ -62,6 +64,16 @@ pub struct Match {
     pub summary: Option<String>,
     /// The record's severity.
     pub severity: Severity,
+}
+
+/// A vulnerability that affects a queried package.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match {
+    /// Index of the query in the slice given to [`crate::Db::matches`].
+    pub query: usize,
+    /// The vulnerability (id, aliases, summary, severity); one allocation
+    /// shared by every match of the record in this call.
+    pub advisory: Arc<Advisory>,
     /// Fixed versions closing the ranges the installed version is in
     /// (empty: no fix known).
     pub fixed: Vec<String>,
@@ -69,35 +81,141 @@ pub struct Match {
     pub last_affected: Vec<String>,
 }
 
-/// Runs every query; matches come in query order, then by id.
-pub(crate) fn matches(conn: &Connection, queries: &[Query]) -> Result<Vec<Match>, DbError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT a.id, a.spans, r.aliases, r.summary, r.severity
-         FROM affected a JOIN records r ON r.id = a.id
-         WHERE a.ecosystem = ?1 AND a.name = ?2 AND r.withdrawn = 0
-         ORDER BY a.id",
-    )?;
-    let mut out = Vec::new();
-    for (i, q) in queries.iter().enumerate() {
-        let name = normalize_name(&q.ecosystem, &q.name);
-        let version = query_version(q);
-        let mut version = QueryVersion::new(&version);
-        let mut rows = stmt.query(params![q.ecosystem, name])?;
-        while let Some(row) = rows.next()? {
-            let spans: Vec<Span> = serde_json::from_str(row.get_ref(1)?.as_str()?)?;
-            let Some(hit) = evaluate(&q.ecosystem, &mut version, &spans) else {
-                continue;
-            };
-            out.push(Match {
-                query: i,
-                id: row.get(0)?,
-                aliases: serde_json::from_str(row.get_ref(2)?.as_str()?)?,
-                summary: row.get(3)?,
-                severity: serde_json::from_str(row.get_ref(4)?.as_str()?)?,
-                fixed: hit.fixed,
-                last_affected: hit.last_affected,
-            });
+impl Match {
+    /// The record's id.
+    pub fn id(&self) -> &str {
+        &self.advisory.id
+    }
+}
+
+/// One row of `affected`, as read.
+struct RawRow {
+    id: String,
+    spans: String,
+    aliases: String,
+    summary: Option<String>,
+    severity: String,
+}
+
+/// One record that affects a package, ready for evaluation. The advisory's
+/// JSON is parsed only when the record matches (most never do).
+struct Candidate {
+    id: String,
+    aliases: String,
+    summary: Option<String>,
+    severity: String,
+    advisory: Option<Arc<Advisory>>,
+    prepared: Prepared,
+}
+
+impl Candidate {
+    fn advisory(&mut self) -> Result<Arc<Advisory>, DbError> {
+        if let Some(a) = &self.advisory {
+            return Ok(Arc::clone(a));
         }
+        let a = Arc::new(Advisory {
+            id: self.id.clone(),
+            aliases: serde_json::from_str(&self.aliases)?,
+            summary: self.summary.clone(),
+            severity: serde_json::from_str(&self.severity)?,
+        });
+        self.advisory = Some(Arc::clone(&a));
+        Ok(a)
+    }
+}
+
+/// Runs every query; matches come in query order, then by id.
+///
+/// Each distinct (ecosystem, name) is read from the store and prepared
+/// (bounds parsed) once per call, however many queries name it, inside one
+/// read transaction; the queries are then evaluated in parallel.
+pub(crate) fn matches(conn: &Connection, queries: &[Query]) -> Result<Vec<Match>, DbError> {
+    let tx = conn.unchecked_transaction()?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT id, spans, aliases, summary, severity FROM affected
+         WHERE ecosystem = ?1 AND name = ?2 AND withdrawn = 0",
+    )?;
+    let mut slots: HashMap<(&str, Cow<'_, str>), usize> = HashMap::new();
+    // Rows as read, per distinct package; parsed and prepared in parallel below.
+    let mut raw: Vec<(&str, Vec<RawRow>)> = Vec::new();
+    let mut slot_of = Vec::with_capacity(queries.len());
+    for q in queries {
+        let key = (q.ecosystem.as_str(), normalize_name(&q.ecosystem, &q.name));
+        let slot = match slots.entry(key) {
+            Entry::Occupied(e) => *e.get(),
+            Entry::Vacant(e) => {
+                let (eco, name) = e.key();
+                let mut list = Vec::new();
+                let mut rows = stmt.query(params![eco, name])?;
+                while let Some(row) = rows.next()? {
+                    list.push(RawRow {
+                        id: row.get(0)?,
+                        spans: row.get(1)?,
+                        aliases: row.get(2)?,
+                        summary: row.get(3)?,
+                        severity: row.get(4)?,
+                    });
+                }
+                raw.push((q.ecosystem.as_str(), list));
+                *e.insert(raw.len() - 1)
+            }
+        };
+        slot_of.push(slot);
+    }
+    drop(stmt);
+    tx.finish()?;
+    let mut packages: Vec<Vec<Candidate>> = raw
+        .into_par_iter()
+        .map(|(eco, rows)| {
+            rows.into_iter()
+                .map(|r| {
+                    let spans: Vec<Span> = serde_json::from_str(&r.spans)?;
+                    Ok(Candidate {
+                        id: r.id,
+                        aliases: r.aliases,
+                        summary: r.summary,
+                        severity: r.severity,
+                        advisory: None,
+                        prepared: Prepared::new(eco, &spans),
+                    })
+                })
+                .collect::<Result<Vec<_>, DbError>>()
+        })
+        .collect::<Result<_, _>>()?;
+    // (query, candidate index, hit) for every match, in query order.
+    let hits: Vec<Vec<(usize, usize, Hit)>> = queries
+        .par_iter()
+        .zip(slot_of.par_iter())
+        .enumerate()
+        .map(|(i, (q, &slot))| {
+            let candidates = packages.get(slot).map(Vec::as_slice).unwrap_or(&[]);
+            if candidates.is_empty() {
+                return Vec::new();
+            }
+            let version = query_version(q);
+            let mut version = QueryVersion::new(&version);
+            candidates
+                .iter()
+                .enumerate()
+                .filter_map(|(c, cand)| Some((i, c, cand.prepared.evaluate(&mut version)?)))
+                .collect()
+        })
+        .collect();
+    let mut out = Vec::with_capacity(hits.iter().map(Vec::len).sum());
+    for (i, c, hit) in hits.into_iter().flatten() {
+        let Some(cand) = slot_of
+            .get(i)
+            .and_then(|&s| packages.get_mut(s))
+            .and_then(|list| list.get_mut(c))
+        else {
+            continue;
+        };
+        out.push(Match {
+            query: i,
+            advisory: cand.advisory()?,
+            fixed: hit.fixed,
+            last_affected: hit.last_affected,
+        });
     }
     Ok(out)
 }

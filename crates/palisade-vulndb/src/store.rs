@@ -1,12 +1,14 @@
 //! The store: one SQLite file (bundled SQLite, so no system library).
 //!
 //! Tables (schema version [`SCHEMA_VERSION`], kept in `meta`):
-//! - `records(id, modified_key, withdrawn, aliases, summary, severity, json)`:
-//!   one row per OSV id; `json` is the whole record as imported.
-//! - `affected(ecosystem, name, id, spans)`: one row per package a record
-//!   affects, keyed by ecosystem and normalised name (indexed), with the
-//!   ranges and versions matching needs, so a query reads one small row per
-//!   candidate record.
+//! - `records(id, modified_key, withdrawn, aliases, summary, severity)`: one
+//!   row per OSV id, small, so matching reads densely packed pages;
+//!   `record_json(id, json)` keeps the whole record as imported, apart.
+//! - `affected(ecosystem, name, id, withdrawn, spans, aliases, summary,
+//!   severity)`: one row per package a record affects, clustered by
+//!   (ecosystem, normalised name, id) (`WITHOUT ROWID`), with the ranges and
+//!   versions matching needs and the record's summary fields copied in, so
+//!   a query is one seek and a short sequential read, no join.
 //! - `ecosystems(name, records, withdrawn, imported_at, source)`: per OSV
 //!   ecosystem (`Debian:12`, `Go`), counts and the last import.
 //! - `downloads(unit, url, etag, last_modified, checked_at)`: per download
@@ -32,10 +34,12 @@ const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS records(
   id TEXT PRIMARY KEY, modified_key TEXT NOT NULL, withdrawn INTEGER NOT NULL,
-  aliases TEXT NOT NULL, summary TEXT, severity TEXT NOT NULL, json TEXT NOT NULL);
+  aliases TEXT NOT NULL, summary TEXT, severity TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS record_json(id TEXT PRIMARY KEY, json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS affected(
-  ecosystem TEXT NOT NULL, name TEXT NOT NULL, id TEXT NOT NULL, spans TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS affected_pkg ON affected(ecosystem, name);
+  ecosystem TEXT NOT NULL, name TEXT NOT NULL, id TEXT NOT NULL, withdrawn INTEGER NOT NULL,
+  spans TEXT NOT NULL, aliases TEXT NOT NULL, summary TEXT, severity TEXT NOT NULL,
+  PRIMARY KEY(ecosystem, name, id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS affected_id ON affected(id);
 CREATE TABLE IF NOT EXISTS ecosystems(
   name TEXT PRIMARY KEY, records INTEGER NOT NULL, withdrawn INTEGER NOT NULL,
@@ -51,7 +55,12 @@ pub(crate) fn open(path: &Path) -> Result<Connection, DbError> {
         std::fs::create_dir_all(dir).map_err(|e| DbError::io(dir, e))?;
     }
     let conn = Connection::open(path)?;
-    conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")?;
+    // WAL: readers (scans) are not blocked by an import; the memory map and
+    // a larger page cache make matching read pages without copying them.
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
+         PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536;",
+    )?;
     let has_meta: bool = conn
         .query_row(
             "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'",
@@ -163,11 +172,14 @@ fn insert_batch(
     let mut existing = tx.prepare_cached("SELECT modified_key FROM records WHERE id=?1")?;
     let mut delete = tx.prepare_cached("DELETE FROM affected WHERE id=?1")?;
     let mut put = tx.prepare_cached(
-        "INSERT OR REPLACE INTO records(id, modified_key, withdrawn, aliases, summary, severity, json)
-         VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT OR REPLACE INTO records(id, modified_key, withdrawn, aliases, summary, severity)
+         VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
+    let mut put_json =
+        tx.prepare_cached("INSERT OR REPLACE INTO record_json(id, json) VALUES(?1, ?2)")?;
     let mut put_affected = tx.prepare_cached(
-        "INSERT INTO affected(ecosystem, name, id, spans) VALUES(?1, ?2, ?3, ?4)",
+        "INSERT OR REPLACE INTO affected(ecosystem, name, id, withdrawn, spans, aliases, summary, severity)
+         VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     for record in records {
         report.records += 1;
@@ -185,22 +197,28 @@ fn insert_batch(
             }
             None => report.added += 1,
         }
-        let severity = Severity::of(&record);
+        let severity = serde_json::to_string(&Severity::of(&record))?;
+        let aliases = serde_json::to_string(&record.aliases)?;
+        let withdrawn = record.withdrawn.is_some();
         put.execute(params![
             record.id,
             key,
-            record.withdrawn.is_some(),
-            serde_json::to_string(&record.aliases)?,
+            withdrawn,
+            aliases,
             record.summary,
-            serde_json::to_string(&severity)?,
-            serde_json::to_string(&record)?,
+            severity
         ])?;
+        put_json.execute(params![record.id, serde_json::to_string(&record)?])?;
         for ((eco, name), spans) in spans_by_package(&record) {
             put_affected.execute(params![
                 eco,
                 name,
                 record.id,
-                serde_json::to_string(&spans)?
+                withdrawn,
+                serde_json::to_string(&spans)?,
+                aliases,
+                record.summary,
+                severity
             ])?;
             *report.ecosystems.entry(eco).or_default() += 1;
         }
@@ -239,8 +257,7 @@ fn spans_by_package(record: &Record) -> BTreeMap<(String, String), Vec<Span>> {
 fn recount(tx: &Transaction<'_>) -> Result<(), DbError> {
     tx.execute_batch(
         "INSERT INTO ecosystems(name, records, withdrawn)
-           SELECT a.ecosystem, count(DISTINCT a.id), count(DISTINCT CASE WHEN r.withdrawn THEN a.id END)
-           FROM affected a JOIN records r ON r.id = a.id GROUP BY a.ecosystem
+           SELECT ecosystem, count(*), sum(withdrawn) FROM affected GROUP BY ecosystem
          ON CONFLICT(name) DO UPDATE SET records=excluded.records, withdrawn=excluded.withdrawn;
          UPDATE ecosystems SET records=0, withdrawn=0
            WHERE name NOT IN (SELECT DISTINCT ecosystem FROM affected);",
@@ -369,7 +386,9 @@ pub(crate) fn ids(conn: &Connection) -> Result<BTreeSet<String>, DbError> {
 /// The stored record with this id, as imported.
 pub(crate) fn record(conn: &Connection, id: &str) -> Result<Option<Record>, DbError> {
     let json: Option<String> = conn
-        .query_row("SELECT json FROM records WHERE id=?1", [id], |r| r.get(0))
+        .query_row("SELECT json FROM record_json WHERE id=?1", [id], |r| {
+            r.get(0)
+        })
         .optional()?;
     match json {
         Some(j) => Ok(Some(serde_json::from_str(&j)?)),
