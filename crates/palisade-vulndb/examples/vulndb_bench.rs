@@ -68,6 +68,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 report.diagnostics.len(),
                 report.ecosystems.len()
             );
+            for d in report.diagnostics.iter().take(5) {
+                println!("  skipped {d}");
+            }
         }
         drop(db);
         let db = Db::open(&path)?;

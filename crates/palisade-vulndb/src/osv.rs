@@ -27,6 +27,10 @@ pub struct Record {
     /// Other ids of the same vulnerability.
     #[serde(default, deserialize_with = "null_default")]
     pub aliases: Vec<String>,
+    /// Ids of upstream vulnerabilities this one derives from (a
+    /// distribution's `DEBIAN-CVE-…` record names its CVE here, schema 1.7).
+    #[serde(default, deserialize_with = "null_default")]
+    pub upstream: Vec<String>,
     /// Ids of related but different vulnerabilities.
     #[serde(default, deserialize_with = "null_default")]
     pub related: Vec<String>,

@@ -60,6 +60,8 @@ pub struct Advisory {
     /// The record's aliases (CVE, GHSA, ...), to merge findings of one
     /// vulnerability reported under several ids.
     pub aliases: Vec<String>,
+    /// The record's `upstream` ids (a distribution record's CVE).
+    pub upstream: Vec<String>,
     /// The record's summary.
     pub summary: Option<String>,
     /// The record's severity.
@@ -93,6 +95,7 @@ struct RawRow {
     id: String,
     spans: String,
     aliases: String,
+    upstream: String,
     summary: Option<String>,
     severity: String,
 }
@@ -102,6 +105,7 @@ struct RawRow {
 struct Candidate {
     id: String,
     aliases: String,
+    upstream: String,
     summary: Option<String>,
     severity: String,
     advisory: Option<Arc<Advisory>>,
@@ -116,6 +120,7 @@ impl Candidate {
         let a = Arc::new(Advisory {
             id: self.id.clone(),
             aliases: serde_json::from_str(&self.aliases)?,
+            upstream: serde_json::from_str(&self.upstream)?,
             summary: self.summary.clone(),
             severity: serde_json::from_str(&self.severity)?,
         });
@@ -132,7 +137,7 @@ impl Candidate {
 pub(crate) fn matches(conn: &Connection, queries: &[Query]) -> Result<Vec<Match>, DbError> {
     let tx = conn.unchecked_transaction()?;
     let mut stmt = tx.prepare_cached(
-        "SELECT id, spans, aliases, summary, severity FROM affected
+        "SELECT id, spans, aliases, upstream, summary, severity FROM affected
          WHERE ecosystem = ?1 AND name = ?2 AND withdrawn = 0",
     )?;
     let mut slots: HashMap<(&str, Cow<'_, str>), usize> = HashMap::new();
@@ -152,8 +157,9 @@ pub(crate) fn matches(conn: &Connection, queries: &[Query]) -> Result<Vec<Match>
                         id: row.get(0)?,
                         spans: row.get(1)?,
                         aliases: row.get(2)?,
-                        summary: row.get(3)?,
-                        severity: row.get(4)?,
+                        upstream: row.get(3)?,
+                        summary: row.get(4)?,
+                        severity: row.get(5)?,
                     });
                 }
                 raw.push((q.ecosystem.as_str(), list));
@@ -173,6 +179,7 @@ pub(crate) fn matches(conn: &Connection, queries: &[Query]) -> Result<Vec<Match>
                     Ok(Candidate {
                         id: r.id,
                         aliases: r.aliases,
+                        upstream: r.upstream,
                         summary: r.summary,
                         severity: r.severity,
                         advisory: None,

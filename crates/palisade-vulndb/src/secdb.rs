@@ -34,10 +34,13 @@ pub fn convert(doc: &serde_json::Value) -> Result<(Vec<Record>, Vec<String>), St
         format!("v{release}")
     };
     let ecosystem = format!("Alpine:{release}");
-    let packages = doc
-        .get("packages")
-        .and_then(|v| v.as_array())
-        .ok_or("secdb: `packages` is not a list")?;
+    // `packages:` with nothing under it (v3.3 community) is an empty list.
+    let empty = Vec::new();
+    let packages = match doc.get("packages") {
+        Some(serde_json::Value::Null) => &empty,
+        Some(serde_json::Value::Array(list)) => list,
+        _ => return Err("secdb: `packages` is not a list".into()),
+    };
     let mut records: Vec<Record> = Vec::new();
     let mut by_id: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut notes = Vec::new();
@@ -116,6 +119,7 @@ fn record(
         published: None,
         withdrawn: None,
         aliases: words.iter().map(|w| w.to_string()).collect(),
+        upstream: Vec::new(),
         related: Vec::new(),
         summary: None,
         details: None,
@@ -163,5 +167,9 @@ mod tests {
         assert_eq!(notes, vec!["packages[2]: no pkg.name"]);
         let bad = crate::osv::yaml_document("distroversion: [x]\npackages: []\n").unwrap();
         assert!(convert(&bad).is_err());
+        let bad = crate::osv::yaml_document("distroversion: v3.3\npackages: x\n").unwrap();
+        assert!(convert(&bad).is_err());
+        let empty = crate::osv::yaml_document("distroversion: v3.3\npackages:\n").unwrap();
+        assert_eq!(convert(&empty).unwrap().0.len(), 0);
     }
 }

@@ -4,8 +4,8 @@
 //! - `records(id, modified_key, withdrawn, aliases, summary, severity)`: one
 //!   row per OSV id, small, so matching reads densely packed pages;
 //!   `record_json(id, json)` keeps the whole record as imported, apart.
-//! - `affected(ecosystem, name, id, withdrawn, spans, aliases, summary,
-//!   severity)`: one row per package a record affects, clustered by
+//! - `affected(ecosystem, name, id, withdrawn, spans, aliases, upstream,
+//!   summary, severity)`: one row per package a record affects, clustered by
 //!   (ecosystem, normalised name, id) (`WITHOUT ROWID`), with the ranges and
 //!   versions matching needs and the record's summary fields copied in, so
 //!   a query is one seek and a short sequential read, no join.
@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS records(
 CREATE TABLE IF NOT EXISTS record_json(id TEXT PRIMARY KEY, json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS affected(
   ecosystem TEXT NOT NULL, name TEXT NOT NULL, id TEXT NOT NULL, withdrawn INTEGER NOT NULL,
-  spans TEXT NOT NULL, aliases TEXT NOT NULL, summary TEXT, severity TEXT NOT NULL,
+  spans TEXT NOT NULL, aliases TEXT NOT NULL, upstream TEXT NOT NULL, summary TEXT, severity TEXT NOT NULL,
   PRIMARY KEY(ecosystem, name, id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS affected_id ON affected(id);
 CREATE TABLE IF NOT EXISTS ecosystems(
@@ -178,8 +178,8 @@ fn insert_batch(
     let mut put_json =
         tx.prepare_cached("INSERT OR REPLACE INTO record_json(id, json) VALUES(?1, ?2)")?;
     let mut put_affected = tx.prepare_cached(
-        "INSERT OR REPLACE INTO affected(ecosystem, name, id, withdrawn, spans, aliases, summary, severity)
-         VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT OR REPLACE INTO affected(ecosystem, name, id, withdrawn, spans, aliases, upstream, summary, severity)
+         VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
     for record in records {
         report.records += 1;
@@ -199,6 +199,7 @@ fn insert_batch(
         }
         let severity = serde_json::to_string(&Severity::of(&record))?;
         let aliases = serde_json::to_string(&record.aliases)?;
+        let upstream = serde_json::to_string(&record.upstream)?;
         let withdrawn = record.withdrawn.is_some();
         put.execute(params![
             record.id,
@@ -217,6 +218,7 @@ fn insert_batch(
                 withdrawn,
                 serde_json::to_string(&spans)?,
                 aliases,
+                upstream,
                 record.summary,
                 severity
             ])?;
@@ -257,7 +259,8 @@ fn spans_by_package(record: &Record) -> BTreeMap<(String, String), Vec<Span>> {
 fn recount(tx: &Transaction<'_>) -> Result<(), DbError> {
     tx.execute_batch(
         "INSERT INTO ecosystems(name, records, withdrawn)
-           SELECT ecosystem, count(*), sum(withdrawn) FROM affected GROUP BY ecosystem
+           SELECT ecosystem, count(DISTINCT id), count(DISTINCT CASE WHEN withdrawn THEN id END)
+           FROM affected GROUP BY ecosystem
          ON CONFLICT(name) DO UPDATE SET records=excluded.records, withdrawn=excluded.withdrawn;
          UPDATE ecosystems SET records=0, withdrawn=0
            WHERE name NOT IN (SELECT DISTINCT ecosystem FROM affected);",
