@@ -61,7 +61,7 @@ const BATCH_BYTES: usize = 64 << 20;
 
 /// Records read from one input and notes about parts skipped, or why the
 /// whole input was rejected.
-pub(crate) type Parsed = Result<(Vec<Record>, Vec<String>), String>;
+pub type Parsed = Result<(Vec<Record>, Vec<String>), String>;
 
 /// What a batch sink receives: parsed records, in input order.
 pub(crate) type Sink<'a> = dyn FnMut(Vec<Record>) -> Result<(), DbError> + 'a;
@@ -251,6 +251,27 @@ impl State {
             message,
         });
     }
+}
+
+/// Parses one record file by its name's extension (`.json`, else YAML:
+/// an OSV record or an Alpine secdb file). The notes name parts skipped.
+pub fn parse_file(name: &str, bytes: &[u8]) -> Parsed {
+    parse_any(name, bytes)
+}
+
+/// Reads every record of a zip archive without a store (for tools and the
+/// fuzz target): the records and the diagnostics, or the limit error.
+pub fn read_zip<R: Read + Seek>(
+    name: &str,
+    reader: R,
+    limits: &ImportLimits,
+) -> Result<(Vec<Record>, Vec<Diagnostic>), DbError> {
+    let mut records = Vec::new();
+    let (diagnostics, _) = load_zip(name, reader, limits, &mut |batch| {
+        records.extend(batch);
+        Ok(())
+    })?;
+    Ok((records, diagnostics))
 }
 
 /// Parses one input by its name's extension: JSON records, YAML records, or

@@ -2,6 +2,8 @@
 //! records of the shared corpus (Go, PyPI, Alpine secdb). The corpus must be
 //! present: these tests fail, not skip, without it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use palisade_vulndb::{Db, Match, Query};

@@ -1,6 +1,8 @@
 //! Import, re-import, status and staleness of the store, and the whole shared
 //! corpus (which must be present: missing data fails the test).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
