@@ -12,6 +12,10 @@
 
 use std::time::Instant;
 
+// The allocator the `palisade` binary uses, so the figures are the CLI's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use palisade_vulndb::{Db, Query};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
