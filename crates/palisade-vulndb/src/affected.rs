@@ -217,7 +217,7 @@ impl Prepared {
                     .collect(),
                 None => Vec::new(),
             };
-            parsed.sort_by(|a, b| a.compare(b).unwrap_or(Ordering::Equal));
+            stable_sort_by(&mut parsed, |a, b| a.compare(b).unwrap_or(Ordering::Equal));
             Listed { texts, parsed }
         });
         if listed
@@ -309,7 +309,7 @@ fn prepare_range(ecosystem: &str, range: &Range) -> Option<PreparedRange> {
         }
         events.push((bound()?, e.clone()));
     }
-    events.sort_by(|a, b| a.0.cmp_bound(&b.0));
+    stable_sort_by(&mut events, |a, b| a.0.cmp_bound(&b.0));
     Some(PreparedRange {
         scheme,
         events,
@@ -354,6 +354,41 @@ fn in_range<'r>(v: &Parsed, range: &'r PreparedRange) -> Option<Option<&'r Event
         .map(|(_, e)| e)
         .find(|e| matches!(e, Event::Fixed(_) | Event::LastAffected(_)));
     Some(closing)
+}
+
+/// A stable merge sort that tolerates a comparison that is not a total
+/// order. The standard library's sorts may panic on such a comparison (Rust
+/// 1.81 and later), and Maven's ordering, like Maven's own, is not
+/// transitive on degenerate strings: input must never panic.
+fn stable_sort_by<T>(v: &mut Vec<T>, mut cmp: impl FnMut(&T, &T) -> Ordering) {
+    let mut runs: Vec<Vec<T>> = v.drain(..).map(|x| vec![x]).collect();
+    while runs.len() > 1 {
+        let mut next = Vec::with_capacity(runs.len().div_ceil(2));
+        let mut it = runs.into_iter();
+        while let Some(a) = it.next() {
+            let Some(b) = it.next() else {
+                next.push(a);
+                break;
+            };
+            let mut merged = Vec::with_capacity(a.len() + b.len());
+            let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+            loop {
+                let take_b = match (a.peek(), b.peek()) {
+                    (Some(x), Some(y)) => cmp(y, x) == Ordering::Less,
+                    (Some(_), None) => false,
+                    (None, Some(_)) => true,
+                    (None, None) => break,
+                };
+                let item = if take_b { b.next() } else { a.next() };
+                merged.extend(item);
+            }
+            next.push(merged);
+        }
+        runs = next;
+    }
+    if let Some(sorted) = runs.pop() {
+        *v = sorted;
+    }
 }
 
 /// Evaluates `version` against affected entries, for callers outside the
@@ -479,6 +514,27 @@ mod tests {
             is_affected("PyPI", "1.5", &listed).unwrap().fixed,
             vec!["2.1"]
         );
+    }
+
+    #[test]
+    fn merge_sort_is_stable_and_total_order_free() {
+        let mut v: Vec<(u8, usize)> = [3, 1, 2, 1, 3, 0].iter().copied().zip(0..).collect();
+        stable_sort_by(&mut v, |a, b| a.0.cmp(&b.0));
+        assert_eq!(v, [(0, 5), (1, 1), (1, 3), (2, 2), (3, 0), (3, 4)]);
+        // A comparison that is not an order at all: no panic, nothing lost.
+        let mut w: Vec<u32> = (0..100).collect();
+        stable_sort_by(&mut w, |a, b| {
+            if (a ^ b) % 3 == 0 {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            }
+        });
+        w.sort_unstable();
+        assert_eq!(w, (0..100).collect::<Vec<_>>());
+        let mut e: Vec<u8> = Vec::new();
+        stable_sort_by(&mut e, |a, b| a.cmp(b));
+        assert!(e.is_empty());
     }
 
     #[test]
