@@ -130,3 +130,14 @@ text = open("../crates/palisade-policy/tests/vap.rs").read()
 for i, e in enumerate(sorted(set(re.findall(r'(?:expression|Expression): "((?:[^"\\]|\\.)*)"', text)))):
     open(f"corpus/cel_expression/vap-{i}.cel", "w").write(e.replace('\\"', '"'))
 PY
+# OSV records: our Debian/Ubuntu fixtures, a few shared-corpus records (JSON, YAML, secdb), and a zip.
+mkdir -p corpus/osv_record
+cp ../crates/palisade-vulndb/tests/fixtures/osv-os/*.json corpus/osv_record/
+osv=../../shared/corpora/osv
+if [ -d "$osv" ]; then
+    cp "$osv/go/GO-2020-0001.json" "$osv/pypa/requests/PYSEC-2023-74.yaml" corpus/osv_record/
+    head -c 4000 "$osv/alpine-secdb/v3.11/main.yaml" >corpus/osv_record/secdb-head.yaml
+fi
+(cd ../crates/palisade-vulndb/tests/fixtures/osv-os && python3 -c 'import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
+    for f in sys.argv[2:]: z.write(f)' "$OLDPWD/corpus/osv_record/fixtures.zip" *.json)
