@@ -1,16 +1,24 @@
-//! A fixed-size bit set, for "which endpoints does this selector pick".
+//! A bit set over endpoint positions, for "which endpoints does this selector pick".
+//!
+//! Only the words between the lowest and the highest set bit are stored. Workloads are
+//! sorted by namespace, and most selectors pick pods of one namespace (a policy's
+//! podSelector always does), so a policy's sets stay a few words long however large the
+//! input: a full-width set per policy and rule made the model's memory grow with the
+//! square of the input.
 
-/// Bits `0..len`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// A set of positions; `len` given to the constructors only bounds [`BitSet::full`].
+#[derive(Debug, Clone, Default)]
 pub(crate) struct BitSet {
+    /// Index of the first stored word.
+    offset: usize,
+    /// Words `offset..offset + words.len()`; every word outside is zero.
     words: Vec<u64>,
 }
 
 impl BitSet {
-    pub(crate) fn new(len: usize) -> BitSet {
-        BitSet {
-            words: vec![0; len.div_ceil(64)],
-        }
+    /// The empty set (positions below `len`; nothing is allocated).
+    pub(crate) fn new(_len: usize) -> BitSet {
+        BitSet::default()
     }
 
     pub(crate) fn full(len: usize) -> BitSet {
@@ -20,33 +28,49 @@ impl BitSet {
         if len % 64 != 0 {
             words.push((1u64 << (len % 64)) - 1);
         }
-        BitSet { words }
+        BitSet { offset: 0, words }
     }
 
     pub(crate) fn insert(&mut self, i: usize) {
-        self.words[i / 64] |= 1 << (i % 64);
+        let w = i / 64;
+        if self.words.is_empty() {
+            self.offset = w;
+            self.words.push(0);
+        } else if w < self.offset {
+            let grow = self.offset - w;
+            self.words.splice(0..0, std::iter::repeat_n(0, grow));
+            self.offset = w;
+        } else if w >= self.offset + self.words.len() {
+            self.words.resize(w - self.offset + 1, 0);
+        }
+        self.words[w - self.offset] |= 1 << (i % 64);
     }
 
     pub(crate) fn remove(&mut self, i: usize) {
-        if let Some(w) = self.words.get_mut(i / 64) {
+        if let Some(w) = (i / 64)
+            .checked_sub(self.offset)
+            .and_then(|k| self.words.get_mut(k))
+        {
             *w &= !(1 << (i % 64));
         }
     }
 
-    /// Word `w` (bits `64*w..64*w+64`), zero past the end.
+    /// Word `w` (bits `64*w..64*w+64`), zero outside the stored window.
     pub(crate) fn word(&self, w: usize) -> u64 {
-        self.words.get(w).copied().unwrap_or(0)
+        w.checked_sub(self.offset)
+            .and_then(|k| self.words.get(k))
+            .copied()
+            .unwrap_or(0)
     }
 
     pub(crate) fn contains(&self, i: usize) -> bool {
-        self.words
-            .get(i / 64)
-            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+        self.word(i / 64) & (1 << (i % 64)) != 0
     }
 
     /// Indexes of set bits, ascending.
     pub(crate) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.words.iter().enumerate().flat_map(|(wi, &w)| {
+        let offset = self.offset;
+        self.words.iter().enumerate().flat_map(move |(k, &w)| {
             let mut w = w;
             std::iter::from_fn(move || {
                 if w == 0 {
@@ -54,11 +78,23 @@ impl BitSet {
                 }
                 let bit = w.trailing_zeros() as usize;
                 w &= w - 1;
-                Some(wi * 64 + bit)
+                Some((offset + k) * 64 + bit)
             })
         })
     }
 }
+
+/// Equal when the same positions are set, whatever words each stores.
+impl PartialEq for BitSet {
+    fn eq(&self, other: &BitSet) -> bool {
+        let words = |b: &BitSet| (b.offset, b.offset + b.words.len());
+        let (a0, a1) = words(self);
+        let (b0, b1) = words(other);
+        (a0.min(b0)..a1.max(b1)).all(|w| self.word(w) == other.word(w))
+    }
+}
+
+impl Eq for BitSet {}
 
 /// Transposes a 64×64 bit matrix in place: afterwards bit `r` of `a[c]` is what bit `c` of
 /// `a[r]` was (bits numbered from the least significant). Six rounds of block swaps, each
@@ -121,5 +157,22 @@ mod tests {
             assert_eq!(BitSet::full(len), one_by_one, "len {len}");
         }
         assert_eq!(BitSet::new(10).iter().count(), 0);
+        // Inserting below and above the stored window keeps every bit.
+        let mut w = BitSet::new(1000);
+        for i in [500, 3, 999, 200, 64] {
+            w.insert(i);
+        }
+        assert_eq!(w.iter().collect::<Vec<_>>(), [3, 64, 200, 500, 999]);
+        w.remove(200);
+        w.remove(5000);
+        assert!(!w.contains(200) && w.contains(999) && !w.contains(4000));
+        assert_eq!(w.word(7), 1 << (500 - 448));
+        let mut same = BitSet::new(1000);
+        for i in [999, 500, 64, 3] {
+            same.insert(i);
+        }
+        assert_eq!(w, same);
+        same.insert(7);
+        assert_ne!(w, same);
     }
 }
