@@ -36,6 +36,7 @@ mod layer_secrets;
 mod owned;
 mod place;
 mod rules;
+pub mod vulns;
 
 use palisade_core::{Config, Emitter, Finding, Rule};
 use palisade_image::{Diagnostic, Image, Limits, SourceKind};

@@ -37,6 +37,12 @@ pub enum Command {
     Probe(crate::probe_cmd::ProbeArgs),
     /// User policies: `palisade policy test DIR` runs Gatekeeper suites (as `gator verify`).
     Policy(crate::policy_cmd::PolicyArgs),
+    /// Images: `palisade image scan TARGET` (vulnerabilities, secrets, run configuration).
+    Image(crate::image_cmd::ImageArgs),
+    /// The packages of an image or root filesystem as CycloneDX, SPDX or a table.
+    Sbom(crate::image_cmd::sbom::SbomArgs),
+    /// The vulnerability database: `import`, `update`, `status`.
+    Db(crate::db_cmd::DbArgs),
 }
 
 /// `palisade frameworks`.

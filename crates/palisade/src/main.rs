@@ -3,7 +3,9 @@
 //! input error).
 
 mod cli;
+mod db_cmd;
 mod frameworks_cmd;
+mod image_cmd;
 mod input;
 mod netpol_cmd;
 mod node_cmd;
@@ -35,6 +37,9 @@ fn main() -> ExitCode {
         cli::Command::Node(args) => node_cmd::run(&args),
         cli::Command::Probe(args) => probe_cmd::run(&args),
         cli::Command::Policy(args) => policy_cmd::run(&args),
+        cli::Command::Image(args) => image_cmd::run(&args),
+        cli::Command::Sbom(args) => image_cmd::sbom::run(&args),
+        cli::Command::Db(args) => db_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

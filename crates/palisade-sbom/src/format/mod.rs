@@ -184,9 +184,11 @@ pub fn kind_label(kind: PackageKind) -> &'static str {
     match kind {
         PackageKind::Deb => "deb",
         PackageKind::Apk => "apk",
+        PackageKind::Rpm => "rpm",
         PackageKind::Python => "python",
-        // MERGE: new PackageKind variants (Rpm => "rpm", Go => "go", GoStdlib => "go",
-        // Npm => "npm", Maven => "maven") go here.
+        PackageKind::Npm => "npm",
+        PackageKind::Java => "maven",
+        PackageKind::Go => "go",
     }
 }
 
@@ -208,13 +210,9 @@ impl From<&Package> for SbomPackage {
             source_name: p.source_name.clone(),
             source_version: p.source_version.clone(),
             found_in: p.found_in.clone(),
-            // MERGE: fill from the new `Package` fields once they exist:
-            //   layer_digest: p.layer_digest.clone(),
-            //   layer_created_by: p.layer_created_by.clone(),
-            //   sha256: p.sha256.clone(),
-            layer_digest: None,
-            layer_created_by: None,
-            sha256: None,
+            layer_digest: p.layer_digest.clone(),
+            layer_created_by: p.layer_created_by.clone(),
+            sha256: p.file_sha256.clone(),
         }
     }
 }

@@ -20,6 +20,8 @@ mod frameworks;
 mod dockerfiles;
 // policy test: Gatekeeper suites
 mod policy;
+// images: db import, sbom, image scan
+mod images;
 // palisade rbac: who-can, access, kubectl
 mod rbac;
 // palisade netpol: matrix, explain

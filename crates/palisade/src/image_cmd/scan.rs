@@ -1,0 +1,297 @@
+//! `palisade image scan TARGET`: an image's known vulnerabilities (from the imported OSV
+//! data), the secrets in its layers and configuration, and how it is configured to run, as
+//! one report in the scan's formats.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use palisade_core::exceptions::{self, Suppressed, Suppression, EXPIRED_EXCEPTION};
+use palisade_core::{Config, Finding, Inventory, Report, Rule, Stats};
+use palisade_image::Limits;
+use palisade_imagescan::vex::{OpenVexDocument, Statement, VexIndex};
+use palisade_imagescan::vulns::{self, VulnOptions};
+use palisade_imagescan::Options;
+use palisade_report::{Format, Options as RenderOptions};
+use palisade_vulndb::Db;
+
+use super::target::{self, TargetArgs};
+use crate::cli::{ColorChoice, FailOn, OutputFormat};
+
+/// `palisade image scan`.
+#[derive(Debug, Args)]
+pub struct ImageScanArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// Write the report to this file instead of stdout.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+
+    /// Exit 1 when a finding is at or above this severity (`none`: never).
+    #[arg(long, value_enum, default_value_t = FailOn::Low)]
+    pub fail_on: FailOn,
+
+    /// The vulnerability database (default: the one `palisade db import|update` fills in
+    /// the user's cache directory).
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+
+    /// Do not look up vulnerabilities (secrets and configuration only).
+    #[arg(long)]
+    pub skip_vulns: bool,
+
+    /// Leave out vulnerabilities that have no fixed version yet.
+    #[arg(long)]
+    pub ignore_unfixed: bool,
+
+    /// OpenVEX documents (repeatable): a `not_affected` or `fixed` statement for the image
+    /// and package suppresses the vulnerability, listed with the other suppressed findings.
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
+
+    /// Warn when an ecosystem's data is older than this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = 7)]
+    pub max_db_age: u64,
+
+    /// Configuration file (rule settings, exceptions with `kind: Image`, approved
+    /// registries).
+    #[arg(short, long)]
+    pub config: Option<PathBuf>,
+
+    /// When to colour the table: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// Every rule an image scan may report.
+pub fn catalog() -> Vec<&'static Rule> {
+    let mut rules = palisade_imagescan::catalog();
+    rules.extend(vulns::catalog());
+    rules
+}
+
+pub fn run(args: &ImageScanArgs) -> anyhow::Result<ExitCode> {
+    let config = match &args.config {
+        Some(path) => load_config(path)?,
+        None => Config::default(),
+    };
+    let vex = read_vex(&args.vex)?;
+    let db = if args.skip_vulns {
+        None
+    } else {
+        open_db(args)?
+    };
+    let opened = target::open(&args.target)?;
+    let limits = Limits::default();
+    let catalog = palisade_sbom::catalog_image(&opened.image, &limits);
+    let options = Options {
+        limits,
+        reference: opened.pulled.then_some(opened.subject.as_str()),
+        packages: Some(&catalog.packages),
+        ..Options::default()
+    };
+    let analysis =
+        palisade_imagescan::analyze_with(&opened.image, &opened.subject, &config, &options);
+    let mut findings: Vec<Finding> = analysis.findings;
+    let mut by_vex = Vec::new();
+    if let Some(db) = &db {
+        let found = vulns::match_packages(
+            db,
+            &catalog.packages,
+            catalog.os.as_ref(),
+            VulnOptions {
+                ignore_unfixed: args.ignore_unfixed,
+            },
+        )
+        .context("matching the packages against the vulnerability database")?;
+        let reported = vulns::findings(
+            &found,
+            &catalog.packages,
+            &opened.image.layers,
+            &opened.subject,
+            &config,
+        );
+        let products: Vec<&str> = std::iter::once(opened.subject.as_str())
+            .chain(opened.digest.as_deref())
+            .collect();
+        for (finding, v) in reported.into_iter().zip(&found) {
+            let purl = catalog.packages.get(v.package).map(|p| p.purl.as_str());
+            let ids: Vec<&str> = std::iter::once(v.id.as_str())
+                .chain(v.aliases.iter().map(String::as_str))
+                .collect();
+            let statement = products
+                .iter()
+                .find_map(|product| vex.verdict(&ids, product, purl))
+                .filter(|st| st.suppresses());
+            match statement {
+                Some(st) => by_vex.push(Suppressed {
+                    finding,
+                    by: Suppression::Config {
+                        location: format!("{} {}", st.source, st.json_path),
+                        reason: vex_reason(st),
+                        expires: None,
+                    },
+                }),
+                None => findings.push(finding),
+            }
+        }
+    }
+    for d in &analysis.diagnostics {
+        eprintln!("{}: {d}", opened.subject);
+    }
+    for w in &catalog.warnings {
+        eprintln!("{}: warning: {w}", opened.subject);
+    }
+    let mut report = report(
+        findings,
+        &config,
+        args.config.is_some(),
+        catalog.packages.len(),
+    );
+    report.suppressed.extend(by_vex);
+    let format = match args.format {
+        OutputFormat::Table => Format::Table,
+        OutputFormat::Json => Format::Json,
+        OutputFormat::Sarif => Format::Sarif,
+        OutputFormat::Junit => Format::Junit,
+    };
+    write(&report, format, args)?;
+    Ok(crate::scan::exit_code(&report, args.fail_on))
+}
+
+/// The OpenVEX documents given with `--vex`, indexed.
+fn read_vex(paths: &[PathBuf]) -> anyhow::Result<VexIndex> {
+    let mut documents = Vec::new();
+    for path in paths {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let doc = OpenVexDocument::parse(&path.display().to_string(), &bytes)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        documents.push(doc);
+    }
+    Ok(VexIndex::from_documents(documents))
+}
+
+/// `OpenVEX not_affected (vulnerable_code_not_in_execute_path): …`.
+fn vex_reason(st: &Statement) -> String {
+    let mut reason = format!("OpenVEX {}", st.status.as_str());
+    if let Some(j) = &st.justification {
+        reason.push_str(&format!(" ({j})"));
+    }
+    if let Some(text) = st.impact_statement.as_ref().or(st.status_notes.as_ref()) {
+        reason.push_str(": ");
+        reason.push_str(text);
+    }
+    reason
+}
+
+/// The database to match against: `--db` (which must exist), else the default one when it
+/// exists; without one, vulnerabilities are not looked up and a warning says how to get
+/// the data.
+fn open_db(args: &ImageScanArgs) -> anyhow::Result<Option<Db>> {
+    let path = match &args.db {
+        Some(path) => {
+            if !path.is_file() {
+                bail!(
+                    "--db {}: no such database (create it with `palisade db import`)",
+                    path.display()
+                );
+            }
+            path.clone()
+        }
+        None => match Db::default_path().filter(|p| p.is_file()) {
+            Some(path) => path,
+            None => {
+                eprintln!(
+                    "warning: no vulnerability database; vulnerabilities are not looked up \
+                     (fill one with `palisade db import PATH` or `palisade db update`)"
+                );
+                return Ok(None);
+            }
+        },
+    };
+    let db = Db::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    let max_age = Duration::from_secs(args.max_db_age.saturating_mul(86_400));
+    let stale = db.stale(max_age).context("reading the database status")?;
+    if !stale.is_empty() {
+        eprintln!(
+            "warning: vulnerability data older than {} days for {} (run `palisade db update`)",
+            args.max_db_age,
+            stale.join(", ")
+        );
+    }
+    Ok(Some(db))
+}
+
+fn load_config(path: &std::path::Path) -> anyhow::Result<Config> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    Config::parse(&path.display().to_string(), &text).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("invalid config:\n{}", lines.join("\n"))
+    })
+}
+
+fn report(findings: Vec<Finding>, config: &Config, with_config: bool, packages: usize) -> Report {
+    let mut applied = exceptions::apply(
+        findings,
+        &Inventory::default(),
+        config,
+        crate::scan::today(),
+    );
+    applied.findings.sort_by(|a, b| {
+        a.sort_key()
+            .cmp(&b.sort_key())
+            .then(a.message.cmp(&b.message))
+    });
+    let mut rules: Vec<&'static Rule> = catalog()
+        .into_iter()
+        .filter(|r| config.rule_enabled(r.id))
+        .collect();
+    if with_config {
+        rules.push(&EXPIRED_EXCEPTION);
+    }
+    Report {
+        version: env!("CARGO_PKG_VERSION"),
+        findings: applied.findings,
+        suppressed: applied.suppressed,
+        errors: Vec::new(),
+        notes: Vec::new(),
+        rules,
+        stats: Stats {
+            inputs: 1,
+            objects: packages,
+            dockerfiles: 0,
+        },
+        frameworks: Vec::new(),
+    }
+}
+
+fn write(report: &Report, format: Format, args: &ImageScanArgs) -> anyhow::Result<()> {
+    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let mut out: BufWriter<Box<dyn Write>> = match &args.output {
+        Some(path) => BufWriter::new(Box::new(
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => BufWriter::new(Box::new(io::stdout().lock())),
+    };
+    palisade_report::render(report, format, &RenderOptions { color }, &mut out)?;
+    out.flush()?;
+    Ok(())
+}
