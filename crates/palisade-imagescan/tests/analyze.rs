@@ -296,6 +296,9 @@ fn ssh_server_binary_package_and_port() {
         licenses: vec![],
         purl: String::new(),
         found_in: "var/lib/dpkg/status".into(),
+        layer_digest: None,
+        layer_created_by: None,
+        file_sha256: None,
     };
     let packages = [pkg];
     let options = Options {
