@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use palisade_image::{Limits, SourceKind};
+use palisade_image::SourceKind;
 use palisade_sbom::format::{
     self, Format, LayerInfo, SbomInput, Subject, SubjectKind, WriteOptions,
 };
@@ -48,7 +48,7 @@ pub enum SbomFormat {
 
 pub fn run(args: &SbomArgs) -> anyhow::Result<ExitCode> {
     let opened = target::open(&args.target)?;
-    let catalog = palisade_sbom::catalog_image(&opened.image, &Limits::default());
+    let catalog = target::catalog(&opened);
     for d in &opened.image.diagnostics {
         eprintln!("{}: {d}", opened.subject);
     }

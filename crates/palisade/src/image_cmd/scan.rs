@@ -92,7 +92,7 @@ pub fn run(args: &ImageScanArgs) -> anyhow::Result<ExitCode> {
     };
     let opened = target::open(&args.target)?;
     let limits = Limits::default();
-    let catalog = palisade_sbom::catalog_image(&opened.image, &limits);
+    let catalog = target::catalog(&opened);
     let options = Options {
         limits,
         reference: opened.pulled.then_some(opened.subject.as_str()),

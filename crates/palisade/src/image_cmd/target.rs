@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::Args;
-use palisade_image::{default_cache_dir, pull_details, Auth, Image, Platform, PullOptions};
+use palisade_image::{
+    default_cache_dir, pull_details, Auth, Image, Limits, Platform, PullOptions, SourceKind,
+};
 
 /// Flags shared by the commands that read an image.
 #[derive(Debug, Args)]
@@ -57,6 +59,16 @@ pub struct Opened {
     pub pulled: bool,
     /// The manifest digest, when pulled.
     pub digest: Option<String>,
+}
+
+/// The image's packages. A root filesystem directory is walked directly (`DirSource`: only
+/// the files the catalogers want are opened), not streamed as a one-layer image, which would
+/// open every file.
+pub fn catalog(opened: &Opened) -> palisade_sbom::Catalog {
+    if opened.image.source == SourceKind::Rootfs && !opened.pulled {
+        return palisade_sbom::catalog(&palisade_sbom::DirSource::new(&opened.subject));
+    }
+    palisade_sbom::catalog_image(&opened.image, &Limits::default())
 }
 
 /// Opens the target: a path when one exists (or no registry reference is forced), else a
