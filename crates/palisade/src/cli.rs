@@ -43,6 +43,8 @@ pub enum Command {
     Sbom(crate::image_cmd::sbom::SbomArgs),
     /// The vulnerability database: `import`, `update`, `status`.
     Db(crate::db_cmd::DbArgs),
+    /// Servers: `palisade serve --admission` runs the validating admission webhook.
+    Serve(crate::serve_cmd::ServeArgs),
 }
 
 /// `palisade frameworks`.

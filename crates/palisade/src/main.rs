@@ -15,6 +15,7 @@ mod query;
 mod rbac_cmd;
 mod rules_cmd;
 mod scan;
+mod serve_cmd;
 mod text_table;
 
 use std::process::ExitCode;
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
         cli::Command::Image(args) => image_cmd::run(&args),
         cli::Command::Sbom(args) => image_cmd::sbom::run(&args),
         cli::Command::Db(args) => db_cmd::run(&args),
+        cli::Command::Serve(args) => serve_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -22,6 +22,8 @@ mod dockerfiles;
 mod policy;
 // images: db import, sbom, image scan
 mod images;
+// serve --admission: the webhook over HTTPS
+mod serve;
 // palisade rbac: who-can, access, kubectl
 mod rbac;
 // palisade netpol: matrix, explain
