@@ -3,6 +3,7 @@
 //! input error).
 
 mod cli;
+mod config_file;
 mod db_cmd;
 mod frameworks_cmd;
 mod image_cmd;

@@ -99,7 +99,9 @@ pub fn run(args: &ProbeArgs) -> anyhow::Result<ExitCode> {
         targets.push(probe::parse_target(spec, &options)?);
     }
     let config = match &args.config {
-        Some(path) => load_config(path)?,
+        Some(path) => crate::config_file::load(path, |id| {
+            id == EXPIRED_EXCEPTION.id || probe::RULES.iter().any(|r| r.id == id)
+        })?,
         None => Config::default(),
     };
     let run = probe::run(&targets, &options);
@@ -173,21 +175,6 @@ fn port_list(flag: &str, text: &str) -> anyhow::Result<Vec<u16>> {
         }
     }
     Ok(ports)
-}
-
-fn load_config(path: &std::path::Path) -> anyhow::Result<Config> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read config file {}", path.display()))?;
-    let config = Config::parse(&path.display().to_string(), &text).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        anyhow::anyhow!("invalid config:\n{}", lines.join("\n"))
-    })?;
-    let known = |id: &str| id == EXPIRED_EXCEPTION.id || probe::RULES.iter().any(|r| r.id == id);
-    let unknown = config.check_rule_ids(known);
-    if !unknown.is_empty() {
-        bail!("invalid config:\n{}", unknown.join("\n"));
-    }
-    Ok(config)
 }
 
 /// The run as a scan report: findings (after rule settings and exceptions), one note per

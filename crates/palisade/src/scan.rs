@@ -22,7 +22,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let engine = Engine::builtin();
     let config_path = find_config(args)?;
     let mut config = match &config_path {
-        Some(path) => load_config(path, &engine)?,
+        Some(path) => crate::config_file::load(path, |id| engine.rule(id).is_some())?,
         None => Config::default(),
     };
     if let Some(env) = &args.environment {
@@ -123,20 +123,6 @@ fn find_config(args: &ScanArgs) -> anyhow::Result<Option<PathBuf>> {
     Ok(first_dir
         .map(|d| d.join(CONFIG_FILE))
         .filter(|p| p.is_file()))
-}
-
-fn load_config(path: &Path, engine: &Engine) -> anyhow::Result<Config> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read config file {}", path.display()))?;
-    let config = Config::parse(&path.display().to_string(), &text).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        anyhow::anyhow!("invalid config:\n{}", lines.join("\n"))
-    })?;
-    let unknown = config.check_rule_ids(|id| engine.rule(id).is_some());
-    if !unknown.is_empty() {
-        bail!("invalid config:\n{}", unknown.join("\n"));
-    }
-    Ok(config)
 }
 
 fn write_report(report: &Report, format: Format, args: &ScanArgs) -> anyhow::Result<()> {

@@ -81,7 +81,9 @@ pub fn catalog() -> Vec<&'static Rule> {
 
 pub fn run(args: &ImageScanArgs) -> anyhow::Result<ExitCode> {
     let config = match &args.config {
-        Some(path) => load_config(path)?,
+        Some(path) => crate::config_file::load(path, |id| {
+            id == EXPIRED_EXCEPTION.id || catalog().iter().any(|r| r.id == id)
+        })?,
         None => Config::default(),
     };
     let vex = read_vex(&args.vex)?;
@@ -230,15 +232,6 @@ fn open_db(args: &ImageScanArgs) -> anyhow::Result<Option<Db>> {
         );
     }
     Ok(Some(db))
-}
-
-fn load_config(path: &std::path::Path) -> anyhow::Result<Config> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read config file {}", path.display()))?;
-    Config::parse(&path.display().to_string(), &text).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        anyhow::anyhow!("invalid config:\n{}", lines.join("\n"))
-    })
 }
 
 fn report(findings: Vec<Finding>, config: &Config, with_config: bool, packages: usize) -> Report {

@@ -53,7 +53,9 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
         bail!("--root {} is not a directory", args.root.display());
     }
     let config = match &args.config {
-        Some(path) => load_config(path)?,
+        Some(path) => crate::config_file::load(path, |id| {
+            id == EXPIRED_EXCEPTION.id || CATALOG.iter().any(|r| r.id == id)
+        })?,
         None => Config::default(),
     };
     let result = audit(&NodeRoot::new(&args.root));
@@ -93,21 +95,6 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(crate::scan::exit_code(&report, args.fail_on))
-}
-
-fn load_config(path: &std::path::Path) -> anyhow::Result<Config> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read config file {}", path.display()))?;
-    let config = Config::parse(&path.display().to_string(), &text).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        anyhow::anyhow!("invalid config:\n{}", lines.join("\n"))
-    })?;
-    let unknown = config
-        .check_rule_ids(|id| id == EXPIRED_EXCEPTION.id || CATALOG.iter().any(|r| r.id == id));
-    if !unknown.is_empty() {
-        bail!("invalid config:\n{}", unknown.join("\n"));
-    }
-    Ok(config)
 }
 
 /// The Palisade report of the audit: failures as findings, exceptions applied once.
