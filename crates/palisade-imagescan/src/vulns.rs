@@ -10,12 +10,14 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+use palisade_core::exceptions::{Suppressed, Suppression};
 use palisade_core::{Config, Controls, Emitter, Family, Finding, ObjectRef, Rule, Severity};
 use palisade_image::Layer;
 use palisade_sbom::{OsRelease, Package, PackageKind};
 use palisade_vulndb::{names, Db, DbError, Match, Query};
 
 use crate::place;
+use crate::vex::{Statement, VexIndex};
 
 /// PAL-VULN-001.
 pub static VULNERABLE_PACKAGE: Rule = Rule {
@@ -258,75 +260,143 @@ fn merge_group(package: usize, group: &[&Match]) -> Vulnerability {
     }
 }
 
-/// The findings of `vulns` on the image `subject`: one per vulnerability and package, at
-/// the package database (or metadata file) in the layer that brought it in.
+/// The image a vulnerability report is about.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    /// The path or reference as given (the findings' object name).
+    pub name: &'a str,
+    /// The manifest digest, when known (OpenVEX products may name the image by it).
+    pub digest: Option<&'a str>,
+    /// The image's layers, to name the one that brought each package in.
+    pub layers: &'a [Layer],
+}
+
+/// The findings of [`findings`]: reported, and suppressed by an OpenVEX statement.
+#[derive(Debug, Default)]
+pub struct VulnFindings {
+    /// Findings to report.
+    pub findings: Vec<Finding>,
+    /// Findings a `not_affected` or `fixed` statement covers, with the statement as reason.
+    pub suppressed: Vec<Suppressed>,
+}
+
+/// The findings of `vulns` on the image: one per vulnerability and package, at the package
+/// database (or metadata file) in the layer that brought it in. A vulnerability an OpenVEX
+/// statement in `vex` declares `not_affected` or `fixed` for the image (its name or digest)
+/// and the package's purl is suppressed, like an exception.
 pub fn findings(
     vulns: &[Vulnerability],
     packages: &[Package],
-    layers: &[Layer],
-    subject: &str,
+    subject: Subject<'_>,
+    vex: &VexIndex,
     config: &Config,
-) -> Vec<Finding> {
-    let object: Arc<ObjectRef> = place::object(subject);
-    let mut em = Emitter::new(config);
+) -> VulnFindings {
+    let object: Arc<ObjectRef> = place::object(subject.name);
+    let products: Vec<&str> = std::iter::once(subject.name)
+        .chain(subject.digest)
+        .collect();
+    let mut out = VulnFindings::default();
     for v in vulns {
         let Some(pkg) = packages.get(v.package) else {
             continue;
         };
-        let layer = pkg
-            .layer_digest
-            .as_deref()
-            .and_then(|d| layers.iter().find(|l| l.digest == d));
-        let location = match layer {
-            Some(l) => place::in_layer(subject, l, &pkg.found_in, 1),
-            None => palisade_core::Location {
-                path: format!("{subject}!{}", pkg.found_in).into(),
-                line: 1,
-                col: 1,
-            },
+        let Some(finding) = finding(v, pkg, subject, &object, config) else {
+            continue;
         };
-        let fix = if v.fixed.is_empty() {
-            "no fixed version is known".to_string()
-        } else {
-            format!("fixed in {}", v.fixed.join(", "))
-        };
-        let source = match (&pkg.source_name, pkg.kind) {
-            (Some(src), PackageKind::Deb | PackageKind::Apk) if *src != pkg.name => {
-                format!(", source package `{src}`")
-            }
-            _ => String::new(),
-        };
-        let also = if v.aliases.is_empty() {
-            String::new()
-        } else {
-            format!(" (also {})", v.aliases.join(", "))
-        };
-        let summary = v
-            .summary
-            .as_deref()
-            .map(|s| format!(": {}", place::shorten(s, 160)))
-            .unwrap_or_default();
-        let brought = layer
-            .map(|l| format!("; brought in by {}", place::describe_layer(l)))
-            .unwrap_or_default();
-        let message = format!(
-            "{} package `{}` {}{source} is affected by {}{also}{summary}; {fix}{brought}",
-            kind_name(pkg.kind),
-            pkg.name,
-            pkg.version,
-            v.id,
-        );
-        if let Some(f) =
-            em.emit_graded_at(&VULNERABLE_PACKAGE, v.severity, &object, location, message)
-        {
-            f.field = Some(pkg.purl.clone());
-            f.evidence = Some(match v.score {
-                Some(score) => format!("{} CVSS {score:.1}", v.id),
-                None => v.id.clone(),
-            });
+        let ids: Vec<&str> = std::iter::once(v.id.as_str())
+            .chain(v.aliases.iter().map(String::as_str))
+            .collect();
+        let statement = products
+            .iter()
+            .find_map(|product| vex.verdict(&ids, product, Some(&pkg.purl)))
+            .filter(|st| st.suppresses());
+        match statement {
+            Some(st) => out.suppressed.push(Suppressed {
+                finding,
+                by: Suppression::Config {
+                    location: format!("{} {}", st.source, st.json_path),
+                    reason: vex_reason(st),
+                    expires: None,
+                },
+            }),
+            None => out.findings.push(finding),
         }
     }
-    em.into_findings()
+    out
+}
+
+/// `OpenVEX not_affected (vulnerable_code_not_in_execute_path): …`.
+fn vex_reason(st: &Statement) -> String {
+    let mut reason = format!("OpenVEX {}", st.status.as_str());
+    if let Some(j) = &st.justification {
+        reason.push_str(&format!(" ({j})"));
+    }
+    if let Some(text) = st.impact_statement.as_ref().or(st.status_notes.as_ref()) {
+        reason.push_str(": ");
+        reason.push_str(text);
+    }
+    reason
+}
+
+/// The finding of one vulnerability of one package (`None` when the rule is turned off).
+fn finding(
+    v: &Vulnerability,
+    pkg: &Package,
+    subject: Subject<'_>,
+    object: &Arc<ObjectRef>,
+    config: &Config,
+) -> Option<Finding> {
+    let layer = pkg
+        .layer_digest
+        .as_deref()
+        .and_then(|d| subject.layers.iter().find(|l| l.digest == d));
+    let location = match layer {
+        Some(l) => place::in_layer(subject.name, l, &pkg.found_in, 1),
+        None => palisade_core::Location {
+            path: format!("{}!{}", subject.name, pkg.found_in).into(),
+            line: 1,
+            col: 1,
+        },
+    };
+    let fix = if v.fixed.is_empty() {
+        "no fixed version is known".to_string()
+    } else {
+        format!("fixed in {}", v.fixed.join(", "))
+    };
+    let source = match (&pkg.source_name, pkg.kind) {
+        (Some(src), PackageKind::Deb | PackageKind::Apk) if *src != pkg.name => {
+            format!(", source package `{src}`")
+        }
+        _ => String::new(),
+    };
+    let also = if v.aliases.is_empty() {
+        String::new()
+    } else {
+        format!(" (also {})", v.aliases.join(", "))
+    };
+    let summary = v
+        .summary
+        .as_deref()
+        .map(|s| format!(": {}", place::shorten(s, 160)))
+        .unwrap_or_default();
+    let brought = layer
+        .map(|l| format!("; brought in by {}", place::describe_layer(l)))
+        .unwrap_or_default();
+    let message = format!(
+        "{} package `{}` {}{source} is affected by {}{also}{summary}; {fix}{brought}",
+        kind_name(pkg.kind),
+        pkg.name,
+        pkg.version,
+        v.id,
+    );
+    let mut em = Emitter::new(config);
+    let f = em.emit_graded_at(&VULNERABLE_PACKAGE, v.severity, object, location, message)?;
+    f.field = Some(pkg.purl.clone());
+    f.evidence = Some(match v.score {
+        Some(score) => format!("{} CVSS {score:.1}", v.id),
+        None => v.id.clone(),
+    });
+    em.into_findings().pop()
 }
 
 fn kind_name(kind: PackageKind) -> &'static str {

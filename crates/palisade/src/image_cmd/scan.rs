@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use palisade_core::exceptions::{self, Suppressed, Suppression, EXPIRED_EXCEPTION};
+use palisade_core::exceptions::{self, EXPIRED_EXCEPTION};
 use palisade_core::{Config, Finding, Inventory, Report, Rule, Stats};
 use palisade_image::Limits;
-use palisade_imagescan::vex::{OpenVexDocument, Statement, VexIndex};
+use palisade_imagescan::vex::{OpenVexDocument, VexIndex};
 use palisade_imagescan::vulns::{self, VulnOptions};
 use palisade_imagescan::Options;
 use palisade_report::{Format, Options as RenderOptions};
@@ -115,37 +115,19 @@ pub fn run(args: &ImageScanArgs) -> anyhow::Result<ExitCode> {
             },
         )
         .context("matching the packages against the vulnerability database")?;
-        let reported = vulns::findings(
+        let found_findings = vulns::findings(
             &found,
             &catalog.packages,
-            &opened.image.layers,
-            &opened.subject,
+            vulns::Subject {
+                name: &opened.subject,
+                digest: opened.digest.as_deref(),
+                layers: &opened.image.layers,
+            },
+            &vex,
             &config,
         );
-        let products: Vec<&str> = std::iter::once(opened.subject.as_str())
-            .chain(opened.digest.as_deref())
-            .collect();
-        for (finding, v) in reported.into_iter().zip(&found) {
-            let purl = catalog.packages.get(v.package).map(|p| p.purl.as_str());
-            let ids: Vec<&str> = std::iter::once(v.id.as_str())
-                .chain(v.aliases.iter().map(String::as_str))
-                .collect();
-            let statement = products
-                .iter()
-                .find_map(|product| vex.verdict(&ids, product, purl))
-                .filter(|st| st.suppresses());
-            match statement {
-                Some(st) => by_vex.push(Suppressed {
-                    finding,
-                    by: Suppression::Config {
-                        location: format!("{} {}", st.source, st.json_path),
-                        reason: vex_reason(st),
-                        expires: None,
-                    },
-                }),
-                None => findings.push(finding),
-            }
-        }
+        findings.extend(found_findings.findings);
+        by_vex = found_findings.suppressed;
     }
     for d in &analysis.diagnostics {
         eprintln!("{}: {d}", opened.subject);
@@ -181,19 +163,6 @@ fn read_vex(paths: &[PathBuf]) -> anyhow::Result<VexIndex> {
         documents.push(doc);
     }
     Ok(VexIndex::from_documents(documents))
-}
-
-/// `OpenVEX not_affected (vulnerable_code_not_in_execute_path): …`.
-fn vex_reason(st: &Statement) -> String {
-    let mut reason = format!("OpenVEX {}", st.status.as_str());
-    if let Some(j) = &st.justification {
-        reason.push_str(&format!(" ({j})"));
-    }
-    if let Some(text) = st.impact_statement.as_ref().or(st.status_notes.as_ref()) {
-        reason.push_str(": ");
-        reason.push_str(text);
-    }
-    reason
 }
 
 /// The database to match against: `--db` (which must exist), else the default one when it
