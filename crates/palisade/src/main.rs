@@ -10,6 +10,7 @@ mod image_cmd;
 mod input;
 mod netpol_cmd;
 mod node_cmd;
+mod output;
 mod policy_cmd;
 mod probe_cmd;
 mod query;

@@ -2,13 +2,12 @@
 //! server, dashboard, NodePorts, TLS), rendered like a scan. Only loopback targets unless
 //! `--allow-remote` is given.
 
-use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::Args;
 use palisade_core::exceptions::{self, EXPIRED_EXCEPTION};
 use palisade_core::{Config, Inventory, Report, Rule, Stats};
@@ -223,20 +222,8 @@ fn report(run: &ProbeRun, targets: usize, config: &Config, with_config: bool) ->
 }
 
 fn write(run: &ProbeRun, report: &Report, format: Format, args: &ProbeArgs) -> anyhow::Result<()> {
-    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
-    let mut out: BufWriter<Box<dyn Write>> = match &args.output {
-        Some(path) => BufWriter::new(Box::new(
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
-        )),
-        None => BufWriter::new(Box::new(io::stdout().lock())),
-    };
+    let color = crate::output::color(args.color, args.output.as_deref());
+    let mut out = crate::output::open(args.output.as_deref())?;
     if format == Format::Table {
         write_endpoints(run, &mut out)?;
     }

@@ -1,7 +1,7 @@
 //! `palisade scan`: load inputs, hand them to the engine, render, exit.
 
 use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -12,7 +12,7 @@ use palisade_core::{Config, Date, Report, Severity};
 use palisade_engine::{Engine, FrameworkId, ScanOptions};
 use palisade_report::{Format, Options};
 
-use crate::cli::{ColorChoice, FailOn, FrameworkArg, OutputFormat, ScanArgs};
+use crate::cli::{FailOn, FrameworkArg, OutputFormat, ScanArgs};
 use crate::input;
 
 /// Default config file name, looked up in the first scanned directory.
@@ -126,14 +126,7 @@ fn find_config(args: &ScanArgs) -> anyhow::Result<Option<PathBuf>> {
 }
 
 fn write_report(report: &Report, format: Format, args: &ScanArgs) -> anyhow::Result<()> {
-    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
+    let color = crate::output::color(args.color, args.output.as_deref());
     let options = Options { color };
     match &args.output {
         Some(path) => {

@@ -1,12 +1,10 @@
 //! `palisade sbom TARGET`: the packages of an image (or root filesystem) as CycloneDX 1.6,
 //! SPDX 2.3 or a table.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Args, ValueEnum};
 use palisade_image::SourceKind;
 use palisade_sbom::format::{
@@ -68,12 +66,7 @@ pub fn run(args: &SbomArgs) -> anyhow::Result<ExitCode> {
             deterministic: args.deterministic,
         },
     );
-    let mut out: BufWriter<Box<dyn Write>> = match &args.output {
-        Some(path) => BufWriter::new(Box::new(
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
-        )),
-        None => BufWriter::new(Box::new(io::stdout().lock())),
-    };
+    let mut out = crate::output::open(args.output.as_deref())?;
     out.write_all(text.as_bytes())?;
     if !text.ends_with('\n') {
         out.write_all(b"\n")?;

@@ -2,8 +2,7 @@
 //! data), the secrets in its layers and configuration, and how it is configured to run, as
 //! one report in the scan's formats.
 
-use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -239,20 +238,8 @@ fn report(findings: Vec<Finding>, config: &Config, with_config: bool, packages: 
 }
 
 fn write(report: &Report, format: Format, args: &ImageScanArgs) -> anyhow::Result<()> {
-    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
-    let mut out: BufWriter<Box<dyn Write>> = match &args.output {
-        Some(path) => BufWriter::new(Box::new(
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
-        )),
-        None => BufWriter::new(Box::new(io::stdout().lock())),
-    };
+    let color = crate::output::color(args.color, args.output.as_deref());
+    let mut out = crate::output::open(args.output.as_deref())?;
     palisade_report::render(report, format, &RenderOptions { color }, &mut out)?;
     out.flush()?;
     Ok(())

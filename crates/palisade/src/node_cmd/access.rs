@@ -2,8 +2,7 @@
 //! how; with several roots, the fleet matrix; then the PAL-SSH findings, in the formats and
 //! with the exit codes of `scan` (exceptions from `--config` apply).
 
-use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -98,21 +97,8 @@ pub fn run(args: &AccessArgs) -> anyhow::Result<ExitCode> {
         eprintln!("error: {err}");
     }
 
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            args.output.is_none()
-                && io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(BufWriter::new(
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
-        )),
-        None => Box::new(BufWriter::new(io::stdout().lock())),
-    };
+    let color = crate::output::color(args.color, args.output.as_deref());
+    let mut out = crate::output::open(args.output.as_deref())?;
     let render_options = palisade_report::Options { color };
     match args.format {
         AccessFormat::Table => {

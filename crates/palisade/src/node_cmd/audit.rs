@@ -3,12 +3,11 @@
 //! the checks that need a person, then the findings; JSON carries every check result beside
 //! the Palisade report; SARIF and JUnit carry the findings. Exit codes as `scan`.
 
-use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::Args;
 use palisade_core::exceptions::{self, EXPIRED_EXCEPTION};
 use palisade_core::{Config, Inventory, Report, Rule, Stats};
@@ -71,20 +70,8 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
             eprintln!("error: {err}");
         }
     }
-    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(BufWriter::new(
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
-        )),
-        None => Box::new(BufWriter::new(io::stdout().lock())),
-    };
+    let color = crate::output::color(args.color, args.output.as_deref());
+    let mut out = crate::output::open(args.output.as_deref())?;
     match args.format {
         OutputFormat::Table => {
             out.write_all(summary_text(args, &result).as_bytes())?;
