@@ -38,6 +38,7 @@
 mod blob;
 mod entries;
 mod model;
+mod named;
 pub mod path;
 #[cfg(feature = "registry")]
 mod pull;
@@ -50,6 +51,11 @@ pub use model::{
     Diagnostic, EntryKind, FileEntry, History, ImageConfig, Layer, LayerEntry, Limits, Platform,
     Severity, SourceKind, Whiteout,
 };
+pub use named::{image_names, ImageName, NameForm};
+/// An image reference, parsed and completed the way container runtimes complete short names
+/// (default registry, `library/` for official images, tag `latest`).
+#[cfg(feature = "registry")]
+pub use oci_client::Reference;
 #[cfg(feature = "registry")]
 pub use pull::{
     default_cache_dir, docker_config_path, pull, pull_details, Auth, PullError, PullLimits,

@@ -66,7 +66,7 @@ impl Image {
         if meta.is_dir() {
             if path.join("oci-layout").is_file() && path.join("index.json").is_file() {
                 let store = BlobStore::Dir(path.to_path_buf());
-                return open_oci(store, SourceKind::OciLayout, platform).map_err(fail);
+                return open_oci(store, SourceKind::OciLayout, platform, None).map_err(fail);
             }
             return Ok(Image {
                 source: SourceKind::Rootfs,
@@ -85,9 +85,9 @@ impl Image {
         let store =
             BlobStore::index_tar(path).map_err(|e| fail(format!("not a readable tar: {e}")))?;
         if store.contains("index.json") {
-            open_oci(store, SourceKind::OciArchive, platform).map_err(fail)
+            open_oci(store, SourceKind::OciArchive, platform, None).map_err(fail)
         } else if store.contains("manifest.json") {
-            open_docker(store).map_err(fail)
+            open_docker(store, None).map_err(fail)
         } else {
             Err(fail("tar has neither index.json nor manifest.json".into()))
         }
@@ -128,14 +128,27 @@ pub(crate) fn read_json(store: &BlobStore, name: &str) -> Result<Value, String> 
     serde_json::from_slice(&bytes).map_err(|e| format!("{name}: {e}"))
 }
 
-fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+pub(crate) fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str)
 }
 
 /// Follows `index.json` (and nested indexes) to the manifest for `platform`, the way
-/// containerd's `images.Manifest` walks an index with a platform matcher.
-fn open_oci(store: BlobStore, kind: SourceKind, platform: &Platform) -> Result<Image, String> {
+/// containerd's `images.Manifest` walks an index with a platform matcher. With `entry`, the
+/// walk starts at that descriptor of `index.json` (one named image of several).
+pub(crate) fn open_oci(
+    store: BlobStore,
+    kind: SourceKind,
+    platform: &Platform,
+    entry: Option<usize>,
+) -> Result<Image, String> {
     let mut doc = read_json(&store, "index.json")?;
+    if let Some(n) = entry {
+        let list = doc.get("manifests").and_then(Value::as_array);
+        let chosen = list
+            .and_then(|l| l.get(n))
+            .ok_or_else(|| format!("index.json has no manifest #{n}"))?;
+        doc = read_descriptor(&store, chosen)?;
+    }
     let mut depth = 0;
     let manifest = loop {
         let Some(list) = doc.get("manifests").and_then(Value::as_array) else {
@@ -146,11 +159,16 @@ fn open_oci(store: BlobStore, kind: SourceKind, platform: &Platform) -> Result<I
             return Err("indexes nested too deep".into());
         }
         let chosen = choose(list, platform).ok_or_else(|| no_platform(list, platform))?;
-        let digest = str_of(chosen, "digest").ok_or("manifest descriptor without digest")?;
-        let name = digest_path(digest).ok_or_else(|| format!("bad digest {digest:?}"))?;
-        doc = read_json(&store, &name)?;
+        doc = read_descriptor(&store, chosen)?;
     };
     image_from_manifest(store, kind, &manifest)
+}
+
+/// The document a descriptor points at.
+fn read_descriptor(store: &BlobStore, descriptor: &Value) -> Result<Value, String> {
+    let digest = str_of(descriptor, "digest").ok_or("manifest descriptor without digest")?;
+    let name = digest_path(digest).ok_or_else(|| format!("bad digest {digest:?}"))?;
+    read_json(store, &name)
 }
 
 /// The image an image manifest describes, its config and layers read from `store` by digest.
@@ -261,13 +279,16 @@ pub(crate) fn choose<'a>(list: &'a [Value], platform: &Platform) -> Option<&'a V
 }
 
 /// `docker save`: `manifest.json` lists `Config` and `Layers` by member name; the layer
-/// digests are the config's `rootfs.diff_ids`.
-fn open_docker(store: BlobStore) -> Result<Image, String> {
+/// digests are the config's `rootfs.diff_ids`. With `entry`, that image of the list; else
+/// the first.
+pub(crate) fn open_docker(store: BlobStore, entry: Option<usize>) -> Result<Image, String> {
     let mut diagnostics = Vec::new();
     let doc = read_json(&store, "manifest.json")?;
     let list = doc.as_array().ok_or("manifest.json is not a list")?;
-    let first = list.first().ok_or("manifest.json lists no image")?;
-    if list.len() > 1 {
+    let first = list
+        .get(entry.unwrap_or(0))
+        .ok_or("manifest.json lists no such image")?;
+    if list.len() > 1 && entry.is_none() {
         diagnostics.push(open_diag(format!(
             "archive holds {} images; reading the first",
             list.len()

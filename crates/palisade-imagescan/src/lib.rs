@@ -37,6 +37,7 @@ mod owned;
 mod place;
 mod rules;
 pub mod vulns;
+pub mod workloads;
 
 use palisade_core::{Config, Emitter, Finding, Rule};
 use palisade_image::{Diagnostic, Image, Limits, SourceKind};

@@ -9,6 +9,8 @@
 //!   (stopped by a watchdog when the process exits). Built once per machine by `scripts/setup.sh`
 //!   (`scripts/kube-apiserver.sh ensure`); without the build, [`ApiServer::start`] fails saying so:
 //!   tests fail, they do not skip.
+//! - [`registry::Registry`]: Debian's `docker-registry` on loopback (HTTP, or TLS with basic
+//!   auth) with images pushed by skopeo; [`registry::images_dir`]: the real Debian test images.
 //! - [`Sar`] ([`Subject`] + [`Attributes`]) and [`SarAnswer`]: one access question and the
 //!   authorizer's answer ([`ApiServer::subject_access_review`]).
 //! - [`rbac_corpus`] → [`Corpus`]: YAML to apply, the subject universe, aimed questions, and the
@@ -47,6 +49,7 @@
 mod corpus;
 mod install;
 mod ports;
+pub mod registry;
 mod sar;
 mod server;
 

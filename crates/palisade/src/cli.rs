@@ -117,6 +117,9 @@ pub struct ScanArgs {
         value_name = "FRAMEWORK"
     )]
     pub frameworks: Vec<FrameworkArg>,
+
+    #[command(flatten)]
+    pub image_flags: crate::scan_images::ImageFlags,
 }
 
 /// Frameworks `--framework` accepts.

@@ -17,6 +17,7 @@ mod query;
 mod rbac_cmd;
 mod rules_cmd;
 mod scan;
+mod scan_images;
 mod serve_cmd;
 mod text_table;
 

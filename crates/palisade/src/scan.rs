@@ -19,10 +19,14 @@ use crate::input;
 const CONFIG_FILE: &str = "palisade.yaml";
 
 pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
-    let engine = Engine::builtin();
+    let mut engine = Engine::builtin();
     let config_path = find_config(args)?;
+    // One palisade.yaml serves scans with and without --images: image rule ids are known.
+    let image_rules = crate::scan_images::catalog();
     let mut config = match &config_path {
-        Some(path) => crate::config_file::load(path, |id| engine.rule(id).is_some())?,
+        Some(path) => crate::config_file::load(path, |id| {
+            engine.rule(id).is_some() || image_rules.iter().any(|r| r.id == id)
+        })?,
         None => Config::default(),
     };
     if let Some(env) = &args.environment {
@@ -47,12 +51,26 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     }
     let frameworks = args.frameworks.iter().map(|f| framework(*f)).collect();
     let options = ScanOptions::on(today()).with_frameworks(frameworks);
-    let mut unreadable = Vec::new();
-    let inputs = input::expand(&args.paths, config_path.as_deref(), &mut unreadable);
-    let (inventory, mut report) =
-        engine.scan_sources(&inputs, |i| input::read(i, &limits), &config, &options);
-    // Paths that do not exist come first, as they were named first.
-    report.errors.splice(0..0, unreadable);
+    let (inventory, report) = if args.image_flags.images {
+        // The images are known once the inventory is: load it whole, read the images, then
+        // judge everything in one engine run.
+        let mut inventory = input::load(&args.paths, config_path.as_deref(), &limits);
+        let judged = crate::scan_images::judge(&inventory, &args.image_flags, &config)?;
+        inventory.errors.extend(judged.errors);
+        engine.register(Box::new(crate::scan_images::WorkloadImages {
+            findings: judged.findings,
+        }));
+        let report = engine.scan(&inventory, &config, &options);
+        (inventory, report)
+    } else {
+        let mut unreadable = Vec::new();
+        let inputs = input::expand(&args.paths, config_path.as_deref(), &mut unreadable);
+        let (inventory, mut report) =
+            engine.scan_sources(&inputs, |i| input::read(i, &limits), &config, &options);
+        // Paths that do not exist come first, as they were named first.
+        report.errors.splice(0..0, unreadable);
+        (inventory, report)
+    };
     let loaded = Instant::now();
 
     let format = match args.format {

@@ -3,7 +3,7 @@
 //! one report in the scan's formats.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -89,7 +89,7 @@ pub fn run(args: &ImageScanArgs) -> anyhow::Result<ExitCode> {
     let db = if args.skip_vulns {
         None
     } else {
-        open_db(args)?
+        open_db(args.db.as_deref(), args.max_db_age)?
     };
     let opened = target::open(&args.target)?;
     let limits = Limits::default();
@@ -167,16 +167,16 @@ fn read_vex(paths: &[PathBuf]) -> anyhow::Result<VexIndex> {
 /// The database to match against: `--db` (which must exist), else the default one when it
 /// exists; without one, vulnerabilities are not looked up and a warning says how to get
 /// the data.
-fn open_db(args: &ImageScanArgs) -> anyhow::Result<Option<Db>> {
-    let path = match &args.db {
+pub(crate) fn open_db(db: Option<&Path>, max_db_age: u64) -> anyhow::Result<Option<Db>> {
+    let path = match db {
         Some(path) => {
             if !path.is_file() {
                 bail!(
-                    "--db {}: no such database (create it with `palisade db import`)",
+                    "{}: no such vulnerability database (create it with `palisade db import`)",
                     path.display()
                 );
             }
-            path.clone()
+            path.to_path_buf()
         }
         None => match Db::default_path().filter(|p| p.is_file()) {
             Some(path) => path,
@@ -190,12 +190,12 @@ fn open_db(args: &ImageScanArgs) -> anyhow::Result<Option<Db>> {
         },
     };
     let db = Db::open(&path).with_context(|| format!("opening {}", path.display()))?;
-    let max_age = Duration::from_secs(args.max_db_age.saturating_mul(86_400));
+    let max_age = Duration::from_secs(max_db_age.saturating_mul(86_400));
     let stale = db.stale(max_age).context("reading the database status")?;
     if !stale.is_empty() {
         eprintln!(
             "warning: vulnerability data older than {} days for {} (run `palisade db update`)",
-            args.max_db_age,
+            max_db_age,
             stale.join(", ")
         );
     }

@@ -14,7 +14,7 @@ fn osv_corpus() -> PathBuf {
     dir
 }
 
-fn test_images() -> PathBuf {
+pub(crate) fn test_images() -> PathBuf {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache"));
@@ -70,7 +70,7 @@ fn go_binary(dir: &Path) -> PathBuf {
 
 /// A root filesystem with Debian's os-release, requests 2.30.0 (PYSEC-2023-74, fixed in
 /// 2.31.0) installed by pip, and the Go binary.
-fn planted_rootfs(dir: &Dir) -> PathBuf {
+pub(crate) fn planted_rootfs(dir: &Dir) -> PathBuf {
     let root = dir.root.join("rootfs");
     dir.create(
         "rootfs/etc/os-release",
@@ -88,7 +88,7 @@ fn planted_rootfs(dir: &Dir) -> PathBuf {
 }
 
 /// The rootfs as an OCI image layout, made by umoci.
-fn oci_layout(dir: &Dir, rootfs: &Path) -> PathBuf {
+pub(crate) fn oci_layout(dir: &Dir, rootfs: &Path) -> PathBuf {
     let layout = dir.root.join("oci");
     let bundle = dir.root.join("bundle");
     run_ok(
@@ -122,7 +122,7 @@ fn oci_layout(dir: &Dir, rootfs: &Path) -> PathBuf {
     layout
 }
 
-fn import_corpus(dir: &Dir) -> String {
+pub(crate) fn import_corpus(dir: &Dir) -> String {
     let db = dir.root.join("vulndb.sqlite").display().to_string();
     let corpus = osv_corpus().display().to_string();
     let out = dir.run(&["db", "--db", &db, "import", &corpus]);

@@ -22,6 +22,8 @@ mod dockerfiles;
 mod policy;
 // images: db import, sbom, image scan
 mod images;
+// scan --images: workloads joined to their images' findings
+mod scan_images;
 // serve --admission: the webhook over HTTPS
 mod serve;
 // palisade rbac: who-can, access, kubectl
