@@ -53,6 +53,8 @@ pub enum Family {
     Configuration,
     /// Nodes and hosts: CIS node checks, host hardening, SSH access, network probes.
     Node,
+    /// The organisation's own policies: Gatekeeper templates, Rego, ValidatingAdmissionPolicy.
+    Policies,
 }
 
 impl Family {
@@ -71,6 +73,7 @@ impl Family {
             Family::Dockerfile => "Dockerfiles",
             Family::Configuration => "Configuration",
             Family::Node => "Nodes and hosts",
+            Family::Policies => "User policies",
         }
     }
 }

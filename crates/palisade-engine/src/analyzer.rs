@@ -1,6 +1,18 @@
 //! The [`Analyzer`] trait: what an analyzer crate registers with the engine.
 
-use palisade_core::{Config, Context, Finding, Inventory, Object, Rule};
+use palisade_core::{Config, Context, Finding, Inventory, LoadError, LoadNote, Object, Rule};
+
+/// What an inventory-wide analysis found: findings, and the problems it met on the way (a
+/// user policy that failed on an object), reported beside the load errors and notes.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    /// Findings.
+    pub findings: Vec<Finding>,
+    /// Analyses that could not be done, with their place.
+    pub errors: Vec<LoadError>,
+    /// Things worth knowing; nothing was skipped.
+    pub notes: Vec<LoadNote>,
+}
 
 /// One source of findings: the built-in checks today; RBAC, network policy and user
 /// policies (Rego, CEL) as their crates land. Analyzers are pure: no I/O, no printing.
@@ -40,6 +52,15 @@ pub trait Analyzer: Send + Sync {
     fn check_inventory(&self, inventory: &Inventory, config: &Config) -> Vec<Finding> {
         let _ = (inventory, config);
         Vec::new()
+    }
+
+    /// [`Analyzer::check_inventory`] with the problems met on the way; what the engine
+    /// calls. Analyzers that can fail on part of the input override this one.
+    fn analyze_inventory(&self, inventory: &Inventory, config: &Config) -> Analysis {
+        Analysis {
+            findings: self.check_inventory(inventory, config),
+            ..Analysis::default()
+        }
     }
 }
 

@@ -22,6 +22,7 @@
 mod analyzer;
 pub mod frameworks;
 mod order;
+mod policies;
 
 use palisade_core::inventory::Loaded;
 use palisade_core::{
@@ -29,8 +30,9 @@ use palisade_core::{
 };
 use rayon::prelude::*;
 
-pub use analyzer::{Analyzer, BuiltinChecks, NetpolAnalyzer, RbacAnalyzer};
+pub use analyzer::{Analysis, Analyzer, BuiltinChecks, NetpolAnalyzer, RbacAnalyzer};
 pub use frameworks::FrameworkId;
+pub use policies::PolicyAnalyzer;
 
 /// Objects per parallel work item: large enough to amortise scheduling.
 const CHUNK: usize = 256;
@@ -218,19 +220,23 @@ impl Engine {
                 // Analyzers of the whole inventory are independent (RBAC, network, the
                 // checks' cross-object rules): one task each, so a long one does not leave
                 // the other core idle once the per-object rules are done.
-                let parts: Vec<Vec<Finding>> = self
+                let parts: Vec<Analysis> = self
                     .analyzers
                     .par_iter()
-                    .map(|a| a.check_inventory(inventory, config))
+                    .map(|a| a.analyze_inventory(inventory, config))
                     .collect();
                 let mut all = Vec::new();
+                let mut problems = Analysis::default();
                 for part in parts {
-                    append(&mut all, part);
+                    append(&mut all, part.findings);
+                    problems.errors.extend(part.errors);
+                    problems.notes.extend(part.notes);
                 }
                 order::sort(&mut all);
-                all
+                (all, problems)
             },
         );
+        let (whole, problems) = whole;
         // One merge into one vector: large scans make hundreds of thousands of findings, and
         // every full copy is fresh memory the kernel must zero.
         let findings = order::merge_groups(vec![alone, in_context, vec![whole]]);
@@ -245,8 +251,18 @@ impl Engine {
             version: env!("CARGO_PKG_VERSION"),
             findings: applied.findings,
             suppressed: applied.suppressed,
-            errors: inventory.errors.clone(),
-            notes: inventory.notes.clone(),
+            errors: inventory
+                .errors
+                .iter()
+                .cloned()
+                .chain(problems.errors)
+                .collect(),
+            notes: inventory
+                .notes
+                .iter()
+                .cloned()
+                .chain(problems.notes)
+                .collect(),
             rules,
             stats: Stats {
                 inputs: inventory.inputs,

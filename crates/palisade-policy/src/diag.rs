@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use palisade_core::Location;
+use palisade_core::{LoadError, LoadNote, Location};
 
 /// How serious a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -57,4 +57,31 @@ impl fmt::Display for Diagnostic {
             None => write!(f, "{level}: {}", self.message),
         }
     }
+}
+
+/// Diagnostics as a scan reports them: errors with the load errors, notes with the notes
+/// (those without a place are put at `policies`).
+pub fn into_load_problems(diagnostics: Vec<Diagnostic>) -> (Vec<LoadError>, Vec<LoadNote>) {
+    let mut errors = Vec::new();
+    let mut notes = Vec::new();
+    for d in diagnostics {
+        let location = d.location.unwrap_or_else(|| Location {
+            path: "policies".into(),
+            line: 1,
+            col: 1,
+        });
+        match d.level {
+            Level::Error => errors.push(LoadError {
+                path: location.path,
+                line: Some(location.line),
+                col: Some(location.col),
+                message: d.message,
+            }),
+            Level::Note => notes.push(LoadNote {
+                location,
+                message: d.message,
+            }),
+        }
+    }
+    (errors, notes)
 }

@@ -64,7 +64,7 @@ pub mod vap;
 mod violation;
 
 pub use action::{Action, Enforcement};
-pub use diag::{Diagnostic, Level};
+pub use diag::{into_load_problems, Diagnostic, Level};
 pub use policyset::{template_rule_id, PolicySet, ReviewOutcome};
 pub use rego::Limits;
 pub use violation::{PolicyError, Source, Violation};

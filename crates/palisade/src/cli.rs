@@ -118,6 +118,12 @@ pub struct ScanArgs {
     )]
     pub frameworks: Vec<FrameworkArg>,
 
+    /// User policies judged with the built-in rules (repeatable): files or directories of
+    /// Gatekeeper ConstraintTemplates and Constraints, ValidatingAdmissionPolicies and
+    /// bindings, plain `*.rego` modules.
+    #[arg(long, value_name = "PATH")]
+    pub policies: Vec<PathBuf>,
+
     #[command(flatten)]
     pub image_flags: crate::scan_images::ImageFlags,
 }

@@ -12,6 +12,7 @@ mod netpol_cmd;
 mod node_cmd;
 mod output;
 mod policy_cmd;
+mod policy_files;
 mod probe_cmd;
 mod query;
 mod rbac_cmd;

@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context};
 use palisade_core::inventory::LoadLimits;
 use palisade_core::{Config, Date, Report, Severity};
-use palisade_engine::{Engine, FrameworkId, ScanOptions};
+use palisade_engine::{Engine, FrameworkId, PolicyAnalyzer, ScanOptions};
 use palisade_report::{Format, Options};
 
 use crate::cli::{FailOn, FrameworkArg, OutputFormat, ScanArgs};
@@ -21,11 +21,23 @@ const CONFIG_FILE: &str = "palisade.yaml";
 pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let mut engine = Engine::builtin();
     let config_path = find_config(args)?;
+    let policies = if args.policies.is_empty() {
+        None
+    } else {
+        Some(crate::policy_files::load(&args.policies)?)
+    };
     // One palisade.yaml serves scans with and without --images: image rule ids are known.
     let image_rules = crate::scan_images::catalog();
+    let policy_rules: Vec<String> = policies
+        .iter()
+        .flat_map(|(set, _)| set.rules())
+        .map(|r| r.id)
+        .collect();
     let mut config = match &config_path {
         Some(path) => crate::config_file::load(path, |id| {
-            engine.rule(id).is_some() || image_rules.iter().any(|r| r.id == id)
+            engine.rule(id).is_some()
+                || image_rules.iter().any(|r| r.id == id)
+                || policy_rules.iter().any(|r| r == id)
         })?,
         None => Config::default(),
     };
@@ -51,15 +63,22 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     }
     let frameworks = args.frameworks.iter().map(|f| framework(*f)).collect();
     let options = ScanOptions::on(today()).with_frameworks(frameworks);
-    let (inventory, report) = if args.image_flags.images {
-        // The images are known once the inventory is: load it whole, read the images, then
-        // judge everything in one engine run.
+    let (inventory, report) = if args.image_flags.images || policies.is_some() {
+        // The images, and the policies' referential data, are known once the inventory is:
+        // load it whole first, then judge everything in one engine run.
         let mut inventory = input::load(&args.paths, config_path.as_deref(), &limits);
-        let judged = crate::scan_images::judge(&inventory, &args.image_flags, &config)?;
-        inventory.errors.extend(judged.errors);
-        engine.register(Box::new(crate::scan_images::WorkloadImages {
-            findings: judged.findings,
-        }));
+        if let Some((mut set, mut diagnostics)) = policies {
+            diagnostics.extend(set.set_referential_data(&inventory.objects));
+            crate::policy_files::report_problems(diagnostics, &mut inventory);
+            engine.register(Box::new(PolicyAnalyzer::new(set)));
+        }
+        if args.image_flags.images {
+            let judged = crate::scan_images::judge(&inventory, &args.image_flags, &config)?;
+            inventory.errors.extend(judged.errors);
+            engine.register(Box::new(crate::scan_images::WorkloadImages {
+                findings: judged.findings,
+            }));
+        }
         let report = engine.scan(&inventory, &config, &options);
         (inventory, report)
     } else {

@@ -8,9 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use palisade_core::inventory::LoadLimits;
 use palisade_core::Config;
-use palisade_policy::PolicySet;
 use palisade_server::{dev_cert, AdmissionConfig, CertSource, ServerConfig};
 
 /// `palisade serve`.
@@ -73,55 +71,18 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             .map_err(|errors| anyhow::anyhow!("invalid config:\n{}", errors.join("\n")))?;
     }
     if !args.policies.is_empty() {
-        server.policies = Some(load_policies(&args.policies)?);
+        let (set, diagnostics) = crate::policy_files::load(&args.policies)?;
+        for d in &diagnostics {
+            eprintln!("{d}");
+        }
+        if !diagnostics.is_empty() {
+            bail!(
+                "{} policy problem(s); the server was not started",
+                diagnostics.len()
+            );
+        }
+        server.policies = Some(set);
     }
     palisade_server::serve(server).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// The policies under `paths`: YAML objects through the scan's loader, `*.rego` files as
-/// modules. A policy that cannot be used stops the start (a webhook must not run with half
-/// its policies).
-fn load_policies(paths: &[PathBuf]) -> anyhow::Result<PolicySet> {
-    let mut yaml = Vec::new();
-    let mut rego: Vec<(String, String)> = Vec::new();
-    for path in paths {
-        let walker = walkdir::WalkDir::new(path).sort_by_file_name();
-        for entry in walker {
-            let entry = entry.with_context(|| format!("reading {}", path.display()))?;
-            if !entry.file_type().is_file() {
-                continue;
-            }
-            let p = entry.path();
-            match p.extension().and_then(|e| e.to_str()) {
-                Some("rego") => rego.push((
-                    p.display().to_string(),
-                    std::fs::read_to_string(p)
-                        .with_context(|| format!("cannot read {}", p.display()))?,
-                )),
-                Some("yaml" | "yml" | "json") => yaml.push(p.display().to_string()),
-                _ => {}
-            }
-        }
-    }
-    let inventory = crate::input::load(&yaml, None, &LoadLimits::default());
-    if let Some(err) = inventory.errors.first() {
-        bail!("{err}");
-    }
-    let modules: Vec<(&str, &str)> = rego.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
-    let (set, diagnostics) = PolicySet::from_sources(
-        &inventory.objects,
-        &modules,
-        palisade_policy::Limits::default(),
-    );
-    for d in &diagnostics {
-        eprintln!("{d}");
-    }
-    if !diagnostics.is_empty() {
-        bail!(
-            "{} policy problem(s); the server was not started",
-            diagnostics.len()
-        );
-    }
-    Ok(set)
 }

@@ -24,6 +24,8 @@ mod policy;
 mod images;
 // scan --images: workloads joined to their images' findings
 mod scan_images;
+// scan --policies: Gatekeeper, VAP and Rego with the built-in rules
+mod scan_policies;
 // serve --admission: the webhook over HTTPS
 mod serve;
 // palisade rbac: who-can, access, kubectl
