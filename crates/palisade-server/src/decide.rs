@@ -1,7 +1,7 @@
-//! Judging one admission request: the built-in rules through the scan engine (the object
-//! alone, no file context, [`Context::none`]: there is no cache of namespaces and service
-//! accounts yet), the user policies, exceptions exactly as in scan, then the enforcement
-//! mode of each rule.
+//! Judging one admission request: the built-in rules through the scan engine (with the
+//! request namespace's Namespace, ServiceAccounts and LimitRanges from the [`ContextCache`]
+//! when a watcher keeps one; alone, [`Context::none`], otherwise), the user policies,
+//! exceptions exactly as in scan, then the enforcement mode of each rule.
 //!
 //! Which requests the built-in rules judge: CREATE and UPDATE of a main resource, and of the
 //! `ephemeralcontainers` subresource (it adds containers to a running pod). Other
@@ -18,6 +18,7 @@ use palisade_engine::Engine;
 use palisade_policy::{Action, PolicySet};
 use serde_json::Value as Json;
 
+use crate::cache::ContextCache;
 use crate::modes::{AdmissionConfig, Mode};
 use crate::review::{Answer, Request};
 
@@ -52,6 +53,7 @@ pub struct Judge {
     admission: AdmissionConfig,
     policies: Option<PolicySet>,
     rules: HashMap<&'static str, &'static Rule>,
+    cache: Option<Arc<ContextCache>>,
 }
 
 impl Judge {
@@ -70,7 +72,20 @@ impl Judge {
             admission,
             policies: policies.filter(|p| !p.is_empty()),
             rules,
+            cache: None,
         }
+    }
+
+    /// The same judge, reading the cluster context from `cache`.
+    #[must_use]
+    pub fn with_cache(mut self, cache: Option<Arc<ContextCache>>) -> Judge {
+        self.cache = cache;
+        self
+    }
+
+    /// Whether the cluster context is ready (always, without a cache).
+    pub fn context_synced(&self) -> bool {
+        self.cache.as_ref().is_none_or(|c| c.is_synced())
     }
 
     /// Decides one request (`review` is the whole AdmissionReview, `req` what was read of it).
@@ -94,14 +109,20 @@ impl Judge {
             None => request.get("oldObject").filter(|o| o.is_object()),
         };
         let inventory = subject.map(|o| inventory_of(o, req));
+        // The request's surroundings, copied out of the cache (a few small objects).
+        let context_objects = match &self.cache {
+            Some(cache) => cache.objects_for(&req.namespace),
+            None => Vec::new(),
+        };
         let mut findings: Vec<Finding> = Vec::new();
         let mut policy_modes: HashMap<String, Mode> = HashMap::new();
         if builtin {
             match &inventory {
                 Some(inv) if !inv.objects.is_empty() => {
-                    findings =
-                        self.engine
-                            .check_objects(&inv.objects, &Context::none(), &self.config);
+                    let context = Context::from_objects(&context_objects);
+                    findings = self
+                        .engine
+                        .check_objects(&inv.objects, &context, &self.config);
                     findings.retain(|f| self.config.rule_enabled(&f.rule_id));
                 }
                 Some(inv) => {
@@ -162,8 +183,12 @@ impl Judge {
                 Err(e) => verdict.policy_errors.push(format!("policies: {e}")),
             }
         }
-        let applied = match &inventory {
-            Some(inv) => exceptions::apply(findings, inv, &self.config, today).findings,
+        let applied = match inventory {
+            Some(mut inv) => {
+                // Exceptions that select by namespace labels read the cached Namespace.
+                inv.objects.extend(context_objects);
+                exceptions::apply(findings, &inv, &self.config, today).findings
+            }
             None => findings,
         };
         for f in applied {

@@ -53,7 +53,7 @@ pub(crate) async fn handle(
     Ok(match (req.method(), path.as_str()) {
         (&Method::GET, "/healthz") => reply(StatusCode::OK, "text/plain", "ok\n"),
         (&Method::GET, "/readyz") => {
-            if shared.ready.load(Ordering::Acquire) {
+            if shared.ready.load(Ordering::Acquire) && shared.judge.context_synced() {
                 reply(StatusCode::OK, "text/plain", "ready\n")
             } else {
                 reply(StatusCode::SERVICE_UNAVAILABLE, "text/plain", "not ready\n")

@@ -10,6 +10,7 @@
 //! and hyper gives per-request header deadlines, keep-alive and graceful shutdown without a
 //! framework for four routes.
 
+mod cache;
 mod decide;
 mod http;
 mod metrics;
@@ -30,6 +31,7 @@ use palisade_engine::Engine;
 use palisade_policy::PolicySet;
 use tokio::sync::{watch, Semaphore};
 
+pub use cache::{CacheError, Change, ContextCache, CACHED_KINDS};
 pub use decide::{Hit, Judge, Verdict};
 pub use metrics::{Metrics, BUCKETS};
 pub use modes::{AdmissionConfig, Mode};
@@ -92,6 +94,9 @@ pub struct ServerConfig {
     pub admission: AdmissionConfig,
     /// User policies (Gatekeeper, Rego), when any.
     pub policies: Option<PolicySet>,
+    /// The cluster context (Namespaces, ServiceAccounts, LimitRanges) a watcher keeps, when
+    /// the server runs against a cluster; `/readyz` waits for its first sync.
+    pub cache: Option<Arc<ContextCache>>,
     /// Limits.
     pub limits: Limits,
 }
@@ -106,6 +111,7 @@ impl ServerConfig {
             config: Config::default(),
             admission: AdmissionConfig::default(),
             policies: None,
+            cache: None,
             limits: Limits::default(),
         }
     }
@@ -219,12 +225,14 @@ fn launch(config: ServerConfig, signals: bool) -> Result<ServerHandle, ServerErr
             config.config,
             config.admission,
             config.policies,
-        ),
+        )
+        .with_cache(config.cache),
         metrics: Metrics::default(),
         judging: Semaphore::new(limits.max_in_flight.max(1)),
         limits,
         // The certificate is loaded, the policies compiled and the socket bound (connections
-        // wait in its accept queue until the loop runs): ready.
+        // wait in its accept queue until the loop runs): ready, once the cluster context (if
+        // any) has synced too (`/readyz` checks it).
         ready: AtomicBool::new(true),
     });
     let (stop, stop_rx) = watch::channel(false);
