@@ -169,7 +169,7 @@ mod tests {
             // Owner not read: stays.
             owned("Pod", "orphan", "p3", Some(("gone", true))),
             // Owned by a Node (mirror pod): a Node is no workload, stays.
-            owned("Node", "n1", "n1", None),
+            json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1", "uid": "n1"}}),
             owned("Pod", "static", "p4", Some(("n1", true))),
         ]);
         let (kept, controlled) = split_controlled(all);
