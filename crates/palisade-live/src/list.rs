@@ -56,11 +56,7 @@ pub async fn list(
             field_selector: field_selector.map(str::to_string),
             ..ListParams::default()
         };
-        let built = match target.wanted.fetch {
-            Fetch::Full => request.list(&params),
-            Fetch::MetadataOnly => request.list_metadata(&params),
-        };
-        let http = match built {
+        let http = match list_request(&request, target, &params) {
             Ok(h) => h,
             Err(e) => return Listed::Failed(format!("bad request: {e}")),
         };
@@ -83,6 +79,20 @@ pub async fn list(
         if token.is_none() {
             return Listed::Items(items);
         }
+    }
+}
+
+/// One page's request: a metadata-only kind asks for `PartialObjectMetadataList` (kube sets
+/// the `Accept` header the API server's `as=` negotiation reads), so the server strips
+/// everything but metadata before answering.
+fn list_request(
+    request: &Request,
+    target: &Target,
+    params: &ListParams,
+) -> Result<http::Request<Vec<u8>>, kube::core::request::Error> {
+    match target.wanted.fetch {
+        Fetch::Full => request.list(params),
+        Fetch::MetadataOnly => request.list_metadata(params),
     }
 }
 
@@ -143,5 +153,42 @@ pub fn describe(error: &kube::Error) -> String {
             }
             text
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::WANTED;
+    use kube::core::ApiResource;
+
+    fn target(kind: &str) -> Target {
+        let wanted = *WANTED.iter().find(|w| w.kind == kind).unwrap();
+        Target {
+            resource: ApiResource {
+                group: String::new(),
+                version: "v1".into(),
+                api_version: "v1".into(),
+                kind: kind.into(),
+                plural: format!("{}s", kind.to_lowercase()),
+            },
+            namespaced: true,
+            wanted,
+        }
+    }
+
+    #[test]
+    fn secrets_are_asked_for_as_metadata_only() {
+        let secrets = target("Secret");
+        let path = collection_path(&secrets, Some("shop"));
+        assert_eq!(path, "/api/v1/namespaces/shop/secrets");
+        let params = ListParams::default().limit(5);
+        let request = list_request(&Request::new(&path), &secrets, &params).unwrap();
+        let accept = request.headers().get("accept").unwrap().to_str().unwrap();
+        assert!(accept.contains("as=PartialObjectMetadataList"), "{accept}");
+        assert!(request.uri().to_string().contains("limit=5"));
+        let pods = target("Pod");
+        let request = list_request(&Request::new("/api/v1/pods"), &pods, &params).unwrap();
+        assert!(request.headers().get("accept").is_none());
     }
 }

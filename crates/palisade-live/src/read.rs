@@ -28,6 +28,9 @@ pub struct Forbidden {
     /// The namespace asked about; `None`: all namespaces, or a cluster-scoped kind.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
+    /// The one object asked for (a read by name), when not a list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// The API server's message.
     pub message: String,
 }
@@ -211,6 +214,7 @@ impl State {
                     kind,
                     resource,
                     namespace: task.namespace.clone(),
+                    name: task.name.clone(),
                     message,
                 });
             }
@@ -281,19 +285,21 @@ impl State {
         let (kept, controlled) = split_controlled(objects);
         inventory.objects = kept;
         for f in &self.forbidden {
-            let path = match &f.namespace {
-                Some(ns) => format!("cluster://{}/{ns}", f.kind),
-                None => format!("cluster://{}", f.kind),
+            let path = match (&f.namespace, &f.name) {
+                (_, Some(name)) => format!("cluster://{}/{name}", f.kind),
+                (Some(ns), None) => format!("cluster://{}/{ns}", f.kind),
+                (None, None) => format!("cluster://{}", f.kind),
             };
-            let scope = match &f.namespace {
-                Some(ns) => format!("in namespace {ns}"),
-                None => "in any namespace (cluster scope)".to_string(),
+            let what = match (&f.namespace, &f.name) {
+                (_, Some(name)) => format!("get {} {name}", f.resource),
+                (Some(ns), None) => format!("list {} in namespace {ns}", f.resource),
+                (None, None) => format!("list {} at cluster scope", f.resource),
             };
             inventory.errors.push(LoadError::whole(
                 &Arc::from(path),
                 format!(
-                    "forbidden: cannot list {} {scope}; findings about them are missing: {}",
-                    f.resource, f.message
+                    "forbidden: cannot {what}; findings about them are missing: {}",
+                    f.message
                 ),
             ));
         }

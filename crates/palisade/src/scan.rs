@@ -47,12 +47,19 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     }
     let frameworks = args.frameworks.iter().map(|f| framework(*f)).collect();
     let options = ScanOptions::on(today()).with_frameworks(frameworks);
-    let mut unreadable = Vec::new();
-    let inputs = input::expand(&args.paths, config_path.as_deref(), &mut unreadable);
-    let (inventory, mut report) =
-        engine.scan_sources(&inputs, |i| input::read(i, &limits), &config, &options);
-    // Paths that do not exist come first, as they were named first.
-    report.errors.splice(0..0, unreadable);
+    let (inventory, report) = if args.cluster.cluster {
+        let live = crate::inventory_cmd::read_cluster(&args.cluster)?;
+        let report = engine.scan(&live.inventory, &config, &options);
+        (live.inventory, report)
+    } else {
+        let mut unreadable = Vec::new();
+        let inputs = input::expand(&args.paths, config_path.as_deref(), &mut unreadable);
+        let (inventory, mut report) =
+            engine.scan_sources(&inputs, |i| input::read(i, &limits), &config, &options);
+        // Paths that do not exist come first, as they were named first.
+        report.errors.splice(0..0, unreadable);
+        (inventory, report)
+    };
     let loaded = Instant::now();
 
     let format = match args.format {
@@ -118,6 +125,9 @@ fn find_config(args: &ScanArgs) -> anyhow::Result<Option<PathBuf>> {
             bail!("config file {} does not exist", path.display());
         }
         return Ok(Some(path.clone()));
+    }
+    if args.cluster.cluster {
+        return Ok(None);
     }
     let first_dir = args.paths.iter().map(Path::new).find(|p| p.is_dir());
     Ok(first_dir
