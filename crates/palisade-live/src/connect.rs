@@ -79,11 +79,13 @@ pub async fn connect(options: &ClusterOptions) -> Result<Connected, Error> {
                 })?
         }
         // A named context only exists in a kubeconfig: no in-cluster fallback.
-        (None, Some(_)) => Config::from_kubeconfig(&kube_options)
-            .await
-            .map_err(|e| Error::Config {
-                message: e.to_string(),
-            })?,
+        (None, Some(_)) => {
+            Config::from_kubeconfig(&kube_options)
+                .await
+                .map_err(|e| Error::Config {
+                    message: e.to_string(),
+                })?
+        }
         (None, None) => Config::infer().await.map_err(|e| Error::Config {
             message: e.to_string(),
         })?,

@@ -30,7 +30,10 @@ pub fn strip(object: &mut Value) {
         return;
     };
     metadata.remove("managedFields");
-    if let Some(annotations) = metadata.get_mut("annotations").and_then(Value::as_object_mut) {
+    if let Some(annotations) = metadata
+        .get_mut("annotations")
+        .and_then(Value::as_object_mut)
+    {
         annotations.remove(LAST_APPLIED);
         if annotations.is_empty() {
             metadata.remove("annotations");
@@ -151,8 +154,7 @@ mod tests {
             "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "i"}]}},
                      "containers": [{"name": "c", "image": "i"}]}});
         if let Some((owner_uid, controller)) = owner {
-            v["metadata"]["ownerReferences"] =
-                json!([{"apiVersion": "apps/v1", "kind": "X", "name": "o", "uid": owner_uid,
+            v["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "X", "name": "o", "uid": owner_uid,
                         "controller": controller}]);
         }
         v

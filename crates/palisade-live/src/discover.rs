@@ -97,7 +97,9 @@ pub async fn discover(client: &Client, concurrency: usize) -> Result<Discovered,
             let list = lists.get(&(wanted.group.to_string(), version.clone()))?;
             let r = list.resources.iter().find(|r| {
                 // Subresources (`pods/status`) share the kind; only the resource itself lists.
-                r.kind == wanted.kind && !r.name.contains('/') && r.verbs.iter().any(|v| v == "list")
+                r.kind == wanted.kind
+                    && !r.name.contains('/')
+                    && r.verbs.iter().any(|v| v == "list")
             })?;
             Some(Target {
                 resource: ApiResource {

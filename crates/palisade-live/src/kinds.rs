@@ -59,8 +59,14 @@ pub const WANTED: &[WantedKind] = &[
     full("rbac.authorization.k8s.io", "ClusterRole"),
     full("rbac.authorization.k8s.io", "RoleBinding"),
     full("rbac.authorization.k8s.io", "ClusterRoleBinding"),
-    full("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
-    full("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+    full(
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+    ),
+    full(
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
+    ),
     // CRDs, read when the server serves them: the network analysis reads Calico's
     // projectcalico.org/v3 policies and tiers, AdminNetworkPolicy and its baseline, and
     // Gateway API routes for exposure.

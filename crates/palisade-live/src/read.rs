@@ -166,7 +166,14 @@ async fn run(client: &Client, tasks: Vec<Task>, options: &ClusterOptions, state:
                 Some(name) => get(client, &task.target, task.namespace.as_deref(), name).await,
                 None => {
                     let selector = task.field_selector.as_deref();
-                    list(client, &task.target, task.namespace.as_deref(), page, selector).await
+                    list(
+                        client,
+                        &task.target,
+                        task.namespace.as_deref(),
+                        page,
+                        selector,
+                    )
+                    .await
                 }
             };
             (task, answer)

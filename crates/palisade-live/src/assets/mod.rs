@@ -147,7 +147,12 @@ fn labels(object: &Object) -> BTreeMap<String, String> {
     labels
         .entries()
         .iter()
-        .filter_map(|e| Some((e.key.as_str()?.to_string(), e.value.scalar_text()?.to_string())))
+        .filter_map(|e| {
+            Some((
+                e.key.as_str()?.to_string(),
+                e.value.scalar_text()?.to_string(),
+            ))
+        })
         .collect()
 }
 
@@ -192,7 +197,11 @@ fn service(object: &Object) -> ServiceAsset {
     let ingress = object.root.get_path(&["status", "loadBalancer", "ingress"]);
     for lb in ingress.map(|i| i.items()).unwrap_or_default() {
         for key in ["ip", "hostname"] {
-            external.extend(lb.get(key).and_then(|n| n.scalar_text()).map(str::to_string));
+            external.extend(
+                lb.get(key)
+                    .and_then(|n| n.scalar_text())
+                    .map(str::to_string),
+            );
         }
     }
     let name = text(field("externalName"));

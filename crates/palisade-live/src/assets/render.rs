@@ -36,38 +36,94 @@ fn rows(assets: &Assets) -> Vec<[String; 6]> {
         rows.push([text(a), text(ns), text(kind), text(name), text(item), value]);
     };
     for n in &assets.namespaces {
-        push("namespace", "", "Namespace", &n.name, "workloads", n.workloads.to_string());
+        push(
+            "namespace",
+            "",
+            "Namespace",
+            &n.name,
+            "workloads",
+            n.workloads.to_string(),
+        );
         for (k, v) in &n.labels {
-            push("namespace", "", "Namespace", &n.name, &format!("label:{k}"), v.clone());
+            push(
+                "namespace",
+                "",
+                "Namespace",
+                &n.name,
+                &format!("label:{k}"),
+                v.clone(),
+            );
         }
     }
     for w in &assets.workloads {
         let (ns, kind, name) = (&w.namespace, &w.kind, &w.name);
-        push("workload", ns, kind, name, "serviceAccount", w.service_account.clone());
+        push(
+            "workload",
+            ns,
+            kind,
+            name,
+            "serviceAccount",
+            w.service_account.clone(),
+        );
         for i in &w.images {
             if i.digests.is_empty() {
                 push("image", ns, kind, name, &i.container, i.image.clone());
             }
             for d in &i.digests {
-                push("image", ns, kind, name, &i.container, format!("{}@{d}", i.image));
+                push(
+                    "image",
+                    ns,
+                    kind,
+                    name,
+                    &i.container,
+                    format!("{}@{d}", i.image),
+                );
             }
         }
     }
     for s in &assets.service_accounts {
         let (ns, name) = (&s.namespace, &s.name);
         for u in &s.used_by {
-            push("serviceaccount", ns, "ServiceAccount", name, "usedBy", u.clone());
+            push(
+                "serviceaccount",
+                ns,
+                "ServiceAccount",
+                name,
+                "usedBy",
+                u.clone(),
+            );
         }
         for p in &s.permissions {
-            push("serviceaccount", ns, "ServiceAccount", name, "permission", p.clone());
+            push(
+                "serviceaccount",
+                ns,
+                "ServiceAccount",
+                name,
+                "permission",
+                p.clone(),
+            );
         }
         if s.used_by.is_empty() && s.permissions.is_empty() {
-            push("serviceaccount", ns, "ServiceAccount", name, "declared", s.declared.to_string());
+            push(
+                "serviceaccount",
+                ns,
+                "ServiceAccount",
+                name,
+                "declared",
+                s.declared.to_string(),
+            );
         }
     }
     for s in &assets.services {
         let (ns, name) = (&s.namespace, &s.name);
-        push("service", ns, "Service", name, "type", s.service_type.clone());
+        push(
+            "service",
+            ns,
+            "Service",
+            name,
+            "type",
+            s.service_type.clone(),
+        );
         for p in &s.ports {
             push("service", ns, "Service", name, "port", p.clone());
         }
@@ -126,7 +182,13 @@ fn table(assets: &Assets, out: &mut dyn Write) -> io::Result<()> {
         }
         first = false;
         writeln!(out, "{title}")?;
-        let width = |i: usize| section.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+        let width = |i: usize| {
+            section
+                .iter()
+                .map(|r| r[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        };
         let (w1, w2, w3, w4) = (width(1), width(2), width(3), width(4));
         for r in section {
             let line = format!(

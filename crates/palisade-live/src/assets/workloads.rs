@@ -59,7 +59,10 @@ pub fn collect(inventory: &Inventory, controlled: &[Object]) -> Vec<WorkloadAsse
         .enumerate()
         .map(|(i, o)| (o as *const Object, i))
         .collect();
-    for pod in inventory.of_kind("Pod").chain(controlled.iter().filter(|o| o.is("Pod"))) {
+    for pod in inventory
+        .of_kind("Pod")
+        .chain(controlled.iter().filter(|o| o.is("Pod")))
+    {
         let Some(top) = top_owner(pod, &by_uid).and_then(|o| index.get(&(o as *const Object)))
         else {
             continue;
@@ -137,7 +140,12 @@ fn digest_of(image_id: &str) -> Option<String> {
 fn service_account_of(w: &Workload) -> String {
     ["serviceAccountName", "serviceAccount"]
         .iter()
-        .find_map(|k| w.spec.get(k).and_then(|n| n.as_str()).filter(|s| !s.is_empty()))
+        .find_map(|k| {
+            w.spec
+                .get(k)
+                .and_then(|n| n.as_str())
+                .filter(|s| !s.is_empty())
+        })
         .unwrap_or("default")
         .to_string()
 }
@@ -165,7 +173,11 @@ pub fn service_accounts(
             })
     }
     for o in inventory.of_kind("ServiceAccount") {
-        let sa = entry(&mut accounts, o.id.namespace.as_deref().unwrap_or(""), &o.id.name);
+        let sa = entry(
+            &mut accounts,
+            o.id.namespace.as_deref().unwrap_or(""),
+            &o.id.name,
+        );
         sa.declared = true;
         sa.automount_token = o
             .root
