@@ -150,13 +150,18 @@ fn secret_values_are_never_read() {
         .kubectl(
             &["apply", "--validate=false", "-f", "-"],
             Some(
-                "apiVersion: v1\nkind: Secret\nmetadata: {name: applied, namespace: live-shop}\n\
+                "apiVersion: v1\nkind: Namespace\nmetadata: {name: live-secrets}\n---\n\
+                 apiVersion: v1\nkind: Secret\nmetadata: {name: applied, namespace: live-secrets}\n\
                  type: Opaque\nstringData: {token: LIVE-APPLIED-VALUE-42}\n",
             ),
         )
         .unwrap();
     let (status, secret) = server
-        .request("GET", "/api/v1/namespaces/live-shop/secrets/applied", None)
+        .request(
+            "GET",
+            "/api/v1/namespaces/live-secrets/secrets/applied",
+            None,
+        )
         .unwrap();
     assert_eq!(status, 200);
     let annotations = secret["metadata"]["annotations"].to_string();
@@ -165,7 +170,7 @@ fn secret_values_are_never_read() {
         "{annotations}"
     );
 
-    let live = read_cluster(&options(server, Scope::Namespace("live-shop".into()))).unwrap();
+    let live = read_cluster(&options(server, Scope::All)).unwrap();
     let text = all_text(&live);
     for value in [
         SECRET_VALUE,
@@ -198,6 +203,18 @@ fn secret_values_are_never_read() {
 #[test]
 fn controlled_objects_are_set_aside_and_give_their_owner_image_digests() {
     let server = shop();
+    // Its own namespace: the objects made here must not change what other tests read.
+    server
+        .apply(
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: live-owners}\n---\n\
+             apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default, namespace: live-owners}\n---\n\
+             apiVersion: v1\nkind: Pod\nmetadata: {name: debug, namespace: live-owners}\n\
+             spec: {automountServiceAccountToken: false, containers: [{name: c, image: alpine}]}\n---\n\
+             apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: live-owners}\n\
+             spec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n\
+             \x20   spec: {containers: [{name: app, image: 'nginx:1.25'}]}\n",
+        )
+        .unwrap();
     let uid = |path: &str| {
         let (status, object) = server.request("GET", path, None).unwrap();
         assert_eq!(status, 200, "{object}");
@@ -207,23 +224,23 @@ fn controlled_objects_are_set_aside_and_give_their_owner_image_digests() {
         json!([{"apiVersion": "apps/v1", "kind": kind, "name": name, "uid": uid,
                 "controller": true, "blockOwnerDeletion": true}])
     };
-    let deployment = uid("/apis/apps/v1/namespaces/live-shop/deployments/web");
+    let deployment = uid("/apis/apps/v1/namespaces/live-owners/deployments/web");
     let template = json!({"metadata": {"labels": {"app": "web"}},
         "spec": {"automountServiceAccountToken": false,
                  "containers": [{"name": "app", "image": "nginx:1.25"}]}});
     let rs = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
-        "metadata": {"name": "web-5d4f", "namespace": "live-shop",
+        "metadata": {"name": "web-5d4f", "namespace": "live-owners",
                      "ownerReferences": owner("Deployment", "web", deployment)},
         "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}}, "template": template}});
-    let rs_path = "/apis/apps/v1/namespaces/live-shop/replicasets";
+    let rs_path = "/apis/apps/v1/namespaces/live-owners/replicasets";
     let (status, answer) = server.request("POST", rs_path, Some(&rs)).unwrap();
     assert!(status == 201 || status == 409, "{answer}");
     let rs_uid = uid(&format!("{rs_path}/web-5d4f"));
     let mut pod = json!({"apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": "web-5d4f-x1", "namespace": "live-shop", "labels": {"app": "web"},
+        "metadata": {"name": "web-5d4f-x1", "namespace": "live-owners", "labels": {"app": "web"},
                      "ownerReferences": owner("ReplicaSet", "web-5d4f", rs_uid)},
         "spec": template["spec"].clone()});
-    let pods = "/api/v1/namespaces/live-shop/pods";
+    let pods = "/api/v1/namespaces/live-owners/pods";
     let (status, answer) = server.request("POST", pods, Some(&pod)).unwrap();
     assert!(status == 201 || status == 409, "{answer}");
     // What a kubelet reports once the image is pulled.
@@ -240,7 +257,7 @@ fn controlled_objects_are_set_aside_and_give_their_owner_image_digests() {
         .unwrap();
     assert_eq!(status, 200, "{answer}");
 
-    let live = read_cluster(&options(server, Scope::Namespace("live-shop".into()))).unwrap();
+    let live = read_cluster(&options(server, Scope::Namespace("live-owners".into()))).unwrap();
     let names = |objects: &[palisade_core::Object]| -> BTreeSet<String> {
         objects
             .iter()
@@ -357,4 +374,45 @@ fn the_context_namespace_is_the_default_scope() {
         .objects
         .iter()
         .any(|o| o.is("Service") && o.id.name == "kubernetes"));
+}
+
+/// The read-only ClusterRole docs/live.md gives is enough: bound to alice, a read of every
+/// namespace and a read of one meet no refusal.
+#[test]
+fn the_documented_cluster_role_is_enough() {
+    let server = shop();
+    let docs = include_str!("../../../docs/live.md");
+    let section = docs.split("## RBAC needed").nth(1).unwrap();
+    let role = section
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .unwrap();
+    assert!(role.contains("name: palisade-reader"));
+    server
+        .apply(&format!(
+            "{role}---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\n\
+             metadata: {{name: palisade-reader-alice}}\n\
+             roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: palisade-reader}}\n\
+             subjects: [{{kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}}]\n"
+        ))
+        .unwrap();
+    for scope in [Scope::All, Scope::Namespace("live-shop".into())] {
+        let alice = read_cluster(&ClusterOptions {
+            context: Some("alice".into()),
+            ..options(server, scope.clone())
+        })
+        .unwrap();
+        assert_eq!(alice.forbidden, vec![], "{scope:?}");
+        assert_eq!(alice.inventory.errors, vec![], "{scope:?}");
+        assert!(alice.inventory.objects.iter().any(|o| o.is("Secret")));
+        // A one-namespace read also gets the ClusterRole its RoleBinding names.
+        if matches!(scope, Scope::Namespace(_)) {
+            assert!(alice
+                .inventory
+                .objects
+                .iter()
+                .any(|o| o.is("ClusterRole") && o.id.name == "live-shop-operator"));
+        }
+    }
 }
