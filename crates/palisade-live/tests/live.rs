@@ -416,3 +416,51 @@ fn the_documented_cluster_role_is_enough() {
         }
     }
 }
+
+/// A policy CRD the network analysis reads is listed once the server serves it, at the
+/// version its CRD serves; before that it is skipped without a word.
+#[test]
+fn served_policy_crds_are_read() {
+    let server = shop();
+    let before = read_cluster(&options(server, Scope::All)).unwrap();
+    assert!(!before
+        .inventory
+        .objects
+        .iter()
+        .any(|o| o.is("AdminNetworkPolicy")));
+    assert_eq!(before.inventory.errors, vec![]);
+    server
+        .apply(
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n\
+             metadata:\n  name: adminnetworkpolicies.policy.networking.k8s.io\n\
+             \x20 annotations: {api-approved.kubernetes.io: 'unapproved, test fixture'}\n\
+             spec:\n  group: policy.networking.k8s.io\n  scope: Cluster\n\
+             \x20 names: {plural: adminnetworkpolicies, singular: adminnetworkpolicy, kind: AdminNetworkPolicy, listKind: AdminNetworkPolicyList}\n\
+             \x20 versions:\n  - name: v1alpha1\n    served: true\n    storage: true\n\
+             \x20   schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}\n",
+        )
+        .unwrap();
+    let anp = "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\n\
+               metadata: {name: live-deny-all}\n\
+               spec:\n  priority: 10\n  subject: {namespaces: {}}\n\
+               \x20 ingress: [{name: deny, action: Deny, from: [{namespaces: {}}]}]\n";
+    // The CRD is served a moment after it is created.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while let Err(e) = server.apply(anp) {
+        assert!(std::time::Instant::now() < deadline, "{e:#}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let after = read_cluster(&options(server, Scope::All)).unwrap();
+    let policy = after
+        .inventory
+        .objects
+        .iter()
+        .find(|o| o.is("AdminNetworkPolicy"))
+        .unwrap();
+    assert_eq!(policy.id.api_version, "policy.networking.k8s.io/v1alpha1");
+    assert_eq!(policy.id.namespace, None);
+    assert_eq!(
+        &*policy.origin.path,
+        "cluster://AdminNetworkPolicy/live-deny-all"
+    );
+}
