@@ -2,6 +2,7 @@
 //! `--context`, `-n`, `-A`) turned into a kube [`Client`].
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
@@ -90,6 +91,11 @@ pub async fn connect(options: &ClusterOptions) -> Result<Connected, Error> {
             message: e.to_string(),
         })?,
     };
+    let mut config = config;
+    // kube's defaults wait up to 295 s for an answer; a page of 500 objects takes well under a
+    // second, so a server that says nothing for a minute is reported instead of waited on.
+    config.connect_timeout = Some(Duration::from_secs(10));
+    config.read_timeout = Some(Duration::from_secs(60));
     let namespace = config.default_namespace.clone();
     let cluster = config.cluster_url.to_string();
     let client = Client::try_from(config).map_err(|source| Error::Client {

@@ -91,7 +91,19 @@ pub async fn discover(client: &Client, concurrency: usize) -> Result<Discovered,
         }
     }
     found.failures.sort();
-    for wanted in WANTED {
+    found.targets = pick(WANTED, &versions, &lists);
+    Ok(found)
+}
+
+/// For each wanted kind, the first served version (in `versions`' order: preferred first)
+/// whose resource list has it as a listable resource (not a subresource).
+fn pick(
+    wanted: &[WantedKind],
+    versions: &BTreeMap<String, Vec<String>>,
+    lists: &BTreeMap<(String, String), APIResourceList>,
+) -> Vec<Target> {
+    let mut targets = Vec::new();
+    for wanted in wanted {
         let served = versions.get(wanted.group).map(Vec::as_slice).unwrap_or(&[]);
         let hit = served.iter().find_map(|version| {
             let list = lists.get(&(wanted.group.to_string(), version.clone()))?;
@@ -113,9 +125,9 @@ pub async fn discover(client: &Client, concurrency: usize) -> Result<Discovered,
                 wanted: *wanted,
             })
         });
-        found.targets.extend(hit);
+        targets.extend(hit);
     }
-    Ok(found)
+    targets
 }
 
 /// `v1` for the core group, `group/version` otherwise.
@@ -124,5 +136,90 @@ pub fn group_version(group: &str, version: &str) -> String {
         version.to_string()
     } else {
         format!("{group}/{version}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::Fetch;
+    use serde_json::json;
+
+    /// A resource list as a server answers `/apis/GROUP/VERSION` (abridged, synthetic).
+    fn list(gv: &str, resources: serde_json::Value) -> APIResourceList {
+        serde_json::from_value(json!({"kind": "APIResourceList", "groupVersion": gv,
+                                      "resources": resources}))
+        .unwrap()
+    }
+
+    fn resource(name: &str, kind: &str, verbs: &[&str]) -> serde_json::Value {
+        json!({"name": name, "singularName": "", "namespaced": true, "kind": kind, "verbs": verbs})
+    }
+
+    #[test]
+    fn the_first_served_version_with_the_kind_wins() {
+        let want = |kind| WantedKind {
+            group: "batch",
+            kind,
+            fetch: Fetch::Full,
+        };
+        let versions = BTreeMap::from([(
+            "batch".to_string(),
+            vec!["v1".to_string(), "v1beta1".to_string()],
+        )]);
+        // 1.20: batch/v1 (preferred) has Jobs only; CronJobs are in v1beta1.
+        let lists = BTreeMap::from([
+            (
+                ("batch".to_string(), "v1".to_string()),
+                list(
+                    "batch/v1",
+                    json!([
+                        resource("jobs", "Job", &["list", "get"]),
+                        resource("jobs/status", "Job", &["get"])
+                    ]),
+                ),
+            ),
+            (
+                ("batch".to_string(), "v1beta1".to_string()),
+                list(
+                    "batch/v1beta1",
+                    json!([
+                        resource("cronjobs", "CronJob", &["list"]),
+                        resource("jobs", "Job", &["list"])
+                    ]),
+                ),
+            ),
+        ]);
+        let targets = pick(
+            &[want("Job"), want("CronJob"), want("Missing")],
+            &versions,
+            &lists,
+        );
+        let got: Vec<(&str, &str)> = targets
+            .iter()
+            .map(|t| (t.resource.api_version.as_str(), t.resource.plural.as_str()))
+            .collect();
+        assert_eq!(got, [("batch/v1", "jobs"), ("batch/v1beta1", "cronjobs")]);
+    }
+
+    #[test]
+    fn resources_that_cannot_be_listed_are_not_targets() {
+        let versions = BTreeMap::from([(String::new(), vec!["v1".to_string()])]);
+        let lists = BTreeMap::from([(
+            (String::new(), "v1".to_string()),
+            list(
+                "v1",
+                json!([
+                    resource("pods/status", "Pod", &["get", "list"]),
+                    resource("pods", "Pod", &["get"])
+                ]),
+            ),
+        )]);
+        let pods = WantedKind {
+            group: "",
+            kind: "Pod",
+            fetch: Fetch::Full,
+        };
+        assert!(pick(&[pods], &versions, &lists).is_empty());
     }
 }
