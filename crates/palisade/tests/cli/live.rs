@@ -358,3 +358,54 @@ fn inventory_of_manifests_lists_the_same_workloads() {
     assert!(table.contains("Workloads\n"), "{table}");
     assert!(table.contains("live-shop  Deployment"), "{table}");
 }
+
+#[test]
+fn kubeconfig_from_the_environment_and_the_context_namespace() {
+    let server = ApiServer::shared().unwrap();
+    let dir = Dir::new("live-env");
+    // No --kubeconfig, no -n: $KUBECONFIG's current context (admin), whose namespace is unset,
+    // so `default`, as kubectl reads it.
+    let out = dir
+        .command()
+        .env("KUBECONFIG", server.kubeconfig())
+        .args(["inventory", "--cluster", "-f", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a = report(&out);
+    let names = |list: &str| -> Vec<String> {
+        a[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| text(&x["name"]))
+            .collect()
+    };
+    assert_eq!(names("namespaces"), ["default"]);
+    assert_eq!(names("services"), ["kubernetes"]);
+}
+
+#[test]
+fn an_unreachable_cluster_is_an_error_with_exit_2() {
+    let dir = Dir::new("live-unreachable");
+    dir.create(
+        "kubeconfig",
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n\
+         clusters: [{name: c, cluster: {server: 'https://127.0.0.1:9', insecure-skip-tls-verify: true}}]\n\
+         users: [{name: u, user: {token: t}}]\n\
+         contexts: [{name: c, context: {cluster: c, user: u}}]\n",
+    );
+    for command in ["scan", "inventory"] {
+        let out = dir.run(&[command, "--cluster", "--kubeconfig", "kubeconfig", "-A"]);
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("cannot read the cluster"), "{stderr}");
+        assert!(stderr.contains("127.0.0.1:9"), "{stderr}");
+        assert!(out.stdout.is_empty(), "{command} printed a report");
+    }
+}
