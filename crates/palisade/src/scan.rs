@@ -35,7 +35,11 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     };
     let started = Instant::now();
     if args.parse_only {
-        let inventory = input::load(&args.paths, config_path.as_deref(), &limits);
+        let inventory = if args.cluster.cluster {
+            crate::inventory_cmd::read_cluster(&args.cluster)?.inventory
+        } else {
+            input::load(&args.paths, config_path.as_deref(), &limits)
+        };
         // The parse floor the scan benchmark compares against: same reading and parsing.
         println!(
             "{} inputs, {} objects, {} errors",
