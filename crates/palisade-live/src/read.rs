@@ -9,6 +9,7 @@ use futures::stream::{self, StreamExt as _};
 use kube::Client;
 use palisade_core::inventory::{LoadError, LoadLimits, LoadNote};
 use palisade_core::{Inventory, Location, Object};
+use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::connect::{connect, ClusterOptions, Connected, Scope};
@@ -275,15 +276,22 @@ impl State {
         let limits = LoadLimits::default();
         let mut inventory = Inventory::default();
         let mut objects = Vec::with_capacity(self.items.len());
-        for mut item in std::mem::take(&mut self.items) {
+        let mut items = std::mem::take(&mut self.items);
+        for item in &mut items {
             if item.get("kind").and_then(Value::as_str) == Some("Secret") {
-                if let (Some(t), Value::Object(map)) =
-                    (self.secret_types.get(&ns_name(&item)), &mut item)
+                if let (Some(t), Value::Object(map)) = (self.secret_types.get(&ns_name(item)), item)
                 {
                     map.insert("type".into(), Value::String(t.clone()));
                 }
             }
-            let mut loaded = load_object(item, &limits);
+        }
+        // Printing and parsing each object is independent work: spread it over the cores,
+        // keeping the list order.
+        let loaded: Vec<_> = items
+            .into_par_iter()
+            .map(|item| load_object(item, &limits))
+            .collect();
+        for mut loaded in loaded {
             inventory.inputs += 1;
             objects.append(&mut loaded.objects);
             inventory.errors.append(&mut loaded.errors);
