@@ -45,6 +45,40 @@ pub enum Command {
     Db(crate::db_cmd::DbArgs),
     /// Servers: `palisade serve --admission` runs the validating admission webhook.
     Serve(crate::serve_cmd::ServeArgs),
+    /// The asset list of a cluster (`--cluster`) or of manifests: namespaces, workloads and
+    /// their images, service accounts and their permissions, Services, nodes.
+    Inventory(crate::inventory_cmd::InventoryArgs),
+}
+
+/// Which cluster to read, as kubectl's flags say it (`scan --cluster`, `inventory
+/// --cluster`).
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// Read a running cluster instead of files (kubeconfig as kubectl finds it, or the
+    /// in-cluster service account when run in a pod). See docs/live.md.
+    #[arg(long, conflicts_with = "paths")]
+    pub cluster: bool,
+
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).
+    #[arg(long, value_name = "FILE", requires = "cluster")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Kubeconfig context (default: the current context).
+    #[arg(long, value_name = "NAME", requires = "cluster")]
+    pub context: Option<String>,
+
+    /// Read one namespace (default: the context's namespace).
+    #[arg(short = 'n', long, value_name = "NS", requires = "cluster")]
+    pub namespace: Option<String>,
+
+    /// Read every namespace.
+    #[arg(
+        short = 'A',
+        long = "all-namespaces",
+        requires = "cluster",
+        conflicts_with = "namespace"
+    )]
+    pub all_namespaces: bool,
 }
 
 /// `palisade frameworks`.
@@ -70,6 +104,10 @@ pub struct ScanArgs {
     /// Files or directories to scan (recursively: *.yaml, *.yml, *.json); `-` reads stdin.
     #[arg(default_value = ".")]
     pub paths: Vec<String>,
+
+    /// A running cluster instead of files.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Table)]

@@ -8,6 +8,7 @@ mod db_cmd;
 mod frameworks_cmd;
 mod image_cmd;
 mod input;
+mod inventory_cmd;
 mod netpol_cmd;
 mod node_cmd;
 mod output;
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
         cli::Command::Sbom(args) => image_cmd::sbom::run(&args),
         cli::Command::Db(args) => db_cmd::run(&args),
         cli::Command::Serve(args) => serve_cmd::run(&args),
+        cli::Command::Inventory(args) => inventory_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

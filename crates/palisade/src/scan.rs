@@ -51,7 +51,11 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     };
     let started = Instant::now();
     if args.parse_only {
-        let inventory = input::load(&args.paths, config_path.as_deref(), &limits);
+        let inventory = if args.cluster.cluster {
+            crate::inventory_cmd::read_cluster(&args.cluster)?.inventory
+        } else {
+            input::load(&args.paths, config_path.as_deref(), &limits)
+        };
         // The parse floor the scan benchmark compares against: same reading and parsing.
         println!(
             "{} inputs, {} objects, {} errors",
@@ -63,10 +67,15 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     }
     let frameworks = args.frameworks.iter().map(|f| framework(*f)).collect();
     let options = ScanOptions::on(today()).with_frameworks(frameworks);
-    let (inventory, report) = if args.image_flags.images || policies.is_some() {
-        // The images, and the policies' referential data, are known once the inventory is:
-        // load it whole first, then judge everything in one engine run.
-        let mut inventory = input::load(&args.paths, config_path.as_deref(), &limits);
+    let whole_first = args.cluster.cluster || args.image_flags.images || policies.is_some();
+    let (inventory, report) = if whole_first {
+        // A cluster is read whole; the images, and the policies' referential data, are known
+        // once the inventory is: load it first, then judge everything in one engine run.
+        let mut inventory = if args.cluster.cluster {
+            crate::inventory_cmd::read_cluster(&args.cluster)?.inventory
+        } else {
+            input::load(&args.paths, config_path.as_deref(), &limits)
+        };
         if let Some((mut set, mut diagnostics)) = policies {
             diagnostics.extend(set.set_referential_data(&inventory.objects));
             crate::policy_files::report_problems(diagnostics, &mut inventory);
@@ -155,6 +164,9 @@ fn find_config(args: &ScanArgs) -> anyhow::Result<Option<PathBuf>> {
             bail!("config file {} does not exist", path.display());
         }
         return Ok(Some(path.clone()));
+    }
+    if args.cluster.cluster {
+        return Ok(None);
     }
     let first_dir = args.paths.iter().map(Path::new).find(|p| p.is_dir());
     Ok(first_dir

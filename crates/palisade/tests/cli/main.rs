@@ -40,3 +40,5 @@ mod node;
 mod node_access;
 // palisade probe: loopback targets, formats, usage errors, exceptions
 mod probe;
+// scan --cluster and inventory against a real kube-apiserver (palisade-testkit)
+mod live;

@@ -1,0 +1,194 @@
+//! Listing one kind: pages of `limit` items followed with `continue` tokens, as
+//! client-go's pager (`ListPager.List`) does, each item given back its `kind` and
+//! `apiVersion` (list items carry neither). Secrets come as `PartialObjectMetadata`: the
+//! server never sends their values.
+
+use kube::core::params::{GetParams, ListParams};
+use kube::core::request::Request;
+use kube::Client;
+use serde_json::Value;
+
+use crate::discover::Target;
+use crate::kinds::Fetch;
+
+/// The answer to listing one kind in one scope.
+#[derive(Debug)]
+pub enum Listed {
+    /// Every item, each with `kind` and `apiVersion` set.
+    Items(Vec<Value>),
+    /// 403: the credentials may not list it (the server's message).
+    Forbidden(String),
+    /// 404: not served (a CRD removed since discovery, a namespace that does not exist).
+    NotFound(String),
+    /// Anything else (the message).
+    Failed(String),
+}
+
+/// The URL path of a kind's collection, in a namespace or across all.
+pub fn collection_path(target: &Target, namespace: Option<&str>) -> String {
+    let r = &target.resource;
+    let base = if r.group.is_empty() {
+        format!("/api/{}", r.version)
+    } else {
+        format!("/apis/{}/{}", r.group, r.version)
+    };
+    match namespace {
+        Some(ns) if target.namespaced => format!("{base}/namespaces/{ns}/{}", r.plural),
+        _ => format!("{base}/{}", r.plural),
+    }
+}
+
+/// Lists every item of `target` in `namespace` (all namespaces when `None`), page by page.
+pub async fn list(
+    client: &Client,
+    target: &Target,
+    namespace: Option<&str>,
+    page_size: u32,
+    field_selector: Option<&str>,
+) -> Listed {
+    let request = Request::new(collection_path(target, namespace));
+    let mut items = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let params = ListParams {
+            limit: Some(page_size.max(1)),
+            continue_token: token.take(),
+            field_selector: field_selector.map(str::to_string),
+            ..ListParams::default()
+        };
+        let http = match list_request(&request, target, &params) {
+            Ok(h) => h,
+            Err(e) => return Listed::Failed(format!("bad request: {e}")),
+        };
+        let page: Value = match client.request(http).await {
+            Ok(page) => page,
+            Err(e) => return classify(&e),
+        };
+        let Value::Object(mut page) = page else {
+            return Listed::Failed("the answer is not a JSON object".into());
+        };
+        if let Some(Value::Array(page_items)) = page.remove("items") {
+            items.extend(page_items.into_iter().map(|i| typed(i, target)));
+        }
+        token = page
+            .get("metadata")
+            .and_then(|m| m.get("continue"))
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if token.is_none() {
+            return Listed::Items(items);
+        }
+    }
+}
+
+/// One page's request: a metadata-only kind asks for `PartialObjectMetadataList` (kube sets
+/// the `Accept` header the API server's `as=` negotiation reads), so the server strips
+/// everything but metadata before answering.
+fn list_request(
+    request: &Request,
+    target: &Target,
+    params: &ListParams,
+) -> Result<http::Request<Vec<u8>>, kube::core::request::Error> {
+    match target.wanted.fetch {
+        Fetch::Full => request.list(params),
+        Fetch::MetadataOnly => request.list_metadata(params),
+    }
+}
+
+/// Reads one object by name (a namespaced target needs `namespace`).
+pub async fn get(client: &Client, target: &Target, namespace: Option<&str>, name: &str) -> Listed {
+    let request = Request::new(collection_path(target, namespace));
+    let http = match request.get(name, &GetParams::default()) {
+        Ok(h) => h,
+        Err(e) => return Listed::Failed(format!("bad request: {e}")),
+    };
+    match client.request::<Value>(http).await {
+        Ok(item) => Listed::Items(vec![typed(item, target)]),
+        Err(e) => classify(&e),
+    }
+}
+
+/// The item with the kind and apiVersion of its target (metadata-only items say
+/// `PartialObjectMetadata`; list items say nothing).
+fn typed(mut item: Value, target: &Target) -> Value {
+    if let Value::Object(map) = &mut item {
+        map.insert("kind".into(), Value::String(target.resource.kind.clone()));
+        map.insert(
+            "apiVersion".into(),
+            Value::String(target.resource.api_version.clone()),
+        );
+    }
+    item
+}
+
+fn classify(error: &kube::Error) -> Listed {
+    match error {
+        kube::Error::Api(status) if status.code == 403 => Listed::Forbidden(status.message.clone()),
+        kube::Error::Api(status) if status.code == 404 => Listed::NotFound(status.message.clone()),
+        other => Listed::Failed(describe(other)),
+    }
+}
+
+/// A one-line description of a client error (the API's status when there is one).
+pub fn describe(error: &kube::Error) -> String {
+    match error {
+        kube::Error::Api(status) => {
+            let reason = if status.reason.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", status.reason)
+            };
+            format!("{}{reason}: {}", status.code, status.message)
+        }
+        other => {
+            // The chain says why (connection refused, certificate): kube's top line alone
+            // rarely does.
+            let mut text = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(s) = source {
+                text.push_str(": ");
+                text.push_str(&s.to_string());
+                source = s.source();
+            }
+            text
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::WANTED;
+    use kube::core::ApiResource;
+
+    fn target(kind: &str) -> Target {
+        let wanted = *WANTED.iter().find(|w| w.kind == kind).unwrap();
+        Target {
+            resource: ApiResource {
+                group: String::new(),
+                version: "v1".into(),
+                api_version: "v1".into(),
+                kind: kind.into(),
+                plural: format!("{}s", kind.to_lowercase()),
+            },
+            namespaced: true,
+            wanted,
+        }
+    }
+
+    #[test]
+    fn secrets_are_asked_for_as_metadata_only() {
+        let secrets = target("Secret");
+        let path = collection_path(&secrets, Some("shop"));
+        assert_eq!(path, "/api/v1/namespaces/shop/secrets");
+        let params = ListParams::default().limit(5);
+        let request = list_request(&Request::new(&path), &secrets, &params).unwrap();
+        let accept = request.headers().get("accept").unwrap().to_str().unwrap();
+        assert!(accept.contains("as=PartialObjectMetadataList"), "{accept}");
+        assert!(request.uri().to_string().contains("limit=5"));
+        let pods = target("Pod");
+        let request = list_request(&Request::new("/api/v1/pods"), &pods, &params).unwrap();
+        assert!(request.headers().get("accept").is_none());
+    }
+}
