@@ -5,13 +5,19 @@
 //! [`ServerHandle`] (bound address, shutdown) for tests and embedding. Endpoints:
 //! `POST /validate`, `GET /healthz`, `GET /readyz`, `GET /metrics`. See `docs/admission.md`.
 //!
+//! [`manifests`] makes the in-cluster install from [`InstallOptions`]; [`issue`] makes a CA
+//! and a serving certificate for it when cert-manager is not used.
+//!
 //! Stack: hyper 1 (HTTP/1.1) on tokio with tokio-rustls (ring provider, TLS 1.2 and 1.3):
 //! all three were already in the workspace's lock file through the image registry client,
 //! and hyper gives per-request header deadlines, keep-alive and graceful shutdown without a
 //! framework for four routes.
 
+mod certs;
 mod decide;
 mod http;
+mod install;
+mod install_docs;
 mod metrics;
 mod modes;
 mod review;
@@ -30,7 +36,12 @@ use palisade_engine::Engine;
 use palisade_policy::PolicySet;
 use tokio::sync::{watch, Semaphore};
 
+pub use certs::{issue, IssuedCert};
 pub use decide::{Hit, Judge, Verdict};
+pub use install::{
+    manifests, CaSource, FailurePolicy, InstallError, InstallOptions, NAME, TLS_SECRET,
+    WEBHOOK_NAME,
+};
 pub use metrics::{Metrics, BUCKETS};
 pub use modes::{AdmissionConfig, Mode};
 pub use review::{fit_warnings, is_qualified_name_part, Answer, Request, API_VERSION};

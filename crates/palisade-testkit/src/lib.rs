@@ -9,6 +9,7 @@
 //!   (stopped by a watchdog when the process exits). Built once per machine by `scripts/setup.sh`
 //!   (`scripts/kube-apiserver.sh ensure`); without the build, [`ApiServer::start`] fails saying so:
 //!   tests fail, they do not skip.
+//! - [`lease_port`]: one loopback port for a server the API server calls (a webhook).
 //! - [`Sar`] ([`Subject`] + [`Attributes`]) and [`SarAnswer`]: one access question and the
 //!   authorizer's answer ([`ApiServer::subject_access_review`]).
 //! - [`rbac_corpus`] → [`Corpus`]: YAML to apply, the subject universe, aimed questions, and the
@@ -52,6 +53,7 @@ mod server;
 
 pub use corpus::{rbac_corpus, Corpus, CORPUS_GROUPS, CORPUS_NAMESPACES};
 pub use install::{Install, KUBE_VERSION};
+pub use ports::{lease_port, LoopbackPort};
 pub use sar::{
     Attributes, NonResourceAttributes, ResourceAttributes, Sar, SarAnswer, Subject,
     ALL_SERVICE_ACCOUNTS, AUTHENTICATED,

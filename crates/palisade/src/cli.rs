@@ -45,6 +45,8 @@ pub enum Command {
     Db(crate::db_cmd::DbArgs),
     /// Servers: `palisade serve --admission` runs the validating admission webhook.
     Serve(crate::serve_cmd::ServeArgs),
+    /// The admission webhook in a cluster: `palisade admission manifests` prints its install.
+    Admission(crate::admission_cmd::AdmissionArgs),
 }
 
 /// `palisade frameworks`.
