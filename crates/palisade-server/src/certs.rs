@@ -9,8 +9,8 @@
 
 use palisade_core::Date;
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    IsCa, KeyPair, KeyUsagePurpose,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose,
 };
 
 use crate::tls::PemPair;
@@ -57,7 +57,8 @@ pub fn issue(
 
     let mut leaf = CertificateParams::new(names.to_vec()).map_err(|e| format!("names: {e}"))?;
     leaf.distinguished_name = DistinguishedName::new();
-    leaf.distinguished_name.push(DnType::CommonName, names[0].as_str());
+    leaf.distinguished_name
+        .push(DnType::CommonName, names[0].as_str());
     leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     leaf.use_authority_key_identifier_extension = true;
@@ -113,7 +114,10 @@ mod tests {
         )
         .unwrap();
         // Two certificates in the chain, leaf first; the key matches the leaf.
-        assert_eq!(issued.server.cert_pem.matches("BEGIN CERTIFICATE").count(), 2);
+        assert_eq!(
+            issued.server.cert_pem.matches("BEGIN CERTIFICATE").count(),
+            2
+        );
         assert!(issued.server.cert_pem.ends_with(&issued.ca_pem));
         crate::certified_key(
             issued.server.cert_pem.as_bytes(),

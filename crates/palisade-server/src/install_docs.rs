@@ -42,7 +42,12 @@ pub(crate) const RULES: &[(&str, &str, &[&str])] = &[
     (
         "rbac.authorization.k8s.io",
         "v1",
-        &["roles", "rolebindings", "clusterroles", "clusterrolebindings"],
+        &[
+            "roles",
+            "rolebindings",
+            "clusterroles",
+            "clusterrolebindings",
+        ],
     ),
 ];
 
@@ -60,7 +65,8 @@ fn selector(indent: usize) -> String {
 }
 
 /// Namespace, ServiceAccount, ClusterRole and its binding, Deployment, Service,
-/// PodDisruptionBudget and NetworkPolicy.
+/// PodDisruptionBudget, and the NetworkPolicies (the namespace's default deny, the webhook's
+/// own allowances).
 pub(crate) fn workload_docs(opts: &InstallOptions) -> Vec<String> {
     let ns = q(&opts.namespace);
     vec![
@@ -98,6 +104,12 @@ pub(crate) fn workload_docs(opts: &InstallOptions) -> Vec<String> {
              spec:\n  minAvailable: 1\n  selector:\n{}",
             labels(2),
             selector(4)
+        ),
+        format!(
+            "# Nothing else in this namespace talks or is talked to.\n\
+             apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: default-deny\n  namespace: {ns}\n{}\
+             spec:\n  podSelector: {{}}\n  policyTypes: [Ingress, Egress]\n",
+            labels(2)
         ),
         network_policy(opts),
     ]
@@ -196,7 +208,9 @@ fn network_policy(opts: &InstallOptions) -> String {
     );
     // Policies see the API server after the Service's address is translated: its endpoint,
     // usually port 6443 (443 on some clusters).
-    out.push_str("  - ports:\n    - port: 443\n      protocol: TCP\n    - port: 6443\n      protocol: TCP\n");
+    out.push_str(
+        "  - ports:\n    - port: 443\n      protocol: TCP\n    - port: 6443\n      protocol: TCP\n",
+    );
     if opts.api_server_cidrs.is_empty() {
         out.push_str(
             "    # Any address: narrow it with --api-server-cidr (kubectl get endpoints kubernetes).\n",

@@ -23,13 +23,30 @@ const KINDS: &[&str] = &[
 fn openssl_ca(dir: &Dir) -> String {
     let out = std::process::Command::new("openssl")
         .args([
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=test CA",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=test CA",
         ])
         .current_dir(&dir.root)
         .output()
         .expect("openssl (run scripts/setup.sh)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::read_to_string(dir.root.join("ca.crt")).unwrap()
 }
 
@@ -58,7 +75,11 @@ fn manifests_passing_scan(dir: &Dir, args: &[&str]) -> String {
     // The one deliberate exception (the token, for the cluster cache) is visible, not hidden.
     let suppressed: Vec<&str> = report["suppressed"]
         .as_array()
-        .map(|s| s.iter().filter_map(|f| f["finding"]["ruleId"].as_str()).collect())
+        .map(|s| {
+            s.iter()
+                .filter_map(|f| f["finding"]["ruleId"].as_str())
+                .collect()
+        })
         .unwrap_or_default();
     assert_eq!(suppressed, ["PAL-POD-033"], "{report:#}");
     text
@@ -132,16 +153,19 @@ fn manifests_with_a_ca_file_pass_the_scan_and_carry_the_ca() {
         .filter_map(Node::as_str)
         .collect();
     for r in [
-        "pods", "deployments", "replicasets", "statefulsets", "daemonsets", "jobs", "cronjobs",
+        "pods",
+        "deployments",
+        "replicasets",
+        "statefulsets",
+        "daemonsets",
+        "jobs",
+        "cronjobs",
         "replicationcontrollers",
     ] {
         assert!(resources.contains(&r), "{r} not in {resources:?}");
     }
     let deployment = objs.iter().find(|o| o.id.kind == "Deployment").unwrap();
-    assert_eq!(
-        text_at(&deployment.root, &["spec", "replicas"]),
-        Some("2")
-    );
+    assert_eq!(text_at(&deployment.root, &["spec", "replicas"]), Some("2"));
 }
 
 #[test]
@@ -254,7 +278,10 @@ fn a_cert_dir_is_made_once_and_reused() {
     };
     assert_eq!(bundle(&first), ca);
     use std::os::unix::fs::PermissionsExt as _;
-    let mode = std::fs::metadata(pki.join("tls.key")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(pki.join("tls.key"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
     // A second run keeps the files.
     let second = manifests_passing_scan(&dir, &["--cert-dir", "pki"]);

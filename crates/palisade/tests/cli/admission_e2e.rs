@@ -135,7 +135,10 @@ fn eventually(what: &str, mut attempt: impl FnMut(u32) -> bool) {
     let start = Instant::now();
     let mut n = 0;
     while !attempt(n) {
-        assert!(start.elapsed() < PROPAGATION, "{what}: not within {PROPAGATION:?}");
+        assert!(
+            start.elapsed() < PROPAGATION,
+            "{what}: not within {PROPAGATION:?}"
+        );
         n += 1;
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -165,8 +168,7 @@ fn the_webhook_guards_a_real_api_server() {
     let started = t0.elapsed();
 
     // A CA and a serving certificate for 127.0.0.1; a config with one warn-mode rule.
-    let issued =
-        palisade_server::issue("e2e CA", &["127.0.0.1".to_string()], 2, 1).unwrap();
+    let issued = palisade_server::issue("e2e CA", &["127.0.0.1".to_string()], 2, 1).unwrap();
     dir.create("ca.crt", &issued.ca_pem)
         .create("tls.crt", &issued.server.cert_pem)
         .create("tls.key", &issued.server.key_pem)
@@ -181,7 +183,14 @@ fn the_webhook_guards_a_real_api_server() {
     let mut server = Server(
         dir.command()
             .args(["serve", "--admission", "--listen", &listen])
-            .args(["--cert", "tls.crt", "--key", "tls.key", "--config", "palisade.yaml"])
+            .args([
+                "--cert",
+                "tls.crt",
+                "--key",
+                "tls.key",
+                "--config",
+                "palisade.yaml",
+            ])
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -197,11 +206,44 @@ fn the_webhook_guards_a_real_api_server() {
             .is_ok_and(|o| o.status.success())
     });
 
+    // The install itself is accepted by the API server: its Namespace for real, the rest as
+    // a server-side dry run (schema and admission, nothing stored); all but the
+    // PodDisruptionBudget, whose policy/v1 arrived in 1.21.
+    let install = dir.run(&["admission", "manifests", "--ca-file", "ca.crt"]);
+    assert!(install.status.success(), "{}", err(&install));
+    let text = stdout(&install);
+    let docs: Vec<&str> = text.split("\n---\n").collect();
+    assert!(docs[0].contains("kind: Namespace"), "{}", docs[0]);
+    api.apply(docs[0]).unwrap();
+    let rest: Vec<&str> = docs[1..]
+        .iter()
+        .copied()
+        .filter(|d| !d.contains("kind: PodDisruptionBudget"))
+        .collect();
+    let out = kubectl.run(
+        &["apply", "--dry-run=server", "--validate=true", "-f", "-"],
+        Some(&rest.join("\n---\n")),
+    );
+    assert!(out.status.success(), "{}", err(&out));
+    let applied = stdout(&out);
+    for kind in [
+        "deployment.apps",
+        "validatingwebhookconfiguration",
+        "networkpolicy",
+        "service",
+    ] {
+        assert!(applied.contains(kind), "{applied}");
+    }
+
     api.apply(SHOP).unwrap();
-    api.apply(&webhook_configuration(&dir, &url, "Fail")).unwrap();
+    api.apply(&webhook_configuration(&dir, &url, "Fail"))
+        .unwrap();
     // Until the API server's informer has the configuration, pods go through unjudged.
     eventually("webhook registered", |n| {
-        let out = kubectl.create(&pod(&format!("probe-{n}"), "web", true), &["--dry-run=server"]);
+        let out = kubectl.create(
+            &pod(&format!("probe-{n}"), "web", true),
+            &["--dry-run=server"],
+        );
         err(&out).contains("PAL-POD-002")
     });
 
@@ -255,16 +297,22 @@ fn the_webhook_guards_a_real_api_server() {
         .args(["-TERM", &server.0.id().to_string()])
         .status();
     let status = server.0.wait().unwrap();
-    assert!(status.success(), "the server did not stop cleanly: {status}");
+    assert!(
+        status.success(),
+        "the server did not stop cleanly: {status}"
+    );
     let out = kubectl.create(&pod("while-down", "web", false), &[]);
     assert!(!out.status.success(), "admitted with the webhook down");
     assert!(
-        err(&out).contains("failed calling webhook \"validate.palisade.dev\""),
+        err(&out).contains("failed calling webhook \"validate.palisade.dev\"")
+            // timeoutSeconds reaches the API server, which passes it on in the URL.
+            && err(&out).contains("/validate?timeout=5s"),
         "{}",
         err(&out)
     );
     // ... and Ignore admits, unjudged: even a privileged pod.
-    api.apply(&webhook_configuration(&dir, &url, "Ignore")).unwrap();
+    api.apply(&webhook_configuration(&dir, &url, "Ignore"))
+        .unwrap();
     eventually("failurePolicy Ignore in force", |n| {
         let out = kubectl.create(&pod(&format!("open-{n}"), "web", true), &[]);
         out.status.success()
