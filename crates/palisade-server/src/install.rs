@@ -18,6 +18,8 @@ use crate::install_docs::{cert_manager_docs, workload_docs, RULES, SERVICE_PORT}
 pub const NAME: &str = "palisade-admission";
 /// The name of the webhook inside the configuration (it must be a qualified name).
 pub const WEBHOOK_NAME: &str = "validate.palisade.dev";
+/// The ConfigMap holding `palisade.yaml`, when one is given.
+pub const CONFIG_MAP: &str = "palisade-admission-config";
 /// The Secret holding `tls.crt` and `tls.key` that the Deployment mounts.
 pub const TLS_SECRET: &str = "palisade-admission-tls";
 
@@ -66,6 +68,9 @@ pub struct InstallOptions {
     /// A `clientConfig.url` (`https://host[:port]/path`) for a webhook outside the cluster,
     /// instead of the Service.
     pub webhook_url: Option<String>,
+    /// The text of a `palisade.yaml` for the server, put in a ConfigMap and passed with
+    /// `--config` (check it first: the server refuses to start with a bad one).
+    pub config: Option<String>,
     /// Where the API server's endpoints are (CIDRs), to narrow the NetworkPolicy's egress;
     /// empty: ports 443 and 6443 to any address.
     pub api_server_cidrs: Vec<String>,
@@ -81,6 +86,7 @@ impl InstallOptions {
             timeout_seconds: 5,
             ca,
             webhook_url: None,
+            config: None,
             api_server_cidrs: Vec::new(),
         }
     }

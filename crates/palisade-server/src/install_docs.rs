@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::install::{q, InstallOptions, NAME, TLS_SECRET};
+use crate::install::{q, InstallOptions, CONFIG_MAP, NAME, TLS_SECRET};
 
 /// The Service's port (the API server calls `https://NAME.NS.svc:443/validate`).
 pub(crate) const SERVICE_PORT: u16 = 443;
@@ -69,6 +69,23 @@ fn selector(indent: usize) -> String {
 /// own allowances).
 pub(crate) fn workload_docs(opts: &InstallOptions) -> Vec<String> {
     let ns = q(&opts.namespace);
+    let mut docs = workload_core(opts, &ns);
+    if let Some(text) = &opts.config {
+        // As one quoted scalar: no content of the file can change the document's structure.
+        docs.insert(
+            1,
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {CONFIG_MAP}\n  namespace: {ns}\n{}\
+                 data:\n  palisade.yaml: {}\n",
+                labels(2),
+                q(text)
+            ),
+        );
+    }
+    docs
+}
+
+fn workload_core(opts: &InstallOptions, ns: &str) -> Vec<String> {
     vec![
         namespace(&opts.namespace),
         format!(
@@ -150,7 +167,7 @@ fn deployment(opts: &InstallOptions) -> String {
          # webhook being down refuses every judged request.\n  \
          replicas: 2\n  revisionHistoryLimit: 3\n  selector:\n{sel4}  \
          strategy:\n    type: RollingUpdate\n    rollingUpdate:\n      maxUnavailable: 0\n      maxSurge: 1\n  \
-         template:\n    metadata:\n{lab6}    spec:\n      \
+         template:\n    metadata:\n{lab6}{config_hash}    spec:\n      \
          serviceAccountName: {NAME}\n      automountServiceAccountToken: true\n      \
          enableServiceLinks: false\n      \
          # Admission is on every write's path; keep its pods ahead of ordinary workloads.\n      \
@@ -168,7 +185,7 @@ fn deployment(opts: &InstallOptions) -> String {
          containers:\n      - name: webhook\n        image: {image}\n        \
          # Pin a digest (REGISTRY/palisade@sha256:...) to run exactly the image you reviewed.\n        \
          imagePullPolicy: IfNotPresent\n        \
-         args: [serve, --admission, --listen, \"0.0.0.0:{CONTAINER_PORT}\", --cert, /tls/tls.crt, --key, /tls/tls.key]\n        \
+         args: [serve, --admission, --listen, \"0.0.0.0:{CONTAINER_PORT}\", --cert, /tls/tls.crt, --key, /tls/tls.key{config_args}]\n        \
          ports:\n        - name: https\n          containerPort: {CONTAINER_PORT}\n          protocol: TCP\n        \
          securityContext:\n          privileged: false\n          allowPrivilegeEscalation: false\n          \
          readOnlyRootFilesystem: true\n          runAsNonRoot: true\n          \
@@ -180,16 +197,39 @@ fn deployment(opts: &InstallOptions) -> String {
          readinessProbe:\n          httpGet:\n            path: /readyz\n            port: https\n            scheme: HTTPS\n          \
          periodSeconds: 5\n          failureThreshold: 2\n        \
          # The server reloads tls.crt and tls.key when they change (cert-manager renewals).\n        \
-         volumeMounts:\n        - name: tls\n          mountPath: /tls\n          readOnly: true\n      \
+         volumeMounts:\n        - name: tls\n          mountPath: /tls\n          readOnly: true\n{config_mount}      \
          volumes:\n      - name: tls\n        secret:\n          secretName: {TLS_SECRET}\n          \
-         # 0440: readable by the server's group (fsGroup) only.\n          defaultMode: 288\n",
+         # 0440: readable by the server's group (fsGroup) only.\n          defaultMode: 288\n{config_volume}",
         sel4 = selector(4),
         lab6 = labels(6),
         sel16 = selector(16),
         sel10 = selector(10),
         image = q(&opts.image),
+        config_args = if opts.config.is_some() { ", --config, /config/palisade.yaml" } else { "" },
+        config_mount = if opts.config.is_some() {
+            "        - name: config\n          mountPath: /config\n          readOnly: true\n"
+        } else {
+            ""
+        },
+        config_volume = if opts.config.is_some() {
+            format!("      - name: config\n        configMap:\n          name: {CONFIG_MAP}\n")
+        } else {
+            String::new()
+        },
+        // The server reads its config once: a changed file must roll the pods.
+        config_hash = opts.config.as_deref().map_or(String::new(), |t| format!(
+            "      annotations:\n        palisade.dev/config-hash: \"{:016x}\"\n",
+            fnv1a(t.as_bytes())
+        )),
     );
     out
+}
+
+/// FNV-1a, 64 bits: change detection for the config annotation, not a security hash.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 fn network_policy(opts: &InstallOptions) -> String {

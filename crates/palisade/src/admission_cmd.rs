@@ -67,6 +67,11 @@ pub struct ManifestsArgs {
     #[arg(long, value_name = "URL")]
     pub webhook_url: Option<String>,
 
+    /// A `palisade.yaml` (modes, exemptions, exceptions) for the webhook: checked, then put
+    /// in a ConfigMap the server reads; a change rolls the pods.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// The API server's address range, to narrow the NetworkPolicy's egress (repeatable;
     /// default: ports 443 and 6443 to any address).
     #[arg(long = "api-server-cidr", value_name = "CIDR")]
@@ -105,6 +110,9 @@ fn manifests(args: &ManifestsArgs) -> anyhow::Result<ExitCode> {
     opts.timeout_seconds = args.timeout_seconds;
     opts.webhook_url = args.webhook_url.clone();
     opts.api_server_cidrs = args.api_server_cidrs.clone();
+    if let Some(path) = &args.config {
+        opts.config = Some(crate::serve_cmd::read_config(path)?.0);
+    }
     // Options are checked before any file is written.
     palisade_server::manifests(&opts)?;
     opts.ca = match (&args.ca_file, &args.cert_dir) {

@@ -292,3 +292,86 @@ fn a_cert_dir_is_made_once_and_reused() {
     assert_exit(&out, 2);
     assert!(stderr(&out).contains("but not all"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_config_file_goes_into_a_config_map_the_server_reads() {
+    let dir = Dir::new("admission-manifests-config");
+    openssl_ca(&dir);
+    let config = "apiVersion: palisade.dev/v1\n# modes\nadmission:\n  modes:\n    PAL-POD-034: warn\n  exemptNamespaces: [kube-system, \"ops: tools\"]\n";
+    dir.create("palisade.yaml", config);
+    let text = manifests_passing_scan(&dir, &["--ca-file", "ca.crt", "--config", "palisade.yaml"]);
+    let objs = objects(&text);
+    let cm = objs.iter().find(|o| o.id.kind == "ConfigMap").unwrap();
+    assert_eq!(text_at(&cm.root, &["data", "palisade.yaml"]), Some(config));
+    let deployment = objs.iter().find(|o| o.id.kind == "Deployment").unwrap();
+    let pod = deployment
+        .root
+        .get_path(&["spec", "template", "spec"])
+        .unwrap();
+    let container = &pod.get("containers").unwrap().items()[0];
+    let args: Vec<&str> = container
+        .get("args")
+        .unwrap()
+        .items()
+        .iter()
+        .filter_map(Node::as_str)
+        .collect();
+    assert!(
+        args.ends_with(&["--config", "/config/palisade.yaml"]),
+        "{args:?}"
+    );
+    let volume = pod
+        .get("volumes")
+        .unwrap()
+        .items()
+        .iter()
+        .find(|v| v.get("name").and_then(Node::as_str) == Some("config"))
+        .unwrap();
+    assert_eq!(
+        text_at(volume, &["configMap", "name"]),
+        Some(text_at(&cm.root, &["metadata", "name"]).unwrap())
+    );
+    // A changed file changes the pod template (the server reads its config once).
+    let hash = |text: &str| {
+        let objs = objects(text);
+        let d = objs.iter().find(|o| o.id.kind == "Deployment").unwrap();
+        text_at(
+            &d.root,
+            &[
+                "spec",
+                "template",
+                "metadata",
+                "annotations",
+                "palisade.dev/config-hash",
+            ],
+        )
+        .unwrap()
+        .to_owned()
+    };
+    dir.create("palisade.yaml", config.replace("warn", "deny"));
+    let changed = stdout(&dir.run(&[
+        "admission",
+        "manifests",
+        "--ca-file",
+        "ca.crt",
+        "--config",
+        "palisade.yaml",
+    ]));
+    assert_ne!(hash(&text), hash(&changed));
+    // A config the server would refuse never reaches the cluster.
+    dir.create(
+        "bad.yaml",
+        "apiVersion: palisade.dev/v1\nadmission:\n  modes:\n    PAL-POD-034: maybe\n",
+    );
+    let out = dir.run(&[
+        "admission",
+        "manifests",
+        "--ca-file",
+        "ca.crt",
+        "--config",
+        "bad.yaml",
+    ]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("bad.yaml"), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+}
