@@ -172,7 +172,7 @@ fn deployment(opts: &InstallOptions) -> String {
          enableServiceLinks: false\n      \
          # Admission is on every write's path; keep its pods ahead of ordinary workloads.\n      \
          priorityClassName: system-cluster-critical\n      \
-         # Above the server's 20 s drain of in-flight requests after SIGTERM.\n      \
+         # Above the server's 5 s shutdown delay and 20 s drain after SIGTERM.\n      \
          terminationGracePeriodSeconds: 30\n      \
          securityContext:\n        runAsNonRoot: true\n        runAsUser: {RUN_AS}\n        \
          runAsGroup: {RUN_AS}\n        fsGroup: {RUN_AS}\n        \
@@ -185,7 +185,9 @@ fn deployment(opts: &InstallOptions) -> String {
          containers:\n      - name: webhook\n        image: {image}\n        \
          # Pin a digest (REGISTRY/palisade@sha256:...) to run exactly the image you reviewed.\n        \
          imagePullPolicy: IfNotPresent\n        \
-         args: [serve, --admission, --listen, \"0.0.0.0:{CONTAINER_PORT}\", --cert, /tls/tls.crt, --key, /tls/tls.key{config_args}]\n        \
+         # After SIGTERM: 5 s not ready but serving (the endpoints catch up), then a drain.\n        \
+         args: [serve, --admission, --listen, \"0.0.0.0:{CONTAINER_PORT}\", --cert, /tls/tls.crt, --key, /tls/tls.key, \
+         --shutdown-delay, \"5\"{config_args}]\n        \
          ports:\n        - name: https\n          containerPort: {CONTAINER_PORT}\n          protocol: TCP\n        \
          securityContext:\n          privileged: false\n          allowPrivilegeEscalation: false\n          \
          readOnlyRootFilesystem: true\n          runAsNonRoot: true\n          \

@@ -66,6 +66,11 @@ pub struct Limits {
     pub queue_timeout: Duration,
     /// How long shutdown waits for in-flight requests.
     pub drain_timeout: Duration,
+    /// How long the server keeps accepting after a stop is asked for, answering `/readyz`
+    /// with 503: in a cluster, the Service's endpoints (and every node's proxy rules) still
+    /// send new connections to a terminating pod for a moment, and a closed port there is
+    /// a failed call, which `failurePolicy: Fail` turns into a refused request. Default 0.
+    pub shutdown_delay: Duration,
     /// How often the certificate files are checked for changes.
     pub reload_interval: Duration,
 }
@@ -83,6 +88,7 @@ impl Default for Limits {
             queue_timeout: Duration::from_secs(2),
             // Below Kubernetes' default 30 s termination grace period.
             drain_timeout: Duration::from_secs(20),
+            shutdown_delay: Duration::ZERO,
             reload_interval: Duration::from_secs(5),
         }
     }
@@ -315,7 +321,20 @@ async fn run(
             .map(|a| a.to_string())
             .unwrap_or_default()),
     );
-    let stop_signal = stopped(stop, signals);
+    let delay = shared.limits.shutdown_delay;
+    let delay_shared = Arc::clone(&shared);
+    let stop_signal = async move {
+        stopped(stop, signals).await;
+        if !delay.is_zero() {
+            // Out of the Service's endpoints first; keep serving while that propagates.
+            delay_shared.ready.store(false, Ordering::Release);
+            http::log_event(
+                "admission server stopping: not ready, still serving",
+                serde_json::json!(format!("{} ms", delay.as_millis())),
+            );
+            tokio::time::sleep(delay).await;
+        }
+    };
     tokio::pin!(stop_signal);
     loop {
         let permit = tokio::select! {

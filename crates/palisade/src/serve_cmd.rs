@@ -43,6 +43,11 @@ pub struct ServeArgs {
     #[arg(short, long)]
     pub config: Option<PathBuf>,
 
+    /// Seconds to keep serving after SIGTERM with `/readyz` answering 503, before closing
+    /// the listener and draining: time for a cluster to stop routing to a terminating pod.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub shutdown_delay: u64,
+
     /// Files or directories of user policies: Gatekeeper ConstraintTemplates and
     /// Constraints, ValidatingAdmissionPolicies and bindings, plain `*.rego` modules.
     #[arg(long, value_name = "PATH")]
@@ -61,6 +66,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         _ => bail!("give --cert and --key, or --dev-cert"),
     };
     let mut server = ServerConfig::new(args.listen, cert);
+    server.limits.shutdown_delay = std::time::Duration::from_secs(args.shutdown_delay);
     if let Some(path) = &args.config {
         let (_, config, admission) = read_config(path)?;
         server.config = config;

@@ -166,6 +166,22 @@ fn manifests_with_a_ca_file_pass_the_scan_and_carry_the_ca() {
     }
     let deployment = objs.iter().find(|o| o.id.kind == "Deployment").unwrap();
     assert_eq!(text_at(&deployment.root, &["spec", "replicas"]), Some("2"));
+    // The server keeps serving, not ready, while the endpoints catch up with a termination.
+    let args: Vec<&str> = deployment
+        .root
+        .get_path(&["spec", "template", "spec", "containers"])
+        .unwrap()
+        .items()[0]
+        .get("args")
+        .unwrap()
+        .items()
+        .iter()
+        .filter_map(Node::as_str)
+        .collect();
+    assert!(
+        args.windows(2).any(|w| w == ["--shutdown-delay", "5"]),
+        "{args:?}"
+    );
 }
 
 #[test]
