@@ -89,6 +89,14 @@ fn workload_core(opts: &InstallOptions, ns: &str) -> Vec<String> {
     vec![
         namespace(&opts.namespace),
         format!(
+            "# Where the API server limits the critical priority classes to namespaces with a\n\
+             # matching quota (as some managed clusters do), this quota lets the webhook use one.\n\
+             apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: {NAME}-critical-pods\n  namespace: {ns}\n{}\
+             spec:\n  hard:\n    pods: \"10\"\n  scopeSelector:\n    matchExpressions:\n    \
+             - operator: In\n      scopeName: PriorityClass\n      values: [system-cluster-critical]\n",
+            labels(2)
+        ),
+        format!(
             "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {NAME}\n  namespace: {ns}\n{}\
              # Off for any pod that merely uses the account; the webhook's pods ask for it.\n\
              automountServiceAccountToken: false\n",

@@ -9,6 +9,7 @@ use crate::util::{assert_exit, json, stderr, stdout, Dir};
 
 const KINDS: &[&str] = &[
     "Namespace",
+    "ResourceQuota",
     "ServiceAccount",
     "ClusterRole",
     "ClusterRoleBinding",

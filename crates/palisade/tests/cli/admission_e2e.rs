@@ -231,6 +231,7 @@ fn the_webhook_guards_a_real_api_server() {
         "validatingwebhookconfiguration",
         "networkpolicy",
         "service",
+        "resourcequota",
     ] {
         assert!(applied.contains(kind), "{applied}");
     }
