@@ -66,7 +66,7 @@ pub struct InstallOptions {
     /// The CA the API server trusts.
     pub ca: CaSource,
     /// A `clientConfig.url` (`https://host[:port]/path`) for a webhook outside the cluster,
-    /// instead of the Service.
+    /// instead of the Service: only the webhook configuration is made then.
     pub webhook_url: Option<String>,
     /// The text of a `palisade.yaml` for the server, put in a ConfigMap and passed with
     /// `--config` (check it first: the server refuses to start with a bad one).
@@ -89,6 +89,11 @@ impl InstallOptions {
             config: None,
             api_server_cidrs: Vec::new(),
         }
+    }
+
+    /// Checks the options as [`manifests`] does, except the CA's content.
+    pub fn check(&self) -> Result<(), InstallError> {
+        validate(self)
     }
 
     /// The names the serving certificate must carry: the Service's DNS names, or the host of
@@ -123,7 +128,12 @@ fn invalid(field: &'static str, message: impl Into<String>) -> InstallError {
 
 /// The manifests, as one YAML stream (documents separated by `---`).
 pub fn manifests(opts: &InstallOptions) -> Result<String, InstallError> {
-    validate(opts)?;
+    opts.check()?;
+    if let CaSource::Bundle(pem) = &opts.ca {
+        if !pem.contains("-----BEGIN CERTIFICATE-----") {
+            return Err(invalid("--ca-file", "no PEM CERTIFICATE block in the file"));
+        }
+    }
     let ns = opts.namespace.as_str();
     let mut docs = vec![format!(
         "# The Palisade admission webhook, made by `palisade admission manifests`\n\
@@ -132,9 +142,12 @@ pub fn manifests(opts: &InstallOptions) -> Result<String, InstallError> {
         opts.failure_policy.as_str(),
         opts.timeout_seconds
     )];
-    docs.extend(workload_docs(opts));
-    if matches!(opts.ca, CaSource::CertManager) {
-        docs.extend(cert_manager_docs(ns, &opts.server_names()));
+    // A webhook at a URL runs outside the cluster: only the configuration is needed.
+    if opts.webhook_url.is_none() {
+        docs.extend(workload_docs(opts));
+        if matches!(opts.ca, CaSource::CertManager) {
+            docs.extend(cert_manager_docs(ns, &opts.server_names()));
+        }
     }
     docs.push(webhook_configuration(opts));
     let mut out = String::new();
@@ -153,6 +166,9 @@ pub(crate) fn q(s: &str) -> String {
     serde_json::Value::from(s).to_string()
 }
 
+/// Checks every option but the CA's content (so that a caller can refuse bad options before
+/// it makes certificates): what the API server would refuse, and combinations that cannot
+/// work.
 fn validate(opts: &InstallOptions) -> Result<(), InstallError> {
     // ValidateNamespaceName: a DNS-1123 label.
     if !is_dns1123_label(&opts.namespace) {
@@ -188,6 +204,13 @@ fn validate(opts: &InstallOptions) -> Result<(), InstallError> {
     }
     if let Some(url) = &opts.webhook_url {
         validate_url(url)?;
+        if matches!(opts.ca, CaSource::CertManager) {
+            return Err(invalid(
+                "--webhook-url",
+                "a webhook outside the cluster cannot use cert-manager's in-cluster \
+                 certificates; give its CA with --ca-file",
+            ));
+        }
     }
     for cidr in &opts.api_server_cidrs {
         if !is_cidr(cidr) {
@@ -195,11 +218,6 @@ fn validate(opts: &InstallOptions) -> Result<(), InstallError> {
                 "--api-server-cidr",
                 format!("{cidr:?} is not a CIDR (e.g. 10.0.0.1/32)"),
             ));
-        }
-    }
-    if let CaSource::Bundle(pem) = &opts.ca {
-        if !pem.contains("-----BEGIN CERTIFICATE-----") {
-            return Err(invalid("--ca-file", "no PEM CERTIFICATE block in the file"));
         }
     }
     Ok(())
@@ -467,6 +485,13 @@ mod tests {
             "{vwc}"
         );
         assert!(!vwc.contains("service:"), "{vwc}");
+        // Nothing runs in the cluster for a webhook outside it.
+        assert!(!text.contains("kind: Deployment"), "{text}");
+        let cm = InstallOptions {
+            webhook_url: Some("https://127.0.0.1:9443/validate".into()),
+            ..InstallOptions::new(CaSource::CertManager)
+        };
+        assert_eq!(manifests(&cm).unwrap_err().field, "--webhook-url");
         assert!(vwc.contains("values: [kube-system, \"guard\"]"), "{vwc}");
         assert_eq!(o.server_names(), vec!["127.0.0.1".to_string()]);
     }

@@ -63,8 +63,8 @@ pub struct ManifestsArgs {
     pub cert_manager: bool,
 
     /// Call the webhook at this URL (https://host[:port]/path) instead of the Service, for a
-    /// webhook that runs outside the cluster.
-    #[arg(long, value_name = "URL")]
+    /// webhook that runs outside the cluster: prints only the webhook configuration.
+    #[arg(long, value_name = "URL", conflicts_with = "cert_manager")]
     pub webhook_url: Option<String>,
 
     /// A `palisade.yaml` (modes, exemptions, exceptions) for the webhook: checked, then put
@@ -100,7 +100,12 @@ pub fn run(args: &AdmissionArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn manifests(args: &ManifestsArgs) -> anyhow::Result<ExitCode> {
-    let mut opts = InstallOptions::new(CaSource::CertManager);
+    // The CA's kind now, its content once the options are known to be good.
+    let mut opts = InstallOptions::new(if args.cert_manager {
+        CaSource::CertManager
+    } else {
+        CaSource::Bundle(String::new())
+    });
     opts.namespace = args.namespace.clone();
     opts.image = args.image.clone();
     opts.failure_policy = match args.failure_policy {
@@ -114,7 +119,7 @@ fn manifests(args: &ManifestsArgs) -> anyhow::Result<ExitCode> {
         opts.config = Some(crate::serve_cmd::read_config(path)?.0);
     }
     // Options are checked before any file is written.
-    palisade_server::manifests(&opts)?;
+    opts.check()?;
     opts.ca = match (&args.ca_file, &args.cert_dir) {
         (Some(file), _) => CaSource::Bundle(
             std::fs::read_to_string(file)

@@ -237,6 +237,15 @@ fn flags_change_the_webhook_configuration() {
     // One source of the CA is required.
     let out = dir.run(&["admission", "manifests"]);
     assert_exit(&out, 2);
+    // cert-manager's certificates live in the cluster; a webhook at a URL does not.
+    let out = dir.run(&[
+        "admission",
+        "manifests",
+        "--cert-manager",
+        "--webhook-url",
+        "https://127.0.0.1:9443/validate",
+    ]);
+    assert_exit(&out, 2);
 }
 
 #[test]
@@ -269,6 +278,18 @@ fn cert_manager_manifests_pass_the_scan() {
 #[test]
 fn a_cert_dir_is_made_once_and_reused() {
     let dir = Dir::new("admission-manifests-certdir");
+    // Bad options are refused before any certificate is made.
+    let out = dir.run(&[
+        "admission",
+        "manifests",
+        "--cert-dir",
+        "pki",
+        "--namespace",
+        "Bad_Name",
+    ]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("--namespace"), "{}", stderr(&out));
+    assert!(!dir.root.join("pki").exists());
     let first = manifests_passing_scan(&dir, &["--cert-dir", "pki"]);
     let pki = dir.root.join("pki");
     // openssl agrees that the serving certificate chains to the CA and names the Service.

@@ -113,6 +113,8 @@ fn webhook_configuration(dir: &Dir, url: &str, policy: &str) -> String {
     ]);
     assert!(out.status.success(), "{}", err(&out));
     let text = stdout(&out);
+    // A webhook at a URL runs outside the cluster: nothing else is printed.
+    assert!(!text.contains("kind: Deployment"), "{text}");
     let doc = text
         .split("\n---\n")
         .find(|d| d.contains("kind: ValidatingWebhookConfiguration"))
