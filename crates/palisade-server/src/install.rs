@@ -7,17 +7,17 @@
 //! first (as the API server would refuse them) and written as double-quoted scalars, so no
 //! input can change the document's structure.
 
-use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use base64::Engine as _;
-
-use crate::install_docs::{cert_manager_docs, workload_docs, RULES, SERVICE_PORT};
+use crate::install_docs::{cert_manager_docs, workload_docs};
+use crate::install_webhook::webhook_configuration;
 
 /// The name of every namespaced object, the ClusterRole and the webhook configuration.
 pub const NAME: &str = "palisade-admission";
 /// The name of the webhook inside the configuration (it must be a qualified name).
 pub const WEBHOOK_NAME: &str = "validate.palisade.dev";
+/// The name of the second webhook of the configuration, for RBAC objects.
+pub const RBAC_WEBHOOK_NAME: &str = "rbac.palisade.dev";
 /// The ConfigMap holding `palisade.yaml`, when one is given.
 pub const CONFIG_MAP: &str = "palisade-admission-config";
 /// The Secret holding `tls.crt` and `tls.key` that the Deployment mounts.
@@ -61,6 +61,9 @@ pub struct InstallOptions {
     pub image: String,
     /// `failurePolicy` of the webhook.
     pub failure_policy: FailurePolicy,
+    /// `failurePolicy` of the RBAC webhook (Roles, ClusterRoles and their bindings), which the
+    /// API server itself writes at start-up: Ignore by default (see docs/admission.md).
+    pub rbac_failure_policy: FailurePolicy,
     /// `timeoutSeconds` of the webhook (1 to 30, as the API server requires).
     pub timeout_seconds: u32,
     /// The CA the API server trusts.
@@ -83,6 +86,7 @@ impl InstallOptions {
             namespace: "palisade".into(),
             image: format!("palisade:{}", env!("CARGO_PKG_VERSION")),
             failure_policy: FailurePolicy::Fail,
+            rbac_failure_policy: FailurePolicy::Ignore,
             timeout_seconds: 5,
             ca,
             webhook_url: None,
@@ -288,85 +292,10 @@ fn is_cidr(s: &str) -> bool {
     prefix <= if addr.is_ipv4() { 32 } else { 128 }
 }
 
-/// The ValidatingWebhookConfiguration.
-fn webhook_configuration(opts: &InstallOptions) -> String {
-    let ns = opts.namespace.as_str();
-    let mut out = String::from(
-        "# Which requests the API server sends to Palisade: creates and updates of every kind\n\
-         # the built-in rules judge, outside kube-system and Palisade's own namespace (so that\n\
-         # its pods can always be recreated, even with failurePolicy Fail).\n\
-         apiVersion: admissionregistration.k8s.io/v1\n\
-         kind: ValidatingWebhookConfiguration\n",
-    );
-    let _ = writeln!(out, "metadata:\n  name: {NAME}");
-    out.push_str(&crate::install_docs::labels(2));
-    if matches!(opts.ca, CaSource::CertManager) {
-        let _ = writeln!(
-            out,
-            "  annotations:\n    # cert-manager's CA injector writes the CA of this Certificate into caBundle.\n    \
-             cert-manager.io/inject-ca-from: {}",
-            q(&format!("{ns}/{NAME}"))
-        );
-    }
-    let _ = writeln!(
-        out,
-        "webhooks:\n\
-         - name: {WEBHOOK_NAME}\n  \
-           admissionReviewVersions: [v1]\n  \
-           # The webhook only judges: dry-run requests reach it too.\n  \
-           sideEffects: None\n  \
-           failurePolicy: {}\n  \
-           timeoutSeconds: {}\n  \
-           # A Deployment sent as another version (an older API group) is converted and judged.\n  \
-           matchPolicy: Equivalent\n  \
-           clientConfig:",
-        opts.failure_policy.as_str(),
-        opts.timeout_seconds
-    );
-    match &opts.webhook_url {
-        Some(url) => {
-            let _ = writeln!(out, "    url: {}", q(url));
-        }
-        None => {
-            let _ = writeln!(
-                out,
-                "    service:\n      name: {NAME}\n      namespace: {}\n      path: /validate\n      port: {SERVICE_PORT}",
-                q(ns)
-            );
-        }
-    }
-    if let CaSource::Bundle(pem) = &opts.ca {
-        let encoded = base64::engine::general_purpose::STANDARD.encode(pem.as_bytes());
-        let _ = writeln!(out, "    caBundle: {encoded}");
-    }
-    let _ = writeln!(
-        out,
-        "  # kubernetes.io/metadata.name is set by the API server (1.21 and later) and cannot be\n  \
-         # changed by users, unlike an opt-out label that anyone who may label a namespace\n  \
-         # could add.\n  \
-         namespaceSelector:\n    \
-           matchExpressions:\n    \
-           - key: kubernetes.io/metadata.name\n      \
-             operator: NotIn\n      \
-             values: [kube-system, {}]\n  \
-         rules:",
-        q(ns)
-    );
-    for (group, version, resources) in RULES {
-        let _ = writeln!(
-            out,
-            "  - apiGroups: [{}]\n    apiVersions: [{version}]\n    operations: [CREATE, UPDATE]\n    \
-             resources: [{}]\n    scope: \"*\"",
-            q(group),
-            resources.join(", ")
-        );
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
@@ -479,6 +408,7 @@ mod tests {
             .find(|d| d.contains("kind: ValidatingWebhookConfiguration"))
             .unwrap();
         assert!(vwc.contains("failurePolicy: Ignore"), "{vwc}");
+        assert!(!vwc.contains("failurePolicy: Fail"), "{vwc}");
         assert!(vwc.contains("timeoutSeconds: 3\n"), "{vwc}");
         assert!(
             vwc.contains("url: \"https://127.0.0.1:9443/validate\""),
@@ -494,6 +424,30 @@ mod tests {
         assert_eq!(manifests(&cm).unwrap_err().field, "--webhook-url");
         assert!(vwc.contains("values: [kube-system, \"guard\"]"), "{vwc}");
         assert_eq!(o.server_names(), vec!["127.0.0.1".to_string()]);
+    }
+
+    #[test]
+    fn rbac_objects_have_their_own_fail_open_webhook() {
+        let text = manifests(&opts()).unwrap();
+        let (main, rbac) = text
+            .split_once(&format!("- name: {RBAC_WEBHOOK_NAME}"))
+            .unwrap();
+        let main = main
+            .split_once(&format!("- name: {WEBHOOK_NAME}"))
+            .unwrap()
+            .1;
+        assert!(main.contains("failurePolicy: Fail\n"), "{main}");
+        assert!(!main.contains("rbac.authorization.k8s.io"), "{main}");
+        assert!(rbac.contains("failurePolicy: Ignore\n"), "{rbac}");
+        assert!(
+            rbac.contains("resources: [roles, rolebindings, clusterroles, clusterrolebindings]")
+        );
+        let closed = InstallOptions {
+            rbac_failure_policy: FailurePolicy::Fail,
+            ..opts()
+        };
+        let text = manifests(&closed).unwrap();
+        assert!(!text.contains("failurePolicy: Ignore"), "{text}");
     }
 
     #[test]

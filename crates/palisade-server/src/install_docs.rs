@@ -13,44 +13,6 @@ const CONTAINER_PORT: u16 = 8443;
 /// The user and group the server runs as (no root, no name needed in the image).
 const RUN_AS: u32 = 65532;
 
-/// What the webhook is sent: every kind the built-in rules judge, in the versions served
-/// since Kubernetes 1.21 (group, version, resources). Secrets are left out on purpose: at
-/// admission every Secret holds its values (PAL-SECRET-004 is about manifests in a
-/// repository), and sending every Secret to one more process widens who sees them.
-pub(crate) const RULES: &[(&str, &str, &[&str])] = &[
-    (
-        "",
-        "v1",
-        &[
-            "pods",
-            "pods/ephemeralcontainers",
-            "podtemplates",
-            "replicationcontrollers",
-            "services",
-            "configmaps",
-            "serviceaccounts",
-            "namespaces",
-        ],
-    ),
-    (
-        "apps",
-        "v1",
-        &["deployments", "replicasets", "statefulsets", "daemonsets"],
-    ),
-    ("batch", "v1", &["jobs", "cronjobs"]),
-    ("networking.k8s.io", "v1", &["ingresses"]),
-    (
-        "rbac.authorization.k8s.io",
-        "v1",
-        &[
-            "roles",
-            "rolebindings",
-            "clusterroles",
-            "clusterrolebindings",
-        ],
-    ),
-];
-
 /// The labels of every object, indented by `indent` spaces.
 pub(crate) fn labels(indent: usize) -> String {
     let pad = " ".repeat(indent);

@@ -18,6 +18,7 @@ mod decide;
 mod http;
 mod install;
 mod install_docs;
+mod install_webhook;
 mod metrics;
 mod modes;
 mod review;
@@ -39,8 +40,8 @@ use tokio::sync::{watch, Semaphore};
 pub use certs::{issue, IssuedCert};
 pub use decide::{Hit, Judge, Verdict};
 pub use install::{
-    manifests, CaSource, FailurePolicy, InstallError, InstallOptions, NAME, TLS_SECRET,
-    WEBHOOK_NAME,
+    manifests, CaSource, FailurePolicy, InstallError, InstallOptions, NAME, RBAC_WEBHOOK_NAME,
+    TLS_SECRET, WEBHOOK_NAME,
 };
 pub use metrics::{Metrics, BUCKETS};
 pub use modes::{AdmissionConfig, Mode};

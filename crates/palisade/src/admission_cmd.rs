@@ -44,6 +44,12 @@ pub struct ManifestsArgs {
     #[arg(long, value_enum, default_value_t = FailurePolicyArg::Fail, ignore_case = true)]
     pub failure_policy: FailurePolicyArg,
 
+    /// The same for Roles, ClusterRoles and their bindings, which the API server itself
+    /// writes when it starts: with Fail, a webhook that is down then keeps the API server
+    /// from becoming healthy. See docs/admission.md.
+    #[arg(long, value_enum, default_value_t = FailurePolicyArg::Ignore, ignore_case = true)]
+    pub rbac_failure_policy: FailurePolicyArg,
+
     /// How long the API server waits for the webhook's answer (1 to 30 seconds).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=30))]
     pub timeout_seconds: u32,
@@ -89,6 +95,15 @@ pub enum FailurePolicyArg {
     Ignore,
 }
 
+impl From<FailurePolicyArg> for FailurePolicy {
+    fn from(arg: FailurePolicyArg) -> FailurePolicy {
+        match arg {
+            FailurePolicyArg::Fail => FailurePolicy::Fail,
+            FailurePolicyArg::Ignore => FailurePolicy::Ignore,
+        }
+    }
+}
+
 /// Days the self-made serving certificate is valid; its CA lives ten years.
 const SERVER_DAYS: u32 = 365;
 const CA_DAYS: u32 = 3650;
@@ -108,10 +123,8 @@ fn manifests(args: &ManifestsArgs) -> anyhow::Result<ExitCode> {
     });
     opts.namespace = args.namespace.clone();
     opts.image = args.image.clone();
-    opts.failure_policy = match args.failure_policy {
-        FailurePolicyArg::Fail => FailurePolicy::Fail,
-        FailurePolicyArg::Ignore => FailurePolicy::Ignore,
-    };
+    opts.failure_policy = args.failure_policy.into();
+    opts.rbac_failure_policy = args.rbac_failure_policy.into();
     opts.timeout_seconds = args.timeout_seconds;
     opts.webhook_url = args.webhook_url.clone();
     opts.api_server_cidrs = args.api_server_cidrs.clone();

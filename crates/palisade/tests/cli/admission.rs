@@ -96,13 +96,21 @@ fn kinds(objects: &[palisade_core::Object]) -> Vec<String> {
     objects.iter().map(|o| o.id.kind.to_string()).collect()
 }
 
-fn webhook(objects: &[palisade_core::Object]) -> &Node {
+/// The webhooks of the configuration: the main one, then the RBAC one.
+fn webhooks(objects: &[palisade_core::Object]) -> &[Node] {
     let vwc = objects
         .iter()
         .find(|o| o.id.kind == "ValidatingWebhookConfiguration")
         .unwrap();
-    let hooks = vwc.root.get("webhooks").unwrap();
-    hooks.items().first().unwrap()
+    let hooks = vwc.root.get("webhooks").unwrap().items();
+    assert_eq!(hooks.len(), 2);
+    assert_eq!(text_at(&hooks[0], &["name"]), Some("validate.palisade.dev"));
+    assert_eq!(text_at(&hooks[1], &["name"]), Some("rbac.palisade.dev"));
+    hooks
+}
+
+fn webhook(objects: &[palisade_core::Object]) -> &Node {
+    &webhooks(objects)[0]
 }
 
 fn text_at<'a>(node: &'a Node, path: &[&str]) -> Option<&'a str> {
@@ -129,6 +137,13 @@ fn manifests_with_a_ca_file_pass_the_scan_and_carry_the_ca() {
     assert_eq!(text_at(hook, &["timeoutSeconds"]), Some("5"));
     assert_eq!(text_at(hook, &["sideEffects"]), Some("None"));
     assert_eq!(text_at(hook, &["matchPolicy"]), Some("Equivalent"));
+    // RBAC objects, which the API server writes when it starts, fail open by default.
+    let rbac = &webhooks(&objs)[1];
+    assert_eq!(text_at(rbac, &["failurePolicy"]), Some("Ignore"));
+    assert_eq!(
+        text_at(rbac, &["clientConfig", "caBundle"]),
+        text_at(hook, &["clientConfig", "caBundle"])
+    );
     assert_eq!(
         text_at(hook, &["clientConfig", "service", "namespace"]),
         Some("palisade")
@@ -198,6 +213,8 @@ fn flags_change_the_webhook_configuration() {
             "guard",
             "--failure-policy",
             "Ignore",
+            "--rbac-failure-policy",
+            "fail",
             "--timeout-seconds",
             "3",
             "--api-server-cidr",
@@ -210,6 +227,9 @@ fn flags_change_the_webhook_configuration() {
     let hook = webhook(&objs);
     assert_eq!(text_at(hook, &["failurePolicy"]), Some("Ignore"));
     assert_eq!(text_at(hook, &["timeoutSeconds"]), Some("3"));
+    let rbac = &webhooks(&objs)[1];
+    assert_eq!(text_at(rbac, &["failurePolicy"]), Some("Fail"));
+    assert_eq!(text_at(rbac, &["timeoutSeconds"]), Some("3"));
     assert_eq!(
         text_at(hook, &["clientConfig", "service", "namespace"]),
         Some("guard")

@@ -277,6 +277,22 @@ fn the_webhook_guards_a_real_api_server() {
     assert!(out.status.success(), "{}", err(&out));
     assert!(err(&out).contains("Warning: PAL-POD-034"), "{}", err(&out));
 
+    // RBAC objects go to the second webhook, judged by the same rules.
+    let out = kubectl.create(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\n\
+         metadata: {name: mallory-admin}\n\
+         roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\n\
+         subjects: [{kind: User, apiGroup: rbac.authorization.k8s.io, name: mallory}]\n",
+        &[],
+    );
+    assert!(!out.status.success(), "cluster-admin granted");
+    assert!(
+        err(&out).contains("admission webhook \"rbac.palisade.dev\" denied the request")
+            && err(&out).contains("PAL-RBAC-002"),
+        "{}",
+        err(&out)
+    );
+
     // A server-side dry run reaches the webhook, marked as such; nothing is stored.
     let out = kubectl.create(&pod("dry", "web", false), &["--dry-run=server"]);
     assert!(out.status.success(), "{}", err(&out));
