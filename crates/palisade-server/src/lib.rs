@@ -5,14 +5,21 @@
 //! [`ServerHandle`] (bound address, shutdown) for tests and embedding. Endpoints:
 //! `POST /validate`, `GET /healthz`, `GET /readyz`, `GET /metrics`. See `docs/admission.md`.
 //!
+//! [`manifests`] makes the in-cluster install from [`InstallOptions`]; [`issue`] makes a CA
+//! and a serving certificate for it when cert-manager is not used.
+//!
 //! Stack: hyper 1 (HTTP/1.1) on tokio with tokio-rustls (ring provider, TLS 1.2 and 1.3):
 //! all three were already in the workspace's lock file through the image registry client,
 //! and hyper gives per-request header deadlines, keep-alive and graceful shutdown without a
 //! framework for four routes.
 
 mod cache;
+mod certs;
 mod decide;
 mod http;
+mod install;
+mod install_docs;
+mod install_webhook;
 mod metrics;
 mod modes;
 mod review;
@@ -32,7 +39,12 @@ use palisade_policy::PolicySet;
 use tokio::sync::{watch, Semaphore};
 
 pub use cache::{CacheError, Change, ContextCache, CACHED_KINDS};
+pub use certs::{issue, IssuedCert};
 pub use decide::{Hit, Judge, Verdict};
+pub use install::{
+    manifests, CaSource, FailurePolicy, InstallError, InstallOptions, NAME, RBAC_WEBHOOK_NAME,
+    TLS_SECRET, WEBHOOK_NAME,
+};
 pub use metrics::{Metrics, BUCKETS};
 pub use modes::{AdmissionConfig, Mode};
 pub use review::{fit_warnings, is_qualified_name_part, Answer, Request, API_VERSION};
@@ -57,6 +69,11 @@ pub struct Limits {
     pub queue_timeout: Duration,
     /// How long shutdown waits for in-flight requests.
     pub drain_timeout: Duration,
+    /// How long the server keeps accepting after a stop is asked for, answering `/readyz`
+    /// with 503: in a cluster, the Service's endpoints (and every node's proxy rules) still
+    /// send new connections to a terminating pod for a moment, and a closed port there is
+    /// a failed call, which `failurePolicy: Fail` turns into a refused request. Default 0.
+    pub shutdown_delay: Duration,
     /// How often the certificate files are checked for changes.
     pub reload_interval: Duration,
 }
@@ -74,6 +91,7 @@ impl Default for Limits {
             queue_timeout: Duration::from_secs(2),
             // Below Kubernetes' default 30 s termination grace period.
             drain_timeout: Duration::from_secs(20),
+            shutdown_delay: Duration::ZERO,
             reload_interval: Duration::from_secs(5),
         }
     }
@@ -312,7 +330,20 @@ async fn run(
             .map(|a| a.to_string())
             .unwrap_or_default()),
     );
-    let stop_signal = stopped(stop, signals);
+    let delay = shared.limits.shutdown_delay;
+    let delay_shared = Arc::clone(&shared);
+    let stop_signal = async move {
+        stopped(stop, signals).await;
+        if !delay.is_zero() {
+            // Out of the Service's endpoints first; keep serving while that propagates.
+            delay_shared.ready.store(false, Ordering::Release);
+            http::log_event(
+                "admission server stopping: not ready, still serving",
+                serde_json::json!(format!("{} ms", delay.as_millis())),
+            );
+            tokio::time::sleep(delay).await;
+        }
+    };
     tokio::pin!(stop_signal);
     loop {
         let permit = tokio::select! {

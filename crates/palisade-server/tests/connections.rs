@@ -173,6 +173,30 @@ fn shutdown_drains_an_in_flight_request() {
 }
 
 #[test]
+fn the_shutdown_delay_keeps_serving_while_not_ready() {
+    let h = harness(|c| {
+        c.limits = Limits {
+            shutdown_delay: Duration::from_millis(1500),
+            ..quick_limits()
+        }
+    });
+    assert_eq!(h.get("/readyz").0, 200);
+    h.handle.trigger_shutdown();
+    std::thread::sleep(Duration::from_millis(200));
+    // Not ready, but new connections are still served, reviews included.
+    assert!(!h.handle.is_ready());
+    assert_eq!(h.get("/readyz").0, 503);
+    let (status, answer) = h.post(&review("CREATE", Some(hardened_pod("app")), None));
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["response"]["allowed"], true, "{answer}");
+    // After the delay the listener closes.
+    std::thread::sleep(Duration::from_millis(2000));
+    assert!(TcpStream::connect(h.addr()).is_err(), "still accepting");
+    let Harness { handle, .. } = h;
+    handle.wait().unwrap();
+}
+
+#[test]
 fn a_huge_declared_body_is_refused_before_reading() {
     let h = harness(|c| c.limits = quick_limits());
     let mut s = tls_stream(h.addr(), &[&h.pair.cert_pem]);

@@ -98,6 +98,32 @@ impl Ports {
     }
 }
 
+/// One leased loopback port, for a server a test runs beside the API server (a webhook the
+/// API server calls); released on drop. Bind it soon: the lease keeps other test processes
+/// off it, not processes that do not lease.
+#[derive(Debug)]
+pub struct LoopbackPort {
+    /// The port.
+    pub port: u16,
+    _lease: Ports,
+}
+
+/// Leases one free loopback port.
+pub fn lease_port() -> anyhow::Result<LoopbackPort> {
+    let dir = std::env::temp_dir().join("palisade-testkit-ports");
+    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut lease = Ports {
+        api: 0,
+        etcd: 0,
+        leases: Vec::new(),
+    };
+    let port = lease.lease_one(&dir, Some)?;
+    Ok(LoopbackPort {
+        port,
+        _lease: lease,
+    })
+}
+
 impl Drop for Ports {
     fn drop(&mut self) {
         for path in &self.leases {
@@ -144,6 +170,18 @@ mod tests {
         assert!(leased.iter().all(|p| p.exists()));
         drop(a);
         assert!(leased.iter().all(|p| !p.exists()));
+    }
+
+    #[test]
+    fn a_single_port_is_leased_and_released() {
+        let one = lease_port().unwrap();
+        let path = std::env::temp_dir()
+            .join("palisade-testkit-ports")
+            .join(one.port.to_string());
+        assert!(path.exists());
+        assert!(bindable(one.port));
+        drop(one);
+        assert!(!path.exists());
     }
 
     #[test]

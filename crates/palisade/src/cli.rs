@@ -48,6 +48,8 @@ pub enum Command {
     /// The asset list of a cluster (`--cluster`) or of manifests: namespaces, workloads and
     /// their images, service accounts and their permissions, Services, nodes.
     Inventory(crate::inventory_cmd::InventoryArgs),
+    /// The admission webhook in a cluster: `palisade admission manifests` prints its install.
+    Admission(crate::admission_cmd::AdmissionArgs),
 }
 
 /// Which cluster to read, as kubectl's flags say it (`scan --cluster`, `inventory

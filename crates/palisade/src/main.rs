@@ -2,6 +2,7 @@
 //! renderer, choose the exit code (0 clean, 1 findings at or above `--fail-on`, 2 usage or
 //! input error).
 
+mod admission_cmd;
 mod cli;
 mod config_file;
 mod db_cmd;
@@ -48,6 +49,7 @@ fn main() -> ExitCode {
         cli::Command::Db(args) => db_cmd::run(&args),
         cli::Command::Serve(args) => serve_cmd::run(&args),
         cli::Command::Inventory(args) => inventory_cmd::run(&args),
+        cli::Command::Admission(args) => admission_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

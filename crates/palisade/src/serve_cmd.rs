@@ -3,7 +3,7 @@
 //! modes, and the user policies given with `--policies`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
@@ -41,6 +41,11 @@ pub struct ServeArgs {
     #[arg(short, long)]
     pub config: Option<PathBuf>,
 
+    /// Seconds to keep serving after SIGTERM with `/readyz` answering 503, before closing
+    /// the listener and draining: time for a cluster to stop routing to a terminating pod.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub shutdown_delay: u64,
+
     /// Files or directories of user policies: Gatekeeper ConstraintTemplates and
     /// Constraints, ValidatingAdmissionPolicies and bindings, plain `*.rego` modules.
     #[arg(long, value_name = "PATH")]
@@ -59,16 +64,11 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         _ => bail!("give --cert and --key, or --dev-cert"),
     };
     let mut server = ServerConfig::new(args.listen, cert);
+    server.limits.shutdown_delay = std::time::Duration::from_secs(args.shutdown_delay);
     if let Some(path) = &args.config {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read config file {}", path.display()))?;
-        let name = path.display().to_string();
-        server.config = Config::parse(&name, &text).map_err(|errors| {
-            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            anyhow::anyhow!("invalid config:\n{}", lines.join("\n"))
-        })?;
-        server.admission = AdmissionConfig::parse(&name, &text)
-            .map_err(|errors| anyhow::anyhow!("invalid config:\n{}", errors.join("\n")))?;
+        let (_, config, admission) = read_config(path)?;
+        server.config = config;
+        server.admission = admission;
     }
     if !args.policies.is_empty() {
         let (set, diagnostics) = crate::policy_files::load(&args.policies)?;
@@ -85,4 +85,20 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     }
     palisade_server::serve(server).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The text of the webhook's `palisade.yaml` and what it configures: rule settings and
+/// exceptions, and the `admission:` section. Also checks the file `palisade admission
+/// manifests --config` puts in the cluster, so a file the server would refuse never gets there.
+pub fn read_config(path: &Path) -> anyhow::Result<(String, Config, AdmissionConfig)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    let name = path.display().to_string();
+    let config = Config::parse(&name, &text).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("invalid config:\n{}", lines.join("\n"))
+    })?;
+    let admission = AdmissionConfig::parse(&name, &text)
+        .map_err(|errors| anyhow::anyhow!("invalid config:\n{}", errors.join("\n")))?;
+    Ok((text, config, admission))
 }

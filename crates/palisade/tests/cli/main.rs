@@ -28,6 +28,10 @@ mod scan_images;
 mod scan_policies;
 // serve --admission: the webhook over HTTPS
 mod serve;
+// admission manifests: the in-cluster install passes the scan
+mod admission;
+// the webhook registered with a real kube-apiserver, objects created through it by kubectl
+mod admission_e2e;
 // palisade rbac: who-can, access, kubectl
 mod rbac;
 // palisade netpol: matrix, explain
