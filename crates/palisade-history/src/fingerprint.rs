@@ -143,8 +143,20 @@ mod tests {
 
     #[test]
     fn lines_and_messages_do_not_change_identity() {
-        let mut a = [finding("PAL-POD-001", "web", Some("spec.x"), 10, "old words")];
-        let mut b = [finding("PAL-POD-001", "web", Some("spec.x"), 40, "new words")];
+        let mut a = [finding(
+            "PAL-POD-001",
+            "web",
+            Some("spec.x"),
+            10,
+            "old words",
+        )];
+        let mut b = [finding(
+            "PAL-POD-001",
+            "web",
+            Some("spec.x"),
+            40,
+            "new words",
+        )];
         b[0].path = "moved.yaml".into();
         b[0].api_version = "extensions/v1beta1".into();
         assign(&mut a);

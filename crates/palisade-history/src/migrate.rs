@@ -35,7 +35,7 @@ fn render(sql: &str, dialect: Dialect) -> String {
 pub(crate) fn migrate(db: &mut dyn Backend, now: i64) -> Result<Vec<i64>> {
     in_transaction(db, |db| {
         if let Some(lock) = db.dialect().migration_lock() {
-            db.query(lock, &[])?;
+            db.batch(lock)?;
         }
         db.batch(CREATE_TABLE)?;
         let current = current_version(db)?;
@@ -84,7 +84,11 @@ mod tests {
     fn versions_are_numbered_in_order_and_match_the_file_names() {
         for (i, m) in MIGRATIONS.iter().enumerate() {
             assert_eq!(m.version, i as i64 + 1);
-            assert!(m.name.starts_with(&format!("{:04}_", m.version)), "{}", m.name);
+            assert!(
+                m.name.starts_with(&format!("{:04}_", m.version)),
+                "{}",
+                m.name
+            );
         }
         assert_eq!(MIGRATIONS.last().map(|m| m.version), Some(SCHEMA_VERSION));
     }

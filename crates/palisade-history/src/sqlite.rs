@@ -37,9 +37,12 @@ impl Sqlite {
         // WAL: readers (`palisade history`) do not block a recording writer, and a killed
         // writer's partial transaction is never visible. NORMAL sync is durable at commit
         // boundaries in WAL mode except on power loss of the last commits.
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(wrap)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(wrap)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(wrap)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(wrap)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(wrap)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(wrap)?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Sqlite {
             conn,

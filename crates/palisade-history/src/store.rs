@@ -154,7 +154,10 @@ impl History {
         let location = self.db.location().to_owned();
         rows.iter()
             .map(|row| {
-                let cells = Cells { row, location: &location };
+                let cells = Cells {
+                    row,
+                    location: &location,
+                };
                 Ok(TrackedFinding {
                     finding: stored_finding(row, &location)?,
                     first_seen_scan: cells.int(12)?,
@@ -177,7 +180,10 @@ impl History {
         let Some(row) = rows.first() else {
             return Ok(None);
         };
-        let cells = Cells { row, location: self.db.location() };
+        let cells = Cells {
+            row,
+            location: self.db.location(),
+        };
         let body = serde_json::from_str(&cells.text(1)?).map_err(|e| Error::Corrupt {
             location: self.db.location().to_owned(),
             what: format!("inventory of scan {scan_id} is not JSON: {e}"),
@@ -236,7 +242,9 @@ fn check_fingerprints(scan: &NewScan) -> Result<()> {
         }
     }
     if scan.target.is_empty() {
-        return Err(Error::Invalid("a scan's target name cannot be empty".into()));
+        return Err(Error::Invalid(
+            "a scan's target name cannot be empty".into(),
+        ));
     }
     Ok(())
 }
@@ -255,7 +263,11 @@ fn record(db: &mut dyn Backend, scan: &NewScan) -> Result<ScanRecord> {
     let rows = db.query(&lock, std::slice::from_ref(&target))?;
     let location = db.location().to_owned();
     let previous = match rows.first() {
-        Some(row) => Cells { row, location: &location }.opt_int(0)?,
+        Some(row) => Cells {
+            row,
+            location: &location,
+        }
+        .opt_int(0)?,
         None => None,
     };
     let before: HashSet<String> = match previous {
@@ -265,11 +277,21 @@ fn record(db: &mut dyn Backend, scan: &NewScan) -> Result<ScanRecord> {
                 &[Val::int(id)],
             )?
             .iter()
-            .map(|row| Cells { row, location: &location }.text(0))
+            .map(|row| {
+                Cells {
+                    row,
+                    location: &location,
+                }
+                .text(0)
+            })
             .collect::<Result<_>>()?,
         None => HashSet::new(),
     };
-    let now: HashSet<&str> = scan.findings.iter().map(|f| f.fingerprint.as_str()).collect();
+    let now: HashSet<&str> = scan
+        .findings
+        .iter()
+        .map(|f| f.fingerprint.as_str())
+        .collect();
     let appeared = now.iter().filter(|f| !before.contains(**f)).count() as u64;
     let fixed = before.iter().filter(|f| !now.contains(f.as_str())).count() as u64;
     let counts = SeverityCounts::of(scan.findings.iter().map(|f| f.severity));
@@ -294,7 +316,11 @@ fn record(db: &mut dyn Backend, scan: &NewScan) -> Result<ScanRecord> {
         ],
     )?;
     let id = match rows.first() {
-        Some(row) => Cells { row, location: &location }.int(0)?,
+        Some(row) => Cells {
+            row,
+            location: &location,
+        }
+        .int(0)?,
         None => {
             return Err(Error::Corrupt {
                 location,
@@ -346,7 +372,11 @@ fn record(db: &mut dyn Backend, scan: &NewScan) -> Result<ScanRecord> {
             .map_err(|e| Error::Invalid(format!("inventory of {}: {e}", scan.target)))?;
         db.execute(
             "INSERT INTO inventories (scan_id, format, body) VALUES ($1, $2, $3)",
-            &[Val::int(id), Val::text(&inventory.format), Val::Text(Some(body))],
+            &[
+                Val::int(id),
+                Val::text(&inventory.format),
+                Val::Text(Some(body)),
+            ],
         )?;
     }
     db.execute(

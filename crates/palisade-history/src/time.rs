@@ -111,12 +111,21 @@ mod tests {
         assert_eq!(parse_since("7d", now).unwrap(), now - 7 * 86_400);
         assert_eq!(parse_since("12h", now).unwrap(), now - 12 * 3600);
         assert_eq!(parse_since("2w", now).unwrap(), now - 14 * 86_400);
-        assert_eq!(parse_since("2025-11-30", now).unwrap(), now - 5 * 3600 - 1800);
         assert_eq!(
-            parse_since("2025-11-30T05:30:00Z", now).unwrap(),
-            now
+            parse_since("2025-11-30", now).unwrap(),
+            now - 5 * 3600 - 1800
         );
-        for bad in ["", "7", "7y", "-1d", "2025-02-30", "2025-11-30T25:00:00Z", "2025-11-30T05:30", "99999999999999999d"] {
+        assert_eq!(parse_since("2025-11-30T05:30:00Z", now).unwrap(), now);
+        for bad in [
+            "",
+            "7",
+            "7y",
+            "-1d",
+            "2025-02-30",
+            "2025-11-30T25:00:00Z",
+            "2025-11-30T05:30",
+            "99999999999999999d",
+        ] {
             assert!(parse_since(bad, now).is_err(), "{bad}");
         }
     }

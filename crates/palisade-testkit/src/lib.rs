@@ -9,6 +9,8 @@
 //!   (stopped by a watchdog when the process exits). Built once per machine by `scripts/setup.sh`
 //!   (`scripts/kube-apiserver.sh ensure`); without the build, [`ApiServer::start`] fails saying so:
 //!   tests fail, they do not skip.
+//! - [`Postgres`]: a throwaway PostgreSQL server (Debian's `postgresql`) on a leased loopback
+//!   [`Port`], for the history store's tests.
 //! - [`Sar`] ([`Subject`] + [`Attributes`]) and [`SarAnswer`]: one access question and the
 //!   authorizer's answer ([`ApiServer::subject_access_review`]).
 //! - [`rbac_corpus`] → [`Corpus`]: YAML to apply, the subject universe, aimed questions, and the
@@ -47,11 +49,14 @@
 mod corpus;
 mod install;
 mod ports;
+mod postgres;
 mod sar;
 mod server;
 
 pub use corpus::{rbac_corpus, Corpus, CORPUS_GROUPS, CORPUS_NAMESPACES};
 pub use install::{Install, KUBE_VERSION};
+pub use ports::Port;
+pub use postgres::Postgres;
 pub use sar::{
     Attributes, NonResourceAttributes, ResourceAttributes, Sar, SarAnswer, Subject,
     ALL_SERVICE_ACCOUNTS, AUTHENTICATED,

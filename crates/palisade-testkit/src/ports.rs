@@ -98,6 +98,34 @@ impl Ports {
     }
 }
 
+/// One leased loopback port, released on drop.
+#[derive(Debug)]
+pub struct Port {
+    /// The port.
+    pub port: u16,
+    lease: Ports,
+}
+
+impl Port {
+    /// Leases one free loopback port.
+    pub fn lease() -> anyhow::Result<Port> {
+        let dir = std::env::temp_dir().join("palisade-testkit-ports");
+        fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let mut lease = Ports {
+            api: 0,
+            etcd: 0,
+            leases: Vec::new(),
+        };
+        let port = lease.lease_one(&dir, Some)?;
+        Ok(Port { port, lease })
+    }
+
+    /// The lease file (for a watchdog to remove when the process dies without dropping this).
+    pub fn lease_files(&self) -> &[PathBuf] {
+        self.lease.lease_files()
+    }
+}
+
 impl Drop for Ports {
     fn drop(&mut self) {
         for path in &self.leases {
@@ -144,6 +172,18 @@ mod tests {
         assert!(leased.iter().all(|p| p.exists()));
         drop(a);
         assert!(leased.iter().all(|p| !p.exists()));
+    }
+
+    #[test]
+    fn a_single_port_is_leased_and_released() {
+        let one = Port::lease().unwrap();
+        let other = Port::lease().unwrap();
+        assert_ne!(one.port, other.port);
+        let files = one.lease_files().to_vec();
+        assert_eq!(files.len(), 1);
+        assert!(files[0].ends_with(one.port.to_string()));
+        drop(one);
+        assert!(!files[0].exists());
     }
 
     #[test]

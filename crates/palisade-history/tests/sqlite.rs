@@ -1,0 +1,107 @@
+//! The shared store behaviour on SQLite files.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use palisade_history::{Error, History, StoreKind};
+
+struct Db {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+fn db() -> Db {
+    let dir = tempfile::tempdir().unwrap();
+    // In a directory that does not exist yet: opening creates it.
+    let path = dir.path().join("data").join("history.db");
+    Db { _dir: dir, path }
+}
+
+fn open(path: &Path) -> History {
+    let h = History::open(path.to_str().unwrap()).unwrap();
+    assert_eq!(h.kind(), StoreKind::Sqlite);
+    h
+}
+
+macro_rules! shared {
+    ($($name:ident),*) => {$(
+        #[test]
+        fn $name() {
+            let db = db();
+            common::$name(&|| open(&db.path));
+        }
+    )*};
+}
+
+shared!(
+    first_last_seen_and_fixed,
+    diff_and_changes,
+    list_filters,
+    inventory_snapshot,
+    migrations_idempotent,
+    bad_fingerprints_refused,
+    concurrent_writers
+);
+
+#[test]
+fn newer_schema_refused() {
+    let db = db();
+    common::newer_schema_refused(&|| open(&db.path), &|sql| {
+        rusqlite::Connection::open(&db.path)
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap();
+    });
+}
+
+#[test]
+fn writers_in_two_processes_worth_of_connections_do_not_lose_scans() {
+    // Many short-lived connections, as separate `palisade scan --record` runs would open.
+    let db = db();
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let path = &db.path;
+            s.spawn(move || {
+                for i in 0..5 {
+                    open(path)
+                        .record(&common::scan("prod", i64::from(t * 10 + i), vec![]))
+                        .unwrap();
+                }
+            });
+        }
+    });
+    let scans = open(&db.path).scans(&Default::default()).unwrap();
+    assert_eq!(scans.len(), 20);
+    let previous: std::collections::BTreeSet<_> =
+        scans.iter().filter_map(|s| s.previous_id).collect();
+    assert_eq!(
+        previous.len(),
+        19,
+        "each scan is the previous of at most one"
+    );
+}
+
+#[test]
+fn an_uncreatable_directory_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, "not a directory").unwrap();
+    let err = History::open(file.join("history.db").to_str().unwrap())
+        .err()
+        .unwrap();
+    assert!(matches!(err, Error::CreateDir { .. }), "{err:?}");
+    assert!(err.to_string().contains("cannot create"), "{err}");
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.db");
+    std::fs::write(&path, vec![b'x'; 4096]).unwrap();
+    let err = History::open(path.to_str().unwrap()).err().unwrap();
+    assert!(matches!(err, Error::Sqlite { .. }), "{err:?}");
+    assert!(err.to_string().contains("history.db"), "{err}");
+}
