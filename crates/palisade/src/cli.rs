@@ -45,6 +45,9 @@ pub enum Command {
     Db(crate::db_cmd::DbArgs),
     /// Servers: `palisade serve --admission` runs the validating admission webhook.
     Serve(crate::serve_cmd::ServeArgs),
+    /// Recorded scans (`scan --record`): what appeared, what was fixed, the trend per
+    /// severity; `palisade history diff A B` compares two scans.
+    History(crate::history_cmd::HistoryArgs),
 }
 
 /// `palisade frameworks`.
@@ -117,6 +120,20 @@ pub struct ScanArgs {
         value_name = "FRAMEWORK"
     )]
     pub frameworks: Vec<FrameworkArg>,
+
+    /// Record the report in the history store (see `palisade history`, docs/history.md).
+    #[arg(long)]
+    pub record: bool,
+
+    /// History database for --record: a file path or a `postgres://` URL (default:
+    /// `$XDG_DATA_HOME/palisade/history.db`, else `~/.local/share/palisade/history.db`).
+    #[arg(long, requires = "record", value_name = "URL|PATH")]
+    pub db: Option<String>,
+
+    /// Name the scan is recorded under; scans of one target are compared with each other
+    /// (default: the scanned paths, made absolute).
+    #[arg(long, requires = "record")]
+    pub target: Option<String>,
 }
 
 /// Frameworks `--framework` accepts.

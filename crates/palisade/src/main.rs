@@ -6,6 +6,7 @@ mod cli;
 mod config_file;
 mod db_cmd;
 mod frameworks_cmd;
+mod history_cmd;
 mod image_cmd;
 mod input;
 mod netpol_cmd;
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         cli::Command::Sbom(args) => image_cmd::sbom::run(&args),
         cli::Command::Db(args) => db_cmd::run(&args),
         cli::Command::Serve(args) => serve_cmd::run(&args),
+        cli::Command::History(args) => history_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -69,6 +69,9 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         }
     }
     write_report(&report, format, args)?;
+    if args.record {
+        crate::history_cmd::record(&report, &inventory, args)?;
+    }
     if args.timings {
         eprintln!(
             "timings: load and analyze {:.3}s, render {:.3}s",

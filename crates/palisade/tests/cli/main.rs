@@ -36,3 +36,5 @@ mod node;
 mod node_access;
 // palisade probe: loopback targets, formats, usage errors, exceptions
 mod probe;
+// scan --record, history, history diff (SQLite and PostgreSQL)
+mod history;
