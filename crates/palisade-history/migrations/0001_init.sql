@@ -47,21 +47,11 @@ CREATE TABLE scan_findings (
     PRIMARY KEY (scan_id, fingerprint)
 );
 
--- Each finding of a target tracked across its scans.
+-- Each finding of a target tracked across its scans. Its details are those of the scan that
+-- last saw it (scan_findings at last_seen_scan), so they are stored once.
 CREATE TABLE findings (
     target TEXT NOT NULL REFERENCES targets (name),
     fingerprint TEXT NOT NULL,
-    rule_id TEXT NOT NULL,
-    severity TEXT NOT NULL,
-    api_version TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    namespace TEXT,
-    name TEXT NOT NULL,
-    path TEXT NOT NULL,
-    line BIGINT NOT NULL,
-    col BIGINT NOT NULL,
-    field TEXT,
-    message TEXT NOT NULL,
     first_seen_scan BIGINT NOT NULL REFERENCES scans (id),
     first_seen_at BIGINT NOT NULL,
     last_seen_scan BIGINT NOT NULL REFERENCES scans (id),

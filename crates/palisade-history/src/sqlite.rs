@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::types::{Value, ValueRef};
-use rusqlite::Connection;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, ToSql};
 
 use crate::backend::{Backend, Dialect, Val};
 use crate::error::{Error, Result};
@@ -65,11 +65,13 @@ fn sqlite_sql(sql: &str) -> String {
     sql.replace('$', "?")
 }
 
-fn to_sql(val: &Val) -> Value {
-    match val {
-        Val::Int(Some(v)) => Value::Integer(*v),
-        Val::Text(Some(v)) => Value::Text(v.clone()),
-        Val::Int(None) | Val::Text(None) => Value::Null,
+impl ToSql for Val {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Val::Int(Some(v)) => ValueRef::Integer(*v),
+            Val::Text(Some(v)) => ValueRef::Text(v.as_bytes()),
+            Val::Int(None) | Val::Text(None) => ValueRef::Null,
+        }))
     }
 }
 
@@ -87,20 +89,18 @@ impl Backend for Sqlite {
     }
 
     fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64> {
-        let values: Vec<Value> = params.iter().map(to_sql).collect();
         let result = self
             .conn
             .prepare_cached(&sqlite_sql(sql))
-            .and_then(|mut stmt| stmt.execute(rusqlite::params_from_iter(values)));
+            .and_then(|mut stmt| stmt.execute(rusqlite::params_from_iter(params)));
         result.map(|n| n as u64).map_err(|e| self.wrap(e))
     }
 
     fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>> {
-        let values: Vec<Value> = params.iter().map(to_sql).collect();
         let result = (|| {
             let mut stmt = self.conn.prepare_cached(&sqlite_sql(sql))?;
             let width = stmt.column_count();
-            let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
             let mut out = Vec::new();
             while let Some(row) = rows.next()? {
                 let mut cells = Vec::with_capacity(width);

@@ -145,10 +145,17 @@ impl History {
 
     /// Every finding ever seen on a target, open ones first, then by place.
     pub fn tracked(&mut self, target: &str) -> Result<Vec<TrackedFinding>> {
+        let details: Vec<String> = FINDING_COLUMNS
+            .split(", ")
+            .map(|c| format!("s.{c}"))
+            .collect();
         let sql = format!(
-            "SELECT {FINDING_COLUMNS}, first_seen_scan, first_seen_at, last_seen_scan, \
-             last_seen_at, fixed_scan, fixed_at FROM findings WHERE target = $1 \
-             ORDER BY fixed_at IS NOT NULL, path, line, col, rule_id, fingerprint"
+            "SELECT {}, f.first_seen_scan, f.first_seen_at, f.last_seen_scan, \
+             f.last_seen_at, f.fixed_scan, f.fixed_at FROM findings f \
+             JOIN scan_findings s ON s.scan_id = f.last_seen_scan AND s.fingerprint = f.fingerprint \
+             WHERE f.target = $1 \
+             ORDER BY f.fixed_at IS NOT NULL, s.path, s.line, s.col, s.rule_id, s.fingerprint",
+            details.join(", ")
         );
         let rows = self.db.query(&sql, &[Val::text(target)])?;
         let location = self.db.location().to_owned();
@@ -270,30 +277,6 @@ fn record(db: &mut dyn Backend, scan: &NewScan) -> Result<ScanRecord> {
         .opt_int(0)?,
         None => None,
     };
-    let before: HashSet<String> = match previous {
-        Some(id) => db
-            .query(
-                "SELECT fingerprint FROM scan_findings WHERE scan_id = $1",
-                &[Val::int(id)],
-            )?
-            .iter()
-            .map(|row| {
-                Cells {
-                    row,
-                    location: &location,
-                }
-                .text(0)
-            })
-            .collect::<Result<_>>()?,
-        None => HashSet::new(),
-    };
-    let now: HashSet<&str> = scan
-        .findings
-        .iter()
-        .map(|f| f.fingerprint.as_str())
-        .collect();
-    let appeared = now.iter().filter(|f| !before.contains(**f)).count() as u64;
-    let fixed = before.iter().filter(|f| !now.contains(f.as_str())).count() as u64;
     let counts = SeverityCounts::of(scan.findings.iter().map(|f| f.severity));
 
     let rows = db.query(
@@ -311,8 +294,9 @@ fn record(db: &mut dyn Backend, scan: &NewScan) -> Result<ScanRecord> {
             int(counts.medium),
             int(counts.low),
             int(counts.info),
-            int(appeared),
-            int(fixed),
+            // Set below, once the findings are in.
+            int(0),
+            int(0),
         ],
     )?;
     let id = match rows.first() {
@@ -340,32 +324,48 @@ fn record(db: &mut dyn Backend, scan: &NewScan) -> Result<ScanRecord> {
             row
         }),
     )?;
-    insert_rows(
-        db,
-        &format!(
-            "INSERT INTO findings (target, {FINDING_COLUMNS}, first_seen_scan, first_seen_at, \
-             last_seen_scan, last_seen_at)"
-        ),
-        " ON CONFLICT (target, fingerprint) DO UPDATE SET rule_id = excluded.rule_id, \
-         severity = excluded.severity, api_version = excluded.api_version, \
-         kind = excluded.kind, namespace = excluded.namespace, name = excluded.name, \
-         path = excluded.path, line = excluded.line, col = excluded.col, \
-         field = excluded.field, message = excluded.message, \
+    // Every finding of this scan is seen now: new ones start here, known ones are no longer
+    // fixed. Set-based, from the rows just written, so nothing is sent twice.
+    db.execute(
+        "INSERT INTO findings (target, fingerprint, first_seen_scan, first_seen_at, \
+         last_seen_scan, last_seen_at) \
+         SELECT CAST($1 AS TEXT), fingerprint, CAST($2 AS BIGINT), CAST($3 AS BIGINT), \
+         CAST($2 AS BIGINT), CAST($3 AS BIGINT) FROM scan_findings WHERE scan_id = $2 \
+         ON CONFLICT (target, fingerprint) DO UPDATE SET \
          last_seen_scan = excluded.last_seen_scan, last_seen_at = excluded.last_seen_at, \
          fixed_scan = NULL, fixed_at = NULL",
-        scan.findings.iter().map(|f| {
-            let mut row = vec![target.clone()];
-            row.extend(finding_values(f));
-            row.extend([Val::int(id), Val::int(at), Val::int(id), Val::int(at)]);
-            row
-        }),
+        &[target.clone(), Val::int(id), Val::int(at)],
     )?;
+    // How many of this scan's findings the previous scan had (an indexed join, so a large
+    // scan's fingerprints never travel to this process and back).
+    let (kept, previous_total) = match previous {
+        Some(prev) => {
+            let rows = db.query(
+                "SELECT COUNT(*) FROM scan_findings n JOIN scan_findings p \
+                 ON p.scan_id = $2 AND p.fingerprint = n.fingerprint WHERE n.scan_id = $1",
+                &[Val::int(id), Val::int(prev)],
+            )?;
+            let kept = count_of(&rows, &location)?;
+            let rows = db.query(
+                "SELECT COUNT(*) FROM scan_findings WHERE scan_id = $1",
+                &[Val::int(prev)],
+            )?;
+            (kept, count_of(&rows, &location)?)
+        }
+        None => (0, 0),
+    };
+    let appeared = (scan.findings.len() as u64).saturating_sub(kept);
+    let fixed = previous_total.saturating_sub(kept);
     // Open findings of this target that this scan did not see: they were in the previous scan
     // (every open finding was, as each scan updates them all), and are gone now.
     db.execute(
         "UPDATE findings SET fixed_scan = $1, fixed_at = $2 \
          WHERE target = $3 AND fixed_at IS NULL AND last_seen_scan <> $1",
         &[Val::int(id), Val::int(at), target.clone()],
+    )?;
+    db.execute(
+        "UPDATE scans SET appeared = $1, fixed = $2 WHERE id = $3",
+        &[int(appeared), int(fixed), Val::int(id)],
     )?;
     if let Some(inventory) = &scan.inventory {
         let body = serde_json::to_string(&inventory.body)
@@ -394,6 +394,17 @@ fn record(db: &mut dyn Backend, scan: &NewScan) -> Result<ScanRecord> {
         appeared,
         fixed,
     })
+}
+
+/// The one `COUNT(*)` of a query.
+fn count_of(rows: &[Vec<Val>], location: &str) -> Result<u64> {
+    match rows.first() {
+        Some(row) => Cells { row, location }.count(0),
+        None => Err(Error::Corrupt {
+            location: location.to_owned(),
+            what: "COUNT(*) returned no row".into(),
+        }),
+    }
 }
 
 fn int(v: u64) -> Val {

@@ -95,3 +95,17 @@ fn a_url_requiring_tls_is_refused_not_downgraded() {
     assert!(matches!(err, Error::Postgres { .. }), "{err:?}");
     assert!(err.to_string().to_lowercase().contains("tls"), "{err}");
 }
+
+#[test]
+fn killed_writer_leaves_whole_scans() {
+    let url = database();
+    common::killed_writer_leaves_whole_scans(&url, &|| open(&url), "child_writer");
+}
+
+/// The writer process of `killed_writer_leaves_whole_scans` (runs only when that test starts
+/// it, with the store in its environment).
+#[test]
+#[ignore = "child process of killed_writer_leaves_whole_scans"]
+fn child_writer() {
+    common::killed_writer_child();
+}

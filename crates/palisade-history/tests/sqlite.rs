@@ -105,3 +105,18 @@ fn a_file_that_is_not_a_database_is_a_clear_error() {
     assert!(matches!(err, Error::Sqlite { .. }), "{err:?}");
     assert!(err.to_string().contains("history.db"), "{err}");
 }
+
+#[test]
+fn killed_writer_leaves_whole_scans() {
+    let db = db();
+    let location = db.path.to_str().unwrap().to_owned();
+    common::killed_writer_leaves_whole_scans(&location, &|| open(&db.path), "child_writer");
+}
+
+/// The writer process of `killed_writer_leaves_whole_scans` (runs only when that test starts
+/// it, with the store in its environment).
+#[test]
+#[ignore = "child process of killed_writer_leaves_whole_scans"]
+fn child_writer() {
+    common::killed_writer_child();
+}

@@ -349,3 +349,98 @@ pub fn concurrent_writers(open: Open) {
         assert_eq!(open_now, prints(&h.findings(last.id).unwrap()), "{target}");
     }
 }
+
+/// Set in the child process of [`killed_writer_leaves_whole_scans`]: the store to write to.
+const CHILD_ENV: &str = "PALISADE_HISTORY_TEST_CHILD_DB";
+const CHILD_FINDINGS: usize = 4000;
+
+fn big_scan(round: i64) -> NewScan {
+    // A different tenth of the findings each round, so each scan fixes and adds some.
+    let findings = (0..CHILD_FINDINGS)
+        .map(|i| {
+            let name = format!("w{}", i as i64 + round * (CHILD_FINDINGS as i64 / 10));
+            finding("PAL-POD-001", &name, "spec.hostPID", 7, Severity::High)
+        })
+        .collect();
+    scan("killed", T0 + round, findings)
+}
+
+/// The child's side: records scans until killed. A no-op unless [`CHILD_ENV`] is set.
+pub fn killed_writer_child() {
+    let Ok(location) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let mut h = History::open(&location).unwrap();
+    for round in 0.. {
+        h.record(&big_scan(round)).unwrap();
+    }
+}
+
+/// A writer process killed (SIGKILL) at a random moment, several times: every scan left is
+/// whole (all its findings, a consistent chain and tracked state), and the store still takes
+/// new scans.
+pub fn killed_writer_leaves_whole_scans(location: &str, open: Open, child_test: &str) {
+    drop(open());
+    let exe = std::env::current_exe().unwrap();
+    let scans_now = |h: &mut History| h.scans(&ScanFilter::default()).unwrap().len();
+    for attempt in 0..3 {
+        let before = scans_now(&mut open());
+        let mut child = std::process::Command::new(&exe)
+            .args([
+                "--exact",
+                child_test,
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_ENV, location)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Let it commit at least one scan, then kill it somewhere inside a later one.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while scans_now(&mut open()) <= before {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the child never recorded"
+            );
+            assert!(child.try_wait().unwrap().is_none(), "the child exited");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(fastrand_ms(attempt)));
+        child.kill().unwrap();
+        child.wait().unwrap();
+
+        let mut h = open();
+        let scans = h.scans(&ScanFilter::default()).unwrap();
+        let mut previous = None;
+        for s in &scans {
+            assert_eq!(s.previous_id, previous, "chain after kill {attempt}");
+            assert_eq!(s.counts.total(), CHILD_FINDINGS as u64);
+            assert_eq!(
+                h.findings(s.id).unwrap().len(),
+                CHILD_FINDINGS,
+                "scan {}",
+                s.id
+            );
+            previous = Some(s.id);
+        }
+        let last = scans.last().unwrap();
+        let open_now = h
+            .tracked("killed")
+            .unwrap()
+            .into_iter()
+            .filter(|t| t.fixed_at.is_none())
+            .map(|t| t.finding.fingerprint)
+            .collect::<BTreeSet<_>>();
+        assert_eq!(open_now, prints(&h.findings(last.id).unwrap()));
+        let next = h.record(&big_scan(1000 + attempt as i64)).unwrap();
+        assert_eq!(next.previous_id, Some(last.id));
+    }
+}
+
+/// A kill delay that differs between attempts (0–150 ms) without a random source.
+fn fastrand_ms(attempt: usize) -> u64 {
+    [0, 70, 150][attempt % 3]
+}
