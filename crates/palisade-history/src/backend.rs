@@ -5,6 +5,8 @@
 //! SQL is written with PostgreSQL's `$1` placeholders; the SQLite side rewrites them to `?1`,
 //! which SQLite binds by the same number.
 
+use std::fmt::Write as _;
+
 use crate::error::Result;
 
 /// A parameter or a column value. Typed even when null: PostgreSQL checks a parameter's Rust
@@ -89,6 +91,54 @@ pub(crate) trait Backend: Send {
     fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64>;
     /// Runs one query; returns its rows.
     fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>>;
+    /// Appends rows (each as wide as `columns`, with the same value types) to a table.
+    fn insert_many(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &mut dyn Iterator<Item = Vec<Val>>,
+    ) -> Result<()>;
+}
+
+/// Parameters per statement at most (SQLite allows 32766, PostgreSQL 65535).
+const MAX_PARAMS: usize = 30_000;
+
+/// [`Backend::insert_many`] as multi-row `INSERT … VALUES (…), (…)`, as many rows per
+/// statement as the parameter limit allows (one prepared shape for every full chunk).
+pub(crate) fn insert_values(
+    db: &mut dyn Backend,
+    table: &str,
+    columns: &[&str],
+    rows: &mut dyn Iterator<Item = Vec<Val>>,
+) -> Result<()> {
+    let width = columns.len().max(1);
+    let per_statement = (MAX_PARAMS / width).clamp(1, 1000);
+    let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    let mut chunk: Vec<Val> = Vec::with_capacity(per_statement * width);
+    loop {
+        chunk.clear();
+        let mut count = 0;
+        for row in (&mut *rows).take(per_statement) {
+            chunk.extend(row);
+            count += 1;
+        }
+        if count == 0 {
+            return Ok(());
+        }
+        let mut sql = String::with_capacity(head.len() + count * width * 7);
+        sql.push_str(&head);
+        for r in 0..count {
+            sql.push_str(if r == 0 { "(" } else { ", (" });
+            for c in 0..width {
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                let _ = write!(sql, "${}", r * width + c + 1);
+            }
+            sql.push(')');
+        }
+        db.execute(&sql, &chunk)?;
+    }
 }
 
 /// Runs `f` in a write transaction: committed when it returns `Ok`, rolled back otherwise. A

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls, Statement};
 
@@ -120,6 +121,43 @@ impl Backend for Postgres {
         self.client
             .execute(&stmt, &params(values))
             .map_err(|e| self.wrap(&e))
+    }
+
+    /// `COPY … FROM STDIN (FORMAT binary)`: several times faster than multi-row INSERTs for a
+    /// large scan, and still inside the caller's transaction.
+    fn insert_many(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &mut dyn Iterator<Item = Vec<Val>>,
+    ) -> Result<()> {
+        let mut rows = rows.peekable();
+        let Some(first) = rows.peek() else {
+            return Ok(());
+        };
+        let types: Vec<Type> = first
+            .iter()
+            .map(|v| match v {
+                Val::Int(_) => Type::INT8,
+                Val::Text(_) => Type::TEXT,
+            })
+            .collect();
+        let sql = format!(
+            "COPY {table} ({}) FROM STDIN (FORMAT binary)",
+            columns.join(", ")
+        );
+        let location = self.location.clone();
+        let fail = |e: postgres::Error| Error::Postgres {
+            url: location.clone(),
+            detail: describe(&e),
+        };
+        let sink = self.client.copy_in(&sql).map_err(fail)?;
+        let mut writer = BinaryCopyInWriter::new(sink, &types);
+        for row in rows {
+            writer.write(&params(&row)).map_err(fail)?;
+        }
+        writer.finish().map_err(fail)?;
+        Ok(())
     }
 
     fn query(&mut self, sql: &str, values: &[Val]) -> Result<Vec<Vec<Val>>> {

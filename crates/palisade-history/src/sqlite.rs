@@ -96,6 +96,15 @@ impl Backend for Sqlite {
         result.map(|n| n as u64).map_err(|e| self.wrap(e))
     }
 
+    fn insert_many(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &mut dyn Iterator<Item = Vec<Val>>,
+    ) -> Result<()> {
+        crate::backend::insert_values(self, table, columns, rows)
+    }
+
     fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>> {
         let result = (|| {
             let mut stmt = self.conn.prepare_cached(&sqlite_sql(sql))?;

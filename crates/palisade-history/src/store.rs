@@ -40,8 +40,6 @@ const SCAN_COLUMNS: &str = "id, target, started_at, tool_version, load_errors, p
      critical, high, medium, low, info, appeared, fixed";
 const FINDING_COLUMNS: &str =
     "fingerprint, rule_id, severity, api_version, kind, namespace, name, path, line, col, field, message";
-/// Parameters per statement at most (SQLite allows 32766, PostgreSQL 65535).
-const MAX_PARAMS: usize = 30_000;
 
 impl History {
     /// Opens a store: `postgres://…` or `postgresql://…` is a PostgreSQL URL, anything else a
@@ -149,10 +147,15 @@ impl History {
             .split(", ")
             .map(|c| format!("s.{c}"))
             .collect();
+        // Last seen: the target's last scan for an open finding, the scan before the fixing
+        // one for a fixed finding; its details are that scan's.
         let sql = format!(
-            "SELECT {}, f.first_seen_scan, f.first_seen_at, f.last_seen_scan, \
-             f.last_seen_at, f.fixed_scan, f.fixed_at FROM findings f \
-             JOIN scan_findings s ON s.scan_id = f.last_seen_scan AND s.fingerprint = f.fingerprint \
+            "SELECT {}, f.first_seen_scan, f.first_seen_at, seen.id, seen.started_at, \
+             f.fixed_scan, f.fixed_at FROM findings f \
+             JOIN targets t ON t.name = f.target \
+             LEFT JOIN scans fixer ON fixer.id = f.fixed_scan \
+             JOIN scans seen ON seen.id = COALESCE(fixer.previous_id, t.last_scan_id) \
+             JOIN scan_findings s ON s.scan_id = seen.id AND s.fingerprint = f.fingerprint \
              WHERE f.target = $1 \
              ORDER BY f.fixed_at IS NOT NULL, s.path, s.line, s.col, s.rule_id, s.fingerprint",
             details.join(", ")
@@ -314,27 +317,43 @@ fn record(db: &mut dyn Backend, scan: &NewScan) -> Result<ScanRecord> {
     };
     let at = scan.started_at;
 
-    insert_rows(
-        db,
-        &format!("INSERT INTO scan_findings (scan_id, {FINDING_COLUMNS})"),
-        "",
-        scan.findings.iter().map(|f| {
+    let columns: Vec<&str> = std::iter::once("scan_id")
+        .chain(FINDING_COLUMNS.split(", "))
+        .collect();
+    db.insert_many(
+        "scan_findings",
+        &columns,
+        &mut scan.findings.iter().map(|f| {
             let mut row = vec![Val::int(id)];
             row.extend(finding_values(f));
             row
         }),
     )?;
-    // Every finding of this scan is seen now: new ones start here, known ones are no longer
-    // fixed. Set-based, from the rows just written, so nothing is sent twice.
+    // Writes proportional to what changed, not to the scan's size: an open finding's last
+    // sighting is its target's last scan, so nothing is written for findings that stay.
+    //
+    // Findings the previous scan did not have: new ones start here; one that was fixed
+    // earlier is open again (first seen kept).
     db.execute(
-        "INSERT INTO findings (target, fingerprint, first_seen_scan, first_seen_at, \
-         last_seen_scan, last_seen_at) \
-         SELECT CAST($1 AS TEXT), fingerprint, CAST($2 AS BIGINT), CAST($3 AS BIGINT), \
-         CAST($2 AS BIGINT), CAST($3 AS BIGINT) FROM scan_findings WHERE scan_id = $2 \
-         ON CONFLICT (target, fingerprint) DO UPDATE SET \
-         last_seen_scan = excluded.last_seen_scan, last_seen_at = excluded.last_seen_at, \
-         fixed_scan = NULL, fixed_at = NULL",
-        &[target.clone(), Val::int(id), Val::int(at)],
+        "INSERT INTO findings (target, fingerprint, first_seen_scan, first_seen_at) \
+         SELECT CAST($1 AS TEXT), n.fingerprint, CAST($2 AS BIGINT), CAST($3 AS BIGINT) \
+         FROM scan_findings n WHERE n.scan_id = $2 AND NOT EXISTS (SELECT 1 FROM \
+         scan_findings p WHERE p.scan_id = CAST($4 AS BIGINT) AND p.fingerprint = n.fingerprint) \
+         ON CONFLICT (target, fingerprint) DO UPDATE SET fixed_scan = NULL, fixed_at = NULL",
+        &[
+            target.clone(),
+            Val::int(id),
+            Val::int(at),
+            Val::Int(previous),
+        ],
+    )?;
+    // Open findings this scan does not have: every open finding was in the previous scan, so
+    // these are the ones fixed now.
+    db.execute(
+        "UPDATE findings SET fixed_scan = $1, fixed_at = $2 \
+         WHERE target = $3 AND fixed_at IS NULL AND NOT EXISTS (SELECT 1 FROM scan_findings n \
+         WHERE n.scan_id = $1 AND n.fingerprint = findings.fingerprint)",
+        &[Val::int(id), Val::int(at), target.clone()],
     )?;
     // How many of this scan's findings the previous scan had (an indexed join, so a large
     // scan's fingerprints never travel to this process and back).
@@ -356,13 +375,6 @@ fn record(db: &mut dyn Backend, scan: &NewScan) -> Result<ScanRecord> {
     };
     let appeared = (scan.findings.len() as u64).saturating_sub(kept);
     let fixed = previous_total.saturating_sub(kept);
-    // Open findings of this target that this scan did not see: they were in the previous scan
-    // (every open finding was, as each scan updates them all), and are gone now.
-    db.execute(
-        "UPDATE findings SET fixed_scan = $1, fixed_at = $2 \
-         WHERE target = $3 AND fixed_at IS NULL AND last_seen_scan <> $1",
-        &[Val::int(id), Val::int(at), target.clone()],
-    )?;
     db.execute(
         "UPDATE scans SET appeared = $1, fixed = $2 WHERE id = $3",
         &[int(appeared), int(fixed), Val::int(id)],
@@ -426,47 +438,6 @@ fn finding_values(f: &StoredFinding) -> [Val; 12] {
         Val::opt_text(f.field.as_deref()),
         Val::text(&f.message),
     ]
-}
-
-/// `head VALUES (…), (…) tail`, as many rows per statement as the parameter limit allows.
-fn insert_rows(
-    db: &mut dyn Backend,
-    head: &str,
-    tail: &str,
-    rows: impl Iterator<Item = Vec<Val>>,
-) -> Result<()> {
-    let mut rows = rows.peekable();
-    let Some(width) = rows.peek().map(Vec::len) else {
-        return Ok(());
-    };
-    let per_statement = (MAX_PARAMS / width.max(1)).clamp(1, 1000);
-    let mut chunk: Vec<Val> = Vec::with_capacity(per_statement * width);
-    loop {
-        chunk.clear();
-        let mut count = 0;
-        for row in rows.by_ref().take(per_statement) {
-            chunk.extend(row);
-            count += 1;
-        }
-        if count == 0 {
-            return Ok(());
-        }
-        let mut sql = String::with_capacity(head.len() + count * width * 6);
-        sql.push_str(head);
-        sql.push_str(" VALUES ");
-        for r in 0..count {
-            sql.push_str(if r == 0 { "(" } else { ", (" });
-            for c in 0..width {
-                if c > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!("${}", r * width + c + 1));
-            }
-            sql.push(')');
-        }
-        sql.push_str(tail);
-        db.execute(&sql, &chunk)?;
-    }
 }
 
 /// Typed access to one row, with a clear error for a value of the wrong type.
