@@ -275,3 +275,26 @@ fn account(user: &str) -> anyhow::Result<(u32, u32)> {
     }
     bail!("no account {user} in /etc/passwd: PostgreSQL needs an unprivileged user to run as")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn starts_on_loopback_and_is_gone_after_drop() {
+        let server = Postgres::start().unwrap();
+        let port = server.port();
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        assert!(std::net::TcpStream::connect(addr).is_ok());
+        let url = server.create_database("probe").unwrap();
+        assert_eq!(url, format!("postgres://palisade@127.0.0.1:{port}/probe"));
+        // A second database of the same name is refused by the server, and said so.
+        let err = server.create_database("probe").unwrap_err().to_string();
+        assert!(err.contains("already exists"), "{err}");
+        let dir = server.dir().unwrap().to_path_buf();
+        assert!(dir.join("data").join("PG_VERSION").is_file());
+        drop(server);
+        assert!(!dir.exists());
+        assert!(std::net::TcpStream::connect(addr).is_err());
+    }
+}
