@@ -100,7 +100,7 @@ pub fn record(report: &Report, inventory: &Inventory, args: &ScanArgs) -> anyhow
         Some(target) => target.clone(),
         None => default_target(&args.paths),
     };
-    let mut scan = NewScan::from_report(report, &target, now());
+    let mut scan = NewScan::from_scan(report, inventory, &target, now());
     let objects: Vec<Value> = inventory
         .objects
         .iter()

@@ -141,6 +141,46 @@ fn record_history_and_diff_on_postgres() {
     assert_eq!(history["store"], "postgres");
 }
 
+/// A sidecar added in front of the app container: the app container's findings are the same
+/// findings (identified by container name, not index), only the sidecar's are new.
+#[test]
+fn a_sidecar_in_front_does_not_renew_the_app_containers_findings() {
+    let dir = Dir::new("history-sidecar");
+    let db = dir.root.join("h.db");
+    let db = db.to_str().unwrap();
+    dir.create("m/deploy.yaml", DEPLOYMENT);
+    let first = scan_json(&dir, db);
+    let with_sidecar = DEPLOYMENT.replace(
+        "      containers:\n",
+        "      containers:\n        - name: proxy\n          image: envoy:1.31\n",
+    );
+    dir.create("m/deploy.yaml", with_sidecar);
+    let second = scan_json(&dir, db);
+    let on = |report: &Value, container: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| {
+                f["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("`{container}`"))
+            })
+            .count()
+    };
+    assert!(on(&first, "app") > 0);
+    assert_eq!(on(&first, "app"), on(&second, "app"));
+    let history = json(&dir.run(&["history", "--db", db, "-f", "json"]));
+    let s2 = &history["targets"][0]["scans"][1];
+    let appeared = s2["appeared"].as_array().unwrap();
+    assert_eq!(appeared.len(), on(&second, "proxy"), "{appeared:#?}");
+    assert!(appeared
+        .iter()
+        .all(|f| f["message"].as_str().unwrap().contains("`proxy`")));
+    assert_eq!(s2["fixed"].as_array().unwrap().len(), 0, "{s2:#?}");
+}
+
 #[test]
 fn the_default_database_is_under_xdg_data_home() {
     let dir = Dir::new("history-default");
