@@ -45,6 +45,12 @@ impl History {
     /// Opens a store: `postgres://…` or `postgresql://…` is a PostgreSQL URL, anything else a
     /// path to an SQLite file (created with its directory). Migrates the schema.
     pub fn open(location: &str) -> Result<History> {
+        if location.trim().is_empty() {
+            return Err(Error::Invalid(
+                "the history database location is empty: give a file path or a postgres:// URL"
+                    .into(),
+            ));
+        }
         if location.starts_with("postgres://") || location.starts_with("postgresql://") {
             History::open_postgres(location)
         } else {

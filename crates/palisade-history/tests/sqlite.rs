@@ -120,3 +120,23 @@ fn killed_writer_leaves_whole_scans() {
 fn child_writer() {
     common::killed_writer_child();
 }
+
+#[test]
+fn an_empty_location_is_refused() {
+    let err = History::open(" ").err().unwrap();
+    assert!(matches!(err, Error::Invalid(_)), "{err:?}");
+}
+
+#[test]
+fn an_up_to_date_database_opens_while_a_writer_holds_the_lock() {
+    let db = db();
+    drop(open(&db.path));
+    // Another process in the middle of recording: it holds SQLite's write lock.
+    let writer = rusqlite::Connection::open(&db.path).unwrap();
+    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let started = std::time::Instant::now();
+    let mut reader = open(&db.path);
+    assert!(reader.scans(&Default::default()).unwrap().is_empty());
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    writer.execute_batch("ROLLBACK").unwrap();
+}
