@@ -210,19 +210,7 @@ impl ScanDiff {
         before: Vec<StoredFinding>,
         after: Vec<StoredFinding>,
     ) -> ScanDiff {
-        let old: std::collections::HashSet<&str> =
-            before.iter().map(|f| f.fingerprint.as_str()).collect();
-        let now: std::collections::HashSet<&str> =
-            after.iter().map(|f| f.fingerprint.as_str()).collect();
-        let fixed = before
-            .iter()
-            .filter(|f| !now.contains(f.fingerprint.as_str()))
-            .cloned()
-            .collect();
-        let (unchanged, new) = after
-            .iter()
-            .cloned()
-            .partition(|f| old.contains(f.fingerprint.as_str()));
+        let (new, fixed, unchanged) = compare(before, after);
         ScanDiff {
             from,
             to,
@@ -231,4 +219,23 @@ impl ScanDiff {
             unchanged,
         }
     }
+}
+
+/// `(new, fixed, unchanged)`: in `after` only, in `before` only, in both (as `after` has
+/// them), compared by fingerprint.
+pub(crate) fn compare(
+    before: Vec<StoredFinding>,
+    after: Vec<StoredFinding>,
+) -> (Vec<StoredFinding>, Vec<StoredFinding>, Vec<StoredFinding>) {
+    use std::collections::HashSet;
+    let now: HashSet<String> = after.iter().map(|f| f.fingerprint.clone()).collect();
+    let old: HashSet<String> = before.iter().map(|f| f.fingerprint.clone()).collect();
+    let fixed = before
+        .into_iter()
+        .filter(|f| !now.contains(&f.fingerprint))
+        .collect();
+    let (unchanged, new) = after
+        .into_iter()
+        .partition(|f| old.contains(&f.fingerprint));
+    (new, fixed, unchanged)
 }

@@ -226,20 +226,8 @@ impl History {
             Some(previous) => self.findings(previous)?,
             None => Vec::new(),
         };
-        let old: HashSet<&str> = before.iter().map(|f| f.fingerprint.as_str()).collect();
-        let now: HashSet<&str> = after.iter().map(|f| f.fingerprint.as_str()).collect();
-        Ok(Changes {
-            fixed: before
-                .iter()
-                .filter(|f| !now.contains(f.fingerprint.as_str()))
-                .cloned()
-                .collect(),
-            appeared: after
-                .iter()
-                .filter(|f| !old.contains(f.fingerprint.as_str()))
-                .cloned()
-                .collect(),
-        })
+        let (appeared, fixed, _) = crate::model::compare(before, after);
+        Ok(Changes { appeared, fixed })
     }
 }
 
