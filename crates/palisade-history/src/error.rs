@@ -23,7 +23,7 @@ pub enum Error {
         /// The server's or the client's message.
         detail: String,
     },
-    /// The directory that should hold the SQLite file could not be created.
+    /// The SQLite file or the directory that should hold it could not be created.
     #[error("cannot create {path}: {source}")]
     CreateDir {
         /// The directory.

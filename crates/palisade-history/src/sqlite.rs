@@ -1,5 +1,6 @@
 //! The embedded store: one SQLite file (bundled SQLite, nothing to install).
 
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -22,11 +23,34 @@ pub(crate) struct Sqlite {
 impl Sqlite {
     /// Opens (creating) the file, and its directory.
     pub(crate) fn open(path: &Path) -> Result<Sqlite> {
+        // The history lists a cluster's weaknesses: readable by its owner only. Directories we
+        // create are 0700 (as the XDG base directory specification asks of data directories),
+        // a new file 0600; SQLite gives its -wal and -shm files the database file's mode.
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| Error::CreateDir {
-                path: dir.to_path_buf(),
-                source,
-            })?;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|source| Error::CreateDir {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
+        }
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => {}
+            // Already there (ours from an earlier run, or another process's just now).
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(source) => {
+                return Err(Error::CreateDir {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
         }
         let wrap = |source| Error::Sqlite {
             path: path.to_path_buf(),

@@ -140,3 +140,17 @@ fn an_up_to_date_database_opens_while_a_writer_holds_the_lock() {
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     writer.execute_batch("ROLLBACK").unwrap();
 }
+
+#[test]
+fn a_new_database_and_its_directory_are_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let db = db();
+    let mut h = open(&db.path);
+    h.record(&common::scan("prod", 1, vec![])).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&db.path), 0o600);
+    assert_eq!(mode(db.path.parent().unwrap()), 0o700);
+    let wal = db.path.with_extension("db-wal");
+    assert!(wal.exists());
+    assert_eq!(mode(&wal), 0o600);
+}
