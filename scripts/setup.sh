@@ -19,6 +19,10 @@
 #   - docker-registry (Debian's build of the distribution registry) serves those images on loopback to
 #     the pull tests, which push them with skopeo and make the bcrypt htpasswd file of the
 #     basic-auth registry with htpasswd (Debian apache2-utils).
+#   - PostgreSQL server binaries (Debian postgresql: initdb, pg_ctl, postgres under
+#     /usr/lib/postgresql/*/bin): the history store's tests start their own server on loopback
+#     (palisade-testkit's Postgres; as root it runs as `nobody`). The service the package
+#     installs is not needed; the tests never use it.
 set -euo pipefail
 
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -37,6 +41,7 @@ command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || need_apt+=(skopeo)
 command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_apt+=(postgresql)
 if ((${#need_apt[@]})); then
     log "installing Debian packages: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -11,7 +11,8 @@
 //!   tests fail, they do not skip.
 //! - [`registry::Registry`]: Debian's `docker-registry` on loopback (HTTP, or TLS with basic
 //!   auth) with images pushed by skopeo; [`registry::images_dir`]: the real Debian test images.
-//! - [`lease_port`]: one loopback port for a server the API server calls (a webhook).
+//! - [`Postgres`]: a throwaway PostgreSQL server (Debian's `postgresql`) on a leased loopback
+//!   [`Port`], for the history store's tests.
 //! - [`Sar`] ([`Subject`] + [`Attributes`]) and [`SarAnswer`]: one access question and the
 //!   authorizer's answer ([`ApiServer::subject_access_review`]).
 //! - [`rbac_corpus`] → [`Corpus`]: YAML to apply, the subject universe, aimed questions, and the
@@ -50,13 +51,15 @@
 mod corpus;
 mod install;
 mod ports;
+mod postgres;
 pub mod registry;
 mod sar;
 mod server;
 
 pub use corpus::{rbac_corpus, Corpus, CORPUS_GROUPS, CORPUS_NAMESPACES};
 pub use install::{Install, KUBE_VERSION};
-pub use ports::{lease_port, LoopbackPort};
+pub use ports::Port;
+pub use postgres::Postgres;
 pub use sar::{
     Attributes, NonResourceAttributes, ResourceAttributes, Sar, SarAnswer, Subject,
     ALL_SERVICE_ACCOUNTS, AUTHENTICATED,

@@ -98,30 +98,32 @@ impl Ports {
     }
 }
 
-/// One leased loopback port, for a server a test runs beside the API server (a webhook the
-/// API server calls); released on drop. Bind it soon: the lease keeps other test processes
-/// off it, not processes that do not lease.
+/// One leased loopback port, released on drop.
 #[derive(Debug)]
-pub struct LoopbackPort {
+pub struct Port {
     /// The port.
     pub port: u16,
-    _lease: Ports,
+    lease: Ports,
 }
 
-/// Leases one free loopback port.
-pub fn lease_port() -> anyhow::Result<LoopbackPort> {
-    let dir = std::env::temp_dir().join("palisade-testkit-ports");
-    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut lease = Ports {
-        api: 0,
-        etcd: 0,
-        leases: Vec::new(),
-    };
-    let port = lease.lease_one(&dir, Some)?;
-    Ok(LoopbackPort {
-        port,
-        _lease: lease,
-    })
+impl Port {
+    /// Leases one free loopback port.
+    pub fn lease() -> anyhow::Result<Port> {
+        let dir = std::env::temp_dir().join("palisade-testkit-ports");
+        fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let mut lease = Ports {
+            api: 0,
+            etcd: 0,
+            leases: Vec::new(),
+        };
+        let port = lease.lease_one(&dir, Some)?;
+        Ok(Port { port, lease })
+    }
+
+    /// The lease file (for a watchdog to remove when the process dies without dropping this).
+    pub fn lease_files(&self) -> &[PathBuf] {
+        self.lease.lease_files()
+    }
 }
 
 impl Drop for Ports {
@@ -174,14 +176,14 @@ mod tests {
 
     #[test]
     fn a_single_port_is_leased_and_released() {
-        let one = lease_port().unwrap();
-        let path = std::env::temp_dir()
-            .join("palisade-testkit-ports")
-            .join(one.port.to_string());
-        assert!(path.exists());
-        assert!(bindable(one.port));
+        let one = Port::lease().unwrap();
+        let other = Port::lease().unwrap();
+        assert_ne!(one.port, other.port);
+        let files = one.lease_files().to_vec();
+        assert_eq!(files.len(), 1);
+        assert!(files[0].ends_with(one.port.to_string()));
         drop(one);
-        assert!(!path.exists());
+        assert!(!files[0].exists());
     }
 
     #[test]

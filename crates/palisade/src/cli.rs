@@ -50,6 +50,9 @@ pub enum Command {
     Inventory(crate::inventory_cmd::InventoryArgs),
     /// The admission webhook in a cluster: `palisade admission manifests` prints its install.
     Admission(crate::admission_cmd::AdmissionArgs),
+    /// Recorded scans (`scan --record`): what appeared, what was fixed, the trend per
+    /// severity; `palisade history diff A B` compares two scans.
+    History(crate::history_cmd::HistoryArgs),
 }
 
 /// Which cluster to read, as kubectl's flags say it (`scan --cluster`, `inventory
@@ -166,6 +169,19 @@ pub struct ScanArgs {
 
     #[command(flatten)]
     pub image_flags: crate::scan_images::ImageFlags,
+    /// Record the report in the history store (see `palisade history`, docs/history.md).
+    #[arg(long)]
+    pub record: bool,
+
+    /// History database for --record: a file path or a `postgres://` URL (default:
+    /// `$XDG_DATA_HOME/palisade/history.db`, else `~/.local/share/palisade/history.db`).
+    #[arg(long, requires = "record", value_name = "URL|PATH")]
+    pub db: Option<String>,
+
+    /// Name the scan is recorded under; scans of one target are compared with each other
+    /// (default: the scanned paths, made absolute).
+    #[arg(long, requires = "record")]
+    pub target: Option<String>,
 }
 
 /// Frameworks `--framework` accepts.

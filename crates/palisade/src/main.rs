@@ -7,6 +7,7 @@ mod cli;
 mod config_file;
 mod db_cmd;
 mod frameworks_cmd;
+mod history_cmd;
 mod image_cmd;
 mod input;
 mod inventory_cmd;
@@ -50,6 +51,7 @@ fn main() -> ExitCode {
         cli::Command::Serve(args) => serve_cmd::run(&args),
         cli::Command::Inventory(args) => inventory_cmd::run(&args),
         cli::Command::Admission(args) => admission_cmd::run(&args),
+        cli::Command::History(args) => history_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -68,11 +68,18 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     let frameworks = args.frameworks.iter().map(|f| framework(*f)).collect();
     let options = ScanOptions::on(today()).with_frameworks(frameworks);
     let whole_first = args.cluster.cluster || args.image_flags.images || policies.is_some();
+    // What a recorded scan is of, when it is a cluster: its API server and namespace.
+    let mut cluster_target = None;
     let (inventory, report) = if whole_first {
         // A cluster is read whole; the images, and the policies' referential data, are known
         // once the inventory is: load it first, then judge everything in one engine run.
         let mut inventory = if args.cluster.cluster {
-            crate::inventory_cmd::read_cluster(&args.cluster)?.inventory
+            let live = crate::inventory_cmd::read_cluster(&args.cluster)?;
+            cluster_target = Some(match &live.namespace {
+                Some(ns) => format!("{} namespace {ns}", live.cluster),
+                None => live.cluster.clone(),
+            });
+            live.inventory
         } else {
             input::load(&args.paths, config_path.as_deref(), &limits)
         };
@@ -115,6 +122,9 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         }
     }
     write_report(&report, format, args)?;
+    if args.record {
+        crate::history_cmd::record(&report, &inventory, args, cluster_target.as_deref())?;
+    }
     if args.timings {
         eprintln!(
             "timings: load and analyze {:.3}s, render {:.3}s",

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use palisade_testkit::{lease_port, ApiServer, Install};
+use palisade_testkit::{ApiServer, Install, Port};
 
 use crate::util::{stdout, Dir};
 
@@ -178,7 +178,7 @@ fn the_webhook_guards_a_real_api_server() {
             "palisade.yaml",
             "apiVersion: palisade.dev/v1\nadmission:\n  modes:\n    PAL-POD-034: warn\n",
         );
-    let port = lease_port().unwrap();
+    let port = Port::lease().unwrap();
     let listen = format!("127.0.0.1:{}", port.port);
     let url = format!("https://{listen}/validate");
     let log = dir.root.join("server.log");

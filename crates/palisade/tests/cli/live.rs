@@ -249,6 +249,31 @@ fn scan_cluster_namespace_flag_reads_one_namespace() {
             k.2.as_deref() == Some("live-ns-a") || (k.1 == "Namespace" && k.3 == "live-ns-a");
         assert!(in_a, "{k:?}");
     }
+    // A recorded cluster scan is filed under the API server and namespace it read.
+    let db = dir.root.join("history.db").display().to_string();
+    let out = dir.run(&[
+        "scan",
+        "--cluster",
+        "--kubeconfig",
+        kubeconfig,
+        "-n",
+        "live-ns-a",
+        "--record",
+        "--db",
+        &db,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let history = dir.run(&["history", "--db", &db, "--format", "json"]);
+    let text = String::from_utf8_lossy(&history.stdout);
+    assert!(
+        text.contains("https://127.0.0.1:") && text.contains("namespace live-ns-a"),
+        "{text}"
+    );
 }
 
 #[test]

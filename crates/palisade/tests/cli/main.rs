@@ -46,3 +46,5 @@ mod node_access;
 mod probe;
 // scan --cluster and inventory against a real kube-apiserver (palisade-testkit)
 mod live;
+// scan --record, history, history diff (SQLite and PostgreSQL)
+mod history;
