@@ -88,14 +88,17 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
             crate::policy_files::report_problems(diagnostics, &mut inventory);
             engine.register(Box::new(PolicyAnalyzer::new(set)));
         }
+        let mut by_vex = Vec::new();
         if args.image_flags.images {
             let judged = crate::scan_images::judge(&inventory, &args.image_flags, &config)?;
             inventory.errors.extend(judged.errors);
+            by_vex = judged.suppressed;
             engine.register(Box::new(crate::scan_images::WorkloadImages {
                 findings: judged.findings,
             }));
         }
-        let report = engine.scan(&inventory, &config, &options);
+        let mut report = engine.scan(&inventory, &config, &options);
+        report.suppressed.extend(by_vex);
         (inventory, report)
     } else {
         let mut unreadable = Vec::new();

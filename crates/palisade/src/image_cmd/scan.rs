@@ -152,7 +152,7 @@ pub fn run(args: &ImageScanArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The OpenVEX documents given with `--vex`, indexed.
-fn read_vex(paths: &[PathBuf]) -> anyhow::Result<VexIndex> {
+pub(crate) fn read_vex(paths: &[PathBuf]) -> anyhow::Result<VexIndex> {
     let mut documents = Vec::new();
     for path in paths {
         let bytes =

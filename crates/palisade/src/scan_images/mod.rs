@@ -9,11 +9,12 @@ mod image_dir;
 use std::path::PathBuf;
 
 use clap::Args;
+use palisade_core::exceptions::Suppressed;
 use palisade_core::{Config, Finding, Inventory, LoadError, Rule};
 use palisade_engine::Analyzer;
 use palisade_image::{default_cache_dir, pull_details, Image, Limits, Platform, PullOptions};
 use palisade_imagescan::vex::VexIndex;
-use palisade_imagescan::vulns::{self, VulnOptions};
+use palisade_imagescan::vulns::{self, VulnFindings, VulnOptions};
 use palisade_imagescan::workloads::{distinct_images, image_uses, on_workload, ImageUse};
 use palisade_imagescan::Options;
 use palisade_vulndb::Db;
@@ -46,6 +47,12 @@ pub struct ImageFlags {
     #[arg(long, requires = "images")]
     pub ignore_unfixed: bool,
 
+    /// OpenVEX documents (repeatable): a `not_affected` or `fixed` statement for an image
+    /// (its reference or digest) and package suppresses the vulnerability on every workload
+    /// that runs the image, listed with the suppressed findings.
+    #[arg(long, value_name = "FILE", requires = "images")]
+    pub vex: Vec<PathBuf>,
+
     /// Warn when an ecosystem's vulnerability data is older than this many days.
     #[arg(long, value_name = "DAYS", default_value_t = 7)]
     pub max_db_age: u64,
@@ -76,6 +83,8 @@ pub fn catalog() -> Vec<&'static Rule> {
 pub struct Judged {
     /// Findings, on the workloads.
     pub findings: Vec<Finding>,
+    /// Findings an OpenVEX statement suppresses, on the workloads.
+    pub suppressed: Vec<Suppressed>,
     /// Images that could not be found, pulled or read, at the first workload that runs each.
     pub errors: Vec<LoadError>,
 }
@@ -86,6 +95,7 @@ pub fn judge(inventory: &Inventory, flags: &ImageFlags, config: &Config) -> anyh
         anyhow::anyhow!("--platform `{}` is not os/arch[/variant]", flags.platform)
     })?;
     let db = crate::image_cmd::scan::open_db(flags.vuln_db.as_deref(), flags.max_db_age)?;
+    let vex = crate::image_cmd::scan::read_vex(&flags.vex)?;
     let uses = image_uses(inventory);
     let dir = ImageDir::index(&flags.image_dirs);
     let mut errors: Vec<LoadError> = dir
@@ -105,17 +115,26 @@ pub fn judge(inventory: &Inventory, flags: &ImageFlags, config: &Config) -> anyh
         .map(|image| (*image, read_image(image, &dir, flags, &platform, config)))
         .collect();
     let mut findings = Vec::new();
+    let mut suppressed = Vec::new();
     for (image, result) in read {
         let users = uses.iter().filter(|u| u.image == image);
         match result {
             Ok(scanned) => {
-                let mut in_image = match &db {
-                    Some(db) => vulnerabilities(db, &scanned, image, flags, config)?,
-                    None => Vec::new(),
+                let vulns = match &db {
+                    Some(db) => vulnerabilities(db, &scanned, image, flags, &vex, config)?,
+                    None => VulnFindings::default(),
                 };
+                let mut in_image = vulns.findings;
                 in_image.extend(scanned.findings);
                 for usage in users {
                     findings.extend(on_workload(&in_image, usage));
+                    for s in &vulns.suppressed {
+                        let told = on_workload(std::slice::from_ref(&s.finding), usage);
+                        suppressed.extend(told.into_iter().map(|finding| Suppressed {
+                            finding,
+                            by: s.by.clone(),
+                        }));
+                    }
                 }
             }
             Err(why) => {
@@ -125,7 +144,11 @@ pub fn judge(inventory: &Inventory, flags: &ImageFlags, config: &Config) -> anyh
             }
         }
     }
-    Ok(Judged { findings, errors })
+    Ok(Judged {
+        findings,
+        suppressed,
+        errors,
+    })
 }
 
 /// An image read and judged without the database.
@@ -189,8 +212,9 @@ fn vulnerabilities(
     scanned: &Scanned,
     reference: &str,
     flags: &ImageFlags,
+    vex: &VexIndex,
     config: &Config,
-) -> anyhow::Result<Vec<Finding>> {
+) -> anyhow::Result<VulnFindings> {
     let found = vulns::match_packages(
         db,
         &scanned.packages.packages,
@@ -209,10 +233,9 @@ fn vulnerabilities(
         &found,
         &scanned.packages.packages,
         subject,
-        &VexIndex::default(),
+        vex,
         config,
-    )
-    .findings)
+    ))
 }
 
 fn error_at(usage: &ImageUse, why: &str) -> LoadError {

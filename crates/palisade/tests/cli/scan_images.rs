@@ -165,6 +165,52 @@ fn workloads_are_joined_to_the_vulnerable_packages_of_their_images() {
     assert!(by_config
         .iter()
         .all(|s| s["finding"]["object"]["name"] == "nightly" && s["by"]["kind"] == "config"));
+
+    // An OpenVEX statement on the image suppresses its vulnerability on every workload.
+    dir.create(
+        "vex.json",
+        r#"{
+  "@context": "https://openvex.dev/ns/v0.2.0",
+  "@id": "https://example.test/vex/2",
+  "author": "platform team",
+  "timestamp": "2026-11-01T00:00:00Z",
+  "version": 1,
+  "statements": [{
+    "vulnerability": {"name": "CVE-2023-32681"},
+    "products": [{"@id": "registry.example.test/team/planted:planted",
+                  "subcomponents": [{"@id": "pkg:pypi/requests@2.30.0"}]}],
+    "status": "not_affected",
+    "justification": "vulnerable_code_not_in_execute_path"
+  }]
+}"#,
+    );
+    let vex = dir.root.join("vex.json").display().to_string();
+    let mut with_vex = args.to_vec();
+    with_vex.extend(["--vex", vex.as_str()]);
+    let report = json(&dir.run(&with_vex));
+    let web = findings_of(&report, "PAL-VULN-001", "web");
+    assert!(!web.is_empty(), "the Go vulnerability stays");
+    assert!(web
+        .iter()
+        .all(|f| !f["message"].as_str().unwrap().contains("CVE-2023-32681")));
+    let by_vex: Vec<_> = report["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| {
+            s["finding"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("CVE-2023-32681")
+        })
+        .collect();
+    assert!(
+        by_vex
+            .iter()
+            .any(|s| s["finding"]["object"]["name"] == "web"
+                && s["by"]["reason"].as_str().unwrap().contains("not_affected")),
+        "{by_vex:#?}"
+    );
 }
 
 #[test]
