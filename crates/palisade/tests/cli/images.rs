@@ -295,3 +295,58 @@ fn db_status_and_missing_database_errors() {
     assert_exit(&out, 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.sqlite"));
 }
+
+/// `palisade image scan` on the archive forms of the same Debian image and on a pull of it
+/// from a real registry on loopback: each reads the same packages and judges the same
+/// configuration (root user). (The layout and rootfs forms are scanned above; every form's
+/// reading is compared file by file in palisade-image's tests.)
+#[test]
+fn image_scan_reads_archives_and_a_pull_alike() {
+    use palisade_testkit::registry::{Mode, Registry};
+    let images = test_images();
+    let dir = Dir::new("image-scan-kinds");
+    let registry = Registry::start(Mode::Http).unwrap();
+    let layout = images.join("oci-umoci").display().to_string();
+    registry
+        .push(&format!("oci:{layout}:bookworm"), "debian/bookworm:12", &[])
+        .unwrap();
+    let pulled = format!("{}/debian/bookworm:12", registry.host);
+    let cache = dir.root.join("cache").display().to_string();
+    let mut seen = Vec::new();
+    for target in [
+        images.join("bookworm-oci.tar").display().to_string(),
+        images.join("bookworm-docker.tar").display().to_string(),
+        pulled.clone(),
+    ] {
+        let mut args = vec![
+            "image",
+            "scan",
+            target.as_str(),
+            "--skip-vulns",
+            "-f",
+            "json",
+        ];
+        if target == pulled {
+            args.extend(["--insecure", "--image-cache", cache.as_str()]);
+        }
+        let out = dir.run(&args);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{target}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let packages = report["summary"]["objects"].as_u64().unwrap();
+        let root = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["ruleId"] == "PAL-IMAGE-003");
+        seen.push((target, packages, root));
+    }
+    let (_, first, _) = &seen[0];
+    assert!(*first > 80, "{seen:?}");
+    assert!(seen.iter().all(|(_, n, _)| n == first), "{seen:?}");
+    assert!(seen.iter().all(|(_, _, root)| *root), "{seen:?}");
+    assert!(registry.blob_gets() > 0);
+}
