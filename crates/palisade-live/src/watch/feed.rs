@@ -19,7 +19,7 @@ pub trait Sink: Send + Sync + 'static {
     fn apply(&self, kind: &str, deleted: bool, object: &Value);
     /// A stream cannot be listed (it keeps retrying).
     fn failed(&self, kind: &str, message: &str);
-    /// Every stream has been listed once (called once).
+    /// Every stream has been listed, or refused (403), once (called once).
     fn synced(&self);
 }
 

@@ -10,6 +10,7 @@
 //!   ([`http`]: `/metrics`, `/report`, `/healthz`, `/readyz`); [`feed`] runs the same streams
 //!   into any [`Sink`] (the admission webhook's context cache).
 
+pub mod access;
 pub mod feed;
 pub mod http;
 mod judge;

@@ -26,8 +26,9 @@ use crate::Error;
 /// Renders a report as the `/report` page's body (the CLI passes the scan's JSON renderer).
 pub type RenderReport = Box<dyn Fn(&Report) -> Vec<u8> + Send + Sync>;
 /// Called with each settled report whose findings differ from the last one handed over
-/// (the first full sync included), and the inventory it judged.
-pub type OnChange = Box<dyn FnMut(&Report, &Inventory) + Send>;
+/// (the first full sync included), the inventory it judged, and what was watched as
+/// `scan --cluster --record` names it (the API server URL, and ` namespace NS` when one).
+pub type OnChange = Box<dyn FnMut(&Report, &Inventory, &str) + Send>;
 
 /// What `palisade watch` needs.
 pub struct WatchOptions {
@@ -155,7 +156,11 @@ async fn watch(mut options: WatchOptions) -> Result<(), Error> {
             judge.set_rank(i, first);
         }
     }
-    let result = event_loop(judge, receiver, &mut options, &published).await;
+    let target = match &namespace {
+        Some(ns) => format!("{} namespace {ns}", connected.cluster),
+        None => connected.cluster.clone(),
+    };
+    let result = event_loop(judge, receiver, &mut options, &published, &target).await;
     server.abort();
     eprintln!("stopped");
     result
@@ -209,6 +214,7 @@ async fn event_loop(
     mut updates: UnboundedReceiver<Update>,
     options: &mut WatchOptions,
     published: &Published,
+    target: &str,
 ) -> Result<(), Error> {
     let mut stop = Box::pin(stop_signal());
     // When the inventory-wide analyses run next (a change they read waits `debounce`).
@@ -276,7 +282,7 @@ async fn event_loop(
                 last_fingerprint = Some(fingerprint);
                 if let Some(on_change) = options.on_change.as_mut() {
                     let inventory = judge.inventory();
-                    tokio::task::block_in_place(|| on_change(&report, inventory));
+                    tokio::task::block_in_place(|| on_change(&report, inventory, target));
                 }
             }
         }
