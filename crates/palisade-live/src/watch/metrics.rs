@@ -167,8 +167,15 @@ pub fn render(snapshot: &Snapshot, counters: &Counters) -> String {
         &mut text,
         "palisade_watch_reconnects_total",
         "counter",
-        "Watches resumed after a failure.",
+        "Watches that failed (connection or server error), resumed after a pause.",
         one(load(&counters.reconnects)),
+    );
+    add(
+        &mut text,
+        "palisade_watch_resumes_total",
+        "counter",
+        "Watches started again from the last resourceVersion (after the server's timeout or a cut), without a relist.",
+        one(load(&counters.resumes)),
     );
     add(
         &mut text,

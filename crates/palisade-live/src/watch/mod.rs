@@ -21,4 +21,4 @@ pub mod streams;
 
 pub use feed::{feed, Sink};
 pub use judge::Judge;
-pub use run::{run, OnChange, RenderReport, WatchOptions};
+pub use run::{discover_streams, run, OnChange, RenderReport, WatchOptions};

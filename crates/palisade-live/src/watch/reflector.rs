@@ -73,8 +73,12 @@ pub struct Counters {
     pub lists: AtomicU64,
     /// Relists after 410 Gone.
     pub expired: AtomicU64,
-    /// Watches resumed after a failure (not after a clean server timeout).
+    /// Watches that failed (connection or server error) and are resumed after a pause.
     pub reconnects: AtomicU64,
+    /// Watches started again from the last resourceVersion seen, after the stream ended
+    /// (the server's timeout, a cut connection: kube reports a dropped chunked stream as its
+    /// end) or failed; no relist.
+    pub resumes: AtomicU64,
     /// Watch events received (ADDED, MODIFIED, DELETED).
     pub events: AtomicU64,
     /// Bookmarks received.
@@ -139,6 +143,7 @@ pub async fn reflect(
         .await
         {
             Ended::Timeout(at) => {
+                counters.resumes.fetch_add(1, Ordering::Relaxed);
                 version = Some(at);
                 pause = BACKOFF_START;
             }
@@ -148,6 +153,7 @@ pub async fn reflect(
             }
             Ended::Failed { at, delivered } => {
                 counters.reconnects.fetch_add(1, Ordering::Relaxed);
+                counters.resumes.fetch_add(1, Ordering::Relaxed);
                 version = Some(at);
                 if delivered {
                     pause = BACKOFF_START;

@@ -166,8 +166,9 @@ async fn watch(mut options: WatchOptions) -> Result<(), Error> {
     result
 }
 
-/// The streams of every kind `scan --cluster` reads that the server serves.
-pub(crate) async fn discover_streams(
+/// The streams of every kind `scan --cluster` reads that the server serves, in `namespace`
+/// (all namespaces when `None`).
+pub async fn discover_streams(
     connected: &Connected,
     namespace: Option<&str>,
     concurrency: usize,
