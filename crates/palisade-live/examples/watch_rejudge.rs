@@ -65,14 +65,22 @@ fn main() {
     let options = ScanOptions::on(Date::from_unix_days(20_000));
     let mut judge = Judge::new(engine, Config::default(), options, vec!["all".into()]);
     let started = Instant::now();
-    judge.apply(Update::Listed { stream: 0, items: items.clone() });
+    judge.apply(Update::Listed {
+        stream: 0,
+        items: items.clone(),
+    });
     judge.settle();
     judge.rejudge_whole();
-    let report = judge.report();
+    let report = judge.report().clone();
     println!(
         "{total} objects, {} findings; first full judgement {:.3} s",
         report.findings.len(),
         started.elapsed().as_secs_f64()
+    );
+    let report_path = format!(
+        "cluster://Deployment/{}/{}",
+        items[target]["metadata"]["namespace"].as_str().unwrap(),
+        items[target]["metadata"]["name"].as_str().unwrap()
     );
     let mut one = Vec::new();
     let mut rejudge_only = Vec::new();
@@ -84,13 +92,21 @@ fn main() {
         changed["spec"]["template"]["spec"]["containers"][0]["securityContext"]["privileged"] =
             Value::Bool(run % 2 == 0);
         let t = Instant::now();
-        judge.apply(Update::Applied { stream: 0, item: changed });
+        judge.apply(Update::Applied {
+            stream: 0,
+            item: changed,
+        });
         let judged = judge.settle();
         let t_judged = t.elapsed();
         let report = judge.report();
         let t_report = t.elapsed();
         assert_eq!(judged, 1);
         assert!(!report.findings.is_empty());
+        let privileged = report
+            .findings
+            .iter()
+            .any(|f| f.rule_id == "PAL-POD-002" && f.location.path == report_path);
+        assert_eq!(privileged, run % 2 == 0, "the report follows the change");
         one.push(t_report.as_secs_f64() * 1e3);
         rejudge_only.push(t_judged.as_secs_f64() * 1e3);
         let t = Instant::now();

@@ -87,6 +87,13 @@ pub struct Judge {
     pending_namespaces: BTreeSet<String>,
     whole_stale: bool,
     whole: Analysis,
+    /// The report as last brought up to date.
+    current: Option<Report>,
+    /// Paths whose per-object findings changed since.
+    dirty: BTreeSet<String>,
+    /// The next report must be assembled whole (the inventory-wide findings, the errors or
+    /// the set of streams changed).
+    full: bool,
 }
 
 impl Judge {
@@ -118,6 +125,9 @@ impl Judge {
             pending_namespaces: BTreeSet::new(),
             whole_stale: true,
             whole: Analysis::default(),
+            current: None,
+            dirty: BTreeSet::new(),
+            full: true,
         }
     }
 
@@ -125,6 +135,7 @@ impl Judge {
     pub fn apply(&mut self, update: Update) {
         match update {
             Update::Listed { stream, items } => {
+                self.full = true;
                 if let Some(a) = self.answered.get_mut(stream) {
                     *a = true;
                 }
@@ -157,6 +168,7 @@ impl Judge {
                 message,
                 forbidden,
             } => {
+                self.full = true;
                 let what = self.streams.get(stream).cloned().unwrap_or_default();
                 let text = if forbidden {
                     format!("forbidden: cannot list and watch {what}; findings about them are missing: {message}")
@@ -209,6 +221,7 @@ impl Judge {
             if let Some(entry) = self.entries.get_mut(&key) {
                 entry.findings = findings;
             }
+            self.dirty.insert(key.0);
             judged += 1;
         }
         judged
@@ -224,11 +237,72 @@ impl Judge {
         self.refresh_errors();
         self.whole = self.engine.analyze_whole(&self.inventory, &self.config);
         self.whole_stale = false;
+        self.full = true;
     }
 
     /// The report of everything watched, as a full scan would make it (after
     /// [`Judge::settle`] and, when [`Judge::whole_stale`], [`Judge::rejudge_whole`]).
-    pub fn report(&mut self) -> Report {
+    pub fn report(&mut self) -> &Report {
+        self.refresh();
+        self.current()
+    }
+
+    /// Brings the report up to date: only the paths whose findings changed, when that is
+    /// sound (see `patch.rs`), else assembled whole.
+    pub fn refresh(&mut self) {
+        let patchable = !self.full
+            && self.current.is_some()
+            && self.config.exceptions.is_empty()
+            && self.options.frameworks.is_empty();
+        if !patchable {
+            let report = self.assemble();
+            self.current = Some(report);
+            self.dirty.clear();
+            self.full = false;
+            return;
+        }
+        let dirty = std::mem::take(&mut self.dirty);
+        let today = self.options.today;
+        for path in dirty {
+            let lo = (path.clone(), String::new());
+            let mut own = Vec::new();
+            let mut objects = Vec::new();
+            for (key, entry) in self.entries.range(lo..).take_while(|(k, _)| k.0 == path) {
+                own.extend(entry.findings.iter().cloned());
+                if let Some(at) = self.position(key) {
+                    objects.push(self.inventory.objects[at].clone());
+                }
+            }
+            if let Some(report) = self.current.as_mut() {
+                let whole = &self.whole.findings;
+                super::patch::patch_path(report, &path, own, whole, objects, &self.config, today);
+            }
+        }
+        let (objects, inputs) = (self.inventory.objects.len(), self.entries.len());
+        if let Some(report) = self.current.as_mut() {
+            report.stats.objects = objects;
+            report.stats.inputs = inputs;
+        }
+    }
+
+    /// The report as last brought up to date ([`Judge::refresh`]); empty before the first.
+    pub fn current(&self) -> &Report {
+        static EMPTY: std::sync::OnceLock<Report> = std::sync::OnceLock::new();
+        self.current.as_ref().unwrap_or_else(|| {
+            EMPTY.get_or_init(|| {
+                Engine::empty().assemble(
+                    &Inventory::default(),
+                    Vec::new(),
+                    Analysis::default(),
+                    &Config::default(),
+                    &ScanOptions::on(palisade_core::Date::from_unix_days(0)),
+                )
+            })
+        })
+    }
+
+    /// The report assembled from every kept finding.
+    fn assemble(&mut self) -> Report {
         self.refresh_errors();
         // Entries iterate in path order, so the parts are sorted end to end: the merge is a
         // copy, not a sort.
@@ -343,6 +417,9 @@ impl Judge {
             .map(|o| o.id.name.clone())
             .unwrap_or_default();
         self.touch(&kind, namespace.as_deref(), &name);
+        if !loaded.errors.is_empty() || !loaded.notes.is_empty() {
+            self.full = true;
+        }
         let mut entry = Entry {
             stream,
             kind,
@@ -402,6 +479,10 @@ impl Judge {
         let Some(entry) = self.entries.remove(key) else {
             return;
         };
+        self.dirty.insert(key.0.clone());
+        if !entry.errors.is_empty() || !entry.notes.is_empty() {
+            self.full = true;
+        }
         self.touch(&entry.kind, entry.namespace.as_deref(), &entry.name);
         if let Some(o) = &entry.owner {
             if let Some(set) = self.owned.get_mut(o) {
@@ -457,6 +538,7 @@ impl Judge {
             match (present, entry.parked.is_some()) {
                 (true, false) => {
                     entry.findings.clear();
+                    self.dirty.insert(key.0.clone());
                     if let Some(object) = self.unplace(&key) {
                         if let Some(entry) = self.entries.get_mut(&key) {
                             entry.parked = Some(object);

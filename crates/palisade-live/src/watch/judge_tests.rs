@@ -79,7 +79,7 @@ fn current(judge: &mut Judge) -> Vec<String> {
     if judge.whole_stale() {
         judge.rejudge_whole();
     }
-    lines(&judge.report())
+    lines(judge.report())
 }
 
 #[test]
@@ -205,7 +205,7 @@ fn a_refused_stream_counts_as_answered_and_is_reported() {
         forbidden: true,
     });
     assert!(j.synced());
-    let report = j.report();
+    let report = j.report().clone();
     assert_eq!(report.errors.len(), 1);
     assert!(
         report.errors[0].message.contains("forbidden"),
@@ -218,4 +218,78 @@ fn a_refused_stream_counts_as_answered_and_is_reported() {
         items: vec![],
     });
     assert!(j.report().errors.is_empty());
+}
+
+/// Every finding, with where and why, in report order (the patch must keep the order too).
+fn ordered(report: &Report) -> Vec<String> {
+    let mut out: Vec<String> = report
+        .findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{} {} {}",
+                f.location.path, f.location.line, f.rule_id, f.message
+            )
+        })
+        .collect();
+    out.extend(report.suppressed.iter().map(|s| {
+        format!(
+            "suppressed {} {}",
+            s.finding.location.path, s.finding.rule_id
+        )
+    }));
+    out
+}
+
+#[test]
+fn a_patched_report_is_the_report_assembled_whole() {
+    let mut ignored = pod("shop", "quiet", true, None, "1");
+    ignored["metadata"]["annotations"] =
+        json!({"palisade.dev/ignore": "PAL-POD-002", "palisade.dev/ignore-reason": "test"});
+    let mut j = judge(1);
+    j.apply(Update::Listed {
+        stream: 0,
+        items: vec![
+            namespace("shop"),
+            service_account("shop", "app", true, "1"),
+            pod("shop", "a", false, None, "1"),
+            pod("shop", "b", true, None, "1"),
+            ignored.clone(),
+        ],
+    });
+    current(&mut j);
+    // Changes that leave the inventory-wide findings alone are patched in, path by path.
+    let mut steps: Vec<Update> = vec![
+        Update::Applied {
+            stream: 0,
+            item: pod("shop", "a", true, None, "2"),
+        },
+        Update::Deleted {
+            stream: 0,
+            item: pod("shop", "b", true, None, "1"),
+        },
+        Update::Applied {
+            stream: 0,
+            item: pod("shop", "c", true, None, "3"),
+        },
+    ];
+    ignored["metadata"]["resourceVersion"] = json!("4");
+    ignored["spec"]["hostNetwork"] = json!(true);
+    steps.push(Update::Applied {
+        stream: 0,
+        item: ignored,
+    });
+    for step in steps {
+        j.apply(step);
+        j.settle();
+        assert!(!j.full, "a per-object change is patched");
+        let patched = ordered(j.report());
+        j.full = true;
+        let assembled = ordered(j.report());
+        assert_eq!(patched, assembled);
+    }
+    // The annotation still suppresses on the patched path.
+    assert!(ordered(j.report())
+        .iter()
+        .any(|l| l == "suppressed cluster://Pod/shop/quiet PAL-POD-002"));
 }

@@ -50,7 +50,8 @@ pub struct Snapshot {
     pub by_rule: BTreeMap<(String, &'static str), u64>,
     /// Kind → objects judged.
     pub objects: BTreeMap<String, usize>,
-    /// Unix time of the last completed full list of every stream; 0 before the first.
+    /// Unix time of the last full list: the first sync of every stream, or a later relist of
+    /// one (after 410 Gone); 0 before the first.
     pub last_full_sync: f64,
     /// Whether the first full list is done.
     pub ready: bool,
@@ -131,7 +132,7 @@ pub fn render(snapshot: &Snapshot, counters: &Counters) -> String {
         &mut text,
         "palisade_watch_last_full_sync_timestamp_seconds",
         "gauge",
-        "Unix time of the last completed full list of every kind.",
+        "Unix time of the last full list: the first sync of every kind, or a relist of one after 410 Gone.",
         one(format!("{}", snapshot.last_full_sync)),
     );
     add(

@@ -15,6 +15,7 @@ pub mod feed;
 pub mod http;
 mod judge;
 pub mod metrics;
+mod patch;
 pub mod reflector;
 pub mod run;
 pub mod streams;

@@ -23,6 +23,9 @@ use crate::discover::discover;
 use crate::list::describe;
 use crate::Error;
 
+/// Longest the `/report` page lags the judged state while changes keep coming.
+const RENDER_EVERY: Duration = Duration::from_millis(100);
+
 /// Renders a report as the `/report` page's body (the CLI passes the scan's JSON renderer).
 pub type RenderReport = Box<dyn Fn(&Report) -> Vec<u8> + Send + Sync>;
 /// Called with each settled report whose findings differ from the last one handed over
@@ -222,6 +225,7 @@ async fn event_loop(
     let mut whole_at: Option<tokio::time::Instant> = None;
     let mut last_fingerprint: Option<u64> = None;
     let mut whole_runs = 0u64;
+    let mut last_render: Option<Instant> = None;
     loop {
         let mut arrived = None;
         let mut listed = false;
@@ -257,33 +261,41 @@ async fn event_loop(
                 whole_at = Some(tokio::time::Instant::now() + options.debounce);
             }
         }
-        let report = judge.report();
-        let body = (options.render)(&report);
-        if let Ok(mut slot) = published.report.write() {
-            *slot = Some(body);
+        judge.refresh();
+        let judged_in = arrived.map(|at| at.elapsed().as_secs_f64());
+        let report = judge.current();
+        // Rendering every finding costs more than judging a change: the page is rendered
+        // when the change set settles, and meanwhile at most every RENDER_EVERY.
+        let settled = whole_at.is_none();
+        if settled || last_render.is_none_or(|t: Instant| t.elapsed() >= RENDER_EVERY) {
+            let body = (options.render)(report);
+            if let Ok(mut slot) = published.report.write() {
+                *slot = Some(body);
+            }
+            last_render = Some(Instant::now());
         }
         if let Ok(mut snapshot) = published.snapshot.lock() {
-            snapshot.count_findings(&report);
+            snapshot.count_findings(report);
             snapshot.objects = judge.objects_per_kind();
             snapshot.ready = true;
             snapshot.whole_runs = whole_runs;
             if listed || first {
                 snapshot.last_full_sync = unix_now();
             }
-            if let Some(at) = arrived {
-                snapshot.latency.observe(at.elapsed().as_secs_f64());
+            if let Some(seconds) = judged_in {
+                snapshot.latency.observe(seconds);
             }
         }
         published.ready.store(true, Ordering::Release);
         // A change set is settled once no inventory-wide run waits: hand it over if its
         // findings differ from the last one handed over.
-        if whole_at.is_none() {
-            let fingerprint = fingerprint(&report);
+        if settled {
+            let fingerprint = fingerprint(report);
             if last_fingerprint != Some(fingerprint) {
                 last_fingerprint = Some(fingerprint);
                 if let Some(on_change) = options.on_change.as_mut() {
                     let inventory = judge.inventory();
-                    tokio::task::block_in_place(|| on_change(&report, inventory, target));
+                    tokio::task::block_in_place(|| on_change(report, inventory, target));
                 }
             }
         }
