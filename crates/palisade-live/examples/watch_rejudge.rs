@@ -105,17 +105,20 @@ fn main() {
         let privileged = report
             .findings
             .iter()
-            .any(|f| f.rule_id == "PAL-POD-002" && f.location.path == report_path);
+            .any(|f| f.rule_id == "PAL-POD-002" && *f.location.path == *report_path);
         assert_eq!(privileged, run % 2 == 0, "the report follows the change");
         one.push(t_report.as_secs_f64() * 1e3);
         rejudge_only.push(t_judged.as_secs_f64() * 1e3);
+        // The debounced run that follows: the inventory-wide analyses, and the report
+        // assembled whole from every finding.
         let t = Instant::now();
         judge.rejudge_whole();
+        judge.refresh();
         whole.push(t.elapsed().as_secs_f64() * 1e3);
     }
     println!(
         "one changed object, arrival to updated report: median {:.2} ms (re-judging it: {:.3} ms); \
-         inventory-wide re-run (debounced): median {:.1} ms; {runs} runs",
+         inventory-wide re-run and full report (debounced): median {:.1} ms; {runs} runs",
         median(one),
         median(rejudge_only),
         median(whole)

@@ -225,7 +225,8 @@ async fn event_loop(
     let mut whole_at: Option<tokio::time::Instant> = None;
     let mut last_fingerprint: Option<u64> = None;
     let mut whole_runs = 0u64;
-    let mut last_render: Option<Instant> = None;
+    // When the page was last rendered, and whether its change set had settled then.
+    let mut last_render: Option<(Instant, bool)> = None;
     loop {
         let mut arrived = None;
         let mut listed = false;
@@ -264,15 +265,18 @@ async fn event_loop(
         judge.refresh();
         let judged_in = arrived.map(|at| at.elapsed().as_secs_f64());
         let report = judge.current();
-        // Rendering every finding costs more than judging a change: the page is rendered
-        // when the change set settles, and meanwhile at most every RENDER_EVERY.
+        // Rendering every finding costs more than judging a change: the first change after a
+        // quiet spell is rendered at once, then at most every RENDER_EVERY until the change
+        // set settles, which is rendered too.
         let settled = whole_at.is_none();
-        if settled || last_render.is_none_or(|t: Instant| t.elapsed() >= RENDER_EVERY) {
+        let due = last_render
+            .is_none_or(|(t, quiet): (Instant, bool)| quiet || t.elapsed() >= RENDER_EVERY);
+        if settled || due {
             let body = (options.render)(report);
             if let Ok(mut slot) = published.report.write() {
                 *slot = Some(body);
             }
-            last_render = Some(Instant::now());
+            last_render = Some((Instant::now(), settled));
         }
         if let Ok(mut snapshot) = published.snapshot.lock() {
             snapshot.count_findings(report);
