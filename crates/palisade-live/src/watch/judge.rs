@@ -15,6 +15,7 @@ use std::sync::Arc;
 use palisade_core::inventory::{LoadError, LoadLimits, LoadNote};
 use palisade_core::{Config, Context, Finding, Inventory, Object, Report, Workload};
 use palisade_engine::{Analysis, Engine, ScanOptions};
+use rayon::prelude::*;
 use serde_json::Value;
 
 use super::reflector::Update;
@@ -27,6 +28,8 @@ use crate::convert::{controller_uid, load_object};
 const NOT_READ_WHOLE: &[&str] = &["ConfigMap", "Secret"];
 /// Kinds the per-object rules read as context ([`Context::from_objects`]).
 const CONTEXT_KINDS: &[&str] = &["Namespace", "ServiceAccount", "LimitRange"];
+/// Objects per parallel work item when many are judged at once.
+const JUDGE_CHUNK: usize = 64;
 
 /// An object's key: its reported path (`cluster://Kind/NS/NAME`) and API group (two groups
 /// may serve a kind of the same name: Calico's NetworkPolicy and Kubernetes'). Ordered by
@@ -209,22 +212,41 @@ impl Judge {
                 keys.extend(in_ns.iter().cloned());
             }
         }
-        let mut judged = 0;
+        // Each namespace's context is gathered once; the objects are judged in parallel
+        // (a first sync or a namespace-wide change judges thousands).
+        let mut contexts: BTreeMap<Option<String>, Vec<Object>> = BTreeMap::new();
+        let mut work: Vec<(Key, usize, Option<String>)> = Vec::with_capacity(keys.len());
         for key in keys {
             let Some(at) = self.position(&key) else {
                 continue;
             };
-            let object = &self.inventory.objects[at..=at];
-            let context_objects = self.context_objects(object[0].id.namespace.as_deref());
-            let context = Context::from_objects(&context_objects);
-            let findings = self.engine.check_objects(object, &context, &self.config);
+            let ns = self.inventory.objects[at].id.namespace.clone();
+            if !contexts.contains_key(&ns) {
+                let objects = self.context_objects(ns.as_deref());
+                contexts.insert(ns.clone(), objects);
+            }
+            work.push((key, at, ns));
+        }
+        let (engine, config, objects) = (&self.engine, &self.config, &self.inventory.objects);
+        let judged: Vec<(Key, Vec<Finding>)> = work
+            .par_chunks(JUDGE_CHUNK)
+            .flat_map_iter(|chunk| {
+                chunk.iter().map(|(key, at, ns)| {
+                    let around = contexts.get(ns).map(Vec::as_slice).unwrap_or(&[]);
+                    let context = Context::from_objects(around);
+                    let findings = engine.check_objects(&objects[*at..=*at], &context, config);
+                    (key.clone(), findings)
+                })
+            })
+            .collect();
+        let count = judged.len();
+        for (key, findings) in judged {
             if let Some(entry) = self.entries.get_mut(&key) {
                 entry.findings = findings;
             }
             self.dirty.insert(key.0);
-            judged += 1;
         }
-        judged
+        count
     }
 
     /// Whether an object the inventory-wide analyses may read changed since they last ran.
