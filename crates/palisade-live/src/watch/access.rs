@@ -3,10 +3,11 @@
 
 use crate::kinds::WANTED;
 
-/// The resource name (plural) of a kind, as the API serves it: the lowercased kind with
-/// `UnsafeGuessKindToResource`'s plural rules (k8s.io/apimachinery/pkg/api/meta/restmapper.go):
-/// `…s` → `…ses`, consonant + `y` → `…ies`, otherwise `…s`. Every kind in [`WANTED`] is
-/// named so by its API.
+/// The resource name (plural) of a kind, as the API serves it: the lowercased kind made
+/// plural as `UnsafeGuessKindToResource` does (k8s.io/apimachinery/pkg/api/meta/restmapper.go:
+/// `…s` → `…ses`, `…y` → `…ies`, otherwise `…s`), except that a vowel before the `y` takes a
+/// plain `s`, as the Gateway API names `gateways` (that function would guess `gatewaies`).
+/// Every kind in [`WANTED`] is named so by its API; discovery, not this, names what is listed.
 pub fn resource_of(kind: &str) -> String {
     let lower = kind.to_lowercase();
     if lower.ends_with('s') {
