@@ -268,3 +268,34 @@ fn a_watch_from_a_version_the_server_no_longer_holds_relists() {
         other => panic!("expected the new tier, got {other:?}"),
     }
 }
+
+#[test]
+fn the_install_grants_every_resource_the_server_serves_for_the_watched_kinds() {
+    let server = ApiServer::shared().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let options = ClusterOptions {
+        kubeconfig: Some(server.kubeconfig()),
+        scope: Scope::All,
+        ..ClusterOptions::default()
+    };
+    let streams = runtime.block_on(async {
+        let connected = connect(&options).await.unwrap();
+        discover_streams(&connected, None, 4).await.unwrap()
+    });
+    assert!(streams.len() > 20, "{}", streams.len());
+    let rules = palisade_live::watch::access::rules();
+    for s in &streams {
+        let r = &s.target.resource;
+        let granted = rules
+            .iter()
+            .any(|(group, resources)| *group == r.group && resources.contains(&r.plural));
+        assert!(
+            granted,
+            "{}/{} ({}) is watched but not granted",
+            r.group, r.plural, r.kind
+        );
+    }
+}
