@@ -487,3 +487,25 @@ fn serve_with_cluster_judges_pods_with_the_service_account_the_api_holds() {
     }
     assert!(serve.stop().success());
 }
+
+#[test]
+fn watch_without_a_cluster_or_with_bad_install_values_exits_2_saying_why() {
+    let dir = Dir::new("watch-bad");
+    let out = dir.run(&[
+        "watch",
+        "--kubeconfig",
+        "missing-kubeconfig",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_exit(&out, 2);
+    assert!(
+        crate::util::stderr(&out).contains("missing-kubeconfig"),
+        "{}",
+        crate::util::stderr(&out)
+    );
+    let out = dir.run(&["watch", "manifests", "--namespace", "Not A Name"]);
+    assert_exit(&out, 2);
+    assert!(crate::util::stderr(&out).contains("--namespace"));
+    assert!(out.stdout.is_empty());
+}
