@@ -19,7 +19,8 @@ pub trait Sink: Send + Sync + 'static {
     fn apply(&self, kind: &str, deleted: bool, object: &Value);
     /// A stream cannot be listed (it keeps retrying).
     fn failed(&self, kind: &str, message: &str);
-    /// Every stream has been listed, or refused (403), once (called once).
+    /// Every stream has been listed, or refused (403 forbidden, 404 not served), once
+    /// (called once).
     fn synced(&self);
 }
 
@@ -76,6 +77,7 @@ pub fn feed(options: &ClusterOptions, kinds: &[&str], sink: Arc<dyn Sink>) -> Re
                         .unwrap_or_default()
                 };
                 while let Some(update) = updates.recv().await {
+                    let refused = update.is_refusal();
                     match update {
                         Update::Listed { stream, items } => {
                             sink.replace(&kind(stream), &items);
@@ -87,7 +89,13 @@ pub fn feed(options: &ClusterOptions, kinds: &[&str], sink: Arc<dyn Sink>) -> Re
                         Update::Deleted { stream, item } => sink.apply(&kind(stream), true, &item),
                         Update::Failed {
                             stream, message, ..
-                        } => sink.failed(&kind(stream), &message),
+                        } => {
+                            sink.failed(&kind(stream), &message);
+                            // A refused kind will not come: the rest is still worth serving.
+                            if let (true, Some(l)) = (refused, listed.get_mut(stream)) {
+                                *l = true;
+                            }
+                        }
                     }
                     if !synced && listed.iter().all(|l| *l) {
                         synced = true;

@@ -136,6 +136,7 @@ impl Judge {
 
     /// Takes one update in. Nothing is judged yet: [`Judge::settle`] judges what changed.
     pub fn apply(&mut self, update: Update) {
+        let refused = update.is_refusal();
         match update {
             Update::Listed { stream, items } => {
                 self.full = true;
@@ -169,16 +170,16 @@ impl Judge {
             Update::Failed {
                 stream,
                 message,
-                forbidden,
+                status,
             } => {
                 self.full = true;
                 let what = self.streams.get(stream).cloned().unwrap_or_default();
-                let text = if forbidden {
-                    format!("forbidden: cannot list and watch {what}; findings about them are missing: {message}")
-                } else {
-                    format!("cannot list {what} (retrying): {message}")
+                let text = match status {
+                    Some(403) => format!("forbidden: cannot list and watch {what}; findings about them are missing: {message}"),
+                    Some(404) => format!("not served: cannot list {what} (retrying): {message}"),
+                    _ => format!("cannot list {what} (retrying): {message}"),
                 };
-                if forbidden {
+                if refused {
                     if let Some(a) = self.answered.get_mut(stream) {
                         *a = true;
                     }

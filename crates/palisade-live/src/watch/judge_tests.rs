@@ -199,10 +199,17 @@ fn a_refused_stream_counts_as_answered_and_is_reported() {
         items: vec![],
     });
     assert!(!j.synced());
+    // A server error or a cut connection is no answer: it is retried, readiness waits.
+    j.apply(Update::Failed {
+        stream: 1,
+        message: "500 InternalError".into(),
+        status: Some(500),
+    });
+    assert!(!j.synced());
     j.apply(Update::Failed {
         stream: 1,
         message: "secrets is forbidden".into(),
-        forbidden: true,
+        status: Some(403),
     });
     assert!(j.synced());
     let report = j.report().clone();

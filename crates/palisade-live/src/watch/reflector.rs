@@ -55,15 +55,30 @@ pub enum Update {
         /// The object as it was last.
         item: Value,
     },
-    /// The stream cannot be listed (it keeps retrying); `forbidden` for a 403.
+    /// The stream cannot be listed (it keeps retrying).
     Failed {
         /// Index of the stream.
         stream: usize,
         /// What the server or the connection said.
         message: String,
-        /// 403: the credentials may not list or watch it.
-        forbidden: bool,
+        /// The HTTP status when the server answered: 403, the credentials may not list it;
+        /// 404, it is not served (a kind removed since discovery).
+        status: Option<u16>,
     },
+}
+
+impl Update {
+    /// Whether this failure is the server's final word for now (403 forbidden, 404 not
+    /// served): the stream counts as answered for readiness, though it keeps retrying.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Update::Failed {
+                status: Some(403 | 404),
+                ..
+            }
+        )
+    }
 }
 
 /// Counters of what the streams did, for metrics and tests.
@@ -122,12 +137,15 @@ pub async fn reflect(
                     pause = BACKOFF_START;
                 }
                 Err(error) => {
-                    let forbidden = matches!(&error, kube::Error::Api(s) if s.code == 403);
+                    let status = match &error {
+                        kube::Error::Api(s) => Some(s.code),
+                        _ => None,
+                    };
                     let message = describe(&error);
                     let failed = Update::Failed {
                         stream: index,
                         message,
-                        forbidden,
+                        status,
                     };
                     if updates.send(failed).is_err() {
                         return;
