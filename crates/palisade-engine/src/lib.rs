@@ -216,30 +216,53 @@ impl Engine {
                     .map(|chunk| self.judge_in_context(chunk, &context, config))
                     .collect::<Vec<Vec<Finding>>>()
             },
-            || {
-                // Analyzers of the whole inventory are independent (RBAC, network, the
-                // checks' cross-object rules): one task each, so a long one does not leave
-                // the other core idle once the per-object rules are done.
-                let parts: Vec<Analysis> = self
-                    .analyzers
-                    .par_iter()
-                    .map(|a| a.analyze_inventory(inventory, config))
-                    .collect();
-                let mut all = Vec::new();
-                let mut problems = Analysis::default();
-                for part in parts {
-                    append(&mut all, part.findings);
-                    problems.errors.extend(part.errors);
-                    problems.notes.extend(part.notes);
-                }
-                order::sort(&mut all);
-                (all, problems)
-            },
+            || self.analyze_whole(inventory, config),
         );
-        let (whole, problems) = whole;
+        self.assemble(inventory, vec![alone, in_context], whole, config, options)
+    }
+
+    /// Every inventory-wide analysis (RBAC, network, the checks' cross-object rules) over the
+    /// inventory, its findings in place order: the half of a scan a watcher re-runs only when
+    /// an object those analyses read changes.
+    pub fn analyze_whole(&self, inventory: &Inventory, config: &Config) -> Analysis {
+        // Analyzers of the whole inventory are independent: one task each, so a long one does
+        // not leave the other core idle once the per-object rules are done.
+        let parts: Vec<Analysis> = self
+            .analyzers
+            .par_iter()
+            .map(|a| a.analyze_inventory(inventory, config))
+            .collect();
+        let mut all = Analysis::default();
+        for part in parts {
+            append(&mut all.findings, part.findings);
+            all.errors.extend(part.errors);
+            all.notes.extend(part.notes);
+        }
+        order::sort(&mut all.findings);
+        all
+    }
+
+    /// The report of findings already made: `groups` of per-object findings (each a list of
+    /// parts, sorted or not) and the [`Engine::analyze_whole`] result, merged in place order,
+    /// exceptions applied against `inventory`. [`Engine::scan`] is this over fresh findings;
+    /// a watcher calls it with findings it kept from earlier events.
+    pub fn assemble(
+        &self,
+        inventory: &Inventory,
+        mut groups: Vec<Vec<Vec<Finding>>>,
+        whole: Analysis,
+        config: &Config,
+        options: &ScanOptions,
+    ) -> Report {
+        let Analysis {
+            findings: whole,
+            errors,
+            notes,
+        } = whole;
+        groups.push(vec![whole]);
         // One merge into one vector: large scans make hundreds of thousands of findings, and
         // every full copy is fresh memory the kernel must zero.
-        let findings = order::merge_groups(vec![alone, in_context, vec![whole]]);
+        let findings = order::merge_groups(groups);
         let applied = exceptions::apply(findings, inventory, config, options.today);
         let rules: Vec<&'static Rule> = self
             .catalog()
@@ -251,18 +274,8 @@ impl Engine {
             version: env!("CARGO_PKG_VERSION"),
             findings: applied.findings,
             suppressed: applied.suppressed,
-            errors: inventory
-                .errors
-                .iter()
-                .cloned()
-                .chain(problems.errors)
-                .collect(),
-            notes: inventory
-                .notes
-                .iter()
-                .cloned()
-                .chain(problems.notes)
-                .collect(),
+            errors: inventory.errors.iter().cloned().chain(errors).collect(),
+            notes: inventory.notes.iter().cloned().chain(notes).collect(),
             rules,
             stats: Stats {
                 inputs: inventory.inputs,

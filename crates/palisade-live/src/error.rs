@@ -44,4 +44,13 @@ pub enum Error {
     /// The async runtime could not start.
     #[error("failed to start the async runtime")]
     Runtime(#[source] std::io::Error),
+    /// The watcher's HTTP endpoint could not listen.
+    #[error("failed to listen on {addr}")]
+    Listen {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }

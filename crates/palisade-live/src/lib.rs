@@ -35,6 +35,7 @@ mod error;
 pub mod kinds;
 mod list;
 mod read;
+pub mod watch;
 
 pub use connect::{connect, ClusterOptions, Connected, Scope};
 pub use error::Error;

@@ -272,7 +272,7 @@ fn url_host(url: &str) -> Option<String> {
 }
 
 /// `IsDNS1123Label` of k8s.io/apimachinery/pkg/util/validation.
-fn is_dns1123_label(s: &str) -> bool {
+pub(crate) fn is_dns1123_label(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && b.len() <= 63

@@ -102,7 +102,7 @@ fn workload_core(opts: &InstallOptions, ns: &str) -> Vec<String> {
     ]
 }
 
-fn namespace(name: &str) -> String {
+pub(crate) fn namespace(name: &str) -> String {
     format!(
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {n}\n  labels:\n    \
          # Set by the API server itself from 1.21 on; written here too so that the webhook's\n    \

@@ -19,6 +19,7 @@ mod decide;
 mod http;
 mod install;
 mod install_docs;
+mod install_watch;
 mod install_webhook;
 mod metrics;
 mod modes;
@@ -45,6 +46,7 @@ pub use install::{
     manifests, CaSource, FailurePolicy, InstallError, InstallOptions, NAME, RBAC_WEBHOOK_NAME,
     TLS_SECRET, WEBHOOK_NAME,
 };
+pub use install_watch::{watch_manifests, WatchInstallOptions, WATCH_NAME, WATCH_PORT};
 pub use metrics::{Metrics, BUCKETS};
 pub use modes::{AdmissionConfig, Mode};
 pub use review::{fit_warnings, is_qualified_name_part, Answer, Request, API_VERSION};

@@ -53,6 +53,10 @@ pub enum Command {
     /// Recorded scans (`scan --record`): what appeared, what was fixed, the trend per
     /// severity; `palisade history diff A B` compares two scans.
     History(crate::history_cmd::HistoryArgs),
+    /// Keep a cluster's findings current with watch streams; serve `/metrics` and
+    /// `/report`; record changes with `--record`. `palisade watch manifests` prints the
+    /// install that runs it in a cluster.
+    Watch(crate::watch_cmd::WatchArgs),
 }
 
 /// Which cluster to read, as kubectl's flags say it (`scan --cluster`, `inventory

@@ -108,7 +108,20 @@ pub fn record(
         (None, Some(cluster)) => cluster.to_string(),
         (None, None) => default_target(&args.paths),
     };
-    let mut scan = NewScan::from_scan(report, inventory, &target, now());
+    let recorded = record_under(report, inventory, &target, args.db.as_deref())?;
+    eprintln!("{recorded}");
+    Ok(())
+}
+
+/// Records a report under `target` in the history store `db` names (the default store when
+/// `None`); returns the line that says what was recorded (`scan --record`, `watch --record`).
+pub fn record_under(
+    report: &Report,
+    inventory: &Inventory,
+    target: &str,
+    db: Option<&str>,
+) -> anyhow::Result<String> {
+    let mut scan = NewScan::from_scan(report, inventory, target, now());
     let objects: Vec<Value> = inventory
         .objects
         .iter()
@@ -118,18 +131,17 @@ pub fn record(
         format: OBJECTS_FORMAT.to_owned(),
         body: json!({ "objects": objects }),
     });
-    let mut history = open(args.db.as_deref())?;
+    let mut history = open(db)?;
     let recorded = history
         .record(&scan)
         .with_context(|| format!("recording the scan of {target}"))?;
-    eprintln!(
+    Ok(format!(
         "recorded scan {} of {target}: {} findings, {} new, {} fixed",
         recorded.id,
         recorded.counts.total(),
         recorded.appeared,
         recorded.fixed
-    );
-    Ok(())
+    ))
 }
 
 /// `palisade history` and `palisade history diff`.

@@ -24,6 +24,8 @@ mod scan;
 mod scan_images;
 mod serve_cmd;
 mod text_table;
+mod watch_cmd;
+mod watch_manifests;
 
 use std::process::ExitCode;
 
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         cli::Command::Inventory(args) => inventory_cmd::run(&args),
         cli::Command::Admission(args) => admission_cmd::run(&args),
         cli::Command::History(args) => history_cmd::run(&args),
+        cli::Command::Watch(args) => watch_cmd::run_cmd(&args),
     };
     match result {
         Ok(code) => code,

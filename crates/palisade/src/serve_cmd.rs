@@ -9,7 +9,12 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::Args;
 use palisade_core::Config;
-use palisade_server::{dev_cert, AdmissionConfig, CertSource, ServerConfig};
+use palisade_live::watch::{feed, Sink};
+use palisade_live::{ClusterOptions, Scope};
+use palisade_server::{
+    dev_cert, AdmissionConfig, CertSource, Change, ContextCache, ServerConfig, CACHED_KINDS,
+};
+use std::sync::Arc;
 
 /// `palisade serve`.
 #[derive(Debug, Args)]
@@ -50,6 +55,81 @@ pub struct ServeArgs {
     /// Constraints, ValidatingAdmissionPolicies and bindings, plain `*.rego` modules.
     #[arg(long, value_name = "PATH")]
     pub policies: Vec<PathBuf>,
+
+    /// Keep the rules' cluster context (Namespaces, ServiceAccounts, LimitRanges) current
+    /// from the API server with watch streams; `/readyz` waits for their first list. On by
+    /// default in a pod (KUBERNETES_SERVICE_HOST set), with its service account.
+    #[arg(long, conflicts_with = "no_cluster")]
+    pub cluster: bool,
+
+    /// Do not read the cluster, even in a pod: requests are judged alone.
+    #[arg(long)]
+    pub no_cluster: bool,
+
+    /// Kubeconfig file for --cluster (default: $KUBECONFIG, ~/.kube/config, in-cluster).
+    #[arg(long, value_name = "FILE", requires = "cluster")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Kubeconfig context for --cluster.
+    #[arg(long, value_name = "NAME", requires = "cluster")]
+    pub context: Option<String>,
+}
+
+/// Feeds watch events into the webhook's context cache.
+struct CacheSink(Arc<ContextCache>);
+
+impl Sink for CacheSink {
+    fn replace(&self, kind: &str, objects: &[serde_json::Value]) {
+        if let Err(e) = self.0.replace(kind, objects) {
+            eprintln!("warning: cluster cache: {kind}: {e}");
+        }
+    }
+
+    fn apply(&self, kind: &str, deleted: bool, object: &serde_json::Value) {
+        let change = if deleted {
+            Change::Delete
+        } else {
+            Change::Upsert
+        };
+        if let Err(e) = self.0.apply(kind, change, object) {
+            eprintln!("warning: cluster cache: {kind}: {e}");
+        }
+    }
+
+    fn failed(&self, kind: &str, message: &str) {
+        eprintln!("warning: cluster cache: cannot list {kind} (retrying): {message}");
+    }
+
+    fn synced(&self) {
+        self.0.set_synced(true);
+        eprintln!("cluster cache synced");
+    }
+}
+
+/// Starts the cache feeder when asked (`--cluster`) or in a pod; `None` otherwise. In a pod
+/// without `--cluster`, a feeder that cannot start is a warning and requests are judged
+/// alone; with `--cluster` it is an error.
+fn cluster_cache(args: &ServeArgs) -> anyhow::Result<Option<Arc<ContextCache>>> {
+    let in_pod = std::env::var_os("KUBERNETES_SERVICE_HOST").is_some();
+    if args.no_cluster || !(args.cluster || in_pod) {
+        return Ok(None);
+    }
+    let cache = Arc::new(ContextCache::new());
+    let options = ClusterOptions {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        scope: Scope::All,
+        ..ClusterOptions::default()
+    };
+    let sink: Arc<dyn Sink> = Arc::new(CacheSink(Arc::clone(&cache)));
+    match feed(&options, &CACHED_KINDS, sink) {
+        Ok(_running) => Ok(Some(cache)),
+        Err(e) if !args.cluster => {
+            eprintln!("warning: cannot read the cluster; requests are judged alone: {e}");
+            Ok(None)
+        }
+        Err(e) => Err(anyhow::Error::new(e).context("--cluster")),
+    }
 }
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -83,6 +163,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         }
         server.policies = Some(set);
     }
+    server.cache = cluster_cache(args)?;
     palisade_server::serve(server).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(ExitCode::SUCCESS)
 }

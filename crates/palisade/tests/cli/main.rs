@@ -48,3 +48,5 @@ mod probe;
 mod live;
 // scan --record, history, history diff (SQLite and PostgreSQL)
 mod history;
+// palisade watch against a real kube-apiserver; watch manifests; serve --cluster
+mod watch;
