@@ -35,7 +35,9 @@ mod error;
 pub mod kinds;
 mod list;
 mod read;
+mod retry;
 
 pub use connect::{connect, ClusterOptions, Connected, Scope};
 pub use error::Error;
 pub use read::{read, read_cluster, Forbidden, LiveInventory};
+pub use retry::RetryPolicy;

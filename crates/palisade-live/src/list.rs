@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::discover::Target;
 use crate::kinds::Fetch;
+use crate::retry::{fetch_json, Failure, RetryPolicy};
 
 /// The answer to listing one kind in one scope.
 #[derive(Debug)]
@@ -20,7 +21,7 @@ pub enum Listed {
     Forbidden(String),
     /// 404: not served (a CRD removed since discovery, a namespace that does not exist).
     NotFound(String),
-    /// Anything else (the message).
+    /// Anything else, after the retries (the message): the kind is not read.
     Failed(String),
 }
 
@@ -38,21 +39,29 @@ pub fn collection_path(target: &Target, namespace: Option<&str>) -> String {
     }
 }
 
-/// Lists every item of `target` in `namespace` (all namespaces when `None`), page by page.
+/// Lists every item of `target` in `namespace` (all namespaces when `None`), page by page,
+/// as client-go's `ListPager.List` does. Each page is retried as [`fetch_json`] says; a page
+/// that still fails fails the whole kind (never a partial list presented as complete). A 410
+/// Gone on a `continue` page (the token expired: the server compacted the snapshot the list
+/// was reading) starts the list again from its first page, at most `policy.relists` times:
+/// the pager's `FullListIfExpired` fallback, except that the new list is paginated too, so
+/// memory stays bounded by the page size.
 pub async fn list(
     client: &Client,
     target: &Target,
     namespace: Option<&str>,
     page_size: u32,
     field_selector: Option<&str>,
+    policy: &RetryPolicy,
 ) -> Listed {
     let request = Request::new(collection_path(target, namespace));
     let mut items = Vec::new();
+    let mut relists = 0;
     let mut token: Option<String> = None;
     loop {
         let params = ListParams {
             limit: Some(page_size.max(1)),
-            continue_token: token.take(),
+            continue_token: token.clone(),
             field_selector: field_selector.map(str::to_string),
             ..ListParams::default()
         };
@@ -60,9 +69,15 @@ pub async fn list(
             Ok(h) => h,
             Err(e) => return Listed::Failed(format!("bad request: {e}")),
         };
-        let page: Value = match client.request(http).await {
+        let page = match fetch_json(client, &http, policy).await {
             Ok(page) => page,
-            Err(e) => return classify(&e),
+            Err(f) if f.code() == Some(410) && token.is_some() && relists < policy.relists => {
+                relists += 1;
+                items.clear();
+                token = None;
+                continue;
+            }
+            Err(f) => return classify(&f),
         };
         let Value::Object(mut page) = page else {
             return Listed::Failed("the answer is not a JSON object".into());
@@ -96,16 +111,23 @@ fn list_request(
     }
 }
 
-/// Reads one object by name (a namespaced target needs `namespace`).
-pub async fn get(client: &Client, target: &Target, namespace: Option<&str>, name: &str) -> Listed {
+/// Reads one object by name (a namespaced target needs `namespace`), retrying as
+/// [`fetch_json`] says.
+pub async fn get(
+    client: &Client,
+    target: &Target,
+    namespace: Option<&str>,
+    name: &str,
+    policy: &RetryPolicy,
+) -> Listed {
     let request = Request::new(collection_path(target, namespace));
     let http = match request.get(name, &GetParams::default()) {
         Ok(h) => h,
         Err(e) => return Listed::Failed(format!("bad request: {e}")),
     };
-    match client.request::<Value>(http).await {
+    match fetch_json(client, &http, policy).await {
         Ok(item) => Listed::Items(vec![typed(item, target)]),
-        Err(e) => classify(&e),
+        Err(f) => classify(&f),
     }
 }
 
@@ -122,11 +144,15 @@ fn typed(mut item: Value, target: &Target) -> Value {
     item
 }
 
-fn classify(error: &kube::Error) -> Listed {
-    match error {
-        kube::Error::Api(status) if status.code == 403 => Listed::Forbidden(status.message.clone()),
-        kube::Error::Api(status) if status.code == 404 => Listed::NotFound(status.message.clone()),
-        other => Listed::Failed(describe(other)),
+fn classify(failure: &Failure) -> Listed {
+    match failure {
+        Failure::Status {
+            code: 403, message, ..
+        } => Listed::Forbidden(message.clone()),
+        Failure::Status {
+            code: 404, message, ..
+        } => Listed::NotFound(message.clone()),
+        other => Listed::Failed(other.describe()),
     }
 }
 

@@ -90,9 +90,18 @@ pub async fn read(
     let (client, cluster) = (&connected.client, connected.cluster.clone());
     let found = discover(client, options.concurrency)
         .await
-        .map_err(|e| Error::Unreachable {
-            cluster: cluster.clone(),
-            message: describe(&e),
+        .map_err(|e| match &e {
+            // The server is there but refuses the credential: say which one, as `kubectl`
+            // says "You must be logged in to the server (Unauthorized)".
+            kube::Error::Api(status) if status.code == 401 => Error::Unauthorized {
+                cluster: cluster.clone(),
+                credential: connected.credential.clone(),
+                message: describe(&e),
+            },
+            _ => Error::Unreachable {
+                cluster: cluster.clone(),
+                message: describe(&e),
+            },
         })?;
     let server_version = client.apiserver_version().await.ok().map(|i| i.git_version);
     let mut state = State::default();
@@ -161,10 +170,14 @@ pub async fn read(
 /// Runs the tasks, at most `options.concurrency` at a time, and records their answers.
 async fn run(client: &Client, tasks: Vec<Task>, options: &ClusterOptions, state: &mut State) {
     let page = options.page_size;
+    let policy = &options.retry;
     let answers: Vec<(Task, Listed)> = stream::iter(tasks)
         .map(|task| async move {
             let answer = match &task.name {
-                Some(name) => get(client, &task.target, task.namespace.as_deref(), name).await,
+                Some(name) => {
+                    let ns = task.namespace.as_deref();
+                    get(client, &task.target, ns, name, policy).await
+                }
                 None => {
                     let selector = task.field_selector.as_deref();
                     list(
@@ -173,6 +186,7 @@ async fn run(client: &Client, tasks: Vec<Task>, options: &ClusterOptions, state:
                         task.namespace.as_deref(),
                         page,
                         selector,
+                        policy,
                     )
                     .await
                 }
@@ -245,9 +259,15 @@ impl State {
                     || "at cluster scope".to_string(),
                     |ns| format!("in namespace {ns}"),
                 );
+                // What was read of it before the failure is dropped: a partial list would
+                // be judged as if it were the whole kind.
+                let what = match &task.name {
+                    Some(name) => format!("cannot get {kind} {name}"),
+                    None => format!("cannot list {kind} {scope}; none of them are judged"),
+                };
                 self.errors.push(LoadError::whole(
                     &Arc::from(format!("cluster://{kind}")),
-                    format!("cannot list {kind} {scope}: {message}"),
+                    format!("{what}: {message}"),
                 ));
             }
         }
