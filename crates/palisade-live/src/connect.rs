@@ -105,6 +105,10 @@ pub async fn connect(options: &ClusterOptions) -> Result<Connected, Error> {
     // second, so a server that says nothing for a minute is reported instead of waited on.
     config.connect_timeout = Some(Duration::from_secs(10));
     config.read_timeout = Some(Duration::from_secs(60));
+    // kube's own retry layer honours any `Retry-After` uncapped (a server asking for an hour
+    // holds the scan for an hour) and knows nothing of a cut connection: the reader retries
+    // instead, bounded ([`RetryPolicy`], crate::retry).
+    config.default_retry = false;
     // Without `--kubeconfig`, kube read `KUBECONFIG` or `~/.kube/config` if there is one,
     // else the pod's service account (`Config::infer`'s order).
     let credential = credential.unwrap_or_else(|| match Kubeconfig::read() {

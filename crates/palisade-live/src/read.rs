@@ -111,6 +111,23 @@ pub async fn read(
             format!("cannot discover {gv}; its kinds are not read: {why}"),
         ));
     }
+    for target in &found.targets {
+        let r = &target.resource;
+        if !crate::kinds::known_version(&r.group, &r.version) {
+            state.notes.push(LoadNote {
+                location: Location {
+                    path: Arc::from(format!("cluster://{}", r.kind)),
+                    line: 1,
+                    col: 1,
+                },
+                message: format!(
+                    "{} is served only at {}, a version Palisade does not know; read as it \
+                     comes, and checks that expect fields the known versions have may miss it",
+                    r.kind, r.api_version
+                ),
+            });
+        }
+    }
     let mut tasks = Vec::new();
     for target in &found.targets {
         match (namespace, target.namespaced) {
