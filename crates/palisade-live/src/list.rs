@@ -15,8 +15,10 @@ use crate::retry::{fetch_json, Failure, RetryPolicy};
 /// The answer to listing one kind in one scope.
 #[derive(Debug)]
 pub enum Listed {
-    /// Every item, each with `kind` and `apiVersion` set.
-    Items(Vec<Value>),
+    /// Every item, each with `kind` and `apiVersion` set; and how many items were skipped
+    /// because they are not objects with a string `metadata.name` (a broken server or proxy:
+    /// they cannot be named in a report, so they are counted, not judged).
+    Items(Vec<Value>, usize),
     /// 403: the credentials may not list it (the server's message).
     Forbidden(String),
     /// 404: not served (a CRD removed since discovery, a namespace that does not exist).
@@ -57,6 +59,7 @@ pub async fn list(
     let request = Request::new(collection_path(target, namespace));
     let mut items = Vec::new();
     let mut relists = 0;
+    let mut skipped = 0;
     let mut token: Option<String> = None;
     loop {
         let params = ListParams {
@@ -74,6 +77,7 @@ pub async fn list(
             Err(f) if f.code() == Some(410) && token.is_some() && relists < policy.relists => {
                 relists += 1;
                 items.clear();
+                skipped = 0;
                 token = None;
                 continue;
             }
@@ -83,7 +87,13 @@ pub async fn list(
             return Listed::Failed("the answer is not a JSON object".into());
         };
         if let Some(Value::Array(page_items)) = page.remove("items") {
-            items.extend(page_items.into_iter().map(|i| typed(i, target)));
+            for item in page_items {
+                if named(&item) {
+                    items.push(typed(item, target));
+                } else {
+                    skipped += 1;
+                }
+            }
         }
         token = page
             .get("metadata")
@@ -92,7 +102,7 @@ pub async fn list(
             .filter(|t| !t.is_empty())
             .map(str::to_string);
         if token.is_none() {
-            return Listed::Items(items);
+            return Listed::Items(items, skipped);
         }
     }
 }
@@ -126,9 +136,17 @@ pub async fn get(
         Err(e) => return Listed::Failed(format!("bad request: {e}")),
     };
     match fetch_json(client, &http, policy).await {
-        Ok(item) => Listed::Items(vec![typed(item, target)]),
+        Ok(item) if named(&item) => Listed::Items(vec![typed(item, target)], 0),
+        Ok(_) => Listed::Items(Vec::new(), 1),
         Err(f) => classify(&f),
     }
+}
+
+/// Whether an item is an object with a string `metadata.name`.
+fn named(item: &Value) -> bool {
+    item.get("metadata")
+        .and_then(|m| m.get("name"))
+        .is_some_and(Value::is_string)
 }
 
 /// The item with the kind and apiVersion of its target (metadata-only items say

@@ -233,15 +233,26 @@ impl State {
     fn record(&mut self, task: Task, answer: Listed) {
         let kind = task.target.resource.kind.clone();
         match answer {
-            Listed::Items(items) => match (&task.field_selector, kind.as_str()) {
-                (Some(selector), "Secret") => {
-                    let t = selector.trim_start_matches("type=").to_string();
-                    for item in items {
-                        self.secret_types.insert(ns_name(&item), t.clone());
-                    }
+            Listed::Items(items, skipped) => {
+                if skipped > 0 {
+                    let scope = task.namespace.as_deref().map_or_else(
+                        || "at cluster scope".to_string(),
+                        |ns| format!("in namespace {ns}"),
+                    );
+                    self.notes.push(LoadNote {
+                        location: Location {
+                            path: Arc::from(format!("cluster://{kind}")),
+                            line: 1,
+                            col: 1,
+                        },
+                        message: format!(
+                            "skipped {skipped} item(s) of the {kind} list {scope}: not objects \
+                             with a metadata.name"
+                        ),
+                    });
                 }
-                _ => self.items.extend(items),
-            },
+                self.items_of(&task, &kind, items);
+            }
             Listed::Forbidden(message) => {
                 let r = &task.target.resource;
                 let resource = if r.group.is_empty() {
@@ -287,6 +298,19 @@ impl State {
                     format!("{what}: {message}"),
                 ));
             }
+        }
+    }
+
+    /// Keeps listed items: a type-filtered Secret list gives types, any other list objects.
+    fn items_of(&mut self, task: &Task, kind: &str, items: Vec<Value>) {
+        match (&task.field_selector, kind) {
+            (Some(selector), "Secret") => {
+                let t = selector.trim_start_matches("type=").to_string();
+                for item in items {
+                    self.secret_types.insert(ns_name(&item), t.clone());
+                }
+            }
+            _ => self.items.extend(items),
         }
     }
 
