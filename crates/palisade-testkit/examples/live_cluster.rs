@@ -76,7 +76,10 @@ fn main() -> anyhow::Result<()> {
     );
     if let Some((program, rest)) = command.split_first() {
         let kubeconfig = server.kubeconfig().display().to_string();
-        let rest: Vec<String> = rest.iter().map(|a| a.replace("{kubeconfig}", &kubeconfig)).collect();
+        let rest: Vec<String> = rest
+            .iter()
+            .map(|a| a.replace("{kubeconfig}", &kubeconfig))
+            .collect();
         let status = Command::new(program).args(&rest).status()?;
         eprintln!("command exited with {status}");
     }

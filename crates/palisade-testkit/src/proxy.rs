@@ -258,67 +258,58 @@ struct Head {
 fn serve(tcp: TcpStream, tls: &Arc<ServerConfig>, shared: &Shared) -> anyhow::Result<()> {
     let conn = ServerConnection::new(Arc::clone(tls))?;
     let mut reader = BufReader::new(rustls::StreamOwned::new(conn, tcp));
-    while let Some(head) = read_head(&mut reader)? {
-        lock(&shared.log).push(head.target.clone());
-        let fault = {
-            let mut rules = lock(&shared.rules);
-            rules
-                .iter_mut()
-                .find(|r| r.remaining > 0 && r.needles.iter().all(|n| head.target.contains(n)))
-                .map(|r| {
-                    r.remaining -= 1;
-                    r.fault.clone()
-                })
-        };
-        let out = reader.get_mut();
-        let cut = match fault {
+    let Some(head) = read_head(&mut reader)? else {
+        return Ok(());
+    };
+    lock(&shared.log).push(head.target.clone());
+    let fault = {
+        let mut rules = lock(&shared.rules);
+        rules
+            .iter_mut()
+            .find(|r| r.remaining > 0 && r.needles.iter().all(|n| head.target.contains(n)))
+            .map(|r| {
+                r.remaining -= 1;
+                r.fault.clone()
+            })
+    };
+    let out = reader.get_mut();
+    let answer = match (&fault, &shared.backend) {
+        (
             Some(Fault::Status {
                 code,
                 reason,
                 retry_after,
-            }) => {
-                let body = serde_json::json!({"kind": "Status", "apiVersion": "v1",
-                    "metadata": {}, "status": "Failure", "code": code, "reason": reason,
-                    "message": format!("injected by the fault proxy: {reason}")})
-                .to_string();
-                out.write_all(&response(code, &body, retry_after))?;
-                out.flush()?;
-                out.conn.send_close_notify();
-                out.flush()?;
-                return Ok(());
-            }
-            Some(Fault::CutAfter(n)) => Some(n),
-            None => None,
-        };
-        let answer = match &shared.backend {
-            Backend::Replay(responder) => {
-                let (code, body) = responder(&head.target);
-                response(code, &body, None)
-            }
-            Backend::Upstream { addr, tls } => relay(&head, addr, tls)?,
-        };
-        match cut {
-            Some(n) => {
-                out.write_all(&answer[..n.min(answer.len())])?;
-                out.flush()?;
-                // No close_notify: the client sees the connection die mid-answer.
-                out.sock.shutdown(Shutdown::Both)?;
-                return Ok(());
-            }
-            None => {
-                out.write_all(&answer)?;
-                out.flush()?;
-                out.conn.send_close_notify();
-                out.flush()?;
-                return Ok(());
-            }
+            }),
+            _,
+        ) => {
+            let body = serde_json::json!({"kind": "Status", "apiVersion": "v1",
+                "metadata": {}, "status": "Failure", "code": code, "reason": reason,
+                "message": format!("injected by the fault proxy: {reason}")})
+            .to_string();
+            response(*code, &body, *retry_after)
         }
+        (_, Backend::Replay(responder)) => {
+            let (code, body) = responder(&head.target);
+            response(code, &body, None)
+        }
+        (_, Backend::Upstream { addr, tls }) => relay(&head, addr, tls)?,
+    };
+    if let Some(Fault::CutAfter(n)) = fault {
+        out.write_all(&answer[..n.min(answer.len())])?;
+        out.flush()?;
+        // No close_notify: the client sees the connection die mid-answer.
+        out.sock.shutdown(Shutdown::Both)?;
+        return Ok(());
     }
+    out.write_all(&answer)?;
+    out.flush()?;
+    out.conn.send_close_notify();
+    out.flush()?;
     Ok(())
 }
 
 /// Reads a request head and its body (`Content-Length` only; GETs have none). `None` when
-/// the client closed the connection between requests.
+/// the client closed the connection before sending one.
 fn read_head(reader: &mut impl std::io::BufRead) -> anyhow::Result<Option<Head>> {
     let mut lines = Vec::new();
     let mut length = 0usize;
