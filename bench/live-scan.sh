@@ -21,6 +21,8 @@ for i in \$(seq $REPEAT); do
   /usr/bin/time -f "scan -A (json): %e s wall, %M KB max RSS" "$BIN" scan --cluster -A --kubeconfig "\$kc" -f json -o /dev/null || true
 done
 /usr/bin/time -f "scan -A --parse-only: %e s wall, %M KB max RSS" "$BIN" scan --cluster -A --kubeconfig "\$kc" --parse-only >/dev/null || true
+"$BIN" scan --cluster -A --kubeconfig "\$kc" -f json -o "$TARGET/live-scan.json" || true
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("report:", {k: (len(v) if isinstance(v, list) else v) for k, v in r.items() if k in ("summary", "findings", "errors", "objects", "inputs")})' "$TARGET/live-scan.json"
 SCRIPT
 chmod +x "$TARGET/live-scan-run.sh"
 echo "load: $(uptime)"
