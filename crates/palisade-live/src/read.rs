@@ -16,7 +16,7 @@ use crate::connect::{connect, ClusterOptions, Connected, Scope};
 use crate::convert::{load_object, split_controlled};
 use crate::discover::{discover, Target};
 use crate::kinds::{Fetch, SECRET_TYPES};
-use crate::list::{describe, get, list, Listed};
+use crate::list::{get, list, Listed};
 use crate::Error;
 
 /// What the credentials were refused (403): one kind in one namespace, or in all.
@@ -88,19 +88,19 @@ pub async fn read(
     options: &ClusterOptions,
 ) -> Result<LiveInventory, Error> {
     let (client, cluster) = (&connected.client, connected.cluster.clone());
-    let found = discover(client, options.concurrency)
+    let found = discover(client, options.concurrency, &options.retry)
         .await
-        .map_err(|e| match &e {
+        .map_err(|f| match f.code() {
             // The server is there but refuses the credential: say which one, as `kubectl`
             // says "You must be logged in to the server (Unauthorized)".
-            kube::Error::Api(status) if status.code == 401 => Error::Unauthorized {
+            Some(401) => Error::Unauthorized {
                 cluster: cluster.clone(),
                 credential: connected.credential.clone(),
-                message: describe(&e),
+                message: f.describe(),
             },
             _ => Error::Unreachable {
                 cluster: cluster.clone(),
-                message: describe(&e),
+                message: f.describe(),
             },
         })?;
     let server_version = client.apiserver_version().await.ok().map(|i| i.git_version);

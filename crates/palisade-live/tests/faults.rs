@@ -235,3 +235,24 @@ fn a_refused_token_names_the_credential() {
     // Discovery was refused: nothing was listed.
     assert!(proxy.count(&["limit="]) == 0, "{:?}", proxy.requests());
 }
+
+#[test]
+fn discovery_is_retried_too() {
+    let (proxy, options) = setup("faults-discovery");
+    // Discovery comes first: the first two requests under apps/v1 are its resource list.
+    proxy.inject(
+        &["/apis/apps/v1"],
+        Fault::status(503, "ServiceUnavailable"),
+        2,
+    );
+    proxy.inject(&["/api/v1"], Fault::CutAfter(40), 1);
+    let live = read_cluster(&options).unwrap();
+    assert_eq!(live.inventory.errors, vec![]);
+    assert_eq!(configmaps(&live), all_configmaps());
+    let apps = proxy
+        .requests()
+        .iter()
+        .filter(|r| r.as_str() == "/apis/apps/v1")
+        .count();
+    assert_eq!(apps, 3);
+}
