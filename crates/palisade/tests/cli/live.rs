@@ -442,7 +442,7 @@ fn a_refused_token_is_an_error_naming_the_credential_with_exit_2() {
     // The server answers 401 to a token it does not know, as to an expired one.
     dir.create(
         "kubeconfig",
-        &format!(
+        format!(
             "apiVersion: v1\nkind: Config\ncurrent-context: ci\n\
              clusters: [{{name: c, cluster: {{server: '{}', certificate-authority: '{}'}}}}]\n\
              users: [{{name: ci-bot, user: {{token: expired-0000}}}}]\n\
