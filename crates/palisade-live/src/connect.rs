@@ -7,7 +7,7 @@ use std::time::Duration;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 
-use crate::Error;
+use crate::{Error, RetryPolicy};
 
 /// Which namespaces to read, as kubectl's `-n NS` / `-A` choose them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -36,6 +36,9 @@ pub struct ClusterOptions {
     pub concurrency: usize,
     /// Items per page (`limit`; the rest follows with `continue`).
     pub page_size: u32,
+    /// Retries of a request that meets a 429, a 5xx or a cut connection, and relists of a
+    /// list whose `continue` token expired.
+    pub retry: RetryPolicy,
 }
 
 impl Default for ClusterOptions {
@@ -46,6 +49,7 @@ impl Default for ClusterOptions {
             scope: Scope::Context,
             concurrency: 8,
             page_size: 500,
+            retry: RetryPolicy::default(),
         }
     }
 }
@@ -59,6 +63,9 @@ pub struct Connected {
     pub default_namespace: String,
     /// The API server URL, for messages.
     pub cluster: String,
+    /// Whose credential is used, for messages: `user "bob" (context "bob") of FILE`, or the
+    /// pod's service account.
+    pub credential: String,
 }
 
 /// A client for the chosen cluster, as kubectl's flags choose it.
@@ -67,12 +74,14 @@ pub async fn connect(options: &ClusterOptions) -> Result<Connected, Error> {
         context: options.context.clone(),
         ..KubeConfigOptions::default()
     };
+    let mut credential = None;
     let config = match (&options.kubeconfig, &options.context) {
         (Some(path), _) => {
             let file = Kubeconfig::read_from(path).map_err(|source| Error::Kubeconfig {
                 path: path.clone(),
                 source,
             })?;
+            credential = Some(user_of(&file, options.context.as_deref(), &path.display()));
             Config::from_custom_kubeconfig(file, &kube_options)
                 .await
                 .map_err(|e| Error::Config {
@@ -96,6 +105,16 @@ pub async fn connect(options: &ClusterOptions) -> Result<Connected, Error> {
     // second, so a server that says nothing for a minute is reported instead of waited on.
     config.connect_timeout = Some(Duration::from_secs(10));
     config.read_timeout = Some(Duration::from_secs(60));
+    // kube's own retry layer honours any `Retry-After` uncapped (a server asking for an hour
+    // holds the scan for an hour) and knows nothing of a cut connection: the reader retries
+    // instead, bounded ([`RetryPolicy`], crate::retry).
+    config.default_retry = false;
+    // Without `--kubeconfig`, kube read `KUBECONFIG` or `~/.kube/config` if there is one,
+    // else the pod's service account (`Config::infer`'s order).
+    let credential = credential.unwrap_or_else(|| match Kubeconfig::read() {
+        Ok(file) => user_of(&file, options.context.as_deref(), &"the kubeconfig"),
+        Err(_) => "the pod's service account token".to_string(),
+    });
     let namespace = config.default_namespace.clone();
     let cluster = config.cluster_url.to_string();
     let client = Client::try_from(config).map_err(|source| Error::Client {
@@ -106,5 +125,19 @@ pub async fn connect(options: &ClusterOptions) -> Result<Connected, Error> {
         client,
         default_namespace: namespace,
         cluster,
+        credential,
     })
+}
+
+/// `user "U" (context "C") of FILE`: the credential a context selects, named for messages.
+fn user_of(file: &Kubeconfig, context: Option<&str>, source: &dyn std::fmt::Display) -> String {
+    let name = context.or(file.current_context.as_deref()).unwrap_or("");
+    let user = file
+        .contexts
+        .iter()
+        .find(|c| c.name == name)
+        .and_then(|c| c.context.as_ref())
+        .and_then(|c| c.user.clone())
+        .unwrap_or_default();
+    format!("user \"{user}\" (context \"{name}\") of {source}")
 }

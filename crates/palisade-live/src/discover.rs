@@ -7,11 +7,12 @@
 use std::collections::BTreeMap;
 
 use futures::stream::{self, StreamExt as _};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::APIResourceList;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{APIGroupList, APIResourceList, APIVersions};
 use kube::core::ApiResource;
 use kube::Client;
 
 use crate::kinds::{WantedKind, WANTED};
+use crate::retry::{fetch_json, Failure, RetryPolicy};
 
 /// One kind the server serves, as it will be listed.
 #[derive(Debug, Clone)]
@@ -37,9 +38,13 @@ pub struct Discovered {
 /// Finds every [`WANTED`] kind the server serves. Fails only when the server's group list
 /// cannot be read (then nothing can be read); a group version that fails (an aggregated API
 /// that is down) is recorded and its kinds are missing.
-pub async fn discover(client: &Client, concurrency: usize) -> Result<Discovered, kube::Error> {
-    let core = client.list_core_api_versions().await?;
-    let groups = client.list_api_groups().await?;
+pub async fn discover(
+    client: &Client,
+    concurrency: usize,
+    policy: &RetryPolicy,
+) -> Result<Discovered, Failure> {
+    let core: APIVersions = get_json(client, "/api", policy).await?;
+    let groups: APIGroupList = get_json(client, "/apis", policy).await?;
     // Group → served versions, preferred first.
     let mut versions: BTreeMap<String, Vec<String>> = BTreeMap::new();
     versions.insert(String::new(), core.versions.clone());
@@ -62,21 +67,19 @@ pub async fn discover(client: &Client, concurrency: usize) -> Result<Discovered,
         .iter()
         .flat_map(|(g, vs)| vs.iter().map(move |v| (g.clone(), v.clone())))
         .collect();
-    let answers: Vec<((String, String), Result<APIResourceList, kube::Error>)> =
-        stream::iter(requests)
-            .map(|(group, version)| async move {
-                let answer = if group.is_empty() {
-                    client.list_core_api_resources(&version).await
-                } else {
-                    client
-                        .list_api_group_resources(&format!("{group}/{version}"))
-                        .await
-                };
-                ((group, version), answer)
-            })
-            .buffer_unordered(concurrency.max(1))
-            .collect()
-            .await;
+    let answers: Vec<((String, String), Result<APIResourceList, Failure>)> = stream::iter(requests)
+        .map(|(group, version)| async move {
+            let path = if group.is_empty() {
+                format!("/api/{version}")
+            } else {
+                format!("/apis/{group}/{version}")
+            };
+            let answer = get_json(client, &path, policy).await;
+            ((group, version), answer)
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
     let mut lists: BTreeMap<(String, String), APIResourceList> = BTreeMap::new();
     let mut found = Discovered::default();
     for ((group, version), answer) in answers {
@@ -86,13 +89,34 @@ pub async fn discover(client: &Client, concurrency: usize) -> Result<Discovered,
             }
             Err(e) => {
                 let gv = group_version(&group, &version);
-                found.failures.push((gv, crate::list::describe(&e)));
+                found.failures.push((gv, e.describe()));
             }
         }
     }
     found.failures.sort();
     found.targets = pick(WANTED, &versions, &lists);
     Ok(found)
+}
+
+/// GETs a discovery document, retried as [`fetch_json`] says (kube's typed discovery calls
+/// would not be: its retry layer is off, see connect.rs), and reads it as `T`.
+async fn get_json<T: serde::de::DeserializeOwned>(
+    client: &Client,
+    path: &str,
+    policy: &RetryPolicy,
+) -> Result<T, Failure> {
+    let request = http::Request::get(path)
+        .header(http::header::ACCEPT, "application/json")
+        .body(Vec::new())
+        .map_err(|e| Failure::Transport {
+            message: format!("bad request {path}: {e}"),
+            attempts: 0,
+        })?;
+    let value = fetch_json(client, &request, policy).await?;
+    serde_json::from_value(value).map_err(|e| Failure::Transport {
+        message: format!("{path}: not a discovery document: {e}"),
+        attempts: 1,
+    })
 }
 
 /// For each wanted kind, the first served version (in `versions`' order: preferred first)

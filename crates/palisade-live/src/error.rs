@@ -41,6 +41,17 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// The API server refused the credential (401 Unauthorized): an expired or revoked token,
+    /// a client certificate it does not trust.
+    #[error("the API server at {cluster} refused the credential of {credential} (expired or invalid?): {message}")]
+    Unauthorized {
+        /// The API server URL.
+        cluster: String,
+        /// Which credential: the kubeconfig user and context, or the pod's service account.
+        credential: String,
+        /// The server's answer.
+        message: String,
+    },
     /// The async runtime could not start.
     #[error("failed to start the async runtime")]
     Runtime(#[source] std::io::Error),

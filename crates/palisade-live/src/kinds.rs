@@ -93,3 +93,24 @@ pub const SECRET_TYPES: &[&str] = &[
     "kubernetes.io/tls",
     "bootstrap.kubernetes.io/token",
 ];
+
+/// Versions of each group whose object schemas the rules were written against (the built-in
+/// groups' versions from 1.16 on, and the CRDs' published ones). A kind discovery finds only
+/// at another version is still read (objects are JSON; fields keep their names across
+/// versions far more often than not), with a note saying so, so a finding missing for
+/// a renamed field is explained rather than silent.
+pub fn known_version(group: &str, version: &str) -> bool {
+    let known: &[&str] = match group {
+        "" => &["v1"],
+        "apps" => &["v1", "v1beta2", "v1beta1"],
+        "batch" => &["v1", "v1beta1"],
+        "networking.k8s.io" => &["v1", "v1beta1"],
+        "rbac.authorization.k8s.io" => &["v1", "v1beta1"],
+        "admissionregistration.k8s.io" => &["v1", "v1beta1"],
+        "projectcalico.org" => &["v3"],
+        "policy.networking.k8s.io" => &["v1alpha1", "v1alpha2"],
+        "gateway.networking.k8s.io" => &["v1", "v1beta1", "v1alpha2"],
+        _ => &[],
+    };
+    known.contains(&version)
+}

@@ -35,8 +35,10 @@ mod error;
 pub mod kinds;
 mod list;
 mod read;
+mod retry;
 pub mod watch;
 
 pub use connect::{connect, ClusterOptions, Connected, Scope};
 pub use error::Error;
 pub use read::{read, read_cluster, Forbidden, LiveInventory};
+pub use retry::RetryPolicy;

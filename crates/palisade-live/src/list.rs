@@ -10,17 +10,20 @@ use serde_json::Value;
 
 use crate::discover::Target;
 use crate::kinds::Fetch;
+use crate::retry::{fetch_json, Failure, RetryPolicy};
 
 /// The answer to listing one kind in one scope.
 #[derive(Debug)]
 pub enum Listed {
-    /// Every item, each with `kind` and `apiVersion` set.
-    Items(Vec<Value>),
+    /// Every item, each with `kind` and `apiVersion` set; and how many items were skipped
+    /// because they are not objects with a string `metadata.name` (a broken server or proxy:
+    /// they cannot be named in a report, so they are counted, not judged).
+    Items(Vec<Value>, usize),
     /// 403: the credentials may not list it (the server's message).
     Forbidden(String),
     /// 404: not served (a CRD removed since discovery, a namespace that does not exist).
     NotFound(String),
-    /// Anything else (the message).
+    /// Anything else, after the retries (the message): the kind is not read.
     Failed(String),
 }
 
@@ -38,21 +41,30 @@ pub fn collection_path(target: &Target, namespace: Option<&str>) -> String {
     }
 }
 
-/// Lists every item of `target` in `namespace` (all namespaces when `None`), page by page.
+/// Lists every item of `target` in `namespace` (all namespaces when `None`), page by page,
+/// as client-go's `ListPager.List` does. Each page is retried as [`fetch_json`] says; a page
+/// that still fails fails the whole kind (never a partial list presented as complete). A 410
+/// Gone on a `continue` page (the token expired: the server compacted the snapshot the list
+/// was reading) starts the list again from its first page, at most `policy.relists` times:
+/// the pager's `FullListIfExpired` fallback, except that the new list is paginated too, so
+/// memory stays bounded by the page size.
 pub async fn list(
     client: &Client,
     target: &Target,
     namespace: Option<&str>,
     page_size: u32,
     field_selector: Option<&str>,
+    policy: &RetryPolicy,
 ) -> Listed {
     let request = Request::new(collection_path(target, namespace));
     let mut items = Vec::new();
+    let mut relists = 0;
+    let mut skipped = 0;
     let mut token: Option<String> = None;
     loop {
         let params = ListParams {
             limit: Some(page_size.max(1)),
-            continue_token: token.take(),
+            continue_token: token.clone(),
             field_selector: field_selector.map(str::to_string),
             ..ListParams::default()
         };
@@ -60,15 +72,28 @@ pub async fn list(
             Ok(h) => h,
             Err(e) => return Listed::Failed(format!("bad request: {e}")),
         };
-        let page: Value = match client.request(http).await {
+        let page = match fetch_json(client, &http, policy).await {
             Ok(page) => page,
-            Err(e) => return classify(&e),
+            Err(f) if f.code() == Some(410) && token.is_some() && relists < policy.relists => {
+                relists += 1;
+                items.clear();
+                skipped = 0;
+                token = None;
+                continue;
+            }
+            Err(f) => return classify(&f),
         };
         let Value::Object(mut page) = page else {
             return Listed::Failed("the answer is not a JSON object".into());
         };
         if let Some(Value::Array(page_items)) = page.remove("items") {
-            items.extend(page_items.into_iter().map(|i| typed(i, target)));
+            for item in page_items {
+                if named(&item) {
+                    items.push(typed(item, target));
+                } else {
+                    skipped += 1;
+                }
+            }
         }
         token = page
             .get("metadata")
@@ -77,7 +102,7 @@ pub async fn list(
             .filter(|t| !t.is_empty())
             .map(str::to_string);
         if token.is_none() {
-            return Listed::Items(items);
+            return Listed::Items(items, skipped);
         }
     }
 }
@@ -96,17 +121,32 @@ fn list_request(
     }
 }
 
-/// Reads one object by name (a namespaced target needs `namespace`).
-pub async fn get(client: &Client, target: &Target, namespace: Option<&str>, name: &str) -> Listed {
+/// Reads one object by name (a namespaced target needs `namespace`), retrying as
+/// [`fetch_json`] says.
+pub async fn get(
+    client: &Client,
+    target: &Target,
+    namespace: Option<&str>,
+    name: &str,
+    policy: &RetryPolicy,
+) -> Listed {
     let request = Request::new(collection_path(target, namespace));
     let http = match request.get(name, &GetParams::default()) {
         Ok(h) => h,
         Err(e) => return Listed::Failed(format!("bad request: {e}")),
     };
-    match client.request::<Value>(http).await {
-        Ok(item) => Listed::Items(vec![typed(item, target)]),
-        Err(e) => classify(&e),
+    match fetch_json(client, &http, policy).await {
+        Ok(item) if named(&item) => Listed::Items(vec![typed(item, target)], 0),
+        Ok(_) => Listed::Items(Vec::new(), 1),
+        Err(f) => classify(&f),
     }
+}
+
+/// Whether an item is an object with a string `metadata.name`.
+fn named(item: &Value) -> bool {
+    item.get("metadata")
+        .and_then(|m| m.get("name"))
+        .is_some_and(Value::is_string)
 }
 
 /// The item with the kind and apiVersion of its target (metadata-only items say
@@ -122,11 +162,15 @@ fn typed(mut item: Value, target: &Target) -> Value {
     item
 }
 
-fn classify(error: &kube::Error) -> Listed {
-    match error {
-        kube::Error::Api(status) if status.code == 403 => Listed::Forbidden(status.message.clone()),
-        kube::Error::Api(status) if status.code == 404 => Listed::NotFound(status.message.clone()),
-        other => Listed::Failed(describe(other)),
+fn classify(failure: &Failure) -> Listed {
+    match failure {
+        Failure::Status {
+            code: 403, message, ..
+        } => Listed::Forbidden(message.clone()),
+        Failure::Status {
+            code: 404, message, ..
+        } => Listed::NotFound(message.clone()),
+        other => Listed::Failed(other.describe()),
     }
 }
 

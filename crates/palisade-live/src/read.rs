@@ -16,7 +16,7 @@ use crate::connect::{connect, ClusterOptions, Connected, Scope};
 use crate::convert::{load_object, split_controlled};
 use crate::discover::{discover, Target};
 use crate::kinds::{Fetch, SECRET_TYPES};
-use crate::list::{describe, get, list, Listed};
+use crate::list::{get, list, Listed};
 use crate::Error;
 
 /// What the credentials were refused (403): one kind in one namespace, or in all.
@@ -88,11 +88,20 @@ pub async fn read(
     options: &ClusterOptions,
 ) -> Result<LiveInventory, Error> {
     let (client, cluster) = (&connected.client, connected.cluster.clone());
-    let found = discover(client, options.concurrency)
+    let found = discover(client, options.concurrency, &options.retry)
         .await
-        .map_err(|e| Error::Unreachable {
-            cluster: cluster.clone(),
-            message: describe(&e),
+        .map_err(|f| match f.code() {
+            // The server is there but refuses the credential: say which one, as `kubectl`
+            // says "You must be logged in to the server (Unauthorized)".
+            Some(401) => Error::Unauthorized {
+                cluster: cluster.clone(),
+                credential: connected.credential.clone(),
+                message: f.describe(),
+            },
+            _ => Error::Unreachable {
+                cluster: cluster.clone(),
+                message: f.describe(),
+            },
         })?;
     let server_version = client.apiserver_version().await.ok().map(|i| i.git_version);
     let mut state = State::default();
@@ -101,6 +110,23 @@ pub async fn read(
             &Arc::from(format!("cluster://{gv}")),
             format!("cannot discover {gv}; its kinds are not read: {why}"),
         ));
+    }
+    for target in &found.targets {
+        let r = &target.resource;
+        if !crate::kinds::known_version(&r.group, &r.version) {
+            state.notes.push(LoadNote {
+                location: Location {
+                    path: Arc::from(format!("cluster://{}", r.kind)),
+                    line: 1,
+                    col: 1,
+                },
+                message: format!(
+                    "{} is served only at {}, a version Palisade does not know; read as it \
+                     comes, and checks that expect fields the known versions have may miss it",
+                    r.kind, r.api_version
+                ),
+            });
+        }
     }
     let mut tasks = Vec::new();
     for target in &found.targets {
@@ -161,10 +187,14 @@ pub async fn read(
 /// Runs the tasks, at most `options.concurrency` at a time, and records their answers.
 async fn run(client: &Client, tasks: Vec<Task>, options: &ClusterOptions, state: &mut State) {
     let page = options.page_size;
+    let policy = &options.retry;
     let answers: Vec<(Task, Listed)> = stream::iter(tasks)
         .map(|task| async move {
             let answer = match &task.name {
-                Some(name) => get(client, &task.target, task.namespace.as_deref(), name).await,
+                Some(name) => {
+                    let ns = task.namespace.as_deref();
+                    get(client, &task.target, ns, name, policy).await
+                }
                 None => {
                     let selector = task.field_selector.as_deref();
                     list(
@@ -173,6 +203,7 @@ async fn run(client: &Client, tasks: Vec<Task>, options: &ClusterOptions, state:
                         task.namespace.as_deref(),
                         page,
                         selector,
+                        policy,
                     )
                     .await
                 }
@@ -202,15 +233,26 @@ impl State {
     fn record(&mut self, task: Task, answer: Listed) {
         let kind = task.target.resource.kind.clone();
         match answer {
-            Listed::Items(items) => match (&task.field_selector, kind.as_str()) {
-                (Some(selector), "Secret") => {
-                    let t = selector.trim_start_matches("type=").to_string();
-                    for item in items {
-                        self.secret_types.insert(ns_name(&item), t.clone());
-                    }
+            Listed::Items(items, skipped) => {
+                if skipped > 0 {
+                    let scope = task.namespace.as_deref().map_or_else(
+                        || "at cluster scope".to_string(),
+                        |ns| format!("in namespace {ns}"),
+                    );
+                    self.notes.push(LoadNote {
+                        location: Location {
+                            path: Arc::from(format!("cluster://{kind}")),
+                            line: 1,
+                            col: 1,
+                        },
+                        message: format!(
+                            "skipped {skipped} item(s) of the {kind} list {scope}: not objects \
+                             with a metadata.name"
+                        ),
+                    });
                 }
-                _ => self.items.extend(items),
-            },
+                self.items_of(&task, &kind, items);
+            }
             Listed::Forbidden(message) => {
                 let r = &task.target.resource;
                 let resource = if r.group.is_empty() {
@@ -245,11 +287,30 @@ impl State {
                     || "at cluster scope".to_string(),
                     |ns| format!("in namespace {ns}"),
                 );
+                // What was read of it before the failure is dropped: a partial list would
+                // be judged as if it were the whole kind.
+                let what = match &task.name {
+                    Some(name) => format!("cannot get {kind} {name}"),
+                    None => format!("cannot list {kind} {scope}; none of them are judged"),
+                };
                 self.errors.push(LoadError::whole(
                     &Arc::from(format!("cluster://{kind}")),
-                    format!("cannot list {kind} {scope}: {message}"),
+                    format!("{what}: {message}"),
                 ));
             }
+        }
+    }
+
+    /// Keeps listed items: a type-filtered Secret list gives types, any other list objects.
+    fn items_of(&mut self, task: &Task, kind: &str, items: Vec<Value>) {
+        match (&task.field_selector, kind) {
+            (Some(selector), "Secret") => {
+                let t = selector.trim_start_matches("type=").to_string();
+                for item in items {
+                    self.secret_types.insert(ns_name(&item), t.clone());
+                }
+            }
+            _ => self.items.extend(items),
         }
     }
 

@@ -119,7 +119,12 @@ fn every_kind_is_read_at_a_version_the_server_serves() {
         .inventory
         .objects
         .iter()
-        .find(|o| o.is("Deployment") && o.id.name == "web")
+        .find(|o| {
+            // Other tests of this process make a `web` Deployment in their own namespace.
+            o.is("Deployment")
+                && o.id.name == "web"
+                && o.id.namespace.as_deref() == Some("live-shop")
+        })
         .unwrap();
     assert_eq!(
         &*deployment.origin.path,

@@ -11,6 +11,9 @@
 //!   tests fail, they do not skip.
 //! - [`registry::Registry`]: Debian's `docker-registry` on loopback (HTTP, or TLS with basic
 //!   auth) with images pushed by skopeo; [`registry::images_dir`]: the real Debian test images.
+//! - [`FaultProxy`]: a loopback HTTPS proxy in front of an [`ApiServer`] (or answering from a
+//!   function: replay mode) that cuts a connection after N bytes or answers 429 with
+//!   `Retry-After`, 500 or 410 for chosen requests ([`Fault`]), and counts requests.
 //! - [`Postgres`]: a throwaway PostgreSQL server (Debian's `postgresql`) on a leased loopback
 //!   [`Port`], for the history store's tests.
 //! - [`Sar`] ([`Subject`] + [`Attributes`]) and [`SarAnswer`]: one access question and the
@@ -52,6 +55,7 @@ mod corpus;
 mod install;
 mod ports;
 mod postgres;
+mod proxy;
 pub mod registry;
 mod sar;
 mod server;
@@ -60,6 +64,7 @@ pub use corpus::{rbac_corpus, Corpus, CORPUS_GROUPS, CORPUS_NAMESPACES};
 pub use install::{Install, KUBE_VERSION};
 pub use ports::Port;
 pub use postgres::Postgres;
+pub use proxy::{Fault, FaultProxy, Responder};
 pub use sar::{
     Attributes, NonResourceAttributes, ResourceAttributes, Sar, SarAnswer, Subject,
     ALL_SERVICE_ACCOUNTS, AUTHENTICATED,

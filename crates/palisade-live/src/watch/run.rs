@@ -20,7 +20,6 @@ use super::reflector::{reflect, Counters, Update};
 use super::streams::{streams, Stream};
 use crate::connect::{connect, ClusterOptions, Connected, Scope};
 use crate::discover::discover;
-use crate::list::describe;
 use crate::Error;
 
 /// Longest the `/report` page lags the judged state while changes keep coming.
@@ -176,12 +175,16 @@ pub async fn discover_streams(
     namespace: Option<&str>,
     concurrency: usize,
 ) -> Result<Vec<Stream>, Error> {
-    let found = discover(&connected.client, concurrency)
-        .await
-        .map_err(|e| Error::Unreachable {
-            cluster: connected.cluster.clone(),
-            message: describe(&e),
-        })?;
+    let found = discover(
+        &connected.client,
+        concurrency,
+        &crate::retry::RetryPolicy::default(),
+    )
+    .await
+    .map_err(|e| Error::Unreachable {
+        cluster: connected.cluster.clone(),
+        message: e.describe(),
+    })?;
     for (gv, why) in &found.failures {
         eprintln!("warning: cannot discover {gv}; its kinds are not watched: {why}");
     }

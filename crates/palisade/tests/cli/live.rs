@@ -434,3 +434,77 @@ fn an_unreachable_cluster_is_an_error_with_exit_2() {
         assert!(out.stdout.is_empty(), "{command} printed a report");
     }
 }
+
+#[test]
+fn a_refused_token_is_an_error_naming_the_credential_with_exit_2() {
+    let server = ApiServer::shared().unwrap();
+    let dir = Dir::new("live-expired");
+    // The server answers 401 to a token it does not know, as to an expired one.
+    dir.create(
+        "kubeconfig",
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: ci\n\
+             clusters: [{{name: c, cluster: {{server: '{}', certificate-authority: '{}'}}}}]\n\
+             users: [{{name: ci-bot, user: {{token: expired-0000}}}}]\n\
+             contexts: [{{name: ci, context: {{cluster: c, user: ci-bot}}}}]\n",
+            server.url(),
+            server.ca().display()
+        ),
+    );
+    for command in ["scan", "inventory"] {
+        let out = dir.run(&[command, "--cluster", "--kubeconfig", "kubeconfig", "-A"]);
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("refused the credential of user \"ci-bot\" (context \"ci\")"),
+            "{stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{command} printed a report");
+    }
+}
+
+#[test]
+fn a_kind_that_cannot_be_read_after_retries_is_listed_with_exit_2() {
+    use palisade_testkit::{Fault, FaultProxy, ADMIN_TOKEN};
+    let server = ApiServer::shared().unwrap();
+    server
+        .apply(
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: live-faulty}\n---\n\
+             apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app, namespace: live-faulty}\n\
+             spec:\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: a}}\n\
+             \x20   spec:\n      containers: [{name: c, image: nginx, securityContext: {privileged: true}}]\n",
+        )
+        .unwrap();
+    let proxy = FaultProxy::in_front_of(server).unwrap();
+    proxy.inject(
+        &["/namespaces/live-faulty/deployments"],
+        Fault::status(503, "ServiceUnavailable"),
+        1000,
+    );
+    let kubeconfig = proxy.kubeconfig("admin", ADMIN_TOKEN).unwrap();
+    let dir = Dir::new("live-faulty");
+    let out = dir.run(&[
+        "scan",
+        "--cluster",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "-n",
+        "live-faulty",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let r = report(&out);
+    assert!(
+        errors(&r).iter().any(|e| e.contains(
+            "cannot list Deployment in namespace live-faulty; none of them are judged: 503"
+        )),
+        "{:?}",
+        errors(&r)
+    );
+    // Five attempts (the default: four retries), then the kind is given up.
+    assert_eq!(proxy.count(&["/namespaces/live-faulty/deployments"]), 5);
+    assert!(!r
+        .to_string()
+        .contains("cluster://Deployment/live-faulty/app"));
+}
