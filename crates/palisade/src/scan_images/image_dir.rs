@@ -142,11 +142,13 @@ mod tests {
         assert!(dir.find("team/app:1.2").is_some());
         assert!(dir.find("team/app:1.3").is_none());
         assert!(dir.find("other.test/team/app:1.2").is_none());
-        let dir = saved("nginx", NameForm::Reference, "x", None);
+        // A bare `nginx` in ref.name reads as a tag; with a path it is a reference.
+        let dir = saved("library/nginx", NameForm::Reference, "x", None);
         assert!(
             dir.find("nginx:latest").is_some(),
-            "short names complete to :latest"
+            "short names complete alike"
         );
+        assert!(dir.find("nginx").is_some(), "no tag is :latest");
     }
 
     #[test]
