@@ -2,9 +2,9 @@
 # Installs what the tests need on a fresh machine (idempotent; quiet when all is there):
 #   - xmllint (Debian libxml2-utils) validates JUnit output against shared/schemas/junit.xsd;
 #   - Python's jsonschema validates SARIF output with shared/schemas/validate.py;
-#   - a real kube-apiserver, etcd, kube-controller-manager and kubectl (scripts/kube-apiserver.sh ensure:
-#     built once per machine into ~/.cache/palisade-test, ~10 minutes the first time) for the tests that
-#     use crates/palisade-testkit.
+#   - real kube-apiservers, etcd, kube-controller-managers and kubectl, v1.20.2 and v1.34.4
+#     (scripts/kube-apiserver.sh ensure: built once per machine into ~/.cache/palisade-test, ~20 minutes
+#     the first time for both) for the tests that use crates/palisade-testkit.
 #   - Graphviz `dot` checks that `palisade rbac graph --format dot` output renders.
 #   - Chromium (Debian chromium) renders `palisade netpol graph`'s page headless in the CLI tests.
 #   - etcd (Debian etcd-server) and openssl: the probe tests start real etcd on loopback, without

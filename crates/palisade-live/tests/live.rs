@@ -32,6 +32,24 @@ fn shop() -> &'static ApiServer {
     server
 }
 
+/// The fixture as a server of this version takes it: CronJobs moved to batch/v1 in 1.21, and
+/// 1.25 stopped serving batch/v1beta1.
+fn shop_for(server: &ApiServer) -> String {
+    if server.install().minor() >= 21 {
+        SHOP.replace("apiVersion: batch/v1beta1", "apiVersion: batch/v1")
+    } else {
+        SHOP.to_owned()
+    }
+}
+
+/// [`shop`] on the current release's server.
+fn shop_current() -> &'static ApiServer {
+    static APPLIED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    let server = ApiServer::shared_current().unwrap();
+    APPLIED.get_or_init(|| server.apply(&shop_for(server)).unwrap());
+    server
+}
+
 fn ids(live: &LiveInventory) -> Vec<(String, String, Option<String>, String)> {
     live.inventory
         .objects
@@ -59,11 +77,24 @@ fn all_text(live: &LiveInventory) -> String {
 }
 
 #[test]
-fn every_kind_is_read_at_a_version_the_server_serves() {
-    let server = shop();
+fn every_kind_is_read_at_a_version_the_server_serves_on_1_20() {
+    // 1.20 serves CronJobs only in batch/v1beta1, while batch's preferred version is v1.
+    every_kind_is_read_at_a_version_the_server_serves(shop(), "v1.20.2", "batch/v1beta1");
+}
+
+#[test]
+fn every_kind_is_read_at_a_version_the_server_serves_on_1_34() {
+    every_kind_is_read_at_a_version_the_server_serves(shop_current(), "v1.34.4", "batch/v1");
+}
+
+fn every_kind_is_read_at_a_version_the_server_serves(
+    server: &ApiServer,
+    version: &str,
+    cronjob_version: &'static str,
+) {
     let live = read_cluster(&options(server, Scope::All)).unwrap();
     assert_eq!(live.inventory.errors, vec![]);
-    assert_eq!(live.server_version.as_deref(), Some("v1.20.2"));
+    assert_eq!(live.server_version.as_deref(), Some(version));
     let found: BTreeSet<(String, String, String)> = ids(&live)
         .into_iter()
         .filter(|(_, _, ns, name)| {
@@ -79,8 +110,7 @@ fn every_kind_is_read_at_a_version_the_server_serves() {
         ("apps/v1", "StatefulSet", "db"),
         ("apps/v1", "DaemonSet", "agent"),
         ("batch/v1", "Job", "migrate"),
-        // 1.20 serves CronJobs only in batch/v1beta1, while batch's preferred version is v1.
-        ("batch/v1beta1", "CronJob", "backup"),
+        (cronjob_version, "CronJob", "backup"),
         ("v1", "Pod", "debug"),
         ("v1", "ReplicationController", "legacy"),
         ("v1", "Service", "web"),
@@ -288,8 +318,16 @@ fn controlled_objects_are_set_aside_and_give_their_owner_image_digests() {
 }
 
 #[test]
-fn forbidden_kinds_are_listed_not_skipped() {
-    let server = shop();
+fn forbidden_kinds_are_listed_not_skipped_on_1_20() {
+    forbidden_kinds_are_listed_not_skipped(shop());
+}
+
+#[test]
+fn forbidden_kinds_are_listed_not_skipped_on_1_34() {
+    forbidden_kinds_are_listed_not_skipped(shop_current());
+}
+
+fn forbidden_kinds_are_listed_not_skipped(server: &ApiServer) {
     let live = read_cluster(&ClusterOptions {
         context: None,
         ..options(server, Scope::All)
@@ -384,8 +422,16 @@ fn the_context_namespace_is_the_default_scope() {
 /// The read-only ClusterRole docs/live.md gives is enough: bound to alice, a read of every
 /// namespace and a read of one meet no refusal.
 #[test]
-fn the_documented_cluster_role_is_enough() {
-    let server = shop();
+fn the_documented_cluster_role_is_enough_on_1_20() {
+    the_documented_cluster_role_is_enough(shop());
+}
+
+#[test]
+fn the_documented_cluster_role_is_enough_on_1_34() {
+    the_documented_cluster_role_is_enough(shop_current());
+}
+
+fn the_documented_cluster_role_is_enough(server: &ApiServer) {
     let docs = include_str!("../../../docs/live.md");
     let section = docs.split("## RBAC needed").nth(1).unwrap();
     let role = section

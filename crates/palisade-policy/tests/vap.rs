@@ -674,7 +674,7 @@ data: {{allowed: "no"}}
     assert!(out.denied());
     assert_eq!(
         out.deny_message().unwrap(),
-        "policy 'ns-params' with binding 'ns-params' denied request: no params found for policy binding with `Deny` parameterNotFoundAction"
+        "ValidatingAdmissionPolicy 'ns-params' with binding 'ns-params' denied request: failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction"
     );
     let ns = json!({"kind": "AdmissionReview", "request": {"operation": "CREATE", "name": "n",
         "kind": {"group": "", "version": "v1", "kind": "Namespace"},

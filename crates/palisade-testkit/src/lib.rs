@@ -4,7 +4,8 @@
 //!
 //! - [`ApiServer`]: etcd + kube-apiserver v1.20.2 (RBAC on, static tokens `admin`, `alice` in
 //!   `devs`, `bob` in `others`) + kube-controller-manager running only the
-//!   `clusterrole-aggregation` controller. Each instance has its own leased loopback ports and its
+//!   `clusterrole-aggregation` controller; [`ApiServer::start_current`] and
+//!   [`ApiServer::shared_current`] run the same with a current release (v1.34.4) instead. Each instance has its own leased loopback ports and its
 //!   own directory, and stops on drop; [`ApiServer::shared`] gives one instance per test process
 //!   (stopped by a watchdog when the process exits). Built once per machine by `scripts/setup.sh`
 //!   (`scripts/kube-apiserver.sh ensure`); without the build, [`ApiServer::start`] fails saying so:
@@ -25,7 +26,8 @@
 //! includes the bootstrap policy and the aggregated rules), not the corpus alone.
 //!
 //! Environment: `PALISADE_KUBE_DIR` (the build, default
-//! `${XDG_CACHE_HOME:-$HOME/.cache}/palisade-test/kube-apiserver-1.20.2`), `PALISADE_KUBE_SCRIPTS`
+//! `${XDG_CACHE_HOME:-$HOME/.cache}/palisade-test/kube-apiserver-1.20.2`),
+//! `PALISADE_KUBE_DIR_CURRENT` (likewise `…-1.34.4`), `PALISADE_KUBE_SCRIPTS`
 //! (default `../shared/scripts/kube-apiserver` beside the clone), `PALISADE_TESTKIT_KEEP` (keep
 //! instance directories and logs; they are kept anyway when a test panics).
 //!
@@ -61,7 +63,7 @@ mod sar;
 mod server;
 
 pub use corpus::{rbac_corpus, Corpus, CORPUS_GROUPS, CORPUS_NAMESPACES};
-pub use install::{Install, KUBE_VERSION};
+pub use install::{Install, CURRENT_KUBE_VERSION, KUBE_VERSION};
 pub use ports::Port;
 pub use postgres::Postgres;
 pub use proxy::{Fault, FaultProxy, Responder};
@@ -69,4 +71,4 @@ pub use sar::{
     Attributes, NonResourceAttributes, ResourceAttributes, Sar, SarAnswer, Subject,
     ALL_SERVICE_ACCOUNTS, AUTHENTICATED,
 };
-pub use server::{ApiServer, ADMIN_TOKEN};
+pub use server::{Answer, ApiServer, ADMIN_TOKEN};

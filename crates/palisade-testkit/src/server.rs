@@ -82,6 +82,31 @@ impl ApiServer {
             .map_err(|e| anyhow!("{e}"))
     }
 
+    /// [`ApiServer::start`] with the current release's build ([`crate::CURRENT_KUBE_VERSION`]).
+    pub fn start_current() -> anyhow::Result<ApiServer> {
+        ApiServer::start_with(&Install::locate_current()?)
+    }
+
+    /// [`ApiServer::shared`] for the current release: a second instance, shared by every test of
+    /// the calling process that asks for it.
+    pub fn shared_current() -> anyhow::Result<&'static ApiServer> {
+        static SHARED: OnceLock<Result<ApiServer, String>> = OnceLock::new();
+        SHARED
+            .get_or_init(|| ApiServer::start_current().map_err(|e| format!("{e:#}")))
+            .as_ref()
+            .map_err(|e| anyhow!("{e}"))
+    }
+
+    /// The Kubernetes version this instance runs (`1.20.2`).
+    pub fn version(&self) -> &str {
+        &self.install.version
+    }
+
+    /// The build this instance runs (its binaries, e.g. `kubectl`).
+    pub fn install(&self) -> &Install {
+        &self.install
+    }
+
     fn start_once(install: &Install) -> Result<ApiServer, StartError> {
         let ports = Ports::lease().map_err(StartError::PortTaken)?;
         let dir = tempfile::Builder::new()
@@ -272,10 +297,23 @@ impl ApiServer {
         path: &str,
         body: Option<&Value>,
     ) -> anyhow::Result<(u16, Value)> {
+        let answer = self.request_as(ADMIN_TOKEN, method, path, body)?;
+        Ok((answer.status, answer.body))
+    }
+
+    /// [`ApiServer::request`] with another user's token (`alice-token-0123456789`), keeping the
+    /// `Warning` headers (admission warnings) too.
+    pub fn request_as(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<Answer> {
         let request = ureq::http::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.url))
-            .header("Authorization", format!("Bearer {ADMIN_TOKEN}"))
+            .header("Authorization", format!("Bearer {token}"))
             .header("Accept", "application/json")
             .header("Content-Type", "application/json");
         let payload = body.map(Value::to_string).unwrap_or_default();
@@ -287,12 +325,23 @@ impl ApiServer {
             .run(request)
             .with_context(|| format!("{method} {path}"))?;
         let status = response.status().as_u16();
+        let warnings = response
+            .headers()
+            .get_all("warning")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(warning_text)
+            .collect();
         let text = response
             .body_mut()
             .read_to_string()
             .with_context(|| format!("reading the answer to {method} {path}"))?;
-        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Ok((status, value))
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Ok(Answer {
+            status,
+            body,
+            warnings,
+        })
     }
 
     /// Asks the API server's authorizer one question (POST of a `SubjectAccessReview` as admin).
@@ -380,9 +429,10 @@ impl ApiServer {
             .arg("--controllers=clusterrole-aggregation")
             .arg("--leader-elect=false")
             .arg("--use-service-account-credentials=false")
-            // Serve nothing: port 0 disables both the insecure and the secure endpoint in 1.20,
-            // which also skips the delegated authentication/authorization setup.
-            .arg("--port=0")
+            // Serve nothing: port 0 disables both the insecure and the secure endpoint (1.24
+            // removed the insecure one and its flag), which also skips the delegated
+            // authentication/authorization setup.
+            .args((self.install.minor() < 24).then_some("--port=0"))
             .arg("--secure-port=0")
             .stdin(Stdio::null())
             .stdout(log.try_clone().context("duplicating the log handle")?)
@@ -401,7 +451,10 @@ impl ApiServer {
         let deadline = Instant::now() + CONTROLLER_START;
         loop {
             let text = fs::read_to_string(&log_path).unwrap_or_default();
-            if text.contains("Caches are synced for ClusterRoleAggregator") {
+            // 1.20's wording, then the structured log line of current releases.
+            if text.contains("Caches are synced for ClusterRoleAggregator")
+                || text.contains(r#""Caches are synced" controller="ClusterRoleAggregator""#)
+            {
                 return Ok(());
             }
             if let Some(child) = slot.as_mut() {
@@ -526,6 +579,35 @@ fn process_running(pid: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// An API server's answer: status code, body (JSON, or the text as a JSON string), warnings.
+#[derive(Clone, Debug)]
+pub struct Answer {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The body.
+    pub body: Value,
+    /// The text of each `Warning` header, unquoted.
+    pub warnings: Vec<String>,
+}
+
+/// The text of a `Warning: 299 - "text"` header (RFC 7234 §5.5, as the API server writes it:
+/// code, agent `-`, quoted text with `\"` and `\\` escaped).
+fn warning_text(header: &str) -> String {
+    let Some(start) = header.find('"') else {
+        return header.to_owned();
+    };
+    let mut out = String::new();
+    let mut chars = header[start + 1..].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.extend(chars.next()),
+            '"' => break,
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn agent_trusting(ca: &Path) -> anyhow::Result<ureq::Agent> {
     use std::sync::Arc;
     use ureq::tls::{Certificate, RootCerts, TlsConfig};
@@ -603,5 +685,15 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("bad flag"), "{text}");
+    }
+
+    #[test]
+    fn warning_headers_are_unquoted() {
+        assert_eq!(warning_text(r#"299 - "plain text""#), "plain text");
+        assert_eq!(
+            warning_text(r#"299 - "a \"quoted\" \\ word" "Mon, 30 Nov 2026""#),
+            r#"a "quoted" \ word"#
+        );
+        assert_eq!(warning_text("no quotes"), "no quotes");
     }
 }

@@ -301,6 +301,7 @@ impl VapSet {
                                 policy,
                                 binding,
                                 format!("namespace \"{ns}\" not found"),
+                                Cause::Config,
                                 &mut out,
                             ),
                         }
@@ -311,7 +312,8 @@ impl VapSet {
                 let params = match self.collect_params(policy, binding, &req.namespace) {
                     Ok(p) => p,
                     Err(e) => {
-                        config_error(policy, binding, e, &mut out);
+                        let message = format!("failed to configure binding: {e}");
+                        config_error(policy, binding, message, Cause::Params, &mut out);
                         continue;
                     }
                 };
@@ -406,7 +408,13 @@ impl VapSet {
 }
 
 /// `addConfigError`: ignored under `Ignore`, a denial under `Fail` whatever the actions.
-fn config_error(policy: &Policy, binding: &Binding, message: String, out: &mut VapOutcome) {
+fn config_error(
+    policy: &Policy,
+    binding: &Binding,
+    message: String,
+    cause: Cause,
+    out: &mut VapOutcome,
+) {
     match policy.failure_policy {
         FailurePolicy::Ignore => out.ignored_errors.push(format!(
             "policy '{}' with binding '{}': {message}",
@@ -419,9 +427,12 @@ fn config_error(policy: &Policy, binding: &Binding, message: String, out: &mut V
             params: None,
             actions: vec![ValidationAction::Deny],
             message,
-            reason: String::new(),
+            reason: match cause {
+                Cause::Params => "Invalid".to_string(),
+                _ => String::new(),
+            },
             expression_index: None,
-            cause: Cause::Config,
+            cause,
         }),
     }
 }

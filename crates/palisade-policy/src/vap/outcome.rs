@@ -19,9 +19,14 @@ pub enum Cause {
     Failed,
     /// An expression failed and the failurePolicy is `Fail`.
     Error,
-    /// The binding could not be configured (params missing, ...) and the failurePolicy is
-    /// `Fail`: denied whatever the binding's actions.
+    /// The binding could not be matched (its namespace unknown, ...) and the failurePolicy is
+    /// `Fail`: denied whatever the binding's actions (the generic dispatcher's `PolicyError`).
     Config,
+    /// The binding's params could not be collected (none under `parameterNotFoundAction:
+    /// Deny`, a misconfigured paramRef) and the failurePolicy is `Fail`: denied whatever the
+    /// binding's actions, worded as a failed validation with reason `Invalid` (the validating
+    /// dispatcher's `addConfigError`, as a v1.34 API server answers).
+    Params,
 }
 
 /// One decision against the request.

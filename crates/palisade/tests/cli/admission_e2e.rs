@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use palisade_testkit::{ApiServer, Install, Port};
+use palisade_testkit::{ApiServer, Port};
 
 use crate::util::{stdout, Dir};
 
@@ -159,15 +159,26 @@ fn fix_of(dir: &Dir, rule: &str) -> String {
 }
 
 #[test]
-fn the_webhook_guards_a_real_api_server() {
+fn the_webhook_guards_a_real_api_server_on_1_20() {
     let t0 = Instant::now();
-    let dir = Dir::new("admission-e2e");
     let api = ApiServer::start().expect("start the test API server (scripts/setup.sh)");
+    the_webhook_guards_a_real_api_server(&api, t0.elapsed());
+}
+
+#[test]
+fn the_webhook_guards_a_real_api_server_on_1_34() {
+    let t0 = Instant::now();
+    let api = ApiServer::start_current().expect("start the test API server (scripts/setup.sh)");
+    the_webhook_guards_a_real_api_server(&api, t0.elapsed());
+}
+
+fn the_webhook_guards_a_real_api_server(api: &ApiServer, started: Duration) {
+    let t0 = Instant::now() - started;
+    let dir = Dir::new("admission-e2e");
     let kubectl = Kubectl {
-        bin: Install::locate().unwrap().bin("kubectl"),
-        api: &api,
+        bin: api.install().bin("kubectl"),
+        api,
     };
-    let started = t0.elapsed();
 
     // A CA and a serving certificate for 127.0.0.1; a config with one warn-mode rule.
     let issued = palisade_server::issue("e2e CA", &["127.0.0.1".to_string()], 2, 1).unwrap();
@@ -209,8 +220,9 @@ fn the_webhook_guards_a_real_api_server() {
     });
 
     // The install itself is accepted by the API server: its Namespace for real, the rest as
-    // a server-side dry run (schema and admission, nothing stored); all but the
+    // a server-side dry run (schema and admission, nothing stored); on 1.20 all but the
     // PodDisruptionBudget, whose policy/v1 arrived in 1.21.
+    let pdb_served = api.install().minor() >= 21;
     let install = dir.run(&["admission", "manifests", "--ca-file", "ca.crt"]);
     assert!(install.status.success(), "{}", err(&install));
     let text = stdout(&install);
@@ -220,7 +232,7 @@ fn the_webhook_guards_a_real_api_server() {
     let rest: Vec<&str> = docs[1..]
         .iter()
         .copied()
-        .filter(|d| !d.contains("kind: PodDisruptionBudget"))
+        .filter(|d| pdb_served || !d.contains("kind: PodDisruptionBudget"))
         .collect();
     let out = kubectl.run(
         &["apply", "--dry-run=server", "--validate=true", "-f", "-"],
@@ -237,6 +249,11 @@ fn the_webhook_guards_a_real_api_server() {
     ] {
         assert!(applied.contains(kind), "{applied}");
     }
+    assert_eq!(
+        applied.contains("poddisruptionbudget"),
+        pdb_served,
+        "{applied}"
+    );
 
     api.apply(SHOP).unwrap();
     api.apply(&webhook_configuration(&dir, &url, "Fail"))

@@ -82,13 +82,34 @@ fn made_by_the_server(kind: &str, namespace: Option<&str>, name: &str) -> bool {
     }
 }
 
+/// The fixture as a server of this version takes it: CronJobs moved to batch/v1 in 1.21, and
+/// 1.25 stopped serving batch/v1beta1.
+fn shop_for(server: &ApiServer) -> String {
+    if server.install().minor() >= 21 {
+        SHOP.replace("apiVersion: batch/v1beta1", "apiVersion: batch/v1")
+    } else {
+        SHOP.to_owned()
+    }
+}
+
 #[test]
-fn scan_cluster_reports_what_scan_reports_on_the_same_manifests() {
-    // Its own server: every object in it is either the fixture's or the server's own.
-    let server = ApiServer::start().unwrap();
-    server.apply(SHOP).unwrap();
+fn scan_cluster_reports_what_scan_reports_on_the_same_manifests_on_1_20() {
+    scan_cluster_reports_what_scan_reports_on_the_same_manifests(&ApiServer::start().unwrap());
+}
+
+#[test]
+fn scan_cluster_reports_what_scan_reports_on_the_same_manifests_on_1_34() {
+    scan_cluster_reports_what_scan_reports_on_the_same_manifests(
+        &ApiServer::start_current().unwrap(),
+    );
+}
+
+// Its own server: every object in it is either the fixture's or the server's own.
+fn scan_cluster_reports_what_scan_reports_on_the_same_manifests(server: &ApiServer) {
+    let shop = shop_for(server);
+    server.apply(&shop).unwrap();
     let dir = Dir::new("live-compare");
-    dir.create("shop.yaml", SHOP);
+    dir.create("shop.yaml", &shop);
     let kubeconfig = server.kubeconfig();
     let kubeconfig = kubeconfig.to_str().unwrap();
 
@@ -109,7 +130,7 @@ fn scan_cluster_reports_what_scan_reports_on_the_same_manifests() {
     assert_eq!(live.status.code(), file.status.code());
 
     let manifest: BTreeSet<(String, Option<String>, String)> =
-        load_str("shop.yaml", SHOP, &LoadLimits::default())
+        load_str("shop.yaml", &shop, &LoadLimits::default())
             .objects
             .iter()
             .map(|o| (o.id.kind.clone(), o.id.namespace.clone(), o.id.name.clone()))
@@ -153,8 +174,16 @@ fn scan_cluster_reports_what_scan_reports_on_the_same_manifests() {
 }
 
 #[test]
-fn scan_cluster_as_bob_lists_what_it_could_not_read() {
-    let server = ApiServer::shared().unwrap();
+fn scan_cluster_as_bob_lists_what_it_could_not_read_on_1_20() {
+    scan_cluster_as_bob_lists_what_it_could_not_read(ApiServer::shared().unwrap());
+}
+
+#[test]
+fn scan_cluster_as_bob_lists_what_it_could_not_read_on_1_34() {
+    scan_cluster_as_bob_lists_what_it_could_not_read(ApiServer::shared_current().unwrap());
+}
+
+fn scan_cluster_as_bob_lists_what_it_could_not_read(server: &ApiServer) {
     server
         .apply(
             "apiVersion: v1\nkind: Namespace\nmetadata: {name: live-bob}\n---\n\
@@ -277,9 +306,17 @@ fn scan_cluster_namespace_flag_reads_one_namespace() {
 }
 
 #[test]
-fn inventory_of_a_cluster_lists_assets_without_secret_values() {
-    let server = ApiServer::shared().unwrap();
-    server.apply(SHOP).unwrap();
+fn inventory_of_a_cluster_lists_assets_without_secret_values_on_1_20() {
+    inventory_of_a_cluster_lists_assets_without_secret_values(ApiServer::shared().unwrap());
+}
+
+#[test]
+fn inventory_of_a_cluster_lists_assets_without_secret_values_on_1_34() {
+    inventory_of_a_cluster_lists_assets_without_secret_values(ApiServer::shared_current().unwrap());
+}
+
+fn inventory_of_a_cluster_lists_assets_without_secret_values(server: &ApiServer) {
+    server.apply(&shop_for(server)).unwrap();
     let dir = Dir::new("live-inventory");
     let kubeconfig = server.kubeconfig();
     let kubeconfig = kubeconfig.to_str().unwrap();

@@ -199,8 +199,20 @@ fn until(addr: &str, limit: Duration, want: impl Fn(&Value) -> bool) -> Duration
 }
 
 #[test]
-fn watch_reports_a_change_within_a_second_records_it_and_stops_on_sigterm() {
-    let server = ApiServer::shared().unwrap();
+fn watch_reports_a_change_within_a_second_records_it_and_stops_on_sigterm_on_1_20() {
+    watch_reports_a_change_within_a_second_records_it_and_stops_on_sigterm(
+        ApiServer::shared().unwrap(),
+    );
+}
+
+#[test]
+fn watch_reports_a_change_within_a_second_records_it_and_stops_on_sigterm_on_1_34() {
+    watch_reports_a_change_within_a_second_records_it_and_stops_on_sigterm(
+        ApiServer::shared_current().unwrap(),
+    );
+}
+
+fn watch_reports_a_change_within_a_second_records_it_and_stops_on_sigterm(server: &ApiServer) {
     let ns = "watch-cli";
     namespace(server, ns);
     let dir = Dir::new("watch");
@@ -413,8 +425,20 @@ fn curl_post(url: &str, body: &str) -> String {
 }
 
 #[test]
-fn serve_with_cluster_judges_pods_with_the_service_account_the_api_holds() {
-    let server = ApiServer::shared().unwrap();
+fn serve_with_cluster_judges_pods_with_the_service_account_the_api_holds_on_1_20() {
+    serve_with_cluster_judges_pods_with_the_service_account_the_api_holds(
+        ApiServer::shared().unwrap(),
+    );
+}
+
+#[test]
+fn serve_with_cluster_judges_pods_with_the_service_account_the_api_holds_on_1_34() {
+    serve_with_cluster_judges_pods_with_the_service_account_the_api_holds(
+        ApiServer::shared_current().unwrap(),
+    );
+}
+
+fn serve_with_cluster_judges_pods_with_the_service_account_the_api_holds(server: &ApiServer) {
     let ns = "watch-admission";
     namespace(server, ns);
     let dir = Dir::new("serve-cluster");
