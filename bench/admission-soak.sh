@@ -9,6 +9,8 @@
 # every request (200, or 429 when its judging queue is full), and stay up.
 #
 # usage: bench/admission-soak.sh [SECONDS=600] [RATE=2000] [CONNECTIONS=16] [BURST=10]
+#        POLICIES=none bench/admission-soak.sh ...   the same with the built-in rules only (the
+#        floor: what TLS, HTTP, the load generator and the machine cost without user policies)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_RUN="${1:-600}"
@@ -43,7 +45,9 @@ review good '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","namespace
 review bad '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"root","namespace":"shop"},"spec":{"hostNetwork":true,"containers":[{"name":"app","image":"nginx","securityContext":{"privileged":true}}]}}' >"$work/bad.json"
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-"$BIN" serve --admission --dev-cert --listen "127.0.0.1:$port" --policies "$work/policies" >/dev/null 2>&1 &
+policy_args=(--policies "$work/policies")
+[[ "${POLICIES:-}" == none ]] && policy_args=()
+"$BIN" serve --admission --dev-cert --listen "127.0.0.1:$port" "${policy_args[@]}" >/dev/null 2>&1 &
 server=$!
 for _ in $(seq 100); do
     curl -ksf "https://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
