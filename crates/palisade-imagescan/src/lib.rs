@@ -10,8 +10,11 @@
 //! [`analyze`] judges one opened image: credentials in every layer's files, deleted ones
 //! included (PAL-IMAGE-001), credentials in the configuration and history (PAL-IMAGE-002),
 //! root user (003), SSH server (004), no healthcheck (005), and a reference outside the
-//! approved registries (006). [`catalog`] lists those rules. Secrets are judged by the
-//! manifest scan's own detector (`palisade_checks::secret_scan`). Where findings point is
+//! approved registries (006). [`catalog`] lists those rules. [`workloads::judge`] does the
+//! same for every image a manifest's workloads run (found in saved-image directories or
+//! pulled) and tells the findings on the workloads; [`workloads::WorkloadImages`] is its
+//! analyzer for `palisade-engine`. Secrets are judged by the manifest scan's own detector
+//! (`palisade_checks::secret_scan`). Where findings point is
 //! described in `place` (and docs/image-scan.md): the object is `Image/<subject>`, the
 //! location `<subject>!<layer>/<path>:<line>` or `<subject>!config.json`.
 //!

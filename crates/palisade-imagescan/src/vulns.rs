@@ -8,7 +8,11 @@
 //! it has one.
 
 use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
 
 use palisade_core::exceptions::{Suppressed, Suppression};
 use palisade_core::{Config, Controls, Emitter, Family, Finding, ObjectRef, Rule, Severity};
@@ -52,6 +56,49 @@ pub static VULNERABLE_PACKAGE: Rule = Rule {
 /// The vulnerability rules.
 pub fn catalog() -> Vec<&'static Rule> {
     vec![&VULNERABLE_PACKAGE]
+}
+
+/// The database to match against: `path` (which must exist), else the default one when it
+/// exists. Without one, vulnerabilities are not looked up and `warn` is told how to get the
+/// data; `warn` is also told which ecosystems' data is older than `max_age_days`. The
+/// warnings name `palisade db` commands: they are worded for the command line.
+pub fn open_db(
+    path: Option<&Path>,
+    max_age_days: u64,
+    mut warn: impl FnMut(&str),
+) -> anyhow::Result<Option<Db>> {
+    let path = match path {
+        Some(path) => {
+            if !path.is_file() {
+                bail!(
+                    "{}: no such vulnerability database (create it with `palisade db import`)",
+                    path.display()
+                );
+            }
+            path.to_path_buf()
+        }
+        None => match Db::default_path().filter(|p| p.is_file()) {
+            Some(path) => path,
+            None => {
+                warn(
+                    "no vulnerability database; vulnerabilities are not looked up \
+                     (fill one with `palisade db import PATH` or `palisade db update`)",
+                );
+                return Ok(None);
+            }
+        },
+    };
+    let db = Db::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    let max_age = Duration::from_secs(max_age_days.saturating_mul(86_400));
+    let stale = db.stale(max_age).context("reading the database status")?;
+    if !stale.is_empty() {
+        warn(&format!(
+            "vulnerability data older than {} days for {} (run `palisade db update`)",
+            max_age_days,
+            stale.join(", ")
+        ));
+    }
+    Ok(Some(db))
 }
 
 /// How vulnerabilities are matched and reported.

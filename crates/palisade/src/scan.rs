@@ -10,6 +10,7 @@ use anyhow::{bail, Context};
 use palisade_core::inventory::LoadLimits;
 use palisade_core::{Config, Date, Report, Severity};
 use palisade_engine::{Engine, FrameworkId, PolicyAnalyzer, ScanOptions};
+use palisade_imagescan::workloads;
 use palisade_report::{Format, Options};
 
 use crate::cli::{FailOn, FrameworkArg, OutputFormat, ScanArgs};
@@ -27,7 +28,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         Some(crate::policy_files::load(&args.policies)?)
     };
     // One palisade.yaml serves scans with and without --images: image rule ids are known.
-    let image_rules = crate::scan_images::catalog();
+    let image_rules = workloads::catalog();
     let policy_rules: Vec<String> = policies
         .iter()
         .flat_map(|(set, _)| set.rules())
@@ -90,10 +91,10 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         }
         let mut by_vex = Vec::new();
         if args.image_flags.images {
-            let judged = crate::scan_images::judge(&inventory, &args.image_flags, &config)?;
+            let judged = workloads::judge(&inventory, &args.image_flags.options(), &config)?;
             inventory.errors.extend(judged.errors);
             by_vex = judged.suppressed;
-            engine.register(Box::new(crate::scan_images::WorkloadImages {
+            engine.register(Box::new(workloads::WorkloadImages {
                 findings: judged.findings,
             }));
         }

@@ -29,3 +29,21 @@ pub use openvex::{
 pub use product::ident_matches;
 pub use rows::mark_rows;
 pub use time::Timestamp;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+/// The OpenVEX documents at `paths`, read and indexed; the first that cannot be read or
+/// parsed is the error.
+pub fn read_files(paths: &[PathBuf]) -> anyhow::Result<VexIndex> {
+    let mut documents = Vec::new();
+    for path in paths {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let doc = OpenVexDocument::parse(&path.display().to_string(), &bytes)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        documents.push(doc);
+    }
+    Ok(VexIndex::from_documents(documents))
+}

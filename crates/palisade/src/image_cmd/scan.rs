@@ -3,20 +3,18 @@
 //! one report in the scan's formats.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::Args;
 use palisade_core::exceptions::{self, EXPIRED_EXCEPTION};
 use palisade_core::{Config, Finding, Inventory, Report, Rule, Stats};
 use palisade_image::Limits;
-use palisade_imagescan::vex::{OpenVexDocument, VexIndex};
+use palisade_imagescan::vex;
 use palisade_imagescan::vulns::{self, VulnOptions};
 use palisade_imagescan::Options;
 use palisade_report::{Format, Options as RenderOptions};
-use palisade_vulndb::Db;
 
 use super::target::{self, TargetArgs};
 use crate::cli::{ColorChoice, FailOn, OutputFormat};
@@ -85,11 +83,13 @@ pub fn run(args: &ImageScanArgs) -> anyhow::Result<ExitCode> {
         })?,
         None => Config::default(),
     };
-    let vex = read_vex(&args.vex)?;
+    let vex = vex::read_files(&args.vex)?;
     let db = if args.skip_vulns {
         None
     } else {
-        open_db(args.db.as_deref(), args.max_db_age)?
+        vulns::open_db(args.db.as_deref(), args.max_db_age, |w| {
+            eprintln!("warning: {w}")
+        })?
     };
     let opened = target::open(&args.target)?;
     let limits = Limits::default();
@@ -149,57 +149,6 @@ pub fn run(args: &ImageScanArgs) -> anyhow::Result<ExitCode> {
     };
     write(&report, format, args)?;
     Ok(crate::scan::exit_code(&report, args.fail_on))
-}
-
-/// The OpenVEX documents given with `--vex`, indexed.
-pub(crate) fn read_vex(paths: &[PathBuf]) -> anyhow::Result<VexIndex> {
-    let mut documents = Vec::new();
-    for path in paths {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let doc = OpenVexDocument::parse(&path.display().to_string(), &bytes)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        documents.push(doc);
-    }
-    Ok(VexIndex::from_documents(documents))
-}
-
-/// The database to match against: `--db` (which must exist), else the default one when it
-/// exists; without one, vulnerabilities are not looked up and a warning says how to get
-/// the data.
-pub(crate) fn open_db(db: Option<&Path>, max_db_age: u64) -> anyhow::Result<Option<Db>> {
-    let path = match db {
-        Some(path) => {
-            if !path.is_file() {
-                bail!(
-                    "{}: no such vulnerability database (create it with `palisade db import`)",
-                    path.display()
-                );
-            }
-            path.to_path_buf()
-        }
-        None => match Db::default_path().filter(|p| p.is_file()) {
-            Some(path) => path,
-            None => {
-                eprintln!(
-                    "warning: no vulnerability database; vulnerabilities are not looked up \
-                     (fill one with `palisade db import PATH` or `palisade db update`)"
-                );
-                return Ok(None);
-            }
-        },
-    };
-    let db = Db::open(&path).with_context(|| format!("opening {}", path.display()))?;
-    let max_age = Duration::from_secs(max_db_age.saturating_mul(86_400));
-    let stale = db.stale(max_age).context("reading the database status")?;
-    if !stale.is_empty() {
-        eprintln!(
-            "warning: vulnerability data older than {} days for {} (run `palisade db update`)",
-            max_db_age,
-            stale.join(", ")
-        );
-    }
-    Ok(Some(db))
 }
 
 fn report(findings: Vec<Finding>, config: &Config, with_config: bool, packages: usize) -> Report {

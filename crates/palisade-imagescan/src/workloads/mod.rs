@@ -1,12 +1,25 @@
 //! Images of the manifests: which workload runs which image, and an image's findings told on
 //! each workload that runs it (workload → image → package → vulnerability), so a finding
 //! says which Deployment runs the vulnerable package, at the line that names the image.
+//!
+//! [`judge`] does the whole of `palisade scan PATH --images` but the printing: it looks the
+//! images up in saved-image directories (`image_dir`) or pulls them, reads each once, judges
+//! and matches it, and tells the findings on the workloads; [`WorkloadImages`] hands them
+//! to the engine as an analyzer, and [`catalog`] lists the rules it may report. Any entry
+//! point that builds an inventory (the CLI scan today) can call the same two.
 
 use std::sync::Arc;
 
 use palisade_core::workload::Workload;
 use palisade_core::yaml::Node;
 use palisade_core::{Finding, Inventory, Location, ObjectRef};
+
+mod analyzer;
+mod image_dir;
+mod judge;
+
+pub use analyzer::{catalog, WorkloadImages};
+pub use judge::{judge, Judged, WorkloadImageOptions};
 
 /// One container of one workload and the image it runs.
 #[derive(Debug, Clone)]

@@ -1,103 +1,86 @@
-//! `palisade scan PATH --images`: the images the workloads run, looked up in saved layouts
-//! and archives (`--image-dir`) or pulled, scanned like `palisade image scan`, and their
-//! findings told on each workload that runs them (workload → image → package →
-//! vulnerability), through the engine like every other analysis (same exceptions,
-//! frameworks and outputs).
-
-mod image_dir;
+//! The images a manifest scan's workloads run, found and judged: each distinct image is
+//! looked up in the saved-image directories ([`ImageDir`]) or pulled, read once (images in
+//! parallel), cataloged, judged like `palisade image scan` judges one image and matched
+//! against the vulnerability database; its findings are then told on every workload that
+//! runs it ([`on_workload`]). An image that cannot be found, pulled or read is a
+//! [`LoadError`] at the `image:` line of the first workload that runs it, and the rest is
+//! still judged.
 
 use std::path::PathBuf;
 
-use clap::Args;
 use palisade_core::exceptions::Suppressed;
-use palisade_core::{Config, Finding, Inventory, LoadError, Rule};
-use palisade_engine::Analyzer;
+use palisade_core::{Config, Finding, Inventory, LoadError};
 use palisade_image::{default_cache_dir, pull_details, Image, Limits, Platform, PullOptions};
-use palisade_imagescan::vex::VexIndex;
-use palisade_imagescan::vulns::{self, VulnFindings, VulnOptions};
-use palisade_imagescan::workloads::{distinct_images, image_uses, on_workload, ImageUse};
-use palisade_imagescan::Options;
 use palisade_vulndb::Db;
 use rayon::prelude::*;
 
-use image_dir::ImageDir;
+use super::image_dir::ImageDir;
+use super::{distinct_images, image_uses, on_workload, ImageUse};
+use crate::vex::{self, VexIndex};
+use crate::vulns::{self, VulnFindings, VulnOptions};
+use crate::Options;
 
-/// The flags of `palisade scan` that scan the workloads' images too.
-#[derive(Debug, Args)]
-pub struct ImageFlags {
-    /// Also scan the images the workloads run (vulnerabilities, secrets in layers, image
-    /// configuration), reporting each finding on the workload, at its `image:` line.
-    #[arg(long)]
-    pub images: bool,
-
-    /// Directory of saved images (OCI layouts, oci-archive and docker-archive tars) to look
-    /// the workloads' images up in before pulling them (repeatable).
-    #[arg(long = "image-dir", value_name = "DIR", requires = "images")]
+/// How [`judge`] finds, reads and matches the workloads' images (what `palisade scan
+/// --images` takes as flags).
+#[derive(Debug, Clone)]
+pub struct WorkloadImageOptions {
+    /// Directories of saved images (OCI layouts, oci-archive and docker-archive tars) to
+    /// look the images up in before pulling them.
     pub image_dirs: Vec<PathBuf>,
-
-    /// Never pull: an image not found in --image-dir is reported as an error.
-    #[arg(long, requires = "images")]
+    /// Never pull: an image not found in `image_dirs` is an error.
     pub no_pull: bool,
-
-    /// The vulnerability database (default: the one `palisade db import|update` fills).
-    #[arg(long, value_name = "FILE", requires = "images")]
+    /// The vulnerability database; `None` is the default one when it exists (see
+    /// [`vulns::open_db`]).
     pub vuln_db: Option<PathBuf>,
-
     /// Leave out vulnerabilities that have no fixed version yet.
-    #[arg(long, requires = "images")]
     pub ignore_unfixed: bool,
-
-    /// OpenVEX documents (repeatable): a `not_affected` or `fixed` statement for an image
-    /// (its reference or digest) and package suppresses the vulnerability on every workload
-    /// that runs the image, listed with the suppressed findings.
-    #[arg(long, value_name = "FILE", requires = "images")]
+    /// OpenVEX documents whose statements suppress vulnerabilities of the images.
     pub vex: Vec<PathBuf>,
-
     /// Warn when an ecosystem's vulnerability data is older than this many days.
-    #[arg(long, value_name = "DAYS", default_value_t = 7)]
-    pub max_db_age: u64,
-
-    /// Platform picked from multi-platform images (`os/arch[/variant]`).
-    #[arg(long, default_value = "linux/amd64")]
+    pub max_db_age_days: u64,
+    /// Platform picked from multi-platform images (`os/arch[/variant]`), as written.
     pub platform: String,
-
     /// Pull over plain HTTP (a local test registry on loopback).
-    #[arg(long, requires = "images")]
     pub insecure_registry: bool,
-
     /// CA certificates (PEM) to trust for registries' TLS certificates.
-    #[arg(long, value_name = "FILE", requires = "images")]
     pub registry_ca_file: Option<PathBuf>,
-
-    /// Where pulled blobs are cached (default: the user's cache directory).
-    #[arg(long, value_name = "DIR", requires = "images")]
+    /// Where pulled blobs are cached; `None` is the user's cache directory.
     pub image_cache: Option<PathBuf>,
-}
-
-/// Every rule an image may add to a scan.
-pub fn catalog() -> Vec<&'static Rule> {
-    crate::image_cmd::scan::catalog()
+    /// Told each warning met on the way (no database, stale data), as soon as it is met.
+    pub on_warning: fn(&str),
 }
 
 /// What the images of an inventory's workloads gave.
+#[derive(Debug, Default)]
 pub struct Judged {
     /// Findings, on the workloads.
     pub findings: Vec<Finding>,
     /// Findings an OpenVEX statement suppresses, on the workloads.
     pub suppressed: Vec<Suppressed>,
-    /// Images that could not be found, pulled or read, at the first workload that runs each.
+    /// Images that could not be found, pulled or read, at the first workload that runs each;
+    /// saved sources under the image directories that could not be read, at their path.
     pub errors: Vec<LoadError>,
 }
 
-/// Finds, reads and judges every image the workloads of `inventory` run.
-pub fn judge(inventory: &Inventory, flags: &ImageFlags, config: &Config) -> anyhow::Result<Judged> {
-    let platform = Platform::parse(&flags.platform).ok_or_else(|| {
-        anyhow::anyhow!("--platform `{}` is not os/arch[/variant]", flags.platform)
+/// Finds, reads and judges every image the workloads of `inventory` run. Fails (before
+/// reading any image) on a malformed platform, a missing or unreadable database, an
+/// unreadable OpenVEX document, and when matching against the database fails.
+pub fn judge(
+    inventory: &Inventory,
+    options: &WorkloadImageOptions,
+    config: &Config,
+) -> anyhow::Result<Judged> {
+    let platform = Platform::parse(&options.platform).ok_or_else(|| {
+        anyhow::anyhow!("--platform `{}` is not os/arch[/variant]", options.platform)
     })?;
-    let db = crate::image_cmd::scan::open_db(flags.vuln_db.as_deref(), flags.max_db_age)?;
-    let vex = crate::image_cmd::scan::read_vex(&flags.vex)?;
+    let db = vulns::open_db(
+        options.vuln_db.as_deref(),
+        options.max_db_age_days,
+        options.on_warning,
+    )?;
+    let vex = vex::read_files(&options.vex)?;
     let uses = image_uses(inventory);
-    let dir = ImageDir::index(&flags.image_dirs);
+    let dir = ImageDir::index(&options.image_dirs);
     let mut errors: Vec<LoadError> = dir
         .unreadable
         .iter()
@@ -112,7 +95,7 @@ pub fn judge(inventory: &Inventory, flags: &ImageFlags, config: &Config) -> anyh
     // Reading and cataloging run in parallel; matching shares one database connection.
     let read: Vec<(&str, Result<Scanned, String>)> = images
         .par_iter()
-        .map(|image| (*image, read_image(image, &dir, flags, &platform, config)))
+        .map(|image| (*image, read_image(image, &dir, options, &platform, config)))
         .collect();
     let mut findings = Vec::new();
     let mut suppressed = Vec::new();
@@ -121,7 +104,7 @@ pub fn judge(inventory: &Inventory, flags: &ImageFlags, config: &Config) -> anyh
         match result {
             Ok(scanned) => {
                 let vulns = match &db {
-                    Some(db) => vulnerabilities(db, &scanned, image, flags, &vex, config)?,
+                    Some(db) => vulnerabilities(db, &scanned, image, options, &vex, config)?,
                     None => VulnFindings::default(),
                 };
                 let mut in_image = vulns.findings;
@@ -159,10 +142,12 @@ struct Scanned {
     findings: Vec<Finding>,
 }
 
+/// Finds `reference` under the image directories, else pulls it (unless `no_pull`), then
+/// catalogs and judges it. The error is the reason, told at the workload by [`error_at`].
 fn read_image(
     reference: &str,
     dir: &ImageDir,
-    flags: &ImageFlags,
+    options: &WorkloadImageOptions,
     platform: &Platform,
     config: &Config,
 ) -> Result<Scanned, String> {
@@ -172,33 +157,33 @@ fn read_image(
                 Image::open_named(&saved.path, &saved.name, platform).map_err(|e| e.to_string())?;
             (image, saved.name.digest.clone())
         }
-        None if flags.no_pull => {
-            return Err(if flags.image_dirs.is_empty() {
+        None if options.no_pull => {
+            return Err(if options.image_dirs.is_empty() {
                 "not pulled (--no-pull) and no --image-dir given".to_string()
             } else {
                 "not found in --image-dir (and --no-pull)".to_string()
             });
         }
         None => {
-            let cache = match &flags.image_cache {
+            let cache = match &options.image_cache {
                 Some(dir) => dir.clone(),
                 None => default_cache_dir()
                     .ok_or("no cache directory (set XDG_CACHE_HOME or HOME, or --image-cache)")?,
             };
-            let mut options = PullOptions::new(cache);
-            options.platform = platform.clone();
-            options.insecure_http = flags.insecure_registry;
-            options.ca_file = flags.registry_ca_file.clone();
-            let pulled = pull_details(reference, &options).map_err(|e| format!("pull: {e}"))?;
+            let mut pull = PullOptions::new(cache);
+            pull.platform = platform.clone();
+            pull.insecure_http = options.insecure_registry;
+            pull.ca_file = options.registry_ca_file.clone();
+            let pulled = pull_details(reference, &pull).map_err(|e| format!("pull: {e}"))?;
             (pulled.image, Some(pulled.manifest_digest))
         }
     };
     let packages = palisade_sbom::catalog_image(&image, &Limits::default());
-    let options = Options {
+    let analysis_options = Options {
         packages: Some(&packages.packages),
         ..Options::default()
     };
-    let analysis = palisade_imagescan::analyze_with(&image, reference, config, &options);
+    let analysis = crate::analyze_with(&image, reference, config, &analysis_options);
     Ok(Scanned {
         findings: analysis.findings,
         image,
@@ -207,11 +192,12 @@ fn read_image(
     })
 }
 
+/// The vulnerabilities of one read image, as image findings (not yet told on workloads).
 fn vulnerabilities(
     db: &Db,
     scanned: &Scanned,
     reference: &str,
-    flags: &ImageFlags,
+    options: &WorkloadImageOptions,
     vex: &VexIndex,
     config: &Config,
 ) -> anyhow::Result<VulnFindings> {
@@ -220,7 +206,7 @@ fn vulnerabilities(
         &scanned.packages.packages,
         scanned.packages.os.as_ref(),
         VulnOptions {
-            ignore_unfixed: flags.ignore_unfixed,
+            ignore_unfixed: options.ignore_unfixed,
         },
     )
     .map_err(|e| anyhow::anyhow!("matching the packages of {reference}: {e}"))?;
@@ -238,6 +224,7 @@ fn vulnerabilities(
     ))
 }
 
+/// Why an image could not be judged, at the `image:` line of a workload that runs it.
 fn error_at(usage: &ImageUse, why: &str) -> LoadError {
     LoadError {
         path: usage.location.path.clone(),
@@ -247,27 +234,5 @@ fn error_at(usage: &ImageUse, why: &str) -> LoadError {
             "image `{}` of {} in {}: {why}",
             usage.image, usage.container, usage.object
         ),
-    }
-}
-
-/// The images' findings as an analyzer of the engine, so exceptions, ordering and
-/// frameworks treat them like every other finding. The reading happened before (analyzers
-/// do no I/O).
-pub struct WorkloadImages {
-    /// The findings [`judge`] made.
-    pub findings: Vec<Finding>,
-}
-
-impl Analyzer for WorkloadImages {
-    fn name(&self) -> &'static str {
-        "images"
-    }
-
-    fn rules(&self) -> Vec<&'static Rule> {
-        catalog()
-    }
-
-    fn check_inventory(&self, _: &Inventory, _: &Config) -> Vec<Finding> {
-        self.findings.clone()
     }
 }

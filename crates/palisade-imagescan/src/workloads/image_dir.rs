@@ -1,5 +1,5 @@
-//! `--image-dir DIR`: the saved images a scan may find workloads' images in, by the names
-//! the layouts and archives record (see `palisade_image::image_names`).
+//! The saved-image directories (`scan --image-dir DIR`) a scan may find workloads' images
+//! in, by the names the layouts and archives record (see `palisade_image::image_names`).
 //!
 //! A whole reference recorded in the source (`docker save`'s `RepoTags`, containerd's
 //! `io.containerd.image.name`, a full `org.opencontainers.image.ref.name`) matches a
