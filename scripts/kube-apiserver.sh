@@ -92,7 +92,7 @@ ensure_current() {
     current_complete && return 0
     command -v go >/dev/null 2>&1 || { log "needs Go (1.24 or later) on PATH to build v$VERSION"; exit 1; }
     local kubectl
-    kubectl="$(PALISADE_KUBE_DIR="" "$0" dir "$OLD")/bin/kubectl"
+    kubectl="$("$0" dir "$OLD")/bin/kubectl"
     [ -x "$kubectl" ] || { log "needs the $OLD build's kubectl first: $0 ensure $OLD"; exit 1; }
     mkdir -p "$OUT"
     exec 9>"$OUT.lock"
