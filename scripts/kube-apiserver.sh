@@ -100,7 +100,11 @@ ensure_current() {
     current_complete && return 0
     log "building kube-apiserver and kube-controller-manager v$VERSION into $OUT (about 10 minutes on 2 cores the first time; log: $OUT/build.log)"
     local start=$SECONDS
-    (build_current) >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log" >&2; exit 1; }
+    # A process of its own, so `set -e` stops the build at its first failure (a subshell
+    # on the left of `||` would run every step whatever happened).
+    local status=0
+    "$0" build-current "$VERSION" >"$OUT/build.log" 2>&1 || status=$?
+    [ "$status" = 0 ] || { tail -30 "$OUT/build.log" >&2; exit 1; }
     ln -sf "$kubectl" "$OUT/bin/kubectl"
     echo "$VERSION" >"$OUT/installed"
     current_complete || { log "build finished but $OUT/bin is incomplete"; exit 1; }
@@ -108,15 +112,15 @@ ensure_current() {
     log "built in $((SECONDS - start)) s"
 }
 
-# Runs in a subshell with its output in build.log.
+# Runs as `kube-apiserver.sh build-current VERSION` (from ensure_current), output in build.log.
 build_current() {
-    set -euo pipefail
     export GOPATH="$OUT/go/path" GOCACHE="$OUT/go/cache" GOFLAGS="-mod=mod -modcacherw -buildvcs=false" \
         GOTOOLCHAIN=local CGO_ENABLED=0
     rm -rf "$OUT/mod" && mkdir -p "$OUT/mod" "$OUT/bin"
     cd "$OUT/mod"
     go mod init palisade.test/kubernetes
-    go mod download -json "k8s.io/kubernetes@v$VERSION" >download.json
+    # With -json, go reports a failed download in the JSON ("Error"), not on stderr.
+    go mod download -json "k8s.io/kubernetes@v$VERSION" >download.json || { cat download.json; exit 1; }
     local gomod minor
     gomod=$(sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p' download.json)
     minor="0.${VERSION#*.}"
@@ -158,5 +162,6 @@ ensure() {
 case "${1:-}" in
     ensure) ensure "$@" ;;
     dir) echo "$OUT" ;;
+    build-current) build_current ;;
     *) echo "usage: $0 ensure|dir [$OLD|$CURRENT]" >&2; exit 2 ;;
 esac
