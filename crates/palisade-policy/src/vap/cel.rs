@@ -18,6 +18,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use cel::common::ast::{EntryExpr, Expr};
+use cel::objects::{Key, Map};
 use cel::{Context, Env, ExecutionError, Program, Value};
 use serde_json::Value as Json;
 
@@ -219,9 +220,29 @@ fn collect_variables(e: &cel::IdedExpr, out: &mut Vec<String>) {
     }
 }
 
-/// JSON as a CEL value.
+/// JSON as a CEL value, typed as Kubernetes' unstructured objects are: a whole number that
+/// fits in 64 bits is an `int` (never a `uint`), any other number a `double`. (serde's
+/// conversion made non-negative integers `uint`, so `object.spec.replicas * 2` found no
+/// overload where kube-apiserver computes 4; tests/vap_oracle.rs.)
 pub fn value(json: &Json) -> Value {
-    cel::to_value(json).unwrap_or(Value::Null)
+    match json {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Json::String(s) => Value::String(Arc::new(s.clone())),
+        Json::Array(items) => Value::List(Arc::new(items.iter().map(value).collect())),
+        Json::Object(fields) => Value::Map(Map {
+            map: Arc::new(
+                fields
+                    .iter()
+                    .map(|(k, v)| (Key::String(Arc::new(k.clone())), value(v)))
+                    .collect(),
+            ),
+        }),
+    }
 }
 
 /// The variables an expression runs with.

@@ -133,11 +133,6 @@ impl Quantity {
         i64::try_from(self.value / divisor).ok()
     }
 
-    /// -1, 0 or 1.
-    pub fn sign(&self) -> i64 {
-        self.value.signum() as i64
-    }
-
     /// The sum (or difference, with `negate`), exact when it fits.
     pub fn add(&self, other: &Quantity, negate: bool) -> Option<Quantity> {
         let scale = self.scale.min(other.scale);
@@ -183,7 +178,6 @@ mod tests {
         assert_eq!(q("-1").compare(&q("1m")), Ordering::Less);
         assert_eq!(q("1Ki").as_integer(), Some(1024));
         assert_eq!(q("1500m").as_integer(), None);
-        assert_eq!(q("-2").sign(), -1);
         assert_eq!(q("1"), q("1000m"));
         for bad in ["", "abc", "1.2.3", "1Qi", "1e", "--1", "."] {
             assert!(Quantity::parse(bad).is_err(), "{bad}");
