@@ -53,6 +53,8 @@
 //! Examples: `cargo run -p palisade-testkit --example corpus -- SEED SIZE` prints a corpus and its
 //! questions; `--example ask -- SEED SIZE` also answers them on a fresh server.
 
+mod aggregation;
+mod answer;
 mod corpus;
 mod install;
 mod ports;
@@ -62,6 +64,7 @@ pub mod registry;
 mod sar;
 mod server;
 
+pub use answer::Answer;
 pub use corpus::{rbac_corpus, Corpus, CORPUS_GROUPS, CORPUS_NAMESPACES};
 pub use install::{Install, CURRENT_KUBE_VERSION, KUBE_VERSION};
 pub use ports::Port;
@@ -71,4 +74,4 @@ pub use sar::{
     Attributes, NonResourceAttributes, ResourceAttributes, Sar, SarAnswer, Subject,
     ALL_SERVICE_ACCOUNTS, AUTHENTICATED,
 };
-pub use server::{Answer, ApiServer, ADMIN_TOKEN};
+pub use server::{ApiServer, ADMIN_TOKEN};

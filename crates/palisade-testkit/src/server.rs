@@ -19,6 +19,7 @@ use anyhow::{anyhow, bail, Context as _};
 use serde_json::Value;
 use tempfile::TempDir;
 
+use crate::answer::{warning_text, Answer};
 use crate::install::Install;
 use crate::ports::Ports;
 
@@ -362,64 +363,6 @@ impl ApiServer {
         sars.iter().map(|s| self.subject_access_review(s)).collect()
     }
 
-    /// Waits until ClusterRole `name` exists with at least one rule (for an aggregated role: the
-    /// aggregation controller has filled it) and returns its `rules`.
-    pub fn wait_aggregated(&self, name: &str, timeout: Duration) -> anyhow::Result<Vec<Value>> {
-        let path = format!("/apis/rbac.authorization.k8s.io/v1/clusterroles/{name}");
-        let deadline = Instant::now() + timeout;
-        loop {
-            let (status, role) = self.request("GET", &path, None)?;
-            if status == 200 {
-                if let Some(rules) = role.get("rules").and_then(Value::as_array) {
-                    if !rules.is_empty() {
-                        return Ok(rules.clone());
-                    }
-                }
-            } else if status != 404 {
-                bail!("GET {path} answered {status}: {role}");
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "ClusterRole {name} has no rules after {timeout:?} (status {status}){}",
-                    self.log_tails(&["controller-manager.log"])
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Waits until no ClusterRole with an `aggregationRule` has changed for `quiet` (the
-    /// aggregation controller has caught up with what was applied), checking at most until
-    /// `timeout`. Roles whose selectors match nothing never change: wait for the ones expected
-    /// to fill with [`ApiServer::wait_aggregated`] first.
-    pub fn wait_aggregation_settled(
-        &self,
-        quiet: Duration,
-        timeout: Duration,
-    ) -> anyhow::Result<()> {
-        let path = "/apis/rbac.authorization.k8s.io/v1/clusterroles";
-        let deadline = Instant::now() + timeout;
-        let mut last = None;
-        let mut since = Instant::now();
-        loop {
-            let (status, list) = self.request("GET", path, None)?;
-            if status != 200 {
-                bail!("GET {path} answered {status}: {list}");
-            }
-            let versions = aggregated_versions(&list);
-            if last.as_ref() != Some(&versions) {
-                last = Some(versions);
-                since = Instant::now();
-            } else if since.elapsed() >= quiet {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                bail!("aggregated ClusterRoles still changing after {timeout:?}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
     fn start_controller_manager(&self) -> anyhow::Result<()> {
         let log_path = self.root.join("run/controller-manager.log");
         let log = fs::File::create(&log_path).context("creating controller-manager.log")?;
@@ -483,7 +426,7 @@ impl ApiServer {
     }
 
     /// The last lines of the named logs under `run/`, for error messages.
-    fn log_tails(&self, names: &[&str]) -> String {
+    pub(crate) fn log_tails(&self, names: &[&str]) -> String {
         let mut out = String::new();
         for name in names {
             let path = self.root.join("run").join(name);
@@ -579,35 +522,6 @@ fn process_running(pid: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// An API server's answer: status code, body (JSON, or the text as a JSON string), warnings.
-#[derive(Clone, Debug)]
-pub struct Answer {
-    /// The HTTP status code.
-    pub status: u16,
-    /// The body.
-    pub body: Value,
-    /// The text of each `Warning` header, unquoted.
-    pub warnings: Vec<String>,
-}
-
-/// The text of a `Warning: 299 - "text"` header (RFC 7234 §5.5, as the API server writes it:
-/// code, agent `-`, quoted text with `\"` and `\\` escaped).
-fn warning_text(header: &str) -> String {
-    let Some(start) = header.find('"') else {
-        return header.to_owned();
-    };
-    let mut out = String::new();
-    let mut chars = header[start + 1..].chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => out.extend(chars.next()),
-            '"' => break,
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn agent_trusting(ca: &Path) -> anyhow::Result<ureq::Agent> {
     use std::sync::Arc;
     use ureq::tls::{Certificate, RootCerts, TlsConfig};
@@ -623,28 +537,6 @@ fn agent_trusting(ca: &Path) -> anyhow::Result<ureq::Agent> {
         .timeout_global(Some(Duration::from_secs(30)))
         .build();
     Ok(ureq::Agent::new_with_config(config))
-}
-
-/// (name, resourceVersion) of every ClusterRole with an aggregation rule in a list.
-fn aggregated_versions(list: &Value) -> Vec<(String, String)> {
-    let items = list.get("items").and_then(Value::as_array);
-    let mut out: Vec<(String, String)> = items
-        .into_iter()
-        .flatten()
-        .filter(|role| role.get("aggregationRule").is_some())
-        .map(|role| {
-            let meta = &role["metadata"];
-            let text = |k: &str| {
-                meta.get(k)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned()
-            };
-            (text("name"), text("resourceVersion"))
-        })
-        .collect();
-    out.sort();
-    out
 }
 
 #[cfg(test)]
@@ -685,15 +577,5 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("bad flag"), "{text}");
-    }
-
-    #[test]
-    fn warning_headers_are_unquoted() {
-        assert_eq!(warning_text(r#"299 - "plain text""#), "plain text");
-        assert_eq!(
-            warning_text(r#"299 - "a \"quoted\" \\ word" "Mon, 30 Nov 2026""#),
-            r#"a "quoted" \ word"#
-        );
-        assert_eq!(warning_text("no quotes"), "no quotes");
     }
 }
