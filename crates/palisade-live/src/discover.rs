@@ -25,6 +25,24 @@ pub struct Target {
     pub wanted: WantedKind,
 }
 
+impl Target {
+    /// A core (`v1`) kind as discovery would find it, for tests of what is done with targets.
+    #[cfg(test)]
+    pub(crate) fn core(kind: &str, namespaced: bool) -> Option<Target> {
+        Some(Target {
+            resource: ApiResource {
+                group: String::new(),
+                version: "v1".into(),
+                api_version: "v1".into(),
+                kind: kind.into(),
+                plural: format!("{}s", kind.to_lowercase()),
+            },
+            namespaced,
+            wanted: *WANTED.iter().find(|w| w.kind == kind)?,
+        })
+    }
+}
+
 /// What discovery found: the targets, and the group versions it could not read (each a
 /// message naming it, for the report).
 #[derive(Debug, Default)]

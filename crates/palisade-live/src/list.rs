@@ -203,22 +203,9 @@ pub fn describe(error: &kube::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::WANTED;
-    use kube::core::ApiResource;
 
     fn target(kind: &str) -> Target {
-        let wanted = *WANTED.iter().find(|w| w.kind == kind).unwrap();
-        Target {
-            resource: ApiResource {
-                group: String::new(),
-                version: "v1".into(),
-                api_version: "v1".into(),
-                kind: kind.into(),
-                plural: format!("{}s", kind.to_lowercase()),
-            },
-            namespaced: true,
-            wanted,
-        }
+        Target::core(kind, true).unwrap()
     }
 
     #[test]

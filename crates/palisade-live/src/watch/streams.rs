@@ -73,22 +73,9 @@ pub fn streams(targets: &[Target], namespace: Option<&str>) -> Vec<Stream> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::WANTED;
-    use kube::core::ApiResource;
 
     fn target(kind: &str, namespaced: bool) -> Target {
-        let wanted = *WANTED.iter().find(|w| w.kind == kind).unwrap();
-        Target {
-            resource: ApiResource {
-                group: String::new(),
-                version: "v1".into(),
-                api_version: "v1".into(),
-                kind: kind.into(),
-                plural: format!("{}s", kind.to_lowercase()),
-            },
-            namespaced,
-            wanted,
-        }
+        Target::core(kind, namespaced).unwrap()
     }
 
     #[test]
