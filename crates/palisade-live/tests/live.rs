@@ -32,21 +32,11 @@ fn shop() -> &'static ApiServer {
     server
 }
 
-/// The fixture as a server of this version takes it: CronJobs moved to batch/v1 in 1.21, and
-/// 1.25 stopped serving batch/v1beta1.
-fn shop_for(server: &ApiServer) -> String {
-    if server.install().minor() >= 21 {
-        SHOP.replace("apiVersion: batch/v1beta1", "apiVersion: batch/v1")
-    } else {
-        SHOP.to_owned()
-    }
-}
-
 /// [`shop`] on the current release's server.
 fn shop_current() -> &'static ApiServer {
     static APPLIED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     let server = ApiServer::shared_current().unwrap();
-    APPLIED.get_or_init(|| server.apply(&shop_for(server)).unwrap());
+    APPLIED.get_or_init(|| server.apply(&server.adapted(SHOP)).unwrap());
     server
 }
 
@@ -317,15 +307,10 @@ fn controlled_objects_are_set_aside_and_give_their_owner_image_digests() {
     assert!(!assets.workloads.iter().any(|w| w.kind == "ReplicaSet"));
 }
 
-#[test]
-fn forbidden_kinds_are_listed_not_skipped_on_1_20() {
-    forbidden_kinds_are_listed_not_skipped(shop());
-}
-
-#[test]
-fn forbidden_kinds_are_listed_not_skipped_on_1_34() {
-    forbidden_kinds_are_listed_not_skipped(shop_current());
-}
+palisade_testkit::on_both_servers!(forbidden_kinds_are_listed_not_skipped(
+    shop(),
+    shop_current()
+));
 
 fn forbidden_kinds_are_listed_not_skipped(server: &ApiServer) {
     let live = read_cluster(&ClusterOptions {
@@ -419,17 +404,12 @@ fn the_context_namespace_is_the_default_scope() {
         .any(|o| o.is("Service") && o.id.name == "kubernetes"));
 }
 
-/// The read-only ClusterRole docs/live.md gives is enough: bound to alice, a read of every
-/// namespace and a read of one meet no refusal.
-#[test]
-fn the_documented_cluster_role_is_enough_on_1_20() {
-    the_documented_cluster_role_is_enough(shop());
-}
-
-#[test]
-fn the_documented_cluster_role_is_enough_on_1_34() {
-    the_documented_cluster_role_is_enough(shop_current());
-}
+// The read-only ClusterRole docs/live.md gives is enough: bound to alice, a read of every
+// namespace and a read of one meet no refusal.
+palisade_testkit::on_both_servers!(the_documented_cluster_role_is_enough(
+    shop(),
+    shop_current()
+));
 
 fn the_documented_cluster_role_is_enough(server: &ApiServer) {
     let docs = include_str!("../../../docs/live.md");

@@ -75,3 +75,39 @@ pub use sar::{
     ALL_SERVICE_ACCOUNTS, AUTHENTICATED,
 };
 pub use server::{ApiServer, ADMIN_TOKEN};
+
+/// One test body run against both servers, as two tests `BODY::on_1_20` and `BODY::on_1_34`.
+/// `BODY` is a function taking `&ApiServer`; the servers are the processes' shared instances
+/// (`shared`), instances of their own (`own`), or two expressions (`BODY(OLD, CURRENT)`, each
+/// a `&ApiServer`, resolved in the module that calls the macro).
+#[macro_export]
+macro_rules! on_both_servers {
+    ($body:ident($old:expr, $current:expr)) => {
+        mod $body {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[test]
+            fn on_1_20() {
+                super::$body($old);
+            }
+
+            #[test]
+            fn on_1_34() {
+                super::$body($current);
+            }
+        }
+    };
+    ($body:ident, shared) => {
+        $crate::on_both_servers!($body(
+            $crate::ApiServer::shared().unwrap(),
+            $crate::ApiServer::shared_current().unwrap()
+        ));
+    };
+    ($body:ident, own) => {
+        $crate::on_both_servers!($body(
+            &$crate::ApiServer::start().unwrap(),
+            &$crate::ApiServer::start_current().unwrap()
+        ));
+    };
+}

@@ -108,6 +108,16 @@ impl ApiServer {
         &self.install
     }
 
+    /// Manifests written for 1.20 as this server takes them: CronJobs moved to `batch/v1` in
+    /// 1.21, and 1.25 stopped serving `batch/v1beta1`.
+    pub fn adapted(&self, yaml: &str) -> String {
+        if self.install.minor() >= 21 {
+            yaml.replace("apiVersion: batch/v1beta1", "apiVersion: batch/v1")
+        } else {
+            yaml.to_owned()
+        }
+    }
+
     fn start_once(install: &Install) -> Result<ApiServer, StartError> {
         let ports = Ports::lease().map_err(StartError::PortTaken)?;
         let dir = tempfile::Builder::new()

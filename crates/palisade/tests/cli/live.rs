@@ -82,31 +82,14 @@ fn made_by_the_server(kind: &str, namespace: Option<&str>, name: &str) -> bool {
     }
 }
 
-/// The fixture as a server of this version takes it: CronJobs moved to batch/v1 in 1.21, and
-/// 1.25 stopped serving batch/v1beta1.
-fn shop_for(server: &ApiServer) -> String {
-    if server.install().minor() >= 21 {
-        SHOP.replace("apiVersion: batch/v1beta1", "apiVersion: batch/v1")
-    } else {
-        SHOP.to_owned()
-    }
-}
-
-#[test]
-fn scan_cluster_reports_what_scan_reports_on_the_same_manifests_on_1_20() {
-    scan_cluster_reports_what_scan_reports_on_the_same_manifests(&ApiServer::start().unwrap());
-}
-
-#[test]
-fn scan_cluster_reports_what_scan_reports_on_the_same_manifests_on_1_34() {
-    scan_cluster_reports_what_scan_reports_on_the_same_manifests(
-        &ApiServer::start_current().unwrap(),
-    );
-}
+palisade_testkit::on_both_servers!(
+    scan_cluster_reports_what_scan_reports_on_the_same_manifests,
+    own
+);
 
 // Its own server: every object in it is either the fixture's or the server's own.
 fn scan_cluster_reports_what_scan_reports_on_the_same_manifests(server: &ApiServer) {
-    let shop = shop_for(server);
+    let shop = server.adapted(SHOP);
     server.apply(&shop).unwrap();
     let dir = Dir::new("live-compare");
     dir.create("shop.yaml", &shop);
@@ -173,15 +156,7 @@ fn scan_cluster_reports_what_scan_reports_on_the_same_manifests(server: &ApiServ
     assert!(!String::from_utf8_lossy(&live.stdout).contains(SECRET_VALUE));
 }
 
-#[test]
-fn scan_cluster_as_bob_lists_what_it_could_not_read_on_1_20() {
-    scan_cluster_as_bob_lists_what_it_could_not_read(ApiServer::shared().unwrap());
-}
-
-#[test]
-fn scan_cluster_as_bob_lists_what_it_could_not_read_on_1_34() {
-    scan_cluster_as_bob_lists_what_it_could_not_read(ApiServer::shared_current().unwrap());
-}
+palisade_testkit::on_both_servers!(scan_cluster_as_bob_lists_what_it_could_not_read, shared);
 
 fn scan_cluster_as_bob_lists_what_it_could_not_read(server: &ApiServer) {
     server
@@ -305,18 +280,13 @@ fn scan_cluster_namespace_flag_reads_one_namespace() {
     );
 }
 
-#[test]
-fn inventory_of_a_cluster_lists_assets_without_secret_values_on_1_20() {
-    inventory_of_a_cluster_lists_assets_without_secret_values(ApiServer::shared().unwrap());
-}
-
-#[test]
-fn inventory_of_a_cluster_lists_assets_without_secret_values_on_1_34() {
-    inventory_of_a_cluster_lists_assets_without_secret_values(ApiServer::shared_current().unwrap());
-}
+palisade_testkit::on_both_servers!(
+    inventory_of_a_cluster_lists_assets_without_secret_values,
+    shared
+);
 
 fn inventory_of_a_cluster_lists_assets_without_secret_values(server: &ApiServer) {
-    server.apply(&shop_for(server)).unwrap();
+    server.apply(&server.adapted(SHOP)).unwrap();
     let dir = Dir::new("live-inventory");
     let kubeconfig = server.kubeconfig();
     let kubeconfig = kubeconfig.to_str().unwrap();

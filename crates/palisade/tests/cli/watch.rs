@@ -198,19 +198,10 @@ fn until(addr: &str, limit: Duration, want: impl Fn(&Value) -> bool) -> Duration
     }
 }
 
-#[test]
-fn watch_reports_a_change_within_a_second_records_it_and_stops_on_sigterm_on_1_20() {
-    watch_reports_a_change_within_a_second_records_it_and_stops_on_sigterm(
-        ApiServer::shared().unwrap(),
-    );
-}
-
-#[test]
-fn watch_reports_a_change_within_a_second_records_it_and_stops_on_sigterm_on_1_34() {
-    watch_reports_a_change_within_a_second_records_it_and_stops_on_sigterm(
-        ApiServer::shared_current().unwrap(),
-    );
-}
+palisade_testkit::on_both_servers!(
+    watch_reports_a_change_within_a_second_records_it_and_stops_on_sigterm,
+    shared
+);
 
 fn watch_reports_a_change_within_a_second_records_it_and_stops_on_sigterm(server: &ApiServer) {
     let ns = "watch-cli";
@@ -424,19 +415,10 @@ fn curl_post(url: &str, body: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-#[test]
-fn serve_with_cluster_judges_pods_with_the_service_account_the_api_holds_on_1_20() {
-    serve_with_cluster_judges_pods_with_the_service_account_the_api_holds(
-        ApiServer::shared().unwrap(),
-    );
-}
-
-#[test]
-fn serve_with_cluster_judges_pods_with_the_service_account_the_api_holds_on_1_34() {
-    serve_with_cluster_judges_pods_with_the_service_account_the_api_holds(
-        ApiServer::shared_current().unwrap(),
-    );
-}
+palisade_testkit::on_both_servers!(
+    serve_with_cluster_judges_pods_with_the_service_account_the_api_holds,
+    shared
+);
 
 fn serve_with_cluster_judges_pods_with_the_service_account_the_api_holds(server: &ApiServer) {
     let ns = "watch-admission";
