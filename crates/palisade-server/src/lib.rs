@@ -23,6 +23,7 @@ mod install_watch;
 mod install_webhook;
 mod metrics;
 mod modes;
+mod pool;
 mod review;
 mod tls;
 
@@ -67,6 +68,9 @@ pub struct Limits {
     pub max_connections: usize,
     /// Requests judged at once; more wait up to `queue_timeout`, then get 429.
     pub max_in_flight: usize,
+    /// Threads that judge (the engine and the policies run there, not on the async
+    /// workers); default one per core.
+    pub judging_threads: usize,
     /// How long a request waits for a judging slot.
     pub queue_timeout: Duration,
     /// How long shutdown waits for in-flight requests.
@@ -90,6 +94,7 @@ impl Default for Limits {
             handshake_timeout: Duration::from_secs(10),
             max_connections: 1024,
             max_in_flight: cores * 4,
+            judging_threads: cores,
             queue_timeout: Duration::from_secs(2),
             // Below Kubernetes' default 30 s termination grace period.
             drain_timeout: Duration::from_secs(20),
@@ -249,6 +254,7 @@ fn launch(config: ServerConfig, signals: bool) -> Result<ServerHandle, ServerErr
         .with_cache(config.cache),
         metrics: Metrics::default(),
         judging: Semaphore::new(limits.max_in_flight.max(1)),
+        pool: pool::JudgePool::new(limits.judging_threads).map_err(ServerError::Runtime)?,
         limits,
         // The certificate is loaded, the policies compiled and the socket bound (connections
         // wait in its accept queue until the loop runs): ready, once the cluster context (if
@@ -257,6 +263,7 @@ fn launch(config: ServerConfig, signals: bool) -> Result<ServerHandle, ServerErr
     });
     let (stop, stop_rx) = watch::channel(false);
     let run_shared = Arc::clone(&shared);
+    let run_shared_pool = Arc::clone(&shared);
     let thread = std::thread::Builder::new()
         .name("palisade-admission-main".into())
         .spawn(move || {
@@ -265,6 +272,7 @@ fn launch(config: ServerConfig, signals: bool) -> Result<ServerHandle, ServerErr
             ));
             // Requests are drained by now: do not wait on idle blocking threads.
             runtime.shutdown_timeout(Duration::from_millis(200));
+            run_shared_pool.pool.shutdown();
         })
         .map_err(ServerError::Runtime)?;
     Ok(ServerHandle {

@@ -12,7 +12,9 @@ use std::time::Duration;
 use cel::objects::{Key, Map};
 use cel::Value;
 
-use super::cel::{run, Bindings};
+use cel::Context;
+
+use super::cel::{run, scope};
 use super::outcome::{rule_id, Cause, VapOutcome, VapViolation};
 use super::policy::{Binding, Compiled, FailurePolicy, Policy};
 
@@ -32,10 +34,22 @@ pub struct Input {
     pub namespace_object: Value,
 }
 
+impl Input {
+    /// The root scope every expression on this request runs in.
+    pub fn scope(&self) -> Context<'static, 'static> {
+        scope(&[
+            ("object", self.object.clone()),
+            ("oldObject", self.old_object.clone()),
+            ("request", self.request.clone()),
+            ("namespaceObject", self.namespace_object.clone()),
+        ])
+    }
+}
+
 struct Run<'a> {
     policy: &'a Policy,
-    input: &'a Input,
-    params: Value,
+    /// The request's scope with `params` added.
+    scope: Context<'a, 'static>,
     bound: Duration,
     /// Memoized variables by index.
     variables: RefCell<HashMap<usize, Result<Value, String>>>,
@@ -61,23 +75,14 @@ impl Run<'_> {
             };
             vars.insert(Key::String(Arc::new(name.clone())), self.variable(i)?);
         }
-        let i = &self.input;
-        let bindings = Bindings {
-            values: vec![
-                ("object", i.object.clone()),
-                ("oldObject", i.old_object.clone()),
-                ("request", i.request.clone()),
-                ("namespaceObject", i.namespace_object.clone()),
-                ("params", self.params.clone()),
-                (
-                    "variables",
-                    Value::Map(Map {
-                        map: Arc::new(vars),
-                    }),
-                ),
-            ],
-        };
-        run(expr, &bindings, self.bound)
+        let mut ctx = self.scope.new_inner_scope();
+        ctx.add_variable_from_value(
+            "variables",
+            Value::Map(Map {
+                map: Arc::new(vars),
+            }),
+        );
+        run(expr, &ctx, self.bound)
     }
 
     fn variable(&self, i: usize) -> Result<Value, String> {
@@ -96,7 +101,7 @@ pub fn validate(
     policy: &Policy,
     binding: &Binding,
     params: Option<(&str, Value)>,
-    input: &Input,
+    request: &Context<'_, 'static>,
     bound: Duration,
     out: &mut VapOutcome,
 ) {
@@ -104,10 +109,11 @@ pub fn validate(
         Some((l, v)) => (Some(l.to_string()), v),
         None => (None, Value::Null),
     };
+    let mut scope = request.new_inner_scope();
+    scope.add_variable_from_value("params", params);
     let run = Run {
         policy,
-        input,
-        params,
+        scope,
         bound,
         variables: RefCell::new(HashMap::new()),
     };

@@ -272,6 +272,8 @@ impl VapSet {
     ) -> VapOutcome {
         let mut out = VapOutcome::default();
         let attrs = req.attributes();
+        // Built on the first policy that runs: most requests match none.
+        let scope = std::cell::OnceCell::new();
         let labels = |ns: &str| {
             self.namespaces.get(ns).map(|n| {
                 n.get("metadata")
@@ -320,7 +322,8 @@ impl VapSet {
                 for param in params {
                     let p = param.map(|(label, json)| (label, self::cel::value(&json)));
                     let p = p.as_ref().map(|(l, v)| (l.as_str(), v.clone()));
-                    eval::validate(policy, binding, p, input, self.bound(), &mut out);
+                    let scope = scope.get_or_init(|| input.scope());
+                    eval::validate(policy, binding, p, scope, self.bound(), &mut out);
                 }
             }
         }

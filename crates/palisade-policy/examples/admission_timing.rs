@@ -1,0 +1,149 @@
+//! Timings of the admission path alone (no TLS, no HTTP, one thread): the policies of
+//! `bench/admission-soak.sh` (10 pod-security templates of the Gatekeeper library with their
+//! first sample constraint, and the 5 ValidatingAdmissionPolicies of
+//! `bench/admission/vap.yaml`) judging the soak's two AdmissionReviews (a hardened pod,
+//! allowed, and a privileged one, denied) N times each.
+//!
+//! ```sh
+//! cargo run --release -p palisade-policy --example admission_timing -- ../shared/corpora/gatekeeper-library/library 20000
+//! ```
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use palisade_core::inventory::{load_str, LoadLimits};
+use palisade_core::Inventory;
+use palisade_policy::PolicySet;
+use serde_json::json;
+
+const TEMPLATES: [&str; 10] = [
+    "privileged-containers",
+    "host-namespaces",
+    "host-network-ports",
+    "capabilities",
+    "allow-privilege-escalation",
+    "read-only-root-filesystem",
+    "users",
+    "volumes",
+    "seccomp",
+    "proc-mount",
+];
+
+fn review(uid: &str, pod: serde_json::Value) -> serde_json::Value {
+    json!({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{
+        "uid":uid,"kind":{"group":"","version":"v1","kind":"Pod"},
+        "resource":{"group":"","version":"v1","resource":"pods"},
+        "namespace":"shop","name":"web","operation":"CREATE","userInfo":{"username":"bench"},
+        "object":pod,"dryRun":false}})
+}
+
+fn add_file(inv: &mut Inventory, path: &std::path::Path) {
+    match std::fs::read_to_string(path) {
+        Ok(text) => inv.add(load_str(
+            &path.to_string_lossy(),
+            &text,
+            &LoadLimits::default(),
+        )),
+        Err(e) => eprintln!("{}: {e}", path.display()),
+    }
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let lib = PathBuf::from(
+        args.next()
+            .unwrap_or_else(|| "../shared/corpora/gatekeeper-library/library".into()),
+    )
+    .join("pod-security-policy");
+    let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
+    let mut policies = Inventory::default();
+    for t in TEMPLATES {
+        add_file(&mut policies, &lib.join(t).join("template.yaml"));
+        let mut samples: Vec<PathBuf> = std::fs::read_dir(lib.join(t).join("samples"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        samples.sort();
+        if let Some(first) = samples.first() {
+            add_file(&mut policies, &first.join("constraint.yaml"));
+        }
+    }
+    add_file(
+        &mut policies,
+        std::path::Path::new("bench/admission/vap.yaml"),
+    );
+    let (set, diags) = PolicySet::from_inventory(&policies);
+    println!("{} rules, {} diagnostics", set.rules().len(), diags.len());
+    let good = review(
+        "good",
+        json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","namespace":"shop","labels":{"app":"web"}},"spec":{"automountServiceAccountToken":false,"securityContext":{"runAsNonRoot":true,"runAsUser":10001,"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"app","image":"registry.test/web@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","securityContext":{"allowPrivilegeEscalation":false,"readOnlyRootFilesystem":true,"runAsNonRoot":true,"runAsUser":10001,"capabilities":{"drop":["ALL"]}},"resources":{"limits":{"cpu":"100m","memory":"64Mi"},"requests":{"cpu":"100m","memory":"64Mi"}},"livenessProbe":{"httpGet":{"path":"/healthz","port":8080}},"readinessProbe":{"httpGet":{"path":"/readyz","port":8080}}}]}}),
+    );
+    let bad = review(
+        "bad",
+        json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"root","namespace":"shop"},"spec":{"hostNetwork":true,"containers":[{"name":"app","image":"nginx","securityContext":{"privileged":true}}]}}),
+    );
+    for (name, body) in [("allowed", &good), ("denied", &bad)] {
+        let mut gk = Vec::with_capacity(n);
+        let mut vap = Vec::with_capacity(n);
+        let mut violations = 0;
+        for _ in 0..n {
+            let t = Instant::now();
+            let out = set.evaluate_review(body);
+            gk.push(t.elapsed());
+            if let Ok(o) = &out {
+                violations = o.violations.len();
+            }
+            let t = Instant::now();
+            let _ = set.vap().evaluate_request(body);
+            vap.push(t.elapsed());
+        }
+        let med = |v: &mut Vec<Duration>| {
+            v.sort();
+            (v[v.len() / 2], v[v.len() * 99 / 100])
+        };
+        let (m, p) = med(&mut gk);
+        let (vm, vp) = med(&mut vap);
+        println!(
+            "{name}: evaluate_review median {m:?} p99 {p:?} ({violations} violations); of which VAP alone median {vm:?} p99 {vp:?}"
+        );
+    }
+    // Each template with its constraint alone, on both reviews.
+    for t in TEMPLATES {
+        let mut one = Inventory::default();
+        add_file(&mut one, &lib.join(t).join("template.yaml"));
+        let mut samples: Vec<PathBuf> = std::fs::read_dir(lib.join(t).join("samples"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        samples.sort();
+        if let Some(first) = samples.first() {
+            add_file(&mut one, &first.join("constraint.yaml"));
+        }
+        let (set, _) = PolicySet::from_inventory(&one);
+        let times = |body: &serde_json::Value| {
+            median(
+                (0..n / 10)
+                    .map(|_| {
+                        let t = Instant::now();
+                        let _ = set.evaluate_review(body);
+                        t.elapsed()
+                    })
+                    .collect(),
+            )
+        };
+        println!(
+            "  {t}: allowed {:?}, denied {:?}",
+            times(&good),
+            times(&bad)
+        );
+    }
+}
