@@ -48,6 +48,21 @@ fn add_file(inv: &mut Inventory, path: &std::path::Path) {
     }
 }
 
+/// A library template and the constraint of its first sample.
+fn add_template(inv: &mut Inventory, dir: &std::path::Path) {
+    add_file(inv, &dir.join("template.yaml"));
+    let mut samples: Vec<PathBuf> = std::fs::read_dir(dir.join("samples"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    samples.sort();
+    if let Some(first) = samples.first() {
+        add_file(inv, &first.join("constraint.yaml"));
+    }
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -63,17 +78,7 @@ fn main() {
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let mut policies = Inventory::default();
     for t in TEMPLATES {
-        add_file(&mut policies, &lib.join(t).join("template.yaml"));
-        let mut samples: Vec<PathBuf> = std::fs::read_dir(lib.join(t).join("samples"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        samples.sort();
-        if let Some(first) = samples.first() {
-            add_file(&mut policies, &first.join("constraint.yaml"));
-        }
+        add_template(&mut policies, &lib.join(t));
     }
     add_file(
         &mut policies,
@@ -117,17 +122,7 @@ fn main() {
     // Each template with its constraint alone, on both reviews.
     for t in TEMPLATES {
         let mut one = Inventory::default();
-        add_file(&mut one, &lib.join(t).join("template.yaml"));
-        let mut samples: Vec<PathBuf> = std::fs::read_dir(lib.join(t).join("samples"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        samples.sort();
-        if let Some(first) = samples.first() {
-            add_file(&mut one, &first.join("constraint.yaml"));
-        }
+        add_template(&mut one, &lib.join(t));
         let (set, _) = PolicySet::from_inventory(&one);
         let times = |body: &serde_json::Value| {
             median(
