@@ -34,7 +34,8 @@ fn bump<K: Ord>(map: &Mutex<BTreeMap<K, u64>>, key: K) {
 
 impl Metrics {
     /// Counts a request to `/validate` by operation and result (`allowed`, `denied`,
-    /// `exempt`, `bad_request`, `too_large`, `timeout`, `overloaded`), and its latency.
+    /// `exempt`, `bad_request`, `too_large`, `timeout`, `overloaded`, `unavailable`), and its
+    /// latency.
     pub fn request(&self, operation: &str, result: &'static str, took: Duration) {
         bump(&self.requests, (operation.to_string(), result));
         let secs = took.as_secs_f64();

@@ -10,9 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cel::objects::{Key, Map};
-use cel::Value;
-
-use cel::Context;
+use cel::{Context, Value};
 
 use super::cel::{run, scope};
 use super::outcome::{rule_id, Cause, VapOutcome, VapViolation};
