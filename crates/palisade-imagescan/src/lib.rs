@@ -35,11 +35,13 @@
 
 mod config_checks;
 mod config_secrets;
+mod error;
 mod layer_secrets;
 mod owned;
 mod place;
 mod rules;
 pub mod vulns;
+pub use error::ImageScanError;
 pub mod workloads;
 
 use palisade_core::{Config, Emitter, Finding, Rule};

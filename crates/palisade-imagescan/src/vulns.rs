@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use crate::ImageScanError;
 
 use palisade_core::exceptions::{Suppressed, Suppression};
 use palisade_core::{Config, Controls, Emitter, Family, Finding, ObjectRef, Rule, Severity};
@@ -66,14 +66,11 @@ pub fn open_db(
     path: Option<&Path>,
     max_age_days: u64,
     mut warn: impl FnMut(&str),
-) -> anyhow::Result<Option<Db>> {
+) -> Result<Option<Db>, ImageScanError> {
     let path = match path {
         Some(path) => {
             if !path.is_file() {
-                bail!(
-                    "{}: no such vulnerability database (create it with `palisade db import`)",
-                    path.display()
-                );
+                return Err(ImageScanError::NoDatabase(path.to_path_buf()));
             }
             path.to_path_buf()
         }
@@ -88,9 +85,12 @@ pub fn open_db(
             }
         },
     };
-    let db = Db::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    let db = Db::open(&path).map_err(|source| ImageScanError::OpenDatabase {
+        path: path.clone(),
+        source,
+    })?;
     let max_age = Duration::from_secs(max_age_days.saturating_mul(86_400));
-    let stale = db.stale(max_age).context("reading the database status")?;
+    let stale = db.stale(max_age).map_err(ImageScanError::DatabaseStatus)?;
     if !stale.is_empty() {
         warn(&format!(
             "vulnerability data older than {} days for {} (run `palisade db update`)",

@@ -32,17 +32,19 @@ pub use time::Timestamp;
 
 use std::path::PathBuf;
 
-use anyhow::Context;
+use crate::ImageScanError;
 
 /// The OpenVEX documents at `paths`, read and indexed; the first that cannot be read or
 /// parsed is the error.
-pub fn read_files(paths: &[PathBuf]) -> anyhow::Result<VexIndex> {
+pub fn read_files(paths: &[PathBuf]) -> Result<VexIndex, ImageScanError> {
     let mut documents = Vec::new();
     for path in paths {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let bytes = std::fs::read(path).map_err(|source| ImageScanError::ReadVex {
+            path: path.clone(),
+            source,
+        })?;
         let doc = OpenVexDocument::parse(&path.display().to_string(), &bytes)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .map_err(ImageScanError::ParseVex)?;
         documents.push(doc);
     }
     Ok(VexIndex::from_documents(documents))

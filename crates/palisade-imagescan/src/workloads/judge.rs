@@ -18,6 +18,7 @@ use super::image_dir::ImageDir;
 use super::{distinct_images, image_uses, on_workload, ImageUse};
 use crate::vex::{self, VexIndex};
 use crate::vulns::{self, VulnFindings, VulnOptions};
+use crate::ImageScanError;
 use crate::Options;
 
 /// How [`judge`] finds, reads and matches the workloads' images (what `palisade scan
@@ -69,10 +70,9 @@ pub fn judge(
     inventory: &Inventory,
     options: &WorkloadImageOptions,
     config: &Config,
-) -> anyhow::Result<Judged> {
-    let platform = Platform::parse(&options.platform).ok_or_else(|| {
-        anyhow::anyhow!("--platform `{}` is not os/arch[/variant]", options.platform)
-    })?;
+) -> Result<Judged, ImageScanError> {
+    let platform = Platform::parse(&options.platform)
+        .ok_or_else(|| ImageScanError::Platform(options.platform.clone()))?;
     let db = vulns::open_db(
         options.vuln_db.as_deref(),
         options.max_db_age_days,
@@ -200,7 +200,7 @@ fn vulnerabilities(
     options: &WorkloadImageOptions,
     vex: &VexIndex,
     config: &Config,
-) -> anyhow::Result<VulnFindings> {
+) -> Result<VulnFindings, ImageScanError> {
     let found = vulns::match_packages(
         db,
         &scanned.packages.packages,
@@ -209,7 +209,10 @@ fn vulnerabilities(
             ignore_unfixed: options.ignore_unfixed,
         },
     )
-    .map_err(|e| anyhow::anyhow!("matching the packages of {reference}: {e}"))?;
+    .map_err(|source| ImageScanError::Matching {
+        reference: reference.to_string(),
+        source,
+    })?;
     let subject = vulns::Subject {
         name: reference,
         digest: scanned.digest.as_deref(),

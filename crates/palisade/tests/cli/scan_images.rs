@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::images::{import_corpus, oci_layout, planted_rootfs, test_images};
-use crate::util::{assert_exit, json, Dir};
+use crate::util::{assert_exit, json, stderr, Dir};
 
 const MANIFESTS: &str = "\
 apiVersion: apps/v1
@@ -315,4 +315,44 @@ fn images_not_in_an_image_dir_are_pulled_from_their_registry() {
         "{vulns:#?}"
     );
     assert!(registry.blob_gets() > 0, "the image came from the registry");
+}
+
+#[test]
+fn options_a_scan_cannot_start_with_name_the_file_and_the_way_out() {
+    let dir = Dir::new("scan-images-setup");
+    dir.create(
+        "m.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: a, image: example.test/app:1}\n",
+    );
+    dir.create("bad-vex.json", "{\"@context\": 3}");
+    let home = dir.root.display().to_string();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["scan", "m.yaml", "--images", "--no-pull"];
+        args.extend_from_slice(extra);
+        // No default vulnerability database: the home and cache are the test's own.
+        let out = dir
+            .command()
+            .args(&args)
+            .env("HOME", &home)
+            .env("XDG_CACHE_HOME", &home)
+            .env("XDG_DATA_HOME", &home)
+            .output()
+            .unwrap();
+        assert_exit(&out, 2);
+        stderr(&out)
+    };
+    let e = run(&["--platform", "amd64"]);
+    assert!(
+        e.contains("--platform `amd64` is not os/arch[/variant]"),
+        "{e}"
+    );
+    let e = run(&["--vuln-db", "none.db"]);
+    assert!(
+        e.contains("none.db: no such vulnerability database (create it with `palisade db import`)"),
+        "{e}"
+    );
+    let e = run(&["--vex", "missing.json"]);
+    assert!(e.contains("cannot read missing.json: "), "{e}");
+    let e = run(&["--vex", "bad-vex.json"]);
+    assert!(e.contains("bad-vex.json"), "{e}");
 }
