@@ -12,8 +12,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::ImageScanError;
-
 use palisade_core::exceptions::{Suppressed, Suppression};
 use palisade_core::{Config, Controls, Emitter, Family, Finding, ObjectRef, Rule, Severity};
 use palisade_image::Layer;
@@ -22,6 +20,7 @@ use palisade_vulndb::{names, Db, DbError, Match, Query};
 
 use crate::place;
 use crate::vex::{Statement, VexIndex};
+use crate::ImageScanError;
 
 /// PAL-VULN-001.
 pub static VULNERABLE_PACKAGE: Rule = Rule {
