@@ -13,6 +13,7 @@ use palisade_core::{Config, Finding, Inventory, Report, Rule, Stats};
 use palisade_image::Limits;
 use palisade_imagescan::vex;
 use palisade_imagescan::vulns::{self, VulnOptions};
+use palisade_imagescan::workloads;
 use palisade_imagescan::Options;
 use palisade_report::{Format, Options as RenderOptions};
 
@@ -69,17 +70,10 @@ pub struct ImageScanArgs {
     pub color: ColorChoice,
 }
 
-/// Every rule an image scan may report.
-pub fn catalog() -> Vec<&'static Rule> {
-    let mut rules = palisade_imagescan::catalog();
-    rules.extend(vulns::catalog());
-    rules
-}
-
 pub fn run(args: &ImageScanArgs) -> anyhow::Result<ExitCode> {
     let config = match &args.config {
         Some(path) => crate::config_file::load(path, |id| {
-            id == EXPIRED_EXCEPTION.id || catalog().iter().any(|r| r.id == id)
+            id == EXPIRED_EXCEPTION.id || workloads::catalog().iter().any(|r| r.id == id)
         })?,
         None => Config::default(),
     };
@@ -163,7 +157,7 @@ fn report(findings: Vec<Finding>, config: &Config, with_config: bool, packages: 
             .cmp(&b.sort_key())
             .then(a.message.cmp(&b.message))
     });
-    let mut rules: Vec<&'static Rule> = catalog()
+    let mut rules: Vec<&'static Rule> = workloads::catalog()
         .into_iter()
         .filter(|r| config.rule_enabled(r.id))
         .collect();
