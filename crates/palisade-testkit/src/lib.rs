@@ -63,6 +63,7 @@ mod proxy;
 pub mod registry;
 mod sar;
 mod server;
+mod watchdog;
 
 pub use answer::Answer;
 pub use corpus::{rbac_corpus, Corpus, CORPUS_GROUPS, CORPUS_NAMESPACES};

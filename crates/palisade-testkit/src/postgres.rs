@@ -9,7 +9,6 @@
 
 use std::fs;
 use std::os::unix::fs::MetadataExt as _;
-use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -175,33 +174,23 @@ impl Postgres {
     }
 
     /// Stops the server if the test process dies without dropping this (a killed test run):
-    /// polls the parent, then `pg_ctl stop -m immediate`, removes the directory and the lease.
+    /// a [`crate::watchdog`] that runs `pg_ctl stop -m immediate` and removes the directory.
     fn spawn_watchdog(&self) -> anyhow::Result<Child> {
         let script = r#"
-parent=$1; dir=$2; data=$3; shift 3
-while kill -0 "$parent" 2>/dev/null; do sleep 1; done
+dir=$1; data=$2; shift 2
 "$@" -D "$data" -m immediate stop >/dev/null 2>&1
 rm -rf "$dir"
 "#;
-        let mut cmd = Command::new("sh");
-        cmd.arg("-c")
-            .arg(script)
-            .arg("palisade-testkit-pg-watchdog")
-            .arg(std::process::id().to_string())
-            .arg(self.dir()?)
-            .arg(&self.data);
+        let dir = self.dir()?;
+        let pg_ctl = self.bin.join("pg_ctl");
+        let mut args = vec![dir.as_os_str(), self.data.as_os_str()];
         if let Some(user) = self.run_as {
-            cmd.args(["runuser", "-u", user, "--"]);
+            args.extend(["runuser", "-u", user, "--"].map(std::ffi::OsStr::new));
         }
-        cmd.arg(self.bin.join("pg_ctl"));
+        args.push(pg_ctl.as_os_str());
         // The lease file goes with the directory's removal only if it is inside it; it is
         // not, so the watchdog leaves it: a dead holder's lease is reclaimed by the next lease.
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .context("starting the PostgreSQL watchdog")
+        crate::watchdog::spawn("palisade-testkit-pg-watchdog", script, &args)
     }
 }
 

@@ -9,7 +9,6 @@
 
 use std::fs;
 use std::io::Write as _;
-use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
@@ -491,34 +490,24 @@ impl From<anyhow::Error> for StartError {
     }
 }
 
-/// A process that outlives the test process by at most a second: when its parent is gone it stops
-/// the controller-manager, runs `stop.sh`, removes the directory and releases the port leases. It
-/// runs in its own process group so that a Ctrl-C aimed at `cargo test` does not kill it before it
-/// has cleaned up.
+/// A [`crate::watchdog`] that, once the test process has ended, stops the controller-manager,
+/// runs `stop.sh`, kills whatever has outlived both (`stop.sh` only waits 10 s for a SIGTERM),
+/// removes the directory and releases the port leases.
 fn spawn_watchdog(install: &Install, root: &Path, leases: &[PathBuf]) -> anyhow::Result<Child> {
     let script = r#"
-parent=$1; dir=$2; stop=$3; keep=$4; shift 4
-while kill -0 "$parent" 2>/dev/null; do sleep 1; done
+dir=$1; stop=$2; keep=$3; shift 3
+pids=$(cat "$dir"/run/*.pid 2>/dev/null)
 [ -f "$dir/run/controller-manager.pid" ] && kill "$(cat "$dir/run/controller-manager.pid")" 2>/dev/null
 "$stop" "$dir" >/dev/null 2>&1
+for p in $pids; do kill -9 "$p" 2>/dev/null; done
 [ -n "$keep" ] || rm -rf "$dir"
 rm -f "$@"
 "#;
-    Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .arg("palisade-testkit-watchdog")
-        .arg(std::process::id().to_string())
-        .arg(root)
-        .arg(install.scripts.join("stop.sh"))
-        .arg(std::env::var_os(KEEP_ENV).unwrap_or_default())
-        .args(leases)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .context("starting the watchdog")
+    let stop = install.scripts.join("stop.sh");
+    let keep = std::env::var_os(KEEP_ENV).unwrap_or_default();
+    let mut args = vec![root.as_os_str(), stop.as_os_str(), keep.as_os_str()];
+    args.extend(leases.iter().map(|l| l.as_os_str()));
+    crate::watchdog::spawn("palisade-testkit-watchdog", script, &args)
 }
 
 /// Whether `pid` names a live process (present in /proc and not a zombie awaiting its reaper).

@@ -120,7 +120,8 @@ fn an_exiting_process_leaves_nothing_running() {
             })
             .unwrap_or(false)
     };
-    let deadline = Instant::now() + Duration::from_secs(20);
+    // The watchdog gives `stop.sh` up to 10 s, then kills what is left.
+    let deadline = Instant::now() + Duration::from_secs(30);
     while (pids.iter().any(alive) || dir.exists() || lease.exists()) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(200));
     }
