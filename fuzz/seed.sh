@@ -141,3 +141,34 @@ fi
 (cd ../crates/palisade-vulndb/tests/fixtures/osv-os && python3 -c 'import sys, zipfile
 with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
     for f in sys.argv[2:]: z.write(f)' "$OLDPWD/corpus/osv_record/fixtures.zip" *.json)
+# admission_review: AdmissionReviews of the shapes the API server sends (CREATE, UPDATE of a
+# subresource, DELETE, CONNECT; dry run; a Pod and a Deployment).
+mkdir -p corpus/admission_review
+python3 - <<'PY'
+import json
+pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labels": {"app": "a"}},
+       "spec": {"hostNetwork": True, "containers": [{"name": "c", "image": "nginx",
+                "securityContext": {"privileged": True}, "ports": [{"containerPort": 22}]}]}}
+hardened = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "h"},
+            "spec": {"automountServiceAccountToken": False, "securityContext": {"runAsNonRoot": True,
+                     "seccompProfile": {"type": "RuntimeDefault"}},
+                     "containers": [{"name": "c", "image": "r/i@sha256:" + "a" * 64,
+                                     "securityContext": {"allowPrivilegeEscalation": False,
+                                                         "readOnlyRootFilesystem": True,
+                                                         "capabilities": {"drop": ["ALL"]}},
+                                     "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}]}}
+deploy = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+          "spec": {"replicas": 9, "template": {"spec": {"containers": [{"name": "c", "image": "r/i:1"}]}}}}
+cases = [("CREATE", "", pod, None, False), ("CREATE", "", hardened, None, True),
+         ("UPDATE", "", deploy, deploy, False), ("UPDATE", "ephemeralcontainers", pod, pod, False),
+         ("DELETE", "", None, pod, False), ("CONNECT", "exec", None, None, False)]
+for i, (op, sub, obj, old, dry) in enumerate(cases):
+    kind = (obj or old or {"kind": "PodExecOptions"})["kind"]
+    group = "apps" if kind == "Deployment" else ""
+    req = {"uid": f"uid-{i}", "operation": op, "subResource": sub, "namespace": "team", "name": "n",
+           "kind": {"group": group, "version": "v1", "kind": kind},
+           "resource": {"group": group, "version": "v1", "resource": kind.lower() + "s"},
+           "userInfo": {"username": "u", "groups": ["g"]}, "object": obj, "oldObject": old, "dryRun": dry}
+    json.dump({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": req},
+              open(f"corpus/admission_review/review-{i}.json", "w"))
+PY

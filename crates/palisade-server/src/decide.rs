@@ -13,8 +13,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use palisade_core::inventory::{load_str, LoadLimits};
-use palisade_core::{exceptions, Config, Context, Date, Finding, Inventory, Location, Rule};
+use palisade_core::{
+    exceptions, Config, Context, Date, Finding, Inventory, Location, Rule, Severity,
+};
 use palisade_engine::Engine;
+use palisade_policy::vap::{self, ValidationAction};
 use palisade_policy::{Action, PolicySet};
 use serde_json::Value as Json;
 
@@ -139,40 +142,50 @@ impl Judge {
                     .push(format!("{} request without an object", req.operation)),
             }
         }
+        let mut policy_annotations = Vec::new();
         if let Some(policies) = &self.policies {
             match policies.evaluate_review(review) {
                 Ok(outcome) => {
                     let object = inventory.as_ref().and_then(|i| i.objects.first());
-                    for v in outcome.violations {
-                        let mode = self.admission.configured_mode(&v.rule_id).unwrap_or(
-                            match v.action() {
-                                Action::Deny => Mode::Deny,
-                                Action::Warn => Mode::Warn,
-                                _ => Mode::Audit,
-                            },
-                        );
+                    let mut decided = |rule_id: String, action: Mode, severity, message| {
+                        let mode = self.admission.configured_mode(&rule_id).unwrap_or(action);
                         policy_modes
-                            .entry(v.rule_id.clone())
+                            .entry(rule_id.clone())
                             .and_modify(|m| *m = (*m).max(mode))
                             .or_insert(mode);
-                        findings.push(Finding {
-                            rule_id: v.rule_id.into(),
-                            severity: v.actions[0].severity(),
-                            object: object
-                                .map_or_else(|| Arc::new(fallback_ref(req)), |o| Arc::clone(&o.id)),
-                            location: object.map_or_else(
-                                || Location {
-                                    path: Arc::from(req.kind.as_str()),
-                                    line: 1,
-                                    col: 1,
-                                },
-                                |o| o.location(),
-                            ),
-                            field: None,
-                            message: v.message,
-                            evidence: None,
-                        });
+                        findings.push(policy_finding(object, req, rule_id, severity, message));
+                    };
+                    for v in outcome.violations {
+                        let action = match v.action() {
+                            Action::Deny => Mode::Deny,
+                            Action::Warn => Mode::Warn,
+                            _ => Mode::Audit,
+                        };
+                        let severity = v.actions[0].severity();
+                        decided(v.rule_id, action, severity, v.message);
                     }
+                    // A ValidatingAdmissionPolicy decision acts as its binding's strongest
+                    // validationAction (Deny, then Warn, then Audit).
+                    for v in outcome.vap.violations {
+                        let action = match v.actions.first() {
+                            Some(ValidationAction::Deny) => Mode::Deny,
+                            Some(ValidationAction::Warn) => Mode::Warn,
+                            _ => Mode::Audit,
+                        };
+                        let message = format!(
+                            "ValidatingAdmissionPolicy '{}' with binding '{}': {}",
+                            v.policy, v.binding, v.message
+                        );
+                        decided(v.rule_id, action, vap::severity(&v.actions), message);
+                    }
+                    // The policies' auditAnnotations (`<policy>/<key>`): the API server
+                    // prefixes a webhook's keys with its name, so the `/` becomes a `.`.
+                    policy_annotations = outcome
+                        .vap
+                        .audit_annotations
+                        .into_iter()
+                        .map(|(key, value)| (key.replacen('/', ".", 1), value))
+                        .collect();
                     verdict.policy_errors.extend(
                         outcome
                             .errors
@@ -220,6 +233,7 @@ impl Judge {
             });
         }
         verdict.answer = answer(&verdict.hits, req);
+        verdict.answer.audit_annotations.extend(policy_annotations);
         verdict
     }
 
@@ -314,6 +328,33 @@ fn inventory_of(object: &Json, req: &Request) -> Inventory {
     let mut inventory = Inventory::default();
     inventory.add(load_str(&place, &text, &LoadLimits::default()));
     inventory
+}
+
+/// A user policy's decision as a finding on the request's object (or, without one, on the
+/// request's kind and name).
+fn policy_finding(
+    object: Option<&palisade_core::Object>,
+    req: &Request,
+    rule_id: String,
+    severity: Severity,
+    message: String,
+) -> Finding {
+    Finding {
+        rule_id: rule_id.into(),
+        severity,
+        object: object.map_or_else(|| Arc::new(fallback_ref(req)), |o| Arc::clone(&o.id)),
+        location: object.map_or_else(
+            || Location {
+                path: Arc::from(req.kind.as_str()),
+                line: 1,
+                col: 1,
+            },
+            |o| o.location(),
+        ),
+        field: None,
+        message,
+        evidence: None,
+    }
 }
 
 fn fallback_ref(req: &Request) -> palisade_core::ObjectRef {

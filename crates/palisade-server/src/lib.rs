@@ -16,6 +16,8 @@
 mod cache;
 mod certs;
 mod decide;
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod install;
 mod install_docs;

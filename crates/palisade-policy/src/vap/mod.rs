@@ -33,7 +33,8 @@ use serde_json::Value as Json;
 use crate::diag::Diagnostic;
 use crate::{Evaluation, PolicyRule};
 use matcher::Matched;
-use policy::{Binding, FailurePolicy, Policy, ValidationAction};
+pub use policy::ValidationAction;
+use policy::{Binding, FailurePolicy, Policy};
 
 pub use self::cel::{DEFAULT_EVAL_TIME, MAX_NESTING};
 pub use outcome::{rule_id, Cause, VapOutcome, VapViolation, VALIDATION_FAILURE_KEY};
