@@ -172,6 +172,40 @@ fn the_webhook_guards_a_real_api_server_on_1_34() {
     the_webhook_guards_a_real_api_server(&api, t0.elapsed());
 }
 
+/// Two ValidatingAdmissionPolicies for the webhook: pods named `blocked-*` are refused,
+/// pods named `noted-*` are warned about.
+const VAPS: &str = r#"
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: no-blocked}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]
+  validations:
+  - expression: "!object.metadata.name.startsWith('blocked-')"
+    message: blocked- pods are refused here
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: no-blocked}
+spec: {policyName: no-blocked, validationActions: [Deny]}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: noted}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]
+  validations:
+  - expression: "!object.metadata.name.startsWith('noted-')"
+    message: noted- pods are reviewed weekly
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: noted}
+spec: {policyName: noted, validationActions: [Warn]}
+"#;
+
 fn the_webhook_guards_a_real_api_server(api: &ApiServer, started: Duration) {
     let t0 = Instant::now() - started;
     let dir = Dir::new("admission-e2e");
@@ -180,7 +214,9 @@ fn the_webhook_guards_a_real_api_server(api: &ApiServer, started: Duration) {
         api,
     };
 
-    // A CA and a serving certificate for 127.0.0.1; a config with one warn-mode rule.
+    // A CA and a serving certificate for 127.0.0.1; a config with one warn-mode rule; two
+    // ValidatingAdmissionPolicies for the webhook to enforce (the 1.20 server has none of its
+    // own), one bound to Deny and one to Warn, matching only pods named for them.
     let issued = palisade_server::issue("e2e CA", &["127.0.0.1".to_string()], 2, 1).unwrap();
     dir.create("ca.crt", &issued.ca_pem)
         .create("tls.crt", &issued.server.cert_pem)
@@ -188,7 +224,8 @@ fn the_webhook_guards_a_real_api_server(api: &ApiServer, started: Duration) {
         .create(
             "palisade.yaml",
             "apiVersion: palisade.dev/v1\nadmission:\n  modes:\n    PAL-POD-034: warn\n",
-        );
+        )
+        .create("vap.yaml", VAPS);
     let port = Port::lease().unwrap();
     let listen = format!("127.0.0.1:{}", port.port);
     let url = format!("https://{listen}/validate");
@@ -203,6 +240,8 @@ fn the_webhook_guards_a_real_api_server(api: &ApiServer, started: Duration) {
                 "tls.key",
                 "--config",
                 "palisade.yaml",
+                "--policies",
+                "vap.yaml",
             ])
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -293,6 +332,28 @@ fn the_webhook_guards_a_real_api_server(api: &ApiServer, started: Duration) {
     let out = kubectl.create(&pod("warned", "default", false), &[]);
     assert!(out.status.success(), "{}", err(&out));
     assert!(err(&out).contains("Warning: PAL-POD-034"), "{}", err(&out));
+
+    // The ValidatingAdmissionPolicies decide through the webhook: Deny refuses, Warn warns.
+    let out = kubectl.create(&pod("blocked-one", "web", false), &[]);
+    assert!(
+        !out.status.success(),
+        "a pod the Deny policy refuses was created"
+    );
+    assert!(
+        err(&out).contains(
+            "VAP-no-blocked: ValidatingAdmissionPolicy 'no-blocked' with binding 'no-blocked': \
+             blocked- pods are refused here"
+        ),
+        "{}",
+        err(&out)
+    );
+    let out = kubectl.create(&pod("noted-one", "web", false), &[]);
+    assert!(out.status.success(), "{}", err(&out));
+    assert!(
+        err(&out).contains("Warning: VAP-noted: ValidatingAdmissionPolicy 'noted'"),
+        "{}",
+        err(&out)
+    );
 
     // RBAC objects go to the second webhook, judged by the same rules.
     let out = kubectl.create(
