@@ -10,7 +10,7 @@ use regorus::Value;
 use serde_json::{json, Value as Json};
 
 use crate::matching::Matched;
-use crate::policyset::{constraint_violation, PolicySet, ReviewOutcome};
+use crate::policyset::{constraint_violation, PolicySet, ReviewOutcome, NO_LABELS};
 use crate::rego;
 use crate::review::subject_of;
 use crate::violation::PolicyError;
@@ -46,6 +46,7 @@ pub(crate) fn evaluate(
     set: &PolicySet,
     review: &Json,
     point: &str,
+    cluster_namespace: Option<&Json>,
 ) -> Result<ReviewOutcome, String> {
     let mut req = request(review)?;
     let namespace = req
@@ -53,10 +54,14 @@ pub(crate) fn evaluate(
         .and_then(Json::as_str)
         .filter(|n| !n.is_empty())
         .map(str::to_string);
+    let known = Known {
+        set,
+        cluster: cluster_namespace,
+    };
     if let (Some(ns), Some(map)) = (
         namespace
             .as_deref()
-            .and_then(|n| set.namespace_for_review(n))
+            .and_then(|n| known.namespace(n))
             .cloned(),
         req.as_object_mut(),
     ) {
@@ -68,7 +73,7 @@ pub(crate) fn evaluate(
         .collect();
     let judged = req.get("object").filter(|o| o.is_object());
     Ok(judge(
-        set,
+        &known,
         &req,
         &objects,
         namespace.as_deref(),
@@ -77,13 +82,40 @@ pub(crate) fn evaluate(
     ))
 }
 
+/// The Namespaces a request is judged with: the cluster's copy of the request's own (a
+/// webhook's cache) first, then those the set was given.
+struct Known<'a> {
+    set: &'a PolicySet,
+    cluster: Option<&'a Json>,
+}
+
+impl<'a> Known<'a> {
+    fn cluster_named(&self, name: &str) -> Option<&'a Json> {
+        self.cluster
+            .filter(|n| n.pointer("/metadata/name").and_then(Json::as_str) == Some(name))
+    }
+
+    fn namespace(&self, name: &str) -> Option<&'a Json> {
+        self.cluster_named(name)
+            .or_else(|| self.set.namespace_for_review(name))
+    }
+
+    fn labels(&self, name: &str) -> Option<&'a Json> {
+        match self.cluster_named(name) {
+            Some(ns) => Some(ns.pointer("/metadata/labels").unwrap_or(&NO_LABELS)),
+            None => self.set.labels_for_review(name),
+        }
+    }
+}
+
 /// Judges an object read from manifests, with the review gator and audit make of it.
 pub(crate) fn evaluate_object(set: &PolicySet, object: &Json, point: &str) -> ReviewOutcome {
     let subject = subject_of(object);
     let ns = subject.namespace.and_then(|n| set.namespace_for_review(n));
     let review = crate::review::object_review(object, ns);
+    let known = Known { set, cluster: None };
     judge(
-        set,
+        &known,
         &review,
         &[object],
         subject.namespace,
@@ -95,15 +127,16 @@ pub(crate) fn evaluate_object(set: &PolicySet, object: &Json, point: &str) -> Re
 /// Runs every constraint whose match accepts one of `objects` on `review`, and the plain
 /// modules on `judged`.
 fn judge(
-    set: &PolicySet,
+    known: &Known,
     review: &Json,
     objects: &[&Json],
     namespace: Option<&str>,
     judged: Option<&Json>,
     point: &str,
 ) -> ReviewOutcome {
+    let set = known.set;
     let review_value = rego::value(review);
-    let lookup = |ns: &str| set.labels_for_review(ns);
+    let lookup = |ns: &str| known.labels(ns);
     let mut out = ReviewOutcome::default();
     for bound in &set.constraints {
         let c = &bound.constraint;

@@ -48,7 +48,7 @@ pub fn template_rule_id(kind: &str) -> String {
     format!("GK-{kind}")
 }
 
-static NO_LABELS: Json = Json::Null;
+pub(crate) static NO_LABELS: Json = Json::Null;
 
 impl PolicySet {
     /// Loads every ConstraintTemplate and Constraint of the inventory, with default limits;
@@ -464,9 +464,23 @@ impl PolicySet {
     /// `validation.gatekeeper.sh`). `review` is an `AdmissionReview` (its `request` is used)
     /// or an `AdmissionRequest`. The referential data is the one last set.
     pub fn evaluate_review(&self, review: &Json) -> Result<ReviewOutcome, String> {
-        let mut out = crate::admission::evaluate(self, review, POINT_VALIDATION)?;
+        self.evaluate_review_in(review, None)
+    }
+
+    /// [`PolicySet::evaluate_review`] with the request namespace's Namespace as the cluster
+    /// has it (a webhook's cache): constraints' `namespaceSelector`s, Gatekeeper's
+    /// `input.review._unstable.namespace`, and ValidatingAdmissionPolicies' `namespaceObject`
+    /// and `namespaceSelector`s read it in place of any Namespace of that name the set was
+    /// given.
+    pub fn evaluate_review_in(
+        &self,
+        review: &Json,
+        cluster_namespace: Option<&Json>,
+    ) -> Result<ReviewOutcome, String> {
+        let mut out =
+            crate::admission::evaluate(self, review, POINT_VALIDATION, cluster_namespace)?;
         if !self.vap.is_empty() {
-            out.vap = self.vap.evaluate_request(review)?;
+            out.vap = self.vap.evaluate_request_in(review, cluster_namespace)?;
         }
         Ok(out)
     }
@@ -483,7 +497,7 @@ impl PolicySet {
 
     /// [`PolicySet::evaluate_review`] at another enforcement point (gator's, for suites).
     pub fn evaluate_review_at(&self, review: &Json, point: &str) -> Result<ReviewOutcome, String> {
-        crate::admission::evaluate(self, review, point)
+        crate::admission::evaluate(self, review, point, None)
     }
 
     /// Judges one object as read from manifests (the review gator and audit make of it) at

@@ -144,7 +144,12 @@ impl Judge {
         }
         let mut policy_annotations = Vec::new();
         if let Some(policies) = &self.policies {
-            match policies.evaluate_review(review) {
+            // Policies read the request's Namespace as the cluster has it, when cached.
+            let namespace = context_objects
+                .iter()
+                .find(|o| o.is("Namespace") && o.id.name == req.namespace)
+                .map(palisade_policy::review::object_json);
+            match policies.evaluate_review_in(review, namespace.as_ref()) {
                 Ok(outcome) => {
                     let object = inventory.as_ref().and_then(|i| i.objects.first());
                     let mut decided = |rule_id: String, action: Mode, severity, message| {

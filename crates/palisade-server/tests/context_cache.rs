@@ -99,3 +99,100 @@ fn cached_service_account_and_limit_range_are_the_context_of_a_request() {
     let (_, body) = h.post(&review("CREATE", Some(hardened_pod("other")), None));
     assert_eq!(body["response"]["allowed"], true);
 }
+
+/// A Gatekeeper constraint and a ValidatingAdmissionPolicy that both apply only in namespaces
+/// labelled `env: prod` (and the VAP's message reads `namespaceObject`).
+const PROD_ONLY: &str = r#"
+apiVersion: templates.gatekeeper.sh/v1
+kind: ConstraintTemplate
+metadata: {name: prodonly}
+spec:
+  crd: {spec: {names: {kind: ProdOnly}}}
+  targets:
+  - target: admission.k8s.gatekeeper.sh
+    rego: |
+      package prodonly
+      violation[{"msg": msg}] {
+        msg := sprintf("no %v pods in %v", [input.review.object.metadata.name, input.review._unstable.namespace.metadata.labels.env])
+      }
+---
+apiVersion: constraints.gatekeeper.sh/v1beta1
+kind: ProdOnly
+metadata: {name: prod-only}
+spec:
+  match:
+    kinds: [{apiGroups: [""], kinds: [Pod]}]
+    namespaceSelector: {matchLabels: {env: prod}}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: prod-team}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    namespaceSelector: {matchLabels: {env: prod}}
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]
+  validations:
+  - expression: "false"
+    messageExpression: "'owned by ' + namespaceObject.metadata.labels.owner"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: prod-team}
+spec: {policyName: prod-team, validationActions: [Warn]}
+"#;
+
+#[test]
+fn policies_read_the_cached_namespace() {
+    use palisade_core::inventory::{load_str, LoadLimits};
+    let mut inv = palisade_core::Inventory::default();
+    inv.add(load_str("policies.yaml", PROD_ONLY, &LoadLimits::default()));
+    let (set, diags) = palisade_policy::PolicySet::from_inventory(&inv);
+    assert!(diags.is_empty(), "{diags:?}");
+    let cache = Arc::new(ContextCache::new());
+    let h = harness(|c| {
+        c.policies = Some(set);
+        c.cache = Some(Arc::clone(&cache));
+    });
+    cache
+        .replace(
+            "Namespace",
+            &[
+                json!({"metadata": {"name": "shop", "labels": {"env": "prod", "owner": "payments"}}}),
+                json!({"metadata": {"name": "lab", "labels": {"env": "dev"}}}),
+            ],
+        )
+        .unwrap();
+    cache.replace("ServiceAccount", &[]).unwrap();
+    cache.replace("LimitRange", &[]).unwrap();
+    cache.set_synced(true);
+    // In the prod namespace both policies apply, reading the cached labels.
+    let (_, body) = h.post(&review("CREATE", Some(hardened_pod("shop")), None));
+    let r = &body["response"];
+    assert_eq!(r["allowed"], false, "{body}");
+    assert!(
+        r["status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("GK-ProdOnly: no web pods in prod"),
+        "{body}"
+    );
+    assert!(
+        r["warnings"].to_string().contains("owned by payments"),
+        "{body}"
+    );
+    // In the dev namespace neither does.
+    let (_, body) = h.post(&review("CREATE", Some(hardened_pod("lab")), None));
+    assert_eq!(body["response"]["allowed"], true, "{body}");
+    assert!(body["response"].get("warnings").is_none(), "{body}");
+    // A label change arrives by a watch event and takes effect on the next request.
+    cache
+        .apply(
+            "Namespace",
+            Change::Upsert,
+            &json!({"metadata": {"name": "lab", "labels": {"env": "prod", "owner": "lab"}}}),
+        )
+        .unwrap();
+    let (_, body) = h.post(&review("CREATE", Some(hardened_pod("lab")), None));
+    assert_eq!(body["response"]["allowed"], false, "{body}");
+}

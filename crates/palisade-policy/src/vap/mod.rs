@@ -211,7 +211,7 @@ impl VapSet {
         let req = request::from_manifest(&json, &self.resources);
         let input = request::input(&req, self.namespaces.get(&req.namespace));
         let mut missing = Vec::new();
-        let outcome = self.judge(&req, &input, Some(&mut missing));
+        let outcome = self.judge(&req, &input, None, Some(&mut missing));
         for (policy, ns) in missing {
             out.diagnostics.push(Diagnostic::note(
                 Some(policy.location.clone()),
@@ -257,9 +257,28 @@ impl VapSet {
     /// Judges one admission request. `review` is an `AdmissionReview` (its `request` is
     /// used) or an `AdmissionRequest`. Namespaces and params are the ones last set.
     pub fn evaluate_request(&self, review: &Json) -> Result<VapOutcome, String> {
+        self.evaluate_request_in(review, None)
+    }
+
+    /// [`VapSet::evaluate_request`] with the request namespace's Namespace as the cluster
+    /// has it (a webhook's cache): it is `namespaceObject` and what namespaceSelectors read,
+    /// in place of any Namespace of that name the set was given.
+    pub fn evaluate_request_in(
+        &self,
+        review: &Json,
+        cluster_namespace: Option<&Json>,
+    ) -> Result<VapOutcome, String> {
         let req = request::from_review(review, &self.resources)?;
-        let input = request::input(&req, self.namespaces.get(&req.namespace));
-        Ok(self.judge(&req, &input, None))
+        let namespace = self.namespace_named(&req.namespace, cluster_namespace);
+        let input = request::input(&req, namespace);
+        Ok(self.judge(&req, &input, cluster_namespace, None))
+    }
+
+    /// The Namespace called `name`: `cluster`'s when it is that one, else the set's.
+    fn namespace_named<'a>(&'a self, name: &str, cluster: Option<&'a Json>) -> Option<&'a Json> {
+        cluster
+            .filter(|n| n.pointer("/metadata/name").and_then(Json::as_str) == Some(name))
+            .or_else(|| self.namespaces.get(name))
     }
 
     /// The dispatch: every policy whose constraints match, every binding of it that matches,
@@ -269,6 +288,7 @@ impl VapSet {
         &'s self,
         req: &request::Request,
         input: &eval::Input,
+        cluster_namespace: Option<&Json>,
         mut missing: Option<&mut Vec<(&'s Policy, String)>>,
     ) -> VapOutcome {
         let mut out = VapOutcome::default();
@@ -276,7 +296,7 @@ impl VapSet {
         // Built on the first policy that runs: most requests match none.
         let scope = std::cell::OnceCell::new();
         let labels = |ns: &str| {
-            self.namespaces.get(ns).map(|n| {
+            self.namespace_named(ns, cluster_namespace).map(|n| {
                 n.get("metadata")
                     .and_then(|m| m.get("labels"))
                     .unwrap_or(&Json::Null)
