@@ -144,11 +144,7 @@ spec: {policyName: prod-team, validationActions: [Warn]}
 
 #[test]
 fn policies_read_the_cached_namespace() {
-    use palisade_core::inventory::{load_str, LoadLimits};
-    let mut inv = palisade_core::Inventory::default();
-    inv.add(load_str("policies.yaml", PROD_ONLY, &LoadLimits::default()));
-    let (set, diags) = palisade_policy::PolicySet::from_inventory(&inv);
-    assert!(diags.is_empty(), "{diags:?}");
+    let set = policy_set(PROD_ONLY);
     let cache = Arc::new(ContextCache::new());
     let h = harness(|c| {
         c.policies = Some(set);

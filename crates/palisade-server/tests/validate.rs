@@ -4,8 +4,6 @@
 mod common;
 
 use common::*;
-use palisade_core::inventory::{load_str, LoadLimits};
-use palisade_core::Inventory;
 use palisade_policy::PolicySet;
 use palisade_server::{AdmissionConfig, Limits};
 use serde_json::{json, Value};
@@ -300,11 +298,7 @@ spec:
   match:
     kinds: [{apiGroups: [""], kinds: [Pod]}]
 "#;
-    let mut inv = Inventory::default();
-    inv.add(load_str("policies.yaml", text, &LoadLimits::default()));
-    let (set, diags) = PolicySet::from_inventory(&inv);
-    assert!(diags.is_empty(), "{diags:?}");
-    set
+    policy_set(text)
 }
 
 #[test]
@@ -381,11 +375,7 @@ apiVersion: constraints.gatekeeper.sh/v1beta1
 kind: ExtData
 metadata: {name: ext}
 "#;
-    let mut inv = Inventory::default();
-    inv.add(load_str("policies.yaml", text, &LoadLimits::default()));
-    let (set, diags) = PolicySet::from_inventory(&inv);
-    assert!(diags.is_empty(), "{diags:?}");
-    set
+    policy_set(text)
 }
 
 #[test]
@@ -438,10 +428,7 @@ apiVersion: constraints.gatekeeper.sh/v1beta1
 kind: Locked
 metadata: {name: locked}
 "#;
-    let mut inv = Inventory::default();
-    inv.add(load_str("policies.yaml", text, &LoadLimits::default()));
-    let (set, diags) = PolicySet::from_inventory(&inv);
-    assert!(diags.is_empty(), "{diags:?}");
+    let set = policy_set(text);
     let h = harness(|c| c.policies = Some(set));
     let mut old = hardened_pod("app");
     old["metadata"]["labels"]["locked"] = json!("true");

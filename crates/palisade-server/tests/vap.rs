@@ -6,8 +6,6 @@
 mod common;
 
 use common::*;
-use palisade_core::inventory::{load_str, LoadLimits};
-use palisade_core::Inventory;
 use palisade_policy::PolicySet;
 use serde_json::{json, Value};
 
@@ -50,11 +48,7 @@ spec: {policyName: no-debug, validationActions: [Warn]}
 "#;
 
 fn policies() -> PolicySet {
-    let mut inv = Inventory::default();
-    inv.add(load_str("policies.yaml", POLICIES, &LoadLimits::default()));
-    let (set, diags) = PolicySet::from_inventory(&inv);
-    assert!(diags.is_empty(), "{diags:?}");
-    set
+    policy_set(POLICIES)
 }
 
 fn response(v: &Value) -> &Value {

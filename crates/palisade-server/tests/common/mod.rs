@@ -229,3 +229,17 @@ pub fn privileged_pod(ns: &str) -> Value {
         }
     })
 }
+
+/// The user policies (templates and constraints, ValidatingAdmissionPolicies and bindings) of
+/// a YAML text; any load diagnostic fails the test.
+pub fn policy_set(yaml: &str) -> palisade_policy::PolicySet {
+    let mut inv = palisade_core::Inventory::default();
+    inv.add(palisade_core::inventory::load_str(
+        "policies.yaml",
+        yaml,
+        &palisade_core::inventory::LoadLimits::default(),
+    ));
+    let (set, diags) = palisade_policy::PolicySet::from_inventory(&inv);
+    assert!(diags.is_empty(), "{diags:?}");
+    set
+}
