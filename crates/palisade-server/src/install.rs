@@ -20,6 +20,11 @@ pub const WEBHOOK_NAME: &str = "validate.palisade.dev";
 pub const RBAC_WEBHOOK_NAME: &str = "rbac.palisade.dev";
 /// The ConfigMap holding `palisade.yaml`, when one is given.
 pub const CONFIG_MAP: &str = "palisade-admission-config";
+/// The ConfigMap of the user policies (`--policies` of `palisade serve`).
+pub const POLICIES_CONFIG_MAP: &str = "palisade-admission-policies";
+/// The most a ConfigMap may hold (the API server's `MaxSecretSize`, 1 MiB, applies to
+/// ConfigMaps too).
+pub const CONFIG_MAP_MAX_BYTES: usize = 1024 * 1024;
 /// The Secret holding `tls.crt` and `tls.key` that the Deployment mounts.
 pub const TLS_SECRET: &str = "palisade-admission-tls";
 
@@ -74,6 +79,10 @@ pub struct InstallOptions {
     /// The text of a `palisade.yaml` for the server, put in a ConfigMap and passed with
     /// `--config` (check it first: the server refuses to start with a bad one).
     pub config: Option<String>,
+    /// User policy files for the server (`(key, text)`: Gatekeeper templates and
+    /// constraints, ValidatingAdmissionPolicies and bindings, `.rego` modules), put in a
+    /// ConfigMap and passed with `--policies`; a key must end with its file's extension.
+    pub policies: Vec<(String, String)>,
     /// Where the API server's endpoints are (CIDRs), to narrow the NetworkPolicy's egress;
     /// empty: ports 443 and 6443 to any address.
     pub api_server_cidrs: Vec<String>,
@@ -91,6 +100,7 @@ impl InstallOptions {
             ca,
             webhook_url: None,
             config: None,
+            policies: Vec::new(),
             api_server_cidrs: Vec::new(),
         }
     }
@@ -216,6 +226,7 @@ fn validate(opts: &InstallOptions) -> Result<(), InstallError> {
             ));
         }
     }
+    validate_policy_keys(&opts.policies)?;
     for cidr in &opts.api_server_cidrs {
         if !is_cidr(cidr) {
             return Err(invalid(
@@ -223,6 +234,39 @@ fn validate(opts: &InstallOptions) -> Result<(), InstallError> {
                 format!("{cidr:?} is not a CIDR (e.g. 10.0.0.1/32)"),
             ));
         }
+    }
+    Ok(())
+}
+
+/// Mirrors `ValidateConfigMap`: keys of `[-._a-zA-Z0-9]+`, at most 253 characters, not `.` or
+/// `..`, unique; all data within 1 MiB.
+fn validate_policy_keys(policies: &[(String, String)]) -> Result<(), InstallError> {
+    let mut seen = std::collections::HashSet::new();
+    for (key, _) in policies {
+        let charset = key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if key.is_empty() || key.len() > 253 || !charset || key == "." || key == ".." {
+            return Err(invalid(
+                "--policies",
+                format!("{key:?} is not a ConfigMap key (letters, digits, '-', '_', '.')"),
+            ));
+        }
+        if !seen.insert(key) {
+            return Err(invalid(
+                "--policies",
+                format!("two files make the ConfigMap key {key:?}; rename one"),
+            ));
+        }
+    }
+    let size: usize = policies.iter().map(|(k, t)| k.len() + t.len()).sum();
+    if size > CONFIG_MAP_MAX_BYTES {
+        return Err(invalid(
+            "--policies",
+            format!(
+                "the policies take {size} bytes; a ConfigMap holds at most {CONFIG_MAP_MAX_BYTES}"
+            ),
+        ));
     }
     Ok(())
 }
@@ -391,6 +435,29 @@ mod tests {
             .decode(line)
             .unwrap();
         assert_eq!(decoded, PEM.as_bytes());
+    }
+
+    #[test]
+    fn policy_keys_must_make_a_config_map() {
+        let with = |policies: Vec<(&str, &str)>| {
+            let mut o = opts();
+            o.policies = policies
+                .into_iter()
+                .map(|(k, t)| (k.to_string(), t.to_string()))
+                .collect();
+            o.check().map_err(|e| e.to_string())
+        };
+        assert!(with(vec![("gk.t.yaml", "a"), ("p.rego", "b")]).is_ok());
+        assert!(with(vec![("gk/t.yaml", "a")])
+            .unwrap_err()
+            .contains("not a ConfigMap key"));
+        assert!(with(vec![("a.yaml", "a"), ("a.yaml", "b")])
+            .unwrap_err()
+            .contains("two files"));
+        let big = "x".repeat(CONFIG_MAP_MAX_BYTES);
+        assert!(with(vec![("a.yaml", big.as_str())])
+            .unwrap_err()
+            .contains("at most"));
     }
 
     #[test]

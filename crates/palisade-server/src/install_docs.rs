@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::install::{q, InstallOptions, CONFIG_MAP, NAME, TLS_SECRET};
+use crate::install::{q, InstallOptions, CONFIG_MAP, NAME, POLICIES_CONFIG_MAP, TLS_SECRET};
 
 /// The Service's port (the API server calls `https://NAME.NS.svc:443/validate`).
 pub(crate) const SERVICE_PORT: u16 = 443;
@@ -43,6 +43,17 @@ pub(crate) fn workload_docs(opts: &InstallOptions) -> Vec<String> {
                 q(text)
             ),
         );
+    }
+    if !opts.policies.is_empty() {
+        let mut doc = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {POLICIES_CONFIG_MAP}\n  namespace: {ns}\n{}\
+             data:\n",
+            labels(2)
+        );
+        for (key, text) in &opts.policies {
+            let _ = writeln!(doc, "  {key}: {}", q(text));
+        }
+        docs.insert(1, doc);
     }
     docs
 }
@@ -119,6 +130,7 @@ pub(crate) fn namespace(name: &str) -> String {
 
 fn deployment(opts: &InstallOptions) -> String {
     let ns = q(&opts.namespace);
+    let policies = !opts.policies.is_empty();
     let mut out = format!(
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {NAME}\n  namespace: {ns}\n{}",
         labels(2)
@@ -157,7 +169,7 @@ fn deployment(opts: &InstallOptions) -> String {
          imagePullPolicy: IfNotPresent\n        \
          # After SIGTERM: 5 s not ready but serving (the endpoints catch up), then a drain.\n        \
          args: [serve, --admission, --listen, \"0.0.0.0:{CONTAINER_PORT}\", --cert, /tls/tls.crt, --key, /tls/tls.key, \
-         --shutdown-delay, \"5\"{config_args}]\n        \
+         --shutdown-delay, \"5\"{config_args}{policy_args}]\n        \
          ports:\n        - name: https\n          containerPort: {CONTAINER_PORT}\n          protocol: TCP\n        \
          securityContext:\n          privileged: false\n          allowPrivilegeEscalation: false\n          \
          readOnlyRootFilesystem: true\n          runAsNonRoot: true\n          \
@@ -169,9 +181,9 @@ fn deployment(opts: &InstallOptions) -> String {
          readinessProbe:\n          httpGet:\n            path: /readyz\n            port: https\n            scheme: HTTPS\n          \
          periodSeconds: 5\n          failureThreshold: 2\n        \
          # The server reloads tls.crt and tls.key when they change (cert-manager renewals).\n        \
-         volumeMounts:\n        - name: tls\n          mountPath: /tls\n          readOnly: true\n{config_mount}      \
+         volumeMounts:\n        - name: tls\n          mountPath: /tls\n          readOnly: true\n{config_mount}{policy_mount}      \
          volumes:\n      - name: tls\n        secret:\n          secretName: {TLS_SECRET}\n          \
-         # 0440: readable by the server's group (fsGroup) only.\n          defaultMode: 288\n{config_volume}",
+         # 0440: readable by the server's group (fsGroup) only.\n          defaultMode: 288\n{config_volume}{policy_volume}",
         sel4 = selector(4),
         lab6 = labels(6),
         sel16 = selector(16),
@@ -188,16 +200,53 @@ fn deployment(opts: &InstallOptions) -> String {
         } else {
             String::new()
         },
-        // The server reads its config once: a changed file must roll the pods.
-        config_hash = opts.config.as_deref().map_or(String::new(), |t| format!(
-            "      annotations:\n        palisade.dev/config-hash: \"{:016x}\"\n",
-            fnv1a(t.as_bytes())
-        )),
+        policy_args = if policies { ", --policies, /policies" } else { "" },
+        policy_mount = if policies {
+            "        - name: policies\n          mountPath: /policies\n          readOnly: true\n"
+        } else {
+            ""
+        },
+        policy_volume = if policies {
+            format!("      - name: policies\n        configMap:\n          name: {POLICIES_CONFIG_MAP}\n")
+        } else {
+            String::new()
+        },
+        config_hash = rollout_annotations(opts),
     );
     out
 }
 
-/// FNV-1a, 64 bits: change detection for the config annotation, not a security hash.
+/// The server reads its config and policies once: a changed file must roll the pods, so the
+/// pod template carries a hash of each.
+fn rollout_annotations(opts: &InstallOptions) -> String {
+    let mut out = String::new();
+    if let Some(text) = &opts.config {
+        let _ = writeln!(
+            out,
+            "        palisade.dev/config-hash: \"{:016x}\"",
+            fnv1a(text.as_bytes())
+        );
+    }
+    if !opts.policies.is_empty() {
+        let all: Vec<u8> = opts
+            .policies
+            .iter()
+            .flat_map(|(k, t)| [k.as_bytes(), b"\0", t.as_bytes(), b"\0"].concat())
+            .collect();
+        let _ = writeln!(
+            out,
+            "        palisade.dev/policies-hash: \"{:016x}\"",
+            fnv1a(&all)
+        );
+    }
+    if out.is_empty() {
+        out
+    } else {
+        format!("      annotations:\n{out}")
+    }
+}
+
+/// FNV-1a, 64 bits: change detection for the rollout annotations, not a security hash.
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)

@@ -78,6 +78,13 @@ pub struct ManifestsArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// User policies for the webhook (repeatable; files or directories of Gatekeeper
+    /// ConstraintTemplates and Constraints, ValidatingAdmissionPolicies and bindings, `.rego`
+    /// modules): checked as `serve` loads them, then put in a ConfigMap the server reads; a
+    /// change rolls the pods.
+    #[arg(long, value_name = "PATH")]
+    pub policies: Vec<PathBuf>,
+
     /// The API server's address range, to narrow the NetworkPolicy's egress (repeatable;
     /// default: ports 443 and 6443 to any address).
     #[arg(long = "api-server-cidr", value_name = "CIDR")]
@@ -130,6 +137,9 @@ fn manifests(args: &ManifestsArgs) -> anyhow::Result<ExitCode> {
     opts.api_server_cidrs = args.api_server_cidrs.clone();
     if let Some(path) = &args.config {
         opts.config = Some(crate::serve_cmd::read_config(path)?.0);
+    }
+    if !args.policies.is_empty() {
+        opts.policies = policy_config_map(&args.policies)?;
     }
     // Options are checked before any file is written.
     opts.check()?;
@@ -209,4 +219,36 @@ fn write_file(path: &Path, text: &str, mode: u32) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create {}", path.display()))?;
     file.write_all(text.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The policy files as ConfigMap entries, after checking that the server would load them: a
+/// key is the file's path below the directory given, its `/`s made `.` (ConfigMap keys have
+/// none), so the server finds the same files under its mount.
+fn policy_config_map(paths: &[PathBuf]) -> anyhow::Result<Vec<(String, String)>> {
+    let (_, diagnostics) = crate::policy_files::load(paths)?;
+    if !diagnostics.is_empty() {
+        for d in &diagnostics {
+            eprintln!("{d}");
+        }
+        anyhow::bail!(
+            "{} policy problem(s); the server would not start with these --policies",
+            diagnostics.len()
+        );
+    }
+    let mut entries = Vec::new();
+    for (file, relative) in crate::policy_files::policy_files(paths)? {
+        let name = if relative.as_os_str().is_empty() {
+            file.file_name().map(PathBuf::from).unwrap_or_default()
+        } else {
+            relative
+        };
+        let key = name.to_string_lossy().replace('/', ".");
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        entries.push((key, text));
+    }
+    if entries.is_empty() {
+        anyhow::bail!("--policies: no policy files (*.yaml, *.yml, *.json, *.rego) found");
+    }
+    Ok(entries)
 }

@@ -21,7 +21,7 @@ const KINDS: &[&str] = &[
 ];
 
 /// A CA certificate made by openssl, so the test does not trust Palisade's own generator.
-fn openssl_ca(dir: &Dir) -> String {
+pub(crate) fn openssl_ca(dir: &Dir) -> String {
     let out = std::process::Command::new("openssl")
         .args([
             "req",
@@ -54,7 +54,7 @@ fn openssl_ca(dir: &Dir) -> String {
 /// Runs `palisade admission manifests ARGS`, then `palisade scan -` over its output; returns
 /// the manifests. Asserts the scan reports nothing at medium or above (exit 0 with
 /// `--fail-on medium`, and no such finding in the JSON).
-fn manifests_passing_scan(dir: &Dir, args: &[&str]) -> String {
+pub(crate) fn manifests_passing_scan(dir: &Dir, args: &[&str]) -> String {
     let mut all = vec!["admission", "manifests"];
     all.extend_from_slice(args);
     let out = dir.run(&all);
@@ -86,7 +86,7 @@ fn manifests_passing_scan(dir: &Dir, args: &[&str]) -> String {
     text
 }
 
-fn objects(text: &str) -> Vec<palisade_core::Object> {
+pub(crate) fn objects(text: &str) -> Vec<palisade_core::Object> {
     let inv = load_str("manifests.yaml", text, &LoadLimits::default());
     assert!(inv.errors.is_empty(), "{:?}", inv.errors.first());
     inv.objects
@@ -113,7 +113,7 @@ fn webhook(objects: &[palisade_core::Object]) -> &Node {
     &webhooks(objects)[0]
 }
 
-fn text_at<'a>(node: &'a Node, path: &[&str]) -> Option<&'a str> {
+pub(crate) fn text_at<'a>(node: &'a Node, path: &[&str]) -> Option<&'a str> {
     node.get_path(path)?.as_str()
 }
 

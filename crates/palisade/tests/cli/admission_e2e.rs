@@ -262,7 +262,14 @@ fn the_webhook_guards_a_real_api_server(api: &ApiServer, started: Duration) {
     // a server-side dry run (schema and admission, nothing stored); on 1.20 all but the
     // PodDisruptionBudget, whose policy/v1 arrived in 1.21.
     let pdb_served = api.install().minor() >= 21;
-    let install = dir.run(&["admission", "manifests", "--ca-file", "ca.crt"]);
+    let install = dir.run(&[
+        "admission",
+        "manifests",
+        "--ca-file",
+        "ca.crt",
+        "--policies",
+        "vap.yaml",
+    ]);
     assert!(install.status.success(), "{}", err(&install));
     let text = stdout(&install);
     let docs: Vec<&str> = text.split("\n---\n").collect();
@@ -280,6 +287,7 @@ fn the_webhook_guards_a_real_api_server(api: &ApiServer, started: Duration) {
     assert!(out.status.success(), "{}", err(&out));
     let applied = stdout(&out);
     for kind in [
+        "configmap/palisade-admission-policies",
         "deployment.apps",
         "validatingwebhookconfiguration",
         "networkpolicy",

@@ -30,6 +30,7 @@ mod scan_policies;
 mod serve;
 // admission manifests: the in-cluster install passes the scan
 mod admission;
+mod admission_policies;
 // the webhook registered with a real kube-apiserver, objects created through it by kubectl
 mod admission_e2e;
 // palisade rbac: who-can, access, kubectl
