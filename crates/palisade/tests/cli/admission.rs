@@ -361,51 +361,17 @@ fn a_config_file_goes_into_a_config_map_the_server_reads() {
     let objs = objects(&text);
     let cm = objs.iter().find(|o| o.id.kind == "ConfigMap").unwrap();
     assert_eq!(text_at(&cm.root, &["data", "palisade.yaml"]), Some(config));
-    let deployment = objs.iter().find(|o| o.id.kind == "Deployment").unwrap();
-    let pod = deployment
-        .root
-        .get_path(&["spec", "template", "spec"])
-        .unwrap();
-    let container = &pod.get("containers").unwrap().items()[0];
-    let args: Vec<&str> = container
-        .get("args")
-        .unwrap()
-        .items()
-        .iter()
-        .filter_map(Node::as_str)
-        .collect();
+    let args = server_args(&objs);
     assert!(
-        args.ends_with(&["--config", "/config/palisade.yaml"]),
+        args.ends_with(&["--config".to_string(), "/config/palisade.yaml".to_string()]),
         "{args:?}"
     );
-    let volume = pod
-        .get("volumes")
-        .unwrap()
-        .items()
-        .iter()
-        .find(|v| v.get("name").and_then(Node::as_str) == Some("config"))
-        .unwrap();
     assert_eq!(
-        text_at(volume, &["configMap", "name"]),
-        Some(text_at(&cm.root, &["metadata", "name"]).unwrap())
+        volume_config_map(&objs, "config").as_deref(),
+        text_at(&cm.root, &["metadata", "name"])
     );
     // A changed file changes the pod template (the server reads its config once).
-    let hash = |text: &str| {
-        let objs = objects(text);
-        let d = objs.iter().find(|o| o.id.kind == "Deployment").unwrap();
-        text_at(
-            &d.root,
-            &[
-                "spec",
-                "template",
-                "metadata",
-                "annotations",
-                "palisade.dev/config-hash",
-            ],
-        )
-        .unwrap()
-        .to_owned()
-    };
+    let hash = |text: &str| pod_annotation(text, "palisade.dev/config-hash");
     dir.create("palisade.yaml", config.replace("warn", "deny"));
     let changed = stdout(&dir.run(&[
         "admission",
@@ -432,4 +398,48 @@ fn a_config_file_goes_into_a_config_map_the_server_reads() {
     assert_exit(&out, 2);
     assert!(stderr(&out).contains("bad.yaml"), "{}", stderr(&out));
     assert!(out.stdout.is_empty());
+}
+
+/// The Deployment's pod spec.
+fn pod_spec(objs: &[palisade_core::Object]) -> &Node {
+    let deployment = objs.iter().find(|o| o.id.kind == "Deployment").unwrap();
+    deployment
+        .root
+        .get_path(&["spec", "template", "spec"])
+        .unwrap()
+}
+
+/// The webhook container's arguments.
+pub(crate) fn server_args(objs: &[palisade_core::Object]) -> Vec<String> {
+    let container = &pod_spec(objs).get("containers").unwrap().items()[0];
+    container
+        .get("args")
+        .unwrap()
+        .items()
+        .iter()
+        .filter_map(Node::as_str)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The ConfigMap the pod's volume `name` mounts.
+pub(crate) fn volume_config_map(objs: &[palisade_core::Object], name: &str) -> Option<String> {
+    let volume = pod_spec(objs)
+        .get("volumes")?
+        .items()
+        .iter()
+        .find(|v| v.get("name").and_then(Node::as_str) == Some(name))?;
+    text_at(volume, &["configMap", "name"]).map(str::to_owned)
+}
+
+/// An annotation of the Deployment's pod template, in the manifests `text`.
+pub(crate) fn pod_annotation(text: &str, key: &str) -> String {
+    let objs = objects(text);
+    let d = objs.iter().find(|o| o.id.kind == "Deployment").unwrap();
+    text_at(
+        &d.root,
+        &["spec", "template", "metadata", "annotations", key],
+    )
+    .unwrap()
+    .to_owned()
 }

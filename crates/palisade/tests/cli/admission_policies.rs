@@ -2,29 +2,29 @@
 //! server's Deployment mounts and passes to `serve --policies`; read back from a volume laid
 //! out as the kubelet lays out a ConfigMap, they judge as the files did.
 
-use palisade_core::yaml::Node;
-
-use crate::admission::{manifests_passing_scan, objects, openssl_ca, text_at};
+use crate::admission::{
+    manifests_passing_scan, objects, openssl_ca, pod_annotation, server_args, text_at,
+    volume_config_map,
+};
 use crate::util::{assert_exit, json, stderr, Dir};
 
 const TEMPLATE: &str = r#"apiVersion: templates.gatekeeper.sh/v1
 kind: ConstraintTemplate
-metadata: {name: nolatest}
+metadata: {name: cpulimit}
 spec:
-  crd: {spec: {names: {kind: NoLatest}}}
+  crd: {spec: {names: {kind: CpuLimit}}}
   targets:
   - target: admission.k8s.gatekeeper.sh
     rego: |
-      package nolatest
-      violation[{"msg": msg}] {
+      package cpulimit
+      violation[{"msg": sprintf("%v sets no CPU limit", [c.name])}] {
         c := input.review.object.spec.containers[_]
-        endswith(c.image, ":latest")
-        msg := sprintf("container %v uses :latest", [c.name])
+        not c.resources.limits.cpu
       }
 ---
 apiVersion: constraints.gatekeeper.sh/v1beta1
-kind: NoLatest
-metadata: {name: no-latest}
+kind: CpuLimit
+metadata: {name: cpu-limit}
 "#;
 
 const VAP: &str = r#"apiVersion: admissionregistration.k8s.io/v1
@@ -47,20 +47,25 @@ const REGO: &str = "package team\n\ndeny[msg] {\n  not input.metadata.labels.tea
 
 const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: forbidden, namespace: shop}\nspec:\n  containers: [{name: app, image: \"nginx:latest\"}]\n";
 
-/// The rule ids a scan of the pod with these policies reports.
-fn policy_rules(dir: &Dir, policies: &str) -> Vec<String> {
-    let out = dir.run(&[
+/// The findings of a scan of the pod with these policies.
+fn findings(dir: &Dir, policies: &str) -> Vec<serde_json::Value> {
+    let args = [
         "scan",
         "pod.yaml",
         "--policies",
         policies,
         "--format",
         "json",
-    ]);
-    let report = json(&out);
-    let mut ids: Vec<String> = report["findings"]
+    ];
+    json(&dir.run(&args))["findings"]
         .as_array()
         .unwrap()
+        .clone()
+}
+
+/// The rule ids of the policies' findings.
+fn policy_rules(dir: &Dir, policies: &str) -> Vec<String> {
+    let mut ids: Vec<String> = findings(dir, policies)
         .iter()
         .filter_map(|f| f["ruleId"].as_str())
         .filter(|id| !id.starts_with("PAL-"))
@@ -71,11 +76,24 @@ fn policy_rules(dir: &Dir, policies: &str) -> Vec<String> {
     ids
 }
 
+/// `admission manifests` with the policies under `path`.
+fn manifests_with(dir: &Dir, path: &str) -> std::process::Output {
+    let args = [
+        "admission",
+        "manifests",
+        "--ca-file",
+        "ca.crt",
+        "--policies",
+        path,
+    ];
+    dir.run(&args)
+}
+
 #[test]
 fn policy_files_go_into_a_config_map_the_server_mounts() {
     let dir = Dir::new("admission-manifests-policies");
     openssl_ca(&dir);
-    dir.create("policies/gk/nolatest.yaml", TEMPLATE)
+    dir.create("policies/gk/cpulimit.yaml", TEMPLATE)
         .create("policies/vap.yaml", VAP)
         .create("policies/team.rego", REGO)
         .create("policies/README.md", "not a policy")
@@ -92,51 +110,20 @@ fn policy_files_go_into_a_config_map_the_server_mounts() {
         .iter()
         .filter_map(|e| e.key.as_str())
         .collect();
-    assert_eq!(keys, ["gk.nolatest.yaml", "team.rego", "vap.yaml"]);
-    assert_eq!(text_at(data, &["gk.nolatest.yaml"]), Some(TEMPLATE));
+    assert_eq!(keys, ["gk.cpulimit.yaml", "team.rego", "vap.yaml"]);
+    assert_eq!(text_at(data, &["gk.cpulimit.yaml"]), Some(TEMPLATE));
     assert_eq!(text_at(data, &["team.rego"]), Some(REGO));
 
-    let deployment = objs.iter().find(|o| o.id.kind == "Deployment").unwrap();
-    let pod = deployment
-        .root
-        .get_path(&["spec", "template", "spec"])
-        .unwrap();
-    let container = &pod.get("containers").unwrap().items()[0];
-    let args: Vec<&str> = container
-        .get("args")
-        .unwrap()
-        .items()
-        .iter()
-        .filter_map(Node::as_str)
-        .collect();
-    assert!(args.ends_with(&["--policies", "/policies"]), "{args:?}");
-    let volume = pod
-        .get("volumes")
-        .unwrap()
-        .items()
-        .iter()
-        .find(|v| v.get("name").and_then(Node::as_str) == Some("policies"))
-        .unwrap();
+    let args = server_args(&objs);
+    assert!(
+        args.ends_with(&["--policies".to_string(), "/policies".to_string()]),
+        "{args:?}"
+    );
     assert_eq!(
-        text_at(volume, &["configMap", "name"]),
+        volume_config_map(&objs, "policies").as_deref(),
         Some("palisade-admission-policies")
     );
-    let hash = |text: &str| {
-        let objs = objects(text);
-        let d = objs.iter().find(|o| o.id.kind == "Deployment").unwrap();
-        text_at(
-            &d.root,
-            &[
-                "spec",
-                "template",
-                "metadata",
-                "annotations",
-                "palisade.dev/policies-hash",
-            ],
-        )
-        .unwrap()
-        .to_owned()
-    };
+    let hash = |text: &str| pod_annotation(text, "palisade.dev/policies-hash");
 
     // The volume as the kubelet writes it: the keys in a hidden timestamped directory,
     // `..data` linking to it, each key linking through `..data`.
@@ -150,54 +137,23 @@ fn policy_files_go_into_a_config_map_the_server_mounts() {
     }
     std::os::unix::fs::symlink(stamp, mount.join("..data")).unwrap();
     // Each policy judges once, as from the files.
-    let expected = ["GK-NoLatest", "REGO-team", "VAP-named"];
+    let expected = ["GK-CpuLimit", "REGO-team", "VAP-named"];
     assert_eq!(policy_rules(&dir, "policies"), expected);
     assert_eq!(policy_rules(&dir, "mount"), expected);
-    let out = dir.run(&[
-        "scan",
-        "pod.yaml",
-        "--policies",
-        "mount",
-        "--format",
-        "json",
-    ]);
-    let findings = json(&out)["findings"].as_array().unwrap().len();
-    let out = dir.run(&[
-        "scan",
-        "pod.yaml",
-        "--policies",
-        "policies",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(findings, json(&out)["findings"].as_array().unwrap().len());
+    assert_eq!(findings(&dir, "mount"), findings(&dir, "policies"));
 
     // A changed policy rolls the pods.
     dir.create("policies/team.rego", REGO.replace("team", "owner"));
-    let out = dir.run(&[
-        "admission",
-        "manifests",
-        "--ca-file",
-        "ca.crt",
-        "--policies",
-        "policies",
-    ]);
+    let out = manifests_with(&dir, "policies");
     assert_exit(&out, 0);
     assert_ne!(hash(&text), hash(&crate::util::stdout(&out)));
 
     // Policies the server would refuse never reach the cluster.
     dir.create(
         "bad/t.yaml",
-        TEMPLATE.replace("endswith(c.image", "endswith((c.image"),
+        TEMPLATE.replace("not c.resources", "not (c.resources"),
     );
-    let out = dir.run(&[
-        "admission",
-        "manifests",
-        "--ca-file",
-        "ca.crt",
-        "--policies",
-        "bad",
-    ]);
+    let out = manifests_with(&dir, "bad");
     assert_exit(&out, 2);
     assert!(stderr(&out).contains("policy problem"), "{}", stderr(&out));
     assert!(out.stdout.is_empty());
