@@ -47,6 +47,9 @@ pub struct Verdict {
     pub exempt: bool,
     /// Policies that failed on the request (already turned into hits per the failure mode).
     pub policy_errors: Vec<String>,
+    /// ValidatingAdmissionPolicy errors their `failurePolicy: Ignore` swallowed: logged,
+    /// never a hit.
+    pub ignored_errors: Vec<String>,
 }
 
 /// Everything a decision reads; shared by all requests.
@@ -185,6 +188,7 @@ impl Judge {
                     }
                     // The policies' auditAnnotations (`<policy>/<key>`): the API server
                     // prefixes a webhook's keys with its name, so the `/` becomes a `.`.
+                    verdict.ignored_errors = outcome.vap.ignored_errors;
                     policy_annotations = outcome
                         .vap
                         .audit_annotations

@@ -265,6 +265,7 @@ fn log_decision(req: &review::Request, v: &Verdict, took: std::time::Duration) {
         "mode": mode,
         "rules": rules,
         "policyErrors": v.policy_errors,
+        "ignoredPolicyErrors": v.ignored_errors,
         "durationMs": took.as_secs_f64() * 1e3,
     });
     write_log_line(&line);

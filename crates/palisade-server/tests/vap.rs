@@ -129,3 +129,59 @@ fn palisade_yaml_modes_override_a_binding() {
         "{body}"
     );
 }
+
+#[test]
+fn an_error_under_failure_policy_ignore_admits_and_is_kept_for_the_log() {
+    let set = policy_set(
+        r#"
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: brittle}
+spec:
+  failurePolicy: Ignore
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]
+  validations:
+  - expression: "object.spec.nodeName == 'a'"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: brittle}
+spec: {policyName: brittle, validationActions: [Deny]}
+"#,
+    );
+    let judge = palisade_server::Judge::new(
+        palisade_engine::Engine::builtin(),
+        palisade_core::Config::default(),
+        palisade_server::AdmissionConfig::default(),
+        Some(set),
+    );
+    let body = review("CREATE", Some(labelled(hardened_pod("app"), "web")), None);
+    let request = palisade_server::Request {
+        uid: "u".into(),
+        operation: "CREATE".into(),
+        kind: "Pod".into(),
+        sub_resource: String::new(),
+        namespace: "app".into(),
+        name: "web".into(),
+        dry_run: false,
+    };
+    let verdict = judge.decide(&body, &request, palisade_core::Date::from_unix_days(20_000));
+    assert!(verdict.answer.allowed, "{:?}", verdict.hits);
+    assert!(
+        verdict.policy_errors.is_empty(),
+        "{:?}",
+        verdict.policy_errors
+    );
+    assert_eq!(
+        verdict.ignored_errors.len(),
+        1,
+        "{:?}",
+        verdict.ignored_errors
+    );
+    assert!(
+        verdict.ignored_errors[0].contains("brittle"),
+        "{:?}",
+        verdict.ignored_errors
+    );
+}
