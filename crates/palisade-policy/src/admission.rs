@@ -10,9 +10,9 @@ use regorus::Value;
 use serde_json::{json, Value as Json};
 
 use crate::matching::Matched;
-use crate::policyset::{constraint_violation, PolicySet, ReviewOutcome, NO_LABELS};
+use crate::policyset::{constraint_violation, PolicySet, ReviewOutcome};
 use crate::rego;
-use crate::review::subject_of;
+use crate::review::{cluster_copy, labels_of, subject_of};
 use crate::violation::PolicyError;
 
 /// The request inside an AdmissionReview, or the value itself when it is a request.
@@ -90,21 +90,12 @@ struct Known<'a> {
 }
 
 impl<'a> Known<'a> {
-    fn cluster_named(&self, name: &str) -> Option<&'a Json> {
-        self.cluster
-            .filter(|n| n.pointer("/metadata/name").and_then(Json::as_str) == Some(name))
-    }
-
     fn namespace(&self, name: &str) -> Option<&'a Json> {
-        self.cluster_named(name)
-            .or_else(|| self.set.namespace_for_review(name))
+        cluster_copy(self.cluster, name).or_else(|| self.set.namespace_for_review(name))
     }
 
     fn labels(&self, name: &str) -> Option<&'a Json> {
-        match self.cluster_named(name) {
-            Some(ns) => Some(ns.pointer("/metadata/labels").unwrap_or(&NO_LABELS)),
-            None => self.set.labels_for_review(name),
-        }
+        self.namespace(name).map(labels_of)
     }
 }
 

@@ -48,8 +48,6 @@ pub fn template_rule_id(kind: &str) -> String {
     format!("GK-{kind}")
 }
 
-pub(crate) static NO_LABELS: Json = Json::Null;
-
 impl PolicySet {
     /// Loads every ConstraintTemplate and Constraint of the inventory, with default limits;
     /// `data.inventory` is the whole inventory. What cannot be used becomes a diagnostic.
@@ -314,11 +312,7 @@ impl PolicySet {
     }
 
     fn namespace_labels(&self, name: &str) -> Option<&Json> {
-        self.namespace(name).map(|ns| {
-            ns.get("metadata")
-                .and_then(|m| m.get("labels"))
-                .unwrap_or(&NO_LABELS)
-        })
+        self.namespace(name).map(crate::review::labels_of)
     }
 
     /// Runs one constraint's template on one review.
@@ -508,10 +502,6 @@ impl PolicySet {
 
     pub(crate) fn namespace_for_review(&self, name: &str) -> Option<&Json> {
         self.namespace(name)
-    }
-
-    pub(crate) fn labels_for_review(&self, name: &str) -> Option<&Json> {
-        self.namespace_labels(name)
     }
 }
 

@@ -134,6 +134,18 @@ pub fn object_json(object: &Object) -> Json {
     object.root.to_json()
 }
 
+/// `cluster` when it is the Namespace called `name`: a webhook's cached copy of the request's
+/// Namespace, which takes the place of one of that name given with the policies.
+pub(crate) fn cluster_copy<'a>(cluster: Option<&'a Json>, name: &str) -> Option<&'a Json> {
+    cluster.filter(|n| n.pointer("/metadata/name").and_then(Json::as_str) == Some(name))
+}
+
+/// A Namespace's labels (`null` when it has none), as selectors read them.
+pub(crate) fn labels_of(namespace: &Json) -> &Json {
+    static NONE: Json = Json::Null;
+    namespace.pointer("/metadata/labels").unwrap_or(&NONE)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

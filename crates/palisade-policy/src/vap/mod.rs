@@ -276,9 +276,7 @@ impl VapSet {
 
     /// The Namespace called `name`: `cluster`'s when it is that one, else the set's.
     fn namespace_named<'a>(&'a self, name: &str, cluster: Option<&'a Json>) -> Option<&'a Json> {
-        cluster
-            .filter(|n| n.pointer("/metadata/name").and_then(Json::as_str) == Some(name))
-            .or_else(|| self.namespaces.get(name))
+        crate::review::cluster_copy(cluster, name).or_else(|| self.namespaces.get(name))
     }
 
     /// The dispatch: every policy whose constraints match, every binding of it that matches,
@@ -296,11 +294,8 @@ impl VapSet {
         // Built on the first policy that runs: most requests match none.
         let scope = std::cell::OnceCell::new();
         let labels = |ns: &str| {
-            self.namespace_named(ns, cluster_namespace).map(|n| {
-                n.get("metadata")
-                    .and_then(|m| m.get("labels"))
-                    .unwrap_or(&Json::Null)
-            })
+            self.namespace_named(ns, cluster_namespace)
+                .map(crate::review::labels_of)
         };
         for (pi, policy) in self.policies.iter().enumerate() {
             let bindings = self
