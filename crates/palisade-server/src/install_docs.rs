@@ -131,6 +131,20 @@ pub(crate) fn namespace(name: &str) -> String {
 fn deployment(opts: &InstallOptions) -> String {
     let ns = q(&opts.namespace);
     let policies = !opts.policies.is_empty();
+    // The ConfigMaps the server reads, each mounted read-only at its own directory.
+    let config_maps: Vec<MountedConfigMap> = [
+        opts.config.is_some().then_some(MountedConfigMap {
+            volume: "config",
+            config_map: CONFIG_MAP,
+        }),
+        policies.then_some(MountedConfigMap {
+            volume: "policies",
+            config_map: POLICIES_CONFIG_MAP,
+        }),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let mut out = format!(
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {NAME}\n  namespace: {ns}\n{}",
         labels(2)
@@ -149,7 +163,7 @@ fn deployment(opts: &InstallOptions) -> String {
          # webhook being down refuses every judged request.\n  \
          replicas: 2\n  revisionHistoryLimit: 3\n  selector:\n{sel4}  \
          strategy:\n    type: RollingUpdate\n    rollingUpdate:\n      maxUnavailable: 0\n      maxSurge: 1\n  \
-         template:\n    metadata:\n{lab6}{config_hash}    spec:\n      \
+         template:\n    metadata:\n{lab6}{annotations}    spec:\n      \
          serviceAccountName: {NAME}\n      automountServiceAccountToken: true\n      \
          enableServiceLinks: false\n      \
          # Admission is on every write's path; keep its pods ahead of ordinary workloads.\n      \
@@ -181,39 +195,41 @@ fn deployment(opts: &InstallOptions) -> String {
          readinessProbe:\n          httpGet:\n            path: /readyz\n            port: https\n            scheme: HTTPS\n          \
          periodSeconds: 5\n          failureThreshold: 2\n        \
          # The server reloads tls.crt and tls.key when they change (cert-manager renewals).\n        \
-         volumeMounts:\n        - name: tls\n          mountPath: /tls\n          readOnly: true\n{config_mount}{policy_mount}      \
+         volumeMounts:\n        - name: tls\n          mountPath: /tls\n          readOnly: true\n{mounts}      \
          volumes:\n      - name: tls\n        secret:\n          secretName: {TLS_SECRET}\n          \
-         # 0440: readable by the server's group (fsGroup) only.\n          defaultMode: 288\n{config_volume}{policy_volume}",
+         # 0440: readable by the server's group (fsGroup) only.\n          defaultMode: 288\n{volumes}",
         sel4 = selector(4),
         lab6 = labels(6),
         sel16 = selector(16),
         sel10 = selector(10),
         image = q(&opts.image),
         config_args = if opts.config.is_some() { ", --config, /config/palisade.yaml" } else { "" },
-        config_mount = if opts.config.is_some() {
-            "        - name: config\n          mountPath: /config\n          readOnly: true\n"
-        } else {
-            ""
-        },
-        config_volume = if opts.config.is_some() {
-            format!("      - name: config\n        configMap:\n          name: {CONFIG_MAP}\n")
-        } else {
-            String::new()
-        },
         policy_args = if policies { ", --policies, /policies" } else { "" },
-        policy_mount = if policies {
-            "        - name: policies\n          mountPath: /policies\n          readOnly: true\n"
-        } else {
-            ""
-        },
-        policy_volume = if policies {
-            format!("      - name: policies\n        configMap:\n          name: {POLICIES_CONFIG_MAP}\n")
-        } else {
-            String::new()
-        },
-        config_hash = rollout_annotations(opts),
+        mounts = config_maps.iter().map(|m| m.mount()).collect::<String>(),
+        volumes = config_maps.iter().map(|m| m.volume()).collect::<String>(),
+        annotations = rollout_annotations(opts),
     );
     out
+}
+
+/// A ConfigMap mounted read-only at `/<volume>`.
+struct MountedConfigMap {
+    volume: &'static str,
+    config_map: &'static str,
+}
+
+impl MountedConfigMap {
+    fn mount(&self) -> String {
+        let v = self.volume;
+        format!("        - name: {v}\n          mountPath: /{v}\n          readOnly: true\n")
+    }
+
+    fn volume(&self) -> String {
+        format!(
+            "      - name: {}\n        configMap:\n          name: {}\n",
+            self.volume, self.config_map
+        )
+    }
 }
 
 /// The server reads its config and policies once: a changed file must roll the pods, so the
