@@ -16,6 +16,10 @@ use palisade_core::Inventory;
 use palisade_policy::PolicySet;
 use serde_json::json;
 
+// The allocator the `palisade` binary uses, so the figures are the server's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const TEMPLATES: [&str; 10] = [
     "privileged-containers",
     "host-namespaces",
@@ -84,8 +88,11 @@ fn main() {
         &mut policies,
         std::path::Path::new("bench/admission/vap.yaml"),
     );
-    let (set, diags) = PolicySet::from_inventory(&policies);
+    let (mut set, diags) = PolicySet::from_inventory(&policies);
     println!("{} rules, {} diagnostics", set.rules().len(), diags.len());
+    for (kind, reads) in set.template_reads() {
+        println!("  {kind} reads {reads:?}");
+    }
     let good = review(
         "good",
         json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","namespace":"shop","labels":{"app":"web"}},"spec":{"automountServiceAccountToken":false,"securityContext":{"runAsNonRoot":true,"runAsUser":10001,"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"app","image":"registry.test/web@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","securityContext":{"allowPrivilegeEscalation":false,"readOnlyRootFilesystem":true,"runAsNonRoot":true,"runAsUser":10001,"capabilities":{"drop":["ALL"]}},"resources":{"limits":{"cpu":"100m","memory":"64Mi"},"requests":{"cpu":"100m","memory":"64Mi"}},"livenessProbe":{"httpGet":{"path":"/healthz","port":8080}},"readinessProbe":{"httpGet":{"path":"/readyz","port":8080}}}]}}),
@@ -94,36 +101,53 @@ fn main() {
         "bad",
         json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"root","namespace":"shop"},"spec":{"hostNetwork":true,"containers":[{"name":"app","image":"nginx","securityContext":{"privileged":true}}]}}),
     );
-    for (name, body) in [("allowed", &good), ("denied", &bad)] {
-        let mut gk = Vec::with_capacity(n);
-        let mut vap = Vec::with_capacity(n);
-        let mut violations = 0;
-        for _ in 0..n {
-            let t = Instant::now();
-            let out = set.evaluate_review(body);
-            gk.push(t.elapsed());
-            if let Ok(o) = &out {
-                violations = o.violations.len();
-            }
-            let t = Instant::now();
-            let _ = set.vap().evaluate_request(body);
-            vap.push(t.elapsed());
-        }
-        let med = |v: &mut Vec<Duration>| {
-            v.sort();
-            (v[v.len() / 2], v[v.len() * 99 / 100])
+    // Without the decision cache, then with it on replicas: each request a pod of its own
+    // name and uid (as a ReplicaSet makes them), the same spec.
+    for budget in [0, palisade_policy::DEFAULT_CACHE_BYTES] {
+        set.set_decision_cache_bytes(budget);
+        let mode = if budget == 0 {
+            "no cache"
+        } else {
+            "cache, replicas"
         };
-        let (m, p) = med(&mut gk);
-        let (vm, vp) = med(&mut vap);
-        println!(
-            "{name}: evaluate_review median {m:?} p99 {p:?} ({violations} violations); of which VAP alone median {vm:?} p99 {vp:?}"
-        );
+        for (name, body) in [("allowed", &good), ("denied", &bad)] {
+            let mut gk = Vec::with_capacity(n);
+            let mut vap = Vec::with_capacity(n);
+            let mut violations = 0;
+            for i in 0..n {
+                let mut body = body.clone();
+                body["request"]["uid"] = json!(format!("uid-{i}"));
+                body["request"]["name"] = json!(format!("web-7d9f8-{i:05}"));
+                body["request"]["object"]["metadata"]["name"] = json!(format!("web-7d9f8-{i:05}"));
+                let t = Instant::now();
+                let out = set.evaluate_review(&body);
+                gk.push(t.elapsed());
+                if let Ok(o) = &out {
+                    violations = o.violations.len();
+                }
+                let t = Instant::now();
+                let _ = set.vap().evaluate_request(&body);
+                vap.push(t.elapsed());
+            }
+            let med = |v: &mut Vec<Duration>| {
+                v.sort();
+                (v[v.len() / 2], v[v.len() * 99 / 100])
+            };
+            let (m, p) = med(&mut gk);
+            let (vm, vp) = med(&mut vap);
+            println!(
+                "{mode}, {name}: evaluate_review median {m:?} p99 {p:?} ({violations} violations); of which VAP alone median {vm:?} p99 {vp:?}"
+            );
+        }
+        println!("  decision cache: {:?}", set.decision_cache_stats());
     }
+    set.set_decision_cache_bytes(0);
     // Each template with its constraint alone, on both reviews.
     for t in TEMPLATES {
         let mut one = Inventory::default();
         add_template(&mut one, &lib.join(t));
-        let (set, _) = PolicySet::from_inventory(&one);
+        let (mut set, _) = PolicySet::from_inventory(&one);
+        set.set_decision_cache_bytes(0);
         let times = |body: &serde_json::Value| {
             median(
                 (0..n / 10)

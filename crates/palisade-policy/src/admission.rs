@@ -6,12 +6,13 @@
 //! the target matcher's `matchAny` (a constraint applies when the object or the old object
 //! matches; a request with neither is an error).
 
+use std::cell::OnceCell;
+
 use regorus::Value;
 use serde_json::{json, Value as Json};
 
 use crate::matching::Matched;
 use crate::policyset::{constraint_violation, PolicySet, ReviewOutcome};
-use crate::rego;
 use crate::review::{cluster_copy, labels_of, subject_of};
 use crate::violation::PolicyError;
 
@@ -126,10 +127,10 @@ fn judge(
     point: &str,
 ) -> ReviewOutcome {
     let set = known.set;
-    let review_value = rego::value(review);
+    let review_value = OnceCell::new();
     let lookup = |ns: &str| known.labels(ns);
     let mut out = ReviewOutcome::default();
-    for bound in &set.constraints {
+    for (index, bound) in set.constraints.iter().enumerate() {
         let c = &bound.constraint;
         let actions = c.enforcement.actions_at(point);
         if actions.is_empty() {
@@ -161,8 +162,7 @@ fn judge(
             }
             continue;
         }
-        let mut engine = set.templates[bound.template].engine.clone();
-        match set.judge(&mut engine, bound, &review_value) {
+        match set.judge(index, review, &review_value) {
             Ok(results) => {
                 out.violations
                     .extend(results.into_iter().map(|(msg, details)| {

@@ -49,9 +49,11 @@
 pub mod action;
 mod admission;
 pub mod constraint;
+mod decision_cache;
 mod diag;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod input_reads;
 pub mod matching;
 pub mod plain;
 mod policyset;
@@ -64,6 +66,7 @@ pub mod vap;
 mod violation;
 
 pub use action::{Action, Enforcement};
+pub use decision_cache::{CacheStats, DEFAULT_CACHE_BYTES};
 pub use diag::{into_load_problems, Diagnostic, Level};
 pub use policyset::{template_rule_id, PolicySet, ReviewOutcome};
 pub use rego::Limits;

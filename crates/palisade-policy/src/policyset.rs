@@ -2,16 +2,20 @@
 //! once, and their evaluation over an inventory (scan) or one admission request (webhook).
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use palisade_core::{Config, Finding, Inventory, Object};
 use rayon::prelude::*;
-use regorus::{Engine, Value};
+use regorus::Value;
 use serde_json::Value as Json;
 
 use crate::action::{Action, POINT_AUDIT, POINT_VALIDATION};
 use crate::constraint::{is_constraint, Constraint};
+use crate::decision_cache::{self, CacheStats, DecisionCache};
 use crate::diag::Diagnostic;
+use crate::input_reads::InputReads;
 use crate::matching::Matched;
 use crate::plain::PlainModules;
 use crate::rego::{self, Limits};
@@ -41,6 +45,8 @@ pub struct PolicySet {
     scan_point: &'static str,
     /// ValidatingAdmissionPolicies and their bindings.
     pub(crate) vap: crate::vap::VapSet,
+    /// Template answers by what they read; renewed by every `&mut self` change.
+    cache: DecisionCache,
 }
 
 /// The rule id of a template's findings: `GK-<TemplateKind>`.
@@ -105,6 +111,7 @@ impl PolicySet {
             limits,
             scan_point: POINT_AUDIT,
             vap: Default::default(),
+            cache: DecisionCache::new(0, decision_cache::DEFAULT_CACHE_BYTES),
         };
         let (vap, vap_diags) = crate::vap::VapSet::from_objects(objects);
         set.vap = vap;
@@ -185,6 +192,12 @@ impl PolicySet {
 
     /// [`PolicySet::set_referential_data`] from JSON objects (an admission server's cache).
     pub fn set_referential_json(&mut self, objects: &[Json]) -> Vec<Diagnostic> {
+        let diags = self.replace_referential_json(objects);
+        self.renew_cache(self.cache.total_budget());
+        diags
+    }
+
+    fn replace_referential_json(&mut self, objects: &[Json]) -> Vec<Diagnostic> {
         self.vap.set_referential_json(objects);
         self.namespaces = objects
             .iter()
@@ -315,22 +328,68 @@ impl PolicySet {
         self.namespace(name).map(crate::review::labels_of)
     }
 
-    /// Runs one constraint's template on one review.
+    /// Runs one constraint's template on one review (`review_value`: the same review as a
+    /// regorus value, converted on the first evaluation that needs it), from the decision
+    /// cache when the template's reads of this review were judged before.
     pub(crate) fn judge(
         &self,
-        engine: &mut Engine,
-        bound: &Bound,
-        review: &Value,
+        constraint: usize,
+        review: &Json,
+        review_value: &OnceCell<Value>,
     ) -> Result<Vec<(String, Json)>, String> {
+        let Some(bound) = self.constraints.get(constraint) else {
+            return Ok(Vec::new());
+        };
         let template = &self.templates[bound.template];
+        let key = match &template.reads {
+            InputReads::Paths(paths) if self.cache.enabled() => {
+                Some(decision_cache::key(paths, review))
+            }
+            _ => None,
+        };
+        if let Some(answer) = key.as_ref().and_then(|k| self.cache.get(constraint, k)) {
+            return Ok(answer.as_ref().clone());
+        }
+        // A fresh clone per evaluation: reusing one engine across many inputs was measured
+        // slower (its evaluation state grows), and a clone is cheap.
+        let mut engine = template.engine.clone();
         let mut input = BTreeMap::new();
-        input.insert(Value::from("review"), review.clone());
+        let review_value = review_value.get_or_init(|| rego::value(review));
+        input.insert(Value::from("review"), review_value.clone());
         input.insert(Value::from("parameters"), bound.parameters.clone());
         engine.set_input(Value::from(input));
         let result = engine
             .eval_rule(template.entry.clone())
             .map_err(|e| rego::first_lines(&e.to_string(), 12))?;
-        Ok(gatekeeper_results(&rego::to_json(&result)))
+        let answer = gatekeeper_results(&rego::to_json(&result));
+        if let Some(key) = key {
+            self.cache.put(constraint, key, Arc::new(answer.clone()));
+        }
+        Ok(answer)
+    }
+
+    /// Sets the decision cache's budget in bytes (0: no cache) and empties it. Default
+    /// [`crate::DEFAULT_CACHE_BYTES`].
+    pub fn set_decision_cache_bytes(&mut self, bytes: usize) {
+        self.renew_cache(bytes);
+    }
+
+    /// What each template may read of `input`, by Constraint kind (the decision cache's
+    /// keys; [`InputReads::Anything`]: the template's answers are not cached).
+    pub fn template_reads(&self) -> Vec<(&str, &InputReads)> {
+        self.templates
+            .iter()
+            .map(|t| (t.kind.as_str(), &t.reads))
+            .collect()
+    }
+
+    /// Hits and misses of the decision cache so far.
+    pub fn decision_cache_stats(&self) -> CacheStats {
+        self.cache.stats()
+    }
+
+    fn renew_cache(&mut self, bytes: usize) {
+        self.cache = DecisionCache::new(self.constraints.len(), bytes);
     }
 
     /// Judges every object of the inventory (ConstraintTemplates and Constraints excepted)
@@ -372,9 +431,10 @@ impl PolicySet {
             let json = object_json(object);
             let subject = subject_of(&json);
             let namespace = subject.namespace.and_then(|ns| self.namespace(ns));
-            let review = rego::value(&object_review(&json, namespace));
+            let review = object_review(&json, namespace);
+            let review_value = OnceCell::new();
             let lookup = |ns: &str| self.namespace_labels(ns);
-            for bound in &self.constraints {
+            for (index, bound) in self.constraints.iter().enumerate() {
                 let c = &bound.constraint;
                 let actions = c.enforcement.actions_at(self.scan_point);
                 if actions.is_empty() {
@@ -398,10 +458,7 @@ impl PolicySet {
                     }
                     Matched::Yes => {}
                 }
-                // A fresh clone per evaluation: reusing one engine across many inputs was
-                // measured slower (its evaluation state grows), and a clone is cheap.
-                let mut engine = self.templates[bound.template].engine.clone();
-                match self.judge(&mut engine, bound, &review) {
+                match self.judge(index, &review, &review_value) {
                     Ok(results) => {
                         for (msg, _) in results {
                             let action = &actions[0];

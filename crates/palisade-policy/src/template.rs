@@ -16,6 +16,7 @@ use palisade_core::{Location, Object, ObjectRef};
 use regorus::Engine;
 
 use crate::diag::Diagnostic;
+use crate::input_reads::{input_reads, InputReads};
 use crate::rego::{self, Limits, Module};
 
 /// The API group of ConstraintTemplates.
@@ -42,6 +43,8 @@ pub struct Template {
     pub(crate) engine: Engine,
     /// Does the Rego mention `inventory` (so `data.inventory` must be built)?
     pub(crate) uses_inventory: bool,
+    /// What of `input` the Rego may read (the decision cache's key).
+    pub(crate) reads: InputReads,
 }
 
 /// Is this object a ConstraintTemplate?
@@ -166,6 +169,7 @@ impl Template {
                 ));
             }
         }
+        let reads = input_reads(engine.get_modules());
         let schema = spec
             .get_path(&["crd", "spec", "validation", "openAPIV3Schema"])
             .map(Node::to_json);
@@ -180,6 +184,7 @@ impl Template {
             uses_inventory: std::iter::once(source.rego)
                 .chain(source.libs.iter().copied())
                 .any(|n| n.as_str().is_some_and(|t| t.contains("inventory"))),
+            reads,
         };
         Ok((Some(template), None))
     }

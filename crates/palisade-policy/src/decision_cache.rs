@@ -1,0 +1,212 @@
+//! Remembered decisions of Gatekeeper templates, keyed by what the template can read.
+//!
+//! A template's answer is a function of `input` and `data` (its Rego is deterministic once
+//! the impure built-ins are excluded, see [`crate::input_reads`]). `input` is the review
+//! and the constraint's parameters; the parameters are fixed per constraint, and `data`
+//! only changes through `&mut PolicySet` (which starts a new cache). So two reviews that
+//! agree on every path the template may read get the same answer, and the second can be
+//! served from the first. That is common at admission: the replicas of a Deployment differ
+//! in names, uids and owner references, which the pod-security templates never read.
+//!
+//! Bounded: each constraint has a byte budget (keys and answers); a shard over it is
+//! emptied. Errors (and time-outs) are never remembered.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value as Json;
+
+/// One template answer: `(msg, details)` per violation.
+pub(crate) type Answer = Arc<Vec<(String, Json)>>;
+
+/// Default budget of a policy set's cache, in bytes.
+pub const DEFAULT_CACHE_BYTES: usize = 16 << 20;
+
+/// Counters of a cache, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Evaluations answered from the cache.
+    pub hits: u64,
+    /// Cacheable evaluations that ran the template.
+    pub misses: u64,
+}
+
+#[derive(Default)]
+struct Shard {
+    answers: HashMap<Vec<u8>, Answer>,
+    bytes: usize,
+}
+
+/// The cache of one policy set: a shard per constraint.
+pub(crate) struct DecisionCache {
+    shard_budget: usize,
+    total_budget: usize,
+    shards: Vec<Mutex<Shard>>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl DecisionCache {
+    /// A cache of `total_budget` bytes over `constraints` constraints (0: off).
+    pub(crate) fn new(constraints: usize, total_budget: usize) -> DecisionCache {
+        DecisionCache {
+            shard_budget: total_budget / constraints.max(1),
+            total_budget,
+            shards: (0..constraints).map(|_| Mutex::default()).collect(),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn total_budget(&self) -> usize {
+        self.total_budget
+    }
+
+    pub(crate) fn enabled(&self) -> bool {
+        self.shard_budget > 0
+    }
+
+    pub(crate) fn get(&self, constraint: usize, key: &[u8]) -> Option<Answer> {
+        let shard = self.shards.get(constraint)?.lock().ok()?;
+        let found = shard.answers.get(key).cloned();
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    pub(crate) fn put(&self, constraint: usize, key: Vec<u8>, answer: Answer) {
+        let cost = key.len() + answer_size(&answer) + 64;
+        if cost > self.shard_budget {
+            return;
+        }
+        let Some(Ok(mut shard)) = self.shards.get(constraint).map(Mutex::lock) else {
+            return;
+        };
+        if shard.bytes + cost > self.shard_budget {
+            shard.answers.clear();
+            shard.bytes = 0;
+        }
+        if shard.answers.insert(key, answer).is_none() {
+            shard.bytes += cost;
+        }
+    }
+
+    pub(crate) fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A clone starts empty (a cloned set may be changed and must not share answers).
+impl Clone for DecisionCache {
+    fn clone(&self) -> DecisionCache {
+        DecisionCache::new(self.shards.len(), self.total_budget)
+    }
+}
+
+fn answer_size(answer: &[(String, Json)]) -> usize {
+    answer.iter().map(|(m, _)| m.len() + 256).sum()
+}
+
+/// The key of a review for a template that reads `paths` of `input` (`{review,
+/// parameters}`): the value at each `review` path, in order, or its absence. Parameters
+/// are fixed per constraint and not part of the key; `input` has no other field.
+///
+/// Each value is written as `1` + its JSON, an absent one as `0`: JSON text never holds
+/// these bytes, so the key is unambiguous.
+pub(crate) fn key(paths: &[Vec<String>], review: &Json) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    for path in paths {
+        let Some((root, rest)) = path.split_first() else {
+            continue;
+        };
+        if root != "review" {
+            continue;
+        }
+        let value = rest
+            .iter()
+            .try_fold(review, |v, field| v.as_object()?.get(field.as_str()));
+        match value {
+            Some(v) => {
+                out.push(1);
+                // Writing into a Vec cannot fail, and a Value always serializes.
+                let _ = serde_json::to_writer(&mut out, v);
+            }
+            None => out.push(0),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn p(s: &str) -> Vec<String> {
+        s.split('.').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn keys_hold_only_the_read_paths() {
+        let paths = [p("review.object.spec"), p("parameters.x")];
+        let a = json!({"name": "a", "uid": "1", "object": {"metadata": {"name": "a"}, "spec": {"x": 1}}});
+        let b = json!({"name": "b", "uid": "2", "object": {"metadata": {"name": "b"}, "spec": {"x": 1}}});
+        let c = json!({"name": "a", "uid": "1", "object": {"metadata": {"name": "a"}, "spec": {"x": 2}}});
+        assert_eq!(key(&paths, &a), key(&paths, &b));
+        assert_ne!(key(&paths, &a), key(&paths, &c));
+    }
+
+    #[test]
+    fn absent_and_null_and_empty_differ() {
+        let paths = [p("review.object.spec"), p("review.object.status")];
+        let keys: Vec<Vec<u8>> = [
+            json!({"object": {}}),
+            json!({"object": {"spec": null}}),
+            json!({"object": {"spec": {}}}),
+            json!({"object": {"status": {}}}),
+            json!({"object": 5}),
+        ]
+        .iter()
+        .map(|r| key(&paths, r))
+        .collect();
+        for (i, a) in keys.iter().enumerate() {
+            for b in &keys[i + 1..] {
+                if a == b {
+                    // `{"object": {}}` and `{"object": 5}` read the same: both paths absent.
+                    assert_eq!(a, &[0, 0]);
+                }
+            }
+        }
+        assert_ne!(keys[0], keys[1]);
+        assert_ne!(keys[1], keys[2]);
+        assert_ne!(keys[2], keys[3]);
+    }
+
+    #[test]
+    fn a_shard_over_budget_is_emptied_and_errors_stay_out() {
+        let cache = DecisionCache::new(2, 2 * 200);
+        let answer: Answer = Arc::new(vec![]);
+        cache.put(0, vec![1; 100], answer.clone());
+        assert!(cache.get(0, &[1; 100]).is_some());
+        assert!(
+            cache.get(1, &[1; 100]).is_none(),
+            "shards are per constraint"
+        );
+        cache.put(0, vec![2; 100], answer.clone());
+        assert!(cache.get(0, &[1; 100]).is_none(), "emptied to make room");
+        assert!(cache.get(0, &[2; 100]).is_some());
+        cache.put(0, vec![3; 1000], answer);
+        assert!(cache.get(0, &[3; 1000]).is_none(), "larger than the budget");
+        assert_eq!(cache.stats(), CacheStats { hits: 2, misses: 3 });
+        assert!(!DecisionCache::new(3, 0).enabled());
+        assert_eq!(cache.clone().stats(), CacheStats::default());
+    }
+}

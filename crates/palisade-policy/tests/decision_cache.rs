@@ -1,0 +1,168 @@
+//! The decision cache never changes an answer: every sample of the Gatekeeper library
+//! (`../shared/corpora/gatekeeper-library/`), and variants of each (renamed, each of its
+//! first scalars changed), judged by a set with the cache and by one without, in an order
+//! where the cached set has seen similar reviews before, give the same outcome.
+
+use std::path::{Path, PathBuf};
+
+use palisade_core::inventory::{load_str, LoadLimits};
+use palisade_core::Object;
+use palisade_policy::action::POINT_GATOR;
+use palisade_policy::{Limits, PolicySet, ReviewOutcome};
+use serde_json::{json, Value as Json};
+
+fn library() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpora/gatekeeper-library/library")
+}
+
+fn objects(path: &Path) -> Vec<Object> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    load_str(&path.to_string_lossy(), &text, &LoadLimits::default()).objects
+}
+
+/// Sample folders: `<template dir>/samples/<name>/` with a `constraint.yaml`.
+fn samples(dir: &Path, out: &mut Vec<(PathBuf, PathBuf)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries {
+        if path.join("constraint.yaml").is_file() {
+            if let Some(template) = path.parent().and_then(Path::parent) {
+                out.push((template.join("template.yaml"), path.clone()));
+            }
+        } else if path.is_dir() {
+            samples(&path, out);
+        }
+    }
+}
+
+/// Paths of the first `limit` scalars of a value, depth first.
+fn scalar_paths(v: &Json, at: &mut Vec<String>, out: &mut Vec<Vec<String>>, limit: usize) {
+    if out.len() >= limit {
+        return;
+    }
+    match v {
+        Json::Object(map) => {
+            for (k, child) in map {
+                at.push(k.clone());
+                scalar_paths(child, at, out, limit);
+                at.pop();
+            }
+        }
+        Json::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                at.push(i.to_string());
+                scalar_paths(child, at, out, limit);
+                at.pop();
+            }
+        }
+        _ => out.push(at.clone()),
+    }
+}
+
+fn changed(v: &Json, path: &[String]) -> Option<Json> {
+    let mut v = v.clone();
+    let mut cur = &mut v;
+    for p in path {
+        cur = match cur {
+            Json::Object(map) => map.get_mut(p)?,
+            Json::Array(items) => items.get_mut(p.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    *cur = match cur {
+        Json::String(s) => json!(format!("{s}-x")),
+        Json::Bool(b) => json!(!*b),
+        Json::Number(n) => json!(n.as_f64().unwrap_or(0.0) as i64 + 1),
+        _ => json!("x"),
+    };
+    Some(v)
+}
+
+/// The object, renamed as a ReplicaSet names its pods, and with each of its first scalars
+/// changed in turn.
+fn variants(object: &Json) -> Vec<Json> {
+    let mut out = vec![object.clone()];
+    let mut renamed = object.clone();
+    if let Some(meta) = renamed.get_mut("metadata").and_then(Json::as_object_mut) {
+        meta.insert("name".into(), json!("web-7d9f8-x2b4q"));
+        meta.insert("uid".into(), json!("0b7a2c61-1111-4222-8333-944455556666"));
+    }
+    out.push(renamed);
+    let mut paths = Vec::new();
+    scalar_paths(object, &mut Vec::new(), &mut paths, 16);
+    out.extend(paths.iter().filter_map(|p| changed(object, p)));
+    out
+}
+
+fn judge(set: &PolicySet, object: &Json) -> Result<ReviewOutcome, String> {
+    if object.get("kind").and_then(Json::as_str) == Some("AdmissionReview") {
+        set.evaluate_review_at(object, POINT_GATOR)
+    } else {
+        Ok(set.evaluate_object_at(object, POINT_GATOR))
+    }
+}
+
+fn outcome(set: &PolicySet, object: &Json) -> Json {
+    match judge(set, object) {
+        Ok(o) => {
+            serde_json::to_value(o).unwrap_or_else(|e| json!({ "unserializable": e.to_string() }))
+        }
+        Err(e) => json!({ "error": e }),
+    }
+}
+
+#[test]
+fn cached_answers_equal_fresh_ones_on_the_library_and_variants() {
+    let dir = library();
+    assert!(dir.is_dir(), "the Gatekeeper library corpus is missing");
+    let mut found = Vec::new();
+    samples(&dir, &mut found);
+    assert!(found.len() > 60, "only {} samples", found.len());
+    let (mut judged, mut hits) = (0, 0);
+    for (template, sample) in &found {
+        let mut policy = objects(template);
+        policy.extend(objects(&sample.join("constraint.yaml")));
+        let (cached, _) = PolicySet::from_objects(&policy, Limits::default());
+        let mut fresh = cached.clone();
+        fresh.set_decision_cache_bytes(0);
+        let mut examples: Vec<PathBuf> = std::fs::read_dir(sample)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.file_name().is_some_and(|n| n != "constraint.yaml"))
+            .collect();
+        examples.sort();
+        let mut reviews = Vec::new();
+        for example in &examples {
+            for object in objects(example) {
+                reviews.extend(variants(&object.root.to_json()));
+            }
+        }
+        // Twice over: the second round is served from the cache where keys repeat.
+        for round in 0..2 {
+            for review in &reviews {
+                let want = outcome(&fresh, review);
+                let got = outcome(&cached, review);
+                assert_eq!(
+                    got,
+                    want,
+                    "{} round {round}: the cached set answered differently on {review}",
+                    sample.display()
+                );
+                judged += 1;
+            }
+        }
+        hits += cached.decision_cache_stats().hits;
+        assert_eq!(fresh.decision_cache_stats().hits, 0);
+    }
+    println!("{judged} judgements, {hits} from the cache");
+    assert!(
+        hits * 3 > judged as u64,
+        "the cache hit only {hits} of {judged}"
+    );
+}
