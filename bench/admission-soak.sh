@@ -11,6 +11,8 @@
 # usage: bench/admission-soak.sh [SECONDS=600] [RATE=2000] [CONNECTIONS=16] [BURST=10]
 #        POLICIES=none bench/admission-soak.sh ...   the same with the built-in rules only (the
 #        floor: what TLS, HTTP, the load generator and the machine cost without user policies)
+#        POLICY_CACHE_MB=0 bench/admission-soak.sh ...   without the decision cache (every
+#        request evaluates every template: the miss path)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_RUN="${1:-600}"
@@ -23,20 +25,7 @@ OHA="$CACHE/oha-$OHA_VERSION/bin/oha"
 if [[ ! -x "$OHA" ]]; then
     cargo install --locked --root "$CACHE/oha-$OHA_VERSION" oha --version "$OHA_VERSION" >&2
 fi
-cargo build -q --release -p palisade
-BIN="${CARGO_TARGET_DIR:-target}/release/palisade"
-work="$(mktemp -d)"
-trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
-
-lib=../shared/corpora/gatekeeper-library/library/pod-security-policy
-mkdir -p "$work/policies"
-for t in privileged-containers host-namespaces host-network-ports capabilities \
-    allow-privilege-escalation read-only-root-filesystem users volumes seccomp proc-mount; do
-    sample="$(ls -d "$lib/$t"/samples/*/ | head -1)"
-    cp "$lib/$t/template.yaml" "$work/policies/$t-template.yaml"
-    cp "$sample/constraint.yaml" "$work/policies/$t-constraint.yaml"
-done
-cp bench/admission/vap.yaml "$work/policies/"
+source bench/admission/server.sh
 
 review() { # NAME POD_JSON
     printf '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"%s","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"namespace":"shop","name":"web","operation":"CREATE","userInfo":{"username":"bench"},"object":%s,"dryRun":false}}' "$1" "$2"
@@ -44,16 +33,6 @@ review() { # NAME POD_JSON
 review good '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","namespace":"shop","labels":{"app":"web"}},"spec":{"automountServiceAccountToken":false,"securityContext":{"runAsNonRoot":true,"runAsUser":10001,"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"app","image":"registry.test/web@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","securityContext":{"allowPrivilegeEscalation":false,"readOnlyRootFilesystem":true,"runAsNonRoot":true,"runAsUser":10001,"capabilities":{"drop":["ALL"]}},"resources":{"limits":{"cpu":"100m","memory":"64Mi"},"requests":{"cpu":"100m","memory":"64Mi"}},"livenessProbe":{"httpGet":{"path":"/healthz","port":8080}},"readinessProbe":{"httpGet":{"path":"/readyz","port":8080}}}]}}' >"$work/good.json"
 review bad '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"root","namespace":"shop"},"spec":{"hostNetwork":true,"containers":[{"name":"app","image":"nginx","securityContext":{"privileged":true}}]}}' >"$work/bad.json"
 
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-policy_args=(--policies "$work/policies")
-[[ "${POLICIES:-}" == none ]] && policy_args=()
-"$BIN" serve --admission --dev-cert --listen "127.0.0.1:$port" "${policy_args[@]}" >/dev/null 2>&1 &
-server=$!
-for _ in $(seq 100); do
-    curl -ksf "https://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
-    sleep 0.1
-done
-url="https://127.0.0.1:$port/validate"
 # Both answers are what they should be before measuring anything.
 curl -ks -H 'content-type: application/json' --data-binary @"$work/good.json" "$url" | grep -q '"allowed":true'
 curl -ks -H 'content-type: application/json' --data-binary @"$work/bad.json" "$url" | grep -q '"allowed":false'
@@ -77,6 +56,7 @@ echo "burst: ${BURST}s at $((RATE * 10))/s" >&2
 oha_run "$work/bad.json" $((RATE * 10)) "$BURST" $((CONNS * 4)) "$work/burst.out"
 kill "$sampler" 2>/dev/null || true
 kill -0 "$server" && echo "server still up after the burst" >&2
+cache_counters >&2
 
 python3 - "$work" <<'PY'
 import json, sys

@@ -250,6 +250,26 @@ pub fn load_str(path: &str, text: &str, limits: &LoadLimits) -> Loaded {
     load_str_arc(Arc::from(path), text, limits)
 }
 
+/// [`load_str`] of `value.to_string()`, without printing and re-parsing it: the same objects
+/// (list unwrapping, names, notes), every node placed at line 1, column 1 (where the whole
+/// of one-line JSON text starts). Numbers keep serde_json's spelling (`1e3` reads as
+/// `1000.0`: the same number).
+pub fn load_json(path: &str, value: &serde_json::Value) -> Loaded {
+    let mut loaded = Loaded::default();
+    let origin = Origin {
+        path: Arc::from(path),
+        line_offset: 0,
+        rendered_in: None,
+    };
+    add_document(
+        yaml::Node::from_json(value, yaml::Pos::new(1, 1)),
+        &origin,
+        &mut loaded,
+        0,
+    );
+    loaded
+}
+
 fn load_str_arc(path: Arc<str>, text: &str, limits: &LoadLimits) -> Loaded {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut loaded = Loaded::default();

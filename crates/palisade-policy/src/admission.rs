@@ -11,6 +11,7 @@ use std::cell::OnceCell;
 use regorus::Value;
 use serde_json::{json, Value as Json};
 
+use crate::decision_cache::Keys;
 use crate::matching::Matched;
 use crate::policyset::{constraint_violation, PolicySet, ReviewOutcome};
 use crate::review::{cluster_copy, labels_of, subject_of};
@@ -128,6 +129,7 @@ fn judge(
 ) -> ReviewOutcome {
     let set = known.set;
     let review_value = OnceCell::new();
+    let keys = Keys::new(review);
     let lookup = |ns: &str| known.labels(ns);
     let mut out = ReviewOutcome::default();
     for (index, bound) in set.constraints.iter().enumerate() {
@@ -162,7 +164,7 @@ fn judge(
             }
             continue;
         }
-        match set.judge(index, review, &review_value) {
+        match set.judge(index, &keys, &review_value) {
             Ok(results) => {
                 out.violations
                     .extend(results.into_iter().map(|(msg, details)| {

@@ -11,9 +11,15 @@
 //! Bounded: each constraint has a byte budget (keys and answers); a shard over it is
 //! emptied. Errors (and time-outs) are never remembered.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+use foldhash::fast::RandomState;
+
+use crate::input_reads::ReadSet;
 
 use serde_json::Value as Json;
 
@@ -34,7 +40,7 @@ pub struct CacheStats {
 
 #[derive(Default)]
 struct Shard {
-    answers: HashMap<Vec<u8>, Answer>,
+    answers: HashMap<Vec<u8>, Answer, RandomState>,
     bytes: usize,
 }
 
@@ -67,9 +73,27 @@ impl DecisionCache {
         self.shard_budget > 0
     }
 
+    #[cfg(test)]
     pub(crate) fn get(&self, constraint: usize, key: &[u8]) -> Option<Answer> {
+        self.lookup(
+            constraint,
+            &TemplateKeys {
+                full: key.to_vec(),
+                coarse: None,
+            },
+        )
+    }
+
+    /// The answer remembered under the review's keys (the coarse one first), counted as one
+    /// hit or one miss.
+    pub(crate) fn lookup(&self, constraint: usize, keys: &TemplateKeys) -> Option<Answer> {
         let shard = self.shards.get(constraint)?.lock().ok()?;
-        let found = shard.answers.get(key).cloned();
+        let found = keys
+            .coarse
+            .as_ref()
+            .and_then(|c| shard.answers.get(c))
+            .or_else(|| shard.answers.get(&keys.full))
+            .cloned();
         let counter = if found.is_some() {
             &self.hits
         } else {
@@ -77,6 +101,16 @@ impl DecisionCache {
         };
         counter.fetch_add(1, Ordering::Relaxed);
         found
+    }
+
+    /// Remembers an answer: an empty one under the coarse key when there is one (it holds for
+    /// every value of the message-only reads), any other under the full key.
+    pub(crate) fn remember(&self, constraint: usize, keys: TemplateKeys, answer: Answer) {
+        let key = match keys.coarse {
+            Some(coarse) if answer.is_empty() => coarse,
+            _ => keys.full,
+        };
+        self.put(constraint, key, answer);
     }
 
     pub(crate) fn put(&self, constraint: usize, key: Vec<u8>, answer: Answer) {
@@ -121,28 +155,104 @@ fn answer_size(answer: &[(String, Json)]) -> usize {
 ///
 /// Each value is written as `1` + its JSON, an absent one as `0`: JSON text never holds
 /// these bytes, so the key is unambiguous.
+#[cfg(test)]
 pub(crate) fn key(paths: &[Vec<String>], review: &Json) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256);
-    for path in paths {
-        let Some((root, rest)) = path.split_first() else {
-            continue;
-        };
-        if root != "review" {
-            continue;
-        }
-        let value = rest
-            .iter()
-            .try_fold(review, |v, field| v.as_object()?.get(field.as_str()));
-        match value {
-            Some(v) => {
-                out.push(1);
-                // Writing into a Vec cannot fail, and a Value always serializes.
-                let _ = serde_json::to_writer(&mut out, v);
-            }
-            None => out.push(0),
+    Keys::new(review).key(paths)
+}
+
+/// A review's keys for one template.
+pub(crate) struct TemplateKeys {
+    /// Every read value (`f` + the values of the paths, then of the message-only reads).
+    pub(crate) full: Vec<u8>,
+    /// With message-only reads: `c` + the values of the paths, then whether each
+    /// message-only read is defined. Serves empty answers only.
+    pub(crate) coarse: Option<Vec<u8>>,
+}
+
+/// The parts of one review's keys, each written once however many templates read it
+/// (most pod templates read `spec.containers`).
+pub(crate) struct Keys<'r> {
+    review: &'r Json,
+    parts: RefCell<HashMap<Vec<String>, Rc<[u8]>, RandomState>>,
+}
+
+impl<'r> Keys<'r> {
+    pub(crate) fn new(review: &'r Json) -> Keys<'r> {
+        Keys {
+            review,
+            parts: RefCell::default(),
         }
     }
-    out
+
+    pub(crate) fn review(&self) -> &'r Json {
+        self.review
+    }
+
+    /// The keys for a template that reads `read`.
+    pub(crate) fn for_reads(&self, read: &ReadSet) -> TemplateKeys {
+        let mut full = vec![b'f'];
+        self.append(&read.paths, &mut full);
+        let coarse = (!read.message_only.is_empty()).then(|| {
+            let mut coarse = full.clone();
+            coarse[0] = b'c';
+            let mut parts = Vec::new();
+            self.append(&read.message_only, &mut parts);
+            // Each part starts with its defined byte; only those bytes go in.
+            for m in &read.message_only {
+                let defined = self.part_of(m).first().copied().unwrap_or(0);
+                coarse.push(defined);
+            }
+            full.extend_from_slice(&parts);
+            coarse
+        });
+        TemplateKeys { full, coarse }
+    }
+
+    /// The key for a template reading `paths` (see [`key`]).
+    #[cfg(test)]
+    pub(crate) fn key(&self, paths: &[Vec<String>]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
+        self.append(paths, &mut out);
+        out
+    }
+
+    fn part_of(&self, path: &[String]) -> Rc<[u8]> {
+        match path.split_first() {
+            Some((root, rest)) if root == "review" => {
+                let known = self.parts.borrow().get(rest).cloned();
+                known.unwrap_or_else(|| {
+                    let part = part(self.review, rest);
+                    self.parts
+                        .borrow_mut()
+                        .insert(rest.to_vec(), Rc::clone(&part));
+                    part
+                })
+            }
+            // Parameters are fixed per constraint; `input` has no other field.
+            _ => Rc::from(&[][..]),
+        }
+    }
+
+    fn append(&self, paths: &[Vec<String>], out: &mut Vec<u8>) {
+        for path in paths {
+            out.extend_from_slice(&self.part_of(path));
+        }
+    }
+}
+
+fn part(review: &Json, path: &[String]) -> Rc<[u8]> {
+    let value = path
+        .iter()
+        .try_fold(review, |v, field| v.as_object()?.get(field.as_str()));
+    match value {
+        Some(v) => {
+            let mut out = vec![1];
+            // Writing into a Vec cannot fail, and a Value always serializes.
+            let _ = serde_json::to_writer(&mut out, v);
+            out.into()
+        }
+        None => Rc::from(&[0u8][..]),
+    }
 }
 
 #[cfg(test)]

@@ -17,17 +17,29 @@
 
 use std::collections::HashMap;
 
-use regorus::unstable::{Expr, Literal, Module, Query, Ref, Rule, RuleHead, BUILTINS};
+use regorus::unstable::{Expr, Literal, LiteralStmt, Module, Query, Ref, Rule, RuleHead, BUILTINS};
 use regorus::unstable::{Lexer, TokenKind};
 use regorus::Value;
 
 /// The parts of `input` a policy may read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputReads {
-    /// Only the subtrees at these paths (sorted; none is below another).
-    Paths(Vec<Vec<String>>),
+    /// Only these subtrees.
+    Paths(ReadSet),
     /// Anything, or the answer depends on more than `input` and `data`: not cacheable.
     Anything(String),
+}
+
+/// Paths below `input` (each a list of fields).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReadSet {
+    /// Subtrees the policy may read anywhere (sorted; none is below another).
+    pub paths: Vec<Vec<String>>,
+    /// Values the policy reads only into the message of a violation of its entry package
+    /// (`msg := sprintf("...%v...", [input.review.object.metadata.name])`, `msg` used
+    /// nowhere else in the body): whether there is a violation depends only on whether they
+    /// are defined, not on what they are. Disjoint from `paths` and not below any of them.
+    pub message_only: Vec<Vec<String>>,
 }
 
 /// Built-ins whose result is not a function of their arguments. Most are not compiled into
@@ -46,7 +58,7 @@ const IMPURE: [&str; 8] = [
 
 /// Reads relative to one variable (`input`, or a function parameter).
 #[derive(Debug, Clone, Default)]
-enum Rel {
+pub(super) enum Rel {
     #[default]
     Nothing,
     Paths(Vec<Vec<String>>),
@@ -54,7 +66,7 @@ enum Rel {
 }
 
 impl Rel {
-    fn add(&mut self, path: Vec<String>) {
+    pub(super) fn add(&mut self, path: Vec<String>) {
         if path.is_empty() {
             *self = Rel::Whole;
             return;
@@ -80,8 +92,9 @@ impl Rel {
     }
 }
 
-/// The reads of the policy made of `modules` (an engine's, see `Engine::get_modules`).
-pub fn input_reads(modules: &[Ref<Module>]) -> InputReads {
+/// The reads of the policy made of `modules` (an engine's, see `Engine::get_modules`) whose
+/// answer is the rule `violation` of package `entry` (`data.k8spspprivileged`).
+pub fn input_reads(modules: &[Ref<Module>], entry: &str) -> InputReads {
     let mut tokens = 0;
     for m in modules {
         match count_input_tokens(m) {
@@ -91,12 +104,19 @@ pub fn input_reads(modules: &[Ref<Module>]) -> InputReads {
     }
     let mut walker = Walker::new(modules);
     let mut reads = Rel::Nothing;
+    let mut messages = Rel::Nothing;
     for m in modules {
         for import in &m.imports {
             walker.expr(&import.refr, INPUT, &mut reads);
         }
+        let is_entry = dotted_name(&m.package.refr)
+            .is_some_and(|p| entry.strip_prefix("data.") == Some(p.as_str()));
         for rule in &m.policy {
-            walker.rule(rule, INPUT, &mut reads, false);
+            if is_entry && messages::is_violation(rule) {
+                walker.violation_rule(rule, &mut reads, &mut messages);
+            } else {
+                walker.rule(rule, INPUT, &mut reads, false);
+            }
         }
     }
     if let Some(call) = walker.impure {
@@ -111,14 +131,34 @@ pub fn input_reads(modules: &[Ref<Module>]) -> InputReads {
             walker.input_refs
         ));
     }
-    match reads {
-        Rel::Whole => InputReads::Anything("uses `input` as a whole".into()),
-        Rel::Nothing => InputReads::Paths(Vec::new()),
-        Rel::Paths(p) => InputReads::Paths(minimal(p)),
+    let paths = match reads {
+        Rel::Whole => return InputReads::Anything("uses `input` as a whole".into()),
+        Rel::Nothing => Vec::new(),
+        Rel::Paths(p) => minimal(p),
+    };
+    let mut read = ReadSet {
+        paths,
+        message_only: Vec::new(),
+    };
+    if let Rel::Paths(p) = messages {
+        for m in minimal(p) {
+            // A value also read elsewhere (or next to a path read elsewhere) is a path.
+            if read
+                .paths
+                .iter()
+                .any(|q| m.starts_with(q) || q.starts_with(&m))
+            {
+                read.paths.push(m);
+            } else {
+                read.message_only.push(m);
+            }
+        }
+        read.paths = minimal(std::mem::take(&mut read.paths));
     }
+    InputReads::Paths(read)
 }
 
-const INPUT: &str = "input";
+pub(super) const INPUT: &str = "input";
 
 fn count_input_tokens(module: &Module) -> anyhow::Result<usize> {
     let source = &module.package.span.source;
@@ -137,7 +177,7 @@ fn count_input_tokens(module: &Module) -> anyhow::Result<usize> {
 /// A user function's definitions, by last name and arity.
 type Functions<'a> = HashMap<(String, usize), Vec<&'a Rule>>;
 
-struct Walker<'a> {
+pub(super) struct Walker<'a> {
     functions: Functions<'a>,
     /// Reads of parameter `i` of function `(name, arity)`.
     memo: HashMap<(String, usize, usize), Rel>,
@@ -147,7 +187,7 @@ struct Walker<'a> {
 }
 
 /// One step of a reference.
-enum Step<'e> {
+pub(super) enum Step<'e> {
     Field(String),
     Computed(&'e Ref<Expr>),
 }
@@ -178,7 +218,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn rule(&mut self, rule: &Rule, target: &str, out: &mut Rel, skip_args: bool) {
+    pub(super) fn rule(&mut self, rule: &Rule, target: &str, out: &mut Rel, skip_args: bool) {
         match rule {
             Rule::Spec { head, bodies, .. } => {
                 match head {
@@ -231,41 +271,45 @@ impl<'a> Walker<'a> {
 
     fn query(&mut self, query: &Query, target: &str, out: &mut Rel) {
         for stmt in &query.stmts {
-            match &stmt.literal {
-                Literal::SomeVars { .. } => {}
-                Literal::SomeIn {
-                    key,
-                    value,
-                    collection,
-                    ..
-                } => {
-                    if let Some(k) = key {
-                        self.expr(k, target, out);
-                    }
-                    self.expr(value, target, out);
-                    self.expr(collection, target, out);
-                }
-                Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => {
-                    self.expr(expr, target, out)
-                }
-                Literal::Every { domain, query, .. } => {
-                    self.expr(domain, target, out);
-                    self.query(query, target, out);
-                }
-            }
-            for w in &stmt.with_mods {
-                if target == INPUT && reference(&w.refr).is_some_and(|(base, _)| base == INPUT) {
-                    self.input_refs += 1;
-                    self.with_input = true;
-                } else {
-                    self.expr(&w.refr, target, out);
-                }
-                self.expr(&w.r#as, target, out);
-            }
+            self.stmt(stmt, target, out);
         }
     }
 
-    fn expr(&mut self, expr: &Ref<Expr>, target: &str, out: &mut Rel) {
+    pub(super) fn stmt(&mut self, stmt: &LiteralStmt, target: &str, out: &mut Rel) {
+        match &stmt.literal {
+            Literal::SomeVars { .. } => {}
+            Literal::SomeIn {
+                key,
+                value,
+                collection,
+                ..
+            } => {
+                if let Some(k) = key {
+                    self.expr(k, target, out);
+                }
+                self.expr(value, target, out);
+                self.expr(collection, target, out);
+            }
+            Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => {
+                self.expr(expr, target, out)
+            }
+            Literal::Every { domain, query, .. } => {
+                self.expr(domain, target, out);
+                self.query(query, target, out);
+            }
+        }
+        for w in &stmt.with_mods {
+            if target == INPUT && reference(&w.refr).is_some_and(|(base, _)| base == INPUT) {
+                self.input_refs += 1;
+                self.with_input = true;
+            } else {
+                self.expr(&w.refr, target, out);
+            }
+            self.expr(&w.r#as, target, out);
+        }
+    }
+
+    pub(super) fn expr(&mut self, expr: &Ref<Expr>, target: &str, out: &mut Rel) {
         match expr.as_ref() {
             Expr::String { .. }
             | Expr::RawString { .. }
@@ -328,7 +372,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn count(&mut self, target: &str) {
+    pub(super) fn count(&mut self, target: &str) {
         if target == INPUT {
             self.input_refs += 1;
         }
@@ -439,7 +483,7 @@ impl<'a> Walker<'a> {
 }
 
 /// The base variable and steps of a reference (`None` when not rooted at a variable).
-fn reference(expr: &Ref<Expr>) -> Option<(&str, Vec<Step<'_>>)> {
+pub(super) fn reference(expr: &Ref<Expr>) -> Option<(&str, Vec<Step<'_>>)> {
     let mut steps = Vec::new();
     let mut cur = expr;
     loop {
@@ -474,7 +518,7 @@ fn value_string(value: &Value) -> Option<String> {
     }
 }
 
-fn literal_prefix(steps: &[Step<'_>]) -> Vec<String> {
+pub(super) fn literal_prefix(steps: &[Step<'_>]) -> Vec<String> {
     steps
         .iter()
         .map_while(|s| match s {
@@ -502,7 +546,7 @@ fn literal_path(expr: &Ref<Expr>) -> Option<Vec<String>> {
 }
 
 /// `a.b.c` for a call's function or a rule head made of plain names.
-fn dotted_name(expr: &Ref<Expr>) -> Option<String> {
+pub(super) fn dotted_name(expr: &Ref<Expr>) -> Option<String> {
     let (base, steps) = reference(expr)?;
     let mut name = base.to_string();
     for s in steps {
@@ -531,6 +575,9 @@ fn minimal(mut paths: Vec<Vec<String>>) -> Vec<Vec<String>> {
     }
     out
 }
+
+#[path = "input_reads_messages.rs"]
+mod messages;
 
 #[cfg(test)]
 #[path = "input_reads_tests.rs"]

@@ -12,14 +12,29 @@ fn reads_of(modules: &[&str]) -> InputReads {
                 .unwrap_or_else(|_| panic!("module {i} does not compile: {e}"));
         }
     }
-    input_reads(engine.get_modules())
+    input_reads(engine.get_modules(), "data.t")
+}
+
+fn read_set(modules: &[&str]) -> ReadSet {
+    match reads_of(modules) {
+        InputReads::Paths(r) => r,
+        InputReads::Anything(why) => panic!("expected paths, got anything: {why}"),
+    }
+}
+
+fn joined(paths: &[Vec<String>]) -> Vec<String> {
+    paths.iter().map(|p| p.join(".")).collect()
 }
 
 fn paths(modules: &[&str]) -> Vec<String> {
-    match reads_of(modules) {
-        InputReads::Paths(p) => p.iter().map(|p| p.join(".")).collect(),
-        InputReads::Anything(why) => panic!("expected paths, got anything: {why}"),
-    }
+    let read = read_set(modules);
+    let mut all = joined(&read.paths);
+    all.extend(
+        joined(&read.message_only)
+            .iter()
+            .map(|m| format!("msg:{m}")),
+    );
+    all
 }
 
 fn anything(modules: &[&str]) -> bool {
@@ -34,7 +49,7 @@ violation[{"msg": msg}] {
   c.securityContext.privileged
   not input.parameters.allow
   input.review["object"].metadata.name == "x"
-  msg := sprintf("%v", [c.name])
+  msg := sprintf("%v %v", [c.name, input.review.object.metadata.name])
 }"#;
     assert_eq!(
         paths(&[text]),
@@ -161,4 +176,39 @@ fn whole_input_with_and_impure_calls_are_anything() {
 #[test]
 fn no_reference_reads_nothing() {
     assert!(paths(&["package t\nviolation[m] { m := 1 }"]).is_empty());
+}
+
+#[test]
+fn a_value_read_only_into_the_message_is_message_only() {
+    let text = r#"package t
+violation[{"msg": msg}] {
+  input.review.object.spec.hostPID
+  msg := sprintf("pod %v (%v) shares the host PID namespace: %v%%", [input.review.object.metadata.name, input.review.uid, input.review.object.spec.hostPID])
+}"#;
+    assert_eq!(
+        paths(&[text]),
+        [
+            "review.object.spec.hostPID",
+            "msg:review.object.metadata.name",
+            "msg:review.uid"
+        ]
+    );
+}
+
+#[test]
+fn a_message_that_can_decide_or_fail_is_an_ordinary_read() {
+    for text in [
+        // The message is tested.
+        "package t\nviolation[{\"msg\": msg}] { msg := sprintf(\"%v\", [input.review.name]); msg != \"x\" }",
+        // `=` may compare with a rule named msg.
+        "package t\nviolation[{\"msg\": msg}] { msg = sprintf(\"%v\", [input.review.name]) }",
+        // `%d` fails on a string.
+        "package t\nviolation[{\"msg\": msg}] { msg := sprintf(\"%d\", [input.review.name]) }",
+        // Not the answer: another rule's value may be tested where it is used.
+        "package t\nviolation[{\"msg\": m}] { names[m]; m != \"x\" }\nnames[msg] { msg := sprintf(\"%v\", [input.review.name]) }",
+        // The same value read elsewhere too.
+        "package t\nviolation[{\"msg\": msg}] { input.review.name != \"a\"; msg := sprintf(\"%v\", [input.review.name]) }",
+    ] {
+        assert_eq!(paths(&[text]), ["review.name"], "{text}");
+    }
 }

@@ -13,7 +13,7 @@ use serde_json::Value as Json;
 
 use crate::action::{Action, POINT_AUDIT, POINT_VALIDATION};
 use crate::constraint::{is_constraint, Constraint};
-use crate::decision_cache::{self, CacheStats, DecisionCache};
+use crate::decision_cache::{self, CacheStats, DecisionCache, Keys};
 use crate::diag::Diagnostic;
 use crate::input_reads::InputReads;
 use crate::matching::Matched;
@@ -334,20 +334,19 @@ impl PolicySet {
     pub(crate) fn judge(
         &self,
         constraint: usize,
-        review: &Json,
+        keys: &Keys<'_>,
         review_value: &OnceCell<Value>,
     ) -> Result<Vec<(String, Json)>, String> {
+        let review = keys.review();
         let Some(bound) = self.constraints.get(constraint) else {
             return Ok(Vec::new());
         };
         let template = &self.templates[bound.template];
         let key = match &template.reads {
-            InputReads::Paths(paths) if self.cache.enabled() => {
-                Some(decision_cache::key(paths, review))
-            }
+            InputReads::Paths(read) if self.cache.enabled() => Some(keys.for_reads(read)),
             _ => None,
         };
-        if let Some(answer) = key.as_ref().and_then(|k| self.cache.get(constraint, k)) {
+        if let Some(answer) = key.as_ref().and_then(|k| self.cache.lookup(constraint, k)) {
             return Ok(answer.as_ref().clone());
         }
         // A fresh clone per evaluation: reusing one engine across many inputs was measured
@@ -363,7 +362,8 @@ impl PolicySet {
             .map_err(|e| rego::first_lines(&e.to_string(), 12))?;
         let answer = gatekeeper_results(&rego::to_json(&result));
         if let Some(key) = key {
-            self.cache.put(constraint, key, Arc::new(answer.clone()));
+            self.cache
+                .remember(constraint, key, Arc::new(answer.clone()));
         }
         Ok(answer)
     }
@@ -433,6 +433,7 @@ impl PolicySet {
             let namespace = subject.namespace.and_then(|ns| self.namespace(ns));
             let review = object_review(&json, namespace);
             let review_value = OnceCell::new();
+            let keys = Keys::new(&review);
             let lookup = |ns: &str| self.namespace_labels(ns);
             for (index, bound) in self.constraints.iter().enumerate() {
                 let c = &bound.constraint;
@@ -458,7 +459,7 @@ impl PolicySet {
                     }
                     Matched::Yes => {}
                 }
-                match self.judge(index, &review, &review_value) {
+                match self.judge(index, &keys, &review_value) {
                     Ok(results) => {
                         for (msg, _) in results {
                             let action = &actions[0];

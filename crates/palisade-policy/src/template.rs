@@ -169,7 +169,7 @@ impl Template {
                 ));
             }
         }
-        let reads = input_reads(engine.get_modules());
+        let reads = input_reads(engine.get_modules(), &package);
         let schema = spec
             .get_path(&["crd", "spec", "validation", "openAPIV3Schema"])
             .map(Node::to_json);

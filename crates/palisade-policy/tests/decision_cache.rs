@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use palisade_core::inventory::{load_str, LoadLimits};
 use palisade_core::Object;
 use palisade_policy::action::POINT_GATOR;
+use palisade_policy::input_reads::InputReads;
 use palisade_policy::{Limits, PolicySet, ReviewOutcome};
 use serde_json::{json, Value as Json};
 
@@ -122,11 +123,16 @@ fn cached_answers_equal_fresh_ones_on_the_library_and_variants() {
     let mut found = Vec::new();
     samples(&dir, &mut found);
     assert!(found.len() > 60, "only {} samples", found.len());
-    let (mut judged, mut hits) = (0, 0);
+    let (mut judged, mut hits, mut message_only) = (0, 0, 0);
     for (template, sample) in &found {
         let mut policy = objects(template);
         policy.extend(objects(&sample.join("constraint.yaml")));
         let (cached, _) = PolicySet::from_objects(&policy, Limits::default());
+        message_only += cached
+            .template_reads()
+            .iter()
+            .filter(|(_, r)| matches!(r, InputReads::Paths(p) if !p.message_only.is_empty()))
+            .count();
         let mut fresh = cached.clone();
         fresh.set_decision_cache_bytes(0);
         let mut examples: Vec<PathBuf> = std::fs::read_dir(sample)
@@ -160,7 +166,8 @@ fn cached_answers_equal_fresh_ones_on_the_library_and_variants() {
         hits += cached.decision_cache_stats().hits;
         assert_eq!(fresh.decision_cache_stats().hits, 0);
     }
-    println!("{judged} judgements, {hits} from the cache");
+    println!("{judged} judgements, {hits} from the cache; {message_only} samples' templates read values only into messages");
+    assert!(message_only > 10, "the message-only keys went untested");
     assert!(
         hits * 3 > judged as u64,
         "the cache hit only {hits} of {judged}"

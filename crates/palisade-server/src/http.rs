@@ -63,7 +63,9 @@ pub(crate) async fn handle(
         (&Method::GET, "/metrics") => reply(
             StatusCode::OK,
             "text/plain; version=0.0.4",
-            shared.metrics.render(),
+            shared
+                .metrics
+                .render_with(shared.judge.policy_cache_stats()),
         ),
         (&Method::POST, "/validate") => validate(&shared, req).await,
         (_, "/validate" | "/healthz" | "/readyz" | "/metrics") => {

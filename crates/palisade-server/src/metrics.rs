@@ -81,6 +81,11 @@ impl Metrics {
 
     /// The text exposition.
     pub fn render(&self) -> String {
+        self.render_with(None)
+    }
+
+    /// [`Metrics::render`] plus the user policies' decision cache counters.
+    pub fn render_with(&self, cache: Option<palisade_policy::CacheStats>) -> String {
         let mut out = String::new();
         out.push_str("# HELP palisade_admission_requests_total Admission requests by operation and result.\n# TYPE palisade_admission_requests_total counter\n");
         if let Ok(m) = self.requests.lock() {
@@ -126,6 +131,13 @@ impl Metrics {
             "# HELP palisade_admission_policy_errors_total Policies that failed on a request.\n# TYPE palisade_admission_policy_errors_total counter\npalisade_admission_policy_errors_total {}",
             self.policy_errors.load(Ordering::Relaxed)
         );
+        if let Some(c) = cache {
+            let _ = writeln!(
+                out,
+                "# HELP palisade_admission_policy_cache_total Gatekeeper template evaluations by the decision cache's answer.\n# TYPE palisade_admission_policy_cache_total counter\npalisade_admission_policy_cache_total{{result=\"hit\"}} {}\npalisade_admission_policy_cache_total{{result=\"miss\"}} {}",
+                c.hits, c.misses
+            );
+        }
         out.push_str("# HELP palisade_admission_cert_reloads_total Certificate reloads by result.\n# TYPE palisade_admission_cert_reloads_total counter\n");
         if let Ok(m) = self.cert_reloads.lock() {
             for (result, n) in m.iter() {

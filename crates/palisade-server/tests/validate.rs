@@ -322,6 +322,26 @@ fn gatekeeper_constraint_denies() {
 }
 
 #[test]
+fn a_replica_is_judged_from_the_decision_cache_and_counted() {
+    let h = harness(|c| c.policies = Some(gatekeeper_policies()));
+    let mut pod = hardened_pod("app");
+    pod["spec"]["containers"][0]["image"] = json!("nginx:latest");
+    for name in ["web-1", "web-2"] {
+        let mut replica = pod.clone();
+        replica["metadata"]["name"] = json!(name);
+        let (_, body) = h.post(&review("CREATE", Some(replica), None));
+        assert_eq!(response(&body)["allowed"], false, "{body}");
+    }
+    // The template reads only the containers: the second replica is a hit.
+    let (_, metrics) = h.get("/metrics");
+    assert!(
+        metrics.contains("palisade_admission_policy_cache_total{result=\"hit\"} 1\n")
+            && metrics.contains("palisade_admission_policy_cache_total{result=\"miss\"} 1\n"),
+        "{metrics}"
+    );
+}
+
+#[test]
 fn a_burst_beyond_the_bound_is_queued_or_refused_with_429() {
     let h = harness(|c| {
         c.limits = Limits {

@@ -56,6 +56,12 @@ pub struct ServeArgs {
     #[arg(long, value_name = "PATH")]
     pub policies: Vec<PathBuf>,
 
+    /// Memory for remembered Gatekeeper template decisions, in MiB (0: none). A template's
+    /// answer is reused for a request that agrees with an earlier one on every field the
+    /// template's Rego can read (replicas of one pod template, re-applied manifests).
+    #[arg(long, value_name = "MIB", default_value_t = 16)]
+    pub policy_cache_mb: usize,
+
     /// Keep the rules' cluster context (Namespaces, ServiceAccounts, LimitRanges) current
     /// from the API server with watch streams; `/readyz` waits for their first list. On by
     /// default in a pod (KUBERNETES_SERVICE_HOST set), with its service account.
@@ -151,7 +157,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         server.admission = admission;
     }
     if !args.policies.is_empty() {
-        let (set, diagnostics) = crate::policy_files::load(&args.policies)?;
+        let (mut set, diagnostics) = crate::policy_files::load(&args.policies)?;
         for d in &diagnostics {
             eprintln!("{d}");
         }
@@ -161,6 +167,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
                 diagnostics.len()
             );
         }
+        set.set_decision_cache_bytes(args.policy_cache_mb.saturating_mul(1 << 20));
         server.policies = Some(set);
     }
     server.cache = cluster_cache(args)?;

@@ -181,6 +181,32 @@ impl Node {
         }
     }
 
+    /// The tree a YAML parser makes of this JSON, every node at `pos` (JSON is YAML: strings
+    /// and keys are quoted scalars, numbers, booleans and null plain ones). Skips printing
+    /// and re-parsing a value that is already parsed (an admission request's object).
+    pub fn from_json(json: &serde_json::Value, pos: Pos) -> Node {
+        use serde_json::Value as J;
+        let value = match json {
+            J::Null => Value::Plain("null".into()),
+            J::Bool(b) => Value::Plain(if *b { "true" } else { "false" }.into()),
+            J::Number(n) => Value::Plain(n.to_string().into()),
+            J::String(s) => Value::Quoted(s.as_str().into()),
+            J::Array(items) => Value::Seq(items.iter().map(|i| Node::from_json(i, pos)).collect()),
+            J::Object(map) => Value::Map(
+                map.iter()
+                    .map(|(k, v)| Entry {
+                        key: Node {
+                            value: Value::Quoted(k.as_str().into()),
+                            pos,
+                        },
+                        value: Node::from_json(v, pos),
+                    })
+                    .collect(),
+            ),
+        };
+        Node { value, pos }
+    }
+
     /// Counts this node and all nodes below it.
     pub fn count_nodes(&self) -> usize {
         1 + match &self.value {
