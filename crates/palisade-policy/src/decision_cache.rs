@@ -23,8 +23,22 @@ use crate::input_reads::ReadSet;
 
 use serde_json::Value as Json;
 
-/// One template answer: `(msg, details)` per violation.
-pub(crate) type Answer = Arc<Vec<(String, Json)>>;
+/// What a cache can hold: its approximate size, and whether it is an empty answer (the only
+/// kind a coarse key may serve).
+pub(crate) trait Remembered {
+    fn weight(&self) -> usize;
+    fn is_nothing(&self) -> bool;
+}
+
+impl Remembered for Vec<(String, Json)> {
+    fn weight(&self) -> usize {
+        self.iter().map(|(m, _)| m.len() + 256).sum()
+    }
+
+    fn is_nothing(&self) -> bool {
+        self.is_empty()
+    }
+}
 
 /// Default budget of a policy set's cache, in bytes.
 pub const DEFAULT_CACHE_BYTES: usize = 16 << 20;
@@ -38,24 +52,32 @@ pub struct CacheStats {
     pub misses: u64,
 }
 
-#[derive(Default)]
-struct Shard {
-    answers: HashMap<Vec<u8>, Answer, RandomState>,
+struct Shard<A> {
+    answers: HashMap<Vec<u8>, Arc<A>, RandomState>,
     bytes: usize,
 }
 
-/// The cache of one policy set: a shard per constraint.
-pub(crate) struct DecisionCache {
+impl<A> Default for Shard<A> {
+    fn default() -> Shard<A> {
+        Shard {
+            answers: HashMap::default(),
+            bytes: 0,
+        }
+    }
+}
+
+/// The cache of one policy set: a shard per constraint (or per binding).
+pub(crate) struct DecisionCache<A = Vec<(String, Json)>> {
     shard_budget: usize,
     total_budget: usize,
-    shards: Vec<Mutex<Shard>>,
+    shards: Vec<Mutex<Shard<A>>>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
-impl DecisionCache {
+impl<A: Remembered> DecisionCache<A> {
     /// A cache of `total_budget` bytes over `constraints` constraints (0: off).
-    pub(crate) fn new(constraints: usize, total_budget: usize) -> DecisionCache {
+    pub(crate) fn new(constraints: usize, total_budget: usize) -> DecisionCache<A> {
         DecisionCache {
             shard_budget: total_budget / constraints.max(1),
             total_budget,
@@ -73,8 +95,8 @@ impl DecisionCache {
         self.shard_budget > 0
     }
 
-    #[cfg(test)]
-    pub(crate) fn get(&self, constraint: usize, key: &[u8]) -> Option<Answer> {
+    /// The answer under `key` alone, counted.
+    pub(crate) fn get(&self, constraint: usize, key: &[u8]) -> Option<Arc<A>> {
         self.lookup(
             constraint,
             &TemplateKeys {
@@ -86,7 +108,7 @@ impl DecisionCache {
 
     /// The answer remembered under the review's keys (the coarse one first), counted as one
     /// hit or one miss.
-    pub(crate) fn lookup(&self, constraint: usize, keys: &TemplateKeys) -> Option<Answer> {
+    pub(crate) fn lookup(&self, constraint: usize, keys: &TemplateKeys) -> Option<Arc<A>> {
         let shard = self.shards.get(constraint)?.lock().ok()?;
         let found = keys
             .coarse
@@ -105,16 +127,16 @@ impl DecisionCache {
 
     /// Remembers an answer: an empty one under the coarse key when there is one (it holds for
     /// every value of the message-only reads), any other under the full key.
-    pub(crate) fn remember(&self, constraint: usize, keys: TemplateKeys, answer: Answer) {
+    pub(crate) fn remember(&self, constraint: usize, keys: TemplateKeys, answer: Arc<A>) {
         let key = match keys.coarse {
-            Some(coarse) if answer.is_empty() => coarse,
+            Some(coarse) if answer.is_nothing() => coarse,
             _ => keys.full,
         };
         self.put(constraint, key, answer);
     }
 
-    pub(crate) fn put(&self, constraint: usize, key: Vec<u8>, answer: Answer) {
-        let cost = key.len() + answer_size(&answer) + 64;
+    pub(crate) fn put(&self, constraint: usize, key: Vec<u8>, answer: Arc<A>) {
+        let cost = key.len() + answer.weight() + 64;
         if cost > self.shard_budget {
             return;
         }
@@ -139,14 +161,10 @@ impl DecisionCache {
 }
 
 /// A clone starts empty (a cloned set may be changed and must not share answers).
-impl Clone for DecisionCache {
-    fn clone(&self) -> DecisionCache {
+impl<A: Remembered> Clone for DecisionCache<A> {
+    fn clone(&self) -> DecisionCache<A> {
         DecisionCache::new(self.shards.len(), self.total_budget)
     }
-}
-
-fn answer_size(answer: &[(String, Json)]) -> usize {
-    answer.iter().map(|(m, _)| m.len() + 256).sum()
 }
 
 /// The key of a review for a template that reads `paths` of `input` (`{review,
@@ -240,7 +258,8 @@ impl<'r> Keys<'r> {
     }
 }
 
-fn part(review: &Json, path: &[String]) -> Rc<[u8]> {
+/// The key part of the value at `path` below `review`: `1` + its JSON, or `0` when absent.
+pub(crate) fn part(review: &Json, path: &[String]) -> Rc<[u8]> {
     let value = path
         .iter()
         .try_fold(review, |v, field| v.as_object()?.get(field.as_str()));
@@ -302,8 +321,8 @@ mod tests {
 
     #[test]
     fn a_shard_over_budget_is_emptied_and_errors_stay_out() {
-        let cache = DecisionCache::new(2, 2 * 200);
-        let answer: Answer = Arc::new(vec![]);
+        let cache: DecisionCache = DecisionCache::new(2, 2 * 200);
+        let answer: Arc<Vec<(String, Json)>> = Arc::new(vec![]);
         cache.put(0, vec![1; 100], answer.clone());
         assert!(cache.get(0, &[1; 100]).is_some());
         assert!(
@@ -316,7 +335,7 @@ mod tests {
         cache.put(0, vec![3; 1000], answer);
         assert!(cache.get(0, &[3; 1000]).is_none(), "larger than the budget");
         assert_eq!(cache.stats(), CacheStats { hits: 2, misses: 3 });
-        assert!(!DecisionCache::new(3, 0).enabled());
+        assert!(!DecisionCache::<Vec<(String, Json)>>::new(3, 0).enabled());
         assert_eq!(cache.clone().stats(), CacheStats::default());
     }
 }

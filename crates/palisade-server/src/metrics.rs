@@ -134,7 +134,7 @@ impl Metrics {
         if let Some(c) = cache {
             let _ = writeln!(
                 out,
-                "# HELP palisade_admission_policy_cache_total Gatekeeper template evaluations by the decision cache's answer.\n# TYPE palisade_admission_policy_cache_total counter\npalisade_admission_policy_cache_total{{result=\"hit\"}} {}\npalisade_admission_policy_cache_total{{result=\"miss\"}} {}",
+                "# HELP palisade_admission_policy_cache_total Policy evaluations (a Gatekeeper constraint, a ValidatingAdmissionPolicy binding) answered from the decision cache (hit) or run (miss).\n# TYPE palisade_admission_policy_cache_total counter\npalisade_admission_policy_cache_total{{result=\"hit\"}} {}\npalisade_admission_policy_cache_total{{result=\"miss\"}} {}",
                 c.hits, c.misses
             );
         }

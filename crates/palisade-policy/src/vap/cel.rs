@@ -55,6 +55,13 @@ pub struct Expression {
     pub variables: Vec<String>,
 }
 
+impl Expression {
+    /// The expression's syntax tree.
+    pub fn ast(&self) -> &cel::IdedExpr {
+        self.program.expression()
+    }
+}
+
 /// Compiles an expression, or says why not.
 pub fn compile(source: &str) -> Result<Expression, String> {
     if source.len() > MAX_EXPRESSION_BYTES {
@@ -160,7 +167,7 @@ fn ast_depth(root: &cel::IdedExpr) -> usize {
     deepest
 }
 
-fn children(e: &Expr) -> Vec<&cel::IdedExpr> {
+pub(super) fn children(e: &Expr) -> Vec<&cel::IdedExpr> {
     match e {
         Expr::Call(c) => c
             .target

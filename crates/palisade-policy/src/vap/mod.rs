@@ -11,6 +11,7 @@
 //! `policyDispatcher.Dispatch` (policy match, binding match, `CollectParams`, configuration
 //! errors through the failurePolicy) and `.../policy/validating` (`validator.Validate`).
 
+mod cached;
 mod cel;
 mod eval;
 mod library;
@@ -18,6 +19,7 @@ pub mod matcher;
 mod outcome;
 pub mod policy;
 mod quantity;
+mod reads;
 mod request;
 pub mod resources;
 mod url;
@@ -51,7 +53,12 @@ pub struct VapSet {
     namespaces: HashMap<String, Json>,
     resources: ResourceMap,
     eval_time: Option<Duration>,
+    /// Remembered decisions; renewed by every `&mut self` change.
+    cache: cached::VapCache,
 }
+
+/// The default budget of a set's decision cache (a quarter of the policy set's).
+pub const VAP_CACHE_BYTES: usize = crate::DEFAULT_CACHE_BYTES / 4;
 
 /// The severity of a finding from a decision with these actions (strongest first).
 pub fn severity(actions: &[ValidationAction]) -> Severity {
@@ -108,6 +115,7 @@ impl VapSet {
             .filter(|o| o.id.kind == "Namespace" || set.is_param(&o.id.api_version, &o.id.kind))
             .map(|o| o.root.to_json())
             .collect();
+        set.cache = cached::VapCache::new(&set.policies, set.bindings.len(), VAP_CACHE_BYTES);
         set.set_referential_json(&jsons);
         (set, diags)
     }
@@ -140,16 +148,29 @@ impl VapSet {
             .filter(|o| self.is_param(&field(o, "apiVersion"), &field(o, "kind")))
             .cloned()
             .collect();
+        self.set_cache_bytes(self.cache.budget());
+    }
+
+    /// Sets the decision cache's budget in bytes (0: none) and empties it.
+    pub fn set_cache_bytes(&mut self, bytes: usize) {
+        self.cache = cached::VapCache::new(&self.policies, self.bindings.len(), bytes);
+    }
+
+    /// Hits and misses of the decision cache so far.
+    pub fn cache_stats(&self) -> crate::CacheStats {
+        self.cache.stats()
     }
 
     /// Kinds the built-in table does not know (CRDs): their resources and scope.
     pub fn set_resource_map(&mut self, map: ResourceMap) {
         self.resources = map;
+        self.set_cache_bytes(self.cache.budget());
     }
 
     /// The evaluation time bound per expression (default [`DEFAULT_EVAL_TIME`]).
     pub fn set_eval_time(&mut self, bound: Duration) {
         self.eval_time = Some(bound);
+        self.set_cache_bytes(self.cache.budget());
     }
 
     fn bound(&self) -> Duration {
@@ -209,9 +230,10 @@ impl VapSet {
     fn evaluate_one(&self, object: &Object, config: &Config, out: &mut Evaluation) {
         let json = object.root.to_json();
         let req = request::from_manifest(&json, &self.resources);
-        let input = request::input(&req, self.namespaces.get(&req.namespace));
+        let namespace = self.namespaces.get(&req.namespace);
+        let input = request::input(&req, namespace);
         let mut missing = Vec::new();
-        let outcome = self.judge(&req, &input, None, Some(&mut missing));
+        let outcome = self.judge(&req, &input, namespace, None, Some(&mut missing));
         for (policy, ns) in missing {
             out.diagnostics.push(Diagnostic::note(
                 Some(policy.location.clone()),
@@ -271,7 +293,7 @@ impl VapSet {
         let req = request::from_review(review, &self.resources)?;
         let namespace = self.namespace_named(&req.namespace, cluster_namespace);
         let input = request::input(&req, namespace);
-        Ok(self.judge(&req, &input, cluster_namespace, None))
+        Ok(self.judge(&req, &input, namespace, cluster_namespace, None))
     }
 
     /// The Namespace called `name`: `cluster`'s when it is that one, else the set's.
@@ -286,6 +308,7 @@ impl VapSet {
         &'s self,
         req: &request::Request,
         input: &eval::Input,
+        input_namespace: Option<&Json>,
         cluster_namespace: Option<&Json>,
         mut missing: Option<&mut Vec<(&'s Policy, String)>>,
     ) -> VapOutcome {
@@ -301,10 +324,11 @@ impl VapSet {
             let bindings = self
                 .bindings
                 .iter()
-                .filter(|(_, i)| *i == pi)
-                .map(|(b, _)| b);
+                .enumerate()
+                .filter(|(_, (_, i))| *i == pi)
+                .map(|(bi, (b, _))| (bi, b));
             let policy_match = policy.match_constraints.matches(&attrs, &labels);
-            for binding in bindings {
+            for (bi, binding) in bindings {
                 let matched = match (&policy_match, &binding.match_resources) {
                     (Matched::Yes, None) => Matched::Yes,
                     (Matched::Yes, Some(m)) => m.matches(&attrs, &labels),
@@ -336,10 +360,21 @@ impl VapSet {
                     }
                 };
                 for param in params {
+                    let label = param.as_ref().map(|(l, _)| l.as_str());
+                    let key = self.cache.key(pi, req, input_namespace, label);
+                    if let Some(hit) = key.as_ref().and_then(|k| self.cache.get(bi, k)) {
+                        cached::merge(&mut out, &hit);
+                        continue;
+                    }
                     let p = param.map(|(label, json)| (label, self::cel::value(&json)));
                     let p = p.as_ref().map(|(l, v)| (l.as_str(), v.clone()));
                     let scope = scope.get_or_init(|| input.scope());
-                    eval::validate(policy, binding, p, scope, self.bound(), &mut out);
+                    let mut run = VapOutcome::default();
+                    eval::validate(policy, binding, p, scope, self.bound(), &mut run);
+                    if let Some(key) = key {
+                        self.cache.remember(bi, key, &run);
+                    }
+                    cached::merge(&mut out, &run);
                 }
             }
         }

@@ -1,0 +1,126 @@
+//! Remembered ValidatingAdmissionPolicy decisions (see [`crate::decision_cache`]): one
+//! policy run through one binding with one param object is a function of the request's
+//! values at the paths its CEL reads ([`super::reads`]), so a request that agrees with an
+//! earlier one there gets the earlier decisions. Runs with an error (which may be a time
+//! budget running out) are never remembered.
+
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
+use super::outcome::{Cause, VapOutcome};
+use super::policy::Policy;
+use super::reads::policy_reads;
+use super::request::Request;
+use crate::decision_cache::{part, CacheStats, DecisionCache, Remembered};
+
+impl Remembered for VapOutcome {
+    fn weight(&self) -> usize {
+        let violations: usize = self.violations.iter().map(|v| v.message.len() + 256).sum();
+        let annotations: usize = self
+            .audit_annotations
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 64)
+            .sum();
+        violations + annotations
+    }
+
+    fn is_nothing(&self) -> bool {
+        self.violations.is_empty() && self.audit_annotations.is_empty()
+    }
+}
+
+/// The cache of a [`super::VapSet`]: a shard per binding.
+#[derive(Clone)]
+pub(super) struct VapCache {
+    cache: DecisionCache<VapOutcome>,
+    /// Per policy: the paths its CEL reads (`None`: not cached).
+    reads: Vec<Option<Vec<Vec<String>>>>,
+}
+
+impl Default for VapCache {
+    fn default() -> VapCache {
+        VapCache {
+            cache: DecisionCache::new(0, 0),
+            reads: Vec::new(),
+        }
+    }
+}
+
+impl VapCache {
+    pub(super) fn new(policies: &[Policy], bindings: usize, bytes: usize) -> VapCache {
+        VapCache {
+            cache: DecisionCache::new(bindings, bytes),
+            reads: policies.iter().map(policy_reads).collect(),
+        }
+    }
+
+    pub(super) fn budget(&self) -> usize {
+        self.cache.total_budget()
+    }
+
+    pub(super) fn stats(&self) -> CacheStats {
+        self.cache.stats()
+    }
+
+    /// The key of policy `policy` on this request with this param object (`namespace`:
+    /// the Namespace `namespaceObject` was made from).
+    pub(super) fn key(
+        &self,
+        policy: usize,
+        req: &Request,
+        namespace: Option<&Json>,
+        param: Option<&str>,
+    ) -> Option<Vec<u8>> {
+        if !self.cache.enabled() {
+            return None;
+        }
+        let paths = self.reads.get(policy)?.as_ref()?;
+        let label = param.unwrap_or("");
+        let mut key = Vec::with_capacity(256);
+        key.extend_from_slice(&(label.len() as u64).to_le_bytes());
+        key.extend_from_slice(label.as_bytes());
+        let null = Json::Null;
+        let namespace = if req.namespace.is_empty() {
+            &null
+        } else {
+            namespace.unwrap_or(&null)
+        };
+        for path in paths {
+            let Some((root, rest)) = path.split_first() else {
+                continue;
+            };
+            let value = match root.as_str() {
+                "object" => &req.object,
+                "oldObject" => &req.old_object,
+                "request" => &req.request,
+                "namespaceObject" => namespace,
+                _ => &null,
+            };
+            key.extend_from_slice(&part(value, rest));
+        }
+        Some(key)
+    }
+
+    pub(super) fn get(&self, binding: usize, key: &[u8]) -> Option<Arc<VapOutcome>> {
+        self.cache.get(binding, key)
+    }
+
+    /// Remembers a run's decisions unless it had an error.
+    pub(super) fn remember(&self, binding: usize, key: Vec<u8>, run: &VapOutcome) {
+        let failed = !run.ignored_errors.is_empty()
+            || run.violations.iter().any(|v| v.cause == Cause::Error);
+        if !failed {
+            self.cache.put(binding, key, Arc::new(run.clone()));
+        }
+    }
+}
+
+/// Appends a run's decisions to the request's.
+pub(super) fn merge(out: &mut VapOutcome, run: &VapOutcome) {
+    out.violations.extend(run.violations.iter().cloned());
+    out.audit_annotations
+        .extend(run.audit_annotations.iter().cloned());
+    out.ignored_errors
+        .extend(run.ignored_errors.iter().cloned());
+}
