@@ -96,6 +96,7 @@ impl<A: Remembered> DecisionCache<A> {
     }
 
     /// The answer under `key` alone, counted.
+    #[cfg(test)]
     pub(crate) fn get(&self, constraint: usize, key: &[u8]) -> Option<Arc<A>> {
         self.lookup(
             constraint,

@@ -10,9 +10,9 @@ use serde_json::Value as Json;
 
 use super::outcome::{Cause, VapOutcome};
 use super::policy::Policy;
-use super::reads::policy_reads;
+use super::reads::{policy_reads, PolicyReads};
 use super::request::Request;
-use crate::decision_cache::{part, CacheStats, DecisionCache, Remembered};
+use crate::decision_cache::{part, CacheStats, DecisionCache, Remembered, TemplateKeys};
 
 impl Remembered for VapOutcome {
     fn weight(&self) -> usize {
@@ -26,7 +26,9 @@ impl Remembered for VapOutcome {
     }
 
     fn is_nothing(&self) -> bool {
-        self.violations.is_empty() && self.audit_annotations.is_empty()
+        self.violations.is_empty()
+            && self.audit_annotations.is_empty()
+            && self.ignored_errors.is_empty()
     }
 }
 
@@ -35,7 +37,7 @@ impl Remembered for VapOutcome {
 pub(super) struct VapCache {
     cache: DecisionCache<VapOutcome>,
     /// Per policy: the paths its CEL reads (`None`: not cached).
-    reads: Vec<Option<Vec<Vec<String>>>>,
+    reads: Vec<Option<PolicyReads>>,
 }
 
 impl Default for VapCache {
@@ -63,55 +65,66 @@ impl VapCache {
         self.cache.stats()
     }
 
-    /// The key of policy `policy` on this request with this param object (`namespace`:
-    /// the Namespace `namespaceObject` was made from).
-    pub(super) fn key(
+    /// The keys of policy `policy` on this request with this param object (`namespace`:
+    /// the Namespace `namespaceObject` was made from): the full key (`f`, every value
+    /// read), and with message-only reads a coarse one (`c`, without them) that serves runs
+    /// that decided nothing.
+    pub(super) fn keys(
         &self,
         policy: usize,
         req: &Request,
         namespace: Option<&Json>,
         param: Option<&str>,
-    ) -> Option<Vec<u8>> {
+    ) -> Option<TemplateKeys> {
         if !self.cache.enabled() {
             return None;
         }
-        let paths = self.reads.get(policy)?.as_ref()?;
+        let reads = self.reads.get(policy)?.as_ref()?;
         let label = param.unwrap_or("");
-        let mut key = Vec::with_capacity(256);
-        key.extend_from_slice(&(label.len() as u64).to_le_bytes());
-        key.extend_from_slice(label.as_bytes());
+        let mut full = vec![b'f'];
+        full.extend_from_slice(&(label.len() as u64).to_le_bytes());
+        full.extend_from_slice(label.as_bytes());
         let null = Json::Null;
         let namespace = if req.namespace.is_empty() {
             &null
         } else {
             namespace.unwrap_or(&null)
         };
-        for path in paths {
-            let Some((root, rest)) = path.split_first() else {
-                continue;
-            };
-            let value = match root.as_str() {
-                "object" => &req.object,
-                "oldObject" => &req.old_object,
-                "request" => &req.request,
-                "namespaceObject" => namespace,
-                _ => &null,
-            };
-            key.extend_from_slice(&part(value, rest));
-        }
-        Some(key)
+        let append = |paths: &[Vec<String>], out: &mut Vec<u8>| {
+            for path in paths {
+                let Some((root, rest)) = path.split_first() else {
+                    continue;
+                };
+                let value = match root.as_str() {
+                    "object" => &req.object,
+                    "oldObject" => &req.old_object,
+                    "request" => &req.request,
+                    "namespaceObject" => namespace,
+                    _ => &null,
+                };
+                out.extend_from_slice(&part(value, rest));
+            }
+        };
+        append(&reads.paths, &mut full);
+        let coarse = (!reads.message_only.is_empty()).then(|| {
+            let mut coarse = full.clone();
+            coarse[0] = b'c';
+            append(&reads.message_only, &mut full);
+            coarse
+        });
+        Some(TemplateKeys { full, coarse })
     }
 
-    pub(super) fn get(&self, binding: usize, key: &[u8]) -> Option<Arc<VapOutcome>> {
-        self.cache.get(binding, key)
+    pub(super) fn lookup(&self, binding: usize, keys: &TemplateKeys) -> Option<Arc<VapOutcome>> {
+        self.cache.lookup(binding, keys)
     }
 
     /// Remembers a run's decisions unless it had an error.
-    pub(super) fn remember(&self, binding: usize, key: Vec<u8>, run: &VapOutcome) {
+    pub(super) fn remember(&self, binding: usize, keys: TemplateKeys, run: &VapOutcome) {
         let failed = !run.ignored_errors.is_empty()
             || run.violations.iter().any(|v| v.cause == Cause::Error);
         if !failed {
-            self.cache.put(binding, key, Arc::new(run.clone()));
+            self.cache.remember(binding, keys, Arc::new(run.clone()));
         }
     }
 }

@@ -361,8 +361,8 @@ impl VapSet {
                 };
                 for param in params {
                     let label = param.as_ref().map(|(l, _)| l.as_str());
-                    let key = self.cache.key(pi, req, input_namespace, label);
-                    if let Some(hit) = key.as_ref().and_then(|k| self.cache.get(bi, k)) {
+                    let keys = self.cache.keys(pi, req, input_namespace, label);
+                    if let Some(hit) = keys.as_ref().and_then(|k| self.cache.lookup(bi, k)) {
                         cached::merge(&mut out, &hit);
                         continue;
                     }
@@ -371,8 +371,8 @@ impl VapSet {
                     let scope = scope.get_or_init(|| input.scope());
                     let mut run = VapOutcome::default();
                     eval::validate(policy, binding, p, scope, self.bound(), &mut run);
-                    if let Some(key) = key {
-                        self.cache.remember(bi, key, &run);
+                    if let Some(keys) = keys {
+                        self.cache.remember(bi, keys, &run);
                     }
                     cached::merge(&mut out, &run);
                 }

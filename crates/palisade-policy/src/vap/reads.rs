@@ -15,16 +15,40 @@ use super::policy::{Compiled, Policy};
 /// The request's roots, as the policy's expressions name them.
 pub const ROOTS: [&str; 4] = ["object", "oldObject", "request", "namespaceObject"];
 
-/// The paths (root first) the policy may read; `None` when it cannot be cached.
-pub fn policy_reads(policy: &Policy) -> Option<Vec<Vec<String>>> {
+/// What a policy may read (paths root first).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyReads {
+    /// Read by match conditions, variables, validations or audit annotations.
+    pub paths: Vec<Vec<String>>,
+    /// Read only by `messageExpression`s, which run only for a failed validation: a run
+    /// that decided nothing never read them. Disjoint from `paths`, none below one of them.
+    pub message_only: Vec<Vec<String>>,
+}
+
+/// What the policy may read; `None` when it cannot be cached.
+pub fn policy_reads(policy: &Policy) -> Option<PolicyReads> {
     let mut compiled: Vec<&Compiled> = Vec::new();
     compiled.extend(policy.match_conditions.iter().map(|(_, c)| c));
     compiled.extend(policy.variables.iter().map(|(_, c)| c));
-    for v in &policy.validations {
-        compiled.push(&v.expression);
-        compiled.extend(v.message_expression.as_ref());
-    }
+    compiled.extend(policy.validations.iter().map(|v| &v.expression));
     compiled.extend(policy.audit_annotations.iter().map(|(_, c)| c));
+    let messages: Vec<&Compiled> = policy
+        .validations
+        .iter()
+        .filter_map(|v| v.message_expression.as_ref())
+        .collect();
+    let paths = minimal(all_reads(&compiled)?);
+    let message_only = minimal(all_reads(&messages)?)
+        .into_iter()
+        .filter(|m| !paths.iter().any(|p| m.starts_with(p) || p.starts_with(m)))
+        .collect();
+    Some(PolicyReads {
+        paths,
+        message_only,
+    })
+}
+
+fn all_reads(compiled: &[&Compiled]) -> Option<Vec<Vec<String>>> {
     let mut paths = Vec::new();
     for c in compiled {
         let expr = c.program.as_ref().ok()?;
@@ -32,16 +56,21 @@ pub fn policy_reads(policy: &Policy) -> Option<Vec<Vec<String>>> {
             return None;
         }
     }
+    Some(paths)
+}
+
+/// Sorted, deduplicated, with paths below another one dropped.
+fn minimal(mut paths: Vec<Vec<String>>) -> Vec<Vec<String>> {
     paths.sort();
     paths.dedup();
-    let mut minimal: Vec<Vec<String>> = Vec::new();
+    let mut out: Vec<Vec<String>> = Vec::new();
     for p in paths {
-        if minimal.last().is_some_and(|q| p.starts_with(q)) {
+        if out.last().is_some_and(|q| p.starts_with(q)) {
             continue;
         }
-        minimal.push(p);
+        out.push(p);
     }
-    Some(minimal)
+    out
 }
 
 /// Adds the paths `e` reads; false when it names `authorizer`.
