@@ -18,30 +18,25 @@ use crate::review::{cluster_copy, labels_of, subject_of};
 use crate::violation::PolicyError;
 
 /// The request inside an AdmissionReview, or the value itself when it is a request.
-fn request(review: &Json) -> Result<Json, String> {
+fn request(review: &Json) -> Result<&Json, String> {
     if !review.is_object() {
         return Err("an AdmissionReview or AdmissionRequest must be a JSON object".into());
     }
-    let mut req = match review.get("kind").and_then(Json::as_str) {
+    let req = match review.get("kind").and_then(Json::as_str) {
         Some("AdmissionReview") => review
             .get("request")
             .filter(|r| r.is_object())
-            .cloned()
             .ok_or("the AdmissionReview has no request")?,
-        _ => review.clone(),
+        _ => review,
     };
-    let present = |v: Option<&Json>| v.is_some_and(|o| !o.is_null());
     if !present(req.get("object")) && !present(req.get("oldObject")) {
         return Err("the request has neither object nor oldObject".into());
     }
-    if req.get("operation").and_then(Json::as_str) == Some("DELETE") && !present(req.get("object"))
-    {
-        let old = req.get("oldObject").cloned().unwrap_or(Json::Null);
-        if let Some(map) = req.as_object_mut() {
-            map.insert("object".into(), old);
-        }
-    }
     Ok(req)
+}
+
+fn present(v: Option<&Json>) -> bool {
+    v.is_some_and(|o| !o.is_null())
 }
 
 pub(crate) fn evaluate(
@@ -50,8 +45,8 @@ pub(crate) fn evaluate(
     point: &str,
     cluster_namespace: Option<&Json>,
 ) -> Result<ReviewOutcome, String> {
-    let mut req = request(review)?;
-    let namespace = req
+    let given = request(review)?;
+    let namespace = given
         .get("namespace")
         .and_then(Json::as_str)
         .filter(|n| !n.is_empty())
@@ -60,15 +55,28 @@ pub(crate) fn evaluate(
         set,
         cluster: cluster_namespace,
     };
-    if let (Some(ns), Some(map)) = (
-        namespace
-            .as_deref()
-            .and_then(|n| known.namespace(n))
-            .cloned(),
-        req.as_object_mut(),
-    ) {
-        map.insert("_unstable".into(), json!({ "namespace": ns }));
-    }
+    let ns_object = namespace.as_deref().and_then(|n| known.namespace(n));
+    let old_as_object = given.get("operation").and_then(Json::as_str) == Some("DELETE")
+        && !present(given.get("object"));
+    // The review the policies read: the request itself, or (copied only when needed) with
+    // a DELETE's oldObject as its object and the namespace as `_unstable.namespace`.
+    let owned;
+    let req = if old_as_object || ns_object.is_some() {
+        let mut copy = given.clone();
+        if let Some(map) = copy.as_object_mut() {
+            if old_as_object {
+                let old = given.get("oldObject").cloned().unwrap_or(Json::Null);
+                map.insert("object".into(), old);
+            }
+            if let Some(ns) = ns_object {
+                map.insert("_unstable".into(), json!({ "namespace": ns }));
+            }
+        }
+        owned = copy;
+        &owned
+    } else {
+        given
+    };
     let objects: Vec<&Json> = ["object", "oldObject"]
         .iter()
         .filter_map(|k| req.get(*k).filter(|o| o.is_object()))
@@ -76,7 +84,7 @@ pub(crate) fn evaluate(
     let judged = req.get("object").filter(|o| o.is_object());
     Ok(judge(
         &known,
-        &req,
+        req,
         &objects,
         namespace.as_deref(),
         judged,

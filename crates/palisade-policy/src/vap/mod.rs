@@ -231,9 +231,8 @@ impl VapSet {
         let json = object.root.to_json();
         let req = request::from_manifest(&json, &self.resources);
         let namespace = self.namespaces.get(&req.namespace);
-        let input = request::input(&req, namespace);
         let mut missing = Vec::new();
-        let outcome = self.judge(&req, &input, namespace, None, Some(&mut missing));
+        let outcome = self.judge(&req, namespace, None, Some(&mut missing));
         for (policy, ns) in missing {
             out.diagnostics.push(Diagnostic::note(
                 Some(policy.location.clone()),
@@ -292,8 +291,7 @@ impl VapSet {
     ) -> Result<VapOutcome, String> {
         let req = request::from_review(review, &self.resources)?;
         let namespace = self.namespace_named(&req.namespace, cluster_namespace);
-        let input = request::input(&req, namespace);
-        Ok(self.judge(&req, &input, namespace, cluster_namespace, None))
+        Ok(self.judge(&req, namespace, cluster_namespace, None))
     }
 
     /// The Namespace called `name`: `cluster`'s when it is that one, else the set's.
@@ -307,7 +305,6 @@ impl VapSet {
     fn judge<'s>(
         &'s self,
         req: &request::Request,
-        input: &eval::Input,
         input_namespace: Option<&Json>,
         cluster_namespace: Option<&Json>,
         mut missing: Option<&mut Vec<(&'s Policy, String)>>,
@@ -368,7 +365,8 @@ impl VapSet {
                     }
                     let p = param.map(|(label, json)| (label, self::cel::value(&json)));
                     let p = p.as_ref().map(|(l, v)| (l.as_str(), v.clone()));
-                    let scope = scope.get_or_init(|| input.scope());
+                    // The request in CEL's values, made only when a run needs it.
+                    let scope = scope.get_or_init(|| request::input(req, input_namespace).scope());
                     let mut run = VapOutcome::default();
                     eval::validate(policy, binding, p, scope, self.bound(), &mut run);
                     if let Some(keys) = keys {

@@ -128,9 +128,16 @@ pub fn from_review(review: &Json, resources: &ResourceMap) -> Result<Request, St
         r_group = group.to_string();
         r_version = str_at(req, &["kind", "version"]).to_string();
     }
-    let mut request: Map<String, Json> = req.as_object().cloned().unwrap_or_default();
-    request.remove("object");
-    request.remove("oldObject");
+    // Every field but the objects (copied once, above).
+    let request: Map<String, Json> = req
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(k, _)| *k != "object" && *k != "oldObject")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(Request {
         operation: operation.to_string(),
         group: r_group,
