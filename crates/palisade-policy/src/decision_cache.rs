@@ -1,4 +1,5 @@
-//! Remembered decisions of Gatekeeper templates, keyed by what the template can read.
+//! Remembered decisions of Gatekeeper templates, keyed by what the template can read (the
+//! ValidatingAdmissionPolicies' use the same store, see [`crate::vap`]'s `cached`).
 //!
 //! A template's answer is a function of `input` and `data` (its Rego is deterministic once
 //! the impure built-ins are excluded, see [`crate::input_reads`]). `input` is the review
@@ -18,10 +19,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use foldhash::fast::RandomState;
+use serde_json::Value as Json;
 
 use crate::input_reads::ReadSet;
-
-use serde_json::Value as Json;
 
 /// What a cache can hold: its approximate size, and whether it is an empty answer (the only
 /// kind a coarse key may serve).
@@ -136,7 +136,7 @@ impl<A: Remembered> DecisionCache<A> {
         self.put(constraint, key, answer);
     }
 
-    pub(crate) fn put(&self, constraint: usize, key: Vec<u8>, answer: Arc<A>) {
+    fn put(&self, constraint: usize, key: Vec<u8>, answer: Arc<A>) {
         let cost = key.len() + answer.weight() + 64;
         if cost > self.shard_budget {
             return;

@@ -22,10 +22,40 @@ pub fn rego_policy(rego: &str) {
     let (mut set, _) = PolicySet::from_objects(&inv.objects, limits);
     let _ = set.add_rego_module("fuzz.rego", rego);
     let _ = set.evaluate(&inv, &Config::default());
-    let review = serde_json::json!({"kind": "AdmissionReview", "request": {"operation": "CREATE",
-        "namespace": "n", "kind": {"group": "", "version": "v1", "kind": "Pod"},
-        "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}}});
-    let _ = set.evaluate_review(&review);
+    let mut fresh = set.clone();
+    fresh.set_decision_cache_bytes(0);
+    // The decision cache must never change an answer: reviews that differ in one place
+    // each, judged twice over by the set and by a copy without the cache.
+    let reviews: Vec<serde_json::Value> = [
+        ("CREATE", "p", "i", "b"),
+        ("CREATE", "q", "i", "b"),
+        ("CREATE", "p", "j", "b"),
+        ("UPDATE", "p", "i", "b"),
+        ("CREATE", "p", "i", "c"),
+    ]
+    .iter()
+    .map(|(op, name, image, label)| {
+        serde_json::json!({"kind": "AdmissionReview", "request": {"operation": op, "uid": name,
+            "namespace": "n", "name": name, "kind": {"group": "", "version": "v1", "kind": "Pod"},
+            "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"a": label}},
+                "spec": {"containers": [{"name": "c", "image": image}]}}}})
+    })
+    .collect();
+    for _ in 0..2 {
+        for review in &reviews {
+            let (got, want) = (set.evaluate_review(review), fresh.evaluate_review(review));
+            if let (Ok(got), Ok(want)) = (got, want) {
+                // An evaluation over its time budget is an error, and may be in one only.
+                if got.errors.is_empty() && want.errors.is_empty() {
+                    assert_eq!(
+                        serde_json::to_value(&got).ok(),
+                        serde_json::to_value(&want).ok(),
+                        "the decision cache changed an answer on {review}"
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// `cel_expression`: `text` (its first 512 bytes: longer literals only make slower loops,
@@ -58,5 +88,39 @@ pub fn cel_expression(text: &str) {
             out.warnings(),
             out.all_audit_annotations(),
         );
+    }
+    // The decision cache must never change an answer: requests that differ in one place
+    // each, judged twice over by the set and by a copy without the cache.
+    let mut fresh = set.clone();
+    fresh.set_cache_bytes(0);
+    let mut variants = vec![review.clone()];
+    for (pointer, value) in [
+        ("/request/name", serde_json::json!("e")),
+        ("/request/object/metadata/name", serde_json::json!("e")),
+        ("/request/object/spec/replicas", serde_json::json!(5)),
+        ("/request/userInfo/username", serde_json::json!("v")),
+        ("/request/oldObject", serde_json::Value::Null),
+    ] {
+        let mut v = review.clone();
+        if let Some(slot) = v.pointer_mut(pointer) {
+            *slot = value;
+        }
+        variants.push(v);
+    }
+    let failed = |o: &crate::vap::VapOutcome| {
+        !o.ignored_errors.is_empty()
+            || o.violations
+                .iter()
+                .any(|v| v.cause == crate::vap::Cause::Error)
+    };
+    for _ in 0..2 {
+        for v in &variants {
+            if let (Ok(got), Ok(want)) = (set.evaluate_request(v), fresh.evaluate_request(v)) {
+                // An evaluation over its time budget is an error, and may be in one only.
+                if !failed(&got) && !failed(&want) {
+                    assert_eq!(got, want, "the decision cache changed an answer on {v}");
+                }
+            }
+        }
     }
 }
