@@ -158,6 +158,9 @@ pub fn input_reads(modules: &[Ref<Module>], entry: &str) -> InputReads {
     InputReads::Paths(read)
 }
 
+/// The most paths a function's parameter may be read at before the whole argument counts.
+const MAX_ARGUMENT_PATHS: usize = 64;
+
 pub(super) const INPUT: &str = "input";
 
 fn count_input_tokens(module: &Module) -> anyhow::Result<usize> {
@@ -476,6 +479,16 @@ impl<'a> Walker<'a> {
                 continue;
             }
             self.rule(def, &param, &mut reads, true);
+        }
+        // Functions calling functions with distinct fields can multiply paths (2^depth);
+        // past a bound the whole argument is read.
+        if let Rel::Paths(paths) = reads {
+            let paths = minimal(paths);
+            reads = if paths.len() > MAX_ARGUMENT_PATHS {
+                Rel::Whole
+            } else {
+                Rel::Paths(paths)
+            };
         }
         self.memo.insert(memo_key, reads.clone());
         reads
