@@ -286,13 +286,7 @@ impl<'a> Walker<'a> {
                 value,
                 collection,
                 ..
-            } => {
-                if let Some(k) = key {
-                    self.expr(k, target, out);
-                }
-                self.expr(value, target, out);
-                self.expr(collection, target, out);
-            }
+            } => self.membership(key.as_ref(), value, collection, target, out),
             Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => {
                 self.expr(expr, target, out)
             }
@@ -365,14 +359,24 @@ impl<'a> Walker<'a> {
                 value,
                 collection,
                 ..
-            } => {
-                if let Some(k) = key {
-                    self.expr(k, target, out);
-                }
-                self.expr(value, target, out);
-                self.expr(collection, target, out);
-            }
+            } => self.membership(key.as_ref(), value, collection, target, out),
         }
+    }
+
+    /// `[key,] value in collection`, as an expression or after `some`.
+    fn membership(
+        &mut self,
+        key: Option<&Ref<Expr>>,
+        value: &Ref<Expr>,
+        collection: &Ref<Expr>,
+        target: &str,
+        out: &mut Rel,
+    ) {
+        if let Some(k) = key {
+            self.expr(k, target, out);
+        }
+        self.expr(value, target, out);
+        self.expr(collection, target, out);
     }
 
     pub(super) fn count(&mut self, target: &str) {
@@ -575,7 +579,7 @@ pub(super) fn dotted_name(expr: &Ref<Expr>) -> Option<String> {
 }
 
 /// Sorted, deduplicated, with paths below another one dropped.
-fn minimal(mut paths: Vec<Vec<String>>) -> Vec<Vec<String>> {
+pub(crate) fn minimal(mut paths: Vec<Vec<String>>) -> Vec<Vec<String>> {
     paths.sort();
     paths.dedup();
     let mut out: Vec<Vec<String>> = Vec::new();

@@ -12,6 +12,9 @@ use palisade_policy::input_reads::InputReads;
 use palisade_policy::{Limits, PolicySet, ReviewOutcome};
 use serde_json::{json, Value as Json};
 
+mod variants;
+use variants::{changed, scalar_paths};
+
 fn library() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/corpora/gatekeeper-library/library")
@@ -40,49 +43,6 @@ fn samples(dir: &Path, out: &mut Vec<(PathBuf, PathBuf)>) {
     }
 }
 
-/// Paths of the first `limit` scalars of a value, depth first.
-fn scalar_paths(v: &Json, at: &mut Vec<String>, out: &mut Vec<Vec<String>>, limit: usize) {
-    if out.len() >= limit {
-        return;
-    }
-    match v {
-        Json::Object(map) => {
-            for (k, child) in map {
-                at.push(k.clone());
-                scalar_paths(child, at, out, limit);
-                at.pop();
-            }
-        }
-        Json::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                at.push(i.to_string());
-                scalar_paths(child, at, out, limit);
-                at.pop();
-            }
-        }
-        _ => out.push(at.clone()),
-    }
-}
-
-fn changed(v: &Json, path: &[String]) -> Option<Json> {
-    let mut v = v.clone();
-    let mut cur = &mut v;
-    for p in path {
-        cur = match cur {
-            Json::Object(map) => map.get_mut(p)?,
-            Json::Array(items) => items.get_mut(p.parse::<usize>().ok()?)?,
-            _ => return None,
-        };
-    }
-    *cur = match cur {
-        Json::String(s) => json!(format!("{s}-x")),
-        Json::Bool(b) => json!(!*b),
-        Json::Number(n) => json!(n.as_f64().unwrap_or(0.0) as i64 + 1),
-        _ => json!("x"),
-    };
-    Some(v)
-}
-
 /// The object, renamed as a ReplicaSet names its pods, and with each of its first scalars
 /// changed in turn.
 fn variants(object: &Json) -> Vec<Json> {
@@ -93,8 +53,7 @@ fn variants(object: &Json) -> Vec<Json> {
         meta.insert("uid".into(), json!("0b7a2c61-1111-4222-8333-944455556666"));
     }
     out.push(renamed);
-    let mut paths = Vec::new();
-    scalar_paths(object, &mut Vec::new(), &mut paths, 16);
+    let paths = scalar_paths(object, 16);
     out.extend(paths.iter().filter_map(|p| changed(object, p)));
     out
 }

@@ -10,6 +10,9 @@ use palisade_core::inventory;
 use palisade_policy::vap::VapSet;
 use serde_json::{json, Value as Json};
 
+mod variants;
+use variants::{changed, scalar_paths};
+
 #[path = "vap_oracle/requests.rs"]
 #[allow(dead_code)]
 mod requests;
@@ -36,45 +39,6 @@ fn review(case: &requests::Case) -> Json {
         "object": object, "oldObject": old, "dryRun": false}})
 }
 
-fn scalars(v: &Json, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
-    match v {
-        Json::Object(map) => {
-            for (k, c) in map {
-                at.push(k.clone());
-                scalars(c, at, out);
-                at.pop();
-            }
-        }
-        Json::Array(items) => {
-            for (i, c) in items.iter().enumerate() {
-                at.push(i.to_string());
-                scalars(c, at, out);
-                at.pop();
-            }
-        }
-        _ => out.push(at.clone()),
-    }
-}
-
-fn changed(v: &Json, path: &[String]) -> Option<Json> {
-    let mut v = v.clone();
-    let mut cur = &mut v;
-    for p in path {
-        cur = match cur {
-            Json::Object(map) => map.get_mut(p)?,
-            Json::Array(items) => items.get_mut(p.parse::<usize>().ok()?)?,
-            _ => return None,
-        };
-    }
-    *cur = match cur {
-        Json::String(s) => json!(format!("{s}x")),
-        Json::Bool(b) => json!(!*b),
-        Json::Number(n) => json!(n.as_i64().unwrap_or(0) + 1),
-        _ => json!("x"),
-    };
-    Some(v)
-}
-
 fn variants(review: &Json) -> Vec<Json> {
     let mut out = vec![review.clone()];
     let mut renamed = review.clone();
@@ -82,9 +46,7 @@ fn variants(review: &Json) -> Vec<Json> {
     renamed["request"]["object"]["metadata"]["name"] = json!("web-2");
     renamed["request"]["userInfo"] = json!({"username": "bob", "groups": []});
     out.push(renamed);
-    let mut paths = Vec::new();
-    scalars(&review["request"], &mut vec![], &mut paths);
-    for p in paths.iter().take(40) {
+    for p in &scalar_paths(&review["request"], 40) {
         let mut whole = review.clone();
         if let Some(v) = changed(&review["request"], p) {
             whole["request"] = v;

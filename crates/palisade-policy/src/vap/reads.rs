@@ -11,6 +11,7 @@ use cel::common::ast::Expr;
 
 use super::cel::children;
 use super::policy::{Compiled, Policy};
+use crate::input_reads::minimal;
 
 /// The request's roots, as the policy's expressions name them.
 pub const ROOTS: [&str; 4] = ["object", "oldObject", "request", "namespaceObject"];
@@ -57,20 +58,6 @@ fn all_reads(compiled: &[&Compiled]) -> Option<Vec<Vec<String>>> {
         }
     }
     Some(paths)
-}
-
-/// Sorted, deduplicated, with paths below another one dropped.
-fn minimal(mut paths: Vec<Vec<String>>) -> Vec<Vec<String>> {
-    paths.sort();
-    paths.dedup();
-    let mut out: Vec<Vec<String>> = Vec::new();
-    for p in paths {
-        if out.last().is_some_and(|q| p.starts_with(q)) {
-            continue;
-        }
-        out.push(p);
-    }
-    out
 }
 
 /// Adds the paths `e` reads; false when it names `authorizer`.
