@@ -214,14 +214,12 @@ impl<'r> Keys<'r> {
         let coarse = (!read.message_only.is_empty()).then(|| {
             let mut coarse = full.clone();
             coarse[0] = b'c';
-            let mut parts = Vec::new();
-            self.append(&read.message_only, &mut parts);
-            // Each part starts with its defined byte; only those bytes go in.
             for m in &read.message_only {
-                let defined = self.part_of(m).first().copied().unwrap_or(0);
-                coarse.push(defined);
+                let part = self.part_of(m);
+                // Each part starts with its defined byte; only that byte goes in the coarse key.
+                coarse.push(part.first().copied().unwrap_or(0));
+                full.extend_from_slice(&part);
             }
-            full.extend_from_slice(&parts);
             coarse
         });
         TemplateKeys { full, coarse }

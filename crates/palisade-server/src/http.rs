@@ -63,9 +63,7 @@ pub(crate) async fn handle(
         (&Method::GET, "/metrics") => reply(
             StatusCode::OK,
             "text/plain; version=0.0.4",
-            shared
-                .metrics
-                .render_with(shared.judge.policy_cache_stats()),
+            shared.metrics.render(shared.judge.policy_cache_stats()),
         ),
         (&Method::POST, "/validate") => validate(&shared, req).await,
         (_, "/validate" | "/healthz" | "/readyz" | "/metrics") => {

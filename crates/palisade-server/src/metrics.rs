@@ -79,13 +79,9 @@ impl Metrics {
         })
     }
 
-    /// The text exposition.
-    pub fn render(&self) -> String {
-        self.render_with(None)
-    }
-
-    /// [`Metrics::render`] plus the user policies' decision cache counters.
-    pub fn render_with(&self, cache: Option<palisade_policy::CacheStats>) -> String {
+    /// The exposition text; `cache`: the user policies' decision cache counters, when
+    /// there are user policies.
+    pub fn render(&self, cache: Option<palisade_policy::CacheStats>) -> String {
         let mut out = String::new();
         out.push_str("# HELP palisade_admission_requests_total Admission requests by operation and result.\n# TYPE palisade_admission_requests_total counter\n");
         if let Ok(m) = self.requests.lock() {
@@ -168,7 +164,7 @@ mod tests {
         m.request("CREATE", "allowed", Duration::from_micros(300));
         m.request("CREATE", "denied", Duration::from_millis(3));
         m.decision("a\"b", "deny");
-        let text = m.render();
+        let text = m.render(None);
         assert!(
             text.contains("palisade_admission_request_duration_seconds_bucket{le=\"0.0005\"} 1\n")
         );

@@ -57,6 +57,15 @@ impl VapCache {
         }
     }
 
+    /// An empty cache of `bytes` over `bindings` bindings, for the same policies (their
+    /// reads are found once, when the set is loaded).
+    pub(super) fn renewed(&self, bindings: usize, bytes: usize) -> VapCache {
+        VapCache {
+            cache: DecisionCache::new(bindings, bytes),
+            reads: self.reads.clone(),
+        }
+    }
+
     pub(super) fn budget(&self) -> usize {
         self.cache.total_budget()
     }

@@ -153,7 +153,7 @@ impl VapSet {
 
     /// Sets the decision cache's budget in bytes (0: none) and empties it.
     pub fn set_cache_bytes(&mut self, bytes: usize) {
-        self.cache = cached::VapCache::new(&self.policies, self.bindings.len(), bytes);
+        self.cache = self.cache.renewed(self.bindings.len(), bytes);
     }
 
     /// Hits and misses of the decision cache so far.
