@@ -8,8 +8,16 @@
 //! Namespaces are matched as written: an object without `metadata.namespace` is matched with
 //! objects that also leave it out (a Helm chart or kustomization applied to one namespace),
 //! never with a guessed `default`.
+//!
+//! A scan may judge an object before the inventory is complete, while its tree is still in
+//! cache: with [`Context::recording`], which knows nothing and writes down every [`Lookup`].
+//! When the complete context [`answers`](Context::answers) none of them either, the rules saw
+//! exactly what they would have seen, and their findings stand.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
+
+use compact_str::CompactString;
 
 use crate::inventory::{Inventory, Object};
 use crate::yaml::Node;
@@ -22,6 +30,19 @@ pub struct Context<'a> {
     service_accounts: HashMap<&'a str, HashMap<&'a str, &'a Object>>,
     /// Namespace as written (`""` when left out) → LimitRanges.
     limit_ranges: HashMap<&'a str, Vec<&'a Object>>,
+    /// Where lookups are written down, for a context that knows nothing yet.
+    log: Option<&'a Mutex<Vec<Lookup>>>,
+}
+
+/// One question a rule asked of a [`Context`] (namespaces as written, `""` when left out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// The `Namespace` object of this name.
+    Namespace(CompactString),
+    /// The ServiceAccount of this namespace and name.
+    ServiceAccount(CompactString, CompactString),
+    /// The LimitRanges of this namespace.
+    LimitRanges(CompactString),
 }
 
 /// Map key of a namespace as written: `""` when left out (no real namespace is empty).
@@ -33,6 +54,38 @@ impl<'a> Context<'a> {
     /// A context that knows nothing (a lone object).
     pub fn none() -> Context<'static> {
         Context::default()
+    }
+
+    /// A context that knows nothing and writes every lookup into `log`: for judging an
+    /// object before the inventory is complete (see the module docs).
+    pub fn recording(log: &'a Mutex<Vec<Lookup>>) -> Context<'a> {
+        Context {
+            log: Some(log),
+            ..Context::default()
+        }
+    }
+
+    /// True when this context knows something for `lookup`, so that a rule asking it would
+    /// get another answer than from [`Context::none`].
+    pub fn answers(&self, lookup: &Lookup) -> bool {
+        match lookup {
+            Lookup::Namespace(name) => self.namespaces.contains_key(name.as_str()),
+            Lookup::ServiceAccount(namespace, name) => self
+                .service_accounts
+                .get(namespace.as_str())
+                .is_some_and(|names| names.contains_key(name.as_str())),
+            Lookup::LimitRanges(namespace) => self
+                .limit_ranges
+                .get(namespace.as_str())
+                .is_some_and(|l| !l.is_empty()),
+        }
+    }
+
+    fn note(&self, lookup: impl FnOnce() -> Lookup) {
+        if let Some(log) = self.log {
+            // A poisoned log only means another rule panicked; the entry is still wanted.
+            log.lock().unwrap_or_else(|e| e.into_inner()).push(lookup());
+        }
     }
 
     /// Indexes the objects of an inventory. Cheap: one pass comparing kinds.
@@ -67,14 +120,15 @@ impl<'a> Context<'a> {
 
     /// The `Namespace` object an object lives in, when the input has it.
     pub fn namespace_of(&self, object: &Object) -> Option<&'a Object> {
-        self.namespaces
-            .get(object.id.namespace.as_deref()?)
-            .copied()
+        let name = object.id.namespace.as_deref()?;
+        self.note(|| Lookup::Namespace(name.into()));
+        self.namespaces.get(name).copied()
     }
 
     /// The ServiceAccount a workload runs as (`serviceAccountName`, else `default`), in the
     /// workload's namespace, when the input has it.
     pub fn service_account(&self, namespace: Option<&str>, name: &str) -> Option<&'a Object> {
+        self.note(|| Lookup::ServiceAccount(ns_key(namespace).into(), name.into()));
         self.service_accounts
             .get(ns_key(namespace))?
             .get(name)
@@ -83,6 +137,7 @@ impl<'a> Context<'a> {
 
     /// The LimitRanges of a namespace (as written; see the module docs).
     pub fn limit_ranges(&self, namespace: Option<&str>) -> &[&'a Object] {
+        self.note(|| Lookup::LimitRanges(ns_key(namespace).into()));
         self.limit_ranges
             .get(ns_key(namespace))
             .map_or(&[], Vec::as_slice)
@@ -144,6 +199,33 @@ mod tests {
         assert!(ctx.service_account(Some("a"), "t").is_none());
         assert!(ctx.service_account(None, "t").is_some());
         assert!(Context::none().service_account(Some("a"), "s").is_none());
+    }
+
+    #[test]
+    fn a_recording_context_knows_nothing_and_notes_every_question() {
+        let inv = inventory(
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: s, namespace: a}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\n",
+        );
+        let log = Mutex::new(Vec::new());
+        let recording = Context::recording(&log);
+        assert!(recording.service_account(Some("a"), "s").is_none());
+        assert!(recording.namespace_of(&inv.objects[1]).is_none());
+        assert!(recording
+            .limit_range_default(None, "limits", "cpu")
+            .is_none());
+        let asked = log.into_inner().unwrap_or_default();
+        assert_eq!(
+            asked,
+            vec![
+                Lookup::ServiceAccount("a".into(), "s".into()),
+                Lookup::Namespace("a".into()),
+                Lookup::LimitRanges("".into()),
+            ]
+        );
+        let ctx = Context::of(&inv);
+        let answered: Vec<bool> = asked.iter().map(|l| ctx.answers(l)).collect();
+        assert_eq!(answered, vec![true, false, false]);
+        assert!(!ctx.answers(&Lookup::ServiceAccount("".into(), "s".into())));
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub mod workload;
 pub mod yaml;
 
 pub use config::Config;
-pub use context::Context;
+pub use context::{Context, Lookup};
 pub use date::Date;
 pub use emit::Emitter;
 pub use finding::{Finding, Location, ObjectRef, Severity};

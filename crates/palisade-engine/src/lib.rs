@@ -24,9 +24,13 @@ pub mod frameworks;
 mod order;
 mod policies;
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
 use palisade_core::inventory::Loaded;
 use palisade_core::{
-    exceptions, Config, Context, Date, Finding, Inventory, Object, Report, Rule, Stats,
+    exceptions, Config, Context, Date, Finding, Inventory, Lookup, Object, ObjectRef, Report, Rule,
+    Stats,
 };
 use rayon::prelude::*;
 
@@ -61,6 +65,17 @@ impl ScanOptions {
         self.frameworks = frameworks;
         self
     }
+}
+
+/// What the per-object rules made of one input while its trees were in cache.
+struct Ahead {
+    /// Findings of the rules that judge objects alone.
+    alone: Vec<Finding>,
+    /// Findings of the rules that read context, judged with a context that knew nothing.
+    in_context: Vec<Finding>,
+    /// The objects (index in the input) that asked the context something, with their
+    /// questions.
+    asked: Vec<(usize, Vec<Lookup>)>,
 }
 
 /// The registered analyzers.
@@ -141,9 +156,12 @@ impl Engine {
     }
 
     /// The same scan over inputs not loaded yet: `load` reads each source (in parallel), and
-    /// the rules that judge objects alone run on its objects right away, while their trees
-    /// are still in cache; the rest runs once the inventory is complete. The report is the
-    /// one [`Engine::scan`] makes of the returned inventory (a test holds the two equal).
+    /// the per-object rules run on its objects right away, while their trees are still in
+    /// cache; the rules that read an object's context run then too, against a context that
+    /// knows nothing yet and notes what they ask ([`Context::recording`]). Once the inventory
+    /// is complete, only the objects whose questions the real context answers are judged
+    /// again; the rest runs on the whole inventory. The report is the one [`Engine::scan`]
+    /// makes of the returned inventory (a test holds the two equal).
     pub fn scan_sources<S: Sync>(
         &self,
         sources: &[S],
@@ -151,12 +169,12 @@ impl Engine {
         config: &Config,
         options: &ScanOptions,
     ) -> (Inventory, Report) {
-        let loaded: Vec<(Loaded, Vec<Finding>)> = sources
+        let loaded: Vec<(Loaded, Ahead)> = sources
             .par_iter()
             .map(|source| {
                 let loaded = load(source);
-                let findings = self.judge_alone(&loaded.objects, config);
-                (loaded, findings)
+                let ahead = self.judge_ahead(&loaded.objects, config);
+                (loaded, ahead)
             })
             .collect();
         let mut inventory = Inventory::default();
@@ -165,12 +183,84 @@ impl Engine {
             .objects
             .reserve(loaded.iter().map(|(l, _)| l.objects.len()).sum());
         let mut alone = Vec::with_capacity(loaded.len());
-        for (l, findings) in loaded {
+        let mut ahead_of = Vec::with_capacity(loaded.len());
+        for (l, ahead) in loaded {
+            let first = inventory.objects.len();
             inventory.add(l);
-            alone.push(findings);
+            alone.push(ahead.alone);
+            ahead_of.push((first, ahead.in_context, ahead.asked));
         }
-        let report = self.finish(&inventory, alone, config, options);
+        let context = Context::of(&inventory);
+        let (in_context, whole) = rayon::join(
+            || {
+                ahead_of
+                    .into_par_iter()
+                    .map(|(first, findings, asked)| {
+                        let objects = inventory.objects.get(first..).unwrap_or_default();
+                        self.settle(objects, findings, asked, &context, config)
+                    })
+                    .collect::<Vec<Vec<Finding>>>()
+            },
+            || self.analyze_whole(&inventory, config),
+        );
+        let report = self.assemble(&inventory, vec![alone, in_context], whole, config, options);
         (inventory, report)
+    }
+
+    /// Both kinds of per-object rules over one input's objects, the context rules against a
+    /// context that knows nothing yet, with each object's questions to it.
+    fn judge_ahead(&self, objects: &[Object], config: &Config) -> Ahead {
+        let alone = self.judge_alone(objects, config);
+        let log = Mutex::new(Vec::new());
+        let context = Context::recording(&log);
+        let mut in_context = Vec::new();
+        let mut asked = Vec::new();
+        for (i, object) in objects.iter().enumerate() {
+            in_context.extend(self.judge_in_context(
+                std::slice::from_ref(object),
+                &context,
+                config,
+            ));
+            let questions = std::mem::take(&mut *log.lock().unwrap_or_else(|e| e.into_inner()));
+            if !questions.is_empty() {
+                asked.push((i, questions));
+            }
+        }
+        order::sort(&mut in_context);
+        Ahead {
+            alone,
+            in_context,
+            asked,
+        }
+    }
+
+    /// One input's context findings made ahead, with the objects whose questions `context`
+    /// answers judged again in it. `objects` starts at the input's first object.
+    fn settle(
+        &self,
+        objects: &[Object],
+        mut findings: Vec<Finding>,
+        asked: Vec<(usize, Vec<Lookup>)>,
+        context: &Context,
+        config: &Config,
+    ) -> Vec<Finding> {
+        let again: Vec<&Object> = asked
+            .iter()
+            .filter(|(_, questions)| questions.iter().any(|q| context.answers(q)))
+            .filter_map(|(i, _)| objects.get(*i))
+            .collect();
+        if again.is_empty() {
+            return findings;
+        }
+        // A finding names its object by the object's own shared id.
+        let judged_again: HashSet<*const ObjectRef> =
+            again.iter().map(|o| Arc::as_ptr(&o.id)).collect();
+        findings.retain(|f| !judged_again.contains(&Arc::as_ptr(&f.object)));
+        for object in again {
+            findings.extend(self.judge_in_context(std::slice::from_ref(object), context, config));
+        }
+        order::sort(&mut findings);
+        findings
     }
 
     /// Rules that judge objects alone, sorted by place.

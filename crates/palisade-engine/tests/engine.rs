@@ -198,3 +198,66 @@ fn scan_sources_equals_scan() {
     assert_eq!(streamed.errors, whole.errors);
     assert_eq!(streamed.stats.objects, whole.stats.objects);
 }
+
+/// Context that lives in another input than the workload it concerns (a ServiceAccount that
+/// opts out of token mounting, a LimitRange with defaults) is honoured when inputs are judged
+/// while they load, whichever input comes first; a workload without such context keeps the
+/// findings it was given ahead.
+#[test]
+fn context_from_another_input_is_honoured_when_judged_ahead() {
+    let workload = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\nspec:\n  template:\n    metadata: {labels: {app: api}}\n    spec:\n      serviceAccountName: api\n      containers:\n      - {name: c, image: nginx:1.27}\n";
+    let context = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: api, namespace: shop}\nautomountServiceAccountToken: false\n---\napiVersion: v1\nkind: LimitRange\nmetadata: {name: defaults, namespace: shop}\nspec:\n  limits:\n  - type: Container\n    default: {cpu: 500m, memory: 256Mi}\n    defaultRequest: {cpu: 100m, memory: 128Mi}\n";
+    let other = workload.replace("namespace: shop", "namespace: other");
+    let engine = Engine::builtin();
+    let config = Config::default();
+    let options = ScanOptions::on(TODAY);
+    let read = |(name, text): &(&str, &str)| load_str(name, text, &LoadLimits::default());
+    let ids_on = |findings: &[Finding], path: &str| -> Vec<String> {
+        let mut ids: Vec<String> = findings
+            .iter()
+            .filter(|f| &*f.location.path == path)
+            .map(|f| f.rule_id.to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let alone = {
+        let loaded = load_str("w.yaml", workload, &LoadLimits::default());
+        engine.check_objects(&loaded.objects, &Context::none(), &config)
+    };
+    let alone_ids = ids_on(&alone, "w.yaml");
+    for order in [
+        [
+            ("w.yaml", workload),
+            ("ctx.yaml", context),
+            ("o.yaml", other.as_str()),
+        ],
+        [
+            ("ctx.yaml", context),
+            ("o.yaml", other.as_str()),
+            ("w.yaml", workload),
+        ],
+    ] {
+        let (inventory, streamed) = engine.scan_sources(&order, read, &config, &options);
+        let whole = engine.scan(&inventory, &config, &options);
+        assert_eq!(streamed.findings, whole.findings);
+        let in_context = ids_on(&streamed.findings, "w.yaml");
+        assert!(
+            alone_ids.iter().any(|id| id == "PAL-POD-033"),
+            "{alone_ids:?}"
+        );
+        assert!(
+            !in_context.iter().any(|id| id == "PAL-POD-033"),
+            "{in_context:?}"
+        );
+        assert!(
+            in_context.len() + 2 <= alone_ids.len(),
+            "the LimitRange and the ServiceAccount should each take findings away: {in_context:?} vs {alone_ids:?}"
+        );
+        // The same workload where nothing is known keeps every finding it had alone (the
+        // inventory-wide analyses add theirs).
+        let mut per_object = ids_on(&streamed.findings, "o.yaml");
+        per_object.retain(|id| alone_ids.contains(id));
+        assert_eq!(per_object, alone_ids);
+    }
+}
