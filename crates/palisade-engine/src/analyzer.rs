@@ -1,5 +1,7 @@
 //! The [`Analyzer`] trait: what an analyzer crate registers with the engine.
 
+use std::any::Any;
+
 use palisade_core::{Config, Context, Finding, Inventory, LoadError, LoadNote, Object, Rule};
 
 /// What an inventory-wide analysis found: findings, and the problems it met on the way (a
@@ -13,6 +15,10 @@ pub struct Analysis {
     /// Things worth knowing; nothing was skipped.
     pub notes: Vec<LoadNote>,
 }
+
+/// What an analyzer read from a run of objects ahead of its inventory-wide analysis
+/// ([`Analyzer::read_ahead`]); only the analyzer that made it knows its type.
+pub type ReadAhead = Box<dyn Any + Send>;
 
 /// One source of findings: the built-in checks today; RBAC, network policy and user
 /// policies (Rego, CEL) as their crates land. Analyzers are pure: no I/O, no printing.
@@ -61,6 +67,28 @@ pub trait Analyzer: Send + Sync {
             findings: self.check_inventory(inventory, config),
             ..Analysis::default()
         }
+    }
+
+    /// Reads what the inventory-wide analysis needs from each object alone, on one input's
+    /// objects: a scan calls it right after the input is parsed, while the trees are still in
+    /// cache, and hands the results to [`Analyzer::analyze_read`]. `None` (the default):
+    /// nothing to read ahead.
+    fn read_ahead(&self, objects: &[Object], config: &Config) -> Option<ReadAhead> {
+        let _ = (objects, config);
+        None
+    }
+
+    /// [`Analyzer::analyze_inventory`] given what [`Analyzer::read_ahead`] read from every
+    /// input, each with the index of the input's first object in the inventory. It must give
+    /// the same analysis; the default ignores what was read.
+    fn analyze_read(
+        &self,
+        inventory: &Inventory,
+        config: &Config,
+        read: Vec<(usize, ReadAhead)>,
+    ) -> Analysis {
+        let _ = read;
+        self.analyze_inventory(inventory, config)
     }
 }
 
@@ -113,6 +141,8 @@ impl Analyzer for RbacAnalyzer {
     }
 }
 
+use palisade_netpol::endpoints::Pods;
+
 /// The network analysis of `palisade-netpol`: default-deny coverage, wide-open policies,
 /// exposure from outside, sensitive ports and data classes (`PAL-NET-008`..`017`). The
 /// connectivity model is built once per scan, from the whole inventory.
@@ -129,5 +159,29 @@ impl Analyzer for NetpolAnalyzer {
 
     fn check_inventory(&self, inventory: &Inventory, config: &Config) -> Vec<Finding> {
         palisade_netpol::scan::check(inventory, config)
+    }
+
+    /// The workloads (labels, ports, service account), read while each input is in cache.
+    fn read_ahead(&self, objects: &[Object], config: &Config) -> Option<ReadAhead> {
+        palisade_netpol::scan::read_ahead(objects, config).map(|read| Box::new(read) as ReadAhead)
+    }
+
+    fn analyze_read(
+        &self,
+        inventory: &Inventory,
+        config: &Config,
+        read: Vec<(usize, ReadAhead)>,
+    ) -> Analysis {
+        let mut workloads = Vec::new();
+        for (first, part) in read {
+            let Ok(part) = part.downcast::<Vec<(usize, Pods)>>() else {
+                return self.analyze_inventory(inventory, config);
+            };
+            workloads.extend(part.into_iter().map(|(i, pods)| (first + i, pods)));
+        }
+        Analysis {
+            findings: palisade_netpol::scan::check_read(inventory, config, workloads),
+            ..Analysis::default()
+        }
     }
 }

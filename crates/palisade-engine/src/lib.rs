@@ -34,7 +34,7 @@ use palisade_core::{
 };
 use rayon::prelude::*;
 
-pub use analyzer::{Analysis, Analyzer, BuiltinChecks, NetpolAnalyzer, RbacAnalyzer};
+pub use analyzer::{Analysis, Analyzer, BuiltinChecks, NetpolAnalyzer, RbacAnalyzer, ReadAhead};
 pub use frameworks::FrameworkId;
 pub use policies::PolicyAnalyzer;
 
@@ -76,6 +76,8 @@ struct Ahead {
     /// The objects (index in the input) that asked the context something, with their
     /// questions.
     asked: Vec<(usize, Vec<Lookup>)>,
+    /// What each analyzer read ahead for its inventory-wide analysis, in analyzer order.
+    read: Vec<Option<ReadAhead>>,
 }
 
 /// The registered analyzers.
@@ -184,11 +186,20 @@ impl Engine {
             .reserve(loaded.iter().map(|(l, _)| l.objects.len()).sum());
         let mut alone = Vec::with_capacity(loaded.len());
         let mut ahead_of = Vec::with_capacity(loaded.len());
+        // Per analyzer, what it read from each input; `None` once an input read nothing.
+        let mut read: Vec<Option<Vec<(usize, ReadAhead)>>> =
+            self.analyzers.iter().map(|_| Some(Vec::new())).collect();
         for (l, ahead) in loaded {
             let first = inventory.objects.len();
             inventory.add(l);
             alone.push(ahead.alone);
             ahead_of.push((first, ahead.in_context, ahead.asked));
+            for (all, part) in read.iter_mut().zip(ahead.read) {
+                match (all.as_mut(), part) {
+                    (Some(all), Some(part)) => all.push((first, part)),
+                    _ => *all = None,
+                }
+            }
         }
         let context = Context::of(&inventory);
         let (in_context, whole) = rayon::join(
@@ -201,7 +212,7 @@ impl Engine {
                     })
                     .collect::<Vec<Vec<Finding>>>()
             },
-            || self.analyze_whole(&inventory, config),
+            || self.analyze_whole_read(&inventory, config, read),
         );
         let report = self.assemble(&inventory, vec![alone, in_context], whole, config, options);
         (inventory, report)
@@ -227,10 +238,16 @@ impl Engine {
             }
         }
         order::sort(&mut in_context);
+        let read = self
+            .analyzers
+            .iter()
+            .map(|a| a.read_ahead(objects, config))
+            .collect();
         Ahead {
             alone,
             in_context,
             asked,
+            read,
         }
     }
 
@@ -315,12 +332,28 @@ impl Engine {
     /// inventory, its findings in place order: the half of a scan a watcher re-runs only when
     /// an object those analyses read changes.
     pub fn analyze_whole(&self, inventory: &Inventory, config: &Config) -> Analysis {
+        let read = self.analyzers.iter().map(|_| None).collect();
+        self.analyze_whole_read(inventory, config, read)
+    }
+
+    /// [`Engine::analyze_whole`] with what the analyzers read ahead from every input (per
+    /// analyzer, in order; `None` where an analyzer did not read every input ahead).
+    fn analyze_whole_read(
+        &self,
+        inventory: &Inventory,
+        config: &Config,
+        read: Vec<Option<Vec<(usize, ReadAhead)>>>,
+    ) -> Analysis {
         // Analyzers of the whole inventory are independent: one task each, so a long one does
         // not leave the other core idle once the per-object rules are done.
         let parts: Vec<Analysis> = self
             .analyzers
             .par_iter()
-            .map(|a| a.analyze_inventory(inventory, config))
+            .zip(read)
+            .map(|(a, read)| match read {
+                Some(read) => a.analyze_read(inventory, config, read),
+                None => a.analyze_inventory(inventory, config),
+            })
             .collect();
         let mut all = Analysis::default();
         for part in parts {

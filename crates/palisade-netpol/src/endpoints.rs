@@ -167,20 +167,44 @@ fn controller_of(obj: &Object) -> Option<(&str, &str, &str)> {
 ///   in order would leave it.
 pub fn collect(objects: &[Object]) -> Vec<Pods> {
     // Reading each workload (labels, ports, place) is most of the work: in parallel.
-    let workloads: Vec<(&Object, Pods)> = objects
+    let read: Vec<(usize, Pods)> = objects
         .par_iter()
-        .filter_map(|obj| {
-            let w = Workload::of(obj)?;
-            let pods = Pods {
-                object: Arc::clone(&obj.id),
-                namespace: namespace_of(obj),
-                labels: labels_of(w.pod_metadata.and_then(|m| m.get("labels"))),
-                ports: container_ports(&w),
-                location: obj.location(),
-                service_account: service_account(&w),
-            };
-            Some((obj, pods))
-        })
+        .enumerate()
+        .filter_map(|(i, obj)| Some((i, read_workload(obj)?)))
+        .collect();
+    collect_read(objects, read)
+}
+
+/// The workloads of a run of objects as [`read_workload`] reads them, each with its index in
+/// the run: the part of [`collect`] that reads one object at a time, for a scan to do while
+/// the objects' trees are still in cache.
+pub fn read_workloads(objects: &[Object]) -> Vec<(usize, Pods)> {
+    objects
+        .iter()
+        .enumerate()
+        .filter_map(|(i, obj)| Some((i, read_workload(obj)?)))
+        .collect()
+}
+
+/// One object as a workload endpoint, when it holds a pod spec.
+fn read_workload(obj: &Object) -> Option<Pods> {
+    let w = Workload::of(obj)?;
+    Some(Pods {
+        object: Arc::clone(&obj.id),
+        namespace: namespace_of(obj),
+        labels: labels_of(w.pod_metadata.and_then(|m| m.get("labels"))),
+        ports: container_ports(&w),
+        location: obj.location(),
+        service_account: service_account(&w),
+    })
+}
+
+/// [`collect`] of workloads already read ([`read_workloads`]), each with its index in
+/// `objects`, in input order. An index outside `objects` is left out.
+pub fn collect_read(objects: &[Object], read: Vec<(usize, Pods)>) -> Vec<Pods> {
+    let workloads: Vec<(&Object, Pods)> = read
+        .into_iter()
+        .filter_map(|(i, pods)| Some((objects.get(i)?, pods)))
         .collect();
     let present: HashSet<(String, &str, &str)> = workloads
         .iter()

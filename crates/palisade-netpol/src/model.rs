@@ -176,9 +176,22 @@ impl Model {
     /// `policy.networking.k8s.io/v1alpha1` AdminNetworkPolicies and
     /// BaselineAdminNetworkPolicies; other objects are ignored.
     pub fn from_objects(objects: &[Object]) -> Model {
+        Model::with_endpoints(objects, |objects| endpoints::collect(objects))
+    }
+
+    /// [`Model::from_objects`] with the workloads already read from `objects`
+    /// ([`endpoints::read_workloads`], indexes into `objects`).
+    pub fn from_read_workloads(objects: &[Object], read: Vec<(usize, Pods)>) -> Model {
+        Model::with_endpoints(objects, |objects| endpoints::collect_read(objects, read))
+    }
+
+    fn with_endpoints(
+        objects: &[Object],
+        collect: impl FnOnce(&[Object]) -> Vec<Pods> + Send,
+    ) -> Model {
         // The workloads and the policies are independent: read them side by side.
         let (pods, (policies, extra, diagnostics)) =
-            rayon::join(|| endpoints::collect(objects), || read_policies(objects));
+            rayon::join(|| collect(objects), || read_policies(objects));
         let namespaces = endpoints::namespaces(
             objects,
             pods.iter()

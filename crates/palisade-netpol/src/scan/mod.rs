@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use palisade_core::{Config, Emitter, Finding, Inventory, Object, ObjectRef, Rule};
 
+use crate::endpoints::Pods;
 use crate::model::Model;
 
 pub use rules::{
@@ -56,11 +57,42 @@ impl<'o> Objects<'o> {
 
 /// Runs the network rules over a whole input.
 pub fn check(inventory: &Inventory, config: &Config) -> Vec<Finding> {
+    check_with(inventory, config, Model::from_objects)
+}
+
+/// What [`check`] reads from each object alone, for a scan to read while the objects' trees
+/// are still in cache: the workloads ([`crate::endpoints::read_workloads`], indexes into
+/// `objects`). `None` when every network rule is turned off.
+pub fn read_ahead(objects: &[Object], config: &Config) -> Option<Vec<(usize, Pods)>> {
+    let em = Emitter::new(config);
+    rules::RULES
+        .iter()
+        .any(|r| em.enabled(r))
+        .then(|| crate::endpoints::read_workloads(objects))
+}
+
+/// [`check`] with the workloads already read ([`read_ahead`], indexes into the inventory's
+/// objects): the same findings.
+pub fn check_read(
+    inventory: &Inventory,
+    config: &Config,
+    read: Vec<(usize, Pods)>,
+) -> Vec<Finding> {
+    check_with(inventory, config, |objects| {
+        Model::from_read_workloads(objects, read)
+    })
+}
+
+fn check_with(
+    inventory: &Inventory,
+    config: &Config,
+    model: impl FnOnce(&[Object]) -> Model,
+) -> Vec<Finding> {
     let mut em = Emitter::new(config);
     if !rules::RULES.iter().any(|r| em.enabled(r)) {
         return Vec::new();
     }
-    let model = Model::from_objects(&inventory.objects);
+    let model = model(&inventory.objects);
     let objects = Objects::new(&inventory.objects);
     // The policy rules and the reachability rules only read the model: side by side, each
     // with its own emitter (the engine sorts the findings afterwards).
