@@ -210,7 +210,7 @@ pub fn collect_read(objects: &[Object], read: Vec<(usize, Pods)>) -> Vec<Pods> {
         .iter()
         .map(|(o, p)| (p.namespace.clone(), o.id.kind.as_str(), o.id.name.as_str()))
         .collect();
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(workloads.len());
     let mut groups: BTreeMap<(String, String, String), Vec<Pods>> = BTreeMap::new();
     let mut owner_api: HashMap<(String, String, String), String> = HashMap::new();
     for (obj, pods) in workloads {

@@ -488,7 +488,8 @@ pub fn entry_points(model: &Model, objects: &[Object]) -> Vec<EntryPoint> {
     let mut builder = Builder {
         model,
         workloads,
-        services: std::collections::HashMap::new(),
+        // Sized once: growing a map of thousands of Services rehashes it again and again.
+        services: std::collections::HashMap::with_capacity(parsed.len()),
         controllers,
         out: Vec::new(),
     };

@@ -171,7 +171,8 @@ pub(crate) fn check(policy: &Policy, judge: &Judge<'_>, inv: &Inventory, em: &mu
         let ns = o.id.namespace.as_deref().unwrap_or(UNSET_NAMESPACE);
         accounts.insert((ns, o.id.name.as_str()), o);
     }
-    let mut cache: HashMap<(String, String), Arc<Vec<Held>>> = HashMap::new();
+    // Keyed by borrowed names: most workloads share an account already judged.
+    let mut cache: HashMap<(&str, &str), Arc<Vec<Held>>> = HashMap::new();
     for obj in &inv.objects {
         let Some(w) = Workload::of(obj) else { continue };
         let ns = obj.id.namespace.as_deref().unwrap_or(UNSET_NAMESPACE);
@@ -181,10 +182,9 @@ pub(crate) fn check(policy: &Policy, judge: &Judge<'_>, inv: &Inventory, em: &mu
             .or_else(|| w.spec.entry("serviceAccount"))
             .and_then(|e| e.value.as_str().filter(|s| !s.is_empty()).map(|s| (e, s)));
         let name = named.map_or("default", |(_, s)| s);
-        let key = (ns.to_string(), name.to_string());
         let risks = Arc::clone(
             cache
-                .entry(key)
+                .entry((ns, name))
                 .or_insert_with(|| Arc::new(held(policy, judge, ns, name))),
         );
         let Some(top) = risks.first() else { continue };
