@@ -579,7 +579,7 @@ fn sensitive_of(
             port: sensitive,
             entry_points: via,
             external,
-            namespaces,
+            namespaces: namespaces.into_iter().map(str::to_string).collect(),
         });
     }
     out

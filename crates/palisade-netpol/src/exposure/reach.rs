@@ -192,12 +192,14 @@ pub fn reachers(model: &Model, dst: EndpointId, want: Want) -> Vec<EndpointId> {
 /// Who reaches a destination, by namespace: what the scan's messages need, without
 /// listing every source.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Summary {
+pub struct Summary<'m> {
     /// External address classes that reach it.
     pub external: Vec<EndpointId>,
     /// Namespaces (sorted) with at least one workload that reaches it, its own included
-    /// when one does.
-    pub namespaces: Vec<String>,
+    /// when one does. Borrowed from the model: an open workload of a large cluster is
+    /// reached from every namespace, and copying their names for each one was most of the
+    /// network analysis's allocations.
+    pub namespaces: Vec<&'m str>,
 }
 
 /// Answers [`Summary`] questions over one model: the workloads' namespace ranges are
@@ -235,7 +237,7 @@ impl<'m> Reacher<'m> {
     }
 
     /// Who reaches `dst` as `want` says (empty for a non-workload).
-    pub fn summary(&self, dst: EndpointId, want: Want) -> Summary {
+    pub fn summary(&self, dst: EndpointId, want: Want) -> Summary<'m> {
         let Some(mut column) = Column::new(self.model, dst, want) else {
             return Summary::default();
         };
@@ -251,14 +253,14 @@ impl<'m> Reacher<'m> {
                 if range != found && range != u32::MAX && column.reaches(s) {
                     found = range;
                     if let Some(&(ns, _, _)) = self.ranges.get(range as usize) {
-                        namespaces.push(ns.to_string());
+                        namespaces.push(ns);
                     }
                 }
             }
         } else {
             for &(ns, start, end) in &self.ranges {
                 if (start..end).any(|s| column.admits(s) && column.reaches(s)) {
-                    namespaces.push(ns.to_string());
+                    namespaces.push(ns);
                 }
             }
         }

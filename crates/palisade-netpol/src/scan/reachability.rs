@@ -241,6 +241,10 @@ fn workload_class<'m>(model: &'m Model, objects: &Objects<'m>, pods: &'m Pods) -
         .or_else(|| namespace_class(model, &pods.namespace))
 }
 
+/// Each namespace's class rank. Hashed: it is asked once per namespace that reaches each
+/// classified workload, which in a large open cluster is every namespace each time.
+type NamespaceRanks<'m> = HashMap<&'m str, Option<i32>, foldhash::fast::RandomState>;
+
 /// What makes a classified workload reachable where it should not be.
 struct Reach {
     id: EndpointId,
@@ -255,7 +259,7 @@ fn classified_reach<'m>(
     model: &'m Model,
     objects: &Objects<'m>,
     entries_of: &HashMap<EndpointId, Vec<&EntryPoint>>,
-    ns_rank: &BTreeMap<&str, Option<i32>>,
+    ns_rank: &NamespaceRanks,
     id: EndpointId,
 ) -> Option<Reach> {
     let pods = model.endpoint(id).and_then(Endpoint::as_pods)?;
@@ -269,9 +273,10 @@ fn classified_reach<'m>(
         .into_iter()
         .filter(|n| *n != pods.namespace)
         .filter(|n| {
-            let r = ns_rank.get(n.as_str()).copied().flatten();
+            let r = ns_rank.get(n).copied().flatten();
             r.is_some_and(|r| r < target_rank)
         })
+        .map(str::to_string)
         .collect();
     let via: Vec<String> = entries_of
         .get(&id)
@@ -296,7 +301,7 @@ fn classified<'m>(
     objects: &Objects<'m>,
     em: &mut Emitter,
 ) {
-    let ns_rank: BTreeMap<&str, Option<i32>> = model
+    let ns_rank: NamespaceRanks = model
         .namespaces()
         .iter()
         .map(|n| {
