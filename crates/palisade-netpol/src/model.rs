@@ -176,7 +176,7 @@ impl Model {
     /// `policy.networking.k8s.io/v1alpha1` AdminNetworkPolicies and
     /// BaselineAdminNetworkPolicies; other objects are ignored.
     pub fn from_objects(objects: &[Object]) -> Model {
-        Model::with_endpoints(objects, |objects| endpoints::collect(objects))
+        Model::with_endpoints(objects, endpoints::collect)
     }
 
     /// [`Model::from_objects`] with the workloads already read from `objects`

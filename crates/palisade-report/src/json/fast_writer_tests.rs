@@ -19,6 +19,28 @@ fn escape_check_finds_every_special_byte_at_every_offset() {
     assert!(!needs_escape("é → ü 日本".as_bytes()));
 }
 
+/// Every byte value at every offset of every length up to two blocks, on backgrounds at the
+/// edges of the special ranges: the check answers as the byte-by-byte definition does.
+#[test]
+fn escape_check_agrees_with_its_definition_for_every_byte() {
+    let special = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+    for background in [b'a', 0x20, b'!', b'#', b'[', b']', 0x7f, 0x80, 0xff] {
+        for len in 1..=70usize {
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    let mut bytes = vec![background; len];
+                    bytes[at] = byte;
+                    assert_eq!(
+                        needs_escape(&bytes),
+                        special(byte) || special(background),
+                        "len {len} at {at} byte {byte:#x} on {background:#x}"
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn hand_written_finding_json_equals_the_derive() {
     let texts = [
