@@ -261,3 +261,99 @@ fn context_from_another_input_is_honoured_when_judged_ahead() {
         assert_eq!(per_object, alone_ids);
     }
 }
+
+/// Reads ahead the index of each ConfigMap in its input (only from inputs named `*.yaml`
+/// when `only_yaml`), and reports each ConfigMap found again through the index it was given
+/// back, or, without a read-ahead of every input, through a walk of the inventory.
+struct ReadingAhead {
+    only_yaml: bool,
+}
+
+impl Analyzer for ReadingAhead {
+    fn name(&self) -> &'static str {
+        "reading-ahead"
+    }
+    fn rules(&self) -> Vec<&'static Rule> {
+        vec![&NAMESPACE_COUNT]
+    }
+    fn read_ahead(&self, objects: &[Object], _: &Config) -> Option<palisade_engine::ReadAhead> {
+        let yaml = objects
+            .first()
+            .is_none_or(|o| o.location().path.ends_with(".yaml"));
+        if self.only_yaml && !yaml {
+            return None;
+        }
+        let found: Vec<usize> = (0..objects.len())
+            .filter(|&i| objects[i].is("ConfigMap"))
+            .collect();
+        Some(Box::new(found))
+    }
+    fn analyze_read(
+        &self,
+        inventory: &Inventory,
+        config: &Config,
+        read: Vec<(usize, palisade_engine::ReadAhead)>,
+    ) -> palisade_engine::Analysis {
+        let mut em = Emitter::new(config);
+        for (first, part) in read {
+            for i in *part.downcast::<Vec<usize>>().unwrap() {
+                let o = &inventory.objects[first + i];
+                em.emit(
+                    &NAMESPACE_COUNT,
+                    o,
+                    o.root.pos,
+                    None,
+                    format!("read ahead {}", o.id.name),
+                );
+            }
+        }
+        palisade_engine::Analysis {
+            findings: em.into_findings(),
+            ..Default::default()
+        }
+    }
+    fn check_inventory(&self, inventory: &Inventory, config: &Config) -> Vec<Finding> {
+        let mut em = Emitter::new(config);
+        for o in inventory.of_kind("ConfigMap") {
+            em.emit(
+                &NAMESPACE_COUNT,
+                o,
+                o.root.pos,
+                None,
+                format!("walked {}", o.id.name),
+            );
+        }
+        em.into_findings()
+    }
+}
+
+/// What an analyzer reads ahead comes back with the right object offsets when every input
+/// was read; when one input was not, the analyzer walks the inventory instead.
+#[test]
+fn read_ahead_comes_back_per_input_or_not_at_all() {
+    let inputs = [
+        ("one.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\n"),
+        ("two.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: x}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: x}\n"),
+        ("three.yml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: d, namespace: x}\n"),
+    ];
+    let read = |(name, text): &(&str, &str)| load_str(name, text, &LoadLimits::default());
+    let options = ScanOptions::on(TODAY);
+    for (only_yaml, verb) in [(false, "read ahead"), (true, "walked")] {
+        let mut engine = Engine::empty();
+        engine.register(Box::new(ReadingAhead { only_yaml }));
+        let (inventory, report) = engine.scan_sources(&inputs, read, &Config::default(), &options);
+        let said: Vec<String> = report.findings.iter().map(|f| f.message.clone()).collect();
+        // In place order: one.yaml, three.yml, two.yaml.
+        let want: Vec<String> = ["a", "d", "b", "c"]
+            .iter()
+            .map(|n| format!("{verb} {n}"))
+            .collect();
+        assert_eq!(said, want);
+        // A scan of the finished inventory never reads ahead.
+        let whole = engine.scan(&inventory, &Config::default(), &options);
+        assert!(whole
+            .findings
+            .iter()
+            .all(|f| f.message.starts_with("walked")));
+    }
+}
