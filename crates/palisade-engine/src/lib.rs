@@ -24,13 +24,11 @@ pub mod frameworks;
 mod order;
 mod policies;
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use palisade_core::inventory::Loaded;
 use palisade_core::{
-    exceptions, Config, Context, Date, Finding, Inventory, Lookup, Object, ObjectRef, Report, Rule,
-    Stats,
+    exceptions, Config, Context, Date, Finding, Inventory, Lookup, Object, Report, Rule, Stats,
 };
 use rayon::prelude::*;
 
@@ -71,13 +69,24 @@ impl ScanOptions {
 struct Ahead {
     /// Findings of the rules that judge objects alone.
     alone: Vec<Finding>,
-    /// Findings of the rules that read context, judged with a context that knew nothing.
+    /// Findings of the rules that read context, on the objects that asked it nothing (they
+    /// stand whatever the context), judged with a context that knew nothing.
     in_context: Vec<Finding>,
-    /// The objects (index in the input) that asked the context something, with their
-    /// questions.
-    asked: Vec<(usize, Vec<Lookup>)>,
+    /// The objects that asked the context something.
+    asked: Vec<Asked>,
     /// What each analyzer read ahead for its inventory-wide analysis, in analyzer order.
     read: Vec<Option<ReadAhead>>,
+}
+
+/// An object that asked the context something while it knew nothing yet.
+struct Asked {
+    /// Its index in the input.
+    index: usize,
+    /// Its questions.
+    questions: Vec<Lookup>,
+    /// Its context rules' findings, which stand when the complete context answers none of
+    /// the questions either.
+    findings: Vec<Finding>,
 }
 
 /// The registered analyzers.
@@ -226,15 +235,17 @@ impl Engine {
         let context = Context::recording(&log);
         let mut in_context = Vec::new();
         let mut asked = Vec::new();
-        for (i, object) in objects.iter().enumerate() {
-            in_context.extend(self.judge_in_context(
-                std::slice::from_ref(object),
-                &context,
-                config,
-            ));
+        for (index, object) in objects.iter().enumerate() {
+            let findings = self.judge_in_context(std::slice::from_ref(object), &context, config);
             let questions = std::mem::take(&mut *log.lock().unwrap_or_else(|e| e.into_inner()));
-            if !questions.is_empty() {
-                asked.push((i, questions));
+            if questions.is_empty() {
+                in_context.extend(findings);
+            } else {
+                asked.push(Asked {
+                    index,
+                    questions,
+                    findings,
+                });
             }
         }
         order::sort(&mut in_context);
@@ -257,24 +268,23 @@ impl Engine {
         &self,
         objects: &[Object],
         mut findings: Vec<Finding>,
-        asked: Vec<(usize, Vec<Lookup>)>,
+        asked: Vec<Asked>,
         context: &Context,
         config: &Config,
     ) -> Vec<Finding> {
-        let again: Vec<&Object> = asked
-            .iter()
-            .filter(|(_, questions)| questions.iter().any(|q| context.answers(q)))
-            .filter_map(|(i, _)| objects.get(*i))
-            .collect();
-        if again.is_empty() {
+        if asked.is_empty() {
             return findings;
         }
-        // A finding names its object by the object's own shared id.
-        let judged_again: HashSet<*const ObjectRef> =
-            again.iter().map(|o| Arc::as_ptr(&o.id)).collect();
-        findings.retain(|f| !judged_again.contains(&Arc::as_ptr(&f.object)));
-        for object in again {
-            findings.extend(self.judge_in_context(std::slice::from_ref(object), context, config));
+        for a in asked {
+            let answered = a.questions.iter().any(|q| context.answers(q));
+            match objects.get(a.index) {
+                Some(object) if answered => findings.extend(self.judge_in_context(
+                    std::slice::from_ref(object),
+                    context,
+                    config,
+                )),
+                _ => findings.extend(a.findings),
+            }
         }
         order::sort(&mut findings);
         findings
