@@ -197,8 +197,7 @@ pub struct Summary<'m> {
     pub external: Vec<EndpointId>,
     /// Namespaces (sorted) with at least one workload that reaches it, its own included
     /// when one does. Borrowed from the model: an open workload of a large cluster is
-    /// reached from every namespace, and copying their names for each one was most of the
-    /// network analysis's allocations.
+    /// reached from every namespace, and a summary need not copy all their names.
     pub namespaces: Vec<&'m str>,
 }
 
