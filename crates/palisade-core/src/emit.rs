@@ -128,6 +128,12 @@ impl<'a> Emitter<'a> {
         Some(finding)
     }
 
+    /// Takes over the findings of another emitter (rules judged side by side, each with its
+    /// own), after this one's.
+    pub fn append(&mut self, other: Emitter<'_>) {
+        self.findings.extend(other.findings);
+    }
+
     /// The findings collected.
     pub fn into_findings(self) -> Vec<Finding> {
         self.findings

@@ -211,7 +211,9 @@ impl Engine {
             }
         }
         let context = Context::of(&inventory);
-        let (in_context, whole) = rayon::join(
+        // The inventory-wide analyses first on this thread: they hold the longest task.
+        let (whole, in_context) = rayon::join(
+            || self.analyze_whole_read(&inventory, config, read),
             || {
                 ahead_of
                     .into_par_iter()
@@ -221,7 +223,6 @@ impl Engine {
                     })
                     .collect::<Vec<Vec<Finding>>>()
             },
-            || self.analyze_whole_read(&inventory, config, read),
         );
         let report = self.assemble(&inventory, vec![alone, in_context], whole, config, options);
         (inventory, report)
@@ -354,17 +355,25 @@ impl Engine {
         config: &Config,
         read: Vec<Option<Vec<(usize, ReadAhead)>>>,
     ) -> Analysis {
-        // Analyzers of the whole inventory are independent: one task each, so a long one does
-        // not leave the other core idle once the per-object rules are done.
-        let parts: Vec<Analysis> = self
-            .analyzers
-            .par_iter()
-            .zip(read)
-            .map(|(a, read)| match read {
-                Some(read) => a.analyze_read(inventory, config, read),
-                None => a.analyze_inventory(inventory, config),
-            })
-            .collect();
+        // Analyzers of the whole inventory are independent: one task each, the longest started
+        // first on this thread while the others wait for the second core, so that it is not
+        // left running alone at the end.
+        let run = |a: &dyn Analyzer, read: Option<Vec<(usize, ReadAhead)>>| match read {
+            Some(read) => a.analyze_read(inventory, config, read),
+            None => a.analyze_inventory(inventory, config),
+        };
+        let mut parts: Vec<Analysis> = self.analyzers.iter().map(|_| Analysis::default()).collect();
+        let mut tasks: Vec<_> = self.analyzers.iter().zip(read).zip(&mut parts).collect();
+        tasks.sort_by_key(|((a, _), _)| a.inventory_weight());
+        rayon::scope(|s| {
+            let longest = tasks.pop();
+            for ((a, read), slot) in tasks {
+                s.spawn(move |_| *slot = run(&**a, read));
+            }
+            if let Some(((a, read), slot)) = longest {
+                *slot = run(&**a, read);
+            }
+        });
         let mut all = Analysis::default();
         for part in parts {
             append(&mut all.findings, part.findings);

@@ -103,5 +103,8 @@ fn check_with(
     );
     let mut findings = em.into_findings();
     findings.extend(reach.into_findings());
+    // Freeing a large model (hundreds of thousands of small allocations) would hold up the
+    // report on this thread; the pool frees it while the scan goes on.
+    rayon::spawn(move || drop(model));
     findings
 }

@@ -34,14 +34,37 @@ pub(super) fn check(model: &Model, all: &[Object], objects: &Objects, em: &mut E
         return;
     }
     let entries = exposure::entry_points(model, all);
-    if em.enabled(&ENTRY_UNPROTECTED) {
-        unprotected(model, &entries, em);
-    }
-    if em.enabled(&SENSITIVE_REACHABLE) {
-        sensitive(model, &entries, objects, em);
-    }
-    if em.enabled(&CLASSIFIED_REACHABLE) {
-        classified(model, &entries, objects, em);
+    // The three rules only read the model and the entry points: side by side, each with its
+    // own emitter, so the scan's other core is not left idle while one of them runs.
+    let config = em.config();
+    let (mut open, mut sensitive_em, mut classified_em) = (
+        Emitter::new(config),
+        Emitter::new(config),
+        Emitter::new(config),
+    );
+    rayon::join(
+        || {
+            if open.enabled(&ENTRY_UNPROTECTED) {
+                unprotected(model, &entries, &mut open);
+            }
+        },
+        || {
+            rayon::join(
+                || {
+                    if sensitive_em.enabled(&SENSITIVE_REACHABLE) {
+                        sensitive(model, &entries, objects, &mut sensitive_em);
+                    }
+                },
+                || {
+                    if classified_em.enabled(&CLASSIFIED_REACHABLE) {
+                        classified(model, &entries, objects, &mut classified_em);
+                    }
+                },
+            )
+        },
+    );
+    for part in [open, sensitive_em, classified_em] {
+        em.append(part);
     }
 }
 
@@ -151,57 +174,20 @@ fn sensitive(model: &Model, entries: &[EntryPoint], objects: &Objects, em: &mut 
         .map(|p| p.namespace.as_str())
         .collect();
     let tiered = !model.calico_policies().is_empty() || !model.admin_policies().is_empty();
-    for s in exposure::sensitive_exposures(model, entries) {
-        let Some(pods) = model.endpoint(s.workload).and_then(Endpoint::as_pods) else {
-            continue;
-        };
-        if s.entry_points.is_empty() && !tiered && !governed.contains(pods.namespace.as_str()) {
-            continue;
-        }
-        let mut how = Vec::new();
-        if !s.entry_points.is_empty() {
-            let vias: Vec<String> = s
-                .entry_points
-                .iter()
-                .filter_map(|&i| entries.get(i))
-                .map(|e| format!("{} ({})", entry_name(e), e.location))
-                .collect();
-            how.push(format!("from outside the cluster through {}", list(&vias)));
-        }
-        if !s.external.is_empty() {
-            how.push(format!(
-                "directly from external addresses {} (where pod addresses are routable)",
-                exposure::addresses(model, &s.external)
-            ));
-        }
-        if !s.namespaces.is_empty() {
-            how.push(format!(
-                "from workloads of namespaces {}",
-                namespace_list(&s.namespaces)
-            ));
-        }
-        // Through a published entry point it is reachable for sure; pod addresses are
-        // routable from outside only on some networks, and other namespaces are inside.
-        let severity = if !s.entry_points.is_empty() {
-            if s.port.class == PortClass::ControlPlane {
-                Severity::Critical
-            } else {
-                Severity::High
+    let exposures = exposure::sensitive_exposures(model, entries);
+    // Described in parallel (each reads its workload's tree again for the port's line),
+    // reported in order.
+    let described: Vec<_> = exposures
+        .par_iter()
+        .filter_map(|s| {
+            let pods = model.endpoint(s.workload).and_then(Endpoint::as_pods)?;
+            if s.entry_points.is_empty() && !tiered && !governed.contains(pods.namespace.as_str()) {
+                return None;
             }
-        } else {
-            Severity::Medium
-        };
-        let (location, field) = objects
-            .get(&pods.object)
-            .and_then(|o| port_location(o, s.port.port))
-            .map_or_else(|| (pods.location.clone(), None), |(l, f)| (l, Some(f)));
-        let message = format!(
-            "{} port {} of {} is reachable {}",
-            s.port.service,
-            s.port.port,
-            name(model, s.workload),
-            how.join("; ")
-        );
+            Some((pods, describe_sensitive(model, entries, objects, s, pods)))
+        })
+        .collect();
+    for (pods, (severity, location, field, message)) in described {
         if let Some(f) = em.emit_graded_at(
             &SENSITIVE_REACHABLE,
             severity,
@@ -212,6 +198,61 @@ fn sensitive(model: &Model, entries: &[EntryPoint], objects: &Objects, em: &mut 
             f.field = field;
         }
     }
+}
+
+/// One sensitive exposure's severity, place, field and message.
+fn describe_sensitive(
+    model: &Model,
+    entries: &[EntryPoint],
+    objects: &Objects,
+    s: &exposure::SensitiveExposure,
+    pods: &Pods,
+) -> (Severity, Location, Option<String>, String) {
+    let mut how = Vec::new();
+    if !s.entry_points.is_empty() {
+        let vias: Vec<String> = s
+            .entry_points
+            .iter()
+            .filter_map(|&i| entries.get(i))
+            .map(|e| format!("{} ({})", entry_name(e), e.location))
+            .collect();
+        how.push(format!("from outside the cluster through {}", list(&vias)));
+    }
+    if !s.external.is_empty() {
+        how.push(format!(
+            "directly from external addresses {} (where pod addresses are routable)",
+            exposure::addresses(model, &s.external)
+        ));
+    }
+    if !s.namespaces.is_empty() {
+        how.push(format!(
+            "from workloads of namespaces {}",
+            namespace_list(&s.namespaces)
+        ));
+    }
+    // Through a published entry point it is reachable for sure; pod addresses are
+    // routable from outside only on some networks, and other namespaces are inside.
+    let severity = if !s.entry_points.is_empty() {
+        if s.port.class == PortClass::ControlPlane {
+            Severity::Critical
+        } else {
+            Severity::High
+        }
+    } else {
+        Severity::Medium
+    };
+    let (location, field) = objects
+        .get(&pods.object)
+        .and_then(|o| port_location(o, s.port.port))
+        .map_or_else(|| (pods.location.clone(), None), |(l, f)| (l, Some(f)));
+    let message = format!(
+        "{} port {} of {} is reachable {}",
+        s.port.service,
+        s.port.port,
+        name(model, s.workload),
+        how.join("; ")
+    );
+    (severity, location, field, message)
 }
 
 /// A class's rank (`None`: a class of another name, not compared).
