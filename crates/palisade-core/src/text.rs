@@ -34,6 +34,15 @@ pub fn concat(pieces: &[&dyn Piece]) -> String {
     out
 }
 
+/// The pieces of `head` then those of `tail`, in one exact allocation (for helpers that
+/// put a fixed head before pieces their caller gives).
+pub fn concat_pair(head: &[&dyn Piece], tail: &[&dyn Piece]) -> String {
+    let mut out = String::with_capacity(byte_len(head) + byte_len(tail));
+    push_all(&mut out, head);
+    push_all(&mut out, tail);
+    out
+}
+
 /// The total length of `pieces`, in bytes.
 pub fn byte_len(pieces: &[&dyn Piece]) -> usize {
     pieces.iter().map(|p| p.byte_len()).sum()
@@ -201,7 +210,11 @@ mod tests {
         let built = cat!(value);
         assert_eq!(built, value.to_string());
         assert_eq!(value.byte_len(), built.len());
-        assert_eq!(built.capacity(), built.len(), "one exact allocation for {built}");
+        assert_eq!(
+            built.capacity(),
+            built.len(),
+            "one exact allocation for {built}"
+        );
     }
 
     #[test]
@@ -240,9 +253,8 @@ mod tests {
         let borrowed: Cow<str> = Cow::Borrowed("borrowed");
         let cow_owned: Cow<str> = Cow::Owned(String::from("cow"));
         let s: &str = "slice";
-        let built = cat!(
-            s, " ", owned, " ", compact, " ", borrowed, " ", cow_owned, ' ', 'é', &owned
-        );
+        let built =
+            cat!(s, " ", owned, " ", compact, " ", borrowed, " ", cow_owned, ' ', 'é', &owned);
         let expected = format!("{s} {owned} {compact} {borrowed} {cow_owned} é{owned}");
         assert_eq!(built, expected);
         assert_eq!(built.capacity(), built.len());
@@ -251,7 +263,17 @@ mod tests {
     #[test]
     fn mixed_pieces_match_format() {
         let (kind, resource, index, port) = ("limits", "cpu", 7usize, -8080i32);
-        let built = cat!("resources.", kind, ".", resource, "[", index, "]:", port, ",");
+        let built = cat!(
+            "resources.",
+            kind,
+            ".",
+            resource,
+            "[",
+            index,
+            "]:",
+            port,
+            ","
+        );
         assert_eq!(
             built,
             format!("resources.{kind}.{resource}[{index}]:{port},")
@@ -284,5 +306,8 @@ mod tests {
         assert_eq!(byte_len(&pieces), 11);
         push_all(&mut out, &pieces);
         assert_eq!(out, "spec.volumes[12]");
+        let joined = concat_pair(&[&"a", &1u8], &[&'b', &-2i8]);
+        assert_eq!(joined, "a1b-2");
+        assert_eq!(joined.capacity(), joined.len());
     }
 }

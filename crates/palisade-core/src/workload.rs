@@ -152,10 +152,7 @@ impl<'a> Container<'a> {
             &self.index,
             &"].",
         ];
-        let mut out = String::with_capacity(text::byte_len(&head) + text::byte_len(rest));
-        text::push_all(&mut out, &head);
-        text::push_all(&mut out, rest);
-        out
+        text::concat_pair(&head, rest)
     }
 }
 
@@ -273,11 +270,7 @@ impl<'a> Workload<'a> {
     /// Dotted path of a pod spec field given in pieces (`&[&"volumes[", &i, &"].hostPath"]`),
     /// in one exact allocation.
     pub fn field_path_of(&self, rest: &[&dyn Piece]) -> String {
-        let head: [&dyn Piece; 2] = [&self.spec_path, &"."];
-        let mut out = String::with_capacity(text::byte_len(&head) + text::byte_len(rest));
-        text::push_all(&mut out, &head);
-        text::push_all(&mut out, rest);
-        out
+        text::concat_pair(&[&self.spec_path, &"."], rest)
     }
 
     /// True when `spec.os.name` is `windows` (some restricted controls exempt such pods).
