@@ -15,7 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use palisade_core::config::Requirement;
 use palisade_core::yaml::{Node, Pos};
 use palisade_core::{
-    Config, Container, ContainerKind, Controls, Family, Inventory, Object, Rule, Severity, Workload,
+    cat, Config, Container, ContainerKind, Controls, Family, Inventory, Object, Rule, Severity,
+    Workload,
 };
 
 use crate::{Checks, Emitter};
@@ -119,13 +120,15 @@ struct ClassLabel<'a> {
     class: &'a str,
     /// The label key's position.
     pos: Pos,
-    /// Dotted path of the labels map holding it.
-    labels_path: String,
+    /// Dotted path of the metadata holding the labels map, up to and including its last
+    /// dot (`spec.template.`; empty for the object's own metadata). A path is built only
+    /// for a finding.
+    metadata_prefix: &'static str,
 }
 
 impl ClassLabel<'_> {
     fn field(&self) -> String {
-        format!("{}[\"{LABEL}\"]", self.labels_path)
+        cat!(self.metadata_prefix, "metadata.labels[\"", LABEL, "\"]")
     }
 }
 
@@ -148,12 +151,15 @@ fn requirements(config: &Config, class: &str) -> BTreeSet<Requirement> {
         .unwrap_or_default()
 }
 
-fn label_in<'a>(metadata: Option<&'a Node>, labels_path: String) -> Option<ClassLabel<'a>> {
+fn label_in<'a>(
+    metadata: Option<&'a Node>,
+    metadata_prefix: &'static str,
+) -> Option<ClassLabel<'a>> {
     let entry = metadata?.get("labels")?.entry(LABEL)?;
     Some(ClassLabel {
         class: entry.value.as_str()?,
         pos: entry.key.pos,
-        labels_path,
+        metadata_prefix,
     })
 }
 
@@ -162,13 +168,11 @@ fn label_in<'a>(metadata: Option<&'a Node>, labels_path: String) -> Option<Class
 fn own_labels<'a>(obj: &'a Object, workload: Option<&Workload<'a>>) -> Vec<ClassLabel<'a>> {
     let mut labels = Vec::new();
     if let Some(w) = workload {
-        let path = match w.spec_path.strip_suffix(".spec") {
-            Some(prefix) => format!("{prefix}.metadata.labels"),
-            None => "metadata.labels".to_string(),
-        };
-        labels.extend(label_in(w.pod_metadata, path));
+        // `spec.template.spec` → `spec.template.`; a Pod's `spec` → the object's own.
+        let prefix = w.spec_path.strip_suffix("spec").unwrap_or("");
+        labels.extend(label_in(w.pod_metadata, prefix));
     }
-    let own = label_in(obj.root.get("metadata"), "metadata.labels".into());
+    let own = label_in(obj.root.get("metadata"), "");
     // A Pod's template metadata is its own metadata: do not count the label twice.
     labels.extend(own.filter(|l| labels.iter().all(|t: &ClassLabel| t.pos != l.pos)));
     labels
@@ -319,7 +323,7 @@ fn check_inventory(inv: &Inventory, em: &mut Emitter) {
                 // No label of its own: the namespace's class applies (checked per object
                 // otherwise).
                 if let Some((n, class)) = ns.and_then(|n| namespace_class.get_key_value(n)) {
-                    container_requirements(&w, class, &format!("namespace `{n}`"), em);
+                    container_requirements(&w, class, &cat!("namespace `", n, "`"), em);
                 }
             }
         }

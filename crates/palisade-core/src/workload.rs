@@ -3,6 +3,7 @@
 //! Views borrow from the [`Object`]; nothing is stored twice.
 
 use crate::inventory::Object;
+use crate::text::{self, Piece};
 use crate::yaml::Node;
 
 /// A pod spec found in an object.
@@ -57,6 +58,32 @@ impl std::fmt::Display for Described<'_> {
     }
 }
 
+/// The same text as `Display`, for [`cat!`](crate::cat).
+impl Piece for Described<'_> {
+    fn byte_len(&self) -> usize {
+        self.kind.len()
+            + match self.name {
+                "" => " #".len() + self.index.byte_len(),
+                name => " ``".len() + name.len(),
+            }
+    }
+
+    fn push_to(&self, out: &mut String) {
+        out.push_str(self.kind);
+        match self.name {
+            "" => {
+                out.push_str(" #");
+                self.index.push_to(out);
+            }
+            name => {
+                out.push_str(" `");
+                out.push_str(name);
+                out.push('`');
+            }
+        }
+    }
+}
+
 /// One container of a workload.
 #[derive(Debug, Clone, Copy)]
 pub struct Container<'a> {
@@ -105,18 +132,27 @@ impl<'a> Container<'a> {
 
     /// Dotted path of this container (`spec.template.spec.containers[0]`).
     pub fn path(&self) -> String {
-        format!("{}.{}[{}]", self.spec_path, self.kind.field(), self.index)
+        crate::cat!(self.spec_path, ".", self.kind.field(), "[", self.index, "]")
     }
 
     /// Dotted path of a field below this container.
     pub fn field_path(&self, rest: &str) -> String {
-        // One allocation: findings build many of these.
-        format!(
-            "{}.{}[{}].{rest}",
-            self.spec_path,
-            self.kind.field(),
-            self.index
-        )
+        self.field_path_of(&[&rest])
+    }
+
+    /// Dotted path of a field below this container, the field's path given in pieces
+    /// (`&[&"ports[", &i, &"].hostPort"]`): one exact allocation, where
+    /// `field_path(&format!(..))` would make two (findings build many of these).
+    pub fn field_path_of(&self, rest: &[&dyn Piece]) -> String {
+        let head: [&dyn Piece; 6] = [
+            &self.spec_path,
+            &".",
+            &self.kind.field(),
+            &"[",
+            &self.index,
+            &"].",
+        ];
+        text::concat_pair(&head, rest)
     }
 }
 
@@ -228,7 +264,13 @@ impl<'a> Workload<'a> {
 
     /// Dotted path of a pod spec field.
     pub fn field_path(&self, rest: &str) -> String {
-        format!("{}.{rest}", self.spec_path)
+        self.field_path_of(&[&rest])
+    }
+
+    /// Dotted path of a pod spec field given in pieces (`&[&"volumes[", &i, &"].hostPath"]`),
+    /// in one exact allocation.
+    pub fn field_path_of(&self, rest: &[&dyn Piece]) -> String {
+        text::concat_pair(&[&self.spec_path, &"."], rest)
     }
 
     /// True when `spec.os.name` is `windows` (some restricted controls exempt such pods).
@@ -312,5 +354,38 @@ mod tests {
         let text = "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: x}]\n";
         let core = &load_str("s.yaml", text, &Default::default()).objects[0];
         assert!(Workload::of(core).is_none());
+    }
+
+    /// The pieces-built texts are the ones `format!` gives.
+    #[test]
+    fn descriptions_and_paths_built_from_pieces_match_format() {
+        let d = first("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      containers: [{name: c}, {image: x}]\n      initContainers: [{name: s, restartPolicy: Always}, {}]\n      ephemeralContainers: [{name: 'dbg'}]\n");
+        let w = Workload::of(&d).unwrap();
+        let described: Vec<String> = w.containers().map(|c| crate::cat!(c.describe())).collect();
+        let displayed: Vec<String> = w.containers().map(|c| c.describe().to_string()).collect();
+        assert_eq!(described, displayed);
+        assert_eq!(
+            described,
+            [
+                "container `c`",
+                "container #1",
+                "sidecar container `s`",
+                "init container #1",
+                "ephemeral container `dbg`"
+            ]
+        );
+        for c in w.containers() {
+            assert_eq!(c.describe().byte_len(), c.describe().to_string().len());
+            let i = 12usize;
+            let piecewise = c.field_path_of(&[&"ports[", &i, &"].hostPort"]);
+            assert_eq!(piecewise, c.field_path(&format!("ports[{i}].hostPort")));
+            assert_eq!(piecewise, format!("{}.ports[{i}].hostPort", c.path()));
+            assert_eq!(piecewise.capacity(), piecewise.len());
+        }
+        assert_eq!(
+            w.field_path_of(&[&"volumes[", &3u32, &"].hostPath"]),
+            "spec.template.spec.volumes[3].hostPath"
+        );
+        assert_eq!(w.field_path("hostPID"), "spec.template.spec.hostPID");
     }
 }

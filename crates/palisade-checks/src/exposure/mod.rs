@@ -8,7 +8,7 @@ mod ports;
 mod ssh;
 
 use palisade_core::yaml::{Entry, Node, Pos};
-use palisade_core::{Controls, Family, Object, Rule, Severity, Workload};
+use palisade_core::{cat, Controls, Family, Object, Rule, Severity, Workload};
 
 use crate::{Checks, Emitter};
 use ports::{PortClass, SensitivePort};
@@ -246,8 +246,8 @@ impl External<'_> {
     /// How the finding phrases it.
     fn how(&self) -> String {
         match (self.service_type, self.external_ips) {
-            (Some(t), true) => format!("a {t} Service with externalIPs"),
-            (Some(t), false) => format!("a {t} Service"),
+            (Some(t), true) => cat!("a ", t, " Service with externalIPs"),
+            (Some(t), false) => cat!("a ", t, " Service"),
             (None, _) => "a Service with externalIPs".into(),
         }
     }
@@ -289,10 +289,11 @@ fn service(obj: &Object, em: &mut Emitter) {
             obj,
             entry.key.pos,
             Some("spec.externalIPs".into()),
-            format!(
-                "externalIPs {} are served by kube-proxy on every node, and any Service may \
-                 claim an address this way to intercept traffic to it (CVE-2020-8554)",
-                quoted_list(&ips)
+            cat!(
+                "externalIPs ",
+                quoted_list(&ips),
+                " are served by kube-proxy on every node, and any Service may claim an address \
+                 this way to intercept traffic to it (CVE-2020-8554)"
             ),
         );
     }
@@ -310,21 +311,20 @@ fn external_service(obj: &Object, spec: &Node, service_type: &str, pos: Pos, em:
             .filter_map(|p| p.get("nodePort").and_then(Node::as_i64))
             .map(|n| n.to_string())
             .collect();
-        let which = match (fixed.is_empty(), fixed.len() < ports.len()) {
-            (true, _) => "ports from the node-port range".to_string(),
-            (false, false) => format!("port {}", fixed.join(", ")),
-            (false, true) => format!(
-                "port {} and ports from the node-port range",
-                fixed.join(", ")
+        const OPENS: &str = "NodePort Service opens ";
+        const WHERE: &str = " on every node's addresses";
+        let message = match (fixed.is_empty(), fixed.len() < ports.len()) {
+            (true, _) => cat!(OPENS, "ports from the node-port range", WHERE),
+            (false, false) => cat!(OPENS, "port ", fixed.join(", "), WHERE),
+            (false, true) => cat!(
+                OPENS,
+                "port ",
+                fixed.join(", "),
+                " and ports from the node-port range",
+                WHERE
             ),
         };
-        em.emit(
-            &EXTERNAL_SERVICE,
-            obj,
-            pos,
-            Some(field),
-            format!("NodePort Service opens {which} on every node's addresses"),
-        );
+        em.emit(&EXTERNAL_SERVICE, obj, pos, Some(field), message);
         return;
     }
     let internal = INTERNAL_LB_ANNOTATIONS.iter().find(|(key, value)| {
@@ -345,26 +345,28 @@ fn external_service(obj: &Object, spec: &Node, service_type: &str, pos: Pos, em:
     let (severity, message) = if let Some((key, _)) = internal {
         (
             Severity::Low,
-            format!(
-                "LoadBalancer Service is internal ({key}): reachable from the cloud network, \
-                 outside the cluster"
+            cat!(
+                "LoadBalancer Service is internal (",
+                key,
+                "): reachable from the cloud network, outside the cluster"
             ),
         )
     } else if !ranges.is_empty() {
         (
             Severity::Low,
-            format!(
+            cat!(
                 "LoadBalancer Service is reachable from outside the cluster, limited by \
-                 loadBalancerSourceRanges to {}",
+                 loadBalancerSourceRanges to ",
                 ranges.join(", ")
             ),
         )
     } else if let Some(v) = annotated_ranges {
         (
             Severity::Low,
-            format!(
+            cat!(
                 "LoadBalancer Service is reachable from outside the cluster, limited by the \
-                 load-balancer-source-ranges annotation to {v}"
+                 load-balancer-source-ranges annotation to ",
+                v
             ),
         )
     } else {
@@ -410,10 +412,14 @@ fn service_ports(obj: &Object, spec: &Node, external: &External, em: &mut Emitte
             port_severity(sensitive),
             obj,
             entry.key.pos,
-            format!("spec.ports[{i}].{key}"),
-            format!(
-                "{key} {shown} ({}) is exposed outside the cluster through {}",
+            cat!("spec.ports[", i, "].", key),
+            cat!(
+                key,
+                " ",
+                shown,
+                " (",
                 sensitive.service,
+                ") is exposed outside the cluster through ",
                 external.how()
             ),
         );
@@ -450,21 +456,26 @@ fn host_ports(w: &Workload, em: &mut Emitter) {
             let Some((entry, sensitive)) = hit else {
                 continue;
             };
-            let value = |e: &Entry| e.value.scalar_text().unwrap_or("").to_string();
+            fn value(e: &Entry) -> &str {
+                e.value.scalar_text().unwrap_or("")
+            }
             let how = if anchor_key == "containerPort" {
-                format!("containerPort {} with hostNetwork", value(anchor))
+                cat!("containerPort ", value(anchor), " with hostNetwork")
             } else if std::ptr::eq(entry, anchor) {
-                format!("hostPort {}", value(anchor))
+                cat!("hostPort ", value(anchor))
             } else if entry.key.as_str() == Some("name") {
-                format!(
-                    "hostPort {} forwards to the port named `{}`",
+                cat!(
+                    "hostPort ",
                     value(anchor),
-                    value(entry)
+                    " forwards to the port named `",
+                    value(entry),
+                    "`"
                 )
             } else {
-                format!(
-                    "hostPort {} forwards to containerPort {}",
+                cat!(
+                    "hostPort ",
                     value(anchor),
+                    " forwards to containerPort ",
                     value(entry)
                 )
             };
@@ -473,11 +484,14 @@ fn host_ports(w: &Workload, em: &mut Emitter) {
                 port_severity(sensitive),
                 w.object,
                 anchor.key.pos,
-                c.field_path(&format!("ports[{i}].{anchor_key}")),
-                format!(
-                    "container `{}` exposes {} on every address of its node: {how}",
+                c.field_path_of(&[&"ports[", &i, &"].", &anchor_key]),
+                cat!(
+                    "container `",
                     c.name(),
-                    sensitive.service
+                    "` exposes ",
+                    sensitive.service,
+                    " on every address of its node: ",
+                    how
                 ),
             );
         }
@@ -487,7 +501,7 @@ fn host_ports(w: &Workload, em: &mut Emitter) {
 pub(super) fn quoted_list(items: &[&str]) -> String {
     items
         .iter()
-        .map(|s| format!("`{s}`"))
+        .map(|s| cat!("`", s, "`"))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use palisade_core::selector::LabelSelector;
 use palisade_core::yaml::{Node, Pos};
-use palisade_core::{Inventory, Object, Workload};
+use palisade_core::{cat, Inventory, Object, Workload};
 use rayon::prelude::*;
 
 use super::{NAMESPACE_WITHOUT_NETWORK_POLICY, UNSELECTED_WORKLOAD};
@@ -61,6 +61,30 @@ fn unselected_workloads(inv: &Inventory, em: &mut Emitter) {
     }
 }
 
+/// `key=value, key=value` for the labels written as scalars, in one exact allocation.
+fn label_list(labels: Option<&Node>) -> String {
+    let pairs = || {
+        labels
+            .map(Node::entries)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|e| Some((e.key.scalar_text()?, e.value.scalar_text()?)))
+    };
+    let (count, bytes) = pairs().fold((0usize, 0), |(n, len), (k, v)| {
+        (n + 1, len + k.len() + 1 + v.len())
+    });
+    let mut shown = String::with_capacity(bytes + ", ".len() * count.saturating_sub(1));
+    for (k, v) in pairs() {
+        if !shown.is_empty() {
+            shown.push_str(", ");
+        }
+        shown.push_str(k);
+        shown.push('=');
+        shown.push_str(v);
+    }
+    shown
+}
+
 /// The finding's place and message when no policy of its namespace selects `obj`'s pods.
 fn unselected<'o>(
     obj: &'o Object,
@@ -77,30 +101,18 @@ fn unselected<'o>(
     if policies.iter().flatten().any(|s| s.matches_node(labels)) {
         return None;
     }
-    let shown: Vec<String> = labels
-        .map(Node::entries)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|e| {
-            Some(format!(
-                "{}={}",
-                e.key.scalar_text()?,
-                e.value.scalar_text()?
-            ))
-        })
-        .collect();
+    let shown = label_list(labels);
     let pos = labels.map_or(obj.root.pos, |l| l.pos);
-    let message = format!(
-        "no NetworkPolicy in namespace `{}` selects the pods of {} `{}` (labels: {}): they \
-         accept traffic from every pod in the cluster",
+    let message = cat!(
+        "no NetworkPolicy in namespace `",
         ns.unwrap_or("(none given)"),
+        "` selects the pods of ",
         obj.id.kind,
+        " `",
         obj.id.name,
-        if shown.is_empty() {
-            "none".to_string()
-        } else {
-            shown.join(", ")
-        }
+        "` (labels: ",
+        if shown.is_empty() { "none" } else { &shown },
+        "): they accept traffic from every pod in the cluster"
     );
     Some((obj, pos, message))
 }

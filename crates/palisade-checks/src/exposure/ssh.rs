@@ -4,7 +4,7 @@
 //! port 22 outside the cluster is reported by PAL-NET-004 as well, at high severity.
 
 use palisade_core::yaml::{Node, Pos};
-use palisade_core::{Container, Controls, Family, Rule, Severity, Workload};
+use palisade_core::{cat, Container, Controls, Family, Rule, Severity, Workload};
 
 use crate::Emitter;
 
@@ -49,20 +49,20 @@ pub(super) fn check(w: &Workload, em: &mut Emitter) {
             if number != Some(22) && !named_ssh {
                 continue;
             }
-            let what = match (number, named_ssh) {
-                (Some(22), true) => "declares port 22 named `ssh`".to_string(),
-                (Some(22), false) => "declares port 22 (SSH)".to_string(),
-                _ => format!(
-                    "declares a port named `ssh` ({})",
-                    number.map_or_else(|| "no number".into(), |n| format!("port {n}"))
-                ),
+            let message = match (number, named_ssh) {
+                (Some(22), true) => cat!(c.describe(), " declares port 22 named `ssh`"),
+                (Some(22), false) => cat!(c.describe(), " declares port 22 (SSH)"),
+                _ => match number {
+                    Some(n) => cat!(c.describe(), " declares a port named `ssh` (port ", n, ")"),
+                    None => cat!(c.describe(), " declares a port named `ssh` (no number)"),
+                },
             };
             em.emit(
                 &SSH_IN_CONTAINER,
                 w.object,
                 port.entry("containerPort").map_or(port.pos, |e| e.key.pos),
-                Some(c.field_path(&format!("ports[{i}]"))),
-                format!("{} {what}", c.describe()),
+                Some(c.field_path_of(&[&"ports[", &i, &"]"])),
+                message,
             );
         }
         if let Some((pos, field, daemon)) = ssh_daemon(&c) {
@@ -71,7 +71,7 @@ pub(super) fn check(w: &Workload, em: &mut Emitter) {
                 w.object,
                 pos,
                 Some(c.field_path(field)),
-                format!("{} runs an SSH daemon (`{daemon}`)", c.describe()),
+                cat!(c.describe(), " runs an SSH daemon (`", daemon, "`)"),
             );
         }
     }

@@ -9,8 +9,10 @@
 mod host_paths;
 mod service_account;
 
+use std::borrow::Cow;
+
 use palisade_core::yaml::{Node, Pos, Value};
-use palisade_core::Context;
+use palisade_core::{cat, Context};
 use palisade_core::{ContainerKind, Controls, Family, Object, Rule, Severity, Workload};
 
 use crate::{Checks, Emitter};
@@ -220,8 +222,8 @@ fn read_only_root_fs(w: &Workload, em: &mut Emitter) {
         }
         let who = c.describe();
         let message = match value.filter(|v| !v.is_null()) {
-            Some(v) => format!("{who} sets readOnlyRootFilesystem to {}", spelled(v)),
-            None => format!("{who} does not set readOnlyRootFilesystem: true"),
+            Some(v) => cat!(who, " sets readOnlyRootFilesystem to ", spelled(v)),
+            None => cat!(who, " does not set readOnlyRootFilesystem: true"),
         };
         em.emit(
             &READ_ONLY_ROOT_FS,
@@ -266,10 +268,13 @@ fn resources(w: &Workload, ctx: &Context, em: &mut Emitter) {
                     rule,
                     w.object,
                     nearest_key_pos(c.node, &["resources", kind, resource]),
-                    Some(c.field_path(&format!("resources.{kind}.{resource}"))),
-                    format!(
-                        "{} has no {label} {what}{}",
+                    Some(c.field_path_of(&[&"resources.", &kind, &".", &resource])),
+                    cat!(
                         c.describe(),
+                        " has no ",
+                        label,
+                        " ",
+                        what,
                         limit_range_note(ctx, ns, what, label)
                     ),
                 );
@@ -280,15 +285,15 @@ fn resources(w: &Workload, ctx: &Context, em: &mut Emitter) {
 
 /// What the namespace's LimitRanges say, for the message: which were read, or that none
 /// is in the input.
-fn limit_range_note(ctx: &Context, ns: Option<&str>, what: &str, label: &str) -> String {
+fn limit_range_note(ctx: &Context, ns: Option<&str>, what: &str, label: &str) -> Cow<'static, str> {
     match ctx.limit_ranges(ns) {
-        [] => String::from(", and no LimitRange of its namespace in the input gives a default"),
+        [] => Cow::Borrowed(", and no LimitRange of its namespace in the input gives a default"),
         ranges => {
             let names: Vec<&str> = ranges.iter().map(|r| r.id.name.as_str()).collect();
-            format!(
+            Cow::Owned(format!(
                 ", and LimitRange {} of its namespace gives no default {label} {what}",
                 names.join(", ")
-            )
+            ))
         }
     }
 }
@@ -320,8 +325,8 @@ fn probes(w: &Workload, em: &mut Emitter) {
             // An empty probe (`livenessProbe: {}` or a null) has no handler: it is no probe.
             let message = match c.node.get(field) {
                 Some(p) if p.as_map().is_some_and(|m| !m.is_empty()) => continue,
-                Some(_) => format!("{} has an empty {field} (no handler)", c.describe()),
-                None => format!("{} has no {field}", c.describe()),
+                Some(_) => cat!(c.describe(), " has an empty ", field, " (no handler)"),
+                None => cat!(c.describe(), " has no ", field),
             };
             em.emit(
                 rule,
@@ -355,8 +360,8 @@ fn nearest_key_pos(node: &Node, path: &[&str]) -> Pos {
 /// where the API expects a bool is not that bool).
 fn spelled(node: &Node) -> String {
     match &node.value {
-        Value::Quoted(s) => format!("the string \"{s}\""),
-        Value::Plain(s) => format!("`{s}`"),
+        Value::Quoted(s) => cat!("the string \"", s, "\""),
+        Value::Plain(s) => cat!("`", s, "`"),
         Value::Seq(_) | Value::Map(_) => "a collection".to_string(),
     }
 }

@@ -2,7 +2,7 @@
 //! first, then (when the input has it) the ServiceAccount object itself.
 
 use palisade_core::yaml::{Entry, Node};
-use palisade_core::{Context, Object, Workload};
+use palisade_core::{cat, Context, Object, Workload};
 
 use super::{spelled, DEFAULT_SERVICE_ACCOUNT, SA_TOKEN_AUTOMOUNT};
 use crate::Emitter;
@@ -41,32 +41,30 @@ pub(super) fn token_automount(w: &Workload, ctx: &Context, em: &mut Emitter) {
         // A quoted "false" is a string, which the API server refuses for a bool field.
         Some(e) if !e.value.is_null() => (
             e.key.pos,
-            format!(
-                "automountServiceAccountToken is {}, not the boolean false",
-                spelled(&e.value)
+            cat!(
+                "automountServiceAccountToken is ",
+                spelled(&e.value),
+                ", not the boolean false"
             ),
         ),
         _ => {
             let (name, _) = named_account(w);
             let account = ctx.service_account(obj.id.namespace.as_deref(), name);
+            // What follows the account's name.
             let why = match account.map(account_automount) {
                 Some(Some(false)) => return,
-                Some(Some(true)) => {
-                    format!("and its ServiceAccount `{name}` (in the input) sets it to true")
-                }
-                Some(None) => format!(
-                    "and its ServiceAccount `{name}` (in the input) does not opt out either"
-                ),
-                None => format!(
-                    "and its ServiceAccount `{name}` is not in the input, so nothing shows it \
-                     opts out"
-                ),
+                Some(Some(true)) => "` (in the input) sets it to true",
+                Some(None) => "` (in the input) does not opt out either",
+                None => "` is not in the input, so nothing shows it opts out",
             };
             (
                 entry.map_or(obj.root.pos, |e| e.key.pos),
-                format!(
-                    "the pod spec does not set automountServiceAccountToken: false, {why}: the \
-                     service account's API token is mounted"
+                cat!(
+                    "the pod spec does not set automountServiceAccountToken: false, and its \
+                     ServiceAccount `",
+                    name,
+                    why,
+                    ": the service account's API token is mounted"
                 ),
             )
         }
@@ -97,7 +95,7 @@ pub(super) fn default_service_account(w: &Workload, em: &mut Emitter) {
                 obj,
                 e.key.pos,
                 Some(w.field_path(field)),
-                format!("{field} is `default`"),
+                cat!(field, " is `default`"),
             );
         }
         (_, Some(_)) => {}

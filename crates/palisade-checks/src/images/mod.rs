@@ -8,6 +8,7 @@
 
 mod pull_policy;
 
+use palisade_core::text::{self, Piece};
 use palisade_core::workload::Described;
 use palisade_core::yaml::Pos;
 use palisade_core::{Config, Controls, Family, Finding, Object, Rule, Severity, Workload};
@@ -131,14 +132,15 @@ struct Site<'a> {
 }
 
 impl Site<'_> {
-    /// Reports "<who> uses image `<raw>`<what>".
+    /// Reports "<who> uses image `<raw>`<what>", `what` given in pieces.
     fn emit<'e>(
         &self,
         rule: &'static Rule,
         em: &'e mut Emitter,
-        what: &str,
+        what: &[&dyn Piece],
     ) -> Option<&'e mut Finding> {
-        let message = format!("{} uses image `{}`{what}", self.who, self.raw);
+        let head: [&dyn Piece; 4] = [&self.who, &" uses image `", &self.raw, &"`"];
+        let message = text::concat_pair(&head, what);
         em.emit(
             rule,
             self.object,
@@ -151,16 +153,14 @@ impl Site<'_> {
 
 /// PAL-IMG-001 and PAL-IMG-002. A digest pins the image whatever the tag says.
 fn pinning(site: &Site, image: &ImageRef, em: &mut Emitter) {
-    let mutable = match (image.digest, image.tag) {
-        (Some(_), _) => None,
-        (None, None) => Some(" with no tag: it resolves to `latest`".to_string()),
-        (None, Some(t)) if t.eq_ignore_ascii_case("latest") => {
-            Some(format!(" with the mutable tag `{t}`"))
+    match (image.digest, image.tag) {
+        (None, None) => {
+            site.emit(&LATEST_TAG, em, &[&" with no tag: it resolves to `latest`"]);
         }
-        (None, Some(_)) => None,
-    };
-    if let Some(what) = mutable {
-        site.emit(&LATEST_TAG, em, &what);
+        (None, Some(t)) if t.eq_ignore_ascii_case("latest") => {
+            site.emit(&LATEST_TAG, em, &[&" with the mutable tag `", &t, &"`"]);
+        }
+        (Some(_), _) | (None, Some(_)) => {}
     }
     let unpinned = match image.digest {
         Some(d) if is_valid_digest(d) => None,
@@ -171,7 +171,7 @@ fn pinning(site: &Site, image: &ImageRef, em: &mut Emitter) {
         None => Some(" without a digest"),
     };
     if let Some(what) = unpinned {
-        site.emit(&NO_DIGEST, em, what);
+        site.emit(&NO_DIGEST, em, &[&what]);
     }
 }
 
@@ -180,7 +180,7 @@ fn approval(site: &Site, parsed: &Result<ImageRef, &str>, em: &mut Emitter) {
     let Some(verdict) = judge_approval(site.raw, parsed, em.config()) else {
         return;
     };
-    if let Some(f) = site.emit(&UNAPPROVED_REGISTRY, em, &verdict.why) {
+    if let Some(f) = site.emit(&UNAPPROVED_REGISTRY, em, &[&verdict.why]) {
         f.evidence = Some(verdict.evidence);
     }
 }

@@ -6,6 +6,7 @@
 //! running its cached copy after the tag moves, and any pod may use an image another pod
 //! pulled with credentials it does not itself hold.
 
+use palisade_core::text::Piece;
 use palisade_core::{Controls, Family, Rule, Severity};
 
 use super::{ImageRef, Site, IMAGES_REF, PULL_POLICY_REF};
@@ -55,10 +56,18 @@ pub(super) fn check(site: &Site, image: &ImageRef, written: Option<&str>, em: &m
     if policy == "Always" {
         return;
     }
-    let what = if explicit {
-        format!(" without a digest, with imagePullPolicy {policy}: nodes may run a stale or tampered cached copy of the tag")
+    let what: [&dyn Piece; 3] = if explicit {
+        [
+            &" without a digest, with imagePullPolicy ",
+            &policy,
+            &": nodes may run a stale or tampered cached copy of the tag",
+        ]
     } else {
-        format!(" without a digest and no imagePullPolicy, which defaults to {policy} for this tag: nodes may run a stale or tampered cached copy")
+        [
+            &" without a digest and no imagePullPolicy, which defaults to ",
+            &policy,
+            &" for this tag: nodes may run a stale or tampered cached copy",
+        ]
     };
     site.emit(&PULL_POLICY, em, &what);
 }

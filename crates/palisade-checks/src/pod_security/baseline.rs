@@ -6,7 +6,7 @@
 //! controls exempts Windows pods or user-namespace pods.
 
 use palisade_core::yaml::{Entry, Node};
-use palisade_core::{Controls, Family, PssLevel, Rule, Severity, Workload};
+use palisade_core::{cat, Controls, Family, PssLevel, Rule, Severity, Workload};
 
 use super::{report, set, with_evidence, PSS_REF};
 use crate::Emitter;
@@ -194,7 +194,7 @@ fn host_namespaces(w: &Workload, em: &mut Emitter) {
     for field in ["hostNetwork", "hostPID", "hostIPC"] {
         if let Some(entry) = w.spec.entry(field) {
             if entry.value.as_bool() == Some(true) {
-                let (path, message) = (w.field_path(field), format!("{field} is true"));
+                let (path, message) = (w.field_path(field), cat!(field, " is true"));
                 report(em, &HOST_NAMESPACES, w, entry.key.pos, path, message);
             }
         }
@@ -206,7 +206,7 @@ fn privileged(w: &Workload, em: &mut Emitter) {
         if let Some(entry) = c.security_context().entry("privileged") {
             if entry.value.as_bool() == Some(true) {
                 let field = c.field_path("securityContext.privileged");
-                let message = format!("{} is privileged", c.describe());
+                let message = cat!(c.describe(), " is privileged");
                 report(em, &PRIVILEGED, w, entry.key.pos, field, message);
             }
         }
@@ -226,10 +226,10 @@ fn added_capabilities(w: &Workload, em: &mut Emitter) {
             if baseline_capability(capability) {
                 continue;
             }
-            let field = c.field_path(&format!("securityContext.capabilities.add[{i}]"));
+            let field = c.field_path_of(&[&"securityContext.capabilities.add[", &i, &"]"]);
             let message = match capability {
-                "" => format!("{} adds a capability with an empty name", c.describe()),
-                _ => format!("{} adds capability {capability}", c.describe()),
+                "" => cat!(c.describe(), " adds a capability with an empty name"),
+                _ => cat!(c.describe(), " adds capability ", capability),
             };
             let found = report(em, &CAPABILITIES, w, item.pos, field, message);
             with_evidence(found, capability);
@@ -248,8 +248,8 @@ fn host_path_volumes(w: &Workload, em: &mut Emitter) {
             .get("path")
             .and_then(Node::as_str)
             .unwrap_or("");
-        let field = w.field_path(&format!("volumes[{i}].hostPath"));
-        let message = format!("volume `{name}` mounts host path `{path}`");
+        let field = w.field_path_of(&[&"volumes[", &i, &"].hostPath"]);
+        let message = cat!("volume `", name, "` mounts host path `", path, "`");
         let found = report(em, &HOST_PATH_VOLUMES, w, host_path.key.pos, field, message);
         with_evidence(found, path);
     }
@@ -266,10 +266,10 @@ fn host_ports(w: &Workload, em: &mut Emitter) {
             let Some(number) = entry.value.as_i64().filter(|&n| n != 0) else {
                 continue;
             };
-            let field = c.field_path(&format!("ports[{i}].hostPort"));
-            let message = format!("{} binds host port {number}", c.describe());
+            let field = c.field_path_of(&[&"ports[", &i, &"].hostPort"]);
+            let message = cat!(c.describe(), " binds host port ", number);
             let found = report(em, &HOST_PORTS, w, entry.key.pos, field, message);
-            with_evidence(found, &number.to_string());
+            with_evidence(found, &cat!(number));
         }
     }
 }
@@ -291,7 +291,7 @@ fn host_process(w: &Workload, em: &mut Emitter) {
     }
     for c in w.containers() {
         if let Some(entry) = host_process_entry(c.security_context()) {
-            let message = format!("{} is a Windows HostProcess container", c.describe());
+            let message = cat!(c.describe(), " is a Windows HostProcess container");
             let field = c.field_path(FIELD);
             report(em, &HOST_PROCESS, w, entry.key.pos, field, message);
         }
@@ -300,12 +300,14 @@ fn host_process(w: &Workload, em: &mut Emitter) {
 
 fn probe_hosts(w: &Workload, em: &mut Emitter) {
     for c in w.containers() {
-        let probes = PROBES.iter().map(|p| (p.to_string(), c.node.get(p)));
+        // A handler's path as a prefix and a name, so that no path is built unless a
+        // finding needs it.
+        let probes = PROBES.iter().map(|p| ("", *p, c.node.get(p)));
         let lifecycle = c.node.get("lifecycle");
         let hooks = HOOKS
             .iter()
-            .map(|h| (format!("lifecycle.{h}"), lifecycle.and_then(|l| l.get(h))));
-        for (handler_path, handler) in probes.chain(hooks) {
+            .map(|h| ("lifecycle.", *h, lifecycle.and_then(|l| l.get(h))));
+        for (prefix, name, handler) in probes.chain(hooks) {
             let Some(handler) = handler else {
                 continue;
             };
@@ -317,8 +319,8 @@ fn probe_hosts(w: &Workload, em: &mut Emitter) {
                 if host.is_empty() {
                     continue;
                 }
-                let path = format!("{handler_path}.{action}.host");
-                let message = format!("{} {path} targets host `{host}`", c.describe());
+                let path = cat!(prefix, name, ".", action, ".host");
+                let message = cat!(c.describe(), " ", path, " targets host `", host, "`");
                 let field = c.field_path(&path);
                 let found = report(em, &PROBE_HOSTS, w, entry.key.pos, field, message);
                 with_evidence(found, host);

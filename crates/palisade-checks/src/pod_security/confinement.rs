@@ -14,7 +14,7 @@
 //! None of these controls exempts Windows pods.
 
 use palisade_core::yaml::{Node, Pos};
-use palisade_core::{Controls, Family, PssLevel, Rule, Severity, Workload};
+use palisade_core::{cat, Controls, Family, PssLevel, Rule, Severity, Workload};
 
 use super::{
     in_user_namespace, non_default_proc_mount, pod_metadata_path, profile_type_text, report, set,
@@ -187,8 +187,8 @@ pub(super) fn check(w: &Workload, em: &mut Emitter) {
 fn apparmor_fields(w: &Workload, em: &mut Emitter) {
     const FIELD: &str = "securityContext.appArmorProfile.type";
     if let Some((pos, value)) = unconfined_profile(w.pod_security_context(), "appArmorProfile") {
-        let message = format!(
-            "pod securityContext sets appArmorProfile with {}",
+        let message = cat!(
+            "pod securityContext sets appArmorProfile with ",
             profile_type_text(value)
         );
         let found = report(em, &APPARMOR, w, pos, w.field_path(FIELD), message);
@@ -196,9 +196,9 @@ fn apparmor_fields(w: &Workload, em: &mut Emitter) {
     }
     for c in w.containers() {
         if let Some((pos, value)) = unconfined_profile(c.security_context(), "appArmorProfile") {
-            let message = format!(
-                "{} sets appArmorProfile with {}",
+            let message = cat!(
                 c.describe(),
+                " sets appArmorProfile with ",
                 profile_type_text(value)
             );
             let found = report(em, &APPARMOR, w, pos, c.field_path(FIELD), message);
@@ -226,9 +226,14 @@ fn apparmor_annotations(w: &Workload, em: &mut Emitter) {
             continue;
         }
         let key = entry.key_str().unwrap_or("");
-        let field = format!("{}.annotations['{key}']", pod_metadata_path(w));
-        let message =
-            format!("annotation sets AppArmor profile `{value}` for container `{container}`");
+        let field = cat!(pod_metadata_path(w), ".annotations['", key, "']");
+        let message = cat!(
+            "annotation sets AppArmor profile `",
+            value,
+            "` for container `",
+            container,
+            "`"
+        );
         let found = report(em, &APPARMOR, w, entry.key.pos, field, message);
         with_evidence(found, value);
     }
@@ -267,10 +272,13 @@ fn selinux_problems(options: &Node) -> Vec<SelinuxProblem<'_>> {
 fn selinux(w: &Workload, em: &mut Emitter) {
     if let Some(options) = set(w.pod_security_context(), "seLinuxOptions") {
         for p in selinux_problems(&options.value) {
-            let field = w.field_path(&format!("securityContext.seLinuxOptions.{}", p.option));
-            let message = format!(
-                "pod securityContext sets SELinux {} `{}`",
-                p.option, p.value
+            let field = w.field_path_of(&[&"securityContext.seLinuxOptions.", &p.option]);
+            let message = cat!(
+                "pod securityContext sets SELinux ",
+                p.option,
+                " `",
+                p.value,
+                "`"
             );
             let found = report(em, &SELINUX, w, p.pos, field, message);
             with_evidence(found, p.value);
@@ -281,8 +289,8 @@ fn selinux(w: &Workload, em: &mut Emitter) {
             continue;
         };
         for p in selinux_problems(&options.value) {
-            let field = c.field_path(&format!("securityContext.seLinuxOptions.{}", p.option));
-            let message = format!("{} sets SELinux {} `{}`", c.describe(), p.option, p.value);
+            let field = c.field_path_of(&[&"securityContext.seLinuxOptions.", &p.option]);
+            let message = cat!(c.describe(), " sets SELinux ", p.option, " `", p.value, "`");
             let found = report(em, &SELINUX, w, p.pos, field, message);
             with_evidence(found, p.value);
         }
@@ -298,7 +306,7 @@ fn proc_mount(w: &Workload, em: &mut Emitter) {
     for c in w.containers() {
         if let Some((entry, value)) = non_default_proc_mount(&c) {
             let field = c.field_path("securityContext.procMount");
-            let message = format!("{} sets procMount to {}", c.describe(), shown(value));
+            let message = cat!(c.describe(), " sets procMount to ", shown(value));
             let found = report(em, &PROC_MOUNT, w, entry.key.pos, field, message);
             with_evidence(found, value);
         }
@@ -308,8 +316,8 @@ fn proc_mount(w: &Workload, em: &mut Emitter) {
 fn seccomp(w: &Workload, em: &mut Emitter) {
     const FIELD: &str = "securityContext.seccompProfile.type";
     if let Some((pos, value)) = unconfined_profile(w.pod_security_context(), "seccompProfile") {
-        let message = format!(
-            "pod securityContext sets seccompProfile with {}",
+        let message = cat!(
+            "pod securityContext sets seccompProfile with ",
             profile_type_text(value)
         );
         let found = report(em, &SECCOMP, w, pos, w.field_path(FIELD), message);
@@ -317,9 +325,9 @@ fn seccomp(w: &Workload, em: &mut Emitter) {
     }
     for c in w.containers() {
         if let Some((pos, value)) = unconfined_profile(c.security_context(), "seccompProfile") {
-            let message = format!(
-                "{} sets seccompProfile with {}",
+            let message = cat!(
                 c.describe(),
+                " sets seccompProfile with ",
                 profile_type_text(value)
             );
             let found = report(em, &SECCOMP, w, pos, c.field_path(FIELD), message);
@@ -339,10 +347,11 @@ fn sysctls(w: &Workload, em: &mut Emitter) {
         if SAFE_SYSCTLS.contains(&name) {
             continue;
         }
-        let field = w.field_path(&format!("securityContext.sysctls[{i}].name"));
-        let message = format!(
-            "pod sets sysctl {}, which is not in the safe set",
-            shown(name)
+        let field = w.field_path_of(&[&"securityContext.sysctls[", &i, &"].name"]);
+        let message = cat!(
+            "pod sets sysctl ",
+            shown(name),
+            ", which is not in the safe set"
         );
         let found = report(em, &SYSCTLS, w, pos, field, message);
         with_evidence(found, name);

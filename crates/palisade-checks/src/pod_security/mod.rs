@@ -31,7 +31,7 @@ mod confinement;
 mod restricted;
 
 use palisade_core::yaml::{Entry, Node, Pos};
-use palisade_core::{Container, Finding, Object, Workload};
+use palisade_core::{cat, Container, Finding, Object, Workload};
 
 use crate::{Checks, Emitter};
 
@@ -102,7 +102,7 @@ fn with_evidence(found: Option<&mut Finding>, value: &str) {
 /// (`spec.template.metadata` for `spec.template.spec`).
 fn pod_metadata_path(w: &Workload) -> String {
     match w.spec_path.strip_suffix("spec") {
-        Some(prefix) => format!("{prefix}metadata"),
+        Some(prefix) => cat!(prefix, "metadata"),
         None => "metadata".to_string(),
     }
 }
@@ -139,7 +139,7 @@ fn profile_type_text(value: &str) -> String {
     if value.is_empty() {
         "no type".to_string()
     } else {
-        format!("type {value}")
+        cat!("type ", value)
     }
 }
 
@@ -148,7 +148,7 @@ fn shown(value: &str) -> String {
     if value.is_empty() {
         "an empty value".to_string()
     } else {
-        format!("`{value}`")
+        cat!("`", value, "`")
     }
 }
 

@@ -15,7 +15,7 @@
 //! namespaces (PAL-POD-008).
 
 use palisade_core::yaml::{Entry, Node};
-use palisade_core::{Container, Controls, Family, PssLevel, Rule, Severity, Workload};
+use palisade_core::{cat, Container, Controls, Family, PssLevel, Rule, Severity, Workload};
 
 use super::baseline::baseline_capability;
 use super::{
@@ -223,8 +223,8 @@ fn volume_types(w: &Workload, em: &mut Emitter) {
             if kind == "hostPath" {
                 continue; // PAL-POD-004
             }
-            let field = w.field_path(&format!("volumes[{i}].{kind}"));
-            let message = format!("volume `{name}` uses restricted volume type {kind}");
+            let field = w.field_path_of(&[&"volumes[", &i, &"].", &kind]);
+            let message = cat!("volume `", name, "` uses restricted volume type ", kind);
             let found = report(em, &VOLUME_TYPES, w, source.key.pos, field, message);
             with_evidence(found, kind);
         }
@@ -237,10 +237,10 @@ fn privilege_escalation(w: &Workload, em: &mut Emitter) {
         let entry = c.security_context().entry("allowPrivilegeEscalation");
         let message = match entry.map(|e| e.value.as_bool()) {
             Some(Some(false)) => continue,
-            Some(Some(true)) => format!("{} sets allowPrivilegeEscalation: true", c.describe()),
-            _ => format!(
-                "{} does not set allowPrivilegeEscalation: false",
-                c.describe()
+            Some(Some(true)) => cat!(c.describe(), " sets allowPrivilegeEscalation: true"),
+            _ => cat!(
+                c.describe(),
+                " does not set allowPrivilegeEscalation: false"
             ),
         };
         let pos = entry.map_or(c.node.pos, |e| e.key.pos);
@@ -266,7 +266,7 @@ fn run_as_non_root(w: &Workload, em: &mut Emitter) {
         match own {
             Some((_, Some(true))) => {}
             Some((entry, Some(false))) => {
-                let message = format!("{} sets runAsNonRoot: false", c.describe());
+                let message = cat!(c.describe(), " sets runAsNonRoot: false");
                 let field = c.field_path(FIELD);
                 report(em, &RUN_AS_NON_ROOT, w, entry.key.pos, field, message);
             }
@@ -274,9 +274,9 @@ fn run_as_non_root(w: &Workload, em: &mut Emitter) {
             // false is reported once, above, not again for every container inheriting it.
             _ if pod_value.is_some() => {}
             _ => {
-                let message = format!(
-                    "{} may run as root: neither it nor the pod sets runAsNonRoot: true",
-                    c.describe()
+                let message = cat!(
+                    c.describe(),
+                    " may run as root: neither it nor the pod sets runAsNonRoot: true"
                 );
                 let field = c.field_path(FIELD);
                 report(em, &RUN_AS_NON_ROOT, w, c.node.pos, field, message);
@@ -306,7 +306,7 @@ fn run_as_root_user(w: &Workload, em: &mut Emitter) {
     }
     for c in w.containers() {
         if let Some(entry) = root_user(c.security_context()) {
-            let message = format!("{} sets runAsUser: 0", c.describe());
+            let message = cat!(c.describe(), " sets runAsUser: 0");
             let field = c.field_path(FIELD);
             report(em, &RUN_AS_ROOT_USER, w, entry.key.pos, field, message);
         }
@@ -324,10 +324,10 @@ fn seccomp_required(w: &Workload, em: &mut Emitter) {
         if set(c.security_context(), "seccompProfile").is_some() {
             continue;
         }
-        let message = format!(
-            "{} has no seccomp profile: set seccompProfile.type RuntimeDefault on the pod \
-             or the container",
-            c.describe()
+        let message = cat!(
+            c.describe(),
+            " has no seccomp profile: set seccompProfile.type RuntimeDefault on the pod or the \
+             container"
         );
         let field = c.field_path("securityContext.seccompProfile.type");
         report(em, &SECCOMP_REQUIRED, w, c.node.pos, field, message);
@@ -347,10 +347,12 @@ fn capabilities_drop_all(w: &Workload, em: &mut Emitter) {
             if capability == "NET_BIND_SERVICE" || !baseline_capability(capability) {
                 continue;
             }
-            let field = c.field_path(&format!("securityContext.capabilities.add[{i}]"));
-            let message = format!(
-                "{} adds capability {capability}; only NET_BIND_SERVICE may be added",
-                c.describe()
+            let field = c.field_path_of(&[&"securityContext.capabilities.add[", &i, &"]"]);
+            let message = cat!(
+                c.describe(),
+                " adds capability ",
+                capability,
+                "; only NET_BIND_SERVICE may be added"
             );
             let found = report(em, &CAPABILITIES_DROP_ALL, w, item.pos, field, message);
             with_evidence(found, capability);
@@ -368,12 +370,12 @@ fn missing_drop_all(w: &Workload, em: &mut Emitter, c: &Container, capabilities:
     }
     let lower_case = dropped.iter().any(|d| d.as_str() == Some("all"));
     let message = if lower_case {
-        format!(
-            "{} drops `all`: the policy only accepts upper-case ALL",
-            c.describe()
+        cat!(
+            c.describe(),
+            " drops `all`: the policy only accepts upper-case ALL"
         )
     } else {
-        format!("{} does not drop ALL capabilities", c.describe())
+        cat!(c.describe(), " does not drop ALL capabilities")
     };
     let pos = drop.map_or(c.node.pos, |e| e.key.pos);
     let field = c.field_path("securityContext.capabilities.drop");
@@ -388,10 +390,11 @@ fn proc_mount_in_user_namespace(w: &Workload, em: &mut Emitter) {
     for c in w.containers() {
         if let Some((entry, value)) = non_default_proc_mount(&c) {
             let field = c.field_path("securityContext.procMount");
-            let message = format!(
-                "{} sets procMount to {}; restricted forbids it even with hostUsers: false",
+            let message = cat!(
                 c.describe(),
-                shown(value)
+                " sets procMount to ",
+                shown(value),
+                "; restricted forbids it even with hostUsers: false"
             );
             let rule = &PROC_MOUNT_USER_NAMESPACE;
             let found = report(em, rule, w, entry.key.pos, field, message);
