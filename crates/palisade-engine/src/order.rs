@@ -1,16 +1,31 @@
 //! Putting findings in place order (path, line, column, rule) cheaply: parts are sorted
 //! where they are made, then joined and merged.
 
+use std::cmp::Ordering;
+use std::sync::Arc;
+
 use palisade_core::Finding;
+
+/// Compares two findings by place: path, line, column, rule. Findings of one file share its
+/// path, so the same pointer settles the path without reading it.
+fn by_place(a: &Finding, b: &Finding) -> Ordering {
+    let path = if Arc::ptr_eq(&a.location.path, &b.location.path) {
+        Ordering::Equal
+    } else {
+        a.location.path.cmp(&b.location.path)
+    };
+    path.then_with(|| a.location.line.cmp(&b.location.line))
+        .then_with(|| a.location.col.cmp(&b.location.col))
+        .then_with(|| a.rule_id.cmp(&b.rule_id))
+}
 
 /// Sorts findings by place, then message. In place: a sort that takes a buffer takes fresh
 /// memory for each of the hundreds of parts a large scan sorts, and page faults cost more
 /// than the sort. The message breaks ties, so the order does not depend on how the
 /// findings were split into parts.
 pub(crate) fn sort(findings: &mut [Finding]) {
-    if !findings.is_sorted_by(|a, b| a.sort_key() <= b.sort_key()) {
-        findings
-            .sort_unstable_by(|a, b| (a.sort_key(), &a.message).cmp(&(b.sort_key(), &b.message)));
+    if !findings.is_sorted_by(|a, b| by_place(a, b).is_le()) {
+        findings.sort_unstable_by(|a, b| by_place(a, b).then_with(|| a.message.cmp(&b.message)));
     }
 }
 
@@ -31,24 +46,23 @@ pub(crate) fn concat_sorted(parts: Vec<Vec<Finding>>) -> Vec<Finding> {
 /// Equal places keep the order of the groups, then of the parts.
 pub(crate) fn merge_groups(groups: Vec<Vec<Vec<Finding>>>) -> Vec<Finding> {
     let total: usize = groups.iter().flatten().map(Vec::len).sum();
-    let mut streams: Vec<Box<dyn Iterator<Item = Finding>>> = groups
+    let mut streams: Vec<Stream> = groups
         .into_iter()
-        .map(|parts| -> Box<dyn Iterator<Item = Finding>> {
+        .map(|parts| {
             if sorted_end_to_end(&parts) {
-                Box::new(parts.into_iter().flatten())
+                Stream::new(parts)
             } else {
-                Box::new(concat_sorted(parts).into_iter())
+                Stream::new(vec![concat_sorted(parts)])
             }
         })
         .collect();
-    // The next finding of each stream.
-    let mut heads: Vec<Option<Finding>> = streams.iter_mut().map(Iterator::next).collect();
     let mut out = Vec::with_capacity(total);
     loop {
+        // The stream with the lowest next finding; on equal places, the earliest stream.
         let mut best: Option<(usize, &Finding)> = None;
-        for (i, head) in heads.iter().enumerate() {
-            if let Some(f) = head {
-                if best.is_none_or(|(_, b)| f.sort_key() < b.sort_key()) {
+        for (i, stream) in streams.iter().enumerate() {
+            if let Some(f) = stream.peek() {
+                if best.is_none_or(|(_, b)| by_place(f, b).is_lt()) {
                     best = Some((i, f));
                 }
             }
@@ -56,23 +70,59 @@ pub(crate) fn merge_groups(groups: Vec<Vec<Vec<Finding>>>) -> Vec<Finding> {
         let Some((i, _)) = best else {
             break;
         };
-        let next = streams[i].next();
-        if let Some(f) = std::mem::replace(&mut heads[i], next) {
+        if let Some(f) = streams.get_mut(i).and_then(Stream::next) {
             out.push(f);
         }
     }
     out
 }
 
+/// A group's findings, part after part, the next one readable without taking it.
+struct Stream {
+    parts: std::vec::IntoIter<Vec<Finding>>,
+    current: std::vec::IntoIter<Finding>,
+}
+
+impl Stream {
+    fn new(parts: Vec<Vec<Finding>>) -> Stream {
+        let mut stream = Stream {
+            parts: parts.into_iter(),
+            current: Vec::new().into_iter(),
+        };
+        stream.skip_empty();
+        stream
+    }
+
+    /// Moves on to the next part holding findings, once the current one is used up.
+    fn skip_empty(&mut self) {
+        while self.current.as_slice().is_empty() {
+            match self.parts.next() {
+                Some(part) => self.current = part.into_iter(),
+                None => return,
+            }
+        }
+    }
+
+    fn peek(&self) -> Option<&Finding> {
+        self.current.as_slice().first()
+    }
+
+    fn next(&mut self) -> Option<Finding> {
+        let f = self.current.next();
+        self.skip_empty();
+        f
+    }
+}
+
 /// True when the parts, read one after the other, are in place order.
 fn sorted_end_to_end(parts: &[Vec<Finding>]) -> bool {
     let mut last: Option<&Finding> = None;
     for part in parts {
-        if !part.is_sorted_by(|a, b| a.sort_key() <= b.sort_key()) {
+        if !part.is_sorted_by(|a, b| by_place(a, b).is_le()) {
             return false;
         }
         if let (Some(l), Some(first)) = (last, part.first()) {
-            if l.sort_key() > first.sort_key() {
+            if by_place(l, first).is_gt() {
                 return false;
             }
         }
