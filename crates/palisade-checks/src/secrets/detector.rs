@@ -5,9 +5,10 @@
 use palisade_core::Rule;
 
 use super::assign::assignments;
-use super::names::{is_secret_name, secret_words};
+use super::names::{has_needle, is_secret_name, secret_words, Name};
+use super::pass::Marks;
 use super::values::{is_not_a_secret, redact};
-use super::{formats, LITERAL_SECRET, NAMED_SECRET};
+use super::{formats, pass, LITERAL_SECRET, NAMED_SECRET};
 
 /// One credential found in a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +45,9 @@ pub(crate) fn scan_value(name: Option<&str>, value: &str) -> Vec<Detection> {
 
 /// [`scan_value`] for a value in a given slot.
 pub(super) fn scan(slot: Slot, name: Option<&str>, value: &str) -> Vec<Detection> {
-    scan_named(slot, name.filter(|n| is_secret_name(n)), name, value)
+    let name = name.map(Name::of);
+    let secret_name = name.filter(|n| n.is_secret()).map(|n| n.text);
+    scan_named(slot, secret_name, name, value)
 }
 
 /// [`scan`] when the caller has already judged the name: `secret_name` is `name` when it is
@@ -52,21 +55,34 @@ pub(super) fn scan(slot: Slot, name: Option<&str>, value: &str) -> Vec<Detection
 pub(super) fn scan_named(
     slot: Slot,
     secret_name: Option<&str>,
-    name: Option<&str>,
+    name: Option<Name>,
     value: &str,
 ) -> Vec<Detection> {
-    let hits = formats::find(value, name);
-    let mut out: Vec<Detection> = hits
-        .iter()
-        .map(|h| Detection {
+    let (hits, marks) = pass::scan(value, name);
+    judge(slot, secret_name, value, hits, marks)
+}
+
+/// The rest of [`scan_named`], once the pass has found `hits` and `marks` in `value`. The
+/// marks only skip steps that would find nothing ([`Marks::ALL`] runs every step; the
+/// tests compare both).
+fn judge(
+    slot: Slot,
+    secret_name: Option<&str>,
+    value: &str,
+    hits: Vec<formats::Hit>,
+    marks: Marks,
+) -> Vec<Detection> {
+    let mut out: Vec<Detection> = Vec::new();
+    if !hits.is_empty() {
+        out.extend(hits.iter().map(|h| Detection {
             rule: &LITERAL_SECRET,
             what: h.what,
             evidence: h.evidence.clone(),
             offset: h.start,
             name: None,
-        })
-        .collect();
-    let one_line = !value.trim_end().contains('\n');
+        }));
+    }
+    let one_line = !marks.newline() || !value.trim_end().contains('\n');
     if let Some(name) = secret_name.filter(|_| one_line) {
         if hits.is_empty() && is_literal(slot, name, value) {
             out.push(named(name, value.trim(), 0));
@@ -75,8 +91,9 @@ pub(super) fn scan_named(
             return out;
         }
     }
-    // A file or a command line: judge each assignment inside by its own name.
-    if may_hold_assignments(value) {
+    // A file or a command line: judge each assignment inside by its own name. Every name
+    // is a part of `value`, so a value without a needle holds no secret-like name.
+    if marks.assign() && marks.needle() && may_hold_assignments(value) && has_needle(value) {
         // Sorted hit offsets: each assignment asks "is there a hit on my line?" in log time,
         // so a generated file with thousands of both stays fast.
         let mut starts: Vec<usize> = hits.iter().map(|h| h.start).collect();
@@ -224,6 +241,41 @@ mod tests {
         let file = line.repeat(20_000);
         let found = scan_value(Some("app.properties"), &file);
         assert_eq!(found.len(), 60_000);
+    }
+
+    /// The pass's marks only skip steps that would find nothing: every sample under every
+    /// name and slot gives what the same value gives with every step run.
+    #[test]
+    fn gates_skip_only_steps_that_find_nothing() {
+        let names = [
+            None,
+            Some("DB_PASSWORD"),
+            Some("key0"),
+            Some("tlsSecret"),
+            Some("authorization"),
+            Some("AWS_SECRET_ACCESS_KEY"),
+            Some("image"),
+            Some("app.properties"),
+        ];
+        let mut found = 0;
+        for value in super::super::pass::tests::samples() {
+            let (_, marks) = pass::scan(&value, None);
+            if !marks.assign() {
+                assert!(!may_hold_assignments(&value), "{value:?}");
+            }
+            for name in names {
+                let judged = name.map(Name::of);
+                let secret = judged.filter(|n| n.is_secret()).map(|n| n.text);
+                for slot in [Slot::Variable, Slot::Field] {
+                    let gated = scan_named(slot, secret, judged, &value);
+                    let (hits, _) = pass::scan(&value, judged);
+                    let all = judge(slot, secret, &value, hits, Marks::ALL);
+                    assert_eq!(gated, all, "{value:?} under {name:?}");
+                    found += gated.len();
+                }
+            }
+        }
+        assert!(found > 1000, "{found}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! key files, AWS secret keys under their name. Each scanner gates on a cheap needle first.
 
 use super::formats::Hit;
-use super::names::is_aws_secret_name;
+use super::names::{is_aws_secret_name, Name};
 use super::values::{contains_ci, decode_base64, find_ci, is_placeholder, redact};
 
 /// How far a value is read after its marker; real credentials are far shorter, and the
@@ -113,9 +113,10 @@ pub(super) fn is_authorization_value(text: &str, name: Option<&str>) -> bool {
         || text.starts_with("Basic ")
 }
 
-/// A value under an AWS secret key's name.
-pub(super) fn under_aws_secret_name(_: &str, name: Option<&str>) -> bool {
-    name.is_some_and(is_aws_secret_name)
+/// A value under an AWS secret key's name. Such a name contains `secret`, a needle: a
+/// name without one is not looked at again.
+pub(super) fn under_aws_secret_name(_: &str, name: Option<Name>) -> bool {
+    name.is_some_and(|n| n.needle && is_aws_secret_name(n.text))
 }
 
 /// `Authorization: Bearer <token>` / `Basic <base64>` written out (a header line, a

@@ -4,9 +4,11 @@
 //! starts; the others have small scanners of their own (`pem`, `embedded`, `jwt`); `pass` runs them.
 //! No regex engine: small scanners that never panic and stay linear on any input.
 
+use super::names::Name;
 use super::values::word;
 use super::{embedded, jwt, pem};
 
+#[cfg(test)]
 pub(super) use super::pass::find;
 
 /// A credential found in a text.
@@ -37,7 +39,7 @@ pub(super) enum How {
     Scan {
         cues: &'static [&'static str],
         ci: bool,
-        also: Option<fn(text: &str, name: Option<&str>) -> bool>,
+        also: Option<fn(text: &str, name: Option<Name>) -> bool>,
         run: ScanFn,
     },
 }
@@ -74,7 +76,7 @@ const fn scan(
     what: &'static str,
     cues: &'static [&'static str],
     ci: bool,
-    also: Option<fn(&str, Option<&str>) -> bool>,
+    also: Option<fn(&str, Option<Name>) -> bool>,
     run: ScanFn,
 ) -> Format {
     Format {
@@ -207,7 +209,7 @@ pub(super) const FORMATS: &[Format] = &[
     // Connection strings (ADO.NET, JDBC, ODBC, libpq): `;Password=`, `?password=`, `&pwd=`
     scan("password in a connection string", &["password=", "passwd=", "pwd="], true, None, embedded::connection_string_passwords),
     // RFC 6750 (Bearer) and RFC 7617 (Basic) `Authorization` values
-    scan("Authorization header credential", &["authorization"], true, Some(embedded::is_authorization_value), embedded::authorization_headers),
+    scan("Authorization header credential", &["authorization"], true, Some(|t, n| embedded::is_authorization_value(t, n.map(|n| n.text))), embedded::authorization_headers),
 ];
 
 #[cfg(test)]

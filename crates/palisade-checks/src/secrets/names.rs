@@ -2,26 +2,37 @@
 //! as opposed to names *about* one (`PASSWORD_FILE`, `TOKEN_URL`, `secretKeyRef`,
 //! `existingSecret`, `tokenTTL`). Case- and separator-insensitive.
 
+use super::pass::{next_marked, NEEDLE};
 use super::values::contains_ci;
 
 /// Cheap first gate, one pass and no allocation: every secret-like name contains `pass`,
 /// `pw`, `secret`, `token`, `key` or `cred` (ASCII, any case). Most keys of a manifest
-/// (`name`, `image`, `port`) contain none.
-fn has_needle(name: &str) -> bool {
+/// (`name`, `image`, `port`) contain none. Only where a pair of bytes may start one
+/// (`pa`, `pw`, `se`, `to`, `ke`, `cr`, in the scanning pass's pair table) is it checked.
+#[inline]
+pub(super) fn has_needle(name: &str) -> bool {
     let b = name.as_bytes();
     // `| 0x20` lower-cases ASCII letters and maps no other byte onto the letters below.
     let lower = |i: usize| b.get(i).map_or(0, |c| c | 0x20);
-    b.iter().enumerate().any(|(i, &c)| match c | 0x20 {
-        b'p' => {
-            (lower(i + 1) == b'a' && lower(i + 2) == b's' && lower(i + 3) == b's')
-                || lower(i + 1) == b'w'
+    let mut from = 0;
+    while let Some((i, _)) = next_marked(b, from, NEEDLE) {
+        from = i + 1;
+        let found = match lower(i) {
+            b'p' => {
+                (lower(i + 1) == b'a' && lower(i + 2) == b's' && lower(i + 3) == b's')
+                    || lower(i + 1) == b'w'
+            }
+            b's' => lower(i + 1) == b'e' && lower(i + 2) == b'c' && lower(i + 3) == b'r',
+            b't' => lower(i + 1) == b'o' && lower(i + 2) == b'k' && lower(i + 3) == b'e',
+            b'k' => lower(i + 1) == b'e' && lower(i + 2) == b'y',
+            b'c' => lower(i + 1) == b'r' && lower(i + 2) == b'e' && lower(i + 3) == b'd',
+            _ => false,
+        };
+        if found {
+            return true;
         }
-        b's' => lower(i + 1) == b'e' && lower(i + 2) == b'c' && lower(i + 3) == b'r',
-        b't' => lower(i + 1) == b'o' && lower(i + 2) == b'k' && lower(i + 3) == b'e',
-        b'k' => lower(i + 1) == b'e' && lower(i + 2) == b'y',
-        b'c' => lower(i + 1) == b'r' && lower(i + 2) == b'e' && lower(i + 3) == b'd',
-        _ => false,
-    })
+    }
+    false
 }
 
 /// Most words a name is split into; later humps extend the last word.
@@ -33,12 +44,14 @@ const MAX_WORDS: usize = 32;
 struct Words {
     buf: [u8; 128],
     len: usize,
-    starts: [usize; MAX_WORDS],
+    /// Word starts in `buf` (`buf` is at most 128 bytes long).
+    starts: [u8; MAX_WORDS],
     count: usize,
 }
 
 impl Words {
     /// `None` for names longer than the buffer (no real name is).
+    #[inline]
     fn of(name: &str) -> Option<Words> {
         let mut w = Words {
             buf: [0; 128],
@@ -56,7 +69,7 @@ impl Words {
             }
             let hump = c.is_ascii_uppercase() && prev_lower;
             if (!in_word || hump) && w.count < MAX_WORDS {
-                *w.starts.get_mut(w.count)? = w.len;
+                *w.starts.get_mut(w.count)? = u8::try_from(w.len).ok()?;
                 w.count += 1;
             }
             in_word = true;
@@ -68,9 +81,9 @@ impl Words {
     }
 
     fn word(&self, k: usize) -> &[u8] {
-        let start = self.starts.get(k).copied().unwrap_or(self.len);
+        let start = self.starts.get(k).map_or(self.len, |&s| usize::from(s));
         let end = if k + 1 < self.count {
-            self.starts.get(k + 1).copied().unwrap_or(self.len)
+            self.starts.get(k + 1).map_or(self.len, |&s| usize::from(s))
         } else {
             self.len
         };
@@ -103,50 +116,81 @@ const PARTS: &[&str] = &[
 const WORDS: &[&str] = &["pass", "pwd", "pw"];
 
 /// Last words of names about a secret rather than of one (`TOKEN_TTL`, `PASSWORD_FILE`,
-/// `SECRET_NAME`, `tokenUrl`, `AWS_ACCESS_KEY_ID`, `secretKeyRef`).
+/// `SECRET_NAME`, `tokenUrl`, `AWS_ACCESS_KEY_ID`, `secretKeyRef`). Sorted: looked up by
+/// binary search.
 #[rustfmt::skip]
 const ABOUT: &[&str] = &[
-    "ttl", "expiry", "expires", "expiration", "timeout", "lifetime", "duration", "seconds",
-    "length", "len", "size", "min", "max", "count", "file", "files", "path", "paths", "dir",
-    "url", "uri", "endpoint", "name", "names", "ref", "refs", "id", "ids", "enabled", "disabled",
-    "enable", "type", "mode", "header", "issuer", "audience", "algorithm", "alg", "policy",
-    "arn", "version", "class", "store", "provider", "format", "prefix", "suffix", "field",
-    "env", "kind", "regex", "pattern", "template", "label", "selector", "mount", "volume",
-    "namespace", "source", "scope", "scopes", "method", "location", "interval", "period",
-    "required", "rotation", "strategy", "generator", "backend", "reference", "keyref", "query",
-    "cache", "config", "mountpath", "host", "port", "user", "username", "usage", "retries",
-    "hash", "digest", "checksum", "annotation", "resource", "sha", "fingerprint", "sync",
-    "encryption", "encoding", "hasher", "hashing", "complexity", "strength", "reset", "lockout",
-    "history", "rules", "requirements", "validation", "verification", "authentication",
-    "charset", "webhook", "role", "stdin",
+    "alg", "algorithm", "annotation", "arn", "audience", "authentication", "backend", "cache",
+    "charset", "checksum", "class", "complexity", "config", "count", "digest", "dir", "disabled",
+    "duration", "enable", "enabled", "encoding", "encryption", "endpoint", "env", "expiration",
+    "expires", "expiry", "field", "file", "files", "fingerprint", "format", "generator", "hash",
+    "hasher", "hashing", "header", "history", "host", "id", "ids", "interval", "issuer", "keyref",
+    "kind", "label", "len", "length", "lifetime", "location", "lockout", "max", "method", "min",
+    "mode", "mount", "mountpath", "name", "names", "namespace", "path", "paths", "pattern",
+    "period", "policy", "port", "prefix", "provider", "query", "ref", "reference", "refs",
+    "regex", "required", "requirements", "reset", "resource", "retries", "role", "rotation",
+    "rules", "scope", "scopes", "seconds", "selector", "sha", "size", "source", "stdin", "store",
+    "strategy", "strength", "suffix", "sync", "template", "timeout", "ttl", "type", "uri", "url",
+    "usage", "user", "username", "validation", "verification", "version", "volume", "webhook",
 ];
 
 /// First words that make the name a pointer or a switch (`existingSecret`,
-/// `useSecretStore`, `create-secret`, `SKIP_TOKEN`).
+/// `useSecretStore`, `create-secret`, `SKIP_TOKEN`). Sorted, as [`ABOUT`].
 #[rustfmt::skip]
 const ABOUT_FIRST: &[&str] = &[
-    "existing", "use", "create", "skip", "enable", "disable", "require", "required", "show",
-    "hide", "mount", "generate", "auto", "rotate", "sync", "no", "with", "is", "has", "allow",
+    "allow", "auto", "create", "disable", "enable", "existing", "generate", "has", "hide", "is",
+    "mount", "no", "require", "required", "rotate", "show", "skip", "sync", "use", "with",
 ];
+
+/// A name with the one fact about it that the hot path needs: whether it holds a needle
+/// ([`has_needle`]), found once and shared by the checks that gate on it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Name<'a> {
+    /// The name.
+    pub text: &'a str,
+    /// `has_needle(text)`.
+    pub needle: bool,
+}
+
+impl<'a> Name<'a> {
+    /// Looks at `text` once.
+    #[inline]
+    pub(super) fn of(text: &'a str) -> Name<'a> {
+        Name {
+            text,
+            needle: has_needle(text),
+        }
+    }
+
+    /// [`is_secret_name`].
+    #[inline]
+    pub(super) fn is_secret(self) -> bool {
+        self.needle && self.text.len() <= 128 && secret_by_words(self.text)
+    }
+}
 
 /// Does `name` suggest that its value is a secret?
 pub(crate) fn is_secret_name(name: &str) -> bool {
-    if name.len() > 128 || !has_needle(name) {
-        return false;
-    }
+    Name::of(name).is_secret()
+}
+
+/// The rest of [`is_secret_name`], for a name of at most 128 bytes with a needle.
+#[inline(never)]
+fn secret_by_words(name: &str) -> bool {
     let Some(words) = Words::of(name) else {
         return false;
     };
     if words.count == 0 {
         return false;
     }
-    let is_in = |list: &[&str], w: &[u8]| list.iter().any(|x| x.as_bytes() == w);
-    if is_in(ABOUT, words.word(words.count - 1))
-        || (words.count > 1 && is_in(ABOUT_FIRST, words.word(0)))
-    {
-        return false;
-    }
-    PARTS.iter().any(|p| words.has_part(p)) || WORDS.iter().any(|w| words.has_word(w))
+    let is_in = |list: &[&str], w: &[u8]| list.binary_search_by(|x| x.as_bytes().cmp(w)).is_ok();
+    // The secret-like parts first: most names with a needle (`key0`, `monkey`) have none,
+    // and then the lists of names about a secret need no look-up.
+    let secret_like =
+        PARTS.iter().any(|p| words.has_part(p)) || WORDS.iter().any(|w| words.has_word(w));
+    secret_like
+        && !is_in(ABOUT, words.word(words.count - 1))
+        && !(words.count > 1 && is_in(ABOUT_FIRST, words.word(0)))
 }
 
 /// The secret-like parts of a name (`auth-secret` → secret; `DB_PASSWORD` → password).
@@ -229,6 +273,89 @@ mod tests {
         ] {
             assert!(!is_secret_name(n), "{n}");
         }
+    }
+
+    #[test]
+    fn word_lists_are_sorted_for_binary_search() {
+        for list in [ABOUT, ABOUT_FIRST] {
+            assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?}");
+        }
+        // Every listed word is found, and a word in neither list is not.
+        let words = Words::of("secretFoo").unwrap();
+        assert_eq!(words.count, 2);
+        for list in [ABOUT, ABOUT_FIRST] {
+            for w in list {
+                assert!(list.binary_search(w).is_ok(), "{w}");
+            }
+        }
+        assert!(is_secret_name("TOKEN_FOO") && !is_secret_name("TOKEN_TTL"));
+    }
+
+    /// The needle search as one pass over every byte, without the pair table.
+    fn has_needle_bytewise(name: &str) -> bool {
+        let b = name.as_bytes();
+        let lower = |i: usize| b.get(i).map_or(0, |c| c | 0x20);
+        (0..b.len()).any(|i| match lower(i) {
+            b'p' => {
+                (lower(i + 1) == b'a' && lower(i + 2) == b's' && lower(i + 3) == b's')
+                    || lower(i + 1) == b'w'
+            }
+            b's' => lower(i + 1) == b'e' && lower(i + 2) == b'c' && lower(i + 3) == b'r',
+            b't' => lower(i + 1) == b'o' && lower(i + 2) == b'k' && lower(i + 3) == b'e',
+            b'k' => lower(i + 1) == b'e' && lower(i + 2) == b'y',
+            b'c' => lower(i + 1) == b'r' && lower(i + 2) == b'e' && lower(i + 3) == b'd',
+            _ => false,
+        })
+    }
+
+    /// [`is_secret_name`] with linear look-ups, names about a secret judged first.
+    fn is_secret_name_linear(name: &str) -> bool {
+        if name.len() > 128 || !has_needle_bytewise(name) {
+            return false;
+        }
+        let Some(words) = Words::of(name) else {
+            return false;
+        };
+        if words.count == 0 {
+            return false;
+        }
+        let is_in = |list: &[&str], w: &[u8]| list.iter().any(|x| x.as_bytes() == w);
+        if is_in(ABOUT, words.word(words.count - 1))
+            || (words.count > 1 && is_in(ABOUT_FIRST, words.word(0)))
+        {
+            return false;
+        }
+        PARTS.iter().any(|p| words.has_part(p)) || WORDS.iter().any(|w| words.has_word(w))
+    }
+
+    /// Names: the samples, every listed word alone and around secret-like parts.
+    fn names() -> Vec<String> {
+        let mut out = super::super::pass::tests::samples();
+        for w in ABOUT.iter().chain(ABOUT_FIRST).chain(PARTS).chain(WORDS) {
+            for p in ["", "password", "API_KEY", "secret", "pw", "key"] {
+                out.push(format!("{p}_{w}"));
+                out.push(format!("{w}_{p}"));
+                out.push(format!("{w}{}", p.to_uppercase()));
+            }
+        }
+        out.push("x".repeat(129) + "password");
+        out
+    }
+
+    #[test]
+    fn fast_paths_match_the_plain_searches() {
+        let mut secret = 0;
+        for name in names() {
+            assert_eq!(has_needle(&name), has_needle_bytewise(&name), "{name:?}");
+            let verdict = is_secret_name(&name);
+            assert_eq!(verdict, is_secret_name_linear(&name), "{name:?}");
+            secret += usize::from(verdict);
+            // The AWS scanner skips names without a needle.
+            if is_aws_secret_name(&name) {
+                assert!(has_needle(&name), "{name:?}");
+            }
+        }
+        assert!(secret > 200, "{secret}");
     }
 
     #[test]
