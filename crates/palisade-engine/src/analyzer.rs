@@ -153,7 +153,7 @@ impl Analyzer for RbacAnalyzer {
     }
 }
 
-use palisade_netpol::endpoints::Pods;
+use palisade_netpol::PerObjectRead;
 
 /// The network analysis of `palisade-netpol`: default-deny coverage, wide-open policies,
 /// exposure from outside, sensitive ports and data classes (`PAL-NET-008`..`017`). The
@@ -178,7 +178,8 @@ impl Analyzer for NetpolAnalyzer {
         palisade_netpol::scan::check(inventory, config)
     }
 
-    /// The workloads (labels, ports, service account), read while each input is in cache.
+    /// The workloads (labels, ports, service account) and the NetworkPolicies, read while
+    /// each input is in cache.
     fn read_ahead(&self, objects: &[Object], config: &Config) -> Option<ReadAhead> {
         palisade_netpol::scan::read_ahead(objects, config).map(|read| Box::new(read) as ReadAhead)
     }
@@ -189,15 +190,15 @@ impl Analyzer for NetpolAnalyzer {
         config: &Config,
         read: Vec<(usize, ReadAhead)>,
     ) -> Analysis {
-        let mut workloads = Vec::new();
+        let mut all = PerObjectRead::default();
         for (first, part) in read {
-            let Ok(part) = part.downcast::<Vec<(usize, Pods)>>() else {
+            let Ok(part) = part.downcast::<PerObjectRead>() else {
                 return self.analyze_inventory(inventory, config);
             };
-            workloads.extend(part.into_iter().map(|(i, pods)| (first + i, pods)));
+            all.append(first, *part);
         }
         Analysis {
-            findings: palisade_netpol::scan::check_read(inventory, config, workloads),
+            findings: palisade_netpol::scan::check_read(inventory, config, all),
             ..Analysis::default()
         }
     }

@@ -255,7 +255,7 @@ pub use endpoints::{ContainerPort, Namespace, Pods, NAMESPACE_NAME_LABEL};
 pub use eval::{explain, Action, Decision, Explanation, RuleRef, SideExplanation, Tier};
 pub use ip::{Family, IpSet};
 pub use matrix::{matrix, Cell, Matrix};
-pub use model::{Endpoint, EndpointId, LookupError, Model, PolicyId};
+pub use model::{Endpoint, EndpointId, LookupError, Model, PerObjectRead, PolicyId};
 pub use picture::{
     picture, GraphEdge, GraphNode, Group, Picture, PictureOptions, SensitivePort, SENSITIVE_PORTS,
 };

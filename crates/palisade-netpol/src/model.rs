@@ -104,11 +104,27 @@ impl std::error::Error for LookupError {}
 /// admin policies, and the diagnostics about them.
 fn read_policies(objects: &[Object]) -> (Vec<NetworkPolicy>, load::Extra, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
-    let parsed: Vec<NetworkPolicy> = objects
+    let parsed = parse_policies(objects, &mut diagnostics);
+    policies_read(objects, parsed, diagnostics)
+}
+
+/// The `networking.k8s.io/v1` NetworkPolicies of a run of objects, in order, with the
+/// problems met parsing them.
+fn parse_policies(objects: &[Object], diagnostics: &mut Vec<Diagnostic>) -> Vec<NetworkPolicy> {
+    objects
         .iter()
         .filter(|o| o.is("NetworkPolicy") && o.id.api_version == "networking.k8s.io/v1")
-        .filter_map(|o| policy::parse(o, &mut diagnostics))
-        .collect();
+        .filter_map(|o| policy::parse(o, diagnostics))
+        .collect()
+}
+
+/// [`read_policies`] given the policies parsed from every object, in order, and the
+/// diagnostics met parsing them.
+fn policies_read(
+    objects: &[Object],
+    parsed: Vec<NetworkPolicy>,
+    mut diagnostics: Vec<Diagnostic>,
+) -> (Vec<NetworkPolicy>, load::Extra, Vec<Diagnostic>) {
     let mut policies = last_definitions(parsed, &mut diagnostics);
     policies.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     let extra = load::load(objects, &mut diagnostics);
@@ -169,6 +185,44 @@ pub struct Model {
     pub(crate) tier_index: TierIndex,
 }
 
+/// What a model needs from each object alone, read from a run of objects while their trees
+/// are in cache ([`PerObjectRead::of`]); runs read apart are joined with [`PerObjectRead::append`] and the
+/// model built with [`Model::from_read`].
+#[derive(Default)]
+pub struct PerObjectRead {
+    /// The workloads, each with its index in the objects.
+    workloads: Vec<(usize, Pods)>,
+    /// The `networking.k8s.io/v1` NetworkPolicies, in order.
+    policies: Vec<NetworkPolicy>,
+    /// The problems met parsing them, in order.
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl PerObjectRead {
+    /// Reads a run of objects.
+    pub fn of(objects: &[Object]) -> PerObjectRead {
+        let mut diagnostics = Vec::new();
+        let policies = parse_policies(objects, &mut diagnostics);
+        PerObjectRead {
+            workloads: endpoints::read_workloads(objects),
+            policies,
+            diagnostics,
+        }
+    }
+
+    /// Adds what was read from the run that follows, whose first object is at `first` in
+    /// the objects this one indexes.
+    pub fn append(&mut self, first: usize, next: PerObjectRead) {
+        self.workloads.extend(
+            next.workloads
+                .into_iter()
+                .map(|(i, pods)| (first + i, pods)),
+        );
+        self.policies.extend(next.policies);
+        self.diagnostics.extend(next.diagnostics);
+    }
+}
+
 impl Model {
     /// Builds the model from an input's objects: Namespaces, ServiceAccounts, workloads,
     /// `networking.k8s.io/v1` NetworkPolicies, Calico `projectcalico.org/v3`
@@ -176,18 +230,29 @@ impl Model {
     /// `policy.networking.k8s.io/v1alpha1` AdminNetworkPolicies and
     /// BaselineAdminNetworkPolicies; other objects are ignored.
     pub fn from_objects(objects: &[Object]) -> Model {
-        Model::with_endpoints(objects, endpoints::collect)
+        Model::with_endpoints(objects, endpoints::collect, read_policies)
     }
 
-    /// [`Model::from_objects`] with the workloads already read from `objects`
-    /// ([`endpoints::read_workloads`], indexes into `objects`).
-    pub fn from_read_workloads(objects: &[Object], read: Vec<(usize, Pods)>) -> Model {
-        Model::with_endpoints(objects, |objects| endpoints::collect_read(objects, read))
+    /// [`Model::from_objects`] with the workloads and the `networking.k8s.io/v1`
+    /// NetworkPolicies already read from `objects` ([`PerObjectRead::of`], indexes into `objects`).
+    pub fn from_read(objects: &[Object], read: PerObjectRead) -> Model {
+        let PerObjectRead {
+            workloads,
+            policies,
+            diagnostics,
+        } = read;
+        Model::with_endpoints(
+            objects,
+            |objects| endpoints::collect_read(objects, workloads),
+            |objects| policies_read(objects, policies, diagnostics),
+        )
     }
 
     fn with_endpoints(
         objects: &[Object],
         collect: impl FnOnce(&[Object]) -> Vec<Pods> + Send,
+        read_policies: impl FnOnce(&[Object]) -> (Vec<NetworkPolicy>, load::Extra, Vec<Diagnostic>)
+            + Send,
     ) -> Model {
         // The workloads and the policies are independent: read them side by side.
         let (pods, (policies, extra, diagnostics)) =

@@ -15,8 +15,7 @@ use std::sync::Arc;
 
 use palisade_core::{Config, Emitter, Finding, Inventory, Object, ObjectRef, Rule};
 
-use crate::endpoints::Pods;
-use crate::model::Model;
+use crate::model::{Model, PerObjectRead};
 
 pub use rules::{
     ALLOWS_ALL_INGRESS, CLASSIFIED_REACHABLE, EGRESS_ANYWHERE, ENTRY_UNPROTECTED,
@@ -61,26 +60,20 @@ pub fn check(inventory: &Inventory, config: &Config) -> Vec<Finding> {
 }
 
 /// What [`check`] reads from each object alone, for a scan to read while the objects' trees
-/// are still in cache: the workloads ([`crate::endpoints::read_workloads`], indexes into
-/// `objects`). `None` when every network rule is turned off.
-pub fn read_ahead(objects: &[Object], config: &Config) -> Option<Vec<(usize, Pods)>> {
+/// are still in cache: the workloads and the NetworkPolicies ([`PerObjectRead::of`]). `None` when
+/// every network rule is turned off.
+pub fn read_ahead(objects: &[Object], config: &Config) -> Option<PerObjectRead> {
     let em = Emitter::new(config);
     rules::RULES
         .iter()
         .any(|r| em.enabled(r))
-        .then(|| crate::endpoints::read_workloads(objects))
+        .then(|| PerObjectRead::of(objects))
 }
 
-/// [`check`] with the workloads already read ([`read_ahead`], indexes into the inventory's
-/// objects): the same findings.
-pub fn check_read(
-    inventory: &Inventory,
-    config: &Config,
-    read: Vec<(usize, Pods)>,
-) -> Vec<Finding> {
-    check_with(inventory, config, |objects| {
-        Model::from_read_workloads(objects, read)
-    })
+/// [`check`] with what [`read_ahead`] read from every run of the inventory's objects, joined
+/// in order ([`PerObjectRead::append`]): the same findings.
+pub fn check_read(inventory: &Inventory, config: &Config, read: PerObjectRead) -> Vec<Finding> {
+    check_with(inventory, config, |objects| Model::from_read(objects, read))
 }
 
 fn check_with(
