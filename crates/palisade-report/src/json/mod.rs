@@ -69,6 +69,8 @@ fn field<T: Serialize>(out: &mut dyn Write, name: &str, value: &T, last: bool) -
 const CHUNK: usize = 1024;
 /// Chunks rendered before they are written.
 const BATCH: usize = 8;
+/// Room reserved per element: a finding with its controls takes about 600 bytes.
+const BYTES_PER_ITEM: usize = 640;
 
 /// `  "name": [` then one compact element per line (each item as `view` shows it), then
 /// `  ],`.
@@ -103,30 +105,36 @@ fn list_with<'a, T: Sync>(
         return out.write_all(end);
     }
     writeln!(out, "  \"{name}\": [")?;
-    // Batches of chunks bound the memory held at once to a few megabytes.
+    // Batches of chunks bound the memory held at once to a few megabytes; each batch renders
+    // into the buffers of the one before, so the report takes no fresh memory after the
+    // first batch.
     let chunks: Vec<&'a [T]> = items.chunks(CHUNK).collect();
     let total = chunks.len();
+    let mut buffers: Vec<Vec<u8>> = Vec::new();
     for (b, batch) in chunks.chunks(BATCH).enumerate() {
-        let rendered: Vec<io::Result<Vec<u8>>> = batch
+        buffers.resize_with(batch.len(), Vec::new);
+        let rendered: Vec<io::Result<()>> = batch
             .par_iter()
-            .map(|chunk| {
-                let mut buf = Vec::with_capacity(chunk.len() * 512);
+            .zip(buffers.par_iter_mut())
+            .map(|(chunk, buf)| {
+                buf.clear();
+                buf.reserve(chunk.len() * BYTES_PER_ITEM);
                 for item in *chunk {
                     buf.extend_from_slice(b"    ");
-                    write_item(&mut buf, item)?;
+                    write_item(buf, item)?;
                     buf.extend_from_slice(b",\n");
                 }
-                Ok(buf)
+                Ok(())
             })
             .collect();
-        for (i, chunk) in rendered.into_iter().enumerate() {
-            let chunk = chunk?;
+        for (i, (result, chunk)) in rendered.into_iter().zip(&buffers).enumerate() {
+            result?;
             if b * BATCH + i + 1 == total {
                 // The last element takes no comma.
                 out.write_all(&chunk[..chunk.len() - 2])?;
                 out.write_all(b"\n")?;
             } else {
-                out.write_all(&chunk)?;
+                out.write_all(chunk)?;
             }
         }
     }
