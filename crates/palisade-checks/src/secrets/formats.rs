@@ -36,6 +36,7 @@ pub(super) enum How {
     /// A scanner over the whole text (and the name the text is under, when there is one),
     /// run only when one of its `cues` occurs in the text (ASCII case ignored when `ci`),
     /// or when `also` says so: scanners cost a search each, and most values have no cue.
+    /// An `also` test passes only where [`may_pass_also`] does (the pass asks it first).
     Scan {
         cues: &'static [&'static str],
         ci: bool,
@@ -118,6 +119,14 @@ fn sendgrid_shape(body: &[u8]) -> bool {
 /// Twilio SIDs are hexadecimal; a real one mixes digits and letters.
 fn mixed_hex(body: &[u8]) -> bool {
     body.iter().any(u8::is_ascii_digit) && body.iter().any(u8::is_ascii_alphabetic)
+}
+
+/// Can any `also` test of [`FORMATS`] pass? Only under a name with a needle (an AWS
+/// secret's name holds `secret`) or spelled `authorization`, or for a value starting with
+/// `B` (`Bearer `, `Basic `). Most values are none of these, and skip the tests' calls.
+#[inline]
+pub(super) fn may_pass_also(text: &str, name: Option<Name>) -> bool {
+    name.is_some_and(|n| n.needle || n.text.len() == "authorization".len()) || text.starts_with('B')
 }
 
 /// Every known format. Order matters only for the order of evidence.
