@@ -14,6 +14,7 @@ use crate::endpoints::{self, Namespace, Pods};
 use crate::index::{self, Index};
 use crate::ip::{self, IpSet};
 use crate::policy::{self, Direction, NetworkPolicy, PeerKind, PortMatch};
+use crate::scan::ports::{self, PortPlace};
 use crate::tiers::index::World;
 use crate::tiers::{self, load, TierIndex};
 
@@ -196,6 +197,8 @@ pub struct PerObjectRead {
     policies: Vec<NetworkPolicy>,
     /// The problems met parsing them, in order.
     diagnostics: Vec<Diagnostic>,
+    /// Where each workload declares its container ports, with its index in the objects.
+    port_places: Vec<(usize, Vec<PortPlace>)>,
 }
 
 impl PerObjectRead {
@@ -203,11 +206,24 @@ impl PerObjectRead {
     pub fn of(objects: &[Object]) -> PerObjectRead {
         let mut diagnostics = Vec::new();
         let policies = parse_policies(objects, &mut diagnostics);
+        let port_places = objects
+            .iter()
+            .enumerate()
+            .map(|(i, obj)| (i, ports::read(obj)))
+            .filter(|(_, places)| !places.is_empty())
+            .collect();
         PerObjectRead {
             workloads: endpoints::read_workloads(objects),
             policies,
             diagnostics,
+            port_places,
         }
+    }
+
+    /// The container ports' places read ahead, each list with its object's index (what the
+    /// rules need beside the model).
+    pub(crate) fn take_port_places(&mut self) -> Vec<(usize, Vec<PortPlace>)> {
+        std::mem::take(&mut self.port_places)
     }
 
     /// Adds what was read from the run that follows, whose first object is at `first` in
@@ -220,6 +236,8 @@ impl PerObjectRead {
         );
         self.policies.extend(next.policies);
         self.diagnostics.extend(next.diagnostics);
+        self.port_places
+            .extend(next.port_places.into_iter().map(|(i, p)| (first + i, p)));
     }
 }
 
@@ -240,6 +258,7 @@ impl Model {
             workloads,
             policies,
             diagnostics,
+            port_places: _,
         } = read;
         Model::with_endpoints(
             objects,

@@ -33,11 +33,17 @@ fn policy_selector(obj: &Object) -> Option<LabelSelector> {
 }
 
 pub(super) fn check(inv: &Inventory, em: &mut Emitter) {
-    namespaces_without_policy(inv, em);
-    unselected_workloads(inv, em);
+    if !em.enabled(&NAMESPACE_WITHOUT_NETWORK_POLICY) && !em.enabled(&UNSELECTED_WORKLOAD) {
+        return;
+    }
+    // Which objects are workloads is the costly question (the trees are out of cache by
+    // now): asked once, in parallel, for both rules.
+    let workloads: Vec<Option<Workload>> = inv.objects.par_iter().map(Workload::of).collect();
+    namespaces_without_policy(inv, &workloads, em);
+    unselected_workloads(inv, &workloads, em);
 }
 
-fn unselected_workloads(inv: &Inventory, em: &mut Emitter) {
+fn unselected_workloads(inv: &Inventory, workloads: &[Option<Workload>], em: &mut Emitter) {
     if !em.enabled(&UNSELECTED_WORKLOAD) {
         return;
     }
@@ -54,7 +60,8 @@ fn unselected_workloads(inv: &Inventory, em: &mut Emitter) {
     let unselected: Vec<(&Object, Pos, String)> = inv
         .objects
         .par_iter()
-        .filter_map(|obj| unselected(obj, &selectors))
+        .zip(workloads)
+        .filter_map(|(obj, w)| unselected(obj, w.as_ref()?, &selectors))
         .collect();
     for (obj, pos, message) in unselected {
         em.emit(&UNSELECTED_WORKLOAD, obj, pos, None, message);
@@ -88,6 +95,7 @@ fn label_list(labels: Option<&Node>) -> String {
 /// The finding's place and message when no policy of its namespace selects `obj`'s pods.
 fn unselected<'o>(
     obj: &'o Object,
+    w: &Workload<'o>,
     selectors: &BTreeMap<Option<&str>, Vec<Option<LabelSelector>>>,
 ) -> Option<(&'o Object, Pos, String)> {
     let ns = obj.id.namespace.as_deref().filter(|n| !n.is_empty());
@@ -96,7 +104,6 @@ fn unselected<'o>(
     if ns.is_some_and(|n| SYSTEM_NAMESPACES.contains(&n)) {
         return None;
     }
-    let w = Workload::of(obj)?;
     let labels = w.pod_metadata.and_then(|m| m.get("labels"));
     if policies.iter().flatten().any(|s| s.matches_node(labels)) {
         return None;
@@ -117,7 +124,7 @@ fn unselected<'o>(
     Some((obj, pos, message))
 }
 
-fn namespaces_without_policy(inv: &Inventory, em: &mut Emitter) {
+fn namespaces_without_policy(inv: &Inventory, found: &[Option<Workload>], em: &mut Emitter) {
     if !em.enabled(&NAMESPACE_WITHOUT_NETWORK_POLICY) {
         return;
     }
@@ -125,13 +132,7 @@ fn namespaces_without_policy(inv: &Inventory, em: &mut Emitter) {
     let mut with_policy: BTreeSet<Option<&str>> = BTreeSet::new();
     let mut workloads: BTreeMap<Option<&str>, Vec<&Object>> = BTreeMap::new();
     let mut namespace_objects: BTreeMap<&str, &Object> = BTreeMap::new();
-    // Which objects are workloads is the costly question: asked in parallel.
-    let is_workload: Vec<bool> = inv
-        .objects
-        .par_iter()
-        .map(|o| Workload::of(o).is_some())
-        .collect();
-    for (obj, workload) in inv.objects.iter().zip(is_workload) {
+    for (obj, workload) in inv.objects.iter().zip(found.iter().map(Option::is_some)) {
         let ns = obj.id.namespace.as_deref().filter(|n| !n.is_empty());
         if POLICY_KINDS.contains(&obj.id.kind.as_str()) {
             with_policy.insert(ns);

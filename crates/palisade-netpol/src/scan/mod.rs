@@ -7,6 +7,7 @@
 //! as a whole matrix, and not at all when their rules are turned off.
 
 mod policies;
+pub(crate) mod ports;
 mod reachability;
 mod rules;
 
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use palisade_core::{Config, Emitter, Finding, Inventory, Object, ObjectRef, Rule};
 
 use crate::model::{Model, PerObjectRead};
+use ports::PortPlaces;
 
 pub use rules::{
     ALLOWS_ALL_INGRESS, CLASSIFIED_REACHABLE, EGRESS_ANYWHERE, ENTRY_UNPROTECTED,
@@ -56,7 +58,12 @@ impl<'o> Objects<'o> {
 
 /// Runs the network rules over a whole input.
 pub fn check(inventory: &Inventory, config: &Config) -> Vec<Finding> {
-    check_with(inventory, config, Model::from_objects)
+    check_with(
+        inventory,
+        config,
+        Model::from_objects,
+        PortPlaces::FromTrees,
+    )
 }
 
 /// What [`check`] reads from each object alone, for a scan to read while the objects' trees
@@ -72,14 +79,21 @@ pub fn read_ahead(objects: &[Object], config: &Config) -> Option<PerObjectRead> 
 
 /// [`check`] with what [`read_ahead`] read from every run of the inventory's objects, joined
 /// in order ([`PerObjectRead::append`]): the same findings.
-pub fn check_read(inventory: &Inventory, config: &Config, read: PerObjectRead) -> Vec<Finding> {
-    check_with(inventory, config, |objects| Model::from_read(objects, read))
+pub fn check_read(inventory: &Inventory, config: &Config, mut read: PerObjectRead) -> Vec<Finding> {
+    let places = PortPlaces::read_ahead(&inventory.objects, read.take_port_places());
+    check_with(
+        inventory,
+        config,
+        |objects| Model::from_read(objects, read),
+        places,
+    )
 }
 
 fn check_with(
     inventory: &Inventory,
     config: &Config,
     model: impl FnOnce(&[Object]) -> Model,
+    places: PortPlaces,
 ) -> Vec<Finding> {
     let mut em = Emitter::new(config);
     if !rules::RULES.iter().any(|r| em.enabled(r)) {
@@ -92,7 +106,7 @@ fn check_with(
     let mut reach = Emitter::new(config);
     rayon::join(
         || policies::check(&model, &inventory.objects, &objects, &mut em),
-        || reachability::check(&model, &inventory.objects, &objects, &mut reach),
+        || reachability::check(&model, &inventory.objects, &objects, &places, &mut reach),
     );
     let mut findings = em.into_findings();
     findings.extend(reach.into_findings());

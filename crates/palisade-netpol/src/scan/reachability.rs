@@ -4,10 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use palisade_core::yaml::Node;
-use palisade_core::{Emitter, Location, Object, Severity, Workload};
+use palisade_core::{Emitter, Location, Object, Severity};
 use rayon::prelude::*;
 
+use super::ports::PortPlaces;
 use super::rules::*;
 use super::Objects;
 use crate::endpoints::Pods;
@@ -24,7 +24,13 @@ const CLASS_ORDER: &[&str] = &["public", "internal", "confidential", "restricted
 /// Rank of the classes this rule protects (confidential and above).
 const PROTECTED_RANK: i32 = 2;
 
-pub(super) fn check(model: &Model, all: &[Object], objects: &Objects, em: &mut Emitter) {
+pub(super) fn check(
+    model: &Model,
+    all: &[Object],
+    objects: &Objects,
+    places: &PortPlaces,
+    em: &mut Emitter,
+) {
     let wanted = [
         &SENSITIVE_REACHABLE,
         &ENTRY_UNPROTECTED,
@@ -52,7 +58,7 @@ pub(super) fn check(model: &Model, all: &[Object], objects: &Objects, em: &mut E
             rayon::join(
                 || {
                     if sensitive_em.enabled(&SENSITIVE_REACHABLE) {
-                        sensitive(model, &entries, objects, &mut sensitive_em);
+                        sensitive(model, &entries, objects, places, &mut sensitive_em);
                     }
                 },
                 || {
@@ -124,28 +130,6 @@ fn unprotected(model: &Model, entries: &[EntryPoint], em: &mut Emitter) {
     }
 }
 
-/// Where a workload declares a container port: its `containerPort` line.
-fn port_location(obj: &Object, number: u16) -> Option<(Location, String)> {
-    let w = Workload::of(obj)?;
-    w.containers().find_map(|c| {
-        c.node
-            .get("ports")
-            .map(Node::items)
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-            .find_map(|(i, p)| {
-                let entry = p.entry("containerPort")?;
-                (entry.value.as_i64() == Some(i64::from(number))).then(|| {
-                    (
-                        obj.location_of(entry.key.pos),
-                        c.field_path(&format!("ports[{i}].containerPort")),
-                    )
-                })
-            })
-    })
-}
-
 fn list(items: &[String]) -> String {
     if items.len() > 3 {
         format!("{} and {} more", items[..3].join(", "), items.len() - 3)
@@ -165,7 +149,13 @@ fn namespace_list(names: &[String]) -> String {
     }
 }
 
-fn sensitive(model: &Model, entries: &[EntryPoint], objects: &Objects, em: &mut Emitter) {
+fn sensitive(
+    model: &Model,
+    entries: &[EntryPoint],
+    objects: &Objects,
+    places: &PortPlaces,
+    em: &mut Emitter,
+) {
     // A namespace with no policy of any kind is PAL-NET-005's finding (every pod accepts
     // everything); here it counts only when an entry point publishes the port.
     let governed: BTreeSet<&str> = model
@@ -184,7 +174,10 @@ fn sensitive(model: &Model, entries: &[EntryPoint], objects: &Objects, em: &mut 
             if s.entry_points.is_empty() && !tiered && !governed.contains(pods.namespace.as_str()) {
                 return None;
             }
-            Some((pods, describe_sensitive(model, entries, objects, s, pods)))
+            Some((
+                pods,
+                describe_sensitive(model, entries, objects, places, s, pods),
+            ))
         })
         .collect();
     for (pods, (severity, location, field, message)) in described {
@@ -205,6 +198,7 @@ fn describe_sensitive(
     model: &Model,
     entries: &[EntryPoint],
     objects: &Objects,
+    places: &PortPlaces,
     s: &exposure::SensitiveExposure,
     pods: &Pods,
 ) -> (Severity, Location, Option<String>, String) {
@@ -241,9 +235,8 @@ fn describe_sensitive(
     } else {
         Severity::Medium
     };
-    let (location, field) = objects
-        .get(&pods.object)
-        .and_then(|o| port_location(o, s.port.port))
+    let (location, field) = places
+        .find(objects, &pods.object, s.port.port)
         .map_or_else(|| (pods.location.clone(), None), |(l, f)| (l, Some(f)));
     let message = format!(
         "{} port {} of {} is reachable {}",

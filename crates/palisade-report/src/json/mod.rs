@@ -223,7 +223,11 @@ impl Serialize for RuleControls {
     }
 }
 
-fn rule_views(report: &Report) -> HashMap<&'static str, RuleView> {
+/// Rule views by id, looked up once per finding: a few hundred ids, for which the default
+/// hasher's flood resistance costs more than the lookup itself.
+type RuleViews<'r> = HashMap<&'r str, RuleView, foldhash::fast::RandomState>;
+
+fn rule_views(report: &Report) -> RuleViews<'static> {
     report
         .rules
         .iter()
@@ -363,7 +367,7 @@ impl<'a> Document<'a> {
 }
 
 impl<'a> FindingOut<'a> {
-    fn of(rules: &'a HashMap<&str, RuleView>, f: &'a Finding) -> FindingOut<'a> {
+    fn of(rules: &'a RuleViews, f: &'a Finding) -> FindingOut<'a> {
         let rule = rules.get(&*f.rule_id);
         FindingOut {
             rule_id: &f.rule_id,
@@ -484,7 +488,7 @@ fn push_opt(buf: &mut Vec<u8>, s: Option<&str>) {
 }
 
 impl<'a> SuppressedOut<'a> {
-    fn of(rules: &'a HashMap<&str, RuleView>, s: &'a Suppressed) -> SuppressedOut<'a> {
+    fn of(rules: &'a RuleViews, s: &'a Suppressed) -> SuppressedOut<'a> {
         let by = match &s.by {
             Suppression::Config {
                 location,
