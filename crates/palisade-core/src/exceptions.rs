@@ -80,13 +80,17 @@ pub struct Applied {
     pub suppressed: Vec<Suppressed>,
 }
 
-/// Applies config exceptions and ignore annotations.
-pub fn apply(
-    findings: Vec<Finding>,
-    inventory: &Inventory,
-    config: &Config,
-    today: Date,
-) -> Applied {
+/// What applying exceptions needs besides the findings: the exceptions in force and those
+/// expired on the day, and the objects that can be suppressed ([`prepare`]).
+pub struct Prepared<'a> {
+    active: Vec<&'a Exception>,
+    expired: Vec<&'a Exception>,
+    objects: HashMap<&'a ObjectRef, &'a Object>,
+}
+
+/// Reads what [`apply_prepared`] needs, apart from the findings: a scan does it while its
+/// findings are being merged.
+pub fn prepare<'a>(inventory: &'a Inventory, config: &'a Config, today: Date) -> Prepared<'a> {
     let (active, expired): (Vec<&Exception>, Vec<&Exception>) = config
         .exceptions
         .iter()
@@ -100,7 +104,30 @@ pub fn apply(
         .filter(|o| need_all || o.annotation(IGNORE_ANNOTATION).is_some())
         .map(|o| (&*o.id, o))
         .collect();
+    Prepared {
+        active,
+        expired,
+        objects,
+    }
+}
 
+/// Applies config exceptions and ignore annotations.
+pub fn apply(
+    findings: Vec<Finding>,
+    inventory: &Inventory,
+    config: &Config,
+    today: Date,
+) -> Applied {
+    apply_prepared(findings, prepare(inventory, config, today), config)
+}
+
+/// [`apply`] with what [`prepare`] read.
+pub fn apply_prepared(findings: Vec<Finding>, prepared: Prepared, config: &Config) -> Applied {
+    let Prepared {
+        active,
+        expired,
+        objects,
+    } = prepared;
     let mut out = Applied::default();
     if objects.is_empty() && active.is_empty() {
         // Nothing can suppress anything: keep the findings as they are.

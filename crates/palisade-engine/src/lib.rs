@@ -24,6 +24,7 @@ pub mod frameworks;
 mod order;
 mod policies;
 
+use std::ops::Range;
 use std::sync::Mutex;
 
 use palisade_core::inventory::Loaded;
@@ -69,8 +70,8 @@ impl ScanOptions {
 struct Ahead {
     /// Findings of the rules that judge objects alone.
     alone: Vec<Finding>,
-    /// Findings of the rules that read context, on the objects that asked it nothing (they
-    /// stand whatever the context), judged with a context that knew nothing.
+    /// Findings of the rules that read context, judged with a context that knew nothing, in
+    /// object order: those of objects that asked it nothing stand whatever the context.
     in_context: Vec<Finding>,
     /// The objects that asked the context something.
     asked: Vec<Asked>,
@@ -84,9 +85,9 @@ struct Asked {
     index: usize,
     /// Its questions.
     questions: Vec<Lookup>,
-    /// Its context rules' findings, which stand when the complete context answers none of
-    /// the questions either.
-    findings: Vec<Finding>,
+    /// Where its context rules' findings lie in the input's `in_context`: they stand when the
+    /// complete context answers none of the questions either.
+    findings: Range<usize>,
 }
 
 /// The registered analyzers.
@@ -234,22 +235,27 @@ impl Engine {
         let alone = self.judge_alone(objects, config);
         let log = Mutex::new(Vec::new());
         let context = Context::recording(&log);
+        // One vector for every object's findings: on a large input most objects ask
+        // something (their ServiceAccount), and a vector each would be thousands of small
+        // allocations kept until the inventory is complete.
         let mut in_context = Vec::new();
         let mut asked = Vec::new();
         for (index, object) in objects.iter().enumerate() {
-            let findings = self.judge_in_context(std::slice::from_ref(object), &context, config);
+            let start = in_context.len();
+            in_context.extend(self.judge_in_context(
+                std::slice::from_ref(object),
+                &context,
+                config,
+            ));
             let questions = std::mem::take(&mut *log.lock().unwrap_or_else(|e| e.into_inner()));
-            if questions.is_empty() {
-                in_context.extend(findings);
-            } else {
+            if !questions.is_empty() {
                 asked.push(Asked {
                     index,
                     questions,
-                    findings,
+                    findings: start..in_context.len(),
                 });
             }
         }
-        order::sort(&mut in_context);
         let read = self
             .analyzers
             .iter()
@@ -264,7 +270,8 @@ impl Engine {
     }
 
     /// One input's context findings made ahead, with the objects whose questions `context`
-    /// answers judged again in it. `objects` starts at the input's first object.
+    /// answers judged again in it, sorted by place. `objects` starts at the input's first
+    /// object.
     fn settle(
         &self,
         objects: &[Object],
@@ -273,18 +280,32 @@ impl Engine {
         context: &Context,
         config: &Config,
     ) -> Vec<Finding> {
-        if asked.is_empty() {
-            return findings;
-        }
-        for a in asked {
-            let answered = a.questions.iter().any(|q| context.answers(q));
-            match objects.get(a.index) {
-                Some(object) if answered => findings.extend(self.judge_in_context(
+        let answered: Vec<(&Object, Range<usize>)> = asked
+            .into_iter()
+            .filter(|a| a.questions.iter().any(|q| context.answers(q)))
+            .filter_map(|a| Some((objects.get(a.index)?, a.findings)))
+            .collect();
+        if !answered.is_empty() {
+            // The answered objects' findings go; theirs judged with the real context come.
+            let mut stale = vec![false; findings.len()];
+            for (_, range) in &answered {
+                for i in range.clone() {
+                    if let Some(s) = stale.get_mut(i) {
+                        *s = true;
+                    }
+                }
+            }
+            let mut position = 0;
+            findings.retain(|_| {
+                position += 1;
+                !stale.get(position - 1).copied().unwrap_or(false)
+            });
+            for (object, _) in answered {
+                findings.extend(self.judge_in_context(
                     std::slice::from_ref(object),
                     context,
                     config,
-                )),
-                _ => findings.extend(a.findings),
+                ));
             }
         }
         order::sort(&mut findings);
@@ -404,8 +425,13 @@ impl Engine {
         groups.push(vec![whole]);
         // One merge into one vector: large scans make hundreds of thousands of findings, and
         // every full copy is fresh memory the kernel must zero.
-        let findings = order::merge_groups(groups);
-        let applied = exceptions::apply(findings, inventory, config, options.today);
+        // The exceptions read the inventory's objects (out of cache by now) while the
+        // findings are merged.
+        let (findings, prepared) = rayon::join(
+            || order::merge_groups(groups),
+            || exceptions::prepare(inventory, config, options.today),
+        );
+        let applied = exceptions::apply_prepared(findings, prepared, config);
         let rules: Vec<&'static Rule> = self
             .catalog()
             .into_iter()
