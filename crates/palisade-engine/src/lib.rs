@@ -238,7 +238,8 @@ impl Engine {
         // One vector for every object's findings: on a large input most objects ask
         // something (their ServiceAccount), and a vector each would be thousands of small
         // allocations kept until the inventory is complete.
-        let mut in_context = Vec::new();
+        // About one finding per object: the room is taken once, not grown by doubling.
+        let mut in_context = Vec::with_capacity(objects.len());
         let mut asked = Vec::new();
         for (index, object) in objects.iter().enumerate() {
             let start = in_context.len();
