@@ -181,8 +181,10 @@ impl Engine {
         config: &Config,
         options: &ScanOptions,
     ) -> (Inventory, Report) {
+        // One input per task: a run of inputs in one task could leave a core idle at the end.
         let loaded: Vec<(Loaded, Ahead)> = sources
             .par_iter()
+            .with_max_len(1)
             .map(|source| {
                 let loaded = load(source);
                 let ahead = self.judge_ahead(&loaded.objects, config);

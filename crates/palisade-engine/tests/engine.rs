@@ -163,12 +163,18 @@ fn per_object_rules_read_context_in_a_scan_and_none_alone() {
 }
 
 /// Judging inputs while they load gives the report a scan of the finished inventory gives:
-/// on every example of the repository and every rule fixture at once.
+/// on every example of the repository and every rule fixture at once (the network ones
+/// exercise what the network analysis reads ahead: workloads, policies and their problems,
+/// container ports' places).
 #[test]
 fn scan_sources_equals_scan() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut files: Vec<std::path::PathBuf> = Vec::new();
-    for dir in ["examples", "crates/palisade-checks/tests/fixtures"] {
+    for dir in [
+        "examples",
+        "crates/palisade-checks/tests/fixtures",
+        "crates/palisade-netpol/tests/fixtures",
+    ] {
         let mut stack = vec![root.join(dir)];
         while let Some(d) = stack.pop() {
             for entry in std::fs::read_dir(&d).unwrap() {

@@ -188,7 +188,12 @@ fn failed(name: &str, message: impl Into<String>) -> Loaded {
 pub fn load(paths: &[String], skip: Option<&Path>, limits: &LoadLimits) -> Inventory {
     let mut errors = Vec::new();
     let inputs = expand(paths, skip, &mut errors);
-    let loaded: Vec<Loaded> = inputs.par_iter().map(|i| read(i, limits)).collect();
+    // One input per task: a run of inputs in one task could leave a core idle at the end.
+    let loaded: Vec<Loaded> = inputs
+        .par_iter()
+        .with_max_len(1)
+        .map(|i| read(i, limits))
+        .collect();
     let mut inventory = Inventory::default();
     inventory
         .objects

@@ -64,6 +64,8 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
             inventory.objects.len(),
             inventory.errors.len()
         );
+        // Ends as a scan ends (below): the memory goes back to the OS in one piece.
+        std::mem::forget(inventory);
         return Ok(ExitCode::SUCCESS);
     }
     let frameworks = args.frameworks.iter().map(|f| framework(*f)).collect();
