@@ -112,6 +112,6 @@ fn check_with(
     findings.extend(reach.into_findings());
     // Freeing a large model (hundreds of thousands of small allocations) would hold up the
     // report on this thread; the pool frees it while the scan goes on.
-    rayon::spawn(move || drop(model));
+    rayon::spawn(move || drop((model, places)));
     findings
 }
