@@ -237,10 +237,10 @@ impl Engine {
         let alone = self.judge_alone(objects, config);
         let log = Mutex::new(Vec::new());
         let context = Context::recording(&log);
-        // One vector for every object's findings: on a large input most objects ask
-        // something (their ServiceAccount), and a vector each would be thousands of small
-        // allocations kept until the inventory is complete.
-        // About one finding per object: the room is taken once, not grown by doubling.
+        // One vector for every object's findings (the asked objects' found again by range):
+        // on a large input most objects ask something (their ServiceAccount), and a vector
+        // each would be thousands of small allocations kept until the inventory is complete.
+        // Sized for about one finding per object, so that it is not grown by doubling.
         let mut in_context = Vec::with_capacity(objects.len());
         let mut asked = Vec::new();
         for (index, object) in objects.iter().enumerate() {
