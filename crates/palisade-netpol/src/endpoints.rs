@@ -175,31 +175,24 @@ pub fn collect(objects: &[Object]) -> Vec<Pods> {
     collect_read(objects, read)
 }
 
-/// The workloads of a run of objects as [`read_workload`] reads them, each with its index in
-/// the run: the part of [`collect`] that reads one object at a time, for a scan to do while
-/// the objects' trees are still in cache.
-pub fn read_workloads(objects: &[Object]) -> Vec<(usize, Pods)> {
-    objects
-        .iter()
-        .enumerate()
-        .filter_map(|(i, obj)| Some((i, read_workload(obj)?)))
-        .collect()
-}
-
 /// One object as a workload endpoint, when it holds a pod spec.
 fn read_workload(obj: &Object) -> Option<Pods> {
-    let w = Workload::of(obj)?;
-    Some(Pods {
+    Workload::of(obj).map(|w| pods_of(obj, &w))
+}
+
+/// The endpoint of a workload `w` of `obj`.
+pub(crate) fn pods_of(obj: &Object, w: &Workload) -> Pods {
+    Pods {
         object: Arc::clone(&obj.id),
         namespace: namespace_of(obj),
         labels: labels_of(w.pod_metadata.and_then(|m| m.get("labels"))),
-        ports: container_ports(&w),
+        ports: container_ports(w),
         location: obj.location(),
-        service_account: service_account(&w),
-    })
+        service_account: service_account(w),
+    }
 }
 
-/// [`collect`] of workloads already read ([`read_workloads`]), each with its index in
+/// [`collect`] of workloads already read ([`crate::PerObjectRead`]), each with its index in
 /// `objects`, in input order. An index outside `objects` is left out.
 pub fn collect_read(objects: &[Object], read: Vec<(usize, Pods)>) -> Vec<Pods> {
     let workloads: Vec<(&Object, Pods)> = read

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use palisade_core::Object;
+use palisade_core::{Object, Workload};
 
 use crate::admin::AdminPolicy;
 use crate::calico::{CalicoPolicy, Tier};
@@ -187,8 +187,8 @@ pub struct Model {
 }
 
 /// What a model needs from each object alone, read from a run of objects while their trees
-/// are in cache ([`PerObjectRead::of`]); runs read apart are joined with [`PerObjectRead::append`] and the
-/// model built with [`Model::from_read`].
+/// are in cache ([`PerObjectRead::of`]); runs read apart are joined with
+/// [`PerObjectRead::append`] and the model built with [`Model::from_read`].
 #[derive(Default)]
 pub struct PerObjectRead {
     /// The workloads, each with its index in the objects.
@@ -206,14 +206,21 @@ impl PerObjectRead {
     pub fn of(objects: &[Object]) -> PerObjectRead {
         let mut diagnostics = Vec::new();
         let policies = parse_policies(objects, &mut diagnostics);
-        let port_places = objects
-            .iter()
-            .enumerate()
-            .map(|(i, obj)| (i, ports::read(obj)))
-            .filter(|(_, places)| !places.is_empty())
-            .collect();
+        // One look at each object's pod spec for both the endpoint and its ports' places.
+        let mut workloads = Vec::new();
+        let mut port_places = Vec::new();
+        for (i, obj) in objects.iter().enumerate() {
+            let Some(w) = Workload::of(obj) else {
+                continue;
+            };
+            workloads.push((i, endpoints::pods_of(obj, &w)));
+            let places = ports::places_of(obj, &w);
+            if !places.is_empty() {
+                port_places.push((i, places));
+            }
+        }
         PerObjectRead {
-            workloads: endpoints::read_workloads(objects),
+            workloads,
             policies,
             diagnostics,
             port_places,
@@ -252,7 +259,8 @@ impl Model {
     }
 
     /// [`Model::from_objects`] with the workloads and the `networking.k8s.io/v1`
-    /// NetworkPolicies already read from `objects` ([`PerObjectRead::of`], indexes into `objects`).
+    /// NetworkPolicies already read from `objects` ([`PerObjectRead::of`], indexes into
+    /// `objects`).
     pub fn from_read(objects: &[Object], read: PerObjectRead) -> Model {
         let PerObjectRead {
             workloads,

@@ -72,16 +72,16 @@ fn judge(
     hits: Vec<formats::Hit>,
     marks: Marks,
 ) -> Vec<Detection> {
-    let mut out: Vec<Detection> = Vec::new();
-    if !hits.is_empty() {
-        out.extend(hits.iter().map(|h| Detection {
+    let mut out: Vec<Detection> = hits
+        .iter()
+        .map(|h| Detection {
             rule: &LITERAL_SECRET,
             what: h.what,
             evidence: h.evidence.clone(),
             offset: h.start,
             name: None,
-        }));
-    }
+        })
+        .collect();
     let one_line = !marks.newline() || !value.trim_end().contains('\n');
     if let Some(name) = secret_name.filter(|_| one_line) {
         if hits.is_empty() && is_literal(slot, name, value) {

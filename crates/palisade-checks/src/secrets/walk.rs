@@ -3,7 +3,7 @@
 //! what it finds becomes one finding per value and rule, at the line of the value's key (or
 //! of the item, in a sequence).
 
-use palisade_core::yaml::{scalar, Entry, Node, Pos, Value};
+use palisade_core::yaml::{Entry, Node, Pos, Value};
 use palisade_core::{Emitter, Object};
 
 use super::detector::{scan_named, Detection, Slot};
@@ -101,7 +101,7 @@ impl<'o> Walker<'o, '_, '_> {
     ) {
         match &node.value {
             Value::Plain(_) | Value::Quoted(_) => {
-                if let Some(text) = text_of(node) {
+                if let Some(text) = node.as_str() {
                     self.value(text, name, pos, slot, seg, parent);
                 }
             }
@@ -157,7 +157,7 @@ impl<'o> Walker<'o, '_, '_> {
             let option = i
                 .checked_sub(1)
                 .and_then(|p| items.get(p))
-                .and_then(text_of)
+                .and_then(Node::as_str)
                 .filter(|p| p.starts_with('-') && !p.contains(['=', ' ']))
                 .map(|p| p.trim_start_matches('-'));
             let (name, slot) = match option {
@@ -172,7 +172,7 @@ impl<'o> Walker<'o, '_, '_> {
     /// at `here`.
     fn config_data(&mut self, data: &'o Node, here: &Path<'_, 'o>, binary: bool) {
         for e in data.entries() {
-            let (Some(key), Some(raw)) = (e.key.scalar_text(), text_of(&e.value)) else {
+            let (Some(key), Some(raw)) = (e.key.scalar_text(), e.value.as_str()) else {
                 continue;
             };
             let (pos, seg, parent) = (e.key.pos, Seg::Key(key), Some(here));
@@ -315,17 +315,6 @@ fn field(parent: Option<&Path>, leaf: Seg) -> String {
     out
 }
 
-/// [`Node::as_str`] (the text of a scalar that is not null), inlined: the null spellings
-/// are at most four bytes long, so a longer scalar needs no null test.
-#[inline(always)]
-fn text_of(node: &Node) -> Option<&str> {
-    match &node.value {
-        Value::Quoted(s) => Some(s.as_str()),
-        Value::Plain(s) if s.len() > 4 || !scalar::is_null(s) => Some(s.as_str()),
-        _ => None,
-    }
-}
-
 /// The string under `name` in a map's entries (`{name: X, value: Y}`).
 fn pair_name(entries: &[Entry]) -> Option<&str> {
     entries
@@ -363,21 +352,6 @@ fn line_note(text: &str, offset: usize) -> String {
 mod tests {
     use super::super::detector::scan;
     use super::*;
-
-    #[test]
-    fn text_of_is_as_str() {
-        for text in [
-            "", "~", "null", "Null", "NULL", "nulls", "NuLL", "a", "hunter2", "true",
-        ] {
-            for value in [Value::Plain(text.into()), Value::Quoted(text.into())] {
-                let node = Node {
-                    value,
-                    pos: Pos::default(),
-                };
-                assert_eq!(text_of(&node), node.as_str(), "{text:?}");
-            }
-        }
-    }
 
     /// The values the walk drops before looking at their name find nothing under any
     /// name, in any slot.

@@ -67,8 +67,8 @@ pub fn check(inventory: &Inventory, config: &Config) -> Vec<Finding> {
 }
 
 /// What [`check`] reads from each object alone, for a scan to read while the objects' trees
-/// are still in cache: the workloads and the NetworkPolicies ([`PerObjectRead::of`]). `None` when
-/// every network rule is turned off.
+/// are still in cache: the workloads, the NetworkPolicies and the container ports' places
+/// ([`PerObjectRead::of`]). `None` when every network rule is turned off.
 pub fn read_ahead(objects: &[Object], config: &Config) -> Option<PerObjectRead> {
     let em = Emitter::new(config);
     rules::RULES

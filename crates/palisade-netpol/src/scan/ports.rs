@@ -25,9 +25,11 @@ pub struct PortPlace {
 /// Every `containerPort` entry of `obj` with an integer value, in container order (regular,
 /// init, ephemeral) then port order; empty for an object without a pod spec.
 pub(crate) fn read(obj: &Object) -> Vec<PortPlace> {
-    let Some(w) = Workload::of(obj) else {
-        return Vec::new();
-    };
+    Workload::of(obj).map_or_else(Vec::new, |w| places_of(obj, &w))
+}
+
+/// [`read`] given the object's workload.
+pub(crate) fn places_of(obj: &Object, w: &Workload) -> Vec<PortPlace> {
     let mut out = Vec::new();
     for c in w.containers() {
         let ports = c.node.get("ports").map(Node::items).unwrap_or_default();
