@@ -14,10 +14,10 @@
 //! When the complete context [`answers`](Context::answers) none of them either, the rules saw
 //! exactly what they would have seen, and their findings stand.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use compact_str::CompactString;
+use foldhash::HashMap;
 
 use crate::inventory::{Inventory, Object};
 use crate::yaml::Node;

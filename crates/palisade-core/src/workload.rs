@@ -156,50 +156,49 @@ impl<'a> Container<'a> {
     }
 }
 
-const POD_SPEC_PATHS: [(&[&str], &[&str], &str); 3] = [
-    (
-        &["spec", "template", "spec"],
-        &["spec", "template", "metadata"],
-        "spec.template.spec",
-    ),
-    (
-        &["spec", "jobTemplate", "spec", "template", "spec"],
-        &["spec", "jobTemplate", "spec", "template", "metadata"],
-        "spec.jobTemplate.spec.template.spec",
-    ),
-    (&["spec"], &["metadata"], "spec"),
-];
+/// Where a kind keeps its pod template: the path to the node holding `spec` and `metadata`
+/// of the pod, and the dotted path of that `spec`.
+const TEMPLATE: (&[&str], &str) = (&["spec", "template"], "spec.template.spec");
+const JOB_TEMPLATE: (&[&str], &str) = (
+    &["spec", "jobTemplate", "spec", "template"],
+    "spec.jobTemplate.spec.template.spec",
+);
+const POD: (&[&str], &str) = (&[], "spec");
 
-/// Built-in kinds whose schema has no pod template: they are never workloads, and saying so
-/// from the kind alone spares a look into the object's tree (several inventory-wide rules
-/// ask this of every object, long after its tree left the cache).
-const NOT_WORKLOADS: &[&str] = &[
-    "Service",
-    "ConfigMap",
-    "Secret",
-    "ServiceAccount",
-    "Namespace",
-    "Role",
-    "RoleBinding",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "NetworkPolicy",
-    "Ingress",
-    "IngressClass",
-    "LimitRange",
-    "ResourceQuota",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "StorageClass",
-    "Endpoints",
-    "EndpointSlice",
-    "HorizontalPodAutoscaler",
-    "PodDisruptionBudget",
-    "PriorityClass",
-    "CustomResourceDefinition",
-    "ValidatingWebhookConfiguration",
-    "MutatingWebhookConfiguration",
-];
+/// True for the built-in kinds whose schema has no pod template: they are never workloads,
+/// and saying so from the kind alone spares a look into the object's tree (several
+/// inventory-wide rules ask this of every object, long after its tree left the cache). A
+/// `match` compares the length first, so most kinds cost one or two compares.
+fn is_never_a_workload(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Service"
+            | "ConfigMap"
+            | "Secret"
+            | "ServiceAccount"
+            | "Namespace"
+            | "Role"
+            | "RoleBinding"
+            | "ClusterRole"
+            | "ClusterRoleBinding"
+            | "NetworkPolicy"
+            | "Ingress"
+            | "IngressClass"
+            | "LimitRange"
+            | "ResourceQuota"
+            | "PersistentVolume"
+            | "PersistentVolumeClaim"
+            | "StorageClass"
+            | "Endpoints"
+            | "EndpointSlice"
+            | "HorizontalPodAutoscaler"
+            | "PodDisruptionBudget"
+            | "PriorityClass"
+            | "CustomResourceDefinition"
+            | "ValidatingWebhookConfiguration"
+            | "MutatingWebhookConfiguration"
+    )
+}
 
 /// API groups of the built-in kinds above (a CRD may reuse a kind name in its own group).
 fn is_builtin_group(api_version: &str) -> bool {
@@ -212,31 +211,27 @@ fn is_builtin_group(api_version: &str) -> bool {
 impl<'a> Workload<'a> {
     /// The workload view of an object, when it holds a pod spec.
     pub fn of(object: &'a Object) -> Option<Workload<'a>> {
-        if NOT_WORKLOADS.contains(&object.id.kind.as_str())
-            && is_builtin_group(&object.id.api_version)
-        {
+        let kind = object.id.kind.as_str();
+        if is_never_a_workload(kind) && is_builtin_group(&object.id.api_version) {
             return None;
         }
-        let root = &object.root;
-        let candidates: &[usize] = match object.id.kind.as_str() {
-            "Pod" => &[2],
-            "CronJob" => &[1],
-            _ => &[0],
+        let (template_path, spec_path) = match kind {
+            "Pod" => POD,
+            "CronJob" => JOB_TEMPLATE,
+            _ => TEMPLATE,
         };
-        for &i in candidates {
-            let (spec_path, meta_path, dotted) = POD_SPEC_PATHS[i];
-            if let Some(spec) = root.get_path(spec_path) {
-                if spec.get("containers").is_some() || object.id.kind == "Pod" {
-                    return Some(Workload {
-                        object,
-                        spec,
-                        pod_metadata: root.get_path(meta_path),
-                        spec_path: dotted,
-                    });
-                }
-            }
+        // The pod's spec and metadata sit side by side: find their parent once.
+        let template = object.root.get_path(template_path)?;
+        let spec = template.get("spec")?;
+        if kind != "Pod" && spec.get("containers").is_none() {
+            return None;
         }
-        None
+        Some(Workload {
+            object,
+            spec,
+            pod_metadata: template.get("metadata"),
+            spec_path,
+        })
     }
 
     /// Pod-level `securityContext`, or a null node.

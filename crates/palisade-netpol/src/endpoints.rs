@@ -5,9 +5,10 @@
 //! they share the template's labels and ports, so one node represents them all, whatever the
 //! replica count (np-guard's `PodsFromWorkloadObject` does the same at the workload level).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use foldhash::{HashMap, HashMapExt, HashSet};
 use palisade_core::yaml::Node;
 use palisade_core::{Location, Object, ObjectRef, Workload};
 use rayon::prelude::*;

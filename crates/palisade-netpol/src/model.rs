@@ -1,10 +1,10 @@
 //! The connectivity model: namespaces, endpoints (workloads and external address classes),
 //! the admitted policies, and the diagnostics about the rest.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+use foldhash::{HashMap, HashMapExt};
 use palisade_core::{Object, Workload};
 
 use crate::admin::AdminPolicy;

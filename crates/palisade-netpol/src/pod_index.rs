@@ -3,8 +3,9 @@
 //! namespace; trying every selector on every workload of its namespace grew with the
 //! square of the input.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
+use foldhash::HashMap;
 use palisade_core::selector::{LabelSelector, Operator};
 
 use crate::endpoints::Pods;

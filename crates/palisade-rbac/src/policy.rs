@@ -1,9 +1,10 @@
 //! [`Policy`]: the roles and bindings of an input joined with the bootstrap defaults,
 //! aggregated, resolved and indexed, and the authorizer's decision over them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use foldhash::HashMap;
 use palisade_core::{Inventory, Object};
 
 use crate::aggregate;

@@ -53,10 +53,11 @@ mod routes;
 mod sensitive;
 mod services;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
+use foldhash::{HashMap, HashMapExt};
 use palisade_core::{Location, Object, ObjectRef};
 use rayon::prelude::*;
 
@@ -327,7 +328,7 @@ fn judge_controllers(
 struct Builder<'m, 'o> {
     model: &'m Model,
     workloads: WorkloadsByNamespace<'m>,
-    services: std::collections::HashMap<(String, String), Service<'o>>,
+    services: HashMap<(String, String), Service<'o>>,
     /// Workloads that look like ingress controllers (any namespace).
     controllers: Vec<EndpointId>,
     out: Vec<EntryPoint>,
@@ -489,7 +490,7 @@ pub fn entry_points(model: &Model, objects: &[Object]) -> Vec<EntryPoint> {
         model,
         workloads,
         // Sized once: growing a map of thousands of Services rehashes it again and again.
-        services: std::collections::HashMap::with_capacity(parsed.len()),
+        services: HashMap::with_capacity(parsed.len()),
         controllers,
         out: Vec::new(),
     };

@@ -8,7 +8,7 @@
 //! sensitive ports or data classes only, so the cost stays linear in the input per such
 //! workload.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use crate::bitset::BitSet;
 use crate::conn::{ConnectionSet, Protocol};

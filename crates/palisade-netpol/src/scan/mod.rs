@@ -11,9 +11,9 @@ pub(crate) mod ports;
 mod reachability;
 mod rules;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use foldhash::HashMap;
 use palisade_core::{Config, Emitter, Finding, Inventory, Object, ObjectRef, Rule};
 
 use crate::model::{Model, PerObjectRead};

@@ -3,9 +3,9 @@
 //! while the tree was in cache (on a large inventory, thousands of findings would otherwise
 //! each walk a cold tree again).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use foldhash::HashMap;
 use palisade_core::yaml::Node;
 use palisade_core::{Location, Object, ObjectRef, Workload};
 

@@ -2,8 +2,9 @@
 //! ports reachable from outside or other namespaces (013), classified workloads reachable
 //! from lower classes or from outside (015).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
+use foldhash::{HashMap, HashMapExt};
 use palisade_core::{Emitter, Location, Object, Severity};
 use rayon::prelude::*;
 
@@ -277,7 +278,7 @@ fn workload_class<'m>(model: &'m Model, objects: &Objects<'m>, pods: &'m Pods) -
 
 /// Each namespace's class rank. Hashed: it is asked once per namespace that reaches each
 /// classified workload, which in a large open cluster is every namespace each time.
-type NamespaceRanks<'m> = HashMap<&'m str, Option<i32>, foldhash::fast::RandomState>;
+type NamespaceRanks<'m> = HashMap<&'m str, Option<i32>>;
 
 /// What makes a classified workload reachable where it should not be.
 struct Reach {

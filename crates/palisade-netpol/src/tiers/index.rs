@@ -1,8 +1,9 @@
 //! The compiled form of Calico and admin policies: which pods each selects, and which
 //! endpoints each rule's peer side (and subject side) matches, as bit sets.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
+use foldhash::HashMap;
 use palisade_core::selector::LabelSelector;
 use rayon::prelude::*;
 

@@ -1,8 +1,9 @@
 //! Reading the Calico and admin objects of an input: policies, tiers, service accounts.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use foldhash::{HashMap, HashMapExt};
 use palisade_core::yaml::Node;
 use palisade_core::{Location, Object, ObjectRef};
 

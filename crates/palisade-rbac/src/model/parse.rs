@@ -4,9 +4,9 @@
 //! `validateRoleBindingSubject` in pkg/apis/rbac/validation) would reject is reported as a
 //! [`Problem`]; the object is still read as far as it can be, so the rest is analysed.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use foldhash::{HashMap, HashMapExt};
 use palisade_core::selector::LabelSelector;
 use palisade_core::yaml::Node;
 use palisade_core::{Location, Object};

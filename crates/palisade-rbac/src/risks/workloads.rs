@@ -6,9 +6,9 @@
 //! plugin's reading (`automountServiceAccountToken` on the pod wins over the account's;
 //! unset means mounted), and a projected `serviceAccountToken` volume mounts one anyway.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use foldhash::{HashMap, HashMapExt};
 use palisade_core::yaml::Node;
 use palisade_core::{Controls, Emitter, Family, Inventory, Object, Rule, Severity, Workload};
 
