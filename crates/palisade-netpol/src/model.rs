@@ -11,6 +11,7 @@ use crate::admin::AdminPolicy;
 use crate::calico::{CalicoPolicy, Tier};
 use crate::diag::{Diagnostic, DiagnosticKind, Level};
 use crate::endpoints::{self, Namespace, Pods};
+use crate::exposure::services::{self, ServiceRead};
 use crate::index::{self, Index};
 use crate::ip::{self, IpSet};
 use crate::policy::{self, Direction, NetworkPolicy, PeerKind, PortMatch};
@@ -199,6 +200,8 @@ pub struct PerObjectRead {
     diagnostics: Vec<Diagnostic>,
     /// Where each workload declares its container ports, with its index in the objects.
     port_places: Vec<(usize, Vec<PortPlace>)>,
+    /// The `v1` Services, each with its index in the objects.
+    services: Vec<(usize, ServiceRead)>,
 }
 
 impl PerObjectRead {
@@ -209,7 +212,11 @@ impl PerObjectRead {
         // One look at each object's pod spec for both the endpoint and its ports' places.
         let mut workloads = Vec::new();
         let mut port_places = Vec::new();
+        let mut services = Vec::new();
         for (i, obj) in objects.iter().enumerate() {
+            if let Some(service) = services::read(obj) {
+                services.push((i, service));
+            }
             let Some(w) = Workload::of(obj) else {
                 continue;
             };
@@ -224,6 +231,7 @@ impl PerObjectRead {
             policies,
             diagnostics,
             port_places,
+            services,
         }
     }
 
@@ -231,6 +239,11 @@ impl PerObjectRead {
     /// rules need beside the model).
     pub(crate) fn take_port_places(&mut self) -> Vec<(usize, Vec<PortPlace>)> {
         std::mem::take(&mut self.port_places)
+    }
+
+    /// The Services read ahead, each with its object's index.
+    pub(crate) fn take_services(&mut self) -> Vec<(usize, ServiceRead)> {
+        std::mem::take(&mut self.services)
     }
 
     /// Adds what was read from the run that follows, whose first object is at `first` in
@@ -245,6 +258,8 @@ impl PerObjectRead {
         self.diagnostics.extend(next.diagnostics);
         self.port_places
             .extend(next.port_places.into_iter().map(|(i, p)| (first + i, p)));
+        self.services
+            .extend(next.services.into_iter().map(|(i, s)| (first + i, s)));
     }
 }
 
@@ -267,6 +282,7 @@ impl Model {
             policies,
             diagnostics,
             port_places: _,
+            services: _,
         } = read;
         Model::with_endpoints(
             objects,

@@ -51,7 +51,7 @@
 mod reach;
 mod routes;
 mod sensitive;
-mod services;
+pub(crate) mod services;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -69,7 +69,7 @@ pub use reach::{reachers, Reacher, Summary, Want};
 pub use sensitive::{sensitive_port, PortClass, SensitivePort, SENSITIVE_PORTS};
 
 use routes::{Backend, BackendPort, Front, GatewayApi};
-use services::{Service, ServiceType, WorkloadsByNamespace};
+use services::{Service, ServiceRead, ServiceType, WorkloadsByNamespace};
 
 /// How outside traffic gets in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -482,10 +482,28 @@ impl Builder<'_, '_> {
 
 /// Every entry point of the input (see the module docs), judged against the policies.
 pub fn entry_points(model: &Model, objects: &[Object]) -> Vec<EntryPoint> {
+    // Large inputs: the objects of interest are found in parallel, used in input order.
+    let parsed = objects.par_iter().filter_map(services::parse).collect();
+    entry_points_of(model, objects, parsed)
+}
+
+/// [`entry_points`] with the Services read ahead, each with its index in `objects`.
+pub(crate) fn entry_points_read(
+    model: &Model,
+    objects: &[Object],
+    services: Vec<(usize, ServiceRead)>,
+) -> Vec<EntryPoint> {
+    let parsed = services
+        .into_iter()
+        .filter_map(|(i, s)| Some(s.of(objects.get(i)?)))
+        .collect();
+    entry_points_of(model, objects, parsed)
+}
+
+/// [`entry_points`] given the Services of `objects`, in order.
+fn entry_points_of(model: &Model, objects: &[Object], mut parsed: Vec<Service>) -> Vec<EntryPoint> {
     let workloads = WorkloadsByNamespace::new(model);
     let controllers = workloads.anywhere(routes::is_controller);
-    // Large inputs: the objects of interest are found in parallel, used in input order.
-    let mut parsed: Vec<Service> = objects.par_iter().filter_map(services::parse).collect();
     let mut builder = Builder {
         model,
         workloads,

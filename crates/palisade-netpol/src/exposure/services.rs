@@ -94,8 +94,45 @@ fn parse_port(node: &Node) -> Option<ServicePort> {
     })
 }
 
+/// A [`Service`] without its object: what a scan reads from each Service while the input
+/// is in cache ([`read`]), joined to the object once the inventory is complete
+/// ([`ServiceRead::of`]).
+pub(crate) struct ServiceRead {
+    namespace: String,
+    kind: ServiceType,
+    external_ips: Option<Pos>,
+    selector: Option<BTreeMap<String, String>>,
+    ports: Vec<ServicePort>,
+}
+
+impl ServiceRead {
+    /// The Service of `obj`, the object this was read from.
+    pub fn of(self, obj: &Object) -> Service<'_> {
+        let ServiceRead {
+            namespace,
+            kind,
+            external_ips,
+            selector,
+            ports,
+        } = self;
+        Service {
+            obj,
+            namespace,
+            kind,
+            external_ips,
+            selector,
+            ports,
+        }
+    }
+}
+
 /// Parses a `v1` Service; `None` for other objects and for a Service without a spec.
 pub(crate) fn parse(obj: &Object) -> Option<Service<'_>> {
+    read(obj).map(|s| s.of(obj))
+}
+
+/// [`parse`] without keeping the object.
+pub(crate) fn read(obj: &Object) -> Option<ServiceRead> {
     if !(obj.is("Service") && obj.id.api_version == "v1") {
         return None;
     }
@@ -123,8 +160,7 @@ pub(crate) fn parse(obj: &Object) -> Option<Service<'_>> {
             ))
         })
         .collect();
-    Some(Service {
-        obj,
+    Some(ServiceRead {
         namespace: namespace_of(obj),
         kind,
         external_ips,

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use foldhash::HashMap;
 use palisade_core::{Config, Emitter, Finding, Inventory, Object, ObjectRef, Rule};
 
+use crate::exposure::services::ServiceRead;
 use crate::model::{Model, PerObjectRead};
 use ports::PortPlaces;
 
@@ -63,12 +64,13 @@ pub fn check(inventory: &Inventory, config: &Config) -> Vec<Finding> {
         config,
         Model::from_objects,
         PortPlaces::FromTrees,
+        None,
     )
 }
 
 /// What [`check`] reads from each object alone, for a scan to read while the objects' trees
-/// are still in cache: the workloads, the NetworkPolicies and the container ports' places
-/// ([`PerObjectRead::of`]). `None` when every network rule is turned off.
+/// are still in cache: the workloads, the NetworkPolicies, the container ports' places and
+/// the Services ([`PerObjectRead::of`]). `None` when every network rule is turned off.
 pub fn read_ahead(objects: &[Object], config: &Config) -> Option<PerObjectRead> {
     let em = Emitter::new(config);
     rules::RULES
@@ -81,11 +83,13 @@ pub fn read_ahead(objects: &[Object], config: &Config) -> Option<PerObjectRead> 
 /// in order ([`PerObjectRead::append`]): the same findings.
 pub fn check_read(inventory: &Inventory, config: &Config, mut read: PerObjectRead) -> Vec<Finding> {
     let places = PortPlaces::read_ahead(&inventory.objects, read.take_port_places());
+    let services = read.take_services();
     check_with(
         inventory,
         config,
         |objects| Model::from_read(objects, read),
         places,
+        Some(services),
     )
 }
 
@@ -94,6 +98,7 @@ fn check_with(
     config: &Config,
     model: impl FnOnce(&[Object]) -> Model,
     places: PortPlaces,
+    services: Option<Vec<(usize, ServiceRead)>>,
 ) -> Vec<Finding> {
     let mut em = Emitter::new(config);
     if !rules::RULES.iter().any(|r| em.enabled(r)) {
@@ -106,7 +111,10 @@ fn check_with(
     let mut reach = Emitter::new(config);
     rayon::join(
         || policies::check(&model, &inventory.objects, &objects, &mut em),
-        || reachability::check(&model, &inventory.objects, &objects, &places, &mut reach),
+        || {
+            let all = &inventory.objects;
+            reachability::check(&model, all, &objects, &places, services, &mut reach);
+        },
     );
     let mut findings = em.into_findings();
     findings.extend(reach.into_findings());

@@ -12,6 +12,7 @@ use super::ports::PortPlaces;
 use super::rules::*;
 use super::Objects;
 use crate::endpoints::Pods;
+use crate::exposure::services::ServiceRead;
 use crate::exposure::{self, EntryPoint, PortClass, Reacher, Summary, Want};
 use crate::model::{Endpoint, EndpointId, Model};
 
@@ -30,6 +31,7 @@ pub(super) fn check(
     all: &[Object],
     objects: &Objects,
     places: &PortPlaces,
+    services: Option<Vec<(usize, ServiceRead)>>,
     em: &mut Emitter,
 ) {
     let wanted = [
@@ -40,7 +42,11 @@ pub(super) fn check(
     if !wanted.iter().any(|r| em.enabled(r)) {
         return;
     }
-    let entries = exposure::entry_points(model, all);
+    // The Services read ahead, when they were.
+    let entries = match services {
+        Some(services) => exposure::entry_points_read(model, all, services),
+        None => exposure::entry_points(model, all),
+    };
     // The three rules only read the model and the entry points: side by side, each with its
     // own emitter, so the scan's other core is not left idle while one of them runs.
     let config = em.config();
