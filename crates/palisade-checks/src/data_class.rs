@@ -18,6 +18,7 @@ use palisade_core::{
     cat, Config, Container, ContainerKind, Controls, Family, Inventory, Object, Rule, Severity,
     Workload,
 };
+use rayon::prelude::*;
 
 use crate::{Checks, Emitter};
 
@@ -249,7 +250,8 @@ fn check_object(obj: &Object, workload: Option<&Workload>, em: &mut Emitter) {
     }
 }
 
-fn check_inventory(inv: &Inventory, em: &mut Emitter) {
+/// `workloads`: each object's workload view, in order.
+fn check_inventory(inv: &Inventory, workloads: &[Option<Workload>], em: &mut Emitter) {
     let config = em.config();
     if !em.enabled(&REQUIREMENT_UNMET) {
         return;
@@ -287,12 +289,22 @@ fn check_inventory(inv: &Inventory, em: &mut Emitter) {
         }
     }
 
-    for obj in &inv.objects {
-        let Some(w) = Workload::of(obj) else {
+    // Each workload's labels read in parallel (its tree is out of cache by now), judged in
+    // input order.
+    let labelled: Vec<Option<(&Workload, Vec<ClassLabel>)>> = inv
+        .objects
+        .par_iter()
+        .zip(workloads)
+        .map(|(obj, w)| {
+            let w = w.as_ref()?;
+            Some((w, own_labels(obj, Some(w))))
+        })
+        .collect();
+    for (obj, found) in inv.objects.iter().zip(labelled) {
+        let Some((w, labels)) = found else {
             continue;
         };
         let ns = obj.id.namespace.as_deref().filter(|n| !n.is_empty());
-        let labels = own_labels(obj, Some(&w));
         match labels.first() {
             Some(label) if known(config, label.class) => {
                 // The namespace's own finding (or its policy) already settles it when the
@@ -323,7 +335,7 @@ fn check_inventory(inv: &Inventory, em: &mut Emitter) {
                 // No label of its own: the namespace's class applies (checked per object
                 // otherwise).
                 if let Some((n, class)) = ns.and_then(|n| namespace_class.get_key_value(n)) {
-                    container_requirements(&w, class, &cat!("namespace `", n, "`"), em);
+                    container_requirements(w, class, &cat!("namespace `", n, "`"), em);
                 }
             }
         }
@@ -513,7 +525,8 @@ mod tests {
         for obj in &inv.objects {
             check_object(obj, palisade_core::Workload::of(obj).as_ref(), &mut em);
         }
-        check_inventory(&inv, &mut em);
+        let workloads: Vec<_> = inv.objects.iter().map(Workload::of).collect();
+        check_inventory(&inv, &workloads, &mut em);
         let findings = em.into_findings();
         // The namespace lacks default deny; the Pod and the Deployment (whose unreadable
         // label counts as none) inherit `a` and fail all five container requirements.

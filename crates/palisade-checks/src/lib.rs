@@ -52,8 +52,12 @@ pub(crate) struct Checks {
     /// Rules judged one object at a time, with its context.
     pub in_context: Option<ContextCheck>,
     /// Rules that need the whole inventory.
-    pub inventory: Option<fn(&Inventory, &mut Emitter)>,
+    pub inventory: Option<InventoryCheck>,
 }
+
+/// A family's rules over the whole inventory, given each object's workload view in the
+/// objects' order (asked once for every family: the trees are out of cache by then).
+pub(crate) type InventoryCheck = fn(&Inventory, &[Option<Workload>], &mut Emitter);
 
 /// Every family, in catalog order.
 const FAMILIES: &[&Checks] = &[
@@ -130,9 +134,10 @@ pub fn check_objects_in_context(
 /// data-class requirements on namespaces, ...).
 pub fn check_cluster(inventory: &Inventory, config: &Config) -> Vec<Finding> {
     let mut em = Emitter::new(config);
+    let workloads: Vec<Option<Workload>> = inventory.objects.par_iter().map(Workload::of).collect();
     for family in FAMILIES {
         if let Some(check) = family.inventory {
-            check(inventory, &mut em);
+            check(inventory, &workloads, &mut em);
         }
     }
     em.into_findings()

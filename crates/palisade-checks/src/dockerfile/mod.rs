@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use palisade_core::dockerfile::{Dockerfile, Stage};
 use palisade_core::yaml::Pos;
-use palisade_core::{Finding, Inventory, ObjectRef, Rule, Severity};
+use palisade_core::{Finding, Inventory, ObjectRef, Rule, Severity, Workload};
 
 use crate::{Checks, Emitter};
 
@@ -39,7 +39,7 @@ pub(crate) static CHECKS: Checks = Checks {
     inventory: Some(check),
 };
 
-fn check(inventory: &Inventory, em: &mut Emitter) {
+fn check(inventory: &Inventory, _workloads: &[Option<Workload>], em: &mut Emitter) {
     for df in &inventory.dockerfiles {
         check_file(df, em);
     }

@@ -32,15 +32,10 @@ fn policy_selector(obj: &Object) -> Option<LabelSelector> {
     LabelSelector::parse(node).ok()
 }
 
-pub(super) fn check(inv: &Inventory, em: &mut Emitter) {
-    if !em.enabled(&NAMESPACE_WITHOUT_NETWORK_POLICY) && !em.enabled(&UNSELECTED_WORKLOAD) {
-        return;
-    }
-    // Which objects are workloads is the costly question (the trees are out of cache by
-    // now): asked once, in parallel, for both rules.
-    let workloads: Vec<Option<Workload>> = inv.objects.par_iter().map(Workload::of).collect();
-    namespaces_without_policy(inv, &workloads, em);
-    unselected_workloads(inv, &workloads, em);
+/// `workloads`: each object's workload view, in order.
+pub(super) fn check(inv: &Inventory, workloads: &[Option<Workload>], em: &mut Emitter) {
+    namespaces_without_policy(inv, workloads, em);
+    unselected_workloads(inv, workloads, em);
 }
 
 fn unselected_workloads(inv: &Inventory, workloads: &[Option<Workload>], em: &mut Emitter) {
