@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use palisade_core::selector::LabelSelector;
+use palisade_core::selector::{LabelSelector, Operator};
 use palisade_core::yaml::{Node, Pos};
 use palisade_core::{cat, Inventory, Object, Workload};
 use rayon::prelude::*;
@@ -51,6 +51,10 @@ fn unselected_workloads(inv: &Inventory, workloads: &[Option<Workload>], em: &mu
         let ns = obj.id.namespace.as_deref().filter(|n| !n.is_empty());
         selectors.entry(ns).or_default().push(policy_selector(obj));
     }
+    let selectors: BTreeMap<Option<&str>, Selectors> = selectors
+        .iter()
+        .map(|(ns, all)| (*ns, Selectors::new(all)))
+        .collect();
     // Judged in parallel (every workload of a large inventory), reported in input order.
     let unselected: Vec<(&Object, Pos, String)> = inv
         .objects
@@ -60,6 +64,74 @@ fn unselected_workloads(inv: &Inventory, workloads: &[Option<Workload>], em: &mu
         .collect();
     for (obj, pos, message) in unselected {
         em.emit(&UNSELECTED_WORKLOAD, obj, pos, None, message);
+    }
+}
+
+/// One namespace's policy selectors, filed so that a workload is tried only against those
+/// that can select it: a selector with an `In` requirement (each `matchLabels` entry is one)
+/// selects only pods whose label has one of its values, so it is filed under its first such
+/// requirement's key and each of its values; the others are tried on every workload. A
+/// namespace of a large inventory holds dozens of policies, each for a few workloads.
+/// Invalid selectors select nothing and are left out.
+struct Selectors<'s> {
+    all: &'s [Option<LabelSelector>],
+    /// Selectors without an `In` requirement.
+    unfiled: Vec<usize>,
+    /// Per label key, the selectors filed under each of its values.
+    filed: Vec<(&'s str, BTreeMap<&'s str, Vec<usize>>)>,
+}
+
+impl<'s> Selectors<'s> {
+    fn new(all: &'s [Option<LabelSelector>]) -> Selectors<'s> {
+        let mut unfiled = Vec::new();
+        let mut filed: Vec<(&str, BTreeMap<&str, Vec<usize>>)> = Vec::new();
+        for (i, selector) in all.iter().enumerate() {
+            let Some(selector) = selector else { continue };
+            let first_in = selector
+                .requirements
+                .iter()
+                .find(|r| r.operator == Operator::In);
+            let Some(r) = first_in else {
+                unfiled.push(i);
+                continue;
+            };
+            let at = match filed.iter().position(|(k, _)| *k == r.key) {
+                Some(at) => at,
+                None => {
+                    filed.push((&r.key, BTreeMap::new()));
+                    filed.len() - 1
+                }
+            };
+            if let Some((_, by_value)) = filed.get_mut(at) {
+                for v in &r.values {
+                    by_value.entry(v.as_str()).or_default().push(i);
+                }
+            }
+        }
+        Selectors {
+            all,
+            unfiled,
+            filed,
+        }
+    }
+
+    /// Whether any selector selects pods with these labels (what `matches_node` says of
+    /// each; the filing only skips selectors whose `In` requirement the labels fail).
+    fn any_selects(&self, labels: Option<&Node>) -> bool {
+        let selects = |i: &usize| {
+            self.all
+                .get(*i)
+                .and_then(Option::as_ref)
+                .is_some_and(|s| s.matches_node(labels))
+        };
+        self.unfiled.iter().any(selects)
+            || self.filed.iter().any(|(key, by_value)| {
+                labels
+                    .and_then(|l| l.get(key))
+                    .and_then(Node::scalar_text)
+                    .and_then(|v| by_value.get(v))
+                    .is_some_and(|candidates| candidates.iter().any(selects))
+            })
     }
 }
 
@@ -91,7 +163,7 @@ fn label_list(labels: Option<&Node>) -> String {
 fn unselected<'o>(
     obj: &'o Object,
     w: &Workload<'o>,
-    selectors: &BTreeMap<Option<&str>, Vec<Option<LabelSelector>>>,
+    selectors: &BTreeMap<Option<&str>, Selectors>,
 ) -> Option<(&'o Object, Pos, String)> {
     let ns = obj.id.namespace.as_deref().filter(|n| !n.is_empty());
     // No policy at all is PAL-NET-005's case.
@@ -100,7 +172,7 @@ fn unselected<'o>(
         return None;
     }
     let labels = w.pod_metadata.and_then(|m| m.get("labels"));
-    if policies.iter().flatten().any(|s| s.matches_node(labels)) {
+    if policies.any_selects(labels) {
         return None;
     }
     let shown = label_list(labels);
@@ -178,5 +250,70 @@ fn namespaces_without_policy(inv: &Inventory, found: &[Option<Workload>], em: &m
             None,
             message,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use palisade_core::yaml::{parse_stream, Limits};
+
+    use super::*;
+
+    fn node(text: &str) -> Node {
+        parse_stream(text, &Limits::default())
+            .documents
+            .remove(0)
+            .root
+    }
+
+    /// Filing the selectors never changes the answer: the same as trying every selector,
+    /// over every list of up to three selectors from a pool of every shape, on label sets
+    /// that hit, miss, lack the key or hold a non-string value.
+    #[test]
+    fn filed_selectors_answer_as_trying_them_all() {
+        let pool: Vec<Option<LabelSelector>> = [
+            "{}",
+            "matchLabels: {app: web}",
+            "matchLabels: {app: db, tier: back}",
+            "matchExpressions: [{key: app, operator: In, values: [web, api]}]",
+            "matchExpressions: [{key: tier, operator: NotIn, values: [back]}]",
+            "matchExpressions: [{key: team, operator: Exists}]",
+            "matchExpressions: [{key: app, operator: DoesNotExist}]",
+            "matchExpressions: [{key: app, operator: Sideways}]",
+        ]
+        .iter()
+        .map(|text| LabelSelector::parse(&node(text)).ok())
+        .collect();
+        let label_sets = [
+            "labels: {app: web}",
+            "labels: {app: db, tier: back}",
+            "labels: {app: api, team: t}",
+            "labels: {tier: front}",
+            "labels: {app: 5}",
+            "labels: {}",
+            "other: 1",
+        ];
+        let mut tried = 0;
+        for labels_text in label_sets {
+            let root = node(labels_text);
+            let labels = root.get("labels");
+            for a in 0..pool.len() {
+                for b in 0..pool.len() {
+                    for c in 0..pool.len() {
+                        let all: Vec<Option<LabelSelector>> =
+                            [a, b, c].iter().map(|&i| pool[i].clone()).collect();
+                        let brute = all.iter().flatten().any(|s| s.matches_node(labels));
+                        assert_eq!(
+                            Selectors::new(&all).any_selects(labels),
+                            brute,
+                            "selectors {a} {b} {c} on {labels_text}"
+                        );
+                        tried += usize::from(brute);
+                    }
+                }
+            }
+        }
+        // Both answers occur.
+        assert!(tried > 0 && tried < label_sets.len() * pool.len().pow(3));
     }
 }
