@@ -42,16 +42,16 @@ fn unselected_workloads(inv: &Inventory, workloads: &[Option<Workload>], em: &mu
     if !em.enabled(&UNSELECTED_WORKLOAD) {
         return;
     }
-    let mut selectors: BTreeMap<Option<&str>, Vec<Option<LabelSelector>>> = BTreeMap::new();
+    let mut parsed: BTreeMap<Option<&str>, Vec<Option<LabelSelector>>> = BTreeMap::new();
     for obj in inv
         .objects
         .iter()
         .filter(|o| POLICY_KINDS.contains(&o.id.kind.as_str()))
     {
         let ns = obj.id.namespace.as_deref().filter(|n| !n.is_empty());
-        selectors.entry(ns).or_default().push(policy_selector(obj));
+        parsed.entry(ns).or_default().push(policy_selector(obj));
     }
-    let selectors: BTreeMap<Option<&str>, Selectors> = selectors
+    let selectors: BTreeMap<Option<&str>, Selectors> = parsed
         .iter()
         .map(|(ns, all)| (*ns, Selectors::new(all)))
         .collect();
