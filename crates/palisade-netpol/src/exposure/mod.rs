@@ -145,7 +145,7 @@ pub struct EntryPoint {
 
 /// A sensitive port of a workload, reachable from where it should not be.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SensitiveExposure {
+pub struct SensitiveExposure<'m> {
     /// The workload.
     pub workload: EndpointId,
     /// The port and what it is.
@@ -154,11 +154,13 @@ pub struct SensitiveExposure {
     pub entry_points: Vec<usize>,
     /// External address classes allowed to connect to it directly.
     pub external: Vec<EndpointId>,
-    /// Other namespaces with a workload allowed to connect to it.
-    pub namespaces: Vec<String>,
+    /// Other namespaces with a workload allowed to connect to it, borrowed from the model (an
+    /// open database of a large cluster is reached from every namespace: copying their
+    /// names for each exposure was hundreds of thousands of allocations).
+    pub namespaces: Vec<&'m str>,
 }
 
-impl SensitiveExposure {
+impl SensitiveExposure<'_> {
     /// Reachable from outside (an allowed entry point or an external class)?
     pub fn from_outside(&self) -> bool {
         !self.entry_points.is_empty() || !self.external.is_empty()
@@ -167,15 +169,15 @@ impl SensitiveExposure {
 
 /// Entry points and sensitive exposures of an input.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Exposure {
+pub struct Exposure<'m> {
     /// Every entry point, in input order of the Service/Ingress/route, then workload.
     pub entry_points: Vec<EntryPoint>,
     /// Sensitive ports reachable from outside or from other namespaces, in endpoint order.
-    pub sensitive: Vec<SensitiveExposure>,
+    pub sensitive: Vec<SensitiveExposure<'m>>,
 }
 
 /// Entry points and sensitive exposures; see the module docs.
-pub fn exposure(model: &Model, objects: &[Object]) -> Exposure {
+pub fn exposure<'m>(model: &'m Model, objects: &[Object]) -> Exposure<'m> {
     let entry_points = entry_points(model, objects);
     let sensitive = sensitive_exposures(model, &entry_points);
     Exposure {
@@ -538,7 +540,10 @@ fn entry_points_of(model: &Model, objects: &[Object], mut parsed: Vec<Service>) 
 
 /// The sensitive ports reachable from outside or from other namespaces, given the entry
 /// points of [`entry_points`]. Workloads are judged in parallel.
-pub fn sensitive_exposures(model: &Model, entry_points: &[EntryPoint]) -> Vec<SensitiveExposure> {
+pub fn sensitive_exposures<'m>(
+    model: &'m Model,
+    entry_points: &[EntryPoint],
+) -> Vec<SensitiveExposure<'m>> {
     let reacher = Reacher::new(model);
     // Each workload's allowed entry points, found once: looking them up by scanning every
     // entry point per sensitive port grew with workloads times entry points.
@@ -557,13 +562,13 @@ pub fn sensitive_exposures(model: &Model, entry_points: &[EntryPoint]) -> Vec<Se
 }
 
 /// `allowed`: the indexes in `entry_points` of the workload's allowed entry points.
-fn sensitive_of(
-    reacher: &Reacher,
-    model: &Model,
+fn sensitive_of<'m>(
+    reacher: &Reacher<'m>,
+    model: &'m Model,
     entry_points: &[EntryPoint],
     allowed: &[usize],
     id: EndpointId,
-) -> Vec<SensitiveExposure> {
+) -> Vec<SensitiveExposure<'m>> {
     let mut out = Vec::new();
     let Some(pods) = model.endpoint(id).and_then(Endpoint::as_pods) else {
         return out;
@@ -598,7 +603,7 @@ fn sensitive_of(
             port: sensitive,
             entry_points: via,
             external,
-            namespaces: namespaces.into_iter().map(str::to_string).collect(),
+            namespaces,
         });
     }
     out

@@ -147,7 +147,7 @@ fn list(items: &[String]) -> String {
 
 /// Namespaces in backquotes, the first three named (a large cluster reaches a database from
 /// a hundred namespaces: formatting them all for each finding cost more than finding them).
-fn namespace_list(names: &[String]) -> String {
+fn namespace_list(names: &[&str]) -> String {
     let shown: Vec<String> = names.iter().take(3).map(|n| format!("`{n}`")).collect();
     if names.len() > 3 {
         format!("{} and {} more", shown.join(", "), names.len() - 3)
