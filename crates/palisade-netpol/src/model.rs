@@ -187,9 +187,11 @@ pub struct Model {
     pub(crate) tier_index: TierIndex,
 }
 
-/// What a model needs from each object alone, read from a run of objects while their trees
-/// are in cache ([`PerObjectRead::of`]); runs read apart are joined with
-/// [`PerObjectRead::append`] and the model built with [`Model::from_read`].
+/// What the network scan needs from each object alone, read from a run of objects while
+/// their trees are in cache ([`PerObjectRead::of`]): the model's workloads and
+/// NetworkPolicies, and beside the model, the container ports' places and the Services its
+/// rules read. Runs read apart are joined with [`PerObjectRead::append`]; the scan takes the
+/// ports' places and the Services, and builds the model from the rest ([`Model::from_read`]).
 #[derive(Default)]
 pub struct PerObjectRead {
     /// The workloads, each with its index in the objects.

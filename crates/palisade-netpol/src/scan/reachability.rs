@@ -172,8 +172,8 @@ fn sensitive(
         .collect();
     let tiered = !model.calico_policies().is_empty() || !model.admin_policies().is_empty();
     let exposures = exposure::sensitive_exposures(model, entries);
-    // Described in parallel (each reads its workload's tree again for the port's line),
-    // reported in order.
+    // Described in parallel (each finds its port's line, read ahead or from the workload's
+    // tree), reported in order.
     let described: Vec<_> = exposures
         .par_iter()
         .filter_map(|s| {
