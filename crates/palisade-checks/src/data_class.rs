@@ -12,15 +12,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::cluster_read::ClusterRead;
+use crate::{Checks, Emitter};
+use compact_str::CompactString;
 use palisade_core::config::Requirement;
 use palisade_core::yaml::{Node, Pos};
 use palisade_core::{
     cat, Config, Container, ContainerKind, Controls, Family, Inventory, Object, Rule, Severity,
     Workload,
 };
-use rayon::prelude::*;
-
-use crate::{Checks, Emitter};
 
 pub(crate) static CHECKS: Checks = Checks {
     rules: &[&CLASS_NOT_ALLOWED, &REQUIREMENT_UNMET, &UNKNOWN_CLASS],
@@ -117,7 +117,7 @@ pub(crate) static UNKNOWN_CLASS: Rule = Rule {
 };
 
 /// A data-class label found on an object.
-struct ClassLabel<'a> {
+pub(crate) struct ClassLabel<'a> {
     class: &'a str,
     /// The label key's position.
     pos: Pos,
@@ -129,7 +129,36 @@ struct ClassLabel<'a> {
 
 impl ClassLabel<'_> {
     fn field(&self) -> String {
-        cat!(self.metadata_prefix, "metadata.labels[\"", LABEL, "\"]")
+        field(self.metadata_prefix)
+    }
+}
+
+/// The field path of a data-class label under the metadata at `metadata_prefix`.
+fn field(metadata_prefix: &str) -> String {
+    cat!(metadata_prefix, "metadata.labels[\"", LABEL, "\"]")
+}
+
+/// A [`ClassLabel`] read ahead of the inventory-wide rules, owning its class.
+#[derive(Debug)]
+pub(crate) struct OwnedClassLabel {
+    class: CompactString,
+    pos: Pos,
+    metadata_prefix: &'static str,
+}
+
+impl OwnedClassLabel {
+    fn field(&self) -> String {
+        field(self.metadata_prefix)
+    }
+}
+
+impl From<ClassLabel<'_>> for OwnedClassLabel {
+    fn from(label: ClassLabel<'_>) -> OwnedClassLabel {
+        OwnedClassLabel {
+            class: label.class.into(),
+            pos: label.pos,
+            metadata_prefix: label.metadata_prefix,
+        }
     }
 }
 
@@ -166,7 +195,10 @@ fn label_in<'a>(
 
 /// The data-class labels an object carries itself, the one that decides first: the pod
 /// template's (what running pods carry), then the object's.
-fn own_labels<'a>(obj: &'a Object, workload: Option<&Workload<'a>>) -> Vec<ClassLabel<'a>> {
+pub(crate) fn own_labels<'a>(
+    obj: &'a Object,
+    workload: Option<&Workload<'a>>,
+) -> Vec<ClassLabel<'a>> {
     let mut labels = Vec::new();
     if let Some(w) = workload {
         // `spec.template.spec` → `spec.template.`; a Pod's `spec` → the object's own.
@@ -250,8 +282,8 @@ fn check_object(obj: &Object, workload: Option<&Workload>, em: &mut Emitter) {
     }
 }
 
-/// `workloads`: each object's workload view, in order.
-fn check_inventory(inv: &Inventory, workloads: &[Option<Workload>], em: &mut Emitter) {
+/// `read`: what each object showed when its input was read.
+fn check_inventory(inv: &Inventory, read: &ClusterRead, em: &mut Emitter) {
     let config = em.config();
     if !em.enabled(&REQUIREMENT_UNMET) {
         return;
@@ -259,22 +291,18 @@ fn check_inventory(inv: &Inventory, workloads: &[Option<Workload>], em: &mut Emi
     let protected = default_deny_namespaces(inv);
     let needs_deny =
         |class: &str| requirements(config, class).contains(&Requirement::DefaultDenyNetworkPolicy);
+    let records = || inv.objects.iter().zip(read.objects());
 
     // Namespaces with a known class, from Namespace objects in the input.
     let mut namespace_class: BTreeMap<&str, &str> = BTreeMap::new();
-    for obj in inv
-        .objects
-        .iter()
-        .filter(|o| o.is("Namespace") && o.id.api_version == "v1")
-    {
-        let labels = own_labels(obj, None);
-        let Some(label) = labels.first().filter(|l| known(config, l.class)) else {
+    for (obj, r) in records().filter(|(o, _)| o.is("Namespace") && o.id.api_version == "v1") {
+        let Some(label) = r.class_labels.first().filter(|l| known(config, &l.class)) else {
             continue;
         };
         namespace_class
             .entry(obj.id.name.as_str())
-            .or_insert(label.class);
-        if needs_deny(label.class) && !protected.contains(&Some(obj.id.name.as_str())) {
+            .or_insert(&label.class);
+        if needs_deny(&label.class) && !protected.contains(&Some(obj.id.name.as_str())) {
             em.emit(
                 &REQUIREMENT_UNMET,
                 obj,
@@ -289,30 +317,16 @@ fn check_inventory(inv: &Inventory, workloads: &[Option<Workload>], em: &mut Emi
         }
     }
 
-    // Each workload's labels read in parallel (its tree is out of cache by now), judged in
-    // input order.
-    let labelled: Vec<Option<(&Workload, Vec<ClassLabel>)>> = inv
-        .objects
-        .par_iter()
-        .zip(workloads)
-        .map(|(obj, w)| {
-            let w = w.as_ref()?;
-            Some((w, own_labels(obj, Some(w))))
-        })
-        .collect();
-    for (obj, found) in inv.objects.iter().zip(labelled) {
-        let Some((w, labels)) = found else {
-            continue;
-        };
+    for (obj, r) in records().filter(|(_, r)| r.workload) {
         let ns = obj.id.namespace.as_deref().filter(|n| !n.is_empty());
-        match labels.first() {
-            Some(label) if known(config, label.class) => {
+        match r.class_labels.first() {
+            Some(label) if known(config, &label.class) => {
                 // The namespace's own finding (or its policy) already settles it when the
                 // namespace's class asks for default-deny too.
                 let settled = ns
                     .and_then(|n| namespace_class.get(n))
                     .is_some_and(|c| needs_deny(c));
-                if needs_deny(label.class) && !settled && !protected.contains(&ns) {
+                if needs_deny(&label.class) && !settled && !protected.contains(&ns) {
                     let where_ = ns.map_or("the namespace it is applied to".to_string(), |n| {
                         format!("namespace `{n}`")
                     });
@@ -333,9 +347,10 @@ fn check_inventory(inv: &Inventory, workloads: &[Option<Workload>], em: &mut Emi
             Some(_) => {}
             None => {
                 // No label of its own: the namespace's class applies (checked per object
-                // otherwise).
-                if let Some((n, class)) = ns.and_then(|n| namespace_class.get_key_value(n)) {
-                    container_requirements(w, class, &cat!("namespace `", n, "`"), em);
+                // otherwise). The tree is read again only here, for the classed namespaces.
+                let class = ns.and_then(|n| namespace_class.get_key_value(n));
+                if let (Some((n, class)), Some(w)) = (class, Workload::of(obj)) {
+                    container_requirements(&w, class, &cat!("namespace `", n, "`"), em);
                 }
             }
         }
@@ -525,8 +540,7 @@ mod tests {
         for obj in &inv.objects {
             check_object(obj, palisade_core::Workload::of(obj).as_ref(), &mut em);
         }
-        let workloads: Vec<_> = inv.objects.iter().map(Workload::of).collect();
-        check_inventory(&inv, &workloads, &mut em);
+        check_inventory(&inv, &ClusterRead::of(&inv.objects), &mut em);
         let findings = em.into_findings();
         // The namespace lacks default deny; the Pod and the Deployment (whose unreadable
         // label counts as none) inherit `a` and fail all five container requirements.

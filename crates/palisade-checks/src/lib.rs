@@ -16,6 +16,7 @@
 //! assert_eq!(host.location.line, 5);
 //! ```
 
+mod cluster_read;
 mod data_class;
 mod dockerfile;
 mod exposure;
@@ -31,6 +32,7 @@ mod util;
 use palisade_core::{Config, Context, Finding, Inventory, Object, Rule, Workload};
 use rayon::prelude::*;
 
+pub use cluster_read::{read_ahead, ClusterRead};
 pub use images::{unapproved_image, Unapproved};
 pub use palisade_core::Emitter;
 
@@ -55,9 +57,9 @@ pub(crate) struct Checks {
     pub inventory: Option<InventoryCheck>,
 }
 
-/// A family's rules over the whole inventory, given each object's workload view in the
-/// objects' order (asked once for every family: the trees are out of cache by then).
-pub(crate) type InventoryCheck = fn(&Inventory, &[Option<Workload>], &mut Emitter);
+/// A family's rules over the whole inventory, given what each object showed when its input
+/// was read ([`ClusterRead`], in the objects' order: the trees are out of cache by then).
+pub(crate) type InventoryCheck = fn(&Inventory, &ClusterRead, &mut Emitter);
 
 /// Every family, in catalog order.
 const FAMILIES: &[&Checks] = &[
@@ -133,11 +135,24 @@ pub fn check_objects_in_context(
 /// Runs only the rules that need the whole inventory (namespaces without NetworkPolicies,
 /// data-class requirements on namespaces, ...).
 pub fn check_cluster(inventory: &Inventory, config: &Config) -> Vec<Finding> {
+    check_cluster_read(inventory, config, &ClusterRead::of(&inventory.objects))
+}
+
+/// [`check_cluster`] with what [`read_ahead`] read of every object, in inventory order (each
+/// input's read appended in turn). A read of another length than the inventory is read
+/// again.
+pub fn check_cluster_read(
+    inventory: &Inventory,
+    config: &Config,
+    read: &ClusterRead,
+) -> Vec<Finding> {
+    if read.len() != inventory.objects.len() {
+        return check_cluster(inventory, config);
+    }
     let mut em = Emitter::new(config);
-    let workloads: Vec<Option<Workload>> = inventory.objects.par_iter().map(Workload::of).collect();
     for family in FAMILIES {
         if let Some(check) = family.inventory {
-            check(inventory, &workloads, &mut em);
+            check(inventory, read, &mut em);
         }
     }
     em.into_findings()

@@ -132,6 +132,32 @@ impl Analyzer for BuiltinChecks {
     fn check_inventory(&self, inventory: &Inventory, config: &Config) -> Vec<Finding> {
         palisade_checks::check_cluster(inventory, config)
     }
+
+    /// What the inventory-wide rules read of each object (workload, pod labels, data-class
+    /// labels), read while each input is in cache.
+    fn read_ahead(&self, objects: &[Object], _config: &Config) -> Option<ReadAhead> {
+        Some(Box::new(palisade_checks::read_ahead(objects)))
+    }
+
+    fn analyze_read(
+        &self,
+        inventory: &Inventory,
+        config: &Config,
+        read: Vec<(usize, ReadAhead)>,
+    ) -> Analysis {
+        let mut all = palisade_checks::ClusterRead::default();
+        for (first, part) in read {
+            match part.downcast::<palisade_checks::ClusterRead>() {
+                // Each input's records follow the last input's: they line up with the objects.
+                Ok(part) if first == all.len() => all.append(*part),
+                _ => return self.analyze_inventory(inventory, config),
+            }
+        }
+        Analysis {
+            findings: palisade_checks::check_cluster_read(inventory, config, &all),
+            ..Analysis::default()
+        }
+    }
 }
 
 /// The RBAC analysis of `palisade-rbac`: risky permissions judged from the effective grants

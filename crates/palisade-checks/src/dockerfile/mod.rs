@@ -16,8 +16,9 @@ use std::sync::Arc;
 
 use palisade_core::dockerfile::{Dockerfile, Stage};
 use palisade_core::yaml::Pos;
-use palisade_core::{Finding, Inventory, ObjectRef, Rule, Severity, Workload};
+use palisade_core::{Finding, Inventory, ObjectRef, Rule, Severity};
 
+use crate::cluster_read::ClusterRead;
 use crate::{Checks, Emitter};
 
 pub(crate) use rules::*;
@@ -39,7 +40,7 @@ pub(crate) static CHECKS: Checks = Checks {
     inventory: Some(check),
 };
 
-fn check(inventory: &Inventory, _workloads: &[Option<Workload>], em: &mut Emitter) {
+fn check(inventory: &Inventory, _read: &ClusterRead, em: &mut Emitter) {
     for df in &inventory.dockerfiles {
         check_file(df, em);
     }

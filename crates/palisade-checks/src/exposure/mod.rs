@@ -520,12 +520,8 @@ mod tests {
         for obj in &inv.objects {
             check_object(obj, palisade_core::Workload::of(obj).as_ref(), &mut em);
         }
-        let workloads: Vec<_> = inv
-            .objects
-            .iter()
-            .map(palisade_core::Workload::of)
-            .collect();
-        network_policy::check(&inv, &workloads, &mut em);
+        let read = crate::cluster_read::ClusterRead::of(&inv.objects);
+        network_policy::check(&inv, &read, &mut em);
         em.into_findings()
             .into_iter()
             .map(|f| (f.rule_id.into_owned(), f.location.line, f.severity))

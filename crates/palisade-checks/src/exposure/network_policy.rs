@@ -5,11 +5,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use palisade_core::selector::{LabelSelector, Operator};
-use palisade_core::yaml::{Node, Pos};
-use palisade_core::{cat, Inventory, Object, Workload};
+use palisade_core::yaml::Pos;
+use palisade_core::{cat, Inventory, Object};
 use rayon::prelude::*;
 
 use super::{NAMESPACE_WITHOUT_NETWORK_POLICY, UNSELECTED_WORKLOAD};
+use crate::cluster_read::{ClusterRead, Labels};
 use crate::Emitter;
 
 /// Namespaces PAL-NET-005 leaves alone (see its description).
@@ -32,13 +33,13 @@ fn policy_selector(obj: &Object) -> Option<LabelSelector> {
     LabelSelector::parse(node).ok()
 }
 
-/// `workloads`: each object's workload view, in order.
-pub(super) fn check(inv: &Inventory, workloads: &[Option<Workload>], em: &mut Emitter) {
-    namespaces_without_policy(inv, workloads, em);
-    unselected_workloads(inv, workloads, em);
+/// `read`: what each object showed when its input was read.
+pub(super) fn check(inv: &Inventory, read: &ClusterRead, em: &mut Emitter) {
+    namespaces_without_policy(inv, read, em);
+    unselected_workloads(inv, read, em);
 }
 
-fn unselected_workloads(inv: &Inventory, workloads: &[Option<Workload>], em: &mut Emitter) {
+fn unselected_workloads(inv: &Inventory, read: &ClusterRead, em: &mut Emitter) {
     if !em.enabled(&UNSELECTED_WORKLOAD) {
         return;
     }
@@ -59,8 +60,9 @@ fn unselected_workloads(inv: &Inventory, workloads: &[Option<Workload>], em: &mu
     let unselected: Vec<(&Object, Pos, String)> = inv
         .objects
         .par_iter()
-        .zip(workloads)
-        .filter_map(|(obj, w)| unselected(obj, w.as_ref()?, &selectors))
+        .zip(read.objects())
+        .filter(|(_, r)| r.workload)
+        .filter_map(|(obj, r)| unselected(obj, &r.pod_labels, &selectors))
         .collect();
     for (obj, pos, message) in unselected {
         em.emit(&UNSELECTED_WORKLOAD, obj, pos, None, message);
@@ -115,20 +117,19 @@ impl<'s> Selectors<'s> {
         }
     }
 
-    /// Whether any selector selects pods with these labels (what `matches_node` says of
-    /// each; the filing only skips selectors whose `In` requirement the labels fail).
-    fn any_selects(&self, labels: Option<&Node>) -> bool {
+    /// Whether any selector selects pods with these labels (what `matches` says of each;
+    /// the filing only skips selectors whose `In` requirement the labels fail).
+    fn any_selects(&self, labels: &Labels) -> bool {
         let selects = |i: &usize| {
             self.all
                 .get(*i)
                 .and_then(Option::as_ref)
-                .is_some_and(|s| s.matches_node(labels))
+                .is_some_and(|s| s.matches(|k| labels.get(k)))
         };
         self.unfiled.iter().any(selects)
             || self.filed.iter().any(|(key, by_value)| {
                 labels
-                    .and_then(|l| l.get(key))
-                    .and_then(Node::scalar_text)
+                    .get(key)
                     .and_then(|v| by_value.get(v))
                     .is_some_and(|candidates| candidates.iter().any(selects))
             })
@@ -136,14 +137,8 @@ impl<'s> Selectors<'s> {
 }
 
 /// `key=value, key=value` for the labels written as scalars, in one exact allocation.
-fn label_list(labels: Option<&Node>) -> String {
-    let pairs = || {
-        labels
-            .map(Node::entries)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|e| Some((e.key.scalar_text()?, e.value.scalar_text()?)))
-    };
+fn label_list(labels: &Labels) -> String {
+    let pairs = || labels.pairs();
     let (count, bytes) = pairs().fold((0usize, 0), |(n, len), (k, v)| {
         (n + 1, len + k.len() + 1 + v.len())
     });
@@ -162,7 +157,7 @@ fn label_list(labels: Option<&Node>) -> String {
 /// The finding's place and message when no policy of its namespace selects `obj`'s pods.
 fn unselected<'o>(
     obj: &'o Object,
-    w: &Workload<'o>,
+    labels: &Labels,
     selectors: &BTreeMap<Option<&str>, Selectors>,
 ) -> Option<(&'o Object, Pos, String)> {
     let ns = obj.id.namespace.as_deref().filter(|n| !n.is_empty());
@@ -171,12 +166,11 @@ fn unselected<'o>(
     if ns.is_some_and(|n| SYSTEM_NAMESPACES.contains(&n)) {
         return None;
     }
-    let labels = w.pod_metadata.and_then(|m| m.get("labels"));
     if policies.any_selects(labels) {
         return None;
     }
     let shown = label_list(labels);
-    let pos = labels.map_or(obj.root.pos, |l| l.pos);
+    let pos = labels.pos.unwrap_or(obj.root.pos);
     let message = cat!(
         "no NetworkPolicy in namespace `",
         ns.unwrap_or("(none given)"),
@@ -191,7 +185,7 @@ fn unselected<'o>(
     Some((obj, pos, message))
 }
 
-fn namespaces_without_policy(inv: &Inventory, found: &[Option<Workload>], em: &mut Emitter) {
+fn namespaces_without_policy(inv: &Inventory, read: &ClusterRead, em: &mut Emitter) {
     if !em.enabled(&NAMESPACE_WITHOUT_NETWORK_POLICY) {
         return;
     }
@@ -199,7 +193,11 @@ fn namespaces_without_policy(inv: &Inventory, found: &[Option<Workload>], em: &m
     let mut with_policy: BTreeSet<Option<&str>> = BTreeSet::new();
     let mut workloads: BTreeMap<Option<&str>, Vec<&Object>> = BTreeMap::new();
     let mut namespace_objects: BTreeMap<&str, &Object> = BTreeMap::new();
-    for (obj, workload) in inv.objects.iter().zip(found.iter().map(Option::is_some)) {
+    for (obj, workload) in inv
+        .objects
+        .iter()
+        .zip(read.objects().iter().map(|r| r.workload))
+    {
         let ns = obj.id.namespace.as_deref().filter(|n| !n.is_empty());
         if POLICY_KINDS.contains(&obj.id.kind.as_str()) {
             with_policy.insert(ns);
@@ -255,7 +253,7 @@ fn namespaces_without_policy(inv: &Inventory, found: &[Option<Workload>], em: &m
 
 #[cfg(test)]
 mod tests {
-    use palisade_core::yaml::{parse_stream, Limits};
+    use palisade_core::yaml::{parse_stream, Limits, Node};
 
     use super::*;
 
@@ -302,7 +300,7 @@ labels:
                         let all = [a.clone(), b.clone(), c.clone()];
                         let brute = all.iter().flatten().any(|s| s.matches_node(labels));
                         assert_eq!(
-                            Selectors::new(&all).any_selects(labels),
+                            Selectors::new(&all).any_selects(&Labels::of(labels)),
                             brute,
                             "{all:?} on {labels:?}"
                         );

@@ -101,3 +101,20 @@ fn hand_written_finding_json_equals_the_derive() {
         }
     }
 }
+
+/// Numbers come out as `Display` writes them: every digit count, the edges between them.
+#[test]
+fn numbers_are_written_as_display_writes_them() {
+    let mut edges = vec![0u32, u32::MAX];
+    let mut power = 1u32;
+    while let Some(next) = power.checked_mul(10) {
+        edges.extend([power - 1, power, power + 1, next - 1]);
+        power = next;
+    }
+    edges.extend(0..1_000);
+    for n in edges {
+        let mut buf = b"x".to_vec();
+        push_u32(&mut buf, n);
+        assert_eq!(buf, format!("x{n}").into_bytes(), "{n}");
+    }
+}

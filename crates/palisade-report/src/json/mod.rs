@@ -410,9 +410,9 @@ impl FindingOut<'_> {
         buf.extend_from_slice(b"},\"location\":{\"path\":");
         push_str(buf, self.location.path);
         buf.extend_from_slice(b",\"line\":");
-        buf.extend_from_slice(self.location.line.to_string().as_bytes());
+        push_u32(buf, self.location.line);
         buf.extend_from_slice(b",\"col\":");
-        buf.extend_from_slice(self.location.col.to_string().as_bytes());
+        push_u32(buf, self.location.col);
         buf.extend_from_slice(b"},\"field\":");
         push_opt(buf, self.field);
         buf.extend_from_slice(b",\"message\":");
@@ -478,6 +478,23 @@ fn word_has_special(x: u64) -> bool {
     let quote = below(x ^ (ONES * u64::from(b'"')), 1);
     let backslash = below(x ^ (ONES * u64::from(b'\\')), 1);
     (control | quote | backslash) != 0
+}
+
+/// Appends a number in decimal, as `Display` writes it, without the formatting machinery or a
+/// `String` per number (two per finding).
+fn push_u32(buf: &mut Vec<u8>, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        // `n % 10` is below 10: the cast is exact.
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&digits[start..]);
 }
 
 fn push_opt(buf: &mut Vec<u8>, s: Option<&str>) {

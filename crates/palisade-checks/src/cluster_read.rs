@@ -1,0 +1,249 @@
+//! What the inventory-wide rules read of each object (is it a workload, its pods' labels, its
+//! data-class labels), copied out of the tree while the tree is in cache.
+//!
+//! A scan reads each input ahead as soon as it is parsed ([`read_ahead`]); the inventory-wide
+//! rules then run on these small records instead of walking every object's tree again once
+//! the inventory is complete and the trees are out of cache. A caller with a whole inventory
+//! and nothing read ahead (admission, a live cluster) reads it all at once
+//! ([`ClusterRead::of`]): the rules see the same records either way.
+
+use compact_str::CompactString;
+use palisade_core::yaml::{Node, Pos};
+use palisade_core::{Object, Workload};
+use rayon::prelude::*;
+
+use crate::data_class;
+
+/// Objects per parallel work item when a whole inventory is read at once.
+const CHUNK: usize = 256;
+
+/// One record per object, in inventory order.
+#[derive(Debug, Default)]
+pub struct ClusterRead {
+    objects: Vec<ObjectRead>,
+}
+
+/// What the inventory-wide rules need of one object.
+#[derive(Debug, Default)]
+pub(crate) struct ObjectRead {
+    /// Whether the object runs pods (has a workload view).
+    pub workload: bool,
+    /// A workload's pod labels.
+    pub pod_labels: Labels,
+    /// The data-class labels the object carries itself, the one that decides first.
+    pub class_labels: Vec<data_class::OwnedClassLabel>,
+}
+
+/// A `labels` mapping as label selectors and messages read it.
+#[derive(Debug, Default)]
+pub(crate) struct Labels {
+    /// Where the `labels` node is, when there is one.
+    pub pos: Option<Pos>,
+    /// Each entry with a scalar key, in order: its value when that is a scalar.
+    pub entries: Vec<(CompactString, Option<CompactString>)>,
+}
+
+impl Labels {
+    /// Copies a `labels` node (absent: no labels).
+    pub(crate) fn of(labels: Option<&Node>) -> Labels {
+        let Some(node) = labels else {
+            return Labels::default();
+        };
+        Labels {
+            pos: Some(node.pos),
+            entries: node
+                .entries()
+                .iter()
+                .filter_map(|e| {
+                    let key = e.key.scalar_text()?;
+                    Some((key.into(), e.value.scalar_text().map(CompactString::from)))
+                })
+                .collect(),
+        }
+    }
+
+    /// A label's value as [`Node::get`] and [`Node::scalar_text`] read it from the mapping:
+    /// the first entry with the key, when its value is a scalar.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, v)| v.as_deref())
+    }
+
+    /// The entries whose key and value are both scalars.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str(), v.as_deref()?)))
+    }
+}
+
+impl ObjectRead {
+    fn of(object: &Object) -> ObjectRead {
+        let workload = Workload::of(object);
+        ObjectRead {
+            workload: workload.is_some(),
+            pod_labels: match &workload {
+                Some(w) => Labels::of(w.pod_metadata.and_then(|m| m.get("labels"))),
+                None => Labels::default(),
+            },
+            class_labels: data_class::own_labels(object, workload.as_ref())
+                .into_iter()
+                .map(data_class::OwnedClassLabel::from)
+                .collect(),
+        }
+    }
+}
+
+impl ClusterRead {
+    /// Reads a whole inventory's objects at once, in parallel.
+    pub fn of(objects: &[Object]) -> ClusterRead {
+        ClusterRead {
+            objects: objects
+                .par_chunks(CHUNK)
+                .flat_map_iter(|chunk| chunk.iter().map(ObjectRead::of))
+                .collect(),
+        }
+    }
+
+    /// Adds the records of the next run of objects (an input read ahead).
+    pub fn append(&mut self, mut next: ClusterRead) {
+        self.objects.append(&mut next.objects);
+    }
+
+    /// How many objects were read.
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    /// Whether no object was read.
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    /// The records, one per object, in order.
+    pub(crate) fn objects(&self) -> &[ObjectRead] {
+        &self.objects
+    }
+}
+
+/// Reads one input's objects ahead of the inventory-wide rules, on this thread.
+pub fn read_ahead(objects: &[Object]) -> ClusterRead {
+    ClusterRead {
+        objects: objects.iter().map(ObjectRead::of).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use palisade_core::inventory::{load_str, LoadLimits};
+    use palisade_core::{Config, Inventory};
+
+    use super::*;
+
+    /// Two inputs: a classed namespace without a default-deny policy, a labelled workload in
+    /// another, workloads a policy selects and does not, labels of odd shapes.
+    const FIRST: &str = "apiVersion: v1
+kind: Namespace
+metadata: {name: vault, labels: {palisade.dev/data-class: restricted}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: keys, namespace: vault}
+spec:
+  template:
+    metadata: {labels: {app: keys}}
+    spec: {containers: [{name: c, image: k}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-only, namespace: shop}
+spec: {podSelector: {matchLabels: {app: web}}}
+";
+    const SECOND: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: web, tier: [front]}}
+    spec: {containers: [{name: c, image: w}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: db, namespace: shop, labels: {palisade.dev/data-class: confidential}}
+spec:
+  template:
+    metadata: {labels: {app: 5, app: db}}
+    spec: {containers: [{name: c, image: d}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: odd, namespace: shop, labels: 7}
+spec: {containers: [{name: c, image: o}]}
+";
+
+    fn inventory() -> Inventory {
+        let mut inv = Inventory::default();
+        for (path, text) in [("a.yaml", FIRST), ("b.yaml", SECOND)] {
+            inv.add(load_str(path, text, &LoadLimits::default()));
+        }
+        inv
+    }
+
+    fn judged(findings: Vec<palisade_core::Finding>) -> Vec<(String, String, u32)> {
+        findings
+            .into_iter()
+            .map(|f| (f.rule_id.into_owned(), f.object.name.to_string(), f.location.line))
+            .collect()
+    }
+
+    /// Each input read ahead and appended in turn makes the same findings as reading the
+    /// whole inventory at once, and a read that does not line up is read again.
+    #[test]
+    fn read_ahead_per_input_judges_as_the_whole_inventory() {
+        let inv = inventory();
+        let config = Config::default();
+        let whole = judged(crate::check_cluster(&inv, &config));
+        let mut read = ClusterRead::default();
+        read.append(read_ahead(inv.objects.get(..3).unwrap_or_default()));
+        read.append(read_ahead(inv.objects.get(3..).unwrap_or_default()));
+        assert_eq!(read.len(), inv.objects.len());
+        assert_eq!(judged(crate::check_cluster_read(&inv, &config, &read)), whole);
+        let short = read_ahead(inv.objects.get(..3).unwrap_or_default());
+        assert_eq!(judged(crate::check_cluster_read(&inv, &config, &short)), whole);
+        // The rules fired: the restricted namespace, the unselected workloads (`db` by its
+        // `app` label, `odd` with labels that are not a mapping), not `web`.
+        let rules = |id: &str| -> Vec<&str> {
+            whole
+                .iter()
+                .filter(|(r, _, _)| r == id)
+                .map(|(_, n, _)| n.as_str())
+                .collect()
+        };
+        assert_eq!(rules("PAL-NET-006"), ["db", "odd"]);
+        assert!(rules("PAL-DATA-002").contains(&"vault"), "{whole:?}");
+        assert!(rules("PAL-DATA-002").contains(&"db"), "{whole:?}");
+    }
+
+    /// Labels read ahead answer as the tree does: a key's entry, scalars only.
+    #[test]
+    fn labels_answer_as_the_tree() {
+        let inv = inventory();
+        let db = inv.objects.iter().find(|o| o.id.name == "db");
+        let node = db
+            .and_then(Workload::of)
+            .and_then(|w| w.pod_metadata)
+            .and_then(|m| m.get("labels"));
+        let labels = Labels::of(node);
+        for key in ["app", "tier", "none"] {
+            assert_eq!(
+                labels.get(key),
+                node.and_then(|n| n.get(key)).and_then(Node::scalar_text)
+            );
+        }
+        // The loader keeps one `app` (the last), and `tier`'s value is not a scalar.
+        assert_eq!(labels.get("app"), Some("db"));
+        assert_eq!(labels.pairs().collect::<Vec<_>>(), [("app", "db")]);
+    }
+}
