@@ -194,7 +194,13 @@ spec: {containers: [{name: c, image: o}]}
     fn judged(findings: Vec<palisade_core::Finding>) -> Vec<(String, String, u32)> {
         findings
             .into_iter()
-            .map(|f| (f.rule_id.into_owned(), f.object.name.to_string(), f.location.line))
+            .map(|f| {
+                (
+                    f.rule_id.into_owned(),
+                    f.object.name.to_string(),
+                    f.location.line,
+                )
+            })
             .collect()
     }
 
@@ -209,9 +215,15 @@ spec: {containers: [{name: c, image: o}]}
         read.append(read_ahead(inv.objects.get(..3).unwrap_or_default()));
         read.append(read_ahead(inv.objects.get(3..).unwrap_or_default()));
         assert_eq!(read.len(), inv.objects.len());
-        assert_eq!(judged(crate::check_cluster_read(&inv, &config, &read)), whole);
+        assert_eq!(
+            judged(crate::check_cluster_read(&inv, &config, &read)),
+            whole
+        );
         let short = read_ahead(inv.objects.get(..3).unwrap_or_default());
-        assert_eq!(judged(crate::check_cluster_read(&inv, &config, &short)), whole);
+        assert_eq!(
+            judged(crate::check_cluster_read(&inv, &config, &short)),
+            whole
+        );
         // The rules fired: the restricted namespace, the unselected workloads (`db` by its
         // `app` label, `odd` with labels that are not a mapping), not `web`.
         let rules = |id: &str| -> Vec<&str> {

@@ -80,6 +80,7 @@ fn hand_written_finding_json_equals_the_derive() {
             message: t,
             evidence: None,
             controls: controls[i % controls.len()],
+            head: None,
         };
         let mut fast = Vec::new();
         f.write_json(&mut fast);
@@ -117,4 +118,74 @@ fn numbers_are_written_as_display_writes_them() {
         push_u32(&mut buf, n);
         assert_eq!(buf, format!("x{n}").into_bytes(), "{n}");
     }
+}
+
+/// Findings written one after another in a chunk, reusing the place of the one before when
+/// it is on the same object in the same file, read exactly as each one's derive: known and
+/// unknown rules, shared and unshared objects and paths, text that needs escaping.
+#[test]
+fn findings_written_in_a_row_equal_each_derived_alone() {
+    use std::borrow::Cow;
+
+    use palisade_core::exceptions::EXPIRED_EXCEPTION as KNOWN;
+    use palisade_core::Location;
+
+    let rules: RuleViews = [(
+        KNOWN.id,
+        RuleView {
+            title: KNOWN.title,
+            controls: RuleControls::of(&KNOWN.controls),
+            head: head(KNOWN.id, Some(KNOWN.title)),
+        },
+    )]
+    .into_iter()
+    .collect();
+    let object = |name: &str, namespace: Option<&str>| {
+        Arc::new(ObjectRef {
+            api_version: "apps/v1".into(),
+            kind: "Deployment".into(),
+            namespace: namespace.map(Into::into),
+            name: name.into(),
+        })
+    };
+    let (plain, awkward) = (object("web", Some("shop")), object("q\"u\\o\tte", None));
+    let (first, second): (Arc<str>, Arc<str>) = ("a.yaml".into(), "dir/\"b\".yaml".into());
+    let finding = |rule: &'static str, object: &Arc<ObjectRef>, path: &Arc<str>, line| Finding {
+        rule_id: Cow::Borrowed(rule),
+        severity: Severity::Low,
+        object: object.clone(),
+        location: Location {
+            path: path.clone(),
+            line,
+            col: 3,
+        },
+        field: Some("spec.x".into()),
+        message: format!("message {line}"),
+        evidence: (line % 2 == 0).then(|| "e\nv".to_string()),
+    };
+    let findings = [
+        finding(KNOWN.id, &plain, &first, 1),
+        finding("PAL-UNKNOWN", &plain, &first, 2),
+        finding(KNOWN.id, &awkward, &first, 3),
+        finding(KNOWN.id, &awkward, &second, 4),
+        finding(KNOWN.id, &awkward, &second, 5),
+        // Equal to the one before, but another allocation: written afresh, the same.
+        finding(KNOWN.id, &object("q\"u\\o\tte", None), &second, 6),
+        finding(KNOWN.id, &plain, &first, 7),
+    ];
+    let mut written = Vec::new();
+    let mut last = None;
+    let mut derived = Vec::new();
+    for f in &findings {
+        write_finding(&mut written, &rules, f, &mut last);
+        written.push(b'\n');
+        derived.extend(serde_json::to_vec(&FindingOut::of(&rules, f)).unwrap());
+        derived.push(b'\n');
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&written),
+        String::from_utf8_lossy(&derived)
+    );
+    // The rule the views do not know is written with no title.
+    assert!(String::from_utf8_lossy(&written).contains("\"ruleId\":\"PAL-UNKNOWN\",\"title\":null"));
 }

@@ -5,6 +5,8 @@
 
 use std::collections::HashMap;
 use std::io::{self, Write};
+use std::ops::Range;
+use std::sync::Arc;
 
 use palisade_core::exceptions::{Suppressed, Suppression};
 use palisade_core::{
@@ -32,8 +34,8 @@ pub(crate) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         out,
         "findings",
         &report.findings,
-        |buf, f| {
-            FindingOut::of(&rules, f).write_json(buf);
+        |buf, f, last| {
+            write_finding(buf, &rules, f, last);
             Ok(())
         },
         false,
@@ -85,17 +87,18 @@ fn list<'a, T: Sync, V: Serialize>(
         out,
         name,
         items,
-        |buf, item| serde_json::to_writer(buf, &view(item)).map_err(io::Error::from),
+        |buf, item, _: &mut ()| serde_json::to_writer(buf, &view(item)).map_err(io::Error::from),
         last,
     )
 }
 
-/// [`list`] with a writer of its own for each element.
-fn list_with<'a, T: Sync>(
+/// [`list`] with a writer of its own for each element, which may keep state from one element
+/// to the next within a chunk (`S`, fresh for each chunk).
+fn list_with<'a, T: Sync, S: Default>(
     out: &mut dyn Write,
     name: &str,
     items: &'a [T],
-    write_item: impl Fn(&mut Vec<u8>, &'a T) -> io::Result<()> + Sync,
+    write_item: impl Fn(&mut Vec<u8>, &'a T, &mut S) -> io::Result<()> + Sync,
     last: bool,
 ) -> io::Result<()> {
     use rayon::prelude::*;
@@ -119,9 +122,10 @@ fn list_with<'a, T: Sync>(
             .map(|(chunk, buf)| {
                 buf.clear();
                 buf.reserve(chunk.len() * BYTES_PER_ITEM);
+                let mut state = S::default();
                 for item in *chunk {
                     buf.extend_from_slice(b"    ");
-                    write_item(buf, item)?;
+                    write_item(buf, item, &mut state)?;
                     buf.extend_from_slice(b",\n");
                 }
                 Ok(())
@@ -193,6 +197,9 @@ struct FindingOut<'a> {
     message: &'a str,
     evidence: Option<&'a str>,
     controls: Option<&'a RuleControls>,
+    /// The rule's [`RuleView::head`], when the rule is known.
+    #[serde(skip)]
+    head: Option<&'a [u8]>,
 }
 
 /// What a finding repeats of its rule: the title, and the controls, rendered to JSON once
@@ -200,6 +207,8 @@ struct FindingOut<'a> {
 struct RuleView {
     title: &'static str,
     controls: RuleControls,
+    /// `{"ruleId":…,"title":…`: how every finding of the rule starts.
+    head: Vec<u8>,
 }
 
 /// A rule's controls and their compact JSON.
@@ -237,6 +246,7 @@ fn rule_views(report: &Report) -> RuleViews<'static> {
                 RuleView {
                     title: r.title,
                     controls: RuleControls::of(&r.controls),
+                    head: head(r.id, Some(r.title)),
                 },
             )
         })
@@ -336,7 +346,22 @@ struct RuleOut<'a> {
 
 impl<'a> Document<'a> {
     fn of(report: &'a Report) -> Document<'a> {
-        let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
+        // One pass over the findings (hundreds of thousands, out of cache by now) for every
+        // severity.
+        let mut by_severity = [0usize; 5];
+        for f in &report.findings {
+            let at = match f.severity {
+                Severity::Critical => 0,
+                Severity::High => 1,
+                Severity::Medium => 2,
+                Severity::Low => 3,
+                Severity::Info => 4,
+            };
+            if let Some(n) = by_severity.get_mut(at) {
+                *n += 1;
+            }
+        }
+        let [critical, high, medium, low, info] = by_severity;
         Document {
             schema_version: SCHEMA_VERSION,
             tool: Tool {
@@ -346,11 +371,11 @@ impl<'a> Document<'a> {
             summary: Summary {
                 findings: report.findings.len(),
                 by_severity: BySeverity {
-                    critical: count(Severity::Critical),
-                    high: count(Severity::High),
-                    medium: count(Severity::Medium),
-                    low: count(Severity::Low),
-                    info: count(Severity::Info),
+                    critical,
+                    high,
+                    medium,
+                    low,
+                    info,
                 },
                 objects: report.stats.objects,
                 dockerfiles: report.stats.dockerfiles,
@@ -373,6 +398,7 @@ impl<'a> FindingOut<'a> {
             rule_id: &f.rule_id,
             title: rule.map(|r| r.title),
             controls: rule.map(|r| &r.controls),
+            head: rule.map(|r| r.head.as_slice()),
             severity: f.severity,
             object: ObjectOut::of(&f.object),
             location: LocationOut {
@@ -391,15 +417,29 @@ impl FindingOut<'_> {
     /// Appends the finding as compact JSON, exactly as its `Serialize` derive would write it
     /// (a test holds the two equal). Hand-written because findings are most of a large
     /// report, and most of their strings need no escaping: checking that is cheaper than
-    /// escaping byte by byte.
+    /// escaping byte by byte. The report writes findings with [`write_finding`], which
+    /// reuses what it wrote of a place; this is the same without reuse.
+    #[cfg(test)]
     fn write_json(&self, buf: &mut Vec<u8>) {
-        buf.extend_from_slice(b"{\"ruleId\":");
-        push_str(buf, self.rule_id);
-        buf.extend_from_slice(b",\"title\":");
-        push_opt(buf, self.title);
+        self.write_head(buf);
+        self.write_place(buf);
+        self.write_tail(buf);
+    }
+
+    /// `{"ruleId":…,"title":…,"severity":…,`
+    fn write_head(&self, buf: &mut Vec<u8>) {
+        match self.head {
+            Some(head) => buf.extend_from_slice(head),
+            None => buf.extend_from_slice(&head(self.rule_id, self.title)),
+        }
         buf.extend_from_slice(b",\"severity\":\"");
         buf.extend_from_slice(self.severity.as_str().as_bytes());
-        buf.extend_from_slice(b"\",\"object\":{\"apiVersion\":");
+        buf.extend_from_slice(b"\",");
+    }
+
+    /// `"object":{…},"location":{"path":…`: the same for every finding on one object.
+    fn write_place(&self, buf: &mut Vec<u8>) {
+        buf.extend_from_slice(b"\"object\":{\"apiVersion\":");
         push_str(buf, self.object.api_version);
         buf.extend_from_slice(b",\"kind\":");
         push_str(buf, self.object.kind);
@@ -409,6 +449,10 @@ impl FindingOut<'_> {
         push_str(buf, self.object.name);
         buf.extend_from_slice(b"},\"location\":{\"path\":");
         push_str(buf, self.location.path);
+    }
+
+    /// `,"line":…}` to the end.
+    fn write_tail(&self, buf: &mut Vec<u8>) {
         buf.extend_from_slice(b",\"line\":");
         push_u32(buf, self.location.line);
         buf.extend_from_slice(b",\"col\":");
@@ -426,6 +470,54 @@ impl FindingOut<'_> {
         }
         buf.push(b'}');
     }
+}
+
+/// `{"ruleId":…,"title":…` for a rule id and title.
+fn head(rule_id: &str, title: Option<&str>) -> Vec<u8> {
+    let mut buf = b"{\"ruleId\":".to_vec();
+    push_str(&mut buf, rule_id);
+    buf.extend_from_slice(b",\"title\":");
+    push_opt(&mut buf, title);
+    buf
+}
+
+/// The place a finding's chunk last wrote: the object and file, and where their JSON lies
+/// in the chunk's buffer.
+struct Place<'a> {
+    object: &'a Arc<ObjectRef>,
+    path: &'a Arc<str>,
+    bytes: Range<usize>,
+}
+
+/// Appends one finding as [`FindingOut::write_json`] does. Findings come sorted by place, so
+/// most follow another on the same object: its object and path are copied from where `last`
+/// wrote them in this buffer instead of being checked for escapes and written again.
+fn write_finding<'a>(
+    buf: &mut Vec<u8>,
+    rules: &RuleViews,
+    f: &'a Finding,
+    last: &mut Option<Place<'a>>,
+) {
+    let out = FindingOut::of(rules, f);
+    out.write_head(buf);
+    match last {
+        Some(place)
+            if Arc::ptr_eq(place.object, &f.object)
+                && Arc::ptr_eq(place.path, &f.location.path) =>
+        {
+            buf.extend_from_within(place.bytes.clone());
+        }
+        _ => {
+            let start = buf.len();
+            out.write_place(buf);
+            *last = Some(Place {
+                object: &f.object,
+                path: &f.location.path,
+                bytes: start..buf.len(),
+            });
+        }
+    }
+    out.write_tail(buf);
 }
 
 /// Appends a JSON string literal. Text without `"`, `\\` or control characters is copied as
