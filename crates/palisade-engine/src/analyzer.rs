@@ -177,6 +177,31 @@ impl Analyzer for RbacAnalyzer {
     fn check_inventory(&self, inventory: &Inventory, config: &Config) -> Vec<Finding> {
         palisade_rbac::check_inventory(inventory, config)
     }
+
+    /// Each workload's service account, read while each input is in cache.
+    fn read_ahead(&self, objects: &[Object], _config: &Config) -> Option<ReadAhead> {
+        Some(Box::new(palisade_rbac::read_ahead(objects)))
+    }
+
+    fn analyze_read(
+        &self,
+        inventory: &Inventory,
+        config: &Config,
+        read: Vec<(usize, ReadAhead)>,
+    ) -> Analysis {
+        let mut all = palisade_rbac::WorkloadAccounts::default();
+        for (first, part) in read {
+            match part.downcast::<palisade_rbac::WorkloadAccounts>() {
+                // Each input's records follow the last input's: they line up with the objects.
+                Ok(part) if first == all.len() => all.append(*part),
+                _ => return self.analyze_inventory(inventory, config),
+            }
+        }
+        Analysis {
+            findings: palisade_rbac::check_inventory_read(inventory, config, Some(&all)),
+            ..Analysis::default()
+        }
+    }
 }
 
 use palisade_netpol::PerObjectRead;

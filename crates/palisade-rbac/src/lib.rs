@@ -125,7 +125,9 @@ pub use resource::{
     parse_resource_spec, spell_resource, ResourceSpec, ResourceSpecError, CLUSTER_SCOPED,
     WELL_KNOWN,
 };
-pub use risks::{catalog, check_inventory, check_policy};
+pub use risks::{
+    catalog, check_inventory, check_inventory_read, check_policy, read_ahead, WorkloadAccounts,
+};
 pub use subject::{
     parse_subject, Subject, SubjectError, ALL_AUTHENTICATED, ALL_SERVICE_ACCOUNTS,
     ALL_UNAUTHENTICATED, ANONYMOUS, SUBJECT_FORMS,

@@ -423,3 +423,74 @@ fn without_rbac_objects_the_bootstrap_policy_alone_reports_nothing() {
     assert!(f.is_empty(), "{f:?}");
     assert!(palisade_rbac::check_inventory(&inv, &Config::default()).is_empty());
 }
+
+/// The workloads' accounts read input by input (as a scan reads them, while each input is in
+/// cache) make the same findings as the whole inventory read at once; a read that does not
+/// line up with the inventory is read again.
+#[test]
+fn accounts_read_ahead_per_input_judge_as_the_whole_inventory() {
+    let first = binding(
+        "RoleBinding",
+        Some("shop"),
+        "web-edit",
+        "ClusterRole",
+        "edit",
+        "[{kind: ServiceAccount, name: web}, {kind: ServiceAccount, name: default}]",
+    ) + "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web, namespace: shop}\nautomountServiceAccountToken: false\n";
+    let second = "apiVersion: v1\nkind: Pod\nmetadata: {name: named, namespace: shop}\nspec: {serviceAccountName: web, containers: [{name: c, image: x}]}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: old-field, namespace: shop}\nspec: {template: {spec: {serviceAccount: web, containers: [{name: c, image: x}]}}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: unnamed, namespace: shop}\nspec: {template: {spec: {serviceAccountName: '', containers: [{name: c, image: x}]}}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: elsewhere, namespace: other}\nspec: {serviceAccountName: web, containers: [{name: c, image: x}]}\n";
+    let mut inv = Inventory::default();
+    inv.add(load_str("a.yaml", &first, &LoadLimits::default()));
+    let split = inv.objects.len();
+    inv.add(load_str("b.yaml", second, &LoadLimits::default()));
+    let config = Config::default();
+    let shown = |f: Vec<Finding>| -> Vec<(String, String, u32, Severity, String)> {
+        let mut v: Vec<_> = f
+            .into_iter()
+            .map(|f| {
+                let name = f.object.name.clone();
+                (
+                    f.rule_id.into_owned(),
+                    name,
+                    f.location.line,
+                    f.severity,
+                    f.message,
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let whole = shown(palisade_rbac::check_inventory(&inv, &config));
+    let mut read = palisade_rbac::read_ahead(&inv.objects[..split]);
+    read.append(palisade_rbac::read_ahead(&inv.objects[split..]));
+    assert_eq!(read.len(), inv.objects.len());
+    let ahead = shown(palisade_rbac::check_inventory_read(
+        &inv,
+        &config,
+        Some(&read),
+    ));
+    assert_eq!(ahead, whole);
+    let short = palisade_rbac::read_ahead(&inv.objects[..split]);
+    let again = shown(palisade_rbac::check_inventory_read(
+        &inv,
+        &config,
+        Some(&short),
+    ));
+    assert_eq!(again, whole);
+    // The rule fired on the workloads in `shop`, by either field and by the default account
+    // (token not mounted for `web`, whose ServiceAccount opts out), not on the one elsewhere.
+    let workloads: Vec<(&str, u32, Severity)> = whole
+        .iter()
+        .filter(|f| f.0 == "PAL-RBAC-024")
+        .map(|f| (f.1.as_str(), f.2, f.3))
+        .collect();
+    assert_eq!(
+        workloads,
+        [
+            ("named", 4, Severity::Low),
+            ("old-field", 9, Severity::Low),
+            ("unnamed", 14, Severity::High),
+        ],
+        "{whole:?}"
+    );
+}

@@ -25,6 +25,7 @@
 //!   without namespace, no name) and the `system:masters` group (it bypasses
 //!   authorization whatever is bound to it).
 
+mod accounts;
 mod control_plane;
 mod credentials;
 mod escalation;
@@ -46,6 +47,8 @@ use crate::policy::{Options, Policy};
 use grant::Scope;
 use judge::{describe_role, describe_rule, describe_scope, describe_subject, Judge};
 use spec::RiskSpec;
+
+pub use accounts::{read_ahead, WorkloadAccounts};
 
 /// Every rule of the RBAC analysis, in catalog order.
 pub fn catalog() -> Vec<&'static Rule> {
@@ -86,12 +89,23 @@ fn specs() -> Vec<&'static RiskSpec> {
 /// and reports every rule of [`catalog`] through an [`Emitter`], so disabled rules and
 /// severity overrides apply. Findings are in no particular order (the engine sorts).
 pub fn check_inventory(inventory: &Inventory, config: &Config) -> Vec<Finding> {
+    check_inventory_read(inventory, config, None)
+}
+
+/// [`check_inventory`] with each object's workload account read ahead ([`read_ahead`] of
+/// each input, appended in turn); a read that does not line up with the inventory is read
+/// again.
+pub fn check_inventory_read(
+    inventory: &Inventory,
+    config: &Config,
+    read: Option<&WorkloadAccounts>,
+) -> Vec<Finding> {
     let em = Emitter::new(config);
     if !catalog().iter().any(|r| em.enabled(r)) || !has_rbac_objects(inventory) {
         return Vec::new();
     }
     let policy = Policy::from_inventory(inventory, &Options::default());
-    check_policy(&policy, inventory, config)
+    check_policy_read(&policy, inventory, config, read)
 }
 
 /// Without RBAC objects in the input there is nothing to report: the bootstrap bindings
@@ -109,6 +123,16 @@ fn has_rbac_objects(inventory: &Inventory) -> bool {
 
 /// [`check_inventory`] over a policy already built from `inventory`.
 pub fn check_policy(policy: &Policy, inventory: &Inventory, config: &Config) -> Vec<Finding> {
+    check_policy_read(policy, inventory, config, None)
+}
+
+/// [`check_policy`] with the workload accounts read ahead, as [`check_inventory_read`].
+fn check_policy_read(
+    policy: &Policy,
+    inventory: &Inventory,
+    config: &Config,
+    read: Option<&WorkloadAccounts>,
+) -> Vec<Finding> {
     let mut em = Emitter::new(config);
     // Every risk is judged even when its own rule is off: the public-group, `default`
     // account and workload rules grade by them (the emitter drops the disabled ones).
@@ -159,7 +183,15 @@ pub fn check_policy(policy: &Policy, inventory: &Inventory, config: &Config) -> 
         }
     }
     if em.enabled(&workloads::WORKLOAD_ACCOUNT) {
-        workloads::check(policy, &judge, inventory, &mut em);
+        let fresh;
+        let read = match read {
+            Some(read) if read.len() == inventory.objects.len() => read,
+            _ => {
+                fresh = WorkloadAccounts::of(&inventory.objects);
+                &fresh
+            }
+        };
+        workloads::check(policy, &judge, inventory, read, &mut em);
     }
     problems::check(policy, &mut em);
     em.into_findings()

@@ -12,6 +12,7 @@ use foldhash::{HashMap, HashMapExt};
 use palisade_core::yaml::Node;
 use palisade_core::{Controls, Emitter, Family, Inventory, Object, Rule, Severity, Workload};
 
+use super::accounts::WorkloadAccounts;
 use super::grant::Scope;
 use super::judge::{describe_role, describe_rule, describe_scope, Judge};
 use super::spec::NSA_RBAC;
@@ -164,8 +165,15 @@ fn token_state(w: &Workload<'_>, account: Option<&Object>) -> (bool, &'static st
     }
 }
 
-/// PAL-RBAC-024 over every workload of the inventory.
-pub(crate) fn check(policy: &Policy, judge: &Judge<'_>, inv: &Inventory, em: &mut Emitter<'_>) {
+/// PAL-RBAC-024 over every workload of the inventory; `read`: each object's account, read
+/// ahead ([`WorkloadAccounts`], one record per object in order).
+pub(crate) fn check(
+    policy: &Policy,
+    judge: &Judge<'_>,
+    inv: &Inventory,
+    read: &WorkloadAccounts,
+    em: &mut Emitter<'_>,
+) {
     let mut accounts: HashMap<(&str, &str), &Object> = HashMap::new();
     for o in inv.of_kind("ServiceAccount") {
         let ns = o.id.namespace.as_deref().unwrap_or(UNSET_NAMESPACE);
@@ -173,24 +181,26 @@ pub(crate) fn check(policy: &Policy, judge: &Judge<'_>, inv: &Inventory, em: &mu
     }
     // Keyed by borrowed names: most workloads share an account already judged.
     let mut cache: HashMap<(&str, &str), Arc<Vec<Held>>> = HashMap::new();
-    for obj in &inv.objects {
-        let Some(w) = Workload::of(obj) else { continue };
+    let workloads = inv
+        .objects
+        .iter()
+        .zip(read.records())
+        .filter_map(|(obj, account)| Some((obj, account.as_ref()?)));
+    for (obj, account) in workloads {
         let ns = obj.id.namespace.as_deref().unwrap_or(UNSET_NAMESPACE);
-        let named = w
-            .spec
-            .entry("serviceAccountName")
-            .or_else(|| w.spec.entry("serviceAccount"))
-            .and_then(|e| e.value.as_str().filter(|s| !s.is_empty()).map(|s| (e, s)));
-        let name = named.map_or("default", |(_, s)| s);
+        let name = account.name();
         let risks = Arc::clone(
             cache
                 .entry((ns, name))
                 .or_insert_with(|| Arc::new(held(policy, judge, ns, name))),
         );
         let Some(top) = risks.first() else { continue };
+        // A finding: the tree is read again for the token and the field, for this one only.
+        let Some(w) = Workload::of(obj) else { continue };
+        let named = account.named.as_ref();
         let (mounted, why) = token_state(&w, accounts.get(&(ns, name)).copied());
         let severity = if mounted { top.severity } else { Severity::Low };
-        let pos = named.map_or(w.spec.pos, |(e, _)| e.key.pos);
+        let pos = named.map_or(w.spec.pos, |(_, pos)| *pos);
         let listed: Vec<String> = risks
             .iter()
             .take(3)
@@ -200,7 +210,7 @@ pub(crate) fn check(policy: &Policy, judge: &Judge<'_>, inv: &Inventory, em: &mu
             n if n > 3 => format!(", and {} more", n - 3),
             _ => String::new(),
         };
-        let account = match named {
+        let runs_as = match named {
             Some(_) => format!("ServiceAccount `{ns}/{name}`"),
             None => format!("ServiceAccount `{ns}/default` (no serviceAccountName)"),
         };
@@ -210,7 +220,7 @@ pub(crate) fn check(policy: &Policy, judge: &Judge<'_>, inv: &Inventory, em: &mu
             format!("its token is not mounted ({why})")
         };
         let message = format!(
-            "{} `{}` runs as {account}, which can {}{more}; {token}",
+            "{} `{}` runs as {runs_as}, which can {}{more}; {token}",
             obj.id.kind,
             obj.id.name,
             listed.join("; ")

@@ -1,0 +1,86 @@
+//! Each workload's service account as its pod spec names it, read while the object's tree is
+//! in cache: a scan reads every input ahead ([`read_ahead`]), so that PAL-RBAC-024 does not
+//! walk every object's tree again once the inventory is complete. A caller with a whole
+//! inventory and nothing read ahead reads it all at once ([`WorkloadAccounts::of`]): the rule
+//! sees the same records either way.
+
+use compact_str::CompactString;
+use palisade_core::yaml::Pos;
+use palisade_core::{Object, Workload};
+use rayon::prelude::*;
+
+/// Objects per parallel work item when a whole inventory is read at once.
+const CHUNK: usize = 256;
+
+/// One record per object, in inventory order: `None` for objects that run no pods.
+#[derive(Debug, Default)]
+pub struct WorkloadAccounts {
+    records: Vec<Option<Account>>,
+}
+
+/// The service account a workload's pod spec names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Account {
+    /// `serviceAccountName` (else the deprecated `serviceAccount`) when it names one, with
+    /// the key's place; `None`: the namespace's `default`.
+    pub named: Option<(CompactString, Pos)>,
+}
+
+impl Account {
+    fn of(object: &Object) -> Option<Account> {
+        let w = Workload::of(object)?;
+        let named = w
+            .spec
+            .entry("serviceAccountName")
+            .or_else(|| w.spec.entry("serviceAccount"))
+            .and_then(|e| {
+                let name = e.value.as_str().filter(|s| !s.is_empty())?;
+                Some((CompactString::from(name), e.key.pos))
+            });
+        Some(Account { named })
+    }
+
+    /// The account's name in its namespace.
+    pub fn name(&self) -> &str {
+        self.named.as_ref().map_or("default", |(n, _)| n.as_str())
+    }
+}
+
+impl WorkloadAccounts {
+    /// Reads a whole inventory's objects at once, in parallel.
+    pub fn of(objects: &[Object]) -> WorkloadAccounts {
+        WorkloadAccounts {
+            records: objects
+                .par_chunks(CHUNK)
+                .flat_map_iter(|chunk| chunk.iter().map(Account::of))
+                .collect(),
+        }
+    }
+
+    /// Adds the records of the next run of objects (an input read ahead).
+    pub fn append(&mut self, mut next: WorkloadAccounts) {
+        self.records.append(&mut next.records);
+    }
+
+    /// How many objects were read.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether no object was read.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The records, one per object, in order.
+    pub(crate) fn records(&self) -> &[Option<Account>] {
+        &self.records
+    }
+}
+
+/// Reads one input's objects ahead of PAL-RBAC-024, on this thread.
+pub fn read_ahead(objects: &[Object]) -> WorkloadAccounts {
+    WorkloadAccounts {
+        records: objects.iter().map(Account::of).collect(),
+    }
+}
