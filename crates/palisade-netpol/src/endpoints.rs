@@ -139,21 +139,50 @@ fn service_account(w: &Workload) -> String {
         .to_string()
 }
 
-/// The controller named in `ownerReferences` (`controller: true`), as (kind, name,
-/// apiVersion).
-fn controller_of(obj: &Object) -> Option<(&str, &str, &str)> {
+/// The controller named in `ownerReferences` (`controller: true`).
+fn controller_of(obj: &Object) -> Option<Controller> {
     obj.metadata()
         .get("ownerReferences")?
         .items()
         .iter()
         .find(|r| r.get("controller").and_then(Node::as_bool) == Some(true))
         .and_then(|r| {
-            Some((
-                r.get("kind")?.as_str()?,
-                r.get("name")?.as_str()?,
-                r.get("apiVersion").and_then(Node::as_str).unwrap_or(""),
-            ))
+            Some(Controller {
+                kind: r.get("kind")?.as_str()?.to_string(),
+                name: r.get("name")?.as_str()?.to_string(),
+                api_version: r
+                    .get("apiVersion")
+                    .and_then(Node::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            })
         })
+}
+
+/// The controller an object's `ownerReferences` names (`controller: true`).
+#[derive(Debug, Clone)]
+pub struct Controller {
+    kind: String,
+    name: String,
+    api_version: String,
+}
+
+/// A workload as [`collect_read`] needs it: its endpoint, and its controller when it names
+/// one. Read while the object's tree is in cache ([`crate::PerObjectRead`]).
+#[derive(Debug, Clone)]
+pub struct WorkloadRead {
+    pods: Pods,
+    controller: Option<Controller>,
+}
+
+impl WorkloadRead {
+    /// Reads the workload `w` of `obj`.
+    pub(crate) fn of(obj: &Object, w: &Workload) -> WorkloadRead {
+        WorkloadRead {
+            pods: pods_of(obj, w),
+            controller: controller_of(obj),
+        }
+    }
 }
 
 /// Collects the workloads of the input as endpoints, sorted by namespace, name and kind.
@@ -168,17 +197,12 @@ fn controller_of(obj: &Object) -> Option<(&str, &str, &str)> {
 ///   in order would leave it.
 pub fn collect(objects: &[Object]) -> Vec<Pods> {
     // Reading each workload (labels, ports, place) is most of the work: in parallel.
-    let read: Vec<(usize, Pods)> = objects
+    let read: Vec<(usize, WorkloadRead)> = objects
         .par_iter()
         .enumerate()
-        .filter_map(|(i, obj)| Some((i, read_workload(obj)?)))
+        .filter_map(|(i, obj)| Some((i, WorkloadRead::of(obj, &Workload::of(obj)?))))
         .collect();
     collect_read(objects, read)
-}
-
-/// One object as a workload endpoint, when it holds a pod spec.
-fn read_workload(obj: &Object) -> Option<Pods> {
-    Workload::of(obj).map(|w| pods_of(obj, &w))
 }
 
 /// The endpoint of a workload `w` of `obj`.
@@ -195,28 +219,43 @@ pub(crate) fn pods_of(obj: &Object, w: &Workload) -> Pods {
 
 /// [`collect`] of workloads already read ([`crate::PerObjectRead`]), each with its index in
 /// `objects`, in input order. An index outside `objects` is left out.
-pub fn collect_read(objects: &[Object], read: Vec<(usize, Pods)>) -> Vec<Pods> {
-    let workloads: Vec<(&Object, Pods)> = read
+pub fn collect_read(objects: &[Object], read: Vec<(usize, WorkloadRead)>) -> Vec<Pods> {
+    let workloads: Vec<(&Object, WorkloadRead)> = read
         .into_iter()
-        .filter_map(|(i, pods)| Some((objects.get(i)?, pods)))
+        .filter_map(|(i, w)| Some((objects.get(i)?, w)))
         .collect();
-    let present: HashSet<(String, &str, &str)> = workloads
-        .iter()
-        .map(|(o, p)| (p.namespace.clone(), o.id.kind.as_str(), o.id.name.as_str()))
-        .collect();
+    // Which workloads are in the input, by namespace, kind and name: asked only of those that
+    // name a controller (most name none, and then nothing is built).
+    let present: HashSet<(String, &str, &str)> =
+        if workloads.iter().any(|(_, w)| w.controller.is_some()) {
+            workloads
+                .iter()
+                .map(|(o, w)| {
+                    let namespace = w.pods.namespace.clone();
+                    (namespace, o.id.kind.as_str(), o.id.name.as_str())
+                })
+                .collect()
+        } else {
+            HashSet::default()
+        };
     let mut out = Vec::with_capacity(workloads.len());
     let mut groups: BTreeMap<(String, String, String), Vec<Pods>> = BTreeMap::new();
     let mut owner_api: HashMap<(String, String, String), String> = HashMap::new();
-    for (obj, pods) in workloads {
+    for (obj, WorkloadRead { pods, controller }) in workloads {
+        let Some(c) = controller else {
+            out.push(pods);
+            continue;
+        };
         let namespace = pods.namespace.clone();
-        match controller_of(obj) {
-            Some((kind, name, _)) if present.contains(&(namespace.clone(), kind, name)) => {}
-            Some((kind, name, api)) if obj.is("Pod") => {
-                let key = (namespace, kind.to_string(), name.to_string());
-                owner_api.insert(key.clone(), api.to_string());
-                groups.entry(key).or_default().push(pods);
-            }
-            _ => out.push(pods),
+        if present.contains(&(namespace.clone(), c.kind.as_str(), c.name.as_str())) {
+            continue;
+        }
+        if obj.is("Pod") {
+            let key = (namespace, c.kind, c.name);
+            owner_api.insert(key.clone(), c.api_version);
+            groups.entry(key).or_default().push(pods);
+        } else {
+            out.push(pods);
         }
     }
     for (key, members) in groups {

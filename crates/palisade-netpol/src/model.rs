@@ -195,7 +195,7 @@ pub struct Model {
 #[derive(Default)]
 pub struct PerObjectRead {
     /// The workloads, each with its index in the objects.
-    workloads: Vec<(usize, Pods)>,
+    workloads: Vec<(usize, endpoints::WorkloadRead)>,
     /// The `networking.k8s.io/v1` NetworkPolicies, in order.
     policies: Vec<NetworkPolicy>,
     /// The problems met parsing them, in order.
@@ -222,7 +222,7 @@ impl PerObjectRead {
             let Some(w) = Workload::of(obj) else {
                 continue;
             };
-            workloads.push((i, endpoints::pods_of(obj, &w)));
+            workloads.push((i, endpoints::WorkloadRead::of(obj, &w)));
             let places = ports::places_of(obj, &w);
             if !places.is_empty() {
                 port_places.push((i, places));
