@@ -130,10 +130,10 @@ fn digits(mut n: u64) -> usize {
     count
 }
 
-/// Appends `n` in decimal.
-fn push_decimal(out: &mut String, mut n: u64) {
+/// The decimal digits of `n` (as `Display` writes them), written into the end of `buf`:
+/// no formatting machinery and no allocation, for writers of many numbers.
+pub fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     // u64::MAX has 20 digits; fill from the end.
-    let mut buf = [0u8; 20];
     let mut start = buf.len();
     loop {
         start -= 1;
@@ -144,7 +144,13 @@ fn push_decimal(out: &mut String, mut n: u64) {
             break;
         }
     }
-    for &b in &buf[start..] {
+    &buf[start..]
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut String, n: u64) {
+    let mut buf = [0u8; 20];
+    for &b in decimal(n, &mut buf) {
         out.push(char::from(b));
     }
 }

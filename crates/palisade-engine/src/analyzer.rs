@@ -63,10 +63,7 @@ pub trait Analyzer: Send + Sync {
     /// [`Analyzer::check_inventory`] with the problems met on the way; what the engine
     /// calls. Analyzers that can fail on part of the input override this one.
     fn analyze_inventory(&self, inventory: &Inventory, config: &Config) -> Analysis {
-        Analysis {
-            findings: self.check_inventory(inventory, config),
-            ..Analysis::default()
-        }
+        self.check_inventory(inventory, config).into()
     }
 
     /// How long [`Analyzer::analyze_inventory`] takes next to the other analyzers' (a relative
@@ -145,17 +142,10 @@ impl Analyzer for BuiltinChecks {
         config: &Config,
         read: Vec<(usize, ReadAhead)>,
     ) -> Analysis {
-        let mut all = palisade_checks::ClusterRead::default();
-        for (first, part) in read {
-            match part.downcast::<palisade_checks::ClusterRead>() {
-                // Each input's records follow the last input's: they line up with the objects.
-                Ok(part) if first == all.len() => all.append(*part),
-                _ => return self.analyze_inventory(inventory, config),
-            }
-        }
-        Analysis {
-            findings: palisade_checks::check_cluster_read(inventory, config, &all),
-            ..Analysis::default()
+        use palisade_checks::ClusterRead;
+        match join_records(read, ClusterRead::len, ClusterRead::append) {
+            Some(all) => palisade_checks::check_cluster_read(inventory, config, &all).into(),
+            None => self.analyze_inventory(inventory, config),
         }
     }
 }
@@ -189,17 +179,10 @@ impl Analyzer for RbacAnalyzer {
         config: &Config,
         read: Vec<(usize, ReadAhead)>,
     ) -> Analysis {
-        let mut all = palisade_rbac::WorkloadAccounts::default();
-        for (first, part) in read {
-            match part.downcast::<palisade_rbac::WorkloadAccounts>() {
-                // Each input's records follow the last input's: they line up with the objects.
-                Ok(part) if first == all.len() => all.append(*part),
-                _ => return self.analyze_inventory(inventory, config),
-            }
-        }
-        Analysis {
-            findings: palisade_rbac::check_inventory_read(inventory, config, Some(&all)),
-            ..Analysis::default()
+        use palisade_rbac::WorkloadAccounts;
+        match join_records(read, WorkloadAccounts::len, WorkloadAccounts::append) {
+            Some(all) => palisade_rbac::check_inventory_read(inventory, config, Some(&all)).into(),
+            None => self.analyze_inventory(inventory, config),
         }
     }
 }
@@ -241,15 +224,54 @@ impl Analyzer for NetpolAnalyzer {
         config: &Config,
         read: Vec<(usize, ReadAhead)>,
     ) -> Analysis {
-        let mut all = PerObjectRead::default();
-        for (first, part) in read {
-            let Ok(part) = part.downcast::<PerObjectRead>() else {
-                return self.analyze_inventory(inventory, config);
-            };
-            all.append(first, *part);
+        let joined = join_read(read, |all: &mut PerObjectRead, first, part| {
+            all.append(first, part);
+            true
+        });
+        match joined {
+            Some(all) => palisade_netpol::scan::check_read(inventory, config, all).into(),
+            None => self.analyze_inventory(inventory, config),
         }
+    }
+}
+
+/// What one analyzer read ahead from every input, joined in input order by `append` (given
+/// the input's first object's index; it answers whether the part lined up). `None` when a
+/// part is not of the analyzer's type or did not line up: the caller then analyzes the
+/// inventory without it.
+fn join_read<T: Default + 'static>(
+    read: Vec<(usize, ReadAhead)>,
+    append: impl Fn(&mut T, usize, T) -> bool,
+) -> Option<T> {
+    let mut all = T::default();
+    for (first, part) in read {
+        let part = part.downcast::<T>().ok()?;
+        if !append(&mut all, first, *part) {
+            return None;
+        }
+    }
+    Some(all)
+}
+
+/// [`join_read`] of records read one per object: each input's must follow the last's, so
+/// that the records line up with the inventory's objects.
+fn join_records<T: Default + 'static>(
+    read: Vec<(usize, ReadAhead)>,
+    len: impl Fn(&T) -> usize,
+    append: impl Fn(&mut T, T),
+) -> Option<T> {
+    join_read(read, |all: &mut T, first, part| {
+        let follows = first == len(all);
+        append(all, part);
+        follows
+    })
+}
+
+impl From<Vec<Finding>> for Analysis {
+    /// An analysis that found these findings and met no problem.
+    fn from(findings: Vec<Finding>) -> Analysis {
         Analysis {
-            findings: palisade_netpol::scan::check_read(inventory, config, all),
+            findings,
             ..Analysis::default()
         }
     }

@@ -130,16 +130,7 @@ fn findings_written_in_a_row_equal_each_derived_alone() {
     use palisade_core::exceptions::EXPIRED_EXCEPTION as KNOWN;
     use palisade_core::Location;
 
-    let rules: RuleViews = [(
-        KNOWN.id,
-        RuleView {
-            title: KNOWN.title,
-            controls: RuleControls::of(&KNOWN.controls),
-            head: head(KNOWN.id, Some(KNOWN.title)),
-        },
-    )]
-    .into_iter()
-    .collect();
+    let rules: RuleViews = [(KNOWN.id, RuleView::of(&KNOWN))].into_iter().collect();
     let object = |name: &str, namespace: Option<&str>| {
         Arc::new(ObjectRef {
             api_version: "apps/v1".into(),

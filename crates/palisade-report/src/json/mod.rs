@@ -240,17 +240,18 @@ fn rule_views(report: &Report) -> RuleViews<'static> {
     report
         .rules
         .iter()
-        .map(|r| {
-            (
-                r.id,
-                RuleView {
-                    title: r.title,
-                    controls: RuleControls::of(&r.controls),
-                    head: head(r.id, Some(r.title)),
-                },
-            )
-        })
+        .map(|r| (r.id, RuleView::of(r)))
         .collect()
+}
+
+impl RuleView {
+    fn of(r: &Rule) -> RuleView {
+        RuleView {
+            title: r.title,
+            controls: RuleControls::of(&r.controls),
+            head: head(r.id, Some(r.title)),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -574,19 +575,9 @@ fn word_has_special(x: u64) -> bool {
 
 /// Appends a number in decimal, as `Display` writes it, without the formatting machinery or a
 /// `String` per number (two per finding).
-fn push_u32(buf: &mut Vec<u8>, mut n: u32) {
-    let mut digits = [0u8; 10];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        // `n % 10` is below 10: the cast is exact.
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    buf.extend_from_slice(&digits[start..]);
+fn push_u32(buf: &mut Vec<u8>, n: u32) {
+    let mut digits = [0u8; 20];
+    buf.extend_from_slice(palisade_core::text::decimal(u64::from(n), &mut digits));
 }
 
 fn push_opt(buf: &mut Vec<u8>, s: Option<&str>) {
