@@ -161,7 +161,7 @@ fn controller_of(obj: &Object) -> Option<Controller> {
 
 /// The controller an object's `ownerReferences` names (`controller: true`).
 #[derive(Debug, Clone)]
-pub struct Controller {
+pub(crate) struct Controller {
     kind: String,
     name: String,
     api_version: String,
@@ -170,7 +170,7 @@ pub struct Controller {
 /// A workload as [`collect_read`] needs it: its endpoint, and its controller when it names
 /// one. Read while the object's tree is in cache ([`crate::PerObjectRead`]).
 #[derive(Debug, Clone)]
-pub struct WorkloadRead {
+pub(crate) struct WorkloadRead {
     pods: Pods,
     controller: Option<Controller>,
 }
@@ -219,7 +219,7 @@ pub(crate) fn pods_of(obj: &Object, w: &Workload) -> Pods {
 
 /// [`collect`] of workloads already read ([`crate::PerObjectRead`]), each with its index in
 /// `objects`, in input order. An index outside `objects` is left out.
-pub fn collect_read(objects: &[Object], read: Vec<(usize, WorkloadRead)>) -> Vec<Pods> {
+pub(crate) fn collect_read(objects: &[Object], read: Vec<(usize, WorkloadRead)>) -> Vec<Pods> {
     let workloads: Vec<(&Object, WorkloadRead)> = read
         .into_iter()
         .filter_map(|(i, w)| Some((objects.get(i)?, w)))
