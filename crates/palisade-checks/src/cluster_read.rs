@@ -31,7 +31,7 @@ pub(crate) struct ObjectRead {
     /// A workload's pod labels.
     pub pod_labels: Labels,
     /// The data-class labels the object carries itself, the one that decides first.
-    pub class_labels: Vec<data_class::OwnedClassLabel>,
+    pub class_labels: Vec<data_class::ClassLabel>,
 }
 
 /// A `labels` mapping as label selectors and messages read it.
@@ -88,10 +88,7 @@ impl ObjectRead {
                 Some(w) => Labels::of(w.pod_metadata.and_then(|m| m.get("labels"))),
                 None => Labels::default(),
             },
-            class_labels: data_class::own_labels(object, workload.as_ref())
-                .into_iter()
-                .map(data_class::OwnedClassLabel::from)
-                .collect(),
+            class_labels: data_class::own_labels(object, workload.as_ref()),
         }
     }
 }

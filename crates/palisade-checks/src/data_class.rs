@@ -12,8 +12,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::cluster_read::ClusterRead;
-use crate::{Checks, Emitter};
 use compact_str::CompactString;
 use palisade_core::config::Requirement;
 use palisade_core::yaml::{Node, Pos};
@@ -21,6 +19,9 @@ use palisade_core::{
     cat, Config, Container, ContainerKind, Controls, Family, Inventory, Object, Rule, Severity,
     Workload,
 };
+
+use crate::cluster_read::ClusterRead;
+use crate::{Checks, Emitter};
 
 pub(crate) static CHECKS: Checks = Checks {
     rules: &[&CLASS_NOT_ALLOWED, &REQUIREMENT_UNMET, &UNKNOWN_CLASS],
@@ -116,9 +117,11 @@ pub(crate) static UNKNOWN_CLASS: Rule = Rule {
     },
 };
 
-/// A data-class label found on an object.
-pub(crate) struct ClassLabel<'a> {
-    class: &'a str,
+/// A data-class label found on an object. It owns its class (short: stored inline) so that
+/// the inventory-wide rules can keep it from the read ahead ([`ClusterRead`]).
+#[derive(Debug)]
+pub(crate) struct ClassLabel {
+    class: CompactString,
     /// The label key's position.
     pos: Pos,
     /// Dotted path of the metadata holding the labels map, up to and including its last
@@ -127,38 +130,9 @@ pub(crate) struct ClassLabel<'a> {
     metadata_prefix: &'static str,
 }
 
-impl ClassLabel<'_> {
+impl ClassLabel {
     fn field(&self) -> String {
-        field(self.metadata_prefix)
-    }
-}
-
-/// The field path of a data-class label under the metadata at `metadata_prefix`.
-fn field(metadata_prefix: &str) -> String {
-    cat!(metadata_prefix, "metadata.labels[\"", LABEL, "\"]")
-}
-
-/// A [`ClassLabel`] read ahead of the inventory-wide rules, owning its class.
-#[derive(Debug)]
-pub(crate) struct OwnedClassLabel {
-    class: CompactString,
-    pos: Pos,
-    metadata_prefix: &'static str,
-}
-
-impl OwnedClassLabel {
-    fn field(&self) -> String {
-        field(self.metadata_prefix)
-    }
-}
-
-impl From<ClassLabel<'_>> for OwnedClassLabel {
-    fn from(label: ClassLabel<'_>) -> OwnedClassLabel {
-        OwnedClassLabel {
-            class: label.class.into(),
-            pos: label.pos,
-            metadata_prefix: label.metadata_prefix,
-        }
+        cat!(self.metadata_prefix, "metadata.labels[\"", LABEL, "\"]")
     }
 }
 
@@ -181,13 +155,10 @@ fn requirements(config: &Config, class: &str) -> BTreeSet<Requirement> {
         .unwrap_or_default()
 }
 
-fn label_in<'a>(
-    metadata: Option<&'a Node>,
-    metadata_prefix: &'static str,
-) -> Option<ClassLabel<'a>> {
+fn label_in(metadata: Option<&Node>, metadata_prefix: &'static str) -> Option<ClassLabel> {
     let entry = metadata?.get("labels")?.entry(LABEL)?;
     Some(ClassLabel {
-        class: entry.value.as_str()?,
+        class: entry.value.as_str()?.into(),
         pos: entry.key.pos,
         metadata_prefix,
     })
@@ -195,10 +166,7 @@ fn label_in<'a>(
 
 /// The data-class labels an object carries itself, the one that decides first: the pod
 /// template's (what running pods carry), then the object's.
-pub(crate) fn own_labels<'a>(
-    obj: &'a Object,
-    workload: Option<&Workload<'a>>,
-) -> Vec<ClassLabel<'a>> {
+pub(crate) fn own_labels(obj: &Object, workload: Option<&Workload>) -> Vec<ClassLabel> {
     let mut labels = Vec::new();
     if let Some(w) = workload {
         // `spec.template.spec` → `spec.template.`; a Pod's `spec` → the object's own.
@@ -220,7 +188,7 @@ fn check_object(obj: &Object, workload: Option<&Workload>, em: &mut Emitter) {
         None => return,
     };
     let labels = own_labels(obj, workload.as_ref());
-    for label in labels.iter().filter(|l| !known(config, l.class)) {
+    for label in labels.iter().filter(|l| !known(config, &l.class)) {
         let defined: BTreeSet<&str> = config
             .data_classes()
             .keys()
@@ -250,14 +218,14 @@ fn check_object(obj: &Object, workload: Option<&Workload>, em: &mut Emitter) {
             ),
         );
     }
-    let Some(label) = labels.first().filter(|l| known(config, l.class)) else {
+    let Some(label) = labels.first().filter(|l| known(config, &l.class)) else {
         return;
     };
     if let Some((env, environment)) = config.current_environment() {
         if !environment
             .allowed_data_classes
             .iter()
-            .any(|c| c == label.class)
+            .any(|c| *c == label.class)
         {
             let allowed: Vec<&str> = environment
                 .allowed_data_classes
@@ -278,7 +246,7 @@ fn check_object(obj: &Object, workload: Option<&Workload>, em: &mut Emitter) {
         }
     }
     if let Some(w) = workload {
-        container_requirements(&w, label.class, "its label", em);
+        container_requirements(&w, &label.class, "its label", em);
     }
 }
 

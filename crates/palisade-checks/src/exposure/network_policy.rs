@@ -138,12 +138,11 @@ impl<'s> Selectors<'s> {
 
 /// `key=value, key=value` for the labels written as scalars, in one exact allocation.
 fn label_list(labels: &Labels) -> String {
-    let pairs = || labels.pairs();
-    let (count, bytes) = pairs().fold((0usize, 0), |(n, len), (k, v)| {
+    let (count, bytes) = labels.pairs().fold((0usize, 0), |(n, len), (k, v)| {
         (n + 1, len + k.len() + 1 + v.len())
     });
     let mut shown = String::with_capacity(bytes + ", ".len() * count.saturating_sub(1));
-    for (k, v) in pairs() {
+    for (k, v) in labels.pairs() {
         if !shown.is_empty() {
             shown.push_str(", ");
         }
