@@ -16,6 +16,10 @@ use rayon::prelude::*;
 use crate::conn::Protocol;
 use crate::policy::namespace_of;
 
+/// The label carrying a data class (the data workload guide's, as `palisade-checks` reads
+/// it).
+pub(crate) const DATA_CLASS_LABEL: &str = "palisade.dev/data-class";
+
 /// The label every namespace carries with its own name (set by the API server since 1.21;
 /// it overrides any value written in the manifest).
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -60,6 +64,10 @@ pub struct Pods {
     /// The pods' service account (`serviceAccountName`, `default` when unset), which
     /// Calico's `serviceAccountSelector` and `serviceAccounts` match.
     pub service_account: String,
+    /// The object's own `palisade.dev/data-class` label (the data-class rule reads the pod
+    /// template's first): read with the rest, so that the rule need not go back to the
+    /// object's tree. `None` for grouped Pods, whose controller is not in the input.
+    pub own_data_class: Option<String>,
 }
 
 impl Pods {
@@ -214,6 +222,7 @@ pub(crate) fn pods_of(obj: &Object, w: &Workload) -> Pods {
         ports: container_ports(w),
         location: obj.location(),
         service_account: service_account(w),
+        own_data_class: obj.label(DATA_CLASS_LABEL).map(str::to_string),
     }
 }
 
@@ -279,6 +288,7 @@ pub(crate) fn collect_read(objects: &[Object], read: Vec<(usize, WorkloadRead)>)
                 namespace: Some(namespace),
                 name,
             }),
+            own_data_class: None,
             ..first
         });
     }

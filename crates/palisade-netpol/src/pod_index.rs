@@ -130,6 +130,7 @@ mod tests {
                 col: 1,
             },
             service_account: "default".into(),
+            own_data_class: None,
         }
     }
 

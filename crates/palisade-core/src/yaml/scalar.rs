@@ -2,6 +2,8 @@
 //! server use (a go-yaml v2 fork): YAML 1.1 booleans (`yes`, `on`, `Y`, ...), `~` and empty
 //! for null, `0x`/`0b`/leading-zero octal integers, `_` digit separators.
 
+use std::borrow::Cow;
+
 /// True when the plain scalar reads as null.
 pub fn is_null(text: &str) -> bool {
     matches!(text, "" | "~" | "null" | "Null" | "NULL")
@@ -27,7 +29,13 @@ pub fn parse_int(text: &str) -> Option<i64> {
         b'+' => (false, &text[1..]),
         _ => (false, text),
     };
-    let digits: String = body.chars().filter(|&c| c != '_').collect();
+    // YAML 1.1 allows `_` between digits; most numbers have none, and a copy without them
+    // is made only for those that do (scans read every port and count through here).
+    let digits: Cow<str> = if body.contains('_') {
+        Cow::Owned(body.chars().filter(|&c| c != '_').collect())
+    } else {
+        Cow::Borrowed(body)
+    };
     if digits.is_empty() || body.starts_with('_') {
         return None;
     }

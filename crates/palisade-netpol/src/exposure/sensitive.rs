@@ -103,6 +103,7 @@ mod tests {
                 .collect::<BTreeMap<_, _>>(),
             ports: Vec::new(),
             service_account: "default".into(),
+            own_data_class: None,
             location: palisade_core::Location {
                 path: "t".into(),
                 line: 1,

@@ -11,14 +11,10 @@ use rayon::prelude::*;
 use super::ports::PortPlaces;
 use super::rules::*;
 use super::Objects;
-use crate::endpoints::Pods;
+use crate::endpoints::{Pods, DATA_CLASS_LABEL};
 use crate::exposure::services::ServiceRead;
 use crate::exposure::{self, EntryPoint, PortClass, Reacher, Summary, Want};
 use crate::model::{Endpoint, EndpointId, Model};
-
-/// The label carrying a data class (the data workload guide's, as `palisade-checks` reads
-/// it).
-const DATA_CLASS_LABEL: &str = "palisade.dev/data-class";
 
 /// The built-in classes, lowest first: the order "a lower class" follows.
 const CLASS_ORDER: &[&str] = &["public", "internal", "confidential", "restricted"];
@@ -70,7 +66,7 @@ pub(super) fn check(
                 },
                 || {
                     if classified_em.enabled(&CLASSIFIED_REACHABLE) {
-                        classified(model, &entries, objects, &mut classified_em);
+                        classified(model, &entries, &mut classified_em);
                     }
                 },
             )
@@ -274,11 +270,11 @@ fn namespace_class<'m>(model: &'m Model, ns: &str) -> Option<&'m str> {
 
 /// A workload's class, read as `palisade-checks` reads it: the pod template's label, then
 /// the object's own, else its namespace's.
-fn workload_class<'m>(model: &'m Model, objects: &Objects<'m>, pods: &'m Pods) -> Option<&'m str> {
+fn workload_class<'m>(model: &'m Model, pods: &'m Pods) -> Option<&'m str> {
     pods.labels
         .get(DATA_CLASS_LABEL)
         .map(String::as_str)
-        .or_else(|| objects.get(&pods.object)?.label(DATA_CLASS_LABEL))
+        .or(pods.own_data_class.as_deref())
         .or_else(|| namespace_class(model, &pods.namespace))
 }
 
@@ -295,16 +291,15 @@ struct Reach {
     lower: BTreeSet<String>,
 }
 
-fn classified_reach<'m>(
+fn classified_reach(
     reacher: &Reacher,
-    model: &'m Model,
-    objects: &Objects<'m>,
+    model: &Model,
     entries_of: &HashMap<EndpointId, Vec<&EntryPoint>>,
     ns_rank: &NamespaceRanks,
     id: EndpointId,
 ) -> Option<Reach> {
     let pods = model.endpoint(id).and_then(Endpoint::as_pods)?;
-    let class = workload_class(model, objects, pods)?;
+    let class = workload_class(model, pods)?;
     let target_rank = rank(Some(class)).filter(|r| *r >= PROTECTED_RANK)?;
     let Summary {
         external,
@@ -336,12 +331,7 @@ fn classified_reach<'m>(
     })
 }
 
-fn classified<'m>(
-    model: &'m Model,
-    entries: &[EntryPoint],
-    objects: &Objects<'m>,
-    em: &mut Emitter,
-) {
+fn classified(model: &Model, entries: &[EntryPoint], em: &mut Emitter) {
     let ns_rank: NamespaceRanks = model
         .namespaces()
         .iter()
@@ -363,14 +353,7 @@ fn classified<'m>(
     let found: Vec<Reach> = (0..model.workload_count())
         .into_par_iter()
         .filter_map(|w| {
-            classified_reach(
-                &reacher,
-                model,
-                objects,
-                &entries_of,
-                &ns_rank,
-                EndpointId(w as u32),
-            )
+            classified_reach(&reacher, model, &entries_of, &ns_rank, EndpointId(w as u32))
         })
         .collect();
     for r in found {
