@@ -28,7 +28,6 @@ mod finding;
 pub mod framework;
 pub mod glob;
 pub mod inventory;
-pub mod release;
 mod report;
 mod rule;
 pub mod selector;

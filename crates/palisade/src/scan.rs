@@ -20,8 +20,6 @@ use crate::input;
 const CONFIG_FILE: &str = "palisade.yaml";
 
 pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
-    // One scan, then the process exits: what the analyses are done with is left to the exit.
-    palisade_core::release::exit_after_run();
     let mut engine = Engine::builtin();
     let config_path = find_config(args)?;
     let policies = if args.policies.is_empty() {

@@ -535,10 +535,7 @@ fn entry_points_of(model: &Model, objects: &[Object], mut parsed: Vec<Service>) 
     for b in &backends {
         builder.backend(b);
     }
-    let out = std::mem::take(&mut builder.out);
-    // The Services and the workloads' index: many small allocations, no use after this.
-    palisade_core::release::release((builder, backends, gateway_api));
-    out
+    builder.out
 }
 
 /// The sensitive ports reachable from outside or from other namespaces, given the entry

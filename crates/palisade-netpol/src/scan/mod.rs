@@ -119,12 +119,9 @@ fn check_with(
     let mut findings = em.into_findings();
     findings.extend(reach.into_findings());
     // Freeing a large model (hundreds of thousands of small allocations) would hold up the
-    // report on this thread: a process that exits after the scan leaves it to the exit,
-    // others free it on the pool while the scan goes on.
-    if palisade_core::release::exits_after_run() {
-        palisade_core::release::release((model, places));
-    } else {
-        rayon::spawn(move || drop((model, places)));
-    }
+    // report on this thread; the pool frees it while the scan goes on. (Not freeing it at
+    // all, in a process about to exit, was slower: the memory it leaves taken must come
+    // fresh from the kernel for what the scan allocates next.)
+    rayon::spawn(move || drop((model, places)));
     findings
 }

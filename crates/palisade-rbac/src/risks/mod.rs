@@ -105,9 +105,7 @@ pub fn check_inventory_read(
         return Vec::new();
     }
     let policy = Policy::from_inventory(inventory, &Options::default());
-    let findings = check_policy_read(&policy, inventory, config, read);
-    palisade_core::release::release(policy);
-    findings
+    check_policy_read(&policy, inventory, config, read)
 }
 
 /// Without RBAC objects in the input there is nothing to report: the bootstrap bindings
