@@ -1,4 +1,5 @@
-//! Test helpers: a fresh directory per test, and a way to run the real binary in it.
+//! Test helpers: a fresh directory per test (removed when the test passes), and a way to
+//! run the real binary in it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -56,6 +57,15 @@ impl Dir {
             .unwrap();
         child.stdin.take().unwrap().write_all(input).unwrap();
         child.wait_with_output().unwrap()
+    }
+}
+
+/// A passing test leaves nothing behind; a failing one keeps its directory to look at.
+impl Drop for Dir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
     }
 }
 
