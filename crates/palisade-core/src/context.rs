@@ -83,8 +83,15 @@ impl<'a> Context<'a> {
 
     fn note(&self, lookup: impl FnOnce() -> Lookup) {
         if let Some(log) = self.log {
+            let lookup = lookup();
             // A poisoned log only means another rule panicked; the entry is still wanted.
-            log.lock().unwrap_or_else(|e| e.into_inner()).push(lookup());
+            let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+            // Each question once: the rules ask the same one again and again (every request
+            // and limit of every container asks for the namespace's LimitRanges), and a scan
+            // keeps each object's questions until the inventory is complete.
+            if !log.contains(&lookup) {
+                log.push(lookup);
+            }
         }
     }
 
@@ -202,7 +209,7 @@ mod tests {
     }
 
     #[test]
-    fn a_recording_context_knows_nothing_and_notes_every_question() {
+    fn a_recording_context_knows_nothing_and_notes_every_question_once() {
         let inv = inventory(
             "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: s, namespace: a}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\n",
         );
@@ -212,6 +219,11 @@ mod tests {
         assert!(recording.namespace_of(&inv.objects[1]).is_none());
         assert!(recording
             .limit_range_default(None, "limits", "cpu")
+            .is_none());
+        // Asked again: noted once.
+        assert!(recording.service_account(Some("a"), "s").is_none());
+        assert!(recording
+            .limit_range_default(None, "requests", "memory")
             .is_none());
         let asked = log.into_inner().unwrap_or_default();
         assert_eq!(
