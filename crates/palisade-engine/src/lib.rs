@@ -259,6 +259,10 @@ impl Engine {
                 });
             }
         }
+        // Kept until the inventory is complete: without the room left over (most objects
+        // have no context finding), which the scan would otherwise hold for every input.
+        in_context.shrink_to_fit();
+        asked.shrink_to_fit();
         let read = self
             .analyzers
             .iter()
