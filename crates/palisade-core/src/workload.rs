@@ -234,16 +234,21 @@ impl<'a> Workload<'a> {
         // The pod's spec and metadata sit side by side: find their parent once.
         let template = object.root.get_path(template_path)?;
         let spec = template.get("spec")?;
-        if kind != "Pod" && spec.get("containers").is_none() {
+        let containers = spec.get("containers");
+        if kind != "Pod" && containers.is_none() {
             return None;
         }
+        let items = |list: Option<&'a Node>| list.map(Node::items).unwrap_or_default();
         Some(Workload {
             object,
             spec,
             pod_metadata: template.get("metadata"),
             spec_path,
-            lists: CONTAINER_KINDS
-                .map(|k| spec.get(k.field()).map(Node::items).unwrap_or_default()),
+            lists: [
+                items(containers),
+                items(spec.get(ContainerKind::Init.field())),
+                items(spec.get(ContainerKind::Ephemeral.field())),
+            ],
         })
     }
 
