@@ -20,6 +20,12 @@ use palisade_live::watch::reflector::Update;
 use palisade_live::watch::Judge;
 use serde_json::Value;
 
+// The allocator of the `palisade` binary, whose `watch` this measures. With the system
+// allocator a change took 4.6-5.6 ms here (glibc's reallocation and heap consolidation led
+// the profile); with this one, 0.7 ms (docs/BENCHMARKS.md §13).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
