@@ -14,6 +14,7 @@ use palisade_core::{Location, Object, ObjectRef, Workload};
 use rayon::prelude::*;
 
 use crate::conn::Protocol;
+use crate::label_map::LabelMap;
 use crate::policy::namespace_of;
 
 /// The label carrying a data class (the data workload guide's, as `palisade-checks` reads
@@ -30,7 +31,7 @@ pub struct Namespace {
     /// Name.
     pub name: String,
     /// Labels, `kubernetes.io/metadata.name` included.
-    pub labels: BTreeMap<String, String>,
+    pub labels: LabelMap,
     /// Where the Namespace object is, when the input declares it. A namespace only referenced
     /// by other objects exists with the automatic name label alone.
     pub declared: Option<Location>,
@@ -55,7 +56,7 @@ pub struct Pods {
     /// Namespace (`default` when the manifest leaves it out).
     pub namespace: String,
     /// Pod labels (the pod template's for controllers).
-    pub labels: BTreeMap<String, String>,
+    pub labels: LabelMap,
     /// Ports of the regular containers (`podutil.FindPort` and np-guard's
     /// `ConvertPodNamedPort` resolve named ports against these only).
     pub ports: Vec<ContainerPort>,
@@ -91,7 +92,7 @@ impl Pods {
     }
 }
 
-fn labels_of(node: Option<&Node>) -> BTreeMap<String, String> {
+fn labels_of(node: Option<&Node>) -> LabelMap {
     node.map(Node::entries)
         .unwrap_or_default()
         .iter()
@@ -327,7 +328,7 @@ pub fn namespaces<'a>(objects: &[Object], used: impl Iterator<Item = &'a str>) -
             .entry(name.to_string())
             .or_insert_with(|| Namespace {
                 name: name.to_string(),
-                labels: BTreeMap::from([(NAMESPACE_NAME_LABEL.to_string(), name.to_string())]),
+                labels: LabelMap::from([(NAMESPACE_NAME_LABEL.to_string(), name.to_string())]),
                 declared: None,
             });
     }

@@ -45,7 +45,7 @@ pub(crate) fn slot(direction: Direction) -> usize {
     }
 }
 
-fn matches(sel: &LabelSelector, labels: &std::collections::BTreeMap<String, String>) -> bool {
+fn matches(sel: &LabelSelector, labels: &crate::LabelMap) -> bool {
     sel.matches(|k| labels.get(k).map(String::as_str))
 }
 

@@ -235,6 +235,7 @@ pub mod exposure;
 pub mod flows;
 mod index;
 pub mod ip;
+mod label_map;
 mod labels;
 pub mod matrix;
 mod model;
@@ -254,6 +255,7 @@ pub use diag::{Diagnostic, DiagnosticKind, Level};
 pub use endpoints::{ContainerPort, Namespace, Pods, NAMESPACE_NAME_LABEL};
 pub use eval::{explain, Action, Decision, Explanation, RuleRef, SideExplanation, Tier};
 pub use ip::{Family, IpSet};
+pub use label_map::LabelMap;
 pub use matrix::{matrix, Cell, Matrix};
 pub use model::{Endpoint, EndpointId, LookupError, Model, PerObjectRead, PolicyId};
 pub use picture::{

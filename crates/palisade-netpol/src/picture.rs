@@ -262,7 +262,7 @@ pub fn picture(model: &Model, m: &Matrix, options: &PictureOptions) -> Picture {
                     node.name = p.name().to_string();
                     node.kind = p.kind().to_string();
                     node.namespace = Some(p.namespace.clone());
-                    node.labels = p.labels.clone();
+                    node.labels = p.labels.to_btree_map();
                     node.ports = p
                         .ports
                         .iter()
@@ -293,7 +293,7 @@ pub fn picture(model: &Model, m: &Matrix, options: &PictureOptions) -> Picture {
             .filter(|ns| used.contains(&ns.name.as_str()))
             .map(|ns| Group {
                 name: ns.name.clone(),
-                labels: ns.labels.clone(),
+                labels: ns.labels.to_btree_map(),
             })
             .collect(),
         nodes,

@@ -3,12 +3,11 @@
 //! namespace; trying every selector on every workload of its namespace grew with the
 //! square of the input.
 
-use std::collections::BTreeMap;
-
 use foldhash::HashMap;
 use palisade_core::selector::{LabelSelector, Operator};
 
 use crate::endpoints::Pods;
+use crate::label_map::LabelMap;
 
 /// Workload positions (ascending) by namespace, and by namespace, label key and value.
 #[derive(Debug, Default)]
@@ -89,11 +88,7 @@ impl<'a> PodIndex<'a> {
 
     /// The workloads of `namespace` whose labels include every pair of `labels` (a
     /// Service's selector), as a superset: the caller still checks each candidate.
-    pub fn candidates_with_all(
-        &self,
-        namespace: &str,
-        labels: &BTreeMap<String, String>,
-    ) -> &[usize] {
+    pub fn candidates_with_all(&self, namespace: &str, labels: &LabelMap) -> &[usize] {
         labels
             .iter()
             .map(|(k, v)| self.with_label(namespace, k, v))
@@ -183,10 +178,10 @@ mod tests {
                 assert_eq!(indexed, brute, "{sel:?} in {ns}");
             }
         }
-        let service: BTreeMap<String, String> = [("tier".to_string(), "back".to_string())].into();
+        let service = LabelMap::from([("tier".to_string(), "back".to_string())]);
         assert_eq!(index.candidates_with_all("a", &service), [1, 2]);
         assert_eq!(
-            index.candidates_with_all("a", &BTreeMap::new()),
+            index.candidates_with_all("a", &LabelMap::new()),
             [0, 1, 2, 3]
         );
     }

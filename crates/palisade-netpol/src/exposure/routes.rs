@@ -305,7 +305,7 @@ const CONTROLLER_NAMES: &[&str] = &[
 pub(crate) fn is_controller(pods: &Pods) -> bool {
     let named = ["app.kubernetes.io/name", "app"].iter().any(|k| {
         pods.labels
-            .get(*k)
+            .get(k)
             .is_some_and(|v| CONTROLLER_NAMES.contains(&v.as_str()))
     });
     named || CONTROLLER_NAMES.contains(&pods.namespace.as_str())

@@ -85,7 +85,6 @@ pub fn sensitive_port(pods: &Pods, port: &ContainerPort) -> Option<SensitivePort
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
     use std::sync::Arc;
 
     fn pods(name: &str, labels: &[(&str, &str)]) -> Pods {
@@ -100,7 +99,7 @@ mod tests {
             labels: labels
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect::<BTreeMap<_, _>>(),
+                .collect(),
             ports: Vec::new(),
             service_account: "default".into(),
             own_data_class: None,

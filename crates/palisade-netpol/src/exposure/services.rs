@@ -1,13 +1,12 @@
 //! Services (`v1`): which workloads a Service fronts, and which container port each of its
 //! ports reaches on them.
 
-use std::collections::BTreeMap;
-
 use palisade_core::yaml::{Node, Pos};
 use palisade_core::Object;
 
 use crate::conn::Protocol;
 use crate::endpoints::Pods;
+use crate::label_map::LabelMap;
 use crate::model::{EndpointId, Model};
 use crate::pod_index::PodIndex;
 use crate::policy::namespace_of;
@@ -48,7 +47,7 @@ pub(crate) struct Service<'o> {
     /// `spec.selector`; `None` when missing or empty: the endpoints controller manages no
     /// endpoints for such a Service (they are written by hand), so no workload is known
     /// behind it.
-    pub selector: Option<BTreeMap<String, String>>,
+    pub selector: Option<LabelMap>,
     pub ports: Vec<ServicePort>,
 }
 
@@ -101,7 +100,7 @@ pub(crate) struct ServiceRead {
     namespace: String,
     kind: ServiceType,
     external_ips: Option<Pos>,
-    selector: Option<BTreeMap<String, String>>,
+    selector: Option<LabelMap>,
     ports: Vec<ServicePort>,
 }
 
@@ -148,7 +147,7 @@ pub(crate) fn read(obj: &Object) -> Option<ServiceRead> {
         .entry("externalIPs")
         .filter(|e| !e.value.items().is_empty())
         .map(|e| e.key.pos);
-    let selector: BTreeMap<String, String> = spec
+    let selector: LabelMap = spec
         .get("selector")
         .map(Node::entries)
         .unwrap_or_default()

@@ -49,12 +49,15 @@ pub fn path_regex(path: &str) -> String {
     out
 }
 
-fn endpoint_selector(namespace: &str, labels: &BTreeMap<String, String>) -> Yaml {
+fn endpoint_selector<'l>(
+    namespace: &str,
+    labels: impl IntoIterator<Item = (&'l String, &'l String)>,
+) -> Yaml {
     let mut all = vec![(
         format!("k8s:{CILIUM_NAMESPACE_LABEL}"),
         Yaml::str(namespace),
     )];
-    all.extend(labels.iter().map(|(k, v)| (k.clone(), Yaml::str(v))));
+    all.extend(labels.into_iter().map(|(k, v)| (k.clone(), Yaml::str(v))));
     Yaml::map([("matchLabels", Yaml::Map(all))])
 }
 

@@ -88,10 +88,13 @@ pub struct Generated {
     pub mapped: Mapped,
 }
 
-pub(crate) fn pods_selector(labels: &BTreeMap<String, String>) -> Yaml {
+/// `matchLabels` of `labels` (a workload's [`crate::LabelMap`], a peer's map).
+pub(crate) fn pods_selector<'l>(
+    labels: impl IntoIterator<Item = (&'l String, &'l String)>,
+) -> Yaml {
     Yaml::map([(
         "matchLabels",
-        Yaml::map(labels.iter().map(|(k, v)| (k.clone(), Yaml::str(v)))),
+        Yaml::map(labels.into_iter().map(|(k, v)| (k.clone(), Yaml::str(v)))),
     )])
 }
 

@@ -86,7 +86,7 @@ fn peer_key(
             }
             Some(PeerKey::Pods {
                 namespace: pods.namespace.clone(),
-                labels: pods.labels.clone(),
+                labels: pods.labels.to_btree_map(),
             })
         }
         FlowPeer::Pod {

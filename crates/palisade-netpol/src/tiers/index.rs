@@ -14,6 +14,7 @@ use crate::calico::{CalicoPolicy, CalicoRule, EntityRule, ServiceAccountMatch};
 use crate::endpoints::{Namespace, Pods};
 use crate::index::RulePeers;
 use crate::ip::IpSet;
+use crate::label_map::LabelMap;
 use crate::policy::Direction;
 
 /// Calico's extra endpoint labels (`apiv3.LabelNamespace`, `LabelOrchestrator`,
@@ -267,7 +268,7 @@ impl<'a> World<'a> {
         }
     }
 
-    fn k8s(sel: &LabelSelector, labels: &Labels) -> bool {
+    fn k8s(sel: &LabelSelector, labels: &LabelMap) -> bool {
         sel.matches(|k| labels.get(k).map(String::as_str))
     }
 
