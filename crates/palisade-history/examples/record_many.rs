@@ -7,6 +7,10 @@ use std::time::Instant;
 use palisade_core::Severity;
 use palisade_history::{fingerprint, History, NewScan, StoredFinding};
 
+// The allocator of the `palisade` binary, whose `scan --record` this measures.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn scan(n: usize, shift: usize, at: i64) -> NewScan {
     let mut findings: Vec<StoredFinding> = (0..n)
         .map(|i| StoredFinding {
