@@ -92,7 +92,8 @@ impl Pods {
     }
 }
 
-fn labels_of(node: Option<&Node>) -> LabelMap {
+/// A `labels` mapping's entries whose key and value are scalars.
+pub(crate) fn labels_of(node: Option<&Node>) -> LabelMap {
     node.map(Node::entries)
         .unwrap_or_default()
         .iter()

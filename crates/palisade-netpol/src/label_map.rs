@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 /// Labels in key order, each key once.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LabelMap {
     entries: Vec<(String, String)>,
 }
@@ -29,11 +29,6 @@ impl LabelMap {
             .map(|(_, v)| v)
     }
 
-    /// Whether `key` is set.
-    pub fn contains_key(&self, key: &str) -> bool {
-        self.get(key).is_some()
-    }
-
     /// Sets `key` to `value`, replacing its value if it was set; returns the old value.
     pub fn insert(&mut self, key: String, value: String) -> Option<String> {
         match self.entries.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
@@ -51,11 +46,6 @@ impl LabelMap {
     /// The pairs in key order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&String, &String)> + ExactSizeIterator {
         self.entries.iter().map(|(k, v)| (k, v))
-    }
-
-    /// The keys in order.
-    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
-        self.entries.iter().map(|(k, _)| k)
     }
 
     /// How many labels.
@@ -95,15 +85,6 @@ impl FromIterator<(String, String)> for LabelMap {
 impl<const N: usize> From<[(String, String); N]> for LabelMap {
     fn from(pairs: [(String, String); N]) -> LabelMap {
         pairs.into_iter().collect()
-    }
-}
-
-impl From<BTreeMap<String, String>> for LabelMap {
-    fn from(map: BTreeMap<String, String>) -> LabelMap {
-        // Already in key order, each key once.
-        LabelMap {
-            entries: map.into_iter().collect(),
-        }
     }
 }
 
@@ -158,10 +139,8 @@ mod tests {
             assert_eq!(labels.is_empty(), map.is_empty());
             for key in ["app", "tier", "b", "x", "z", "w", "missing", ""] {
                 assert_eq!(labels.get(key), map.get(key), "{case:?} {key}");
-                assert_eq!(labels.contains_key(key), map.contains_key(key));
             }
             assert_eq!(labels.to_btree_map(), map);
-            assert_eq!(LabelMap::from(map.clone()), labels);
         }
     }
 
@@ -176,6 +155,6 @@ mod tests {
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         assert_eq!(got, [("a", "5"), ("b", "4"), ("c", "3"), ("d", "2")]);
-        assert_eq!(labels.keys().count(), 4);
+        assert_eq!(labels.len(), 4);
     }
 }

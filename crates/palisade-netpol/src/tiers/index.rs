@@ -1,8 +1,6 @@
 //! The compiled form of Calico and admin policies: which pods each selects, and which
 //! endpoints each rule's peer side (and subject side) matches, as bit sets.
 
-use std::collections::BTreeMap;
-
 use foldhash::HashMap;
 use palisade_core::selector::LabelSelector;
 use rayon::prelude::*;
@@ -25,8 +23,6 @@ const LABEL_ORCHESTRATOR: &str = "projectcalico.org/orchestrator";
 const LABEL_SERVICE_ACCOUNT: &str = "projectcalico.org/serviceaccount";
 /// The name label Calico gives namespace profiles and service accounts.
 pub(crate) const LABEL_NAME: &str = "projectcalico.org/name";
-
-type Labels = BTreeMap<String, String>;
 
 /// One Calico rule, compiled.
 #[derive(Debug, Clone)]
@@ -56,7 +52,7 @@ pub(crate) struct World<'a> {
     /// Namespace name → namespace.
     ns: HashMap<&'a str, &'a Namespace>,
     /// (namespace, name) → service account labels.
-    accounts: &'a HashMap<(String, String), Labels>,
+    accounts: &'a HashMap<(String, String), LabelMap>,
 }
 
 fn ns_label<'l>(ns: &'l Namespace, key: &str) -> Option<&'l str> {
@@ -71,7 +67,7 @@ impl<'a> World<'a> {
         pods: &'a [Pods],
         namespaces: &'a [Namespace],
         classes: &'a [IpSet],
-        accounts: &'a HashMap<(String, String), Labels>,
+        accounts: &'a HashMap<(String, String), LabelMap>,
     ) -> World<'a> {
         let ns = namespaces.iter().map(|n| (n.name.as_str(), n)).collect();
         World {

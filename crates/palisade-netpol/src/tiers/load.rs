@@ -1,17 +1,17 @@
 //! Reading the Calico and admin objects of an input: policies, tiers, service accounts.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use foldhash::{HashMap, HashMapExt};
-use palisade_core::yaml::Node;
 use palisade_core::{Location, Object, ObjectRef};
 
 use crate::admin::{self, AdminPeer, AdminPolicy};
 use crate::calico::{self, CalicoPolicy, Tier, DEFAULT_TIER, DEFAULT_TIER_ORDER};
 use crate::diag::{Diagnostic, DiagnosticKind, Level};
+use crate::endpoints::labels_of;
 use crate::eval::Action;
 use crate::ip::IpSet;
+use crate::label_map::LabelMap;
 use crate::policy::namespace_of;
 
 const CALICO_API: &str = "projectcalico.org/v3";
@@ -24,7 +24,7 @@ pub(crate) struct Extra {
     pub tiers: Vec<Tier>,
     pub admin: Vec<AdminPolicy>,
     /// (namespace, name) → labels of each ServiceAccount.
-    pub accounts: HashMap<(String, String), BTreeMap<String, String>>,
+    pub accounts: HashMap<(String, String), LabelMap>,
 }
 
 /// Keeps the last definition of each key, as applying the input in order would; each
@@ -148,19 +148,7 @@ pub(crate) fn load(objects: &[Object], diags: &mut Vec<Diagnostic>) -> Extra {
         .iter()
         .filter(|o| o.is("ServiceAccount") && o.id.api_version == "v1")
     {
-        let labels = o
-            .metadata()
-            .get("labels")
-            .map(Node::entries)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|e| {
-                Some((
-                    e.key.scalar_text()?.to_string(),
-                    e.value.scalar_text()?.to_string(),
-                ))
-            })
-            .collect();
+        let labels = labels_of(o.metadata().get("labels"));
         accounts.insert((namespace_of(o), o.id.name.clone()), labels);
     }
     Extra {
