@@ -316,9 +316,13 @@ fn check_inventory(inv: &Inventory, read: &ClusterRead, em: &mut Emitter) {
             None => {
                 // No label of its own: the namespace's class applies (checked per object
                 // otherwise). The tree is read again only here, for the classed namespaces.
+                // The workload view only once a class applies: finding the pod spec in a
+                // tree out of cache is the costly part, and most namespaces have no class.
                 let class = ns.and_then(|n| namespace_class.get_key_value(n));
-                if let (Some((n, class)), Some(w)) = (class, Workload::of(obj)) {
-                    container_requirements(&w, class, &cat!("namespace `", n, "`"), em);
+                if let Some((n, class)) = class {
+                    if let Some(w) = Workload::of(obj) {
+                        container_requirements(&w, class, &cat!("namespace `", n, "`"), em);
+                    }
                 }
             }
         }
