@@ -213,11 +213,13 @@ impl Engine {
                 }
             }
         }
-        let context = Context::of(&inventory);
-        // The inventory-wide analyses first on this thread: they hold the longest task.
+        // The inventory-wide analyses first on this thread: they hold the longest task. The
+        // context is indexed on the other core meanwhile (a pass over every object, out of
+        // cache by now), not before both start.
         let (whole, in_context) = rayon::join(
             || self.analyze_whole_read(&inventory, config, read),
             || {
+                let context = Context::of(&inventory);
                 ahead_of
                     .into_par_iter()
                     .map(|(first, findings, asked)| {
@@ -386,9 +388,15 @@ impl Engine {
         // Analyzers of the whole inventory are independent: one task each, the longest started
         // first on this thread while the others wait for the second core, so that it is not
         // left running alone at the end.
-        let run = |a: &dyn Analyzer, read: Option<Vec<(usize, ReadAhead)>>| match read {
-            Some(read) => a.analyze_read(inventory, config, read),
-            None => a.analyze_inventory(inventory, config),
+        // Each task sorts its own findings, so that the sorting is spread over both cores
+        // and only a merge is left once the last one ends.
+        let run = |a: &dyn Analyzer, read: Option<Vec<(usize, ReadAhead)>>| {
+            let mut analysis = match read {
+                Some(read) => a.analyze_read(inventory, config, read),
+                None => a.analyze_inventory(inventory, config),
+            };
+            order::sort_with_ties(&mut analysis.findings);
+            analysis
         };
         let mut parts: Vec<Analysis> = self.analyzers.iter().map(|_| Analysis::default()).collect();
         let mut tasks: Vec<_> = self.analyzers.iter().zip(read).zip(&mut parts).collect();
@@ -403,12 +411,15 @@ impl Engine {
             }
         });
         let mut all = Analysis::default();
+        let mut sorted = Vec::with_capacity(parts.len());
         for part in parts {
-            append(&mut all.findings, part.findings);
+            sorted.push(vec![part.findings]);
             all.errors.extend(part.errors);
             all.notes.extend(part.notes);
         }
-        order::sort(&mut all.findings);
+        // Analyzers' rule ids differ, so no two parts hold a finding of the same place and
+        // rule: merged, the parts are in the order one sort of them all gives.
+        all.findings = order::merge_groups(sorted);
         all
     }
 
