@@ -315,9 +315,8 @@ fn check_inventory(inv: &Inventory, read: &ClusterRead, em: &mut Emitter) {
             Some(_) => {}
             None => {
                 // No label of its own: the namespace's class applies (checked per object
-                // otherwise). The tree is read again only here, for the classed namespaces.
-                // The workload view only once a class applies: finding the pod spec in a
-                // tree out of cache is the costly part, and most namespaces have no class.
+                // otherwise). The tree, out of cache by now, is read again only here, and
+                // only once the namespace is known to have a class.
                 let class = ns.and_then(|n| namespace_class.get_key_value(n));
                 if let Some((n, class)) = class {
                     if let Some(w) = Workload::of(obj) {

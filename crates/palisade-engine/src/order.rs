@@ -75,12 +75,10 @@ pub(crate) fn merge_groups(groups: Vec<Vec<Vec<Finding>>>) -> Vec<Finding> {
             }
         })
         .collect();
-    if total < PARALLEL_MERGE {
-        let mut out = Vec::with_capacity(total);
-        merge_into(streams, |f| out.push(f));
-        return out;
-    }
-    let Some(pivot) = middle_place(&streams) else {
+    let pivot = (total >= PARALLEL_MERGE)
+        .then(|| middle(&streams))
+        .flatten();
+    let Some(pivot) = pivot else {
         let mut out = Vec::with_capacity(total);
         merge_into(streams, |f| out.push(f));
         return out;
@@ -103,68 +101,38 @@ pub(crate) fn merge_groups(groups: Vec<Vec<Vec<Finding>>>) -> Vec<Finding> {
 /// Findings below which a merge is not worth splitting.
 const PARALLEL_MERGE: usize = 1 << 14;
 
-/// The place of the middle finding of the largest stream.
-fn middle_place(streams: &[Vec<Vec<Finding>>]) -> Option<Place> {
+/// A copy of the middle finding of the largest stream, to cut every stream at its place.
+fn middle(streams: &[Vec<Vec<Finding>>]) -> Option<Finding> {
     let largest = streams
         .iter()
         .max_by_key(|parts| parts.iter().map(Vec::len).sum::<usize>())?;
     let mut skip = largest.iter().map(Vec::len).sum::<usize>() / 2;
     for part in largest {
         if let Some(f) = part.get(skip) {
-            return Some(Place::of(f));
+            return Some(f.clone());
         }
         skip -= part.len();
     }
     None
 }
 
-/// Where a finding is, as [`by_place`] compares it.
-struct Place {
-    path: Arc<str>,
-    line: u32,
-    col: u32,
-    rule_id: std::borrow::Cow<'static, str>,
-}
-
-impl Place {
-    fn of(f: &Finding) -> Place {
-        Place {
-            path: Arc::clone(&f.location.path),
-            line: f.location.line,
-            col: f.location.col,
-            rule_id: f.rule_id.clone(),
-        }
-    }
-
-    /// True when `f` comes before this place.
-    fn after(&self, f: &Finding) -> bool {
-        let path = if Arc::ptr_eq(&f.location.path, &self.path) {
-            Ordering::Equal
-        } else {
-            f.location.path.cmp(&self.path)
-        };
-        path.then_with(|| f.location.line.cmp(&self.line))
-            .then_with(|| f.location.col.cmp(&self.col))
-            .then_with(|| (*f.rule_id).cmp(&*self.rule_id))
-            .is_lt()
-    }
-}
-
-/// Cuts a stream (parts sorted end to end) into the findings before `pivot` and the rest.
+/// Cuts a stream (parts sorted end to end) into the findings placed before `pivot` and the
+/// rest.
 fn split_at_place(
     mut parts: Vec<Vec<Finding>>,
-    pivot: &Place,
+    pivot: &Finding,
 ) -> (Vec<Vec<Finding>>, Vec<Vec<Finding>>) {
+    let before = |f: &Finding| by_place(f, pivot).is_lt();
     // The first part that reaches the pivot; every part before it lies wholly before.
     let Some(k) = parts
         .iter()
-        .position(|part| part.last().is_some_and(|f| !pivot.after(f)))
+        .position(|part| part.last().is_some_and(|f| !before(f)))
     else {
         return (parts, Vec::new());
     };
     let mut after = parts.split_off(k);
     if let Some(straddling) = after.first_mut() {
-        let cut = straddling.partition_point(|f| pivot.after(f));
+        let cut = straddling.partition_point(before);
         if cut > 0 {
             parts.push(straddling.drain(..cut).collect());
         }
