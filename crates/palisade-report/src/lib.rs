@@ -39,6 +39,7 @@ use palisade_core::Report;
 mod common;
 mod json;
 mod junit;
+mod lines;
 mod sarif;
 mod table;
 

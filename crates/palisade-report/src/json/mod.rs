@@ -67,13 +67,6 @@ fn field<T: Serialize>(out: &mut dyn Write, name: &str, value: &T, last: bool) -
     out.write_all(if last { b"\n" } else { b",\n" })
 }
 
-/// Elements serialized per chunk in parallel.
-const CHUNK: usize = 1024;
-/// Chunks rendered before they are written.
-const BATCH: usize = 8;
-/// Room reserved per element: a finding with its controls takes about 600 bytes.
-const BYTES_PER_ITEM: usize = 640;
-
 /// `  "name": [` then one compact element per line (each item as `view` shows it), then
 /// `  ],`.
 fn list<'a, T: Sync, V: Serialize>(
@@ -101,47 +94,13 @@ fn list_with<'a, T: Sync, S: Default>(
     write_item: impl Fn(&mut Vec<u8>, &'a T, &mut S) -> io::Result<()> + Sync,
     last: bool,
 ) -> io::Result<()> {
-    use rayon::prelude::*;
     let end: &[u8] = if last { b"]\n" } else { b"],\n" };
     if items.is_empty() {
         write!(out, "  \"{name}\": [")?;
         return out.write_all(end);
     }
     writeln!(out, "  \"{name}\": [")?;
-    // Batches of chunks bound the memory held at once to a few megabytes; each batch renders
-    // into the buffers of the one before, so the report takes no fresh memory after the
-    // first batch.
-    let chunks: Vec<&'a [T]> = items.chunks(CHUNK).collect();
-    let total = chunks.len();
-    let mut buffers: Vec<Vec<u8>> = Vec::new();
-    for (b, batch) in chunks.chunks(BATCH).enumerate() {
-        buffers.resize_with(batch.len(), Vec::new);
-        let rendered: Vec<io::Result<()>> = batch
-            .par_iter()
-            .zip(buffers.par_iter_mut())
-            .map(|(chunk, buf)| {
-                buf.clear();
-                buf.reserve(chunk.len() * BYTES_PER_ITEM);
-                let mut state = S::default();
-                for item in *chunk {
-                    buf.extend_from_slice(b"    ");
-                    write_item(buf, item, &mut state)?;
-                    buf.extend_from_slice(b",\n");
-                }
-                Ok(())
-            })
-            .collect();
-        for (i, (result, chunk)) in rendered.into_iter().zip(&buffers).enumerate() {
-            result?;
-            if b * BATCH + i + 1 == total {
-                // The last element takes no comma.
-                out.write_all(&chunk[..chunk.len() - 2])?;
-                out.write_all(b"\n")?;
-            } else {
-                out.write_all(chunk)?;
-            }
-        }
-    }
+    crate::lines::write_lines(out, b"    ", items, write_item)?;
     out.write_all(b"  ")?;
     out.write_all(end)
 }

@@ -365,3 +365,46 @@ fn the_schema_checks_taxonomies_too() {
         .remove("id");
     assert!(validators::sarif(&v.to_string()).is_err());
 }
+
+#[test]
+fn a_large_report_is_one_result_per_line_in_order_with_counted_twins() {
+    // More findings than one batch of parallel chunks renders (8 x 1,024), all of one
+    // object, field and rule: their fingerprints differ only by the occurrence number, which
+    // must count on across chunk borders.
+    let mut report = fixture::report();
+    let twin = report.findings[0].clone();
+    let first = report.findings.len();
+    for line in 0..20_000 {
+        let mut f = twin.clone();
+        f.location = location(&f.location.path, 1_000 + line, 3);
+        report.findings.push(f);
+    }
+    let (text, v) = parse(&report);
+    let results = run(&v)["results"].as_array().unwrap();
+    assert_eq!(
+        results.len(),
+        report.findings.len() + report.suppressed.len()
+    );
+    for (r, f) in results.iter().zip(&report.findings) {
+        assert_eq!(
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+            json!(f.location.line)
+        );
+    }
+    let prints = fingerprints(&v);
+    let hash = prints[0].split(':').next().unwrap();
+    for (i, p) in prints[first..first + 20_000].iter().enumerate() {
+        assert_eq!(
+            p,
+            &format!("{hash}:{}", i + 2),
+            "the twin numbered {}",
+            i + 2
+        );
+    }
+    // One compact result per line, so that a large log stays greppable.
+    let lines = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("{\"level\""))
+        .count();
+    assert_eq!(lines, results.len());
+}

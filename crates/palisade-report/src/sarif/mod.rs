@@ -14,52 +14,78 @@
 //! What SARIF has no field for (a control's status, its failing objects, the score) is in
 //! the taxa's and the taxonomy's property bags.
 
+mod results;
+
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use palisade_core::exceptions::{Suppressed, Suppression};
-use palisade_core::{ControlStatus, Finding, FrameworkSummary, Report, Rule, Severity};
+use palisade_core::{ControlStatus, FrameworkSummary, Report, Rule, Severity};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use crate::common::{controls_line, object_label};
+use crate::common::controls_line;
 
 const SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 const INFORMATION_URI: &str = env!("CARGO_PKG_REPOSITORY");
-/// The base id relative URIs are resolved against: the checkout root for GitHub.
-const SRCROOT: &str = "%SRCROOT%";
-/// Name of our fingerprint in `partialFingerprints`; versioned so that a change of the
-/// recipe does not match old alerts to new results wrongly.
-const FINGERPRINT_KEY: &str = "palisadeFinding/v1";
 
+/// Writes the log. It is pretty-printed, except the results: one compact result per line,
+/// rendered in parallel, since a large scan has hundreds of thousands.
 pub(crate) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &log(report))?;
-    writeln!(out)
-}
-
-fn log(report: &Report) -> Value {
     let rule_index: HashMap<&str, usize> = report
         .rules
         .iter()
         .enumerate()
         .map(|(i, r)| (r.id, i))
         .collect();
-    let severities = effective_severities(report);
-    let judged = judged_controls(report);
-    let mut fingerprints = Fingerprints::default();
-    let mut results: Vec<Value> = report
-        .findings
-        .iter()
-        .map(|f| result(&rule_index, &mut fingerprints, f))
-        .collect();
-    results.extend(
-        report
-            .suppressed
-            .iter()
-            .map(|s| suppressed_result(&rule_index, &mut fingerprints, s)),
-    );
+    let items = results::items(&report.findings, &report.suppressed);
+    // The run's keys in alphabetical order, as serde_json writes the maps around them.
+    const RUN: &str = "      ";
+    out.write_all(b"{\n")?;
+    pretty_field(out, "  ", "$schema", &SCHEMA, false)?;
+    out.write_all(b"  \"runs\": [\n    {\n")?;
+    pretty_field(out, RUN, "columnKind", &"unicodeCodePoints", false)?;
+    pretty_field(out, RUN, "invocations", &invocations(report), false)?;
+    pretty_field(out, RUN, "properties", &run_properties(report), false)?;
+    if items.is_empty() {
+        out.write_all(b"      \"results\": [],\n")?;
+    } else {
+        out.write_all(b"      \"results\": [\n")?;
+        crate::lines::write_lines(out, b"        ", &items, |buf, item, _: &mut ()| {
+            results::write(buf, item, &rule_index)
+        })?;
+        out.write_all(b"      ],\n")?;
+    }
+    let taxonomies: Vec<Value> = report.frameworks.iter().map(taxonomy).collect();
+    pretty_field(out, RUN, "taxonomies", &taxonomies, false)?;
+    pretty_field(out, RUN, "tool", &tool(report), true)?;
+    out.write_all(b"    }\n  ],\n")?;
+    pretty_field(out, "  ", "version", &"2.1.0", true)?;
+    out.write_all(b"}\n")
+}
 
+/// `indent"name": value` with the value pretty-printed at that depth, then `,` unless
+/// `last`. JSON text holds no raw newline inside a string, so indenting every line after the
+/// first is exact.
+fn pretty_field<T: Serialize>(
+    out: &mut dyn Write,
+    indent: &str,
+    name: &str,
+    value: &T,
+    last: bool,
+) -> io::Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
+    let text = text.replace('\n', &format!("\n{indent}"));
+    writeln!(
+        out,
+        "{indent}\"{name}\": {text}{}",
+        if last { "" } else { "," }
+    )
+}
+
+/// Whether the scan saw everything, and what went wrong where.
+fn invocations(report: &Report) -> Value {
     let notifications: Vec<Value> = report
         .errors
         .iter()
@@ -74,46 +100,44 @@ fn log(report: &Report) -> Value {
             )
         }))
         .collect();
+    json!([{
+        // Inputs that could not be read mean the scan did not see everything.
+        "executionSuccessful": report.errors.is_empty(),
+        "toolExecutionNotifications": notifications,
+    }])
+}
 
+fn run_properties(report: &Report) -> Value {
     json!({
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {
-                "driver": {
-                    "name": "palisade",
-                    "version": report.version,
-                    "semanticVersion": report.version,
-                    "informationUri": INFORMATION_URI,
-                    "rules": report
-                        .rules
-                        .iter()
-                        .map(|r| {
-                            let severity = severities.get(r.id).copied().unwrap_or(r.severity);
-                            let mut descriptor = rule(r, severity);
-                            if let Some(targets) = judged.get(r.id) {
-                                descriptor["relationships"] = json!(targets);
-                            }
-                            descriptor
-                        })
-                        .collect::<Vec<_>>(),
-                }
-            },
-            "invocations": [{
-                // Inputs that could not be read mean the scan did not see everything.
-                "executionSuccessful": report.errors.is_empty(),
-                "toolExecutionNotifications": notifications,
-            }],
-            // Our columns count characters, not UTF-16 code units (SARIF's default).
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-            "taxonomies": report.frameworks.iter().map(taxonomy).collect::<Vec<_>>(),
-            "properties": {
-                "objects": report.stats.objects,
-                "dockerfiles": report.stats.dockerfiles,
-                "inputs": report.stats.inputs,
-            },
-        }]
+        "objects": report.stats.objects,
+        "dockerfiles": report.stats.dockerfiles,
+        "inputs": report.stats.inputs,
+    })
+}
+
+/// The driver, with every rule that ran.
+fn tool(report: &Report) -> Value {
+    let severities = effective_severities(report);
+    let judged = judged_controls(report);
+    json!({
+        "driver": {
+            "name": "palisade",
+            "version": report.version,
+            "semanticVersion": report.version,
+            "informationUri": INFORMATION_URI,
+            "rules": report
+                .rules
+                .iter()
+                .map(|r| {
+                    let severity = severities.get(r.id).copied().unwrap_or(r.severity);
+                    let mut descriptor = rule(r, severity);
+                    if let Some(targets) = judged.get(r.id) {
+                        descriptor["relationships"] = json!(targets);
+                    }
+                    descriptor
+                })
+                .collect::<Vec<_>>(),
+        }
     })
 }
 
@@ -332,75 +356,6 @@ fn pascal_case(title: &str) -> String {
         .collect()
 }
 
-fn result(
-    rule_index: &HashMap<&str, usize>,
-    fingerprints: &mut Fingerprints,
-    f: &Finding,
-) -> Value {
-    // A file can hold many objects: say which one, and which field.
-    let mut message = format!("{}: {}", object_label(&f.object), f.message);
-    if let Some(field) = &f.field {
-        let _ = write!(message, " ({field})");
-    }
-    let mut properties = Map::new();
-    properties.insert("severity".into(), json!(f.severity));
-    properties.insert("object".into(), json!(f.object));
-    if let Some(field) = &f.field {
-        properties.insert("field".into(), json!(field));
-    }
-    if let Some(evidence) = &f.evidence {
-        properties.insert("evidence".into(), json!(evidence));
-    }
-    let mut result = json!({
-        "ruleId": f.rule_id,
-        "level": level(f.severity),
-        "message": { "text": message },
-        "locations": [{
-            "physicalLocation": physical_location(&f.location.path, Some(f.location.line), Some(f.location.col)),
-        }],
-        "partialFingerprints": { FINGERPRINT_KEY: fingerprints.next(f) },
-        "properties": properties,
-    });
-    if let Some(&i) = rule_index.get(&*f.rule_id) {
-        result["ruleIndex"] = json!(i);
-    }
-    result
-}
-
-fn suppressed_result(
-    rule_index: &HashMap<&str, usize>,
-    fingerprints: &mut Fingerprints,
-    s: &Suppressed,
-) -> Value {
-    let mut value = result(rule_index, fingerprints, &s.finding);
-    let suppression = match &s.by {
-        Suppression::Config {
-            location,
-            reason,
-            expires,
-        } => {
-            let mut properties = Map::new();
-            properties.insert("exception".into(), json!(location));
-            if let Some(expires) = expires {
-                properties.insert("expires".into(), json!(expires));
-            }
-            json!({
-                "kind": "external",
-                "status": "accepted",
-                "justification": reason,
-                "properties": properties,
-            })
-        }
-        Suppression::Annotation { reason } => json!({
-            "kind": "inSource",
-            "status": "accepted",
-            "justification": reason,
-        }),
-    };
-    value["suppressions"] = json!([suppression]);
-    value
-}
-
 fn notification(
     level: &str,
     message: &str,
@@ -411,129 +366,13 @@ fn notification(
     json!({
         "level": level,
         "message": { "text": message },
-        "locations": [{ "physicalLocation": physical_location(path, line, col) }],
+        "locations": [{ "physicalLocation": results::physical_location(path, line, col) }],
     })
-}
-
-fn physical_location(path: &str, line: Option<u32>, col: Option<u32>) -> Value {
-    let mut location = json!({ "artifactLocation": artifact_location(path) });
-    if let Some(line) = line {
-        let mut region = json!({ "startLine": line.max(1) });
-        if let Some(col) = col {
-            region["startColumn"] = json!(col.max(1));
-        }
-        location["region"] = region;
-    }
-    location
-}
-
-/// A relative path becomes a relative URI against `%SRCROOT%` (what GitHub wants: the
-/// path from the repository root, with forward slashes); an absolute one a `file:` URI.
-fn artifact_location(path: &str) -> Value {
-    let mut slashed = path.replace('\\', "/");
-    while let Some(rest) = slashed.strip_prefix("./") {
-        slashed = rest.to_string();
-    }
-    let bytes = slashed.as_bytes();
-    let windows_drive =
-        bytes.len() >= 3 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' && bytes[2] == b'/';
-    if slashed.starts_with('/') {
-        json!({ "uri": format!("file://{}", percent_encode(&slashed)) })
-    } else if windows_drive {
-        let (drive, rest) = slashed.split_at(2);
-        json!({ "uri": format!("file:///{drive}{}", percent_encode(rest)) })
-    } else {
-        json!({ "uri": percent_encode(&slashed), "uriBaseId": SRCROOT })
-    }
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters and `/`. `:` is encoded
-/// too, so that `a:b.yaml` cannot read as a URI with scheme `a`.
-fn percent_encode(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
-
-/// Fingerprints that survive edits that move lines: a hash of the rule, the object (kind,
-/// namespace, name; not apiVersion, so `v1beta1` -> `v1` keeps the alert) and the field,
-/// plus an occurrence number for findings that share all of those. Findings on something
-/// other than a Kubernetes object (a Dockerfile stage: no apiVersion) add the file's path,
-/// since stage names repeat from one Dockerfile to the next.
-#[derive(Default)]
-struct Fingerprints {
-    seen: HashMap<u128, usize>,
-}
-
-impl Fingerprints {
-    fn next(&mut self, f: &Finding) -> String {
-        let parts: [&str; 5] = [
-            &f.rule_id,
-            &f.object.kind,
-            f.object.namespace.as_deref().unwrap_or(""),
-            &f.object.name,
-            f.field.as_deref().unwrap_or(""),
-        ];
-        let hash = if f.object.api_version.is_empty() {
-            fnv1a_128(&[&parts[..], &[&*f.location.path]].concat())
-        } else {
-            fnv1a_128(&parts)
-        };
-        let n = self.seen.entry(hash).or_insert(0);
-        *n += 1;
-        format!("{hash:032x}:{n}")
-    }
-}
-
-/// FNV-1a (128-bit) over length-prefixed parts: tiny, and fixed forever, unlike std's
-/// hasher, which may change between Rust releases.
-fn fnv1a_128(parts: &[&str]) -> u128 {
-    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
-    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
-    let mut hash = OFFSET;
-    for part in parts {
-        let len = u64::try_from(part.len()).unwrap_or(u64::MAX);
-        for b in len.to_le_bytes().iter().chain(part.as_bytes()) {
-            hash ^= u128::from(*b);
-            hash = hash.wrapping_mul(PRIME);
-        }
-    }
-    hash
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn uris_are_relative_slashed_and_encoded() {
-        assert_eq!(
-            artifact_location("./deploy/my app/ü.yaml"),
-            json!({ "uri": "deploy/my%20app/%C3%BC.yaml", "uriBaseId": "%SRCROOT%" })
-        );
-        assert_eq!(
-            artifact_location("k8s\\web#1.yaml"),
-            json!({ "uri": "k8s/web%231.yaml", "uriBaseId": "%SRCROOT%" })
-        );
-        assert_eq!(
-            artifact_location("a:b.yaml"),
-            json!({ "uri": "a%3Ab.yaml", "uriBaseId": "%SRCROOT%" })
-        );
-        assert_eq!(
-            artifact_location("/srv/k 8s/x.yaml"),
-            json!({ "uri": "file:///srv/k%208s/x.yaml" })
-        );
-        assert_eq!(
-            artifact_location("C:\\k8s\\x.yaml"),
-            json!({ "uri": "file:///C:/k8s/x.yaml" })
-        );
-    }
 
     #[test]
     fn tags_keep_security_and_stop_at_ten() {
@@ -555,19 +394,5 @@ mod tests {
             "PodSharesAHostNamespace"
         );
         assert_eq!(pascal_case("Image uses :latest"), "ImageUsesLatest");
-    }
-
-    #[test]
-    fn fnv_matches_an_independent_implementation() {
-        // Expected values computed with a separate Python FNV-1a 128 over the same
-        // length-prefixed bytes: fingerprints must never change by accident.
-        assert_eq!(fnv1a_128(&[]), 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d);
-        assert_eq!(fnv1a_128(&["a"]), 0x426d56754e03ad9adb79f299c730f21f);
-        assert_eq!(
-            fnv1a_128(&["PAL-POD-002", "Deployment", "prod", "web", "spec.x"]),
-            0x6763d4531f3097559b9cc3e3c844e8ea
-        );
-        // Length prefixes keep ("ab", "c") and ("a", "bc") apart.
-        assert_ne!(fnv1a_128(&["ab", "c"]), fnv1a_128(&["a", "bc"]));
     }
 }
