@@ -19,9 +19,14 @@ use palisade_core::{
     Rule,
 };
 
+use rayon::prelude::*;
+
 use crate::common::{controls_line, object_label, rules_by_id};
 
 type Rules<'a> = HashMap<&'a str, &'static Rule>;
+
+/// Files whose suites are rendered in parallel before they are written.
+const SUITES_PER_BATCH: usize = 64;
 
 /// What goes in one file's suite.
 #[derive(Default)]
@@ -83,31 +88,26 @@ pub(crate) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         );
         suite_close(&mut xml, &summary);
     }
-    for (id, (path, suite)) in suites.iter().enumerate() {
-        let counts = [
-            suite.errors.len() + suite.findings.len() + suite.suppressed.len(),
-            suite.findings.len(),
-            suite.errors.len(),
-            suite.suppressed.len(),
-        ];
-        let id = if has_cases { id } else { id + 1 };
-        let name = if path.is_empty() { "-" } else { path };
-        suite_open(&mut xml, name, id, counts, &timestamp, report.version);
-        for e in &suite.errors {
-            load_error_case(&mut xml, name, e);
+    out.write_all(xml.as_bytes())?;
+    // Each file's suite is rendered on its own, in parallel (a large scan has hundreds of
+    // thousands of findings), a batch of files at a time, so that the document is never
+    // held whole.
+    let suites: Vec<(&str, Suite<'_>)> = suites.into_iter().collect();
+    let first = usize::from(!has_cases);
+    for (b, batch) in suites.chunks(SUITES_PER_BATCH).enumerate() {
+        let rendered: Vec<String> = batch
+            .par_iter()
+            .enumerate()
+            .map(|(i, (path, suite))| {
+                let id = first + b * SUITES_PER_BATCH + i;
+                file_suite(path, suite, id, &rules, &timestamp, report.version)
+            })
+            .collect();
+        for part in &rendered {
+            out.write_all(part.as_bytes())?;
         }
-        for f in &suite.findings {
-            finding_case(&mut xml, &rules, name, f, None);
-        }
-        for s in &suite.suppressed {
-            finding_case(&mut xml, &rules, name, &s.finding, Some(&s.by));
-        }
-        let mut notes = String::new();
-        for n in &suite.notes {
-            let _ = writeln!(notes, "note: {n}");
-        }
-        suite_close(&mut xml, &notes);
     }
+    let mut xml = String::new();
     let first_id = suites.len() + usize::from(!has_cases);
     for (i, framework) in report.frameworks.iter().enumerate() {
         framework_suite(
@@ -120,6 +120,42 @@ pub(crate) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     xml.push_str("</testsuites>\n");
     out.write_all(xml.as_bytes())
+}
+
+/// The suite of one file: its load errors, findings and suppressed findings, and its notes
+/// as the suite's output.
+fn file_suite(
+    path: &str,
+    suite: &Suite<'_>,
+    id: usize,
+    rules: &Rules<'_>,
+    timestamp: &str,
+    version: &str,
+) -> String {
+    let mut xml = String::new();
+    let counts = [
+        suite.errors.len() + suite.findings.len() + suite.suppressed.len(),
+        suite.findings.len(),
+        suite.errors.len(),
+        suite.suppressed.len(),
+    ];
+    let name = if path.is_empty() { "-" } else { path };
+    suite_open(&mut xml, name, id, counts, timestamp, version);
+    for e in &suite.errors {
+        load_error_case(&mut xml, name, e);
+    }
+    for f in &suite.findings {
+        finding_case(&mut xml, rules, name, f, None);
+    }
+    for s in &suite.suppressed {
+        finding_case(&mut xml, rules, name, &s.finding, Some(&s.by));
+    }
+    let mut notes = String::new();
+    for n in &suite.notes {
+        let _ = writeln!(notes, "note: {n}");
+    }
+    suite_close(&mut xml, &notes);
+    xml
 }
 
 /// A framework's suite: one case per control.
@@ -358,25 +394,72 @@ fn attr(s: &str) -> String {
     escape(s, true)
 }
 
-fn escape(s: &str, attribute: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' if attribute => out.push_str("&quot;"),
-            '\'' if attribute => out.push_str("&apos;"),
-            '\n' if attribute => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' if attribute => out.push_str("&#9;"),
-            '\n' | '\t' => out.push(c),
-            c if (c < '\u{20}') || c == '\u{fffe}' || c == '\u{ffff}' => {
-                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-            }
-            c => out.push(c),
-        }
+/// Bytes that may start a character to escape, in element text (`[0]`) and in attribute
+/// values (`[1]`): `&`, `<`, `>`, C0 controls (in text, not newline and tab), `"`, `'` (in
+/// attributes), and 0xEF, the first byte of U+FFFE and U+FFFF.
+const SPECIAL: [[bool; 256]; 2] = [special_bytes(false), special_bytes(true)];
+
+const fn special_bytes(attribute: bool) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = attribute || (b != b'\n' as usize && b != b'\t' as usize);
+        b += 1;
     }
+    table[b'&' as usize] = true;
+    table[b'<' as usize] = true;
+    table[b'>' as usize] = true;
+    table[b'"' as usize] = attribute;
+    table[b'\'' as usize] = attribute;
+    table[0xef] = true;
+    table
+}
+
+fn escape(s: &str, attribute: bool) -> String {
+    let special = &SPECIAL[usize::from(attribute)];
+    let mut out = String::with_capacity(s.len());
+    // Runs of characters that stand as they are are copied whole: most text has none to
+    // escape, and a large report holds hundreds of megabytes of it. The scan is over bytes,
+    // and stops only at the first byte of a character (every byte in `SPECIAL` is one).
+    let bytes = s.as_bytes();
+    let mut plain = 0;
+    let mut i = 0;
+    while let Some(found) = bytes
+        .get(i..)
+        .and_then(|rest| rest.iter().position(|&b| special[usize::from(b)]))
+    {
+        let at = i + found;
+        // `None`: a character XML cannot hold, written as a visible escape.
+        let (replacement, len) = match bytes.get(at..).unwrap_or_default() {
+            [b'&', ..] => (Some("&amp;"), 1),
+            [b'<', ..] => (Some("&lt;"), 1),
+            [b'>', ..] => (Some("&gt;"), 1),
+            [b'"', ..] => (Some("&quot;"), 1),
+            [b'\'', ..] => (Some("&apos;"), 1),
+            [b'\n', ..] => (Some("&#10;"), 1),
+            [b'\r', ..] => (Some("&#13;"), 1),
+            [b'\t', ..] => (Some("&#9;"), 1),
+            [0xef, 0xbf, 0xbe | 0xbf, ..] => (None, 3),
+            [0xef, ..] => {
+                // Another character of the same first byte: it stands.
+                i = at + 1;
+                continue;
+            }
+            _ => (None, 1),
+        };
+        out.push_str(s.get(plain..at).unwrap_or_default());
+        match replacement {
+            Some(r) => out.push_str(r),
+            None => {
+                for c in s.get(at..at + len).unwrap_or_default().chars() {
+                    let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+                }
+            }
+        }
+        plain = at + len;
+        i = plain;
+    }
+    out.push_str(s.get(plain..).unwrap_or_default());
     out
 }
 
@@ -395,6 +478,76 @@ mod tests {
             "&quot;q&quot; &apos;a&apos;&#10;&#9;"
         );
         assert_eq!(text("ünï 名"), "ünï 名");
+        // U+FFFE and U+FFFF escaped, their UTF-8 neighbours (U+FFFD, U+EFBF) kept.
+        assert_eq!(
+            text("a\u{fffe}b\u{fffd}\u{efbf}"),
+            "a\\u{fffe}b\u{fffd}\u{efbf}"
+        );
+    }
+
+    /// The escaping character by character, as the XML rules read: the reference the fast
+    /// byte scan is held to.
+    fn escape_by_char(s: &str, attribute: bool) -> String {
+        let mut out = String::new();
+        for c in s.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' if attribute => out.push_str("&quot;"),
+                '\'' if attribute => out.push_str("&apos;"),
+                '\n' if attribute => out.push_str("&#10;"),
+                '\r' => out.push_str("&#13;"),
+                '\t' if attribute => out.push_str("&#9;"),
+                '\n' | '\t' => out.push(c),
+                c if c < '\u{20}' || c == '\u{fffe}' || c == '\u{ffff}' => {
+                    let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+                }
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_byte_scan_escapes_as_the_characters_read() {
+        let alphabet = [
+            'a',
+            '&',
+            '<',
+            '>',
+            '"',
+            '\'',
+            '\n',
+            '\r',
+            '\t',
+            '\u{0}',
+            '\u{1f}',
+            '\u{7f}',
+            'é',
+            '名',
+            '\u{fffd}',
+            '\u{fffe}',
+            '\u{ffff}',
+            '\u{efbf}',
+            '\u{10000}',
+        ];
+        // Every string of up to three characters of the alphabet, in both modes.
+        let mut strings = vec![String::new()];
+        for _ in 0..3 {
+            let longer: Vec<String> = strings
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            strings.extend(longer);
+        }
+        strings.sort();
+        strings.dedup();
+        for s in &strings {
+            for attribute in [false, true] {
+                assert_eq!(escape(s, attribute), escape_by_char(s, attribute), "{s:?}");
+            }
+        }
     }
 
     #[test]

@@ -266,3 +266,40 @@ fn a_clean_scan_with_a_framework_keeps_its_passing_case() {
     // The "scan" suite (0), the file with only a note (1), then the frameworks.
     assert_eq!(ids, ["0", "1", "2", "3"]);
 }
+
+#[test]
+fn many_files_keep_their_order_and_numbering() {
+    // More files than one parallel batch of suites (64): their suites stay in path order,
+    // numbered on, each with its own findings.
+    let mut report = fixture::report();
+    let template = report.findings[0].clone();
+    for n in 0..200 {
+        let mut f = template.clone();
+        f.location = fixture::location(&format!("many/f{n:03}.yaml"), n + 1, 1);
+        report.findings.push(f);
+    }
+    let text = xml(&report);
+    let doc = Document::parse(&text).unwrap();
+    let suites = suites(&doc);
+    let ids: Vec<usize> = suites
+        .iter()
+        .map(|s| s.attribute("id").unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(ids, (0..suites.len()).collect::<Vec<_>>());
+    let many: Vec<Node> = suites
+        .iter()
+        .copied()
+        .filter(|s| s.attribute("name").unwrap().starts_with("many/"))
+        .collect();
+    assert_eq!(many.len(), 200);
+    for (n, suite) in many.iter().enumerate() {
+        assert_eq!(
+            suite.attribute("name"),
+            Some(format!("many/f{n:03}.yaml").as_str())
+        );
+        assert_eq!(cases(*suite).len(), 1);
+    }
+    if let Err(e) = validators::junit(&text) {
+        panic!("not valid JUnit:\n{e}");
+    }
+}
