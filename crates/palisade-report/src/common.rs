@@ -43,6 +43,11 @@ pub(crate) fn controls_line(controls: &Controls) -> String {
 /// text read differently from how it is stored) are shown as `\u{..}` escapes; newlines and
 /// tabs as `\n` and `\t`, so that one finding stays one line.
 pub(crate) fn terminal_safe(text: &str) -> String {
+    // Printable ASCII, which most text is, stands as it is; checking bytes is much cheaper
+    // than decoding characters, and a large table holds hundreds of thousands of lines.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return text.to_string();
+    }
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -75,6 +80,8 @@ mod tests {
         assert_eq!(terminal_safe("abc\u{202e}def"), "abc\\u{202e}def");
         assert_eq!(terminal_safe("\u{9b}"), "\\u{9b}");
         assert_eq!(terminal_safe("ünïcödé 名前"), "ünïcödé 名前");
+        assert_eq!(terminal_safe("plain ~text"), "plain ~text");
+        assert_eq!(terminal_safe("del\u{7f}"), "del\\u{7f}");
     }
 
     #[test]
