@@ -8,15 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OBJECTS="${1:-50000}"
 RUNS="${2:-5}"
-CORPUS="target/bench-corpus-$OBJECTS"
-BIN="${BIN:-target/release/palisade}"
-if [[ ! -d "$CORPUS" ]]; then
-    python3 bench/gen-corpus.py "$CORPUS" "$OBJECTS" 100 1 >&2
-fi
-[[ -n "${NO_BUILD:-}" ]] || cargo build --release -q
-if [[ ! -x /usr/bin/time ]]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
-fi
+# shellcheck source=bench/corpus-setup.sh
+source bench/corpus-setup.sh
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 median() { sort -g | awk '{a[NR]=$1} END{print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}'; }
