@@ -114,8 +114,8 @@ struct LocationOut {
 }
 
 #[derive(Serialize)]
-pub(super) struct Text {
-    pub(super) text: String,
+struct Text {
+    text: String,
 }
 
 #[derive(Serialize)]
