@@ -64,7 +64,7 @@ pub(crate) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let timestamp = timestamp(SystemTime::now());
     let rules = rules_by_id(report);
 
-    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
+    let mut head = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
     let has_cases = suites
         .values()
         .any(|s| !(s.errors.is_empty() && s.findings.is_empty() && s.suppressed.is_empty()));
@@ -75,7 +75,7 @@ pub(crate) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             report.stats.objects, report.stats.inputs
         );
         suite_open(
-            &mut xml,
+            &mut head,
             "palisade",
             0,
             [1, 0, 0, 0],
@@ -83,12 +83,12 @@ pub(crate) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             report.version,
         );
         let _ = writeln!(
-            xml,
+            head,
             "    <testcase name=\"scan\" classname=\"palisade\" time=\"0\"/>"
         );
-        suite_close(&mut xml, &summary);
+        suite_close(&mut head, &summary);
     }
-    out.write_all(xml.as_bytes())?;
+    out.write_all(head.as_bytes())?;
     // Each file's suite is rendered on its own, in parallel (a large scan has hundreds of
     // thousands of findings), a batch of files at a time, so that the document is never
     // held whole.
@@ -107,19 +107,19 @@ pub(crate) fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             out.write_all(part.as_bytes())?;
         }
     }
-    let mut xml = String::new();
+    let mut tail = String::new();
     let first_id = suites.len() + usize::from(!has_cases);
     for (i, framework) in report.frameworks.iter().enumerate() {
         framework_suite(
-            &mut xml,
+            &mut tail,
             framework,
             first_id + i,
             &timestamp,
             report.version,
         );
     }
-    xml.push_str("</testsuites>\n");
-    out.write_all(xml.as_bytes())
+    tail.push_str("</testsuites>\n");
+    out.write_all(tail.as_bytes())
 }
 
 /// The suite of one file: its load errors, findings and suppressed findings, and its notes

@@ -214,7 +214,7 @@ pub(super) fn physical_location(
     }
 }
 
-#[derive(Debug, PartialEq, Serialize)]
+#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ArtifactLocation {
     uri: String,
