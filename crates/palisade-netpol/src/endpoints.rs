@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use foldhash::{HashMap, HashMapExt, HashSet};
-use palisade_core::yaml::Node;
+use palisade_core::yaml::{Node, Text};
 use palisade_core::{Location, Object, ObjectRef, Workload};
 use rayon::prelude::*;
 
@@ -54,7 +54,7 @@ pub struct Pods {
     /// The object (for grouped Pods, their controller as named by `ownerReferences`).
     pub object: Arc<ObjectRef>,
     /// Namespace (`default` when the manifest leaves it out).
-    pub namespace: String,
+    pub namespace: Text,
     /// Pod labels (the pod template's for controllers).
     pub labels: LabelMap,
     /// Ports of the regular containers (`podutil.FindPort` and np-guard's
@@ -64,7 +64,7 @@ pub struct Pods {
     pub location: Location,
     /// The pods' service account (`serviceAccountName`, `default` when unset), which
     /// Calico's `serviceAccountSelector` and `serviceAccounts` match.
-    pub service_account: String,
+    pub service_account: Text,
     /// The object's own `palisade.dev/data-class` label (the data-class rule reads the pod
     /// template's first): read with the rest, so that the rule need not go back to the
     /// object's tree. `None` for grouped Pods, whose controller is not in the input.
@@ -97,12 +97,7 @@ pub(crate) fn labels_of(node: Option<&Node>) -> LabelMap {
     node.map(Node::entries)
         .unwrap_or_default()
         .iter()
-        .filter_map(|e| {
-            Some((
-                e.key.scalar_text()?.to_string(),
-                e.value.scalar_text()?.to_string(),
-            ))
-        })
+        .filter_map(|e| Some((e.key.scalar_text()?, e.value.scalar_text()?)))
         .collect()
 }
 
@@ -140,13 +135,13 @@ fn container_ports(w: &Workload) -> Vec<ContainerPort> {
 
 /// `serviceAccountName` (or its deprecated alias `serviceAccount`), `default` when unset,
 /// as the ServiceAccount admission plugin sets it.
-fn service_account(w: &Workload) -> String {
+fn service_account(w: &Workload) -> Text {
     ["serviceAccountName", "serviceAccount"]
         .iter()
         .find_map(|k| w.spec.get(k).and_then(Node::as_str))
         .filter(|s| !s.is_empty())
         .unwrap_or("default")
-        .to_string()
+        .into()
 }
 
 /// The controller named in `ownerReferences` (`controller: true`).
@@ -219,7 +214,7 @@ pub fn collect(objects: &[Object]) -> Vec<Pods> {
 pub(crate) fn pods_of(obj: &Object, w: &Workload) -> Pods {
     Pods {
         object: Arc::clone(&obj.id),
-        namespace: namespace_of(obj),
+        namespace: namespace_of(obj).into(),
         labels: labels_of(w.pod_metadata.and_then(|m| m.get("labels"))),
         ports: container_ports(w),
         location: obj.location(),
@@ -237,13 +232,16 @@ pub(crate) fn collect_read(objects: &[Object], read: Vec<(usize, WorkloadRead)>)
         .collect();
     // Which workloads are in the input, by namespace, kind and name: asked only of those that
     // name a controller (most name none, and then nothing is built).
-    let present: HashSet<(String, &str, &str)> =
+    let present: HashSet<(Text, &str, &str)> =
         if workloads.iter().any(|(_, w)| w.controller.is_some()) {
             workloads
                 .iter()
                 .map(|(o, w)| {
-                    let namespace = w.pods.namespace.clone();
-                    (namespace, o.id.kind.as_str(), o.id.name.as_str())
+                    (
+                        w.pods.namespace.clone(),
+                        o.id.kind.as_str(),
+                        o.id.name.as_str(),
+                    )
                 })
                 .collect()
         } else {
@@ -257,12 +255,11 @@ pub(crate) fn collect_read(objects: &[Object], read: Vec<(usize, WorkloadRead)>)
             out.push(pods);
             continue;
         };
-        let namespace = pods.namespace.clone();
-        if present.contains(&(namespace.clone(), c.kind.as_str(), c.name.as_str())) {
+        if present.contains(&(pods.namespace.clone(), c.kind.as_str(), c.name.as_str())) {
             continue;
         }
         if obj.is("Pod") {
-            let key = (namespace, c.kind, c.name);
+            let key = (pods.namespace.to_string(), c.kind, c.name);
             owner_api.insert(key.clone(), c.api_version);
             groups.entry(key).or_default().push(pods);
         } else {
@@ -294,11 +291,45 @@ pub(crate) fn collect_read(objects: &[Object], read: Vec<(usize, WorkloadRead)>)
             ..first
         });
     }
-    // Last wins: reversed, the stable sort puts the last definition first among equals.
-    out.reverse();
-    out.sort_by(|a, b| (&a.namespace, a.name(), a.kind()).cmp(&(&b.namespace, b.name(), b.kind())));
-    out.dedup_by(|b, a| a.namespace == b.namespace && a.name() == b.name() && a.kind() == b.kind());
-    out
+    sorted_last_wins(out)
+}
+
+/// The endpoints sorted by namespace, name and kind, the last of each (namespace, name,
+/// kind) kept. The order is found on a compact key per endpoint (its namespace's rank among
+/// the few namespaces, so that most comparisons are of two integers) and each endpoint is
+/// moved once: sorting the endpoints themselves moved every one (a few hundred bytes) many
+/// times and compared namespaces byte by byte.
+fn sorted_last_wins(pods: Vec<Pods>) -> Vec<Pods> {
+    let mut names: Vec<&str> = pods
+        .iter()
+        .map(|p| p.namespace.as_str())
+        .collect::<HashSet<&str>>()
+        .into_iter()
+        .collect();
+    names.sort_unstable();
+    let rank: HashMap<&str, usize> = names.iter().enumerate().map(|(r, n)| (*n, r)).collect();
+    let mut keys: Vec<(usize, &str, &str, usize)> = pods
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let ns = rank.get(p.namespace.as_str()).copied().unwrap_or(0);
+            (ns, p.name(), p.kind(), i)
+        })
+        .collect();
+    // Later definitions first among equals, so that the first of a run is the one kept.
+    keys.sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)).then(b.3.cmp(&a.3)));
+    let mut kept: Vec<usize> = Vec::with_capacity(keys.len());
+    let mut last = None;
+    for (ns, name, kind, i) in keys {
+        if last != Some((ns, name, kind)) {
+            kept.push(i);
+            last = Some((ns, name, kind));
+        }
+    }
+    let mut slots: Vec<Option<Pods>> = pods.into_iter().map(Some).collect();
+    kept.into_iter()
+        .filter_map(|i| slots.get_mut(i).and_then(Option::take))
+        .collect()
 }
 
 /// Namespaces: every declared Namespace object (the last definition of a name counts), and
@@ -324,14 +355,91 @@ pub fn namespaces<'a>(objects: &[Object], used: impl Iterator<Item = &'a str>) -
             },
         );
     }
+    // The endpoints and the policies come sorted by namespace: a name like the one before
+    // is known already, and a known one needs no owned key to be looked up.
+    let mut previous = None;
     for name in used {
-        by_name
-            .entry(name.to_string())
-            .or_insert_with(|| Namespace {
+        if previous == Some(name) || by_name.contains_key(name) {
+            previous = Some(name);
+            continue;
+        }
+        previous = Some(name);
+        by_name.insert(
+            name.to_string(),
+            Namespace {
                 name: name.to_string(),
                 labels: LabelMap::from([(NAMESPACE_NAME_LABEL.to_string(), name.to_string())]),
                 declared: None,
-            });
+            },
+        );
     }
     by_name.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pods(namespace: &str, kind: &str, name: &str, line: u32) -> Pods {
+        Pods {
+            object: Arc::new(ObjectRef {
+                api_version: "apps/v1".into(),
+                kind: kind.into(),
+                namespace: Some(namespace.into()),
+                name: name.into(),
+            }),
+            namespace: namespace.into(),
+            labels: LabelMap::new(),
+            ports: Vec::new(),
+            location: Location {
+                path: "t.yaml".into(),
+                line,
+                col: 1,
+            },
+            service_account: "default".into(),
+            own_data_class: None,
+        }
+    }
+
+    /// The order and the definitions kept are those of the stable sort of the reversed list
+    /// (what the endpoints were sorted with before), over lists with many repeats.
+    #[test]
+    fn keeps_the_last_definition_in_key_order() {
+        let mut seed = 7u32;
+        for len in [0, 1, 2, 3, 10, 64, 300] {
+            let list: Vec<Pods> = (0..len)
+                .map(|line| {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    let pick = |n: u32, s: u32| format!("{}", (s >> n) % 3);
+                    let kind = if (seed >> 20) % 2 == 0 {
+                        "Deployment"
+                    } else {
+                        "Job"
+                    };
+                    pods(&pick(8, seed), kind, &pick(14, seed), line)
+                })
+                .collect();
+            let mut expected = list.clone();
+            expected.reverse();
+            expected.sort_by(|a, b| {
+                (&a.namespace, a.name(), a.kind()).cmp(&(&b.namespace, b.name(), b.kind()))
+            });
+            expected.dedup_by(|b, a| {
+                a.namespace == b.namespace && a.name() == b.name() && a.kind() == b.kind()
+            });
+            let lines = |v: &[Pods]| v.iter().map(|p| p.location.line).collect::<Vec<_>>();
+            assert_eq!(lines(&sorted_last_wins(list)), lines(&expected), "{len}");
+        }
+    }
+
+    /// A namespace named by many endpoints in a row, or again after others, is listed once.
+    #[test]
+    fn namespaces_are_listed_once() {
+        let used = ["a", "a", "b", "a", "c", "c", "b"];
+        let names: Vec<String> = namespaces(&[], used.into_iter())
+            .into_iter()
+            .map(|n| n.name)
+            .collect();
+        assert_eq!(names, ["a", "b", "c"]);
+    }
 }

@@ -46,7 +46,7 @@ pub(crate) fn slot(direction: Direction) -> usize {
 }
 
 fn matches(sel: &LabelSelector, labels: &crate::LabelMap) -> bool {
-    sel.matches(|k| labels.get(k).map(String::as_str))
+    sel.matches(|k| labels.get(k))
 }
 
 struct Lookup<'a> {

@@ -8,10 +8,14 @@
 
 use std::collections::BTreeMap;
 
-/// Labels in key order, each key once.
+use palisade_core::yaml::Text;
+
+/// Labels in key order, each key once. Keys and values are kept inline when short (most
+/// are): a large inventory holds hundreds of thousands of them, and one allocation each was
+/// a good part of reading the workloads and of freeing the model.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LabelMap {
-    entries: Vec<(String, String)>,
+    entries: Vec<(Text, Text)>,
 }
 
 impl LabelMap {
@@ -21,17 +25,18 @@ impl LabelMap {
     }
 
     /// The value of `key`.
-    pub fn get(&self, key: &str) -> Option<&String> {
+    pub fn get(&self, key: &str) -> Option<&str> {
         self.entries
             .binary_search_by(|(k, _)| k.as_str().cmp(key))
             .ok()
             .and_then(|i| self.entries.get(i))
-            .map(|(_, v)| v)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Sets `key` to `value`, replacing its value if it was set; returns the old value.
-    pub fn insert(&mut self, key: String, value: String) -> Option<String> {
-        match self.entries.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
+    pub fn insert(&mut self, key: impl Into<Text>, value: impl Into<Text>) -> Option<Text> {
+        let (key, value) = (key.into(), value.into());
+        match self.entries.binary_search_by(|(k, _)| k.cmp(&key)) {
             Ok(i) => self
                 .entries
                 .get_mut(i)
@@ -44,8 +49,8 @@ impl LabelMap {
     }
 
     /// The pairs in key order.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&String, &String)> + ExactSizeIterator {
-        self.entries.iter().map(|(k, v)| (k, v))
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, &str)> + ExactSizeIterator {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     /// How many labels.
@@ -60,14 +65,19 @@ impl LabelMap {
 
     /// The same labels as a `BTreeMap` (for outputs that keep one).
     pub fn to_btree_map(&self) -> BTreeMap<String, String> {
-        self.entries.iter().cloned().collect()
+        self.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 }
 
 /// Collects pairs as a `BTreeMap` would: in key order, the last value of a repeated key.
-impl FromIterator<(String, String)> for LabelMap {
-    fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> LabelMap {
-        let mut entries: Vec<(String, String)> = pairs.into_iter().collect();
+impl<K: Into<Text>, V: Into<Text>> FromIterator<(K, V)> for LabelMap {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(pairs: I) -> LabelMap {
+        let mut entries: Vec<(Text, Text)> = pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
         // Stable: of equal keys the last given stays last. `dedup_by` keeps the first of a
         // run, so each later pair hands its value to the kept one before going.
         entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -82,21 +92,21 @@ impl FromIterator<(String, String)> for LabelMap {
     }
 }
 
-impl<const N: usize> From<[(String, String); N]> for LabelMap {
-    fn from(pairs: [(String, String); N]) -> LabelMap {
+impl<K: Into<Text>, V: Into<Text>, const N: usize> From<[(K, V); N]> for LabelMap {
+    fn from(pairs: [(K, V); N]) -> LabelMap {
         pairs.into_iter().collect()
     }
 }
 
 impl<'a> IntoIterator for &'a LabelMap {
-    type Item = (&'a String, &'a String);
+    type Item = (&'a str, &'a str);
     type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (String, String)>,
-        fn(&'a (String, String)) -> (&'a String, &'a String),
+        std::slice::Iter<'a, (Text, Text)>,
+        fn(&'a (Text, Text)) -> (&'a str, &'a str),
     >;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.entries.iter().map(|(k, v)| (k, v))
+        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 }
 
@@ -132,13 +142,19 @@ mod tests {
             let labels: LabelMap = pairs(case).into_iter().collect();
             assert_eq!(
                 labels.iter().collect::<Vec<_>>(),
-                map.iter().collect::<Vec<_>>(),
+                map.iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect::<Vec<_>>(),
                 "{case:?}"
             );
             assert_eq!(labels.len(), map.len());
             assert_eq!(labels.is_empty(), map.is_empty());
             for key in ["app", "tier", "b", "x", "z", "w", "missing", ""] {
-                assert_eq!(labels.get(key), map.get(key), "{case:?} {key}");
+                assert_eq!(
+                    labels.get(key),
+                    map.get(key).map(String::as_str),
+                    "{case:?} {key}"
+                );
             }
             assert_eq!(labels.to_btree_map(), map);
         }
@@ -147,13 +163,10 @@ mod tests {
     #[test]
     fn insert_replaces_or_adds_in_order() {
         let mut labels: LabelMap = pairs(&[("b", "1"), ("d", "2")]).into_iter().collect();
-        assert_eq!(labels.insert("c".into(), "3".into()), None);
-        assert_eq!(labels.insert("b".into(), "4".into()), Some("1".to_string()));
-        assert_eq!(labels.insert("a".into(), "5".into()), None);
-        let got: Vec<(&str, &str)> = labels
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        assert_eq!(labels.insert("c", "3"), None);
+        assert_eq!(labels.insert("b", "4"), Some("1".into()));
+        assert_eq!(labels.insert("a", "5"), None);
+        let got: Vec<(&str, &str)> = labels.iter().collect();
         assert_eq!(got, [("a", "5"), ("b", "4"), ("c", "3"), ("d", "2")]);
         assert_eq!(labels.len(), 4);
     }

@@ -261,7 +261,7 @@ pub fn picture(model: &Model, m: &Matrix, options: &PictureOptions) -> Picture {
                 Endpoint::Pods(p) => {
                     node.name = p.name().to_string();
                     node.kind = p.kind().to_string();
-                    node.namespace = Some(p.namespace.clone());
+                    node.namespace = Some(p.namespace.to_string());
                     node.labels = p.labels.to_btree_map();
                     node.ports = p
                         .ports

@@ -31,9 +31,9 @@ impl<'a> PodIndex<'a> {
             ns.all.push(i);
             for (k, v) in &p.labels {
                 ns.by_label
-                    .entry(k.as_str())
+                    .entry(k)
                     .or_default()
-                    .entry(v.as_str())
+                    .entry(v)
                     .or_default()
                     .push(i);
             }
@@ -165,15 +165,12 @@ mod tests {
             let sel = LabelSelector { requirements };
             for ns in ["a", "b", "c"] {
                 let brute: Vec<usize> = (0..all.len())
-                    .filter(|&i| {
-                        all[i].namespace == ns
-                            && sel.matches(|k| all[i].labels.get(k).map(String::as_str))
-                    })
+                    .filter(|&i| all[i].namespace == ns && sel.matches(|k| all[i].labels.get(k)))
                     .collect();
                 let indexed: Vec<usize> = index
                     .candidates(ns, &sel)
                     .into_iter()
-                    .filter(|&i| sel.matches(|k| all[i].labels.get(k).map(String::as_str)))
+                    .filter(|&i| sel.matches(|k| all[i].labels.get(k)))
                     .collect();
                 assert_eq!(indexed, brute, "{sel:?} in {ns}");
             }

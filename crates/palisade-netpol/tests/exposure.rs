@@ -268,7 +268,7 @@ fn reachers_agree_with_the_matrix() {
                 let namespaces: std::collections::BTreeSet<String> = expected
                     .iter()
                     .filter_map(|&e| model.endpoint(e).unwrap().as_pods())
-                    .map(|p| p.namespace.clone())
+                    .map(|p| p.namespace.to_string())
                     .collect();
                 assert_eq!(summary.external, external);
                 assert_eq!(

@@ -169,10 +169,9 @@ impl<'o> GatewayApi<'o> {
                         else {
                             return false;
                         };
-                        namespaces.iter().any(|n| {
-                            n.name == route_ns
-                                && sel.matches(|k| n.labels.get(k).map(String::as_str))
-                        })
+                        namespaces
+                            .iter()
+                            .any(|n| n.name == route_ns && sel.matches(|k| n.labels.get(k)))
                     }
                     _ => gateway.0 == route_ns,
                 }
@@ -306,7 +305,7 @@ pub(crate) fn is_controller(pods: &Pods) -> bool {
     let named = ["app.kubernetes.io/name", "app"].iter().any(|k| {
         pods.labels
             .get(k)
-            .is_some_and(|v| CONTROLLER_NAMES.contains(&v.as_str()))
+            .is_some_and(|v| CONTROLLER_NAMES.contains(&v))
     });
     named || CONTROLLER_NAMES.contains(&pods.namespace.as_str())
 }

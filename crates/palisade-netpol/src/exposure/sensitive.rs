@@ -63,8 +63,7 @@ const API_SERVER_ON_443: SensitivePort = sp(443, "Kubernetes API server", PortCl
 /// Does this workload look like a Kubernetes API server (`component: kube-apiserver`, the
 /// label kubeadm's static pods carry, or a name saying so)?
 fn is_api_server(pods: &Pods) -> bool {
-    pods.labels.get("component").map(String::as_str) == Some("kube-apiserver")
-        || pods.name().contains("apiserver")
+    pods.labels.get("component") == Some("kube-apiserver") || pods.name().contains("apiserver")
 }
 
 /// The sensitive port a container port is, if any. Only TCP ports count: every service in

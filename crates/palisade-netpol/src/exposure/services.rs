@@ -152,12 +152,7 @@ pub(crate) fn read(obj: &Object) -> Option<ServiceRead> {
         .map(Node::entries)
         .unwrap_or_default()
         .iter()
-        .filter_map(|e| {
-            Some((
-                e.key.scalar_text()?.to_string(),
-                e.value.scalar_text()?.to_string(),
-            ))
-        })
+        .filter_map(|e| Some((e.key.scalar_text()?, e.value.scalar_text()?)))
         .collect();
     Some(ServiceRead {
         namespace: namespace_of(obj),

@@ -216,7 +216,7 @@ pub(crate) fn policy(
             "metadata",
             Yaml::map([
                 ("name", Yaml::str(&name)),
-                ("namespace", Yaml::str(&pods.namespace)),
+                ("namespace", Yaml::str(pods.namespace.as_str())),
             ]),
         ),
         (

@@ -89,12 +89,16 @@ pub struct Generated {
 }
 
 /// `matchLabels` of `labels` (a workload's [`crate::LabelMap`], a peer's map).
-pub(crate) fn pods_selector<'l>(
-    labels: impl IntoIterator<Item = (&'l String, &'l String)>,
+pub(crate) fn pods_selector<K: AsRef<str>, V: AsRef<str>>(
+    labels: impl IntoIterator<Item = (K, V)>,
 ) -> Yaml {
     Yaml::map([(
         "matchLabels",
-        Yaml::map(labels.into_iter().map(|(k, v)| (k.clone(), Yaml::str(v)))),
+        Yaml::map(
+            labels
+                .into_iter()
+                .map(|(k, v)| (k.as_ref().to_string(), Yaml::str(v.as_ref()))),
+        ),
     )])
 }
 
@@ -234,7 +238,7 @@ fn network_policy(
             "metadata",
             Yaml::map([
                 ("name", Yaml::str(&name)),
-                ("namespace", Yaml::str(&pods.namespace)),
+                ("namespace", Yaml::str(pods.namespace.as_str())),
             ]),
         ),
         (
@@ -349,7 +353,7 @@ pub fn generate(model: &Model, flows: &Flows, options: &GenerateOptions) -> Gene
             policies.push(GeneratedPolicy {
                 workload: id,
                 direction,
-                namespace: pods.namespace.clone(),
+                namespace: pods.namespace.to_string(),
                 name,
                 yaml: document(&doc),
             });

@@ -85,7 +85,7 @@ fn peer_key(
                 return None;
             }
             Some(PeerKey::Pods {
-                namespace: pods.namespace.clone(),
+                namespace: pods.namespace.to_string(),
                 labels: pods.labels.to_btree_map(),
             })
         }

@@ -265,7 +265,6 @@ fn namespace_class<'m>(model: &'m Model, ns: &str) -> Option<&'m str> {
     all.binary_search_by(|n| n.name.as_str().cmp(ns))
         .ok()
         .and_then(|i| all[i].labels.get(DATA_CLASS_LABEL))
-        .map(String::as_str)
 }
 
 /// A workload's class, read as `palisade-checks` reads it: the pod template's label, then
@@ -273,7 +272,6 @@ fn namespace_class<'m>(model: &'m Model, ns: &str) -> Option<&'m str> {
 fn workload_class<'m>(model: &'m Model, pods: &'m Pods) -> Option<&'m str> {
     pods.labels
         .get(DATA_CLASS_LABEL)
-        .map(String::as_str)
         .or(pods.own_data_class.as_deref())
         .or_else(|| namespace_class(model, &pods.namespace))
 }
@@ -335,12 +333,7 @@ fn classified(model: &Model, entries: &[EntryPoint], em: &mut Emitter) {
     let ns_rank: NamespaceRanks = model
         .namespaces()
         .iter()
-        .map(|n| {
-            (
-                n.name.as_str(),
-                rank(n.labels.get(DATA_CLASS_LABEL).map(String::as_str)),
-            )
-        })
+        .map(|n| (n.name.as_str(), rank(n.labels.get(DATA_CLASS_LABEL))))
         .collect();
     // The allowed entry points of each workload, found once (a scan over every entry point
     // per workload grew with the square of the inventory).

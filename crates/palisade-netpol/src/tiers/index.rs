@@ -59,7 +59,7 @@ fn ns_label<'l>(ns: &'l Namespace, key: &str) -> Option<&'l str> {
     if key == LABEL_NAME {
         return Some(&ns.name);
     }
-    ns.labels.get(key).map(String::as_str)
+    ns.labels.get(key)
 }
 
 impl<'a> World<'a> {
@@ -87,9 +87,8 @@ impl<'a> World<'a> {
             return Some(&p.service_account);
         }
         self.accounts
-            .get(&(p.namespace.clone(), p.service_account.clone()))
+            .get(&(p.namespace.to_string(), p.service_account.to_string()))
             .and_then(|l| l.get(key))
-            .map(String::as_str)
     }
 
     /// A pod's labels as Calico's selectors see them: its own, plus Calico's endpoint
@@ -107,11 +106,7 @@ impl<'a> World<'a> {
                     if k == LABEL_NAME {
                         return Some(&p.namespace);
                     }
-                    return self
-                        .namespace(&p.namespace)?
-                        .labels
-                        .get(k)
-                        .map(String::as_str);
+                    return self.namespace(&p.namespace)?.labels.get(k);
                 }
                 self.sa_label(p, key.strip_prefix("pcsa.")?)
             }
@@ -126,7 +121,7 @@ impl<'a> World<'a> {
     }
 
     fn sa_matches(&self, sa: &ServiceAccountMatch, p: &Pods) -> bool {
-        (sa.names.is_empty() || sa.names.contains(&p.service_account))
+        (sa.names.is_empty() || sa.names.iter().any(|n| *n == p.service_account))
             && sa
                 .selector
                 .as_ref()
@@ -265,7 +260,7 @@ impl<'a> World<'a> {
     }
 
     fn k8s(sel: &LabelSelector, labels: &LabelMap) -> bool {
-        sel.matches(|k| labels.get(k).map(String::as_str))
+        sel.matches(|k| labels.get(k))
     }
 
     fn pods_where(&self, namespaces: &LabelSelector, pods: Option<&LabelSelector>) -> BitSet {

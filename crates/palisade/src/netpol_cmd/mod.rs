@@ -211,7 +211,7 @@ impl EndpointOut {
         match e {
             Endpoint::Pods(p) => EndpointOut::Workload {
                 kind: p.kind().to_string(),
-                namespace: p.namespace.clone(),
+                namespace: p.namespace.to_string(),
                 name: p.name().to_string(),
             },
             Endpoint::External(ips) => EndpointOut::External {
