@@ -109,6 +109,12 @@ impl ClusterRead {
         self.objects.append(&mut next.objects);
     }
 
+    /// Makes room for `additional` more objects' reads at once (joining a large inventory's
+    /// reads one input at a time grew the list by doubling, copying it each time).
+    pub fn reserve(&mut self, additional: usize) {
+        self.objects.reserve_exact(additional);
+    }
+
     /// How many objects were read.
     pub fn len(&self) -> usize {
         self.objects.len()

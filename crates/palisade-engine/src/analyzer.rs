@@ -143,7 +143,12 @@ impl Analyzer for BuiltinChecks {
         read: Vec<(usize, ReadAhead)>,
     ) -> Analysis {
         use palisade_checks::ClusterRead;
-        match join_records(read, ClusterRead::len, ClusterRead::append) {
+        match join_records(
+            read,
+            ClusterRead::len,
+            ClusterRead::reserve,
+            ClusterRead::append,
+        ) {
             Some(all) => palisade_checks::check_cluster_read(inventory, config, &all).into(),
             None => self.analyze_inventory(inventory, config),
         }
@@ -180,7 +185,12 @@ impl Analyzer for RbacAnalyzer {
         read: Vec<(usize, ReadAhead)>,
     ) -> Analysis {
         use palisade_rbac::WorkloadAccounts;
-        match join_records(read, WorkloadAccounts::len, WorkloadAccounts::append) {
+        match join_records(
+            read,
+            WorkloadAccounts::len,
+            WorkloadAccounts::reserve,
+            WorkloadAccounts::append,
+        ) {
             Some(all) => palisade_rbac::check_inventory_read(inventory, config, Some(&all)).into(),
             None => self.analyze_inventory(inventory, config),
         }
@@ -224,10 +234,16 @@ impl Analyzer for NetpolAnalyzer {
         config: &Config,
         read: Vec<(usize, ReadAhead)>,
     ) -> Analysis {
-        let joined = join_read(read, |all: &mut PerObjectRead, first, part| {
-            all.append(first, part);
-            true
-        });
+        let joined = join_read(
+            read,
+            |all: &mut PerObjectRead, parts: &[(usize, Box<PerObjectRead>)]| {
+                all.reserve_for(parts.iter().map(|(_, p)| &**p));
+            },
+            |all: &mut PerObjectRead, first, part| {
+                all.append(first, part);
+                true
+            },
+        );
         match joined {
             Some(all) => palisade_netpol::scan::check_read(inventory, config, all).into(),
             None => self.analyze_inventory(inventory, config),
@@ -241,11 +257,17 @@ impl Analyzer for NetpolAnalyzer {
 /// inventory without it.
 fn join_read<T: Default + 'static>(
     read: Vec<(usize, ReadAhead)>,
+    reserve: impl FnOnce(&mut T, &[(usize, Box<T>)]),
     append: impl Fn(&mut T, usize, T) -> bool,
 ) -> Option<T> {
+    let parts = read
+        .into_iter()
+        .map(|(first, part)| Some((first, part.downcast::<T>().ok()?)))
+        .collect::<Option<Vec<(usize, Box<T>)>>>()?;
     let mut all = T::default();
-    for (first, part) in read {
-        let part = part.downcast::<T>().ok()?;
+    // Room for every part first: appended one by one, the lists grew by doubling.
+    reserve(&mut all, &parts);
+    for (first, part) in parts {
         if !append(&mut all, first, *part) {
             return None;
         }
@@ -258,13 +280,20 @@ fn join_read<T: Default + 'static>(
 fn join_records<T: Default + 'static>(
     read: Vec<(usize, ReadAhead)>,
     len: impl Fn(&T) -> usize,
+    reserve: impl FnOnce(&mut T, usize),
     append: impl Fn(&mut T, T),
 ) -> Option<T> {
-    join_read(read, |all: &mut T, first, part| {
-        let follows = first == len(all);
-        append(all, part);
-        follows
-    })
+    join_read(
+        read,
+        |all: &mut T, parts: &[(usize, Box<T>)]| {
+            reserve(all, parts.iter().map(|(_, p)| len(p)).sum());
+        },
+        |all: &mut T, first, part| {
+            let follows = first == len(all);
+            append(all, part);
+            follows
+        },
+    )
 }
 
 impl From<Vec<Finding>> for Analysis {

@@ -62,6 +62,12 @@ impl WorkloadAccounts {
         self.records.append(&mut next.records);
     }
 
+    /// Makes room for `additional` more objects' records at once (joining a large
+    /// inventory's reads one input at a time grew the list by doubling, copying it each time).
+    pub fn reserve(&mut self, additional: usize) {
+        self.records.reserve_exact(additional);
+    }
+
     /// How many objects were read.
     pub fn len(&self) -> usize {
         self.records.len()
