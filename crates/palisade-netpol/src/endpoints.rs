@@ -318,14 +318,8 @@ fn sorted_last_wins(pods: Vec<Pods>) -> Vec<Pods> {
         .collect();
     // Later definitions first among equals, so that the first of a run is the one kept.
     keys.sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)).then(b.3.cmp(&a.3)));
-    let mut kept: Vec<usize> = Vec::with_capacity(keys.len());
-    let mut last = None;
-    for (ns, name, kind, i) in keys {
-        if last != Some((ns, name, kind)) {
-            kept.push(i);
-            last = Some((ns, name, kind));
-        }
-    }
+    keys.dedup_by(|later, kept| (later.0, later.1, later.2) == (kept.0, kept.1, kept.2));
+    let kept: Vec<usize> = keys.into_iter().map(|(_, _, _, i)| i).collect();
     let mut slots: Vec<Option<Pods>> = pods.into_iter().map(Some).collect();
     kept.into_iter()
         .filter_map(|i| slots.get_mut(i).and_then(Option::take))
