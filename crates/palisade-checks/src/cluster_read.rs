@@ -28,10 +28,38 @@ pub struct ClusterRead {
 pub(crate) struct ObjectRead {
     /// Whether the object runs pods (has a workload view).
     pub workload: bool,
+    /// What else the inventory-wide rules look for in it.
+    pub role: Role,
     /// A workload's pod labels.
     pub pod_labels: Labels,
     /// The data-class labels the object carries itself, the one that decides first.
     pub class_labels: Vec<data_class::ClassLabel>,
+}
+
+/// What an object is to the network rules, beyond being a workload: noted while its tree is
+/// in cache, so that a pass over the whole inventory need not read every object again.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// None of the others.
+    #[default]
+    Other,
+    /// A namespaced network policy (`NetworkPolicy`, Calico's and Antrea's of that kind
+    /// too, `CiliumNetworkPolicy`).
+    NetworkPolicy,
+    /// A `v1` Namespace.
+    Namespace,
+}
+
+impl Role {
+    fn of(object: &Object) -> Role {
+        if crate::exposure::is_network_policy(object) {
+            Role::NetworkPolicy
+        } else if object.is("Namespace") && object.id.api_version == "v1" {
+            Role::Namespace
+        } else {
+            Role::Other
+        }
+    }
 }
 
 /// A `labels` mapping as label selectors and messages read it.
@@ -84,6 +112,7 @@ impl ObjectRead {
         let workload = Workload::of(object);
         ObjectRead {
             workload: workload.is_some(),
+            role: Role::of(object),
             pod_labels: match &workload {
                 Some(w) => Labels::of(w.pod_metadata.and_then(|m| m.get("labels"))),
                 None => Labels::default(),

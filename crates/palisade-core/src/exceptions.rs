@@ -91,6 +91,19 @@ pub struct Prepared<'a> {
 /// Reads what [`apply_prepared`] needs, apart from the findings: a scan does it while its
 /// findings are being merged.
 pub fn prepare<'a>(inventory: &'a Inventory, config: &'a Config, today: Date) -> Prepared<'a> {
+    prepare_among(inventory, config, today, None)
+}
+
+/// [`prepare`] told which objects carry the ignore annotation (`annotated`: their indexes
+/// in the inventory, in order), as a scan reads it while each input's trees are in cache:
+/// looking for it in every object again once the inventory is complete reads every tree
+/// from memory. `None`: not known, every object is looked at.
+pub fn prepare_among<'a>(
+    inventory: &'a Inventory,
+    config: &'a Config,
+    today: Date,
+    annotated: Option<&[usize]>,
+) -> Prepared<'a> {
     let (active, expired): (Vec<&Exception>, Vec<&Exception>) = config
         .exceptions
         .iter()
@@ -98,17 +111,29 @@ pub fn prepare<'a>(inventory: &'a Inventory, config: &'a Config, today: Date) ->
     // Only objects that can matter are indexed: those with an ignore annotation, and all of
     // them only when an exception selects by labels. A plain scan indexes nothing.
     let need_all = active.iter().any(|e| !e.labels.is_empty());
-    let objects: HashMap<&ObjectRef, &Object> = inventory
-        .objects
-        .iter()
-        .filter(|o| need_all || o.annotation(IGNORE_ANNOTATION).is_some())
-        .map(|o| (&*o.id, o))
-        .collect();
+    let objects: HashMap<&ObjectRef, &Object> = match annotated {
+        Some(indexes) if !need_all => indexes
+            .iter()
+            .filter_map(|&i| inventory.objects.get(i))
+            .map(|o| (&*o.id, o))
+            .collect(),
+        _ => inventory
+            .objects
+            .iter()
+            .filter(|o| need_all || has_ignore_annotation(o))
+            .map(|o| (&*o.id, o))
+            .collect(),
+    };
     Prepared {
         active,
         expired,
         objects,
     }
+}
+
+/// Whether `object` carries the ignore annotation: the objects [`prepare_among`] is told of.
+pub fn has_ignore_annotation(object: &Object) -> bool {
+    object.annotation(IGNORE_ANNOTATION).is_some()
 }
 
 /// Applies config exceptions and ignore annotations.

@@ -77,6 +77,9 @@ struct Ahead {
     asked: Vec<Asked>,
     /// What each analyzer read ahead for its inventory-wide analysis, in analyzer order.
     read: Vec<Option<ReadAhead>>,
+    /// The objects carrying the ignore annotation (indexes in the input), for the
+    /// exceptions.
+    annotated: Vec<usize>,
 }
 
 /// An object that asked the context something while it knew nothing yet.
@@ -198,12 +201,14 @@ impl Engine {
             .reserve(loaded.iter().map(|(l, _)| l.objects.len()).sum());
         let mut alone = Vec::with_capacity(loaded.len());
         let mut ahead_of = Vec::with_capacity(loaded.len());
+        let mut annotated = Vec::new();
         // Per analyzer, what it read from each input; `None` once an input read nothing.
         let mut read: Vec<Option<Vec<(usize, ReadAhead)>>> =
             self.analyzers.iter().map(|_| Some(Vec::new())).collect();
         for (l, ahead) in loaded {
             let first = inventory.objects.len();
             inventory.add(l);
+            annotated.extend(ahead.annotated.iter().map(|i| first + i));
             alone.push(ahead.alone);
             ahead_of.push((first, ahead.in_context, ahead.asked));
             for (all, part) in read.iter_mut().zip(ahead.read) {
@@ -229,7 +234,9 @@ impl Engine {
                     .collect::<Vec<Vec<Finding>>>()
             },
         );
-        let report = self.assemble(&inventory, vec![alone, in_context], whole, config, options);
+        let groups = vec![alone, in_context];
+        let report =
+            self.assemble_with(&inventory, groups, whole, config, options, Some(&annotated));
         (inventory, report)
     }
 
@@ -270,11 +277,19 @@ impl Engine {
             .iter()
             .map(|a| a.read_ahead(objects, config))
             .collect();
+        let annotated = (0..objects.len())
+            .filter(|&i| {
+                objects
+                    .get(i)
+                    .is_some_and(exceptions::has_ignore_annotation)
+            })
+            .collect();
         Ahead {
             alone,
             in_context,
             asked,
             read,
+            annotated,
         }
     }
 
@@ -430,10 +445,24 @@ impl Engine {
     pub fn assemble(
         &self,
         inventory: &Inventory,
+        groups: Vec<Vec<Vec<Finding>>>,
+        whole: Analysis,
+        config: &Config,
+        options: &ScanOptions,
+    ) -> Report {
+        self.assemble_with(inventory, groups, whole, config, options, None)
+    }
+
+    /// [`Engine::assemble`], told which objects carry the ignore annotation when a scan read
+    /// it ahead (their indexes in the inventory).
+    fn assemble_with(
+        &self,
+        inventory: &Inventory,
         mut groups: Vec<Vec<Vec<Finding>>>,
         whole: Analysis,
         config: &Config,
         options: &ScanOptions,
+        annotated: Option<&[usize]>,
     ) -> Report {
         let Analysis {
             findings: whole,
@@ -447,7 +476,7 @@ impl Engine {
         // findings are merged.
         let (findings, prepared) = rayon::join(
             || order::merge_groups(groups),
-            || exceptions::prepare(inventory, config, options.today),
+            || exceptions::prepare_among(inventory, config, options.today, annotated),
         );
         let applied = exceptions::apply_prepared(findings, prepared, config);
         let rules: Vec<&'static Rule> = self

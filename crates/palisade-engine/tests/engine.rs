@@ -205,6 +205,56 @@ fn scan_sources_equals_scan() {
     assert_eq!(streamed.stats.objects, whole.stats.objects);
 }
 
+/// The ignore annotation, noted while each input loads, suppresses what it suppresses in a
+/// scan of the finished inventory: objects annotated in the second input and the third, one
+/// of them a duplicate of an unannotated object of the first (the last definition's
+/// annotation is the one read, as the whole-inventory scan reads it).
+#[test]
+fn ignore_annotations_read_ahead_suppress_as_a_whole_scan_does() {
+    let pod = |name: &str, annotations: &str| {
+        format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: app\n{annotations}spec:\n  hostNetwork: true\n  containers: [{{name: c, image: nginx}}]\n")
+    };
+    let ignore = "  annotations:\n    palisade.dev/ignore: PAL-POD-001\n";
+    let inputs = [
+        (
+            "a.yaml",
+            format!("{}---\n{}", pod("plain", ""), pod("twice", "")),
+        ),
+        (
+            "b.yaml",
+            format!("{}---\n{}", pod("other", ""), pod("quiet", ignore)),
+        ),
+        ("c.yaml", pod("twice", ignore)),
+    ];
+    let engine = Engine::builtin();
+    let config = Config::default();
+    let options = ScanOptions::on(TODAY);
+    let read = |(name, text): &(&str, String)| load_str(name, text, &LoadLimits::default());
+    let (inventory, streamed) = engine.scan_sources(&inputs, read, &config, &options);
+    let whole = engine.scan(&inventory, &config, &options);
+    assert_eq!(streamed.findings, whole.findings);
+    assert_eq!(streamed.suppressed, whole.suppressed);
+    let mut suppressed: Vec<(&str, &str)> = streamed
+        .suppressed
+        .iter()
+        .map(|s| (&*s.finding.location.path, s.finding.object.name.as_str()))
+        .collect();
+    suppressed.sort();
+    // Both definitions of `twice` are one object to the exceptions, which read the last.
+    assert_eq!(
+        suppressed,
+        [
+            ("a.yaml", "twice"),
+            ("b.yaml", "quiet"),
+            ("c.yaml", "twice")
+        ]
+    );
+    assert!(streamed
+        .findings
+        .iter()
+        .any(|f| f.rule_id == "PAL-POD-001" && f.object.name == "plain"));
+}
+
 /// Context that lives in another input than the workload it concerns (a ServiceAccount that
 /// opts out of token mounting, a LimitRange with defaults) is honoured when inputs are judged
 /// while they load, whichever input comes first; a workload without such context keeps the

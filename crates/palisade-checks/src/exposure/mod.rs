@@ -11,6 +11,7 @@ use palisade_core::yaml::{Entry, Node, Pos};
 use palisade_core::{cat, Controls, Family, Object, Rule, Severity, Workload};
 
 use crate::{Checks, Emitter};
+pub(crate) use network_policy::is_network_policy;
 use ports::{PortClass, SensitivePort};
 
 pub(crate) static CHECKS: Checks = Checks {

@@ -10,7 +10,7 @@ use palisade_core::{cat, Inventory, Object};
 use rayon::prelude::*;
 
 use super::{NAMESPACE_WITHOUT_NETWORK_POLICY, UNSELECTED_WORKLOAD};
-use crate::cluster_read::{ClusterRead, Labels};
+use crate::cluster_read::{ClusterRead, Labels, ObjectRead, Role};
 use crate::Emitter;
 
 /// Namespaces PAL-NET-005 leaves alone (see its description).
@@ -19,6 +19,17 @@ const SYSTEM_NAMESPACES: &[&str] = &["kube-system", "kube-public", "kube-node-le
 /// Kinds that count as a namespace's NetworkPolicy for PAL-NET-005 (Calico's and Antrea's
 /// namespaced policies are also of kind `NetworkPolicy`).
 const POLICY_KINDS: &[&str] = &["NetworkPolicy", "CiliumNetworkPolicy"];
+
+/// Whether `obj` counts as its namespace's NetworkPolicy for PAL-NET-005 and PAL-NET-006.
+pub(crate) fn is_network_policy(obj: &Object) -> bool {
+    POLICY_KINDS.contains(&obj.id.kind.as_str())
+}
+
+/// The namespace an object lands in; `None` groups objects without `metadata.namespace`,
+/// which land together when applied.
+fn namespace(obj: &Object) -> Option<&str> {
+    obj.id.namespace.as_deref().filter(|n| !n.is_empty())
+}
 
 /// The pod selector of a policy object (`podSelector` for NetworkPolicy, `endpointSelector`
 /// for Cilium's). A missing or invalid selector selects nothing: the API server would not
@@ -35,33 +46,64 @@ fn policy_selector(obj: &Object) -> Option<LabelSelector> {
 
 /// `read`: what each object showed when its input was read.
 pub(super) fn check(inv: &Inventory, read: &ClusterRead, em: &mut Emitter) {
-    namespaces_without_policy(inv, read, em);
-    unselected_workloads(inv, read, em);
-}
-
-fn unselected_workloads(inv: &Inventory, read: &ClusterRead, em: &mut Emitter) {
-    if !em.enabled(&UNSELECTED_WORKLOAD) {
+    let per_namespace = em.enabled(&NAMESPACE_WITHOUT_NETWORK_POLICY);
+    let per_workload = em.enabled(&UNSELECTED_WORKLOAD);
+    if !per_namespace && !per_workload {
         return;
     }
+    let found = Found::of(inv, read);
+    if per_namespace {
+        namespaces_without_policy(&found, em);
+    }
+    if per_workload {
+        unselected_workloads(&found, em);
+    }
+}
+
+/// The objects both rules read, in input order, sorted out by their records alone: on a
+/// large inventory the objects themselves are out of cache by now, and most are none of
+/// these.
+struct Found<'o> {
+    policies: Vec<&'o Object>,
+    namespaces: Vec<&'o Object>,
+    workloads: Vec<(&'o Object, &'o ObjectRead)>,
+}
+
+impl<'o> Found<'o> {
+    fn of(inv: &'o Inventory, read: &'o ClusterRead) -> Found<'o> {
+        let mut found = Found {
+            policies: Vec::new(),
+            namespaces: Vec::new(),
+            workloads: Vec::new(),
+        };
+        for (obj, r) in inv.objects.iter().zip(read.objects()) {
+            match r.role {
+                Role::NetworkPolicy => found.policies.push(obj),
+                Role::Namespace => found.namespaces.push(obj),
+                Role::Other if r.workload => found.workloads.push((obj, r)),
+                Role::Other => {}
+            }
+        }
+        found
+    }
+}
+
+fn unselected_workloads(found: &Found, em: &mut Emitter) {
     let mut parsed: BTreeMap<Option<&str>, Vec<Option<LabelSelector>>> = BTreeMap::new();
-    for obj in inv
-        .objects
-        .iter()
-        .filter(|o| POLICY_KINDS.contains(&o.id.kind.as_str()))
-    {
-        let ns = obj.id.namespace.as_deref().filter(|n| !n.is_empty());
-        parsed.entry(ns).or_default().push(policy_selector(obj));
+    for obj in &found.policies {
+        parsed
+            .entry(namespace(obj))
+            .or_default()
+            .push(policy_selector(obj));
     }
     let selectors: BTreeMap<Option<&str>, Selectors> = parsed
         .iter()
         .map(|(ns, all)| (*ns, Selectors::new(all)))
         .collect();
     // Judged in parallel (every workload of a large inventory), reported in input order.
-    let unselected: Vec<(&Object, Pos, String)> = inv
-        .objects
+    let unselected: Vec<(&Object, Pos, String)> = found
+        .workloads
         .par_iter()
-        .zip(read.objects())
-        .filter(|(_, r)| r.workload)
         .filter_map(|(obj, r)| unselected(obj, &r.pod_labels, &selectors))
         .collect();
     for (obj, pos, message) in unselected {
@@ -159,7 +201,7 @@ fn unselected<'o>(
     labels: &Labels,
     selectors: &BTreeMap<Option<&str>, Selectors>,
 ) -> Option<(&'o Object, Pos, String)> {
-    let ns = obj.id.namespace.as_deref().filter(|n| !n.is_empty());
+    let ns = namespace(obj);
     // No policy at all is PAL-NET-005's case.
     let policies = selectors.get(&ns)?;
     if ns.is_some_and(|n| SYSTEM_NAMESPACES.contains(&n)) {
@@ -184,27 +226,15 @@ fn unselected<'o>(
     Some((obj, pos, message))
 }
 
-fn namespaces_without_policy(inv: &Inventory, read: &ClusterRead, em: &mut Emitter) {
-    if !em.enabled(&NAMESPACE_WITHOUT_NETWORK_POLICY) {
-        return;
-    }
-    // `None` groups objects without metadata.namespace: they land together when applied.
-    let mut with_policy: BTreeSet<Option<&str>> = BTreeSet::new();
-    let mut workloads: BTreeMap<Option<&str>, Vec<&Object>> = BTreeMap::new();
+fn namespaces_without_policy(found: &Found, em: &mut Emitter) {
+    let with_policy: BTreeSet<Option<&str>> = found.policies.iter().map(|o| namespace(o)).collect();
     let mut namespace_objects: BTreeMap<&str, &Object> = BTreeMap::new();
-    for (obj, workload) in inv
-        .objects
-        .iter()
-        .zip(read.objects().iter().map(|r| r.workload))
-    {
-        let ns = obj.id.namespace.as_deref().filter(|n| !n.is_empty());
-        if POLICY_KINDS.contains(&obj.id.kind.as_str()) {
-            with_policy.insert(ns);
-        } else if obj.is("Namespace") && obj.id.api_version == "v1" {
-            namespace_objects.entry(obj.id.name.as_str()).or_insert(obj);
-        } else if workload {
-            workloads.entry(ns).or_default().push(obj);
-        }
+    for obj in &found.namespaces {
+        namespace_objects.entry(obj.id.name.as_str()).or_insert(obj);
+    }
+    let mut workloads: BTreeMap<Option<&str>, Vec<&Object>> = BTreeMap::new();
+    for (obj, _) in &found.workloads {
+        workloads.entry(namespace(obj)).or_default().push(obj);
     }
     for (ns, objs) in workloads {
         if with_policy.contains(&ns) || ns.is_some_and(|n| SYSTEM_NAMESPACES.contains(&n)) {

@@ -3,6 +3,7 @@
 //! from lower classes or from outside (015).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 
 use foldhash::{HashMap, HashMapExt};
 use palisade_core::{Emitter, Location, Object, Severity};
@@ -142,13 +143,32 @@ fn list(items: &[String]) -> String {
 }
 
 /// Namespaces in backquotes, the first three named (a large cluster reaches a database from
-/// a hundred namespaces: formatting them all for each finding cost more than finding them).
-fn namespace_list(names: &[&str]) -> String {
-    let shown: Vec<String> = names.iter().take(3).map(|n| format!("`{n}`")).collect();
+/// a hundred namespaces: formatting them all for each finding cost more than finding them),
+/// written at the end of `out`.
+fn push_namespace_list(out: &mut String, names: &[&str]) {
+    for (n, name) in names.iter().take(3).enumerate() {
+        if n > 0 {
+            out.push_str(", ");
+        }
+        out.push('`');
+        out.push_str(name);
+        out.push('`');
+    }
     if names.len() > 3 {
-        format!("{} and {} more", shown.join(", "), names.len() - 3)
-    } else {
-        shown.join(", ")
+        let _ = write!(out, " and {} more", names.len() - 3);
+    }
+}
+
+/// An endpoint as [`Endpoint`]'s `Display` writes it, or nothing for an unknown id (what
+/// [`name`] gives), without a `String` of its own.
+struct EndpointName<'m>(&'m Model, EndpointId);
+
+impl std::fmt::Display for EndpointName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.endpoint(self.1) {
+            Some(e) => e.fmt(f),
+            None => Ok(()),
+        }
     }
 }
 
@@ -205,27 +225,50 @@ fn describe_sensitive(
     s: &exposure::SensitiveExposure,
     pods: &Pods,
 ) -> (Severity, Location, Option<String>, String) {
-    let mut how = Vec::new();
+    // Written into one buffer: a large inventory has thousands of these findings, and a
+    // string per part and per join cost more than finding them.
+    let mut message = String::with_capacity(256);
+    let _ = write!(
+        message,
+        "{} port {} of {} is reachable ",
+        s.port.service,
+        s.port.port,
+        EndpointName(model, s.workload)
+    );
+    let mut parts = 0;
+    let mut next_part = |message: &mut String| {
+        if parts > 0 {
+            message.push_str("; ");
+        }
+        parts += 1;
+    };
     if !s.entry_points.is_empty() {
-        let vias: Vec<String> = s
-            .entry_points
-            .iter()
-            .filter_map(|&i| entries.get(i))
-            .map(|e| format!("{} ({})", entry_name(e), e.location))
-            .collect();
-        how.push(format!("from outside the cluster through {}", list(&vias)));
+        next_part(&mut message);
+        message.push_str("from outside the cluster through ");
+        let vias = s.entry_points.iter().filter_map(|&i| entries.get(i));
+        let count = vias.clone().count();
+        for (n, e) in vias.take(3).enumerate() {
+            if n > 0 {
+                message.push_str(", ");
+            }
+            let _ = write!(message, "{} ({})", entry_name(e), e.location);
+        }
+        if count > 3 {
+            let _ = write!(message, " and {} more", count - 3);
+        }
     }
     if !s.external.is_empty() {
-        how.push(format!(
+        next_part(&mut message);
+        let _ = write!(
+            message,
             "directly from external addresses {} (where pod addresses are routable)",
             exposure::addresses(model, &s.external)
-        ));
+        );
     }
     if !s.namespaces.is_empty() {
-        how.push(format!(
-            "from workloads of namespaces {}",
-            namespace_list(&s.namespaces)
-        ));
+        next_part(&mut message);
+        message.push_str("from workloads of namespaces ");
+        push_namespace_list(&mut message, &s.namespaces);
     }
     // Through a published entry point it is reachable for sure; pod addresses are
     // routable from outside only on some networks, and other namespaces are inside.
@@ -241,13 +284,6 @@ fn describe_sensitive(
     let (location, field) = places
         .find(objects, &pods.object, s.port.port)
         .map_or_else(|| (pods.location.clone(), None), |(l, f)| (l, Some(f)));
-    let message = format!(
-        "{} port {} of {} is reachable {}",
-        s.port.service,
-        s.port.port,
-        name(model, s.workload),
-        how.join("; ")
-    );
     (severity, location, field, message)
 }
 

@@ -23,7 +23,8 @@ pub(crate) struct Extra {
     pub calico: Vec<CalicoPolicy>,
     pub tiers: Vec<Tier>,
     pub admin: Vec<AdminPolicy>,
-    /// (namespace, name) → labels of each ServiceAccount.
+    /// (namespace, name) → labels of each ServiceAccount; empty without Calico policies,
+    /// whose selectors are the only ones that read them.
     pub accounts: HashMap<(String, String), LabelMap>,
 }
 
@@ -62,10 +63,15 @@ fn keep_last<T>(
 
 /// Reads the Calico, admin and ServiceAccount objects.
 pub(crate) fn load(objects: &[Object], diags: &mut Vec<Diagnostic>) -> Extra {
-    let api = |o: &Object, v: &str| o.id.api_version == v;
-    let calico: Vec<CalicoPolicy> = objects
-        .iter()
-        .filter(|o| api(o, CALICO_API) && (o.is("NetworkPolicy") || o.is("GlobalNetworkPolicy")))
+    // One pass sorts out the few objects read here: on a large inventory every pass over
+    // the objects reads them from memory again, long out of cache.
+    let mut of_kind = Kinds::default();
+    for o in objects {
+        of_kind.file(o);
+    }
+    let calico: Vec<CalicoPolicy> = of_kind
+        .calico
+        .into_iter()
         .filter_map(|o| calico::parse_policy(o, diags))
         .collect();
     let mut calico = keep_last(
@@ -75,9 +81,9 @@ pub(crate) fn load(objects: &[Object], diags: &mut Vec<Diagnostic>) -> Extra {
         diags,
     );
     calico.sort_by_key(|p| (p.kind, p.full_name()));
-    let tiers: Vec<(Arc<ObjectRef>, Location, Tier)> = objects
-        .iter()
-        .filter(|o| api(o, CALICO_API) && o.is("Tier"))
+    let tiers: Vec<(Arc<ObjectRef>, Location, Tier)> = of_kind
+        .tiers
+        .into_iter()
         .filter_map(|o| {
             Some((
                 Arc::clone(&o.id),
@@ -128,11 +134,9 @@ pub(crate) fn load(objects: &[Object], diags: &mut Vec<Diagnostic>) -> Extra {
         }
     }
     tiers.sort_by(|a, b| calico::cmp_order((a.order, &a.name), (b.order, &b.name)));
-    let admin: Vec<AdminPolicy> = objects
-        .iter()
-        .filter(|o| {
-            api(o, ADMIN_API) && (o.is("AdminNetworkPolicy") || o.is("BaselineAdminNetworkPolicy"))
-        })
+    let admin: Vec<AdminPolicy> = of_kind
+        .admin
+        .into_iter()
         .filter_map(|o| admin::parse(o, diags))
         .collect();
     let mut admin = keep_last(
@@ -143,19 +147,41 @@ pub(crate) fn load(objects: &[Object], diags: &mut Vec<Diagnostic>) -> Extra {
     );
     admin.sort_by(|a, b| (a.kind, a.priority, &a.name).cmp(&(b.kind, b.priority, &b.name)));
     diags.extend(admin::same_priority_warnings(&admin));
+    // Only Calico's selectors read service accounts' labels.
     let mut accounts = HashMap::new();
-    for o in objects
-        .iter()
-        .filter(|o| o.is("ServiceAccount") && o.id.api_version == "v1")
-    {
-        let labels = labels_of(o.metadata().get("labels"));
-        accounts.insert((namespace_of(o), o.id.name.clone()), labels);
+    if !calico.is_empty() {
+        for o in of_kind.accounts {
+            let labels = labels_of(o.metadata().get("labels"));
+            accounts.insert((namespace_of(o), o.id.name.clone()), labels);
+        }
     }
     Extra {
         calico,
         tiers,
         admin,
         accounts,
+    }
+}
+
+/// The objects [`load`] reads, by what they are, in input order.
+#[derive(Default)]
+struct Kinds<'o> {
+    calico: Vec<&'o Object>,
+    tiers: Vec<&'o Object>,
+    admin: Vec<&'o Object>,
+    accounts: Vec<&'o Object>,
+}
+
+impl<'o> Kinds<'o> {
+    fn file(&mut self, o: &'o Object) {
+        let list = match (o.id.api_version.as_str(), o.id.kind.as_str()) {
+            (CALICO_API, "NetworkPolicy" | "GlobalNetworkPolicy") => &mut self.calico,
+            (CALICO_API, "Tier") => &mut self.tiers,
+            (ADMIN_API, "AdminNetworkPolicy" | "BaselineAdminNetworkPolicy") => &mut self.admin,
+            ("v1", "ServiceAccount") => &mut self.accounts,
+            _ => return,
+        };
+        list.push(o);
     }
 }
 
