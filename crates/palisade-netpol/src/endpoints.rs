@@ -328,10 +328,14 @@ fn sorted_last_wins(pods: Vec<Pods>) -> Vec<Pods> {
 
 /// Namespaces: every declared Namespace object (the last definition of a name counts), and
 /// every namespace the endpoints or the policies live in. Sorted by name.
-pub fn namespaces<'a>(objects: &[Object], used: impl Iterator<Item = &'a str>) -> Vec<Namespace> {
+/// `objects` may be only some of the input's, as long as every Namespace is among them.
+pub fn namespaces<'a, 'o>(
+    objects: impl IntoIterator<Item = &'o Object>,
+    used: impl Iterator<Item = &'a str>,
+) -> Vec<Namespace> {
     let mut by_name: BTreeMap<String, Namespace> = BTreeMap::new();
     for obj in objects
-        .iter()
+        .into_iter()
         .filter(|o| o.is("Namespace") && o.id.api_version == "v1")
     {
         let name = obj.id.name.clone();

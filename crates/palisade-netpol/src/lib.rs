@@ -239,6 +239,7 @@ mod label_map;
 mod labels;
 pub mod matrix;
 mod model;
+mod others;
 pub mod picture;
 mod pod_index;
 pub mod policy;

@@ -14,6 +14,7 @@ use crate::endpoints::{self, Namespace, Pods};
 use crate::exposure::services::{self, ServiceRead};
 use crate::index::{self, Index};
 use crate::ip::{self, IpSet};
+use crate::others;
 use crate::policy::{self, Direction, NetworkPolicy, PeerKind, PortMatch};
 use crate::scan::ports::{self, PortPlace};
 use crate::tiers::index::World;
@@ -102,14 +103,6 @@ impl fmt::Display for LookupError {
 
 impl std::error::Error for LookupError {}
 
-/// The NetworkPolicies (last definitions, sorted by namespace and name), the Calico and
-/// admin policies, and the diagnostics about them.
-fn read_policies(objects: &[Object]) -> (Vec<NetworkPolicy>, load::Extra, Vec<Diagnostic>) {
-    let mut diagnostics = Vec::new();
-    let parsed = parse_policies(objects, &mut diagnostics);
-    policies_read(objects, parsed, diagnostics)
-}
-
 /// The `networking.k8s.io/v1` NetworkPolicies of a run of objects, in order, with the
 /// problems met parsing them.
 fn parse_policies(objects: &[Object], diagnostics: &mut Vec<Diagnostic>) -> Vec<NetworkPolicy> {
@@ -120,16 +113,18 @@ fn parse_policies(objects: &[Object], diagnostics: &mut Vec<Diagnostic>) -> Vec<
         .collect()
 }
 
-/// [`read_policies`] given the policies parsed from every object, in order, and the
-/// diagnostics met parsing them.
+/// The NetworkPolicies (last definitions, sorted by namespace and name), the Calico and
+/// admin policies (read from `others`, [`crate::others`]), and the diagnostics about them,
+/// given the policies parsed from every object, in order, and the diagnostics met parsing
+/// them.
 fn policies_read(
-    objects: &[Object],
+    others: &[&Object],
     parsed: Vec<NetworkPolicy>,
     mut diagnostics: Vec<Diagnostic>,
 ) -> (Vec<NetworkPolicy>, load::Extra, Vec<Diagnostic>) {
     let mut policies = last_definitions(parsed, &mut diagnostics);
     policies.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-    let extra = load::load(objects, &mut diagnostics);
+    let extra = load::load(others, &mut diagnostics);
     (policies, extra, diagnostics)
 }
 
@@ -204,6 +199,8 @@ pub struct PerObjectRead {
     port_places: Vec<(usize, Vec<PortPlace>)>,
     /// The `v1` Services, each with its index in the objects.
     services: Vec<(usize, ServiceRead)>,
+    /// The indexes of the objects [`crate::others`] lists, in order.
+    others: Vec<usize>,
 }
 
 impl PerObjectRead {
@@ -215,7 +212,11 @@ impl PerObjectRead {
         let mut workloads = Vec::new();
         let mut port_places = Vec::new();
         let mut services = Vec::new();
+        let mut others = Vec::new();
         for (i, obj) in objects.iter().enumerate() {
+            if others::is_other(obj) {
+                others.push(i);
+            }
             if let Some(service) = services::read(obj) {
                 services.push((i, service));
             }
@@ -234,6 +235,7 @@ impl PerObjectRead {
             diagnostics,
             port_places,
             services,
+            others,
         }
     }
 
@@ -248,6 +250,11 @@ impl PerObjectRead {
         std::mem::take(&mut self.services)
     }
 
+    /// The indexes of the objects [`crate::others`] lists.
+    pub(crate) fn take_others(&mut self) -> Vec<usize> {
+        std::mem::take(&mut self.others)
+    }
+
     /// Makes room for the reads `parts` at once, before they are appended (joining a large
     /// inventory's reads one input at a time grew each list by doubling, copying it each
     /// time).
@@ -258,6 +265,7 @@ impl PerObjectRead {
         self.diagnostics.reserve_exact(sum(|p| p.diagnostics.len()));
         self.port_places.reserve_exact(sum(|p| p.port_places.len()));
         self.services.reserve_exact(sum(|p| p.services.len()));
+        self.others.reserve_exact(sum(|p| p.others.len()));
     }
 
     /// Adds what was read from the run that follows, whose first object is at `first` in
@@ -274,6 +282,8 @@ impl PerObjectRead {
             .extend(next.port_places.into_iter().map(|(i, p)| (first + i, p)));
         self.services
             .extend(next.services.into_iter().map(|(i, s)| (first + i, s)));
+        self.others
+            .extend(next.others.into_iter().map(|i| first + i));
     }
 }
 
@@ -284,38 +294,53 @@ impl Model {
     /// `policy.networking.k8s.io/v1alpha1` AdminNetworkPolicies and
     /// BaselineAdminNetworkPolicies; other objects are ignored.
     pub fn from_objects(objects: &[Object]) -> Model {
-        Model::with_endpoints(objects, endpoints::collect, read_policies)
+        let others = others::of(objects);
+        Model::with_endpoints(objects, &others, endpoints::collect, |objects| {
+            let mut diagnostics = Vec::new();
+            let parsed = parse_policies(objects, &mut diagnostics);
+            (parsed, diagnostics)
+        })
     }
 
     /// [`Model::from_objects`] with the workloads and the `networking.k8s.io/v1`
     /// NetworkPolicies already read from `objects` ([`PerObjectRead::of`], indexes into
-    /// `objects`).
-    pub fn from_read(objects: &[Object], read: PerObjectRead) -> Model {
+    /// `objects`), and `others`, the objects [`crate::others`] lists.
+    pub fn from_read(objects: &[Object], others: &[&Object], read: PerObjectRead) -> Model {
         let PerObjectRead {
             workloads,
             policies,
             diagnostics,
             port_places: _,
             services: _,
+            others: _,
         } = read;
         Model::with_endpoints(
             objects,
+            others,
             |objects| endpoints::collect_read(objects, workloads),
-            |objects| policies_read(objects, policies, diagnostics),
+            |_| (policies, diagnostics),
         )
     }
 
+    /// Builds the model: `collect` reads the workloads of `objects`, `parse_policies` their
+    /// `networking.k8s.io/v1` NetworkPolicies (in order, with the problems met parsing
+    /// them); the rest is read from `others`, the objects [`crate::others`] lists.
     fn with_endpoints(
         objects: &[Object],
+        others: &[&Object],
         collect: impl FnOnce(&[Object]) -> Vec<Pods> + Send,
-        read_policies: impl FnOnce(&[Object]) -> (Vec<NetworkPolicy>, load::Extra, Vec<Diagnostic>)
-            + Send,
+        parse_policies: impl FnOnce(&[Object]) -> (Vec<NetworkPolicy>, Vec<Diagnostic>) + Send,
     ) -> Model {
         // The workloads and the policies are independent: read them side by side.
-        let (pods, (policies, extra, diagnostics)) =
-            rayon::join(|| collect(objects), || read_policies(objects));
+        let (pods, (policies, extra, diagnostics)) = rayon::join(
+            || collect(objects),
+            || {
+                let (parsed, diagnostics) = parse_policies(objects);
+                policies_read(others, parsed, diagnostics)
+            },
+        );
         let namespaces = endpoints::namespaces(
-            objects,
+            others.iter().copied(),
             pods.iter()
                 .map(|p| p.namespace.as_str())
                 .chain(policies.iter().map(|p| p.namespace.as_str()))

@@ -49,7 +49,7 @@
 //! matrix; see [`Reacher`]).
 
 mod reach;
-mod routes;
+pub(crate) mod routes;
 mod sensitive;
 pub(crate) mod services;
 
@@ -486,24 +486,31 @@ impl Builder<'_, '_> {
 pub fn entry_points(model: &Model, objects: &[Object]) -> Vec<EntryPoint> {
     // Large inputs: the objects of interest are found in parallel, used in input order.
     let parsed = objects.par_iter().filter_map(services::parse).collect();
-    entry_points_of(model, objects, parsed)
+    entry_points_of(model, &crate::others::of(objects), parsed)
 }
 
-/// [`entry_points`] with the Services read ahead, each with its index in `objects`.
+/// [`entry_points`] with the Services read ahead, each with its index in `objects`, and
+/// `others`, the objects [`crate::others`] lists.
 pub(crate) fn entry_points_read(
     model: &Model,
     objects: &[Object],
+    others: &[&Object],
     services: Vec<(usize, ServiceRead)>,
 ) -> Vec<EntryPoint> {
     let parsed = services
         .into_iter()
         .filter_map(|(i, s)| Some(s.of(objects.get(i)?)))
         .collect();
-    entry_points_of(model, objects, parsed)
+    entry_points_of(model, others, parsed)
 }
 
-/// [`entry_points`] given the Services of `objects`, in order.
-fn entry_points_of(model: &Model, objects: &[Object], mut parsed: Vec<Service>) -> Vec<EntryPoint> {
+/// [`entry_points`] given the Services of the input, in order, and the objects
+/// [`crate::others`] lists (the Ingresses and Gateway API objects among them).
+fn entry_points_of<'o>(
+    model: &Model,
+    others: &[&'o Object],
+    mut parsed: Vec<Service<'o>>,
+) -> Vec<EntryPoint> {
     let workloads = WorkloadsByNamespace::new(model);
     let controllers = workloads.anywhere(routes::is_controller);
     let mut builder = Builder {
@@ -523,8 +530,8 @@ fn entry_points_of(model: &Model, objects: &[Object], mut parsed: Vec<Service>) 
             .services
             .insert((s.namespace.clone(), s.name().to_string()), s);
     }
-    let gateway_api = GatewayApi::collect(objects);
-    let backends: Vec<Backend> = objects
+    let gateway_api = GatewayApi::collect(others);
+    let backends: Vec<Backend> = others
         .par_iter()
         .flat_map_iter(|obj| match obj.id.kind.as_str() {
             "Ingress" => routes::ingress_backends(obj),

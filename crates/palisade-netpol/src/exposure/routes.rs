@@ -11,7 +11,7 @@ use palisade_core::Object;
 use crate::endpoints::{Namespace, Pods};
 use crate::policy::namespace_of;
 
-const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
+pub(crate) const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
 const GATEWAY_VERSIONS: &[&str] = &["v1", "v1beta1", "v1alpha2"];
 
 /// How a backend names its Service port.
@@ -115,11 +115,12 @@ pub(crate) struct GatewayApi<'o> {
 }
 
 impl<'o> GatewayApi<'o> {
-    pub fn collect(objects: &'o [Object]) -> Self {
+    pub fn collect(objects: &[&'o Object]) -> Self {
         let mut gateways = BTreeMap::new();
         let mut grants = Vec::new();
         for obj in objects
             .iter()
+            .copied()
             .filter(|o| o.id.api_version.starts_with(GATEWAY_GROUP))
         {
             if is_gateway_api(obj, "Gateway") {

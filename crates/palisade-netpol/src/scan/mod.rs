@@ -18,6 +18,7 @@ use palisade_core::{Config, Emitter, Finding, Inventory, Object, ObjectRef, Rule
 
 use crate::exposure::services::ServiceRead;
 use crate::model::{Model, PerObjectRead};
+use crate::others;
 use ports::PortPlaces;
 
 pub use rules::{
@@ -84,21 +85,26 @@ pub fn read_ahead(objects: &[Object], config: &Config) -> Option<PerObjectRead> 
 pub fn check_read(inventory: &Inventory, config: &Config, mut read: PerObjectRead) -> Vec<Finding> {
     let places = PortPlaces::read_ahead(&inventory.objects, read.take_port_places());
     let services = read.take_services();
+    let others = others::at(&inventory.objects, &read.take_others());
     check_with(
         inventory,
         config,
-        |objects| Model::from_read(objects, read),
+        |objects| Model::from_read(objects, &others, read),
         places,
-        Some(services),
+        Some((services, &others)),
     )
 }
+
+/// What the entry points are read from when a scan read ahead: the Services, each with its
+/// index in the objects, and the objects [`crate::others`] lists.
+type EntryRead<'r, 'o> = (Vec<(usize, ServiceRead)>, &'r [&'o Object]);
 
 fn check_with(
     inventory: &Inventory,
     config: &Config,
     model: impl FnOnce(&[Object]) -> Model,
     places: PortPlaces,
-    services: Option<Vec<(usize, ServiceRead)>>,
+    read: Option<EntryRead>,
 ) -> Vec<Finding> {
     let mut em = Emitter::new(config);
     if !rules::RULES.iter().any(|r| em.enabled(r)) {
@@ -113,7 +119,7 @@ fn check_with(
         || policies::check(&model, &inventory.objects, &objects, &mut em),
         || {
             let all = &inventory.objects;
-            reachability::check(&model, all, &objects, &places, services, &mut reach);
+            reachability::check(&model, all, &objects, &places, read, &mut reach);
         },
     );
     let mut findings = em.into_findings();

@@ -13,7 +13,6 @@ use super::ports::PortPlaces;
 use super::rules::*;
 use super::Objects;
 use crate::endpoints::{Pods, DATA_CLASS_LABEL};
-use crate::exposure::services::ServiceRead;
 use crate::exposure::{self, EntryPoint, PortClass, Reacher, Summary, Want};
 use crate::model::{Endpoint, EndpointId, Model};
 
@@ -28,7 +27,7 @@ pub(super) fn check(
     all: &[Object],
     objects: &Objects,
     places: &PortPlaces,
-    services: Option<Vec<(usize, ServiceRead)>>,
+    read: Option<super::EntryRead>,
     em: &mut Emitter,
 ) {
     let wanted = [
@@ -40,8 +39,8 @@ pub(super) fn check(
         return;
     }
     // The Services read ahead, when they were.
-    let entries = match services {
-        Some(services) => exposure::entry_points_read(model, all, services),
+    let entries = match read {
+        Some((services, others)) => exposure::entry_points_read(model, all, others, services),
         None => exposure::entry_points(model, all),
     };
     // The three rules only read the model and the entry points: side by side, each with its

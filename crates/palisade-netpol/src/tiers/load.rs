@@ -14,8 +14,8 @@ use crate::ip::IpSet;
 use crate::label_map::LabelMap;
 use crate::policy::namespace_of;
 
-const CALICO_API: &str = "projectcalico.org/v3";
-const ADMIN_API: &str = "policy.networking.k8s.io/v1alpha1";
+pub(crate) const CALICO_API: &str = "projectcalico.org/v3";
+pub(crate) const ADMIN_API: &str = "policy.networking.k8s.io/v1alpha1";
 
 /// What the input holds beyond NetworkPolicies.
 #[derive(Debug, Default)]
@@ -62,11 +62,12 @@ fn keep_last<T>(
 }
 
 /// Reads the Calico, admin and ServiceAccount objects.
-pub(crate) fn load(objects: &[Object], diags: &mut Vec<Diagnostic>) -> Extra {
+/// `objects`: those [`crate::others`] lists (the others are none of these).
+pub(crate) fn load(objects: &[&Object], diags: &mut Vec<Diagnostic>) -> Extra {
     // One pass sorts out the few objects read here: on a large inventory every pass over
     // the objects reads them from memory again, long out of cache.
     let mut of_kind = Kinds::default();
-    for o in objects {
+    for o in objects.iter().copied() {
         of_kind.file(o);
     }
     let calico: Vec<CalicoPolicy> = of_kind
