@@ -277,12 +277,11 @@ impl Engine {
             .iter()
             .map(|a| a.read_ahead(objects, config))
             .collect();
-        let annotated = (0..objects.len())
-            .filter(|&i| {
-                objects
-                    .get(i)
-                    .is_some_and(exceptions::has_ignore_annotation)
-            })
+        let annotated = objects
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| exceptions::has_ignore_annotation(o))
+            .map(|(i, _)| i)
             .collect();
         Ahead {
             alone,
