@@ -322,20 +322,20 @@ impl Model {
         )
     }
 
-    /// Builds the model: `collect` reads the workloads of `objects`, `parse_policies` their
+    /// Builds the model: `collect` reads the workloads of `objects`, `policies_of` their
     /// `networking.k8s.io/v1` NetworkPolicies (in order, with the problems met parsing
     /// them); the rest is read from `others`, the objects [`crate::others`] lists.
     fn with_endpoints(
         objects: &[Object],
         others: &[&Object],
         collect: impl FnOnce(&[Object]) -> Vec<Pods> + Send,
-        parse_policies: impl FnOnce(&[Object]) -> (Vec<NetworkPolicy>, Vec<Diagnostic>) + Send,
+        policies_of: impl FnOnce(&[Object]) -> (Vec<NetworkPolicy>, Vec<Diagnostic>) + Send,
     ) -> Model {
         // The workloads and the policies are independent: read them side by side.
         let (pods, (policies, extra, diagnostics)) = rayon::join(
             || collect(objects),
             || {
-                let (parsed, diagnostics) = parse_policies(objects);
+                let (parsed, diagnostics) = policies_of(objects);
                 policies_read(others, parsed, diagnostics)
             },
         );
