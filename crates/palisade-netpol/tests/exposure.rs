@@ -215,6 +215,31 @@ fn sensitive_ports_list_who_reaches_them() {
     assert!(!s.from_outside());
 }
 
+/// Toward a destination whose ingress is not isolated, a namespace reaches a port when one
+/// of its workloads' egress is open or allows it; one workload whose egress allows it is
+/// enough, and workloads denied everything do not count.
+#[test]
+fn namespaces_reach_by_their_egress() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text =
+        std::fs::read_to_string(root.join("tests/fixtures/exposure/egress-shapes.yaml")).unwrap();
+    let objects = load(&text);
+    let model = Model::from_objects(&objects);
+    let reacher = Reacher::new(&model);
+    let pg = model.lookup("StatefulSet/db/pg").unwrap();
+    let reaching = |port| {
+        reacher
+            .summary(pg, Want::Port(Protocol::Tcp, port))
+            .namespaces
+    };
+    assert_eq!(reaching(5432), ["db", "src-a", "src-c"]);
+    assert_eq!(reaching(6379), ["db", "src-c"]);
+    assert_eq!(
+        reacher.summary(pg, Want::Any).namespaces,
+        ["db", "src-a", "src-c"]
+    );
+}
+
 /// `reachers` is a column of the matrix, filtered: checked on every fixture of this crate
 /// and on the network example, for every workload, for "anything" and for each of its ports.
 #[test]

@@ -330,7 +330,9 @@ fn judge_controllers(
 struct Builder<'m, 'o> {
     model: &'m Model,
     workloads: WorkloadsByNamespace<'m>,
-    services: HashMap<(String, String), Service<'o>>,
+    /// The last definition of each Service, by namespace and name (indexes into the
+    /// Services), for the backends to find.
+    services: HashMap<(&'o str, &'o str), usize>,
     /// Workloads that look like ingress controllers (any namespace).
     controllers: Vec<EndpointId>,
     out: Vec<EntryPoint>,
@@ -438,9 +440,10 @@ impl Builder<'_, '_> {
         }
     }
 
-    fn backend(&mut self, backend: &Backend) {
-        let key = (backend.service_namespace.clone(), backend.service.clone());
-        let Some(service) = self.services.remove(&key) else {
+    /// `parsed`: the Services [`Builder::services`] indexes.
+    fn backend(&mut self, backend: &Backend, parsed: &[Service]) {
+        let key = (backend.service_namespace.as_str(), backend.service.as_str());
+        let Some(service) = self.services.get(&key).and_then(|&i| parsed.get(i)) else {
             return; // a Service not in the input: its workloads are unknown
         };
         let sp = match &backend.port {
@@ -471,14 +474,13 @@ impl Builder<'_, '_> {
                     via,
                     &backend.obj.id,
                     backend.obj.location_of(backend.pos),
-                    &service,
+                    service,
                     sp.port,
                     (sp.protocol, target),
                     source.clone(),
                 );
             }
         }
-        self.services.insert(key, service);
     }
 }
 
@@ -509,7 +511,7 @@ pub(crate) fn entry_points_read(
 fn entry_points_of<'o>(
     model: &Model,
     others: &[&'o Object],
-    mut parsed: Vec<Service<'o>>,
+    parsed: Vec<Service<'o>>,
 ) -> Vec<EntryPoint> {
     let workloads = WorkloadsByNamespace::new(model);
     let controllers = workloads.anywhere(routes::is_controller);
@@ -525,10 +527,8 @@ fn entry_points_of<'o>(
         builder.service(s);
     }
     // The last definition of a Service counts, as applying the input in order leaves it.
-    for s in parsed.drain(..) {
-        builder
-            .services
-            .insert((s.namespace.clone(), s.name().to_string()), s);
+    for (i, s) in parsed.iter().enumerate() {
+        builder.services.insert((s.namespace.as_str(), s.name()), i);
     }
     let gateway_api = GatewayApi::collect(others);
     let backends: Vec<Backend> = others
@@ -540,7 +540,7 @@ fn entry_points_of<'o>(
         })
         .collect();
     for b in &backends {
-        builder.backend(b);
+        builder.backend(b, &parsed);
     }
     builder.out
 }

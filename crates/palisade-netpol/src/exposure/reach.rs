@@ -130,22 +130,15 @@ impl<'m> Column<'m> {
         if egress_policies.is_empty() {
             return true;
         }
-        let (d, dst_pods) = (self.dst, self.dst_pods);
-        let egress = self.egress_cache.entry(egress_policies).or_insert_with(|| {
-            let mut acc = ConnectionSet::none();
-            for &p in egress_policies {
-                let compiled = &model.index.policies[p as usize];
-                for (ri, rule) in model.policies()[p as usize].egress.iter().enumerate() {
-                    if compiled.peers[slot(Direction::Egress)][ri].pods.contains(d) {
-                        acc = acc.union(&rule_conns(rule, Some(dst_pods)));
-                    }
-                }
-            }
-            acc
-        });
         if !self.isolated {
-            return self.want.met_by(egress);
+            return self.egress_allows(egress_policies);
         }
+        let egress = egress_toward(
+            &mut self.egress_cache,
+            model,
+            (self.dst, self.dst_pods),
+            egress_policies,
+        );
         // What the ingress side allows from `s` depends only on which rules admit it: one
         // union per distinct key (bit k: rule k admits the source).
         let key = &mut self.key;
@@ -174,6 +167,40 @@ impl<'m> Column<'m> {
             .get(key.as_slice())
             .is_some_and(|ing| want.met_by(&egress.intersection(ing)))
     }
+
+    /// Whether a source whose isolating egress policies are `policies` (some) meets `want`
+    /// toward the destination, its ingress not isolated.
+    fn egress_allows(&mut self, policies: &'m [u32]) -> bool {
+        let dst = (self.dst, self.dst_pods);
+        self.want.met_by(egress_toward(
+            &mut self.egress_cache,
+            self.model,
+            dst,
+            policies,
+        ))
+    }
+}
+
+/// What the isolating egress policies `policies` of a source allow toward the destination
+/// `dst` (their rules whose peers hold it), computed once per distinct set into `cache`.
+fn egress_toward<'c, 'm>(
+    cache: &'c mut HashMap<&'m [u32], ConnectionSet>,
+    model: &'m Model,
+    (d, dst_pods): (usize, &Pods),
+    policies: &'m [u32],
+) -> &'c ConnectionSet {
+    cache.entry(policies).or_insert_with(|| {
+        let mut acc = ConnectionSet::none();
+        for &p in policies {
+            let compiled = &model.index.policies[p as usize];
+            for (ri, rule) in model.policies()[p as usize].egress.iter().enumerate() {
+                if compiled.peers[slot(Direction::Egress)][ri].pods.contains(d) {
+                    acc = acc.union(&rule_conns(rule, Some(dst_pods)));
+                }
+            }
+        }
+        acc
+    })
 }
 
 /// The endpoints (workloads first, then external classes, in endpoint order) from which
@@ -210,6 +237,21 @@ pub struct Reacher<'m> {
     ranges: Vec<(&'m str, usize, usize)>,
     /// Per workload, its namespace's position in `ranges`.
     range_of: Vec<u32>,
+    /// Per range, how its workloads' egress is isolated.
+    egress: Vec<RangeEgress<'m>>,
+}
+
+/// How the egress of one namespace's workloads is isolated. Toward a destination whose
+/// ingress is not isolated, a source's reach depends on its isolating egress policies
+/// alone: a namespace reaches it when one of its workloads has none, or one of the distinct
+/// sets of them allows the connection. A namespace holds hundreds of workloads and a few
+/// such sets, and a scan asks this for every sensitive port.
+#[derive(Default)]
+struct RangeEgress<'m> {
+    /// Some workload's egress is not isolated.
+    open: bool,
+    /// The distinct sets of isolating egress policies of the others.
+    sets: Vec<&'m [u32]>,
 }
 
 impl<'m> Reacher<'m> {
@@ -217,6 +259,7 @@ impl<'m> Reacher<'m> {
     pub fn new(model: &'m Model) -> Reacher<'m> {
         let mut ranges: Vec<(&str, usize, usize)> = Vec::new();
         let mut range_of = vec![u32::MAX; model.workload_count()];
+        let mut egress: Vec<RangeEgress> = Vec::new();
         for (i, e) in model.endpoints()[..model.workload_count()]
             .iter()
             .enumerate()
@@ -224,14 +267,27 @@ impl<'m> Reacher<'m> {
             let Some(p) = e.as_pods() else { continue };
             match ranges.last_mut() {
                 Some((ns, _, end)) if *ns == p.namespace.as_str() => *end = i + 1,
-                _ => ranges.push((p.namespace.as_str(), i, i + 1)),
+                _ => {
+                    ranges.push((p.namespace.as_str(), i, i + 1));
+                    egress.push(RangeEgress::default());
+                }
             }
             range_of[i] = (ranges.len() - 1) as u32;
+            let Some(shape) = egress.last_mut() else {
+                continue;
+            };
+            let set: &[u32] = &model.index.isolating[i][slot(Direction::Egress)];
+            if set.is_empty() {
+                shape.open = true;
+            } else if !shape.sets.contains(&set) {
+                shape.sets.push(set);
+            }
         }
         Reacher {
             model,
             ranges,
             range_of,
+            egress,
         }
     }
 
@@ -254,6 +310,14 @@ impl<'m> Reacher<'m> {
                     if let Some(&(ns, _, _)) = self.ranges.get(range as usize) {
                         namespaces.push(ns);
                     }
+                }
+            }
+        } else if !column.tiered {
+            // Not isolated: every source is admitted, and its egress decides (see
+            // `RangeEgress`).
+            for (&(ns, _, _), shape) in self.ranges.iter().zip(&self.egress) {
+                if shape.open || shape.sets.iter().any(|set| column.egress_allows(set)) {
+                    namespaces.push(ns);
                 }
             }
         } else {

@@ -158,19 +158,6 @@ fn push_namespace_list(out: &mut String, names: &[&str]) {
     }
 }
 
-/// An endpoint as [`Endpoint`]'s `Display` writes it, or nothing for an unknown id (what
-/// [`name`] gives), without a `String` of its own.
-struct EndpointName<'m>(&'m Model, EndpointId);
-
-impl std::fmt::Display for EndpointName<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0.endpoint(self.1) {
-            Some(e) => e.fmt(f),
-            None => Ok(()),
-        }
-    }
-}
-
 fn sensitive(
     model: &Model,
     entries: &[EntryPoint],
@@ -215,6 +202,24 @@ fn sensitive(
     }
 }
 
+/// Appends a port number in decimal.
+fn push_u16(out: &mut String, n: u16) {
+    let mut digits = [0u8; 5];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
+}
+
 /// One sensitive exposure's severity, place, field and message.
 fn describe_sensitive(
     model: &Model,
@@ -227,13 +232,25 @@ fn describe_sensitive(
     // Written into one buffer: a large inventory has thousands of these findings, and a
     // string per part and per join cost more than finding them.
     let mut message = String::with_capacity(256);
-    let _ = write!(
-        message,
-        "{} port {} of {} is reachable ",
-        s.port.service,
-        s.port.port,
-        EndpointName(model, s.workload)
-    );
+    message.push_str(s.port.service);
+    message.push_str(" port ");
+    push_u16(&mut message, s.port.port);
+    message.push_str(" of ");
+    // `Kind/namespace/name`, as the endpoint's `Display` writes it.
+    match model.endpoint(s.workload) {
+        Some(Endpoint::Pods(p)) => {
+            message.push_str(p.kind());
+            message.push('/');
+            message.push_str(&p.namespace);
+            message.push('/');
+            message.push_str(p.name());
+        }
+        Some(e) => {
+            let _ = write!(message, "{e}");
+        }
+        None => {}
+    }
+    message.push_str(" is reachable ");
     let mut parts = 0;
     let mut next_part = |message: &mut String| {
         if parts > 0 {
