@@ -465,7 +465,7 @@ impl Builder<'_, '_> {
             } else {
                 Source::Controllers(controllers)
             };
-            for (id, pods) in self.workloads.behind(&service) {
+            for (id, pods) in self.workloads.behind(service) {
                 let Some(target) = services::target_port(pods, &sp) else {
                     continue;
                 };
