@@ -3,7 +3,7 @@
 
 use palisade_core::workload::Described;
 use palisade_core::yaml::Node;
-use palisade_core::{Container, Emitter, Object, Workload};
+use palisade_core::{cat, Container, Emitter, Object, Workload};
 
 use super::SECRET_IN_ENV;
 
@@ -31,8 +31,18 @@ fn env_vars(obj: &Object, c: &Container, who: &Described, em: &mut Emitter) {
             &SECRET_IN_ENV,
             obj,
             r.key.pos,
-            Some(c.field_path(&format!("env[{i}].valueFrom.secretKeyRef"))),
-            format!("env `{name}` of {who} takes key `{key}` of Secret `{secret}`"),
+            Some(c.field_path_of(&[&"env[", &i, &"].valueFrom.secretKeyRef"])),
+            cat!(
+                "env `",
+                name,
+                "` of ",
+                *who,
+                " takes key `",
+                key,
+                "` of Secret `",
+                secret,
+                "`"
+            ),
         );
     }
 }
@@ -46,8 +56,13 @@ fn env_from(obj: &Object, c: &Container, who: &Described, em: &mut Emitter) {
                 &SECRET_IN_ENV,
                 obj,
                 r.key.pos,
-                Some(c.field_path(&format!("envFrom[{i}].secretRef"))),
-                format!("{who} imports every key of Secret `{secret}` as environment variables"),
+                Some(c.field_path_of(&[&"envFrom[", &i, &"].secretRef"])),
+                cat!(
+                    *who,
+                    " imports every key of Secret `",
+                    secret,
+                    "` as environment variables"
+                ),
             );
         }
     }
