@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use foldhash::{HashMap, HashMapExt};
+use palisade_core::text::Piece;
 use palisade_core::{Emitter, Location, Object, Severity};
 use rayon::prelude::*;
 
@@ -202,24 +203,6 @@ fn sensitive(
     }
 }
 
-/// Appends a port number in decimal.
-fn push_u16(out: &mut String, n: u16) {
-    let mut digits = [0u8; 5];
-    let mut at = digits.len();
-    let mut rest = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    for &d in &digits[at..] {
-        out.push(char::from(d));
-    }
-}
-
 /// One sensitive exposure's severity, place, field and message.
 fn describe_sensitive(
     model: &Model,
@@ -234,7 +217,7 @@ fn describe_sensitive(
     let mut message = String::with_capacity(256);
     message.push_str(s.port.service);
     message.push_str(" port ");
-    push_u16(&mut message, s.port.port);
+    s.port.port.push_to(&mut message);
     message.push_str(" of ");
     // `Kind/namespace/name`, as the endpoint's `Display` writes it.
     match model.endpoint(s.workload) {
