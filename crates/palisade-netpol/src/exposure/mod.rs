@@ -551,6 +551,18 @@ pub fn sensitive_exposures<'m>(
     model: &'m Model,
     entry_points: &[EntryPoint],
 ) -> Vec<SensitiveExposure<'m>> {
+    sensitive_exposures_with(model, entry_points, Some)
+}
+
+/// [`sensitive_exposures`], each exposure handed to `keep` as it is found and only what
+/// `keep` returns kept, in the same order. A large inventory has thousands of exposures,
+/// each listing up to every namespace: a caller that needs a few lines of each (the scan's
+/// messages) need not hold them all.
+pub(crate) fn sensitive_exposures_with<'m, T: Send>(
+    model: &'m Model,
+    entry_points: &[EntryPoint],
+    keep: impl Fn(SensitiveExposure<'m>) -> Option<T> + Sync,
+) -> Vec<T> {
     let reacher = Reacher::new(model);
     // Each workload's allowed entry points, found once: looking them up by scanning every
     // entry point per sensitive port grew with workloads times entry points.
@@ -564,6 +576,8 @@ pub fn sensitive_exposures<'m>(
             let id = EndpointId(w as u32);
             let allowed = allowed_by_workload.get(&id).map_or(&[][..], Vec::as_slice);
             sensitive_of(&reacher, model, entry_points, allowed, id)
+                .into_iter()
+                .filter_map(&keep)
         })
         .collect()
 }

@@ -296,7 +296,9 @@ impl<'m> Reacher<'m> {
         let Some(mut column) = Column::new(self.model, dst, want) else {
             return Summary::default();
         };
-        let mut namespaces = Vec::new();
+        // Room for every namespace at once: an open destination is reached from most, and
+        // growing the list by doubling left a trail of copies per question.
+        let mut namespaces = Vec::with_capacity(self.ranges.len());
         let pods = self.model.workload_count();
         if column.isolated && !column.tiered {
             // Only sources the isolated ingress admits can reach it: walk those (a few)

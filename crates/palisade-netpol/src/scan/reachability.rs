@@ -174,22 +174,19 @@ fn sensitive(
         .map(|p| p.namespace.as_str())
         .collect();
     let tiered = !model.calico_policies().is_empty() || !model.admin_policies().is_empty();
-    let exposures = exposure::sensitive_exposures(model, entries);
-    // Described in parallel (each finds its port's line, read ahead or from the workload's
-    // tree), reported in order.
-    let described: Vec<_> = exposures
-        .par_iter()
-        .filter_map(|s| {
-            let pods = model.endpoint(s.workload).and_then(Endpoint::as_pods)?;
-            if s.entry_points.is_empty() && !tiered && !governed.contains(pods.namespace.as_str()) {
-                return None;
-            }
-            Some((
-                pods,
-                describe_sensitive(model, entries, objects, places, s, pods),
-            ))
-        })
-        .collect();
+    // Described as they are found, in parallel (each finds its port's line, read ahead or
+    // from the workload's tree), reported in order; the exposures themselves, each with its
+    // list of namespaces, are not kept.
+    let described: Vec<_> = exposure::sensitive_exposures_with(model, entries, |s| {
+        let pods = model.endpoint(s.workload).and_then(Endpoint::as_pods)?;
+        if s.entry_points.is_empty() && !tiered && !governed.contains(pods.namespace.as_str()) {
+            return None;
+        }
+        Some((
+            pods,
+            describe_sensitive(model, entries, objects, places, &s, pods),
+        ))
+    });
     for (pods, (severity, location, field, message)) in described {
         if let Some(f) = em.emit_graded_at(
             &SENSITIVE_REACHABLE,
