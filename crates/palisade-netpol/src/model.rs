@@ -208,28 +208,20 @@ impl PerObjectRead {
     pub fn of(objects: &[Object]) -> PerObjectRead {
         let mut diagnostics = Vec::new();
         let policies = parse_policies(objects, &mut diagnostics);
-        // The lists are sized before they are filled: kept until the inventory is complete,
-        // and grown by doubling, they were copied and faulted in again and again.
+        // The workloads' lists are sized before they are filled: kept until the inventory is
+        // complete, and grown by doubling, they were copied and faulted in again and again.
         let mut found = Vec::with_capacity(objects.len());
-        let mut service_count = 0;
+        let mut services = Vec::new();
         let mut others = Vec::new();
         for (i, obj) in objects.iter().enumerate() {
             if others::is_other(obj) {
                 others.push(i);
             }
-            if obj.is("Service") {
-                service_count += 1;
+            if let Some(service) = services::read(obj) {
+                services.push((i, service));
             }
             if let Some(w) = Workload::of(obj) {
                 found.push((i, w));
-            }
-        }
-        let mut services = Vec::with_capacity(service_count);
-        if service_count > 0 {
-            for (i, obj) in objects.iter().enumerate() {
-                if let Some(service) = services::read(obj) {
-                    services.push((i, service));
-                }
             }
         }
         // One look at each object's pod spec for both the endpoint and its ports' places.

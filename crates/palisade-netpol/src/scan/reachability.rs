@@ -216,19 +216,8 @@ fn describe_sensitive(
     message.push_str(" port ");
     s.port.port.push_to(&mut message);
     message.push_str(" of ");
-    // `Kind/namespace/name`, as the endpoint's `Display` writes it.
-    match model.endpoint(s.workload) {
-        Some(Endpoint::Pods(p)) => {
-            message.push_str(p.kind());
-            message.push('/');
-            message.push_str(&p.namespace);
-            message.push('/');
-            message.push_str(p.name());
-        }
-        Some(e) => {
-            let _ = write!(message, "{e}");
-        }
-        None => {}
+    if let Some(e) = model.endpoint(s.workload) {
+        let _ = write!(message, "{e}");
     }
     message.push_str(" is reachable ");
     let mut parts = 0;
