@@ -54,4 +54,9 @@ printf '%-10s %14s %14s %12s\n' scan "$s" "$sc" "$(maxrss scan)"
 paired="$(awk '$1 == "parse" {p[++np] = $2} $1 == "scan" {s[++ns] = $2}
     END {for (i = 1; i <= np && i <= ns; i++) print s[i] / p[i]}' "$work/results" |
     sort -g | awk '{a[NR]=$1} END{printf "%.2f", (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}')"
-echo "findings=$findings scan/parse median-of-paired=$paired wall=$(awk -v a="$s" -v b="$p" 'BEGIN{printf "%.2f", a/b}') cpu=$(awk -v a="$sc" -v b="$pc" 'BEGIN{printf "%.2f", a/b}')"
+# The spread of the paired ratios (first and third quartiles): on a noisy machine a median
+# near the line says little unless most rounds are on the same side of it.
+quartiles="$(awk '$1 == "parse" {p[++np] = $2} $1 == "scan" {s[++ns] = $2}
+    END {for (i = 1; i <= np && i <= ns; i++) print s[i] / p[i]}' "$work/results" |
+    sort -g | awk '{a[NR]=$1} END{q1=a[int((NR+3)/4)]; q3=a[int((3*NR+3)/4)]; printf "%.2f-%.2f", q1, q3}')"
+echo "findings=$findings scan/parse median-of-paired=$paired quartiles=$quartiles wall=$(awk -v a="$s" -v b="$p" 'BEGIN{printf "%.2f", a/b}') cpu=$(awk -v a="$sc" -v b="$pc" 'BEGIN{printf "%.2f", a/b}')"
