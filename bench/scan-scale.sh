@@ -51,12 +51,11 @@ printf '%-10s %14s %14s %12s\n' parse "$p" "$pc" "$(maxrss parse)"
 printf '%-10s %14s %14s %12s\n' scan "$s" "$sc" "$(maxrss scan)"
 # Median of the per-round ratios: each round runs parse then scan back to back, so a slow
 # spell of the machine hits both sides of one ratio.
-paired="$(awk '$1 == "parse" {p[++np] = $2} $1 == "scan" {s[++ns] = $2}
+awk '$1 == "parse" {p[++np] = $2} $1 == "scan" {s[++ns] = $2}
     END {for (i = 1; i <= np && i <= ns; i++) print s[i] / p[i]}' "$work/results" |
-    sort -g | awk '{a[NR]=$1} END{printf "%.2f", (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}')"
+    sort -g >"$work/ratios"
+paired="$(awk '{a[NR]=$1} END{printf "%.2f", (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}' "$work/ratios")"
 # The spread of the paired ratios (first and third quartiles): on a noisy machine a median
 # near the line says little unless most rounds are on the same side of it.
-quartiles="$(awk '$1 == "parse" {p[++np] = $2} $1 == "scan" {s[++ns] = $2}
-    END {for (i = 1; i <= np && i <= ns; i++) print s[i] / p[i]}' "$work/results" |
-    sort -g | awk '{a[NR]=$1} END{q1=a[int((NR+3)/4)]; q3=a[int((3*NR+3)/4)]; printf "%.2f-%.2f", q1, q3}')"
+quartiles="$(awk '{a[NR]=$1} END{printf "%.2f-%.2f", a[int((NR+3)/4)], a[int((3*NR+3)/4)]}' "$work/ratios")"
 echo "findings=$findings scan/parse median-of-paired=$paired quartiles=$quartiles wall=$(awk -v a="$s" -v b="$p" 'BEGIN{printf "%.2f", a/b}') cpu=$(awk -v a="$sc" -v b="$pc" 'BEGIN{printf "%.2f", a/b}')"
