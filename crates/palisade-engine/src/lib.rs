@@ -221,7 +221,7 @@ impl Engine {
         // The inventory-wide analyses first on this thread: they hold the longest task. The
         // context is indexed on the other core meanwhile (a pass over every object, out of
         // cache by now), not before both start.
-        let (whole, in_context) = rayon::join(
+        let ((whole, analyzed), in_context) = rayon::join(
             || self.analyze_whole_read(&inventory, config, read),
             || {
                 let context = Context::of(&inventory);
@@ -234,7 +234,10 @@ impl Engine {
                     .collect::<Vec<Vec<Finding>>>()
             },
         );
-        let groups = vec![alone, in_context];
+        // Each analyzer's findings a group of their own, after the per-object ones: equal
+        // places keep the order one merge of the analyzers' findings would give them.
+        let mut groups = vec![alone, in_context];
+        groups.extend(analyzed.into_iter().map(|part| vec![part]));
         let report =
             self.assemble_with(&inventory, groups, whole, config, options, Some(&annotated));
         (inventory, report)
@@ -388,17 +391,24 @@ impl Engine {
     /// an object those analyses read changes.
     pub fn analyze_whole(&self, inventory: &Inventory, config: &Config) -> Analysis {
         let read = self.analyzers.iter().map(|_| None).collect();
-        self.analyze_whole_read(inventory, config, read)
+        let (mut all, sorted) = self.analyze_whole_read(inventory, config, read);
+        // Analyzers' rule ids differ, so no two parts hold a finding of the same place and
+        // rule: merged, the parts are in the order one sort of them all gives.
+        all.findings = order::merge_groups(sorted.into_iter().map(|part| vec![part]).collect());
+        all
     }
 
     /// [`Engine::analyze_whole`] with what the analyzers read ahead from every input (per
-    /// analyzer, in order; `None` where an analyzer did not read every input ahead).
+    /// analyzer, in order; `None` where an analyzer did not read every input ahead), each
+    /// analyzer's findings sorted but not yet merged (the returned [`Analysis`] has none): a
+    /// scan merges them with the per-object findings in one pass, instead of merging them
+    /// here first while the other core waits.
     fn analyze_whole_read(
         &self,
         inventory: &Inventory,
         config: &Config,
         read: Vec<Option<Vec<(usize, ReadAhead)>>>,
-    ) -> Analysis {
+    ) -> (Analysis, Vec<Vec<Finding>>) {
         // Analyzers of the whole inventory are independent: one task each, the longest started
         // first on this thread while the others wait for the second core, so that it is not
         // left running alone at the end.
@@ -427,14 +437,11 @@ impl Engine {
         let mut all = Analysis::default();
         let mut sorted = Vec::with_capacity(parts.len());
         for part in parts {
-            sorted.push(vec![part.findings]);
+            sorted.push(part.findings);
             all.errors.extend(part.errors);
             all.notes.extend(part.notes);
         }
-        // Analyzers' rule ids differ, so no two parts hold a finding of the same place and
-        // rule: merged, the parts are in the order one sort of them all gives.
-        all.findings = order::merge_groups(sorted);
-        all
+        (all, sorted)
     }
 
     /// The report of findings already made: `groups` of per-object findings (each a list of

@@ -67,6 +67,14 @@ impl Policy {
 
     /// Builds the policy of any mix of objects (non-RBAC objects are ignored).
     pub fn from_objects(objects: &[Object], options: &Options) -> Policy {
+        Policy::from_selected(objects, options)
+    }
+
+    /// [`Policy::from_objects`] over objects picked out of an inventory, in its order.
+    pub fn from_selected<'a>(
+        objects: impl IntoIterator<Item = &'a Object>,
+        options: &Options,
+    ) -> Policy {
         let input_origin = |o: &Object| Origin::Input {
             object: Arc::clone(&o.id),
             location: o.location(),

@@ -12,10 +12,16 @@ use rayon::prelude::*;
 /// Objects per parallel work item when a whole inventory is read at once.
 const CHUNK: usize = 256;
 
-/// One record per object, in inventory order: `None` for objects that run no pods.
+/// One record per object, in inventory order: `None` for objects that run no pods. Beside
+/// them, where the RBAC objects and the ServiceAccounts are, so that the analysis reads those
+/// few objects instead of passing over the whole inventory again for each.
 #[derive(Debug, Default)]
 pub struct WorkloadAccounts {
     records: Vec<Option<Account>>,
+    /// Indexes of the Roles, ClusterRoles and their bindings ([`is_rbac_object`]).
+    rbac: Vec<usize>,
+    /// Indexes of the ServiceAccounts.
+    accounts: Vec<usize>,
 }
 
 /// The service account a workload's pod spec names.
@@ -49,23 +55,41 @@ impl Account {
 impl WorkloadAccounts {
     /// Reads a whole inventory's objects at once, in parallel.
     pub fn of(objects: &[Object]) -> WorkloadAccounts {
+        let records = objects
+            .par_chunks(CHUNK)
+            .flat_map_iter(|chunk| chunk.iter().map(Account::of))
+            .collect();
+        let (rbac, accounts) = places(objects);
         WorkloadAccounts {
-            records: objects
-                .par_chunks(CHUNK)
-                .flat_map_iter(|chunk| chunk.iter().map(Account::of))
-                .collect(),
+            records,
+            rbac,
+            accounts,
         }
     }
 
     /// Adds the records of the next run of objects (an input read ahead).
     pub fn append(&mut self, mut next: WorkloadAccounts) {
+        let first = self.records.len();
         self.records.append(&mut next.records);
+        self.rbac.extend(next.rbac.iter().map(|i| first + i));
+        self.accounts
+            .extend(next.accounts.iter().map(|i| first + i));
     }
 
     /// Makes room for `additional` more objects' records at once (joining a large
     /// inventory's reads one input at a time grew the list by doubling, copying it each time).
     pub fn reserve(&mut self, additional: usize) {
         self.records.reserve_exact(additional);
+    }
+
+    /// The indexes of the RBAC objects ([`is_rbac_object`]), in order.
+    pub(crate) fn rbac(&self) -> &[usize] {
+        &self.rbac
+    }
+
+    /// The indexes of the ServiceAccounts, in order.
+    pub(crate) fn accounts(&self) -> &[usize] {
+        &self.accounts
     }
 
     /// How many objects were read.
@@ -86,7 +110,33 @@ impl WorkloadAccounts {
 
 /// Reads one input's objects ahead of PAL-RBAC-024, on this thread.
 pub fn read_ahead(objects: &[Object]) -> WorkloadAccounts {
+    let (rbac, accounts) = places(objects);
     WorkloadAccounts {
         records: objects.iter().map(Account::of).collect(),
+        rbac,
+        accounts,
     }
+}
+
+/// The indexes of the RBAC objects and of the ServiceAccounts among `objects`.
+fn places(objects: &[Object]) -> (Vec<usize>, Vec<usize>) {
+    let (mut rbac, mut accounts) = (Vec::new(), Vec::new());
+    for (i, o) in objects.iter().enumerate() {
+        if is_rbac_object(o) {
+            rbac.push(i);
+        } else if o.id.kind == "ServiceAccount" {
+            accounts.push(i);
+        }
+    }
+    (rbac, accounts)
+}
+
+/// Whether `o` is a Role, ClusterRole, RoleBinding or ClusterRoleBinding of the RBAC API
+/// group: the objects the policy is built from.
+pub(crate) fn is_rbac_object(o: &Object) -> bool {
+    o.id.api_version.starts_with("rbac.authorization.k8s.io/")
+        && matches!(
+            o.id.kind.as_str(),
+            "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
+        )
 }

@@ -40,7 +40,9 @@ mod workloads;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use palisade_core::{Config, Emitter, Finding, Inventory, Location, ObjectRef, Rule, Severity};
+use palisade_core::{
+    Config, Emitter, Finding, Inventory, Location, Object, ObjectRef, Rule, Severity,
+};
 
 use crate::model::{Binding, BindingKind, BindingSubject, Origin, Role, SubjectKind};
 use crate::policy::{Options, Policy};
@@ -101,43 +103,55 @@ pub fn check_inventory_read(
     read: Option<&WorkloadAccounts>,
 ) -> Vec<Finding> {
     let em = Emitter::new(config);
-    if !catalog().iter().any(|r| em.enabled(r)) || !has_rbac_objects(inventory) {
+    if !catalog().iter().any(|r| em.enabled(r)) {
         return Vec::new();
     }
-    let policy = Policy::from_inventory(inventory, &Options::default());
-    check_policy_read(&policy, inventory, config, read)
-}
-
-/// Without RBAC objects in the input there is nothing to report: the bootstrap bindings
-/// grant the public groups only the discovery roles, and controllers' accounts nothing, so
-/// large scans without RBAC skip building the policy.
-fn has_rbac_objects(inventory: &Inventory) -> bool {
-    inventory.objects.iter().any(|o| {
-        o.id.api_version.starts_with("rbac.authorization.k8s.io/")
-            && matches!(
-                o.id.kind.as_str(),
-                "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
-            )
-    })
+    // What was read ahead, when it covers the inventory: the RBAC objects are then found
+    // by their indexes, without another pass over every object (out of cache by now).
+    let read = read.filter(|r| r.len() == inventory.objects.len());
+    let rbac: Vec<&Object> = match read {
+        Some(read) => read
+            .rbac()
+            .iter()
+            .filter_map(|&i| inventory.objects.get(i))
+            .collect(),
+        None => inventory
+            .objects
+            .iter()
+            .filter(|o| accounts::is_rbac_object(o))
+            .collect(),
+    };
+    // Without RBAC objects in the input there is nothing to report: the bootstrap bindings
+    // grant the public groups only the discovery roles, and controllers' accounts nothing,
+    // so large scans without RBAC skip building the policy.
+    if rbac.is_empty() {
+        return Vec::new();
+    }
+    let policy = Policy::from_selected(rbac.iter().copied(), &Options::default());
+    let built_in = built_in_bindings(rbac);
+    check_policy_read(&policy, inventory, config, read, &built_in)
 }
 
 /// [`check_inventory`] over a policy already built from `inventory`.
 pub fn check_policy(policy: &Policy, inventory: &Inventory, config: &Config) -> Vec<Finding> {
-    check_policy_read(policy, inventory, config, None)
+    let built_in = built_in_bindings(inventory.objects.iter());
+    check_policy_read(policy, inventory, config, None, &built_in)
 }
 
-/// [`check_policy`] with the workload accounts read ahead, as [`check_inventory_read`].
+/// [`check_policy`] with the workload accounts read ahead, as [`check_inventory_read`], and
+/// the input's built-in bindings ([`built_in_bindings`]).
 fn check_policy_read(
     policy: &Policy,
     inventory: &Inventory,
     config: &Config,
     read: Option<&WorkloadAccounts>,
+    built_in: &HashSet<*const ObjectRef>,
 ) -> Vec<Finding> {
     let mut em = Emitter::new(config);
     // Every risk is judged even when its own rule is off: the public-group, `default`
     // account and workload rules grade by them (the emitter drops the disabled ones).
     let judge = Judge::new(policy, specs());
-    let built_in = built_in_bindings(inventory);
+
     for (id, b) in policy.bindings().iter().enumerate() {
         let Origin::Input { object, location } = &b.origin else {
             continue;
@@ -294,12 +308,13 @@ fn can_match(s: &BindingSubject, b: &Binding) -> bool {
     }
 }
 
-/// Binding objects of the input that Kubernetes itself creates: the rbac-defaults label and
-/// a bootstrap name (`system:*`, `cluster-admin`).
-fn built_in_bindings(inventory: &Inventory) -> HashSet<*const ObjectRef> {
-    inventory
-        .objects
-        .iter()
+/// Binding objects among `objects` that Kubernetes itself creates: the rbac-defaults label
+/// and a bootstrap name (`system:*`, `cluster-admin`).
+fn built_in_bindings<'a>(
+    objects: impl IntoIterator<Item = &'a Object>,
+) -> HashSet<*const ObjectRef> {
+    objects
+        .into_iter()
         .filter(|o| {
             matches!(o.id.kind.as_str(), "RoleBinding" | "ClusterRoleBinding")
                 && o.label("kubernetes.io/bootstrapping") == Some("rbac-defaults")

@@ -175,7 +175,7 @@ pub(crate) fn check(
     em: &mut Emitter<'_>,
 ) {
     let mut accounts: HashMap<(&str, &str), &Object> = HashMap::new();
-    for o in inv.of_kind("ServiceAccount") {
+    for o in read.accounts().iter().filter_map(|&i| inv.objects.get(i)) {
         let ns = o.id.namespace.as_deref().unwrap_or(UNSET_NAMESPACE);
         accounts.insert((ns, o.id.name.as_str()), o);
     }
