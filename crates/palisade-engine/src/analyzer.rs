@@ -173,7 +173,8 @@ impl Analyzer for RbacAnalyzer {
         palisade_rbac::check_inventory(inventory, config)
     }
 
-    /// Each workload's service account, read while each input is in cache.
+    /// Each workload's service account, and where the RBAC objects and ServiceAccounts are,
+    /// read while each input is in cache.
     fn read_ahead(&self, objects: &[Object], _config: &Config) -> Option<ReadAhead> {
         Some(Box::new(palisade_rbac::read_ahead(objects)))
     }
