@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use foldhash::{HashMap, HashMapExt};
 use palisade_core::selector::{LabelSelector, Operator};
 use palisade_core::yaml::Pos;
 use palisade_core::{cat, Inventory, Object};
@@ -89,14 +90,16 @@ impl<'o> Found<'o> {
 }
 
 fn unselected_workloads(found: &Found, em: &mut Emitter) {
-    let mut parsed: BTreeMap<Option<&str>, Vec<Option<LabelSelector>>> = BTreeMap::new();
+    let mut parsed: HashMap<Option<&str>, Vec<Option<LabelSelector>>> = HashMap::new();
     for obj in &found.policies {
         parsed
             .entry(namespace(obj))
             .or_default()
             .push(policy_selector(obj));
     }
-    let selectors: BTreeMap<Option<&str>, Selectors> = parsed
+    // Looked up once per workload: hashed, since a B-tree search compares the namespace with
+    // a dozen keys, each a cold string of another object.
+    let selectors: HashMap<Option<&str>, Selectors> = parsed
         .iter()
         .map(|(ns, all)| (*ns, Selectors::new(all)))
         .collect();
@@ -122,13 +125,13 @@ struct Selectors<'s> {
     /// Selectors without an `In` requirement.
     unfiled: Vec<usize>,
     /// Per label key, the selectors filed under each of its values.
-    filed: Vec<(&'s str, BTreeMap<&'s str, Vec<usize>>)>,
+    filed: Vec<(&'s str, HashMap<&'s str, Vec<usize>>)>,
 }
 
 impl<'s> Selectors<'s> {
     fn new(all: &'s [Option<LabelSelector>]) -> Selectors<'s> {
         let mut unfiled = Vec::new();
-        let mut filed: Vec<(&str, BTreeMap<&str, Vec<usize>>)> = Vec::new();
+        let mut filed: Vec<(&str, HashMap<&str, Vec<usize>>)> = Vec::new();
         for (i, selector) in all.iter().enumerate() {
             let Some(selector) = selector else { continue };
             let first_in = selector
@@ -142,7 +145,7 @@ impl<'s> Selectors<'s> {
             let at = match filed.iter().position(|(k, _)| *k == r.key) {
                 Some(at) => at,
                 None => {
-                    filed.push((&r.key, BTreeMap::new()));
+                    filed.push((&r.key, HashMap::new()));
                     filed.len() - 1
                 }
             };
@@ -199,7 +202,7 @@ fn label_list(labels: &Labels) -> String {
 fn unselected<'o>(
     obj: &'o Object,
     labels: &Labels,
-    selectors: &BTreeMap<Option<&str>, Selectors>,
+    selectors: &HashMap<Option<&str>, Selectors>,
 ) -> Option<(&'o Object, Pos, String)> {
     let ns = namespace(obj);
     // No policy at all is PAL-NET-005's case.
@@ -232,10 +235,14 @@ fn namespaces_without_policy(found: &Found, em: &mut Emitter) {
     for obj in &found.namespaces {
         namespace_objects.entry(obj.id.name.as_str()).or_insert(obj);
     }
-    let mut workloads: BTreeMap<Option<&str>, Vec<&Object>> = BTreeMap::new();
+    // Grouped by hashing (every workload of a large inventory, each namespace a cold string
+    // of another object), then the few namespaces put in order.
+    let mut grouped: HashMap<Option<&str>, Vec<&Object>> = HashMap::new();
     for (obj, _) in &found.workloads {
-        workloads.entry(namespace(obj)).or_default().push(obj);
+        grouped.entry(namespace(obj)).or_default().push(obj);
     }
+    let mut workloads: Vec<(Option<&str>, Vec<&Object>)> = grouped.into_iter().collect();
+    workloads.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     for (ns, objs) in workloads {
         if with_policy.contains(&ns) || ns.is_some_and(|n| SYSTEM_NAMESPACES.contains(&n)) {
             continue;

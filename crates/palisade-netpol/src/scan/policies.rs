@@ -2,8 +2,9 @@
 //! selecting nothing (010), allow-all ingress (011), egress anywhere (012), and the model's
 //! diagnostics (016 rejected, 017 warnings).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
+use foldhash::{HashMap, HashMapExt, HashSet};
 use palisade_core::{Emitter, Object, Severity};
 
 use super::rules::*;
@@ -14,10 +15,24 @@ use crate::model::{Model, PolicyId};
 use crate::policy::{namespace_of, Direction, NetworkPolicy, PeerKind, Rule as PolicyRule};
 
 pub(super) fn check(model: &Model, all: &[Object], objects: &Objects, em: &mut Emitter) {
-    default_deny(model, all, em);
-    selects_nothing(model, objects, em);
+    let with_workloads = namespaces_with_workloads(model);
+    default_deny(model, all, &with_workloads, em);
+    selects_nothing(model, objects, &with_workloads, em);
     wide_rules(model, em);
     diagnostics(model, em);
+}
+
+/// The namespaces the model's workloads are in, sorted: gathered by hashing (thousands of
+/// workloads, a few namespaces), then put in order.
+fn namespaces_with_workloads(model: &Model) -> Vec<&str> {
+    let set: HashSet<&str> = model.endpoints()[..model.workload_count()]
+        .iter()
+        .filter_map(|e| e.as_pods())
+        .map(|p| p.namespace.as_str())
+        .collect();
+    let mut sorted: Vec<&str> = set.into_iter().collect();
+    sorted.sort_unstable();
+    sorted
 }
 
 /// A rule with no peers and no ports: it allows all traffic.
@@ -33,7 +48,7 @@ fn is_default_deny(policy: &NetworkPolicy, direction: Direction) -> bool {
         && !policy.rules(direction).iter().any(allows_all)
 }
 
-fn default_deny(model: &Model, all: &[Object], em: &mut Emitter) {
+fn default_deny(model: &Model, all: &[Object], with_workloads: &[&str], em: &mut Emitter) {
     let rules = [
         (Direction::Ingress, &NO_DEFAULT_DENY_INGRESS),
         (Direction::Egress, &NO_DEFAULT_DENY_EGRESS),
@@ -52,12 +67,15 @@ fn default_deny(model: &Model, all: &[Object], em: &mut Emitter) {
             namespace_objects.insert(o.id.name.as_str(), o);
         }
     }
-    let with_workloads: BTreeSet<&str> = model.endpoints()[..model.workload_count()]
-        .iter()
-        .filter_map(|e| e.as_pods())
-        .map(|p| p.namespace.as_str())
-        .collect();
-    for ns in with_workloads {
+    // Per namespace, whether some policy denies each direction by default: one pass over
+    // the policies, not one per namespace.
+    let mut denied: HashMap<&str, [bool; 2]> = HashMap::new();
+    for p in model.policies() {
+        let d = denied.entry(p.namespace.as_str()).or_default();
+        d[0] |= is_default_deny(p, Direction::Ingress);
+        d[1] |= is_default_deny(p, Direction::Egress);
+    }
+    for &ns in with_workloads {
         if SYSTEM_NAMESPACES.contains(&ns) {
             continue;
         }
@@ -65,12 +83,12 @@ fn default_deny(model: &Model, all: &[Object], em: &mut Emitter) {
             continue; // PAL-NET-005's case
         };
         let target = namespace_objects.get(ns).copied().unwrap_or(first_policy);
-        for (direction, rule) in rules {
-            let covered = model
-                .policies()
-                .iter()
-                .filter(|p| p.namespace == ns)
-                .any(|p| is_default_deny(p, direction));
+        for (at, (direction, rule)) in rules.into_iter().enumerate() {
+            let covered = denied
+                .get(ns)
+                .and_then(|d| d.get(at))
+                .copied()
+                .unwrap_or(false);
             if covered {
                 continue;
             }
@@ -95,17 +113,14 @@ fn default_deny(model: &Model, all: &[Object], em: &mut Emitter) {
     }
 }
 
-fn selects_nothing(model: &Model, objects: &Objects, em: &mut Emitter) {
+fn selects_nothing(model: &Model, objects: &Objects, with_workloads: &[&str], em: &mut Emitter) {
     if !em.enabled(&SELECTS_NOTHING) {
         return;
     }
-    let with_workloads: BTreeSet<&str> = model.endpoints()[..model.workload_count()]
-        .iter()
-        .filter_map(|e| e.as_pods())
-        .map(|p| p.namespace.as_str())
-        .collect();
     for (i, policy) in model.policies().iter().enumerate() {
-        if !with_workloads.contains(policy.namespace.as_str())
+        if with_workloads
+            .binary_search(&policy.namespace.as_str())
+            .is_err()
             || !model.selected_by(PolicyId(i as u32)).is_empty()
         {
             continue;
