@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use foldhash::{HashMap, HashMapExt};
+use foldhash::{HashMap, HashMapExt, HashSet};
 use palisade_core::text::Piece;
 use palisade_core::{Emitter, Location, Object, Severity};
 use rayon::prelude::*;
@@ -168,7 +168,7 @@ fn sensitive(
 ) {
     // A namespace with no policy of any kind is PAL-NET-005's finding (every pod accepts
     // everything); here it counts only when an entry point publishes the port.
-    let governed: BTreeSet<&str> = model
+    let governed: HashSet<&str> = model
         .policies()
         .iter()
         .map(|p| p.namespace.as_str())
@@ -307,7 +307,8 @@ struct Reach {
     class: String,
     via: Vec<String>,
     external: Vec<EndpointId>,
-    lower: BTreeSet<String>,
+    /// Sorted and distinct, as the summary's namespaces are.
+    lower: Vec<String>,
 }
 
 fn classified_reach(
@@ -324,7 +325,7 @@ fn classified_reach(
         external,
         namespaces,
     } = reacher.summary(id, Want::Any);
-    let lower: BTreeSet<String> = namespaces
+    let lower: Vec<String> = namespaces
         .into_iter()
         .filter(|n| *n != pods.namespace)
         .filter(|n| {
