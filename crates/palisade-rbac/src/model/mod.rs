@@ -14,7 +14,7 @@ use std::sync::Arc;
 use palisade_core::{Location, ObjectRef};
 use serde::Serialize;
 
-pub(crate) use parse::{parse_objects, Parsed};
+pub(crate) use parse::{is_rbac_object, parse_objects, Parsed};
 pub use problem::{Problem, ProblemKind};
 
 /// Namespace given to namespaced RBAC objects written without `metadata.namespace` (a Helm

@@ -30,6 +30,16 @@ pub(crate) struct Parsed {
     pub problems: Vec<Problem>,
 }
 
+/// Whether `o` is a Role, ClusterRole, RoleBinding or ClusterRoleBinding of the RBAC API
+/// group: the objects [`parse_objects`] reads (a scan's read-ahead notes where they are).
+pub(crate) fn is_rbac_object(o: &Object) -> bool {
+    o.id.api_version.starts_with("rbac.authorization.k8s.io/")
+        && matches!(
+            o.id.kind.as_str(),
+            "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
+        )
+}
+
 /// Reads every RBAC object of `objects` (any API version of the RBAC group; other objects
 /// are ignored). `List` objects are already unwrapped by the inventory loader.
 pub(crate) fn parse_objects<'a>(
@@ -41,7 +51,7 @@ pub(crate) fn parse_objects<'a>(
     let mut seen: HashMap<IdKey, usize> = HashMap::new();
     let mut seen_bindings: HashMap<IdKey, usize> = HashMap::new();
     for obj in objects {
-        if !obj.id.api_version.starts_with("rbac.authorization.k8s.io/") {
+        if !is_rbac_object(obj) {
             continue;
         }
         let kind = match obj.id.kind.as_str() {

@@ -18,7 +18,7 @@ const CHUNK: usize = 256;
 #[derive(Debug, Default)]
 pub struct WorkloadAccounts {
     records: Vec<Option<Account>>,
-    /// Indexes of the Roles, ClusterRoles and their bindings ([`is_rbac_object`]).
+    /// Indexes of the Roles, ClusterRoles and their bindings ([`crate::model::is_rbac_object`]).
     rbac: Vec<usize>,
     /// Indexes of the ServiceAccounts.
     accounts: Vec<usize>,
@@ -82,7 +82,7 @@ impl WorkloadAccounts {
         self.records.reserve_exact(additional);
     }
 
-    /// The indexes of the RBAC objects ([`is_rbac_object`]), in order.
+    /// The indexes of the RBAC objects ([`crate::model::is_rbac_object`]), in order.
     pub(crate) fn rbac(&self) -> &[usize] {
         &self.rbac
     }
@@ -122,21 +122,11 @@ pub fn read_ahead(objects: &[Object]) -> WorkloadAccounts {
 fn places(objects: &[Object]) -> (Vec<usize>, Vec<usize>) {
     let (mut rbac, mut accounts) = (Vec::new(), Vec::new());
     for (i, o) in objects.iter().enumerate() {
-        if is_rbac_object(o) {
+        if crate::model::is_rbac_object(o) {
             rbac.push(i);
         } else if o.id.kind == "ServiceAccount" {
             accounts.push(i);
         }
     }
     (rbac, accounts)
-}
-
-/// Whether `o` is a Role, ClusterRole, RoleBinding or ClusterRoleBinding of the RBAC API
-/// group: the objects the policy is built from.
-pub(crate) fn is_rbac_object(o: &Object) -> bool {
-    o.id.api_version.starts_with("rbac.authorization.k8s.io/")
-        && matches!(
-            o.id.kind.as_str(),
-            "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding"
-        )
 }

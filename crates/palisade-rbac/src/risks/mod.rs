@@ -118,7 +118,7 @@ pub fn check_inventory_read(
         None => inventory
             .objects
             .iter()
-            .filter(|o| accounts::is_rbac_object(o))
+            .filter(|o| crate::model::is_rbac_object(o))
             .collect(),
     };
     // Without RBAC objects in the input there is nothing to report: the bootstrap bindings
@@ -151,7 +151,6 @@ fn check_policy_read(
     // Every risk is judged even when its own rule is off: the public-group, `default`
     // account and workload rules grade by them (the emitter drops the disabled ones).
     let judge = Judge::new(policy, specs());
-
     for (id, b) in policy.bindings().iter().enumerate() {
         let Origin::Input { object, location } = &b.origin else {
             continue;
