@@ -205,7 +205,7 @@ fn check_object(obj: &Object, workload: Option<&Workload>, em: &mut Emitter) {
             &UNKNOWN_CLASS,
             obj,
             label.pos,
-            Some(label.field()),
+            Some(label.field().into()),
             format!(
                 "data class `{}` is not defined {} (known: {})",
                 label.class,
@@ -236,7 +236,7 @@ fn check_object(obj: &Object, workload: Option<&Workload>, em: &mut Emitter) {
                 &CLASS_NOT_ALLOWED,
                 obj,
                 label.pos,
-                Some(label.field()),
+                Some(label.field().into()),
                 format!(
                     "data class `{}` is not allowed in environment `{env}` (allowed: {})",
                     label.class,
@@ -275,7 +275,7 @@ fn check_inventory(inv: &Inventory, read: &ClusterRead, em: &mut Emitter) {
                 &REQUIREMENT_UNMET,
                 obj,
                 label.pos,
-                Some(label.field()),
+                Some(label.field().into()),
                 format!(
                     "data class `{}` requires default-deny-network-policy: namespace `{}` has \
                      no NetworkPolicy with an empty podSelector that denies all ingress",
@@ -302,7 +302,7 @@ fn check_inventory(inv: &Inventory, read: &ClusterRead, em: &mut Emitter) {
                         &REQUIREMENT_UNMET,
                         obj,
                         label.pos,
-                        Some(label.field()),
+                        Some(label.field().into()),
                         format!(
                             "data class `{}` requires default-deny-network-policy: {where_} \
                              has no NetworkPolicy in the input with an empty podSelector that \
@@ -374,7 +374,7 @@ fn container_requirements(w: &Workload, class: &str, source: &str, em: &mut Emit
             &REQUIREMENT_UNMET,
             w.object,
             first.node.pos,
-            Some(first.path()),
+            Some(first.path().into()),
             format!(
                 "data class `{class}` (from {source}) requires {}: container(s) {} {}",
                 req.name(),

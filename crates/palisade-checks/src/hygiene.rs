@@ -319,7 +319,7 @@ fn role_rules(obj: &Object, em: &mut Emitter) {
                 severity,
                 obj,
                 entry.key.pos,
-                format!("rules[{i}].{key}"),
+                format!("rules[{i}].{key}").into(),
                 format!(
                     "rule {i} of {} `{}` grants `{}` in {key} ({meaning})",
                     obj.id.kind,
@@ -404,7 +404,7 @@ fn risky_grants(obj: &Object, rule: &Node, i: usize, cluster_wide: bool, em: &mu
                 severity,
                 obj,
                 res_entry.key.pos,
-                format!("rules[{i}].resources"),
+                format!("rules[{i}].resources").into(),
                 format!("rule {i} of {kind_name} grants {}", grants.join("; ")),
             );
         }
@@ -420,7 +420,7 @@ fn risky_grants(obj: &Object, rule: &Node, i: usize, cluster_wide: bool, em: &mu
             &RISKY_GRANT,
             obj,
             verbs_entry.key.pos,
-            Some(format!("rules[{i}].verbs")),
+            Some(format!("rules[{i}].verbs").into()),
             format!(
                 "rule {i} of {kind_name} grants the `{}` verb(s): the subject can raise its own \
                  permissions or act as another identity",

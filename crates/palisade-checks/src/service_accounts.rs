@@ -189,7 +189,7 @@ fn bindings(obj: &Object, em: &mut Emitter) {
             &DEFAULT_ACCOUNT_BOUND,
             obj,
             key_pos(subject, "name", subject.pos),
-            Some(format!("subjects[{i}]")),
+            Some(format!("subjects[{i}]").into()),
             format!(
                 "{} `{}` grants {role} {scope} to {who}, so every pod running as a namespace's \
                  `default` account holds it",

@@ -49,7 +49,7 @@ impl<'a> Emitter<'a> {
         rule: &'static Rule,
         object: &Object,
         pos: Pos,
-        field: Option<String>,
+        field: Option<Arc<str>>,
         message: impl Into<String>,
     ) -> Option<&mut Finding> {
         if !self.enabled(rule) {
@@ -65,7 +65,7 @@ impl<'a> Emitter<'a> {
         rule: &'static Rule,
         object: &Arc<ObjectRef>,
         location: Location,
-        field: Option<String>,
+        field: Option<Arc<str>>,
         message: impl Into<String>,
     ) -> Option<&mut Finding> {
         if !self.enabled(rule) {
@@ -117,7 +117,7 @@ impl<'a> Emitter<'a> {
         severity: Severity,
         object: &Object,
         pos: Pos,
-        field: String,
+        field: Arc<str>,
         message: impl Into<String>,
     ) -> Option<&mut Finding> {
         let overridden = self.overridden(rule);

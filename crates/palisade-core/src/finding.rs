@@ -114,8 +114,10 @@ pub struct Finding {
     pub location: Location,
     /// Path of the offending field inside the object (`spec.containers[0].image`), when the
     /// finding is about one field.
+    /// Shared: a scan's findings name only a few dozen distinct fields
+    /// ([`crate::shared_text`]).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
+    pub field: Option<Arc<str>>,
     /// What is wrong, specific to this object.
     pub message: String,
     /// The offending value, when it is short and not secret.

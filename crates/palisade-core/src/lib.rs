@@ -31,6 +31,7 @@ pub mod inventory;
 mod report;
 mod rule;
 pub mod selector;
+pub mod shared_text;
 pub mod text;
 pub mod workload;
 pub mod yaml;

@@ -102,6 +102,15 @@ impl Piece for Cow<'_, str> {
     }
 }
 
+impl Piece for std::sync::Arc<str> {
+    fn byte_len(&self) -> usize {
+        self.len()
+    }
+    fn push_to(&self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
 impl Piece for char {
     fn byte_len(&self) -> usize {
         self.len_utf8()

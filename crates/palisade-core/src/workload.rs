@@ -2,8 +2,11 @@
 //! ReplicationController, Job, CronJob, or any object with `spec.template.spec.containers`.
 //! Views borrow from the [`Object`]; nothing is stored twice.
 
+use std::sync::Arc;
+
 use crate::inventory::Object;
-use crate::text::{self, Piece};
+use crate::shared_text;
+use crate::text::Piece;
 use crate::yaml::Node;
 
 /// A pod spec found in an object.
@@ -146,15 +149,15 @@ impl<'a> Container<'a> {
         crate::cat!(self.spec_path, ".", self.kind.field(), "[", self.index, "]")
     }
 
-    /// Dotted path of a field below this container.
-    pub fn field_path(&self, rest: &str) -> String {
+    /// Dotted path of a field below this container, shared ([`crate::shared_text`]).
+    pub fn field_path(&self, rest: &str) -> Arc<str> {
         self.field_path_of(&[&rest])
     }
 
     /// Dotted path of a field below this container, the field's path given in pieces
-    /// (`&[&"ports[", &i, &"].hostPort"]`): one exact allocation, where
-    /// `field_path(&format!(..))` would make two (findings build many of these).
-    pub fn field_path_of(&self, rest: &[&dyn Piece]) -> String {
+    /// (`&[&"ports[", &i, &"].hostPort"]`), shared: findings name the same few paths again
+    /// and again.
+    pub fn field_path_of(&self, rest: &[&dyn Piece]) -> Arc<str> {
         let head: [&dyn Piece; 6] = [
             &self.spec_path,
             &".",
@@ -163,7 +166,7 @@ impl<'a> Container<'a> {
             &self.index,
             &"].",
         ];
-        text::concat_pair(&head, rest)
+        shared_text::shared_pair(&head, rest)
     }
 }
 
@@ -275,15 +278,15 @@ impl<'a> Workload<'a> {
             .unwrap_or_default()
     }
 
-    /// Dotted path of a pod spec field.
-    pub fn field_path(&self, rest: &str) -> String {
+    /// Dotted path of a pod spec field, shared ([`crate::shared_text`]).
+    pub fn field_path(&self, rest: &str) -> Arc<str> {
         self.field_path_of(&[&rest])
     }
 
     /// Dotted path of a pod spec field given in pieces (`&[&"volumes[", &i, &"].hostPath"]`),
-    /// in one exact allocation.
-    pub fn field_path_of(&self, rest: &[&dyn Piece]) -> String {
-        text::concat_pair(&[&self.spec_path, &"."], rest)
+    /// shared.
+    pub fn field_path_of(&self, rest: &[&dyn Piece]) -> Arc<str> {
+        shared_text::shared_pair(&[&self.spec_path, &"."], rest)
     }
 
     /// True when `spec.os.name` is `windows` (some restricted controls exempt such pods).
@@ -442,14 +445,17 @@ mod tests {
             assert_eq!(c.describe().byte_len(), c.describe().to_string().len());
             let i = 12usize;
             let piecewise = c.field_path_of(&[&"ports[", &i, &"].hostPort"]);
-            assert_eq!(piecewise, c.field_path(&format!("ports[{i}].hostPort")));
-            assert_eq!(piecewise, format!("{}.ports[{i}].hostPort", c.path()));
-            assert_eq!(piecewise.capacity(), piecewise.len());
+            // The same text is the same shared string.
+            assert!(Arc::ptr_eq(
+                &piecewise,
+                &c.field_path(&format!("ports[{i}].hostPort"))
+            ));
+            assert_eq!(*piecewise, *format!("{}.ports[{i}].hostPort", c.path()));
         }
         assert_eq!(
-            w.field_path_of(&[&"volumes[", &3u32, &"].hostPath"]),
+            &*w.field_path_of(&[&"volumes[", &3u32, &"].hostPath"]),
             "spec.template.spec.volumes[3].hostPath"
         );
-        assert_eq!(w.field_path("hostPID"), "spec.template.spec.hostPID");
+        assert_eq!(&*w.field_path("hostPID"), "spec.template.spec.hostPID");
     }
 }

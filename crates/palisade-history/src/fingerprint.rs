@@ -163,7 +163,7 @@ fn stored(f: &Finding) -> StoredFinding {
         path: f.location.path.to_string(),
         line: f.location.line,
         col: f.location.col,
-        field: f.field.clone(),
+        field: f.field.as_deref().map(str::to_string),
         message: f.message.clone(),
     }
 }

@@ -96,7 +96,7 @@ fn ssh(input: &Inputs, em: &mut Emitter) {
             let message = format!("the image exposes port `{port}` (SSH)");
             let location = in_config(input.subject);
             if let Some(f) = em.emit_at(&SSH_SERVER, input.object, location, None, message) {
-                f.field = Some(format!("config.ExposedPorts[{port:?}]"));
+                f.field = Some(format!("config.ExposedPorts[{port:?}]").into());
             }
         }
     }

@@ -112,7 +112,7 @@ fn emit(
         in_config(subject),
         message,
     ) {
-        f.field = Some(field);
+        f.field = Some(field.into());
         f.evidence = Some(hit.redacted.clone());
     }
 }

@@ -437,7 +437,7 @@ fn finding(
     );
     let mut em = Emitter::new(config);
     let f = em.emit_graded_at(&VULNERABLE_PACKAGE, v.severity, object, location, message)?;
-    f.field = Some(pkg.purl.clone());
+    f.field = Some(pkg.purl.as_str().into());
     f.evidence = Some(match v.score {
         Some(score) => format!("{} CVSS {score:.1}", v.id),
         None => v.id.clone(),

@@ -74,7 +74,7 @@ pub(super) fn check(obj: &Object, em: &mut Emitter) {
                 &INGRESS_WITHOUT_TLS,
                 obj,
                 entry.key.pos,
-                Some(format!("spec.rules[{i}].host")),
+                Some(format!("spec.rules[{i}].host").into()),
                 format!(
                     "host `{host}` is served by the Ingress rules but no spec.tls entry covers it"
                 ),

@@ -325,7 +325,7 @@ fn external_service(obj: &Object, spec: &Node, service_type: &str, pos: Pos, em:
                 WHERE
             ),
         };
-        em.emit(&EXTERNAL_SERVICE, obj, pos, Some(field), message);
+        em.emit(&EXTERNAL_SERVICE, obj, pos, Some(field.into()), message);
         return;
     }
     let internal = INTERNAL_LB_ANNOTATIONS.iter().find(|(key, value)| {
@@ -378,7 +378,7 @@ fn external_service(obj: &Object, spec: &Node, service_type: &str, pos: Pos, em:
                 .to_string(),
         )
     };
-    em.emit_graded(&EXTERNAL_SERVICE, severity, obj, pos, field, message);
+    em.emit_graded(&EXTERNAL_SERVICE, severity, obj, pos, field.into(), message);
 }
 
 /// Severity of exposing a sensitive port outside the cluster.
@@ -413,7 +413,7 @@ fn service_ports(obj: &Object, spec: &Node, external: &External, em: &mut Emitte
             port_severity(sensitive),
             obj,
             entry.key.pos,
-            cat!("spec.ports[", i, "].", key),
+            cat!("spec.ports[", i, "].", key).into(),
             cat!(
                 key,
                 " ",

@@ -8,6 +8,8 @@
 
 mod pull_policy;
 
+use std::sync::Arc;
+
 use palisade_core::text::{self, Piece};
 use palisade_core::workload::Described;
 use palisade_core::yaml::Pos;
@@ -124,7 +126,7 @@ fn check(object: &Object, workload: Option<&Workload>, em: &mut Emitter) {
 struct Site<'a> {
     object: &'a Object,
     pos: Pos,
-    field: String,
+    field: Arc<str>,
     /// "container `web`"
     who: Described<'a>,
     /// The reference as written.
@@ -145,7 +147,7 @@ impl Site<'_> {
             rule,
             self.object,
             self.pos,
-            Some(self.field.clone()),
+            Some(Arc::clone(&self.field)),
             message,
         )
     }

@@ -234,7 +234,7 @@ fn apparmor_annotations(w: &Workload, em: &mut Emitter) {
             container,
             "`"
         );
-        let found = report(em, &APPARMOR, w, entry.key.pos, field, message);
+        let found = report(em, &APPARMOR, w, entry.key.pos, field.into(), message);
         with_evidence(found, value);
     }
 }

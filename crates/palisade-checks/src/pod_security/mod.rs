@@ -30,6 +30,8 @@ mod baseline;
 mod confinement;
 mod restricted;
 
+use std::sync::Arc;
+
 use palisade_core::yaml::{Entry, Node, Pos};
 use palisade_core::{cat, Container, Finding, Object, Workload};
 
@@ -85,7 +87,7 @@ fn report<'e>(
     rule: &'static palisade_core::Rule,
     w: &Workload,
     pos: Pos,
-    field: String,
+    field: Arc<str>,
     message: String,
 ) -> Option<&'e mut Finding> {
     em.emit(rule, w.object, pos, Some(field), message)

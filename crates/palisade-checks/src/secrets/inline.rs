@@ -49,7 +49,7 @@ pub(super) fn check(obj: &Object, em: &mut Emitter) {
         &INLINE_SECRET,
         obj,
         pos,
-        Some(section.to_string()),
+        Some(section.to_string().into()),
         format!(
             "Secret holds {} inline value{} ({list}); keep it out of the repository with \
              SealedSecrets, External Secrets or SOPS",

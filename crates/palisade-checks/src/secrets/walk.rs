@@ -3,6 +3,8 @@
 //! what it finds becomes one finding per value and rule, at the line of the value's key (or
 //! of the item, in a sequence).
 
+use std::sync::Arc;
+
 use palisade_core::yaml::{Entry, Node, Pos, Value};
 use palisade_core::{Emitter, Object};
 
@@ -212,7 +214,7 @@ impl<'o> Walker<'o, '_, '_> {
         }
         let found = scan_named(slot, secret_name, judged, text);
         if !found.is_empty() {
-            self.report(text, name, pos, field(parent, leaf), &found);
+            self.report(text, name, pos, field(parent, leaf).into(), &found);
         }
     }
 
@@ -223,7 +225,7 @@ impl<'o> Walker<'o, '_, '_> {
         text: &str,
         name: Option<&str>,
         pos: Pos,
-        field: String,
+        field: Arc<str>,
         found: &[Detection],
     ) {
         for rule in [&LITERAL_SECRET, &NAMED_SECRET] {
@@ -279,7 +281,7 @@ impl<'o> Walker<'o, '_, '_> {
             }
             if let Some(f) = self
                 .em
-                .emit(rule, self.obj, pos, Some(field.clone()), message)
+                .emit(rule, self.obj, pos, Some(Arc::clone(&field)), message)
             {
                 f.evidence = Some(evidence.join("; "));
             }

@@ -33,7 +33,7 @@ pub struct ImageUse {
     /// Where the image is written.
     pub location: Location,
     /// Field path of the image (`spec.template.spec.containers[0].image`).
-    pub field: String,
+    pub field: Arc<str>,
     /// The manifest decides the user, so the image's `USER` does not matter: `runAsUser`
     /// is set, or `runAsNonRoot: true` makes the kubelet refuse a root image (container
     /// settings over the pod's, as the kubelet merges them).
@@ -104,7 +104,7 @@ pub fn on_workload(image_findings: &[Finding], usage: &ImageUse) -> Vec<Finding>
             severity: f.severity,
             object: Arc::clone(&usage.object),
             location: usage.location.clone(),
-            field: Some(usage.field.clone()),
+            field: Some(Arc::clone(&usage.field)),
             message: format!(
                 "{} runs image `{}`: {} (in the image at {})",
                 usage.container, usage.image, f.message, f.location
@@ -190,7 +190,7 @@ data: {image: example.test/other:3}
         assert!(got[1].1.contains("init container"), "{got:?}");
         assert!(got[2].0.contains("nightly"), "{got:?}");
         assert_eq!(
-            uses[2].field,
+            &*uses[2].field,
             "spec.jobTemplate.spec.template.spec.containers[0].image"
         );
         assert_eq!(

@@ -3,6 +3,7 @@
 //! diagnostics (016 rejected, 017 warnings).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use foldhash::{HashMap, HashMapExt, HashSet};
 use palisade_core::{Emitter, Object, Severity};
@@ -131,7 +132,7 @@ fn selects_nothing(model: &Model, objects: &Objects, with_workloads: &[&str], em
                 let entry = o.root.get("spec")?.entry("podSelector")?;
                 Some((
                     o.location_of(entry.key.pos),
-                    Some("spec.podSelector".to_string()),
+                    Some(Arc::from("spec.podSelector")),
                 ))
             })
             .unwrap_or_else(|| (policy.location.clone(), None));
@@ -268,7 +269,7 @@ fn diagnostics(model: &Model, em: &mut Emitter) {
             rule,
             &d.object,
             d.location.clone(),
-            Some(d.field.clone()),
+            Some(Arc::from(d.field.as_str())),
             d.message.clone(),
         );
     }

@@ -19,7 +19,7 @@ pub struct PortPlace {
     /// The `containerPort` key's place.
     location: Location,
     /// `spec.template.spec.containers[0].ports[1].containerPort`.
-    field: String,
+    field: Arc<str>,
 }
 
 /// Every `containerPort` entry of `obj` with an integer value, in container order (regular,
@@ -76,7 +76,7 @@ impl PortPlaces {
         objects: &Objects,
         id: &Arc<ObjectRef>,
         number: u16,
-    ) -> Option<(Location, String)> {
+    ) -> Option<(Location, Arc<str>)> {
         let wanted = i64::from(number);
         let found = |p: &PortPlace| p.number == wanted;
         match self {

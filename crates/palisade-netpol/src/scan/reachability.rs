@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use foldhash::{HashMap, HashMapExt, HashSet};
 use palisade_core::text::Piece;
@@ -208,7 +209,7 @@ fn describe_sensitive(
     places: &PortPlaces,
     s: &exposure::SensitiveExposure,
     pods: &Pods,
-) -> (Severity, Location, Option<String>, String) {
+) -> (Severity, Location, Option<Arc<str>>, String) {
     // Written into one buffer: a large inventory has thousands of these findings, and a
     // string per part and per join cost more than finding them.
     let mut message = String::with_capacity(256);

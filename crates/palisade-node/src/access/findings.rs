@@ -353,7 +353,7 @@ fn account_findings(
             &PASSWORD_NO_MFA,
             object,
             setting(login, keyword),
-            Some(format!("user {name}")),
+            Some(format!("user {name}").into()),
             format!(
                 "{name} can log in with a password alone ({}){when}",
                 methods.join(", ")
@@ -385,7 +385,7 @@ fn account_findings(
                 &WEAK_KEY,
                 object,
                 loc.clone(),
-                Some(format!("user {name}")),
+                Some(format!("user {name}").into()),
                 format!("{name}: {weak}: {label}"),
             );
         }
@@ -394,7 +394,7 @@ fn account_findings(
                 &UNRESTRICTED_KEY,
                 object,
                 loc,
-                Some(format!("user {name}")),
+                Some(format!("user {name}").into()),
                 format!("{name}: key usable from anywhere for anything: {label}"),
             );
         }
@@ -405,7 +405,7 @@ fn account_findings(
                 &WRITABLE_KEYS,
                 object,
                 at(&file.path, 1),
-                Some(format!("user {name}")),
+                Some(format!("user {name}").into()),
                 format!(
                     "{name}'s {}: {why} (sshd ignores it under StrictModes; with StrictModes \
                      no, whoever can write it can add a key)",

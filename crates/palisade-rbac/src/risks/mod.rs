@@ -40,6 +40,7 @@ mod workloads;
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use palisade_core::shared_text;
 use palisade_core::{
     Config, Emitter, Finding, Inventory, Location, Object, ObjectRef, Rule, Severity,
 };
@@ -242,7 +243,7 @@ impl At<'_> {
         if let Some(f) =
             em.emit_graded_at(rule, severity, self.object, self.location.clone(), message)
         {
-            f.field = Some(format!("subjects[{}]", self.index));
+            f.field = Some(shared_text::shared(&[&"subjects[", &self.index, &"]"]));
         }
     }
 }
