@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use crate::conn::Protocol;
 use crate::label_map::LabelMap;
-use crate::policy::namespace_of;
+use crate::policy::namespace_text;
 
 /// The label carrying a data class (the data workload guide's, as `palisade-checks` reads
 /// it).
@@ -214,7 +214,7 @@ pub fn collect(objects: &[Object]) -> Vec<Pods> {
 pub(crate) fn pods_of(obj: &Object, w: &Workload) -> Pods {
     Pods {
         object: Arc::clone(&obj.id),
-        namespace: namespace_of(obj).into(),
+        namespace: namespace_text(obj),
         labels: labels_of(w.pod_metadata.and_then(|m| m.get("labels"))),
         ports: container_ports(w),
         location: obj.location(),

@@ -19,7 +19,31 @@ pub(crate) struct PodIndex<'a> {
 #[derive(Debug, Default)]
 struct Namespace<'a> {
     all: Vec<usize>,
-    by_label: HashMap<&'a str, HashMap<&'a str, Vec<usize>>>,
+    by_label: HashMap<&'a str, HashMap<&'a str, Positions>>,
+}
+
+/// The positions of the workloads with one label value: most values (`app: web-1`) are one
+/// workload's, held without an allocation of their own.
+#[derive(Debug)]
+enum Positions {
+    One(usize),
+    Many(Vec<usize>),
+}
+
+impl Positions {
+    fn push(&mut self, i: usize) {
+        match self {
+            Positions::One(first) => *self = Positions::Many(vec![*first, i]),
+            Positions::Many(all) => all.push(i),
+        }
+    }
+
+    fn as_slice(&self) -> &[usize] {
+        match self {
+            Positions::One(i) => std::slice::from_ref(i),
+            Positions::Many(all) => all,
+        }
+    }
 }
 
 impl<'a> PodIndex<'a> {
@@ -34,8 +58,8 @@ impl<'a> PodIndex<'a> {
                     .entry(k)
                     .or_default()
                     .entry(v)
-                    .or_default()
-                    .push(i);
+                    .and_modify(|at| at.push(i))
+                    .or_insert(Positions::One(i));
             }
         }
         index
@@ -53,7 +77,7 @@ impl<'a> PodIndex<'a> {
             .get(namespace)
             .and_then(|ns| ns.by_label.get(key))
             .and_then(|values| values.get(value))
-            .map_or(&[], Vec::as_slice)
+            .map_or(&[], Positions::as_slice)
     }
 
     /// The workloads of `namespace` that `selector` may match, ascending: a superset of

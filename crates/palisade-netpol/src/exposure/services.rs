@@ -1,7 +1,7 @@
 //! Services (`v1`): which workloads a Service fronts, and which container port each of its
 //! ports reaches on them.
 
-use palisade_core::yaml::{Node, Pos};
+use palisade_core::yaml::{Node, Pos, Text};
 use palisade_core::Object;
 
 use crate::conn::Protocol;
@@ -9,7 +9,7 @@ use crate::endpoints::Pods;
 use crate::label_map::LabelMap;
 use crate::model::{EndpointId, Model};
 use crate::pod_index::PodIndex;
-use crate::policy::namespace_of;
+use crate::policy::namespace_text;
 
 /// `spec.type`, defaulted to ClusterIP as the API server does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,13 +24,13 @@ pub(crate) enum ServiceType {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Target {
     Number(u16),
-    Name(String),
+    Name(Text),
 }
 
 /// One entry of `spec.ports`.
 #[derive(Debug, Clone)]
 pub(crate) struct ServicePort {
-    pub name: Option<String>,
+    pub name: Option<Text>,
     pub port: u16,
     pub protocol: Protocol,
     pub target: Target,
@@ -40,7 +40,7 @@ pub(crate) struct ServicePort {
 /// A Service as far as exposure needs it.
 pub(crate) struct Service<'o> {
     pub obj: &'o Object,
-    pub namespace: String,
+    pub namespace: Text,
     pub kind: ServiceType,
     /// `spec.externalIPs`'s key, when it lists addresses.
     pub external_ips: Option<Pos>,
@@ -80,12 +80,12 @@ fn parse_port(node: &Node) -> Option<ServicePort> {
             (Some(n), _) => Target::Number(u16::try_from(n).ok()?),
             // A quoted number stays a name in IntOrString (and no container port can be
             // named with digits only), so it matches nothing, as in the API.
-            (None, Some(s)) => Target::Name(s.to_string()),
+            (None, Some(s)) => Target::Name(s.into()),
             (None, None) => return None,
         },
     };
     Some(ServicePort {
-        name: node.get("name").and_then(Node::as_str).map(str::to_string),
+        name: node.get("name").and_then(Node::as_str).map(Text::from),
         port,
         protocol,
         target,
@@ -97,7 +97,7 @@ fn parse_port(node: &Node) -> Option<ServicePort> {
 /// is in cache ([`read`]), joined to the object once the inventory is complete
 /// ([`ServiceRead::of`]).
 pub(crate) struct ServiceRead {
-    namespace: String,
+    namespace: Text,
     kind: ServiceType,
     external_ips: Option<Pos>,
     selector: Option<LabelMap>,
@@ -155,7 +155,7 @@ pub(crate) fn read(obj: &Object) -> Option<ServiceRead> {
         .filter_map(|e| Some((e.key.scalar_text()?, e.value.scalar_text()?)))
         .collect();
     Some(ServiceRead {
-        namespace: namespace_of(obj),
+        namespace: namespace_text(obj),
         kind,
         external_ips,
         selector: (!selector.is_empty()).then_some(selector),

@@ -26,9 +26,19 @@ pub const DEFAULT_NAMESPACE: &str = "default";
 
 /// The namespace an object lands in: as written, or `default` when left out or empty.
 pub fn namespace_of(obj: &palisade_core::Object) -> String {
+    namespace_str(obj).to_string()
+}
+
+/// [`namespace_of`] as a [`Text`](palisade_core::yaml::Text), kept inline when short (as
+/// namespace names mostly are): no allocation for each workload and Service read.
+pub(crate) fn namespace_text(obj: &palisade_core::Object) -> palisade_core::yaml::Text {
+    namespace_str(obj).into()
+}
+
+fn namespace_str(obj: &palisade_core::Object) -> &str {
     match obj.id.namespace.as_deref() {
-        Some(ns) if !ns.is_empty() => ns.to_string(),
-        _ => DEFAULT_NAMESPACE.to_string(),
+        Some(ns) if !ns.is_empty() => ns,
+        _ => DEFAULT_NAMESPACE,
     }
 }
 

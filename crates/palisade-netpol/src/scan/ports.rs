@@ -61,11 +61,15 @@ pub(super) enum PortPlaces {
 impl PortPlaces {
     /// Places read ahead, each list with its object's index in `objects`.
     pub(super) fn read_ahead(objects: &[Object], read: Vec<(usize, Vec<PortPlace>)>) -> Self {
-        PortPlaces::Read(
-            read.into_iter()
-                .filter_map(|(i, places)| Some((Arc::as_ptr(&objects.get(i)?.id) as usize, places)))
-                .collect(),
-        )
+        // Sized once: grown by doubling, the map of every workload is rehashed into fresh
+        // memory again and again.
+        let mut by_object = HashMap::with_capacity_and_hasher(read.len(), Default::default());
+        by_object.extend(
+            read.into_iter().filter_map(|(i, places)| {
+                Some((Arc::as_ptr(&objects.get(i)?.id) as usize, places))
+            }),
+        );
+        PortPlaces::Read(by_object)
     }
 
     /// The place and field path of the first entry of the workload `id` that declares

@@ -174,7 +174,8 @@ pub(crate) fn check(
     read: &WorkloadAccounts,
     em: &mut Emitter<'_>,
 ) {
-    let mut accounts: HashMap<(&str, &str), &Object> = HashMap::new();
+    let mut accounts: HashMap<(&str, &str), &Object> =
+        HashMap::with_capacity(read.accounts().len());
     for o in read.accounts().iter().filter_map(|&i| inv.objects.get(i)) {
         let ns = o.id.namespace.as_deref().unwrap_or(UNSET_NAMESPACE);
         accounts.insert((ns, o.id.name.as_str()), o);
