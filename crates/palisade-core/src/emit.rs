@@ -1,7 +1,6 @@
 //! [`Emitter`]: how a rule reports a finding. It applies the configured rule settings
 //! (disabled rules, severity overrides) in one place, so rules never look at them.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::yaml::Pos;
@@ -72,12 +71,12 @@ impl<'a> Emitter<'a> {
             return None;
         }
         self.findings.push(Finding {
-            rule_id: Cow::Borrowed(rule.id),
+            rule_id: crate::RuleId::Borrowed(rule.id),
             severity: self.config.severity_for(rule.id, rule.severity),
             object: Arc::clone(object),
             location,
             field,
-            message: message.into(),
+            message: message.into().into_boxed_str(),
             evidence: None,
         });
         self.findings.last_mut()

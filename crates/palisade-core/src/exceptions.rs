@@ -3,7 +3,6 @@
 //! `palisade.dev/ignore` annotation. Suppressed findings are kept and counted; an expired
 //! exception suppresses nothing and is itself reported.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -184,7 +183,7 @@ pub fn apply_prepared(findings: Vec<Finding>, prepared: Prepared, config: &Confi
         }
         let expires = ex.expires.map(|d| d.to_string()).unwrap_or_default();
         out.findings.push(Finding {
-            rule_id: Cow::Borrowed(EXPIRED_EXCEPTION.id),
+            rule_id: crate::RuleId::Borrowed(EXPIRED_EXCEPTION.id),
             severity: config.severity_for(EXPIRED_EXCEPTION.id, EXPIRED_EXCEPTION.severity),
             object: Arc::new(ObjectRef {
                 api_version: crate::config::API_VERSION.into(),
@@ -199,8 +198,9 @@ pub fn apply_prepared(findings: Vec<Finding>, prepared: Prepared, config: &Confi
                  anything",
                 ex.rules.join(", "),
                 ex.reason
-            ),
-            evidence: Some(format!("expires: {expires}")),
+            )
+            .into(),
+            evidence: Some(format!("expires: {expires}").into()),
         });
     }
     out

@@ -40,7 +40,7 @@ pub use config::Config;
 pub use context::{Context, Lookup};
 pub use date::Date;
 pub use emit::Emitter;
-pub use finding::{Finding, Location, ObjectRef, Severity};
+pub use finding::{Finding, Location, ObjectRef, RuleId, Severity};
 pub use framework::{ControlResult, ControlStatus, FrameworkSummary};
 pub use inventory::{Inventory, LoadError, LoadNote, Object};
 pub use report::{Report, Stats};

@@ -250,7 +250,6 @@ pub(crate) fn merge_sorted(a: Vec<Finding>, b: Vec<Finding>) -> Vec<Finding> {
 
 #[cfg(test)]
 mod tests {
-    use std::borrow::Cow;
     use std::sync::Arc;
 
     use palisade_core::{Location, ObjectRef, Severity};
@@ -259,7 +258,7 @@ mod tests {
 
     fn at(line: u32, rule: &'static str) -> Finding {
         Finding {
-            rule_id: Cow::Borrowed(rule),
+            rule_id: palisade_core::RuleId::Borrowed(rule),
             severity: Severity::Low,
             object: Arc::new(ObjectRef {
                 api_version: "v1".into(),
@@ -273,7 +272,7 @@ mod tests {
                 col: 1,
             },
             field: None,
-            message: String::new(),
+            message: String::new().into(),
             evidence: None,
         }
     }
@@ -359,7 +358,7 @@ mod tests {
                 .map(|i| {
                     let mut f = at(next(400) as u32, ["A", "B"][next(2) as usize]);
                     f.location.path = Arc::from(&*paths[next(3) as usize]);
-                    f.message = format!("{name}{i}");
+                    f.message = format!("{name}{i}").into();
                     f
                 })
                 .collect();

@@ -4,11 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::borrow::Cow;
-
 use palisade_core::inventory::{load_str, LoadLimits};
 use palisade_core::{
-    Config, Context, Controls, Date, Emitter, Family, Finding, Inventory, Object, Rule, Severity,
+    Config, Context, Controls, Date, Emitter, Family, Finding, Inventory, Object, Rule, RuleId,
+    Severity,
 };
 use palisade_engine::{Analyzer, Engine, ScanOptions};
 
@@ -93,7 +92,7 @@ fn a_registered_analyzer_joins_catalog_findings_and_exceptions() {
         .findings
         .iter()
         .filter(|f| f.rule_id == "PAL-TEST-001")
-        .map(|f| (f.location.line, f.message.as_str()))
+        .map(|f| (f.location.line, &*f.message))
         .collect();
     // Equal places keep per-object findings first, then inventory-wide ones.
     assert_eq!(
@@ -146,13 +145,13 @@ fn per_object_rules_read_context_in_a_scan_and_none_alone() {
         token.message
     );
     // The rest of the per-object findings on the pod agree between the two paths.
-    let scan_ids: Vec<Cow<str>> = in_scan
+    let scan_ids: Vec<RuleId> = in_scan
         .findings
         .iter()
         .filter(|f| f.object.kind == "Pod")
         .map(|f| f.rule_id.clone())
         .collect();
-    let alone_ids: Vec<Cow<str>> = alone
+    let alone_ids: Vec<RuleId> = alone
         .iter()
         .filter(|f| f.rule_id != "PAL-POD-033")
         .map(|f| f.rule_id.clone())
@@ -398,7 +397,11 @@ fn read_ahead_comes_back_per_input_or_not_at_all() {
         let mut engine = Engine::empty();
         engine.register(Box::new(ReadingAhead { only_yaml }));
         let (inventory, report) = engine.scan_sources(&inputs, read, &Config::default(), &options);
-        let said: Vec<String> = report.findings.iter().map(|f| f.message.clone()).collect();
+        let said: Vec<String> = report
+            .findings
+            .iter()
+            .map(|f| f.message.to_string())
+            .collect();
         // In place order: one.yaml, three.yml, two.yaml.
         let want: Vec<String> = ["a", "d", "b", "c"]
             .iter()

@@ -164,7 +164,7 @@ fn stored(f: &Finding) -> StoredFinding {
         line: f.location.line,
         col: f.location.col,
         field: f.field.as_deref().map(str::to_string),
-        message: f.message.clone(),
+        message: f.message.to_string(),
     }
 }
 

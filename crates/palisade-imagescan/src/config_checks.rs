@@ -147,7 +147,7 @@ fn approval(input: &Inputs, reference: &str, em: &mut Emitter) {
     let message = format!("image `{reference}`{}", verdict.why);
     let location = at_reference(input.subject);
     if let Some(f) = em.emit_at(&UNAPPROVED_SOURCE, input.object, location, None, message) {
-        f.evidence = Some(verdict.evidence);
+        f.evidence = Some(verdict.evidence.into());
     }
 }
 

@@ -113,6 +113,6 @@ fn emit(
         message,
     ) {
         f.field = Some(field.into());
-        f.evidence = Some(hit.redacted.clone());
+        f.evidence = Some(hit.redacted.clone().into());
     }
 }

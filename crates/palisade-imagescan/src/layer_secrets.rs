@@ -296,7 +296,7 @@ pub(crate) fn report(
         };
         let location = in_layer(subject, layer, &h.path, h.hit.line.unwrap_or(1));
         if let Some(f) = em.emit_graded_at(&SECRET_IN_LAYER, severity, object, location, message) {
-            f.evidence = Some(h.hit.redacted.clone());
+            f.evidence = Some(h.hit.redacted.clone().into());
         }
     }
 }

@@ -439,8 +439,8 @@ fn finding(
     let f = em.emit_graded_at(&VULNERABLE_PACKAGE, v.severity, object, location, message)?;
     f.field = Some(pkg.purl.as_str().into());
     f.evidence = Some(match v.score {
-        Some(score) => format!("{} CVSS {score:.1}", v.id),
-        None => v.id.clone(),
+        Some(score) => format!("{} CVSS {score:.1}", v.id).into(),
+        None => v.id.clone().into(),
     });
     em.into_findings().pop()
 }

@@ -209,7 +209,7 @@ impl NodeAudit {
                 None,
                 format!("{prefix}: {}", r.message),
             ) {
-                f.evidence.clone_from(&r.evidence);
+                f.evidence = r.evidence.as_deref().map(Box::from);
             }
         }
         let mut findings = emitter.into_findings();

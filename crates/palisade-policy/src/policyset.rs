@@ -1,7 +1,6 @@
 //! [`PolicySet`]: the templates, constraints and plain Rego modules of an input, compiled
 //! once, and their evaluation over an inventory (scan) or one admission request (webhook).
 
-use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -470,7 +469,7 @@ impl PolicySet {
                         for (msg, _) in results {
                             let action = &actions[0];
                             out.findings.push(Finding {
-                                rule_id: Cow::Owned(id.clone()),
+                                rule_id: palisade_core::RuleId::owned(id.clone()),
                                 severity: config.severity_for(&id, action.severity()),
                                 object: object.id.clone(),
                                 location: object.location(),
@@ -479,7 +478,8 @@ impl PolicySet {
                                     "{msg} (constraint {}, {})",
                                     c.name,
                                     action.as_str()
-                                ),
+                                )
+                                .into(),
                                 evidence: None,
                             });
                         }
@@ -499,11 +499,11 @@ impl PolicySet {
                     }
                     out.findings.push(Finding {
                         severity: config.severity_for(&v.rule_id, v.action().severity()),
-                        rule_id: Cow::Owned(v.rule_id),
+                        rule_id: palisade_core::RuleId::owned(v.rule_id),
                         object: object.id.clone(),
                         location: object.location(),
                         field: None,
-                        message: v.message,
+                        message: v.message.into(),
                         evidence: None,
                     });
                 }

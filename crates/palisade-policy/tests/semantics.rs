@@ -161,7 +161,7 @@ fn parameters_and_inventory_reach_the_rego() {
     let (set, diags) = PolicySet::from_inventory(&inv);
     assert!(diags.is_empty(), "{diags:?}");
     let findings = set.evaluate(&inv, &Config::default()).findings;
-    let msgs: Vec<&str> = findings.iter().map(|f| f.message.as_str()).collect();
+    let msgs: Vec<&str> = findings.iter().map(|f| &*f.message).collect();
     assert_eq!(findings.len(), 2, "{msgs:?}");
     assert!(
         msgs[0].starts_with("dup: selector also used by ns-y/b"),
@@ -352,7 +352,7 @@ fn plain_rego_modules_follow_conftest_conventions() {
     let findings = set.evaluate(&inv, &Config::default()).findings;
     let mut got: Vec<(String, Severity, String)> = findings
         .iter()
-        .map(|f| (f.rule_id.to_string(), f.severity, f.message.clone()))
+        .map(|f| (f.rule_id.to_string(), f.severity, f.message.to_string()))
         .collect();
     got.sort();
     assert_eq!(
@@ -404,7 +404,7 @@ fn plain_modules_read_the_inventory_when_loaded_with_the_objects() {
         .evaluate(&inv, &Config::default())
         .findings
         .into_iter()
-        .map(|f| f.message)
+        .map(|f| f.message.into_string())
         .collect();
     assert_eq!(
         msgs,

@@ -136,7 +136,7 @@ fn image_registry_all_containers_and_default_message() {
     let (set, inv, diags) = set(&text);
     assert!(diags.is_empty(), "{diags:?}");
     let eval = set.evaluate(&inv, &Config::default());
-    let messages: Vec<&str> = eval.findings.iter().map(|f| f.message.as_str()).collect();
+    let messages: Vec<&str> = eval.findings.iter().map(|f| &*f.message).collect();
     assert_eq!(messages.len(), 2, "{messages:?}");
     assert!(eval
         .findings
@@ -443,7 +443,7 @@ data: {max: "1"}
     let mut got: Vec<(String, String)> = eval
         .findings
         .iter()
-        .map(|f| (f.object.name.clone(), f.message.clone()))
+        .map(|f| (f.object.name.clone(), f.message.to_string()))
         .collect();
     got.sort();
     // The params come from the request's namespace (web), not from `other`.
@@ -541,7 +541,7 @@ spec: {policyName: half-broken, validationActions: [Deny]}
         "{diags:?}"
     );
     let eval = set.evaluate(&inv, &Config::default());
-    let messages: Vec<&str> = eval.findings.iter().map(|f| f.message.as_str()).collect();
+    let messages: Vec<&str> = eval.findings.iter().map(|f| &*f.message).collect();
     // The broken expression is an error under failurePolicy Fail; the other one still runs.
     assert_eq!(messages.len(), 2, "{messages:?}");
     assert!(messages.iter().any(|m| m.contains("compilation failed")));

@@ -453,7 +453,7 @@ fn accounts_read_ahead_per_input_judge_as_the_whole_inventory() {
                     name,
                     f.location.line,
                     f.severity,
-                    f.message,
+                    f.message.into_string(),
                 )
             })
             .collect();

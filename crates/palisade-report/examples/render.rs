@@ -4,7 +4,6 @@
 //! cargo run -p palisade-report --example render -- table|json|sarif|junit [--color]
 //! ```
 
-use std::borrow::Cow;
 use std::io::{self, Write};
 use std::sync::Arc;
 
@@ -33,7 +32,7 @@ static PRIVILEGED: Rule = Rule {
 
 fn finding(name: &str, line: u32, field: &str) -> Finding {
     Finding {
-        rule_id: Cow::Borrowed(PRIVILEGED.id),
+        rule_id: palisade_core::RuleId::Borrowed(PRIVILEGED.id),
         severity: Severity::Critical,
         object: std::sync::Arc::new(ObjectRef {
             api_version: "apps/v1".into(),

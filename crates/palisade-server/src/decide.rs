@@ -228,7 +228,7 @@ impl Judge {
             };
             if mode != Mode::Off {
                 verdict.hits.push(Hit {
-                    rule_id: f.rule_id.into_owned(),
+                    rule_id: f.rule_id.to_string(),
                     mode,
                     text,
                 });
@@ -366,7 +366,7 @@ fn policy_finding(
             |o| o.location(),
         ),
         field: None,
-        message,
+        message: message.into(),
         evidence: None,
     }
 }

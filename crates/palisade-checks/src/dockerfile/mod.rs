@@ -125,7 +125,7 @@ pub(crate) mod tests {
         all(text)
             .into_iter()
             .filter(|f| f.rule_id == id)
-            .map(|f| (f.location.line, f.message))
+            .map(|f| (f.location.line, f.message.into_string()))
             .collect()
     }
 

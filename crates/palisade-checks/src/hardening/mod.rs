@@ -395,7 +395,7 @@ mod tests {
         let all = findings(text);
         let ro = all.iter().find(|f| f.rule_id == "PAL-POD-030");
         assert_eq!(
-            ro.map(|f| f.message.as_str()),
+            ro.map(|f| &*f.message),
             Some("container #0 does not set readOnlyRootFilesystem: true")
         );
     }
@@ -420,7 +420,7 @@ mod tests {
             crate::check_object(obj, &ctx, &Config::default())
                 .into_iter()
                 .filter(|f| f.rule_id == rule)
-                .map(|f| f.message)
+                .map(|f| f.message.into_string())
                 .collect::<Vec<_>>()
         };
         let lone = message(pod, true, "PAL-POD-033");

@@ -183,7 +183,7 @@ fn approval(site: &Site, parsed: &Result<ImageRef, &str>, em: &mut Emitter) {
         return;
     };
     if let Some(f) = site.emit(&UNAPPROVED_REGISTRY, em, &[&verdict.why]) {
-        f.evidence = Some(verdict.evidence);
+        f.evidence = Some(verdict.evidence.into());
     }
 }
 

@@ -96,7 +96,7 @@ fn report<'e>(
 /// Attaches the offending value to a finding just reported.
 fn with_evidence(found: Option<&mut Finding>, value: &str) {
     if let Some(finding) = found {
-        finding.evidence = Some(value.to_string());
+        finding.evidence = Some(Box::from(value));
     }
 }
 
@@ -185,7 +185,7 @@ mod tests {
         let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: app}\nspec:\n  initContainers:\n  - name: setup\n    securityContext:\n      capabilities: {add: [SYS_ADMIN]}\n  containers: [{name: app}]\n";
         let all = findings(text);
         let cap = all.iter().find(|f| f.rule_id == "PAL-POD-003");
-        let cap = cap.map(|f| (f.message.as_str(), f.evidence.as_deref()));
+        let cap = cap.map(|f| (&*f.message, f.evidence.as_deref()));
         assert_eq!(
             cap,
             Some((

@@ -283,7 +283,7 @@ impl<'o> Walker<'o, '_, '_> {
                 .em
                 .emit(rule, self.obj, pos, Some(Arc::clone(&field)), message)
             {
-                f.evidence = Some(evidence.join("; "));
+                f.evidence = Some(evidence.join("; ").into());
             }
         }
     }

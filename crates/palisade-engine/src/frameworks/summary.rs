@@ -173,7 +173,6 @@ impl<'f> Failing<'f> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::borrow::Cow;
 
     use palisade_core::{Controls, Family, Location, PssLevel, Severity};
 
@@ -226,7 +225,7 @@ mod tests {
 
     fn finding(rule: &Rule, object: &Arc<ObjectRef>) -> Finding {
         Finding {
-            rule_id: Cow::Borrowed(rule.id),
+            rule_id: palisade_core::RuleId::Borrowed(rule.id),
             severity: rule.severity,
             object: Arc::clone(object),
             location: Location {
@@ -235,7 +234,7 @@ mod tests {
                 col: 1,
             },
             field: None,
-            message: String::new(),
+            message: String::new().into(),
             evidence: None,
         }
     }

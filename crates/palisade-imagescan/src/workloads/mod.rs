@@ -108,7 +108,8 @@ pub fn on_workload(image_findings: &[Finding], usage: &ImageUse) -> Vec<Finding>
             message: format!(
                 "{} runs image `{}`: {} (in the image at {})",
                 usage.container, usage.image, f.message, f.location
-            ),
+            )
+            .into(),
             evidence: f.evidence.clone(),
         })
         .collect()
@@ -225,7 +226,7 @@ spec:
             object: Arc::clone(&image_uses(&inv)[0].object),
             location: image_uses(&inv)[0].location.clone(),
             field: None,
-            message: String::new(),
+            message: String::new().into(),
             evidence: None,
         };
         let found = [
@@ -237,7 +238,7 @@ spec:
         let ids = |u: &ImageUse| -> Vec<String> {
             on_workload(&found, u)
                 .into_iter()
-                .map(|f| f.rule_id.into_owned())
+                .map(|f| f.rule_id.to_string())
                 .collect()
         };
         assert_eq!(ids(&uses[0]), vec!["PAL-IMAGE-001"]);

@@ -1,7 +1,6 @@
 //! Turning a [`ProbeRun`] into what every output format carries: a [`Finding`] per exposure
 //! and a note per endpoint (its definite result), each placed at `probe://HOST:PORT`.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -53,13 +52,13 @@ pub fn findings(run: &ProbeRun) -> Vec<Finding> {
                 .as_ref()
                 .map_or_else(String::new, |n| format!(" (target {n})"));
             out.push(Finding {
-                rule_id: Cow::Borrowed(exposure.rule.id),
+                rule_id: palisade_core::RuleId::Borrowed(exposure.rule.id),
                 severity: exposure.rule.severity,
                 object: Arc::clone(&object),
                 location: location.clone(),
                 field: None,
-                message: format!("{}{by_name}", exposure.message),
-                evidence: exposure.evidence.clone(),
+                message: format!("{}{by_name}", exposure.message).into(),
+                evidence: exposure.evidence.as_deref().map(Box::from),
             });
         }
     }

@@ -24,7 +24,6 @@ mod request;
 pub mod resources;
 mod url;
 
-use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
@@ -260,7 +259,7 @@ impl VapSet {
                 .unwrap_or_default();
             out.findings.push(Finding {
                 severity: config.severity_for(&v.rule_id, severity(&v.actions)),
-                rule_id: Cow::Owned(v.rule_id.clone()),
+                rule_id: palisade_core::RuleId::owned(v.rule_id.clone()),
                 object: object.id.clone(),
                 location: object.location(),
                 field: None,
@@ -269,7 +268,8 @@ impl VapSet {
                     v.message,
                     v.binding,
                     actions.join("+")
-                ),
+                )
+                .into(),
                 evidence: None,
             });
         }

@@ -125,8 +125,6 @@ fn numbers_are_written_as_display_writes_them() {
 /// unknown rules, shared and unshared objects and paths, text that needs escaping.
 #[test]
 fn findings_written_in_a_row_equal_each_derived_alone() {
-    use std::borrow::Cow;
-
     use palisade_core::exceptions::EXPIRED_EXCEPTION as KNOWN;
     use palisade_core::Location;
 
@@ -142,7 +140,7 @@ fn findings_written_in_a_row_equal_each_derived_alone() {
     let (plain, awkward) = (object("web", Some("shop")), object("q\"u\\o\tte", None));
     let (first, second): (Arc<str>, Arc<str>) = ("a.yaml".into(), "dir/\"b\".yaml".into());
     let finding = |rule: &'static str, object: &Arc<ObjectRef>, path: &Arc<str>, line| Finding {
-        rule_id: Cow::Borrowed(rule),
+        rule_id: palisade_core::RuleId::Borrowed(rule),
         severity: Severity::Low,
         object: object.clone(),
         location: Location {
@@ -151,8 +149,8 @@ fn findings_written_in_a_row_equal_each_derived_alone() {
             col: 3,
         },
         field: Some("spec.x".into()),
-        message: format!("message {line}"),
-        evidence: (line % 2 == 0).then(|| "e\nv".to_string()),
+        message: format!("message {line}").into(),
+        evidence: (line % 2 == 0).then(|| Box::from("e\nv")),
     };
     let findings = [
         finding(KNOWN.id, &plain, &first, 1),

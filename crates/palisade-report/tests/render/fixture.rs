@@ -1,7 +1,6 @@
 //! Hand-built reports: every kind of entry a renderer must handle, with awkward text (a
 //! path with a space and non-ASCII letters, markup, an escape character, a newline).
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use palisade_core::exceptions::{Suppressed, Suppression, EXPIRED_EXCEPTION};
@@ -113,7 +112,7 @@ pub fn finding(
     evidence: Option<&str>,
 ) -> Finding {
     Finding {
-        rule_id: Cow::Borrowed(rule.id),
+        rule_id: palisade_core::RuleId::Borrowed(rule.id),
         severity,
         object: object.into(),
         location: at,

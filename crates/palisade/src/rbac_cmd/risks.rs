@@ -61,7 +61,7 @@ fn table(findings: &[Finding]) -> String {
             f.severity.as_str().to_uppercase(),
             f.rule_id.to_string(),
             super::place(&f.location),
-            f.message.clone(),
+            f.message.to_string(),
         ]);
     }
     let mut out = t.render();
