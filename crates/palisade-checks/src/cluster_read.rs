@@ -17,10 +17,15 @@ use crate::data_class;
 /// Objects per parallel work item when a whole inventory is read at once.
 const CHUNK: usize = 256;
 
-/// One record per object, in inventory order.
+/// The records of the objects the inventory-wide rules look at (workloads, network policies,
+/// namespaces, objects with a data-class label), each with its object's index, in inventory
+/// order. The rest (most objects: Services, ConfigMaps, RBAC objects, ...) keep no record:
+/// a record for each was memory a large scan faulted in for nothing.
 #[derive(Debug, Default)]
 pub struct ClusterRead {
-    objects: Vec<ObjectRead>,
+    /// How many objects were read.
+    read: usize,
+    records: Vec<(usize, ObjectRead)>,
 }
 
 /// What the inventory-wide rules need of one object.
@@ -108,6 +113,11 @@ impl Labels {
 }
 
 impl ObjectRead {
+    /// Whether the inventory-wide rules can have anything to do with the object.
+    fn is_wanted(&self) -> bool {
+        self.workload || self.role != Role::Other || !self.class_labels.is_empty()
+    }
+
     fn of(object: &Object) -> ObjectRead {
         let workload = Workload::of(object);
         ObjectRead {
@@ -126,44 +136,61 @@ impl ClusterRead {
     /// Reads a whole inventory's objects at once, in parallel.
     pub fn of(objects: &[Object]) -> ClusterRead {
         ClusterRead {
-            objects: objects
+            read: objects.len(),
+            records: objects
                 .par_chunks(CHUNK)
-                .flat_map_iter(|chunk| chunk.iter().map(ObjectRead::of))
+                .enumerate()
+                .flat_map_iter(|(c, chunk)| wanted(chunk, c * CHUNK))
                 .collect(),
         }
     }
 
     /// Adds the records of the next run of objects (an input read ahead).
-    pub fn append(&mut self, mut next: ClusterRead) {
-        self.objects.append(&mut next.objects);
+    pub fn append(&mut self, next: ClusterRead) {
+        let first = self.read;
+        self.read += next.read;
+        self.records
+            .extend(next.records.into_iter().map(|(i, r)| (first + i, r)));
     }
 
     /// Makes room for `additional` more objects' reads at once (joining a large inventory's
-    /// reads one input at a time grew the list by doubling, copying it each time).
+    /// reads one input at a time grew the list by doubling, copying it each time). Room for
+    /// a record per object, the most there can be: the room no record fills is never
+    /// written, so the system never backs it with memory.
     pub fn reserve(&mut self, additional: usize) {
-        self.objects.reserve_exact(additional);
+        self.records.reserve_exact(additional);
     }
 
     /// How many objects were read.
     pub fn len(&self) -> usize {
-        self.objects.len()
+        self.read
     }
 
     /// Whether no object was read.
     pub fn is_empty(&self) -> bool {
-        self.objects.is_empty()
+        self.read == 0
     }
 
-    /// The records, one per object, in order.
-    pub(crate) fn objects(&self) -> &[ObjectRead] {
-        &self.objects
+    /// The records kept, each with its object's index, in order.
+    pub(crate) fn records(&self) -> &[(usize, ObjectRead)] {
+        &self.records
     }
+}
+
+/// The records worth keeping of a run of objects, indexed from `first`.
+fn wanted(objects: &[Object], first: usize) -> impl Iterator<Item = (usize, ObjectRead)> + '_ {
+    objects
+        .iter()
+        .enumerate()
+        .map(move |(i, o)| (first + i, ObjectRead::of(o)))
+        .filter(|(_, r)| r.is_wanted())
 }
 
 /// Reads one input's objects ahead of the inventory-wide rules, on this thread.
 pub fn read_ahead(objects: &[Object]) -> ClusterRead {
     ClusterRead {
-        objects: objects.iter().map(ObjectRead::of).collect(),
+        read: objects.len(),
+        records: wanted(objects, 0).collect(),
     }
 }
 

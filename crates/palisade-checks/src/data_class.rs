@@ -20,7 +20,7 @@ use palisade_core::{
     Workload,
 };
 
-use crate::cluster_read::ClusterRead;
+use crate::cluster_read::{ClusterRead, Role};
 use crate::{Checks, Emitter};
 
 pub(crate) static CHECKS: Checks = Checks {
@@ -259,11 +259,16 @@ fn check_inventory(inv: &Inventory, read: &ClusterRead, em: &mut Emitter) {
     let protected = default_deny_namespaces(inv);
     let needs_deny =
         |class: &str| requirements(config, class).contains(&Requirement::DefaultDenyNetworkPolicy);
-    let records = || inv.objects.iter().zip(read.objects());
+    // The records alone decide which objects are read: the objects are out of cache by now.
+    let records = || {
+        read.records()
+            .iter()
+            .filter_map(|(i, r)| Some((inv.objects.get(*i)?, r)))
+    };
 
     // Namespaces with a known class, from Namespace objects in the input.
     let mut namespace_class: BTreeMap<&str, &str> = BTreeMap::new();
-    for (obj, r) in records().filter(|(o, _)| o.is("Namespace") && o.id.api_version == "v1") {
+    for (obj, r) in records().filter(|(_, r)| r.role == Role::Namespace) {
         let Some(label) = r.class_labels.first().filter(|l| known(config, &l.class)) else {
             continue;
         };

@@ -75,6 +75,8 @@ struct Ahead {
     in_context: Vec<Finding>,
     /// The objects that asked the context something.
     asked: Vec<Asked>,
+    /// Their questions, object after object (each object's by range).
+    questions: Vec<Lookup>,
     /// What each analyzer read ahead for its inventory-wide analysis, in analyzer order.
     read: Vec<Option<ReadAhead>>,
     /// The objects carrying the ignore annotation (indexes in the input), for the
@@ -86,8 +88,10 @@ struct Ahead {
 struct Asked {
     /// Its index in the input.
     index: usize,
-    /// Its questions.
-    questions: Vec<Lookup>,
+    /// Where its questions lie in the input's `questions`: one vector for the input rather
+    /// than one per object (most objects of a large input ask something, and each vector
+    /// would be kept until the inventory is complete).
+    questions: Range<usize>,
     /// Where its context rules' findings lie in the input's `in_context`: they stand when the
     /// complete context answers none of the questions either.
     findings: Range<usize>,
@@ -210,7 +214,7 @@ impl Engine {
             inventory.add(l);
             annotated.extend(ahead.annotated.iter().map(|i| first + i));
             alone.push(ahead.alone);
-            ahead_of.push((first, ahead.in_context, ahead.asked));
+            ahead_of.push((first, ahead.in_context, ahead.asked, ahead.questions));
             for (all, part) in read.iter_mut().zip(ahead.read) {
                 match (all.as_mut(), part) {
                     (Some(all), Some(part)) => all.push((first, part)),
@@ -227,9 +231,9 @@ impl Engine {
                 let context = Context::of(&inventory);
                 ahead_of
                     .into_par_iter()
-                    .map(|(first, findings, asked)| {
+                    .map(|(first, findings, asked, questions)| {
                         let objects = inventory.objects.get(first..).unwrap_or_default();
-                        self.settle(objects, findings, asked, &context, config)
+                        self.settle(objects, findings, (asked, questions), &context, config)
                     })
                     .collect::<Vec<Vec<Finding>>>()
             },
@@ -257,6 +261,7 @@ impl Engine {
         // each growth copies every finding so far into fresh memory.
         let mut in_context = Vec::with_capacity(objects.len() * 2);
         let mut asked = Vec::new();
+        let mut questions = Vec::new();
         for (index, object) in objects.iter().enumerate() {
             let start = in_context.len();
             in_context.extend(self.judge_in_context(
@@ -264,11 +269,14 @@ impl Engine {
                 &context,
                 config,
             ));
-            let questions = std::mem::take(&mut *log.lock().unwrap_or_else(|e| e.into_inner()));
-            if !questions.is_empty() {
+            let mut noted = log.lock().unwrap_or_else(|e| e.into_inner());
+            if !noted.is_empty() {
+                let from = questions.len();
+                // Moved out; the log keeps its room for the next object.
+                questions.append(&mut *noted);
                 asked.push(Asked {
                     index,
-                    questions,
+                    questions: from..questions.len(),
                     findings: start..in_context.len(),
                 });
             }
@@ -277,6 +285,7 @@ impl Engine {
         // would otherwise hold for every input.
         in_context.shrink_to_fit();
         asked.shrink_to_fit();
+        questions.shrink_to_fit();
         let read = self
             .analyzers
             .iter()
@@ -292,6 +301,7 @@ impl Engine {
             alone,
             in_context,
             asked,
+            questions,
             read,
             annotated,
         }
@@ -304,13 +314,19 @@ impl Engine {
         &self,
         objects: &[Object],
         mut findings: Vec<Finding>,
-        asked: Vec<Asked>,
+        (asked, questions): (Vec<Asked>, Vec<Lookup>),
         context: &Context,
         config: &Config,
     ) -> Vec<Finding> {
         let answered: Vec<(&Object, Range<usize>)> = asked
             .into_iter()
-            .filter(|a| a.questions.iter().any(|q| context.answers(q)))
+            .filter(|a| {
+                questions
+                    .get(a.questions.clone())
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|q| context.answers(q))
+            })
             .filter_map(|a| Some((objects.get(a.index)?, a.findings)))
             .collect();
         if !answered.is_empty() {

@@ -77,7 +77,11 @@ impl<'o> Found<'o> {
             namespaces: Vec::new(),
             workloads: Vec::new(),
         };
-        for (obj, r) in inv.objects.iter().zip(read.objects()) {
+        for (obj, r) in read
+            .records()
+            .iter()
+            .filter_map(|(i, r)| Some((inv.objects.get(*i)?, r)))
+        {
             match r.role {
                 Role::NetworkPolicy => found.policies.push(obj),
                 Role::Namespace => found.namespaces.push(obj),

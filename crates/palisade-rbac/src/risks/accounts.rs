@@ -17,7 +17,11 @@ const CHUNK: usize = 256;
 /// few objects instead of passing over the whole inventory again for each.
 #[derive(Debug, Default)]
 pub struct WorkloadAccounts {
-    records: Vec<Option<Account>>,
+    /// How many objects were read.
+    read: usize,
+    /// Each workload's account, with the workload's index, in order (other objects keep no
+    /// record: most objects are not workloads).
+    records: Vec<(usize, Account)>,
     /// Indexes of the Roles, ClusterRoles and their bindings ([`crate::model::is_rbac_object`]).
     rbac: Vec<usize>,
     /// Indexes of the ServiceAccounts.
@@ -57,10 +61,12 @@ impl WorkloadAccounts {
     pub fn of(objects: &[Object]) -> WorkloadAccounts {
         let records = objects
             .par_chunks(CHUNK)
-            .flat_map_iter(|chunk| chunk.iter().map(Account::of))
+            .enumerate()
+            .flat_map_iter(|(c, chunk)| workloads(chunk, c * CHUNK))
             .collect();
         let (rbac, accounts) = places(objects);
         WorkloadAccounts {
+            read: objects.len(),
             records,
             rbac,
             accounts,
@@ -68,9 +74,11 @@ impl WorkloadAccounts {
     }
 
     /// Adds the records of the next run of objects (an input read ahead).
-    pub fn append(&mut self, mut next: WorkloadAccounts) {
-        let first = self.records.len();
-        self.records.append(&mut next.records);
+    pub fn append(&mut self, next: WorkloadAccounts) {
+        let first = self.read;
+        self.read += next.read;
+        self.records
+            .extend(next.records.into_iter().map(|(i, a)| (first + i, a)));
         self.rbac.extend(next.rbac.iter().map(|i| first + i));
         self.accounts
             .extend(next.accounts.iter().map(|i| first + i));
@@ -78,6 +86,8 @@ impl WorkloadAccounts {
 
     /// Makes room for `additional` more objects' records at once (joining a large
     /// inventory's reads one input at a time grew the list by doubling, copying it each time).
+    /// Room for a record per object, the most there can be: the room no record fills is
+    /// never written, so the system never backs it with memory.
     pub fn reserve(&mut self, additional: usize) {
         self.records.reserve_exact(additional);
     }
@@ -94,25 +104,34 @@ impl WorkloadAccounts {
 
     /// How many objects were read.
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.read
     }
 
     /// Whether no object was read.
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.read == 0
     }
 
-    /// The records, one per object, in order.
-    pub(crate) fn records(&self) -> &[Option<Account>] {
+    /// The workloads' accounts, each with the workload's index, in order.
+    pub(crate) fn records(&self) -> &[(usize, Account)] {
         &self.records
     }
+}
+
+/// The accounts of the workloads among a run of objects, indexed from `first`.
+fn workloads(objects: &[Object], first: usize) -> impl Iterator<Item = (usize, Account)> + '_ {
+    objects
+        .iter()
+        .enumerate()
+        .filter_map(move |(i, o)| Some((first + i, Account::of(o)?)))
 }
 
 /// Reads one input's objects ahead of PAL-RBAC-024, on this thread.
 pub fn read_ahead(objects: &[Object]) -> WorkloadAccounts {
     let (rbac, accounts) = places(objects);
     WorkloadAccounts {
-        records: objects.iter().map(Account::of).collect(),
+        read: objects.len(),
+        records: workloads(objects, 0).collect(),
         rbac,
         accounts,
     }

@@ -182,11 +182,10 @@ pub(crate) fn check(
     }
     // Keyed by borrowed names: most workloads share an account already judged.
     let mut cache: HashMap<(&str, &str), Arc<Vec<Held>>> = HashMap::new();
-    let workloads = inv
-        .objects
+    let workloads = read
+        .records()
         .iter()
-        .zip(read.records())
-        .filter_map(|(obj, account)| Some((obj, account.as_ref()?)));
+        .filter_map(|(i, account)| Some((inv.objects.get(*i)?, account)));
     for (obj, account) in workloads {
         let ns = obj.id.namespace.as_deref().unwrap_or(UNSET_NAMESPACE);
         let name = account.name();
