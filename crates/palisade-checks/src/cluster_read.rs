@@ -8,6 +8,7 @@
 //! ([`ClusterRead::of`]): the rules see the same records either way.
 
 use compact_str::CompactString;
+use palisade_core::sparse_read::{self, SparseRead};
 use palisade_core::yaml::{Node, Pos};
 use palisade_core::{Object, Workload};
 use rayon::prelude::*;
@@ -19,13 +20,10 @@ const CHUNK: usize = 256;
 
 /// The records of the objects the inventory-wide rules look at (workloads, network policies,
 /// namespaces, objects with a data-class label), each with its object's index, in inventory
-/// order. The rest (most objects: Services, ConfigMaps, RBAC objects, ...) keep no record:
-/// a record for each was memory a large scan faulted in for nothing.
+/// order; the rest keep no record ([`SparseRead`]).
 #[derive(Debug, Default)]
 pub struct ClusterRead {
-    /// How many objects were read.
-    read: usize,
-    records: Vec<(usize, ObjectRead)>,
+    records: SparseRead<ObjectRead>,
 }
 
 /// What the inventory-wide rules need of one object.
@@ -113,9 +111,11 @@ impl Labels {
 }
 
 impl ObjectRead {
-    /// Whether the inventory-wide rules can have anything to do with the object.
-    fn is_wanted(&self) -> bool {
-        self.workload || self.role != Role::Other || !self.class_labels.is_empty()
+    /// The object's record, when the inventory-wide rules can have anything to do with it.
+    fn wanted(object: &Object) -> Option<ObjectRead> {
+        let read = ObjectRead::of(object);
+        let wanted = read.workload || read.role != Role::Other || !read.class_labels.is_empty();
+        wanted.then_some(read)
     }
 
     fn of(object: &Object) -> ObjectRead {
@@ -135,62 +135,46 @@ impl ObjectRead {
 impl ClusterRead {
     /// Reads a whole inventory's objects at once, in parallel.
     pub fn of(objects: &[Object]) -> ClusterRead {
+        let records = objects
+            .par_chunks(CHUNK)
+            .enumerate()
+            .flat_map_iter(|(c, chunk)| sparse_read::kept(chunk, c * CHUNK, ObjectRead::wanted))
+            .collect();
         ClusterRead {
-            read: objects.len(),
-            records: objects
-                .par_chunks(CHUNK)
-                .enumerate()
-                .flat_map_iter(|(c, chunk)| wanted(chunk, c * CHUNK))
-                .collect(),
+            records: SparseRead::from_records(objects.len(), records),
         }
     }
 
     /// Adds the records of the next run of objects (an input read ahead).
     pub fn append(&mut self, next: ClusterRead) {
-        let first = self.read;
-        self.read += next.read;
-        self.records
-            .extend(next.records.into_iter().map(|(i, r)| (first + i, r)));
+        self.records.append(next.records);
     }
 
-    /// Makes room for `additional` more objects' reads at once (joining a large inventory's
-    /// reads one input at a time grew the list by doubling, copying it each time). Room for
-    /// a record per object, the most there can be: the room no record fills is never
-    /// written, so the system never backs it with memory.
+    /// Makes room for `additional` more objects' records at once.
     pub fn reserve(&mut self, additional: usize) {
-        self.records.reserve_exact(additional);
+        self.records.reserve(additional);
     }
 
     /// How many objects were read.
     pub fn len(&self) -> usize {
-        self.read
+        self.records.len()
     }
 
     /// Whether no object was read.
     pub fn is_empty(&self) -> bool {
-        self.read == 0
+        self.records.is_empty()
     }
 
     /// The records kept, each with its object's index, in order.
     pub(crate) fn records(&self) -> &[(usize, ObjectRead)] {
-        &self.records
+        self.records.records()
     }
-}
-
-/// The records worth keeping of a run of objects, indexed from `first`.
-fn wanted(objects: &[Object], first: usize) -> impl Iterator<Item = (usize, ObjectRead)> + '_ {
-    objects
-        .iter()
-        .enumerate()
-        .map(move |(i, o)| (first + i, ObjectRead::of(o)))
-        .filter(|(_, r)| r.is_wanted())
 }
 
 /// Reads one input's objects ahead of the inventory-wide rules, on this thread.
 pub fn read_ahead(objects: &[Object]) -> ClusterRead {
     ClusterRead {
-        read: objects.len(),
-        records: wanted(objects, 0).collect(),
+        records: SparseRead::of(objects, ObjectRead::wanted),
     }
 }
 

@@ -32,6 +32,7 @@ mod report;
 mod rule;
 pub mod selector;
 pub mod shared_text;
+pub mod sparse_read;
 pub mod text;
 pub mod workload;
 pub mod yaml;

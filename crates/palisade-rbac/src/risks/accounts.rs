@@ -5,6 +5,7 @@
 //! sees the same records either way.
 
 use compact_str::CompactString;
+use palisade_core::sparse_read::{self, SparseRead};
 use palisade_core::yaml::Pos;
 use palisade_core::{Object, Workload};
 use rayon::prelude::*;
@@ -17,11 +18,9 @@ const CHUNK: usize = 256;
 /// few objects instead of passing over the whole inventory again for each.
 #[derive(Debug, Default)]
 pub struct WorkloadAccounts {
-    /// How many objects were read.
-    read: usize,
     /// Each workload's account, with the workload's index, in order (other objects keep no
     /// record: most objects are not workloads).
-    records: Vec<(usize, Account)>,
+    records: SparseRead<Account>,
     /// Indexes of the Roles, ClusterRoles and their bindings ([`crate::model::is_rbac_object`]).
     rbac: Vec<usize>,
     /// Indexes of the ServiceAccounts.
@@ -62,12 +61,11 @@ impl WorkloadAccounts {
         let records = objects
             .par_chunks(CHUNK)
             .enumerate()
-            .flat_map_iter(|(c, chunk)| workloads(chunk, c * CHUNK))
+            .flat_map_iter(|(c, chunk)| sparse_read::kept(chunk, c * CHUNK, Account::of))
             .collect();
         let (rbac, accounts) = places(objects);
         WorkloadAccounts {
-            read: objects.len(),
-            records,
+            records: SparseRead::from_records(objects.len(), records),
             rbac,
             accounts,
         }
@@ -75,10 +73,8 @@ impl WorkloadAccounts {
 
     /// Adds the records of the next run of objects (an input read ahead).
     pub fn append(&mut self, next: WorkloadAccounts) {
-        let first = self.read;
-        self.read += next.read;
-        self.records
-            .extend(next.records.into_iter().map(|(i, a)| (first + i, a)));
+        let first = self.records.len();
+        self.records.append(next.records);
         self.rbac.extend(next.rbac.iter().map(|i| first + i));
         self.accounts
             .extend(next.accounts.iter().map(|i| first + i));
@@ -86,10 +82,8 @@ impl WorkloadAccounts {
 
     /// Makes room for `additional` more objects' records at once (joining a large
     /// inventory's reads one input at a time grew the list by doubling, copying it each time).
-    /// Room for a record per object, the most there can be: the room no record fills is
-    /// never written, so the system never backs it with memory.
     pub fn reserve(&mut self, additional: usize) {
-        self.records.reserve_exact(additional);
+        self.records.reserve(additional);
     }
 
     /// The indexes of the RBAC objects ([`crate::model::is_rbac_object`]), in order.
@@ -104,34 +98,25 @@ impl WorkloadAccounts {
 
     /// How many objects were read.
     pub fn len(&self) -> usize {
-        self.read
+        self.records.len()
     }
 
     /// Whether no object was read.
     pub fn is_empty(&self) -> bool {
-        self.read == 0
+        self.records.is_empty()
     }
 
     /// The workloads' accounts, each with the workload's index, in order.
     pub(crate) fn records(&self) -> &[(usize, Account)] {
-        &self.records
+        self.records.records()
     }
-}
-
-/// The accounts of the workloads among a run of objects, indexed from `first`.
-fn workloads(objects: &[Object], first: usize) -> impl Iterator<Item = (usize, Account)> + '_ {
-    objects
-        .iter()
-        .enumerate()
-        .filter_map(move |(i, o)| Some((first + i, Account::of(o)?)))
 }
 
 /// Reads one input's objects ahead of PAL-RBAC-024, on this thread.
 pub fn read_ahead(objects: &[Object]) -> WorkloadAccounts {
     let (rbac, accounts) = places(objects);
     WorkloadAccounts {
-        read: objects.len(),
-        records: workloads(objects, 0).collect(),
+        records: SparseRead::of(objects, Account::of),
         rbac,
         accounts,
     }
